@@ -1,0 +1,46 @@
+import { StreamingError } from './StreamingError.js';
+
+/** Something is wrong with a checkpoint. */
+export class CheckpointError extends StreamingError {
+  override name = 'CheckpointError';
+  /** The checkpoint file or directory concerned. */
+  readonly path: string;
+
+  constructor(message: string, path: string, options: { readonly retriable?: boolean; readonly cause?: unknown } = {}) {
+    super(message, options);
+    this.path = path;
+  }
+}
+
+/** A checkpoint file that is torn, truncated or fails its checksum. It is never half-read. */
+export class CheckpointCorruptError extends CheckpointError {
+  override name = 'CheckpointCorruptError';
+  readonly expectedChecksum: string | undefined;
+  readonly actualChecksum: string | undefined;
+
+  constructor(message: string, path: string, expectedChecksum?: string, actualChecksum?: string) {
+    super(message, path);
+    this.expectedChecksum = expectedChecksum;
+    this.actualChecksum = actualChecksum;
+  }
+}
+
+/** A checkpoint written by a pipeline this one cannot continue (a stateful operator added, removed or re-keyed). */
+export class CheckpointIncompatibleError extends CheckpointError {
+  override name = 'CheckpointIncompatibleError';
+  readonly operatorId: string;
+
+  constructor(message: string, path: string, operatorId: string) {
+    super(message, path);
+    this.operatorId = operatorId;
+  }
+}
+
+/** A file-system failure while reading or writing a checkpoint; the only retriable checkpoint error. */
+export class CheckpointIOError extends CheckpointError {
+  override name = 'CheckpointIOError';
+
+  constructor(message: string, path: string, cause: unknown) {
+    super(message, path, { retriable: true, cause });
+  }
+}

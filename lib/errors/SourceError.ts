@@ -1,0 +1,42 @@
+import { StreamingError } from './StreamingError.js';
+
+function retriableOf(cause: unknown): boolean {
+  return typeof cause === 'object' && cause !== null && (cause as { retriable?: unknown }).retriable === true;
+}
+
+/** A source failed to read (file system, socket, Kafka). `retriable` is copied from a KafkaJS cause. */
+export class SourceError extends StreamingError {
+  override name = 'SourceError';
+  readonly source: string;
+
+  constructor(source: string, message: string, cause?: unknown, retriable: boolean = retriableOf(cause)) {
+    super(`${source}: ${message}`, { cause, retriable });
+    this.source = source;
+  }
+}
+
+/** A sink failed to write. `retriable` is copied from a KafkaJS cause. */
+export class SinkError extends StreamingError {
+  override name = 'SinkError';
+  readonly sink: string;
+
+  constructor(sink: string, message: string, cause?: unknown, retriable: boolean = retriableOf(cause)) {
+    super(`${sink}: ${message}`, { cause, retriable });
+    this.sink = sink;
+  }
+}
+
+/** A row the source could not parse (malformed JSON or CSV line). */
+export class MalformedRecordError extends SourceError {
+  override name = 'MalformedRecordError';
+  readonly file: string;
+  readonly line: number;
+  readonly text: string;
+
+  constructor(source: string, file: string, line: number, text: string, reason: string) {
+    super(source, `malformed record in ${file} at line ${line}: ${reason}; got ${JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text)}. Pass onMalformed: 'deadLetter' to route such lines to a dead-letter output instead.`, undefined, false);
+    this.file = file;
+    this.line = line;
+    this.text = text;
+  }
+}

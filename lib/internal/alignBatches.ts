@@ -1,0 +1,86 @@
+import { Observable } from 'rxjs';
+import type { Batch } from '../batch/Batch.js';
+
+/** One step of two merged batch streams: a batch from one side, or (aligned) batch N of both sides. */
+export interface PairedBatch<L, R> {
+  readonly batchId: number;
+  readonly left: Batch<L> | undefined;
+  readonly right: Batch<R> | undefined;
+}
+
+/**
+ * Merges two batch streams into a stream of steps. Unaligned, each arriving
+ * batch is its own step, in arrival order, numbered 0, 1, 2 …; aligned, batch
+ * N of the left and batch N of the right form step N (a side that completed
+ * early contributes nothing). Completes when both inputs complete; errors as
+ * soon as either errors.
+ */
+export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observable<Batch<R>>, aligned: boolean): Observable<PairedBatch<L, R>> {
+  return new Observable<PairedBatch<L, R>>((subscriber) => {
+    let done = 0;
+    let nextId = 0;
+    const pendingLeft = new Map<number, Batch<L>>();
+    const pendingRight = new Map<number, Batch<R>>();
+    let leftDone = false;
+    let rightDone = false;
+    let leftMax = -1;
+    let rightMax = -1;
+
+    const flushAligned = (): void => {
+      // Emit every id both sides have reached (or that a completed side will never send).
+      for (;;) {
+        const id = nextId;
+        const l = pendingLeft.get(id);
+        const r = pendingRight.get(id);
+        const leftReady = l !== undefined || leftDone || leftMax > id;
+        const rightReady = r !== undefined || rightDone || rightMax > id;
+        if (!(leftReady && rightReady)) return;
+        if (l === undefined && r === undefined) {
+          const upcoming = Math.min(...[...pendingLeft.keys(), ...pendingRight.keys()]);
+          if (!Number.isFinite(upcoming)) return;
+          nextId = upcoming;
+          continue;
+        }
+        pendingLeft.delete(id);
+        pendingRight.delete(id);
+        nextId = id + 1;
+        subscriber.next({ batchId: id, left: l, right: r });
+      }
+    };
+    const complete = (): void => {
+      done++;
+      if (aligned) flushAligned();
+      if (done === 2) subscriber.complete();
+    };
+    const leftSub = left$.subscribe({
+      next: (batch) => {
+        if (!aligned) return subscriber.next({ batchId: nextId++, left: batch, right: undefined });
+        pendingLeft.set(batch.batchId, batch);
+        leftMax = Math.max(leftMax, batch.batchId);
+        flushAligned();
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => {
+        leftDone = true;
+        complete();
+      },
+    });
+    const rightSub = right$.subscribe({
+      next: (batch) => {
+        if (!aligned) return subscriber.next({ batchId: nextId++, left: undefined, right: batch });
+        pendingRight.set(batch.batchId, batch);
+        rightMax = Math.max(rightMax, batch.batchId);
+        flushAligned();
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => {
+        rightDone = true;
+        complete();
+      },
+    });
+    return () => {
+      leftSub.unsubscribe();
+      rightSub.unsubscribe();
+    };
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Spark's own wording for every pipeline shape it refuses, in one table so
+ * that messages stay identical wherever they are raised. Each entry names the
+ * Spark source it comes from (see ../shared/SEMANTICS.md §12).
+ */
+export const UNSUPPORTED = {
+  /** UnsupportedOperationChecker.checkForStreaming */
+  appendWithoutWatermark:
+    'Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark',
+  /** UnsupportedOperationChecker.checkForStreaming */
+  completeWithoutAggregation:
+    'Complete output mode not supported when there are no streaming aggregations on streaming DataFrames/Datasets',
+  /** UnsupportedOperationChecker.checkForStreaming */
+  updateWithSessionWindow: 'Update output mode not supported for session window on streaming DataFrames/DataSets',
+  /** AggUtils.planStreamingAggregationForSession */
+  globalSessionWindow: 'Global aggregation with session window in streaming query is not supported.',
+  /** UnsupportedOperationChecker.checkForStreaming */
+  distinctAggregation:
+    'Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.',
+  /** UnsupportedOperationChecker.checkForStreaming */
+  sortNotAfterCompleteAggregation:
+    'Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode',
+  /** UnsupportedOperationChecker.checkForStreaming */
+  limitInUpdateMode: 'Limits are not supported on streaming DataFrames/Datasets in Update output mode',
+  /** UnsupportedOperationChecker.checkForStreaming */
+  joinNotAppend: (mode: 'Update' | 'Complete'): string =>
+    `Join between two streaming DataFrames/Datasets is not supported in ${mode} output mode, only in Append output mode`,
+  /** StreamingJoinStrategy */
+  joinWithoutEquality: 'Stream-stream join without equality predicate is not supported',
+  /** UnsupportedOperationChecker.checkForStreamStreamJoinWatermark */
+  outerJoinWithoutWatermark: (joinType: 'LeftOuter' | 'RightOuter' | 'FullOuter' | 'LeftSemi'): string =>
+    `Stream-stream ${joinType} join between two streaming DataFrame/Datasets is not supported without a watermark in the join keys, or a watermark on the nullable side and an appropriate range condition`,
+  /** UnsupportedOperationChecker.checkForStreaming (stream-static joins) */
+  fullOuterStreamStatic:
+    'FullOuter joins with streaming DataFrames/Datasets on the left and a static DataFrame/Dataset on the right is not supported',
+  rightOuterStreamLeftStatic:
+    'RightOuter join with a streaming DataFrame/Dataset on the left and a static DataFrame/DataSet on the right not supported',
+  /** UnsupportedOperationChecker: dropDuplicatesWithinWatermark */
+  dedupWithinWatermarkWithoutWatermark:
+    'dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets without watermark',
+  /** UnsupportedOperationChecker: union of streaming and batch */
+  unionStreamingAndBatch: 'Union between streaming and batch DataFrames/Datasets is not supported',
+  /** EventTimeWatermark.getDelayMs / Dataset.withWatermark */
+  negativeDelay: (delay: string): string => `delay threshold (${delay}) should not be negative.`,
+  /** WatermarkPropagator.PropagateWatermarkSimulator */
+  redefiningWatermark:
+    'Redefining watermark is disallowed. You can set the config \'spark.sql.streaming.statefulOperator.allowMultiple\' to \'false\' to restore the previous behavior. Note that multiple stateful operators will be disallowed.',
+  /** WatermarkSupport.findEventTimeColumn */
+  multipleEventTimeColumns:
+    'More than one event time columns are available. Please ensure there is at most one event time column per stream.',
+  /** TimeWindowResolution */
+  multipleWindows: 'Multiple time/session window expressions would result in a cartesian product of rows, therefore they are currently not supported.',
+  /** MultipleWatermarkPolicy */
+  invalidWatermarkPolicy: (got: string): string =>
+    `Invalid value for multipleWatermarkPolicy: '${got}'. Valid values are 'min' and 'max'.`,
+  /** UnsupportedOperationChecker.checkStreamingQueryGlobalWatermarkLimit */
+  globalWatermarkCorrectness:
+    'Detected pattern of possible \'correctness\' issue due to global watermark. The query contains stateful operation which can emit rows older than the current watermark plus allowed late record delay, which are "late rows" in downstream stateful operations and these rows can be discarded. Please refer the programming guide doc for more details. If you understand the possible risk of correctness issue and still need to run the query, you can disable this check by setting the config `spark.sql.streaming.statefulOperator.checkCorrectness.enabled` to false.',
+  /** UnsupportedOperationChecker: continuous processing */
+  continuousWithAggregation: (op: string): string =>
+    `Continuous processing does not support ${op} operations.`,
+  /** UnsupportedOperationChecker: flatMapGroupsWithState / mapGroupsWithState */
+  mapGroupsWithStateNotUpdate: 'mapGroupsWithState is not supported with Append output mode on a streaming DataFrame/Dataset',
+} as const;

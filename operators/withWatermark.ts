@@ -1,0 +1,135 @@
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { Batch, EventTimeMarker } from '../lib/batch/Batch.js';
+import { InvalidDurationError, UnsupportedOperationError } from '../lib/errors/index.js';
+import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
+import { EMPTY_PLAN, planOf, withPlan } from '../lib/internal/plan.js';
+import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
+import { registerState, type StateCodec } from '../lib/state/StateStore.js';
+import { eventTimeReader, invalidEventTime, invalidEventTimePolicy } from '../lib/time/eventTime.js';
+import { parseDuration } from '../lib/time/parseDuration.js';
+import type { Duration, EventTimeSpec, InvalidEventTimePolicy } from '../lib/types.js';
+
+/** Options for {@link withWatermark}. */
+export interface WithWatermarkOptions {
+  /** What to do with a row whose event time is missing or unparsable. @defaultValue `'error'` */
+  readonly onInvalidEventTime?: InvalidEventTimePolicy;
+  /** Stable operator id for checkpoints. @defaultValue `watermark#<n>` */
+  readonly name?: string;
+}
+
+const codec: StateCodec<number> = {
+  // The watermark is -Infinity until the first row; JSON has no -Infinity, so it is written as null.
+  entries: (watermarkMs) => [['watermark', Number.isFinite(watermarkMs) ? watermarkMs : null]],
+  get: (watermarkMs, key) => (key === 'watermark' ? (Number.isFinite(watermarkMs) ? watermarkMs : null) : undefined),
+  fromEntries: (entries) => {
+    for (const [key, value] of entries) if (key === 'watermark' && typeof value === 'number') return value;
+    return Number.NEGATIVE_INFINITY;
+  },
+};
+
+/**
+ * Marks `eventTime` as the event-time column and sets each batch's
+ * `watermark` to the maximum event time seen so far minus `delay`.
+ *
+ * Spark: `Dataset.withWatermark(eventTime, delayThreshold)`.
+ *
+ * ```text
+ * input    a---b---c---|     a = #0 [ts 10s]   b = #1 [ts 25s]   c = #2 [ts 9s]
+ *          withWatermark('ts', '10 seconds')
+ * output   a---b---c---|     watermark after: a 0, b 15s, c 15s (never moves back)
+ * ```
+ *
+ * The watermark starts at 0, never moves back, and advances at the end of a
+ * batch: `Batch.watermark` is the value after the batch, and the stateful
+ * operators downstream drop as late only what is at or below the previous
+ * batch's value. Every row that reaches this operator counts, late or not (the
+ * stateful operator downstream drops the late ones). Rows are passed through
+ * unchanged; a batch also carries the event-time statistics of its rows.
+ *
+ * **State**: one number (the watermark), restored on recovery.
+ *
+ * @example
+ * ```ts
+ * fromBatches([[{ ts: 10_000 }], [{ ts: 25_000 }], [{ ts: 9_000 }]])
+ *   .pipe(withWatermark('ts', '10 seconds'))
+ *   .subscribe((b) => console.log(b.batchId, b.watermark));
+ * // => 0 0
+ * // => 1 15000
+ * // => 2 15000
+ * ```
+ *
+ * @param eventTime The event-time column (epoch ms, `Date` or ISO-8601 string), or a function of the row.
+ * @param delay How late data may be: a {@link Duration}; months count as 31 days, as in Spark.
+ * @throws {InvalidDurationError} `withWatermark: delay threshold (<delay>) should not be negative.` for a negative delay.
+ * @throws {UnsupportedOperationError} (as an error notification on subscribe) `Redefining watermark is disallowed. …` when a watermark is already defined upstream.
+ * @throws {EventTimeError} (as an error notification) when a row's event time is missing or unparsable, unless `onInvalidEventTime: 'drop'`.
+ * @see union
+ */
+export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, options: WithWatermarkOptions = {}): MonoTypeOperatorFunction<Batch<T>> {
+  const op = 'withWatermark';
+  const reader = eventTimeReader(op, eventTime);
+  const delayMs = parseDuration(delay, { option: `${op}: delay`, allowMonths: true });
+  if (delayMs < 0) throw new InvalidDurationError(`${op}: ${UNSUPPORTED.negativeDelay(String(typeof delay === 'object' ? JSON.stringify(delay) : delay))}`, 'delay', delay);
+  const policy = invalidEventTimePolicy(op, options.onInvalidEventTime);
+  const read = reader.isField ? undefined : (typeof eventTime === 'function' ? eventTime : undefined);
+
+  return (source) => {
+    const upstream = planOf(source);
+    const output = new Observable<Batch<T>>((subscriber) => {
+      if (upstream?.watermarked === true) {
+        subscriber.error(new UnsupportedOperationError(op, UNSUPPORTED.redefiningWatermark));
+        return undefined;
+      }
+      const handle = registerState<number>({ kind: 'watermark', ...(options.name === undefined ? {} : { name: options.name }), descriptor: { field: reader.field, delayMs }, codec });
+      const skipUpTo = handle.restored?.batchId ?? -1;
+      let operatorWatermarkMs = handle.restored?.state ?? Number.NEGATIVE_INFINITY;
+      let isWindow: boolean | undefined;
+      return source.subscribe(
+        batchSubscriber<T>(subscriber, op, (batch) => {
+          if (batch.batchId <= skipUpTo) return;
+          if (batch.eventTime !== undefined) throw new UnsupportedOperationError(op, UNSUPPORTED.redefiningWatermark);
+          const rows = batch.rows;
+          let kept: T[] | undefined;
+          let max = Number.NEGATIVE_INFINITY;
+          let min = Number.POSITIVE_INFINITY;
+          let sum = 0;
+          let count = 0;
+          for (let i = 0; i < rows.length; i++) {
+            const row = rows[i]!;
+            const t = reader.ms(row);
+            if (Number.isNaN(t)) {
+              invalidEventTime(op, reader, row, batch.batchId, i, policy);
+              if (kept === undefined) kept = rows.slice(0, i) as T[];
+              continue;
+            }
+            if (isWindow === undefined) {
+              const raw = reader.raw(row);
+              isWindow = typeof raw === 'object' && raw !== null && !(raw instanceof Date);
+            }
+            if (t > max) max = t;
+            if (t < min) min = t;
+            sum += t;
+            count++;
+            if (kept !== undefined) kept.push(row);
+          }
+          if (count > 0 && max - delayMs > operatorWatermarkMs) operatorWatermarkMs = max - delayMs;
+          const watermark = Math.max(batch.watermark, operatorWatermarkMs, 0);
+          const marker: EventTimeMarker = { field: reader.field, isWindow: isWindow ?? false, delayMs, ...(read === undefined ? {} : { read: read as (row: never) => unknown }) };
+          const dropped = kept === undefined ? 0 : rows.length - kept.length;
+          const metrics = {
+            ...batch.metrics,
+            ...(count > 0 ? { eventTime: { min, max, avg: sum / count, count } } : {}),
+            ...(dropped > 0 ? { numRowsDroppedInvalidEventTime: (batch.metrics?.numRowsDroppedInvalidEventTime ?? 0) + dropped } : {}),
+          };
+          handle.publish(batch.batchId, operatorWatermarkMs, ['watermark']);
+          subscriber.next({ ...batch, rows: kept ?? rows, watermark, eventTime: marker, metrics });
+        }),
+      );
+    });
+    return withPlan(output, {
+      ...(upstream ?? EMPTY_PLAN),
+      watermarked: true,
+      ...(reader.isField ? { eventTimeField: reader.field } : {}),
+    });
+  };
+}
