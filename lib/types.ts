@@ -18,3 +18,16 @@ export type KeySpec<T> = (keyof T & string) | readonly (keyof T & string)[] | ((
 
 /** What to do with a row whose event time is missing or unparsable. */
 export type InvalidEventTimePolicy = 'error' | 'drop';
+
+/** Rows a stateful operator dropped because they were behind the watermark, handed to a late-data side output. */
+export interface LateRows<T> {
+  /** The operator that dropped them (its stable id). */
+  readonly operatorId: string;
+  readonly batchId: number;
+  /** The late-events watermark the rows were compared with (the previous batch's watermark). */
+  readonly watermark: number;
+  readonly rows: readonly T[];
+}
+
+/** A late-data side output: a callback or an RxJS Observer (a `Subject` works) receiving each batch's late rows. */
+export type LateRowsHandler<T> = ((late: LateRows<T>) => void) | { readonly next: (late: LateRows<T>) => void };

@@ -20,7 +20,12 @@ export interface StreamPlan {
   };
   /** Kinds of the stateful operators upstream, nearest last. */
   readonly statefulOperators: readonly string[];
+  /** Set by `outputMode` (and by operators with a fixed mode, e.g. joins emit in append mode). */
+  readonly outputMode?: OutputModeName;
 }
+
+/** Spark's output modes. */
+export type OutputModeName = 'append' | 'update' | 'complete';
 
 const PLAN = Symbol.for('rxjs-structured-streaming.plan');
 
@@ -35,4 +40,17 @@ export function planOf(observable: Observable<unknown>): StreamPlan | undefined 
 export function withPlan<O extends Observable<unknown>>(observable: O, plan: StreamPlan): O {
   Object.defineProperty(observable, PLAN, { value: plan, enumerable: false });
   return observable;
+}
+
+/**
+ * The plan of an operator's output: the upstream plan (or an empty one when
+ * unknown) with `patch` applied; `stateful` appends a stateful operator kind.
+ */
+export function derivePlan(source: Observable<unknown>, patch: Partial<StreamPlan> = {}, stateful?: string): StreamPlan {
+  const upstream = planOf(source) ?? EMPTY_PLAN;
+  return {
+    ...upstream,
+    ...patch,
+    statefulOperators: stateful === undefined ? (patch.statefulOperators ?? upstream.statefulOperators) : [...upstream.statefulOperators, stateful],
+  };
 }

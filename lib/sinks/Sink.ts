@@ -1,0 +1,26 @@
+import type { OutputModeName } from '../internal/plan.js';
+
+/** What the runtime gives a sink when the query starts. */
+export interface SinkContext {
+  readonly queryId: string;
+  readonly runId: string;
+  readonly outputMode: OutputModeName;
+}
+
+/**
+ * Where a query writes each batch's output. A sink that promises exactly-once
+ * output must be idempotent by `batchId`: after a crash the runtime may give
+ * it the same batch (same id, same rows) again.
+ */
+export interface Sink<R> {
+  /** Shown in progress reports. */
+  readonly description: string;
+  /** Output modes this sink supports; another is rejected at start. */
+  readonly supportedModes: readonly OutputModeName[];
+  /** `true` when a replayed batch id is written once (file sink manifest, Kafka markers). */
+  readonly idempotent: boolean;
+  start?(context: SinkContext): Promise<void>;
+  /** Writes one batch. Resolves once the batch is durably written (for durable sinks). */
+  addBatch(batchId: number, rows: readonly R[]): Promise<void>;
+  stop?(): Promise<void>;
+}

@@ -1,0 +1,60 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+
+/** Per-trigger limits a trigger passes to a source (`maxFilesPerTrigger`, `maxOffsetsPerTrigger` are the source's own options). */
+export interface ReadLimit {
+  /** Ignore the source's per-trigger limit (Trigger.Once reads everything available in one batch). */
+  readonly all: boolean;
+}
+
+/** What the runtime gives a source when the query starts. */
+export interface SourceContext {
+  readonly queryId: string;
+  readonly runId: string;
+  readonly scheduler: SchedulerLike;
+  /** A dead-letter output for records the source could not parse (when the source was asked to route them there). */
+  readonly deadLetter: (record: DeadLetterRecord) => void;
+}
+
+/** A record a source could not parse. */
+export interface DeadLetterRecord {
+  readonly source: string;
+  /** Where it came from, e.g. a file path and line, or a topic/partition/offset. */
+  readonly location: string;
+  readonly text: string;
+  readonly reason: string;
+}
+
+/**
+ * A replayable streaming source, in the spirit of Spark's `Source`: the runtime
+ * asks for the latest offset, writes the range `(start, end]` to the
+ * write-ahead log, then reads exactly that range with {@link Source.getBatch}.
+ * On recovery it calls `getBatch` again with the logged range, so the same
+ * offsets must always give the same rows. Offsets are JSON values.
+ */
+export interface Source<T, O = unknown> {
+  /** Shown in progress reports, e.g. `FileStreamSource[/data/in]`. */
+  readonly description: string;
+  /** Opens the source (connect, list, start watching). */
+  start(context: SourceContext): Promise<void>;
+  /**
+   * The offset up to which data is available now, no further than the source's
+   * per-trigger limit past `start` (unless `limit.all`); `start` when nothing
+   * is new. `undefined` when the source has never had data.
+   */
+  latestOffset(start: O | undefined, limit: ReadLimit): Promise<O | undefined>;
+  /** The rows in `(start, end]`; the same range always gives the same rows. */
+  getBatch(start: O | undefined, end: O): Promise<readonly T[]>;
+  /** Everything up to `end` is committed by the query; the source may forget it. */
+  commit(end: O): Promise<void>;
+  /** Closes the source. */
+  stop(): Promise<void>;
+  /** Emits when new data may be available (wakes the default trigger); without it the runtime polls. */
+  readonly dataAvailable$?: Observable<void>;
+  /**
+   * For `{ availableNow: true }`: fix the offset that counts as "everything
+   * available now"; later `latestOffset` calls never go past it.
+   */
+  prepareForAvailableNow?(): Promise<void>;
+  /** Compare two offsets (negative when a < b); used to detect "nothing new". Default: JSON equality. */
+  sameOffset?(a: O | undefined, b: O | undefined): boolean;
+}
