@@ -12,7 +12,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
-      testMatch: ['<rootDir>/test/{operators,lib,properties,meta}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/test/{operators,lib,properties,examples,meta}/**/*.spec.ts'],
     },
     {
       displayName: 'integration',

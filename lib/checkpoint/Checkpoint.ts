@@ -1,0 +1,50 @@
+import type { SchedulerLike } from 'rxjs';
+import type { QueryContext } from '../state/StateStore.js';
+
+/** One write-ahead entry (`offsets/N`): written before batch N runs. */
+export interface OffsetLogEntry {
+  readonly batchId: number;
+  /** Per source, the end offset batch N reads to (JSON); the start is the previous entry's end. */
+  readonly offsets: readonly unknown[];
+  /** The global watermark batch N starts with. */
+  readonly watermark: number;
+  /** Processing time (epoch ms, from the query's scheduler) when the batch was planned. */
+  readonly timestamp: number;
+}
+
+/** What a checkpoint says about where a restarted query stands. */
+export interface CheckpointRecovery {
+  /** Kept across restarts (from `metadata`). */
+  readonly queryId: string;
+  /** `true` when the checkpoint was just created. */
+  readonly fresh: boolean;
+  /** The last batch with a `commits/N` entry, or -1. */
+  readonly lastCommittedBatchId: number;
+  /** `offsets/N` of the last committed batch (the sources resume after its offsets), if any. */
+  readonly lastCommitted: OffsetLogEntry | undefined;
+  /** `offsets/N+1` written but never committed: re-run it with exactly these offsets. */
+  readonly pending: OffsetLogEntry | undefined;
+}
+
+/**
+ * A query's checkpoint: the metadata, the offsets write-ahead log, the commit
+ * log and the state of every stateful operator. Implemented over a directory
+ * (`FileCheckpointStore`) and in memory (`MemoryCheckpointStore`, for tests
+ * and browsers). The query runtime drives it:
+ *
+ * 1. `open()` once, then `createContext()` and subscribe the pipeline inside it
+ *    (stateful operators register and get their restored state);
+ * 2. per batch: `writeOffsets(entry)` before the batch runs; after the
+ *    pipeline emitted the batch and the sink finished it, `commit(batchId)`,
+ *    which first makes the operators' published state for that batch durable,
+ *    then writes `commits/N`.
+ */
+export interface Checkpoint {
+  /** A directory path, or a name for in-memory checkpoints. */
+  readonly location: string;
+  open(): Promise<CheckpointRecovery>;
+  createContext(runId: string, scheduler: SchedulerLike): QueryContext;
+  writeOffsets(entry: OffsetLogEntry): Promise<void>;
+  commit(batchId: number): Promise<void>;
+  close(): Promise<void>;
+}
