@@ -1,0 +1,33 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const operators = readdirSync(join(root, 'operators'))
+  .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+  .map((f) => f.replace(/\.ts$/, ''));
+
+describe('layout', () => {
+  it('has one public operator per file, named like its export', () => {
+    for (const op of operators) {
+      const text = readFileSync(join(root, 'operators', `${op}.ts`), 'utf8');
+      expect(text).toMatch(new RegExp(`export function ${op}\\b`));
+    }
+  });
+
+  it.each(operators)('has a spec and a docs page for %s', (op) => {
+    expect(existsSync(join(root, 'test', 'operators', `${op}.spec.ts`))).toBe(true);
+    expect(existsSync(join(root, 'docs', 'operators', `${op}.md`))).toBe(true);
+  });
+
+  it.each(operators)('documents %s with TSDoc carrying an example', (op) => {
+    const text = readFileSync(join(root, 'operators', `${op}.ts`), 'utf8');
+    const doc = text.slice(0, text.search(new RegExp(`export function ${op}\\b`)));
+    expect(doc).toContain('@example');
+    expect(doc).toContain('Spark');
+  });
+
+  it('exports every operator from the package entry point', () => {
+    const barrel = readFileSync(join(root, 'operators', 'index.ts'), 'utf8') + readFileSync(join(root, 'lib', 'index.ts'), 'utf8');
+    for (const op of operators) expect(barrel).toMatch(new RegExp(`\\b${op}\\b`));
+  });
+});
