@@ -3,3 +3,5 @@
 // and is exported from the package root instead.)
 export { withWatermark, type WithWatermarkOptions } from './withWatermark.js';
 export { union, type UnionOptions } from './union.js';
+export { dropDuplicates, type DropDuplicatesOptions } from './dropDuplicates.js';
+export { dropDuplicatesWithinWatermark, type DropDuplicatesWithinWatermarkOptions } from './dropDuplicatesWithinWatermark.js';

@@ -61,4 +61,15 @@ export const UNSUPPORTED = {
     `Continuous processing does not support ${op} operations.`,
   /** UnsupportedOperationChecker: flatMapGroupsWithState / mapGroupsWithState */
   mapGroupsWithStateNotUpdate: 'mapGroupsWithState is not supported with Append output mode on a streaming DataFrame/Dataset',
+  /** UnsupportedOperationChecker.checkForStreaming: Deduplicate after an aggregation */
+  dedupAfterAggregation: 'dropDuplicates is not supported after aggregation on a streaming DataFrame/Dataset',
+  /** UnsupportedOperationChecker.checkForStreaming: mapGroupsWithState with an aggregation in the query */
+  mapGroupsWithStateWithAggregation: 'mapGroupsWithState is not supported with aggregation on a streaming DataFrame/Dataset',
+  /** UnsupportedOperationChecker.checkForStreaming: flatMapGroupsWithState in update mode with an aggregation in the query */
+  flatMapGroupsWithStateUpdateWithAggregation: 'flatMapGroupsWithState in update mode is not supported with aggregation on a streaming DataFrame/Dataset',
+  /** UnsupportedOperationChecker.checkForStreaming: flatMapGroupsWithState in append mode after an aggregation */
+  flatMapGroupsWithStateAppendAfterAggregation: 'flatMapGroupsWithState in append mode is not supported after aggregation on a streaming DataFrame/Dataset',
+  /** UnsupportedOperationChecker.checkForStreaming: EventTimeTimeout without a watermark */
+  eventTimeTimeoutWithoutWatermark:
+    "Watermark must be specified in the query using '[Dataset/DataFrame].withWatermark()' for using event-time timeout in a [map|flatMap]GroupsWithState. Event-time timeout not supported without watermark.",
 } as const;
