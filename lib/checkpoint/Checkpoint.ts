@@ -24,6 +24,14 @@ export interface CheckpointRecovery {
   readonly lastCommitted: OffsetLogEntry | undefined;
   /** `offsets/N+1` written but never committed: re-run it with exactly these offsets. */
   readonly pending: OffsetLogEntry | undefined;
+  /** The watermark after the last committed batch, when its commit recorded one (see {@link CommitInfo}). */
+  readonly watermark?: number;
+}
+
+/** Optional facts about a finished batch that `commits/N` records. */
+export interface CommitInfo {
+  /** The watermark after the batch (the one the next batch starts with; Spark's `nextBatchWatermarkMs`). */
+  readonly watermark?: number;
 }
 
 /**
@@ -45,6 +53,6 @@ export interface Checkpoint {
   open(): Promise<CheckpointRecovery>;
   createContext(runId: string, scheduler: SchedulerLike): QueryContext;
   writeOffsets(entry: OffsetLogEntry): Promise<void>;
-  commit(batchId: number): Promise<void>;
+  commit(batchId: number, info?: CommitInfo): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,28 @@
+import type { ChecksumFn } from './checksum.js';
+
+/**
+ * Where a checkpoint's files are kept: a directory ({@link FileCheckpointStore})
+ * or memory ({@link MemoryCheckpointStore}). Paths are relative, `/`-separated
+ * (`offsets/3`, `state/dropDuplicates%231/12.delta`). The store knows nothing
+ * of the checkpoint format; the checkpoint frames and checks every file.
+ */
+export interface CheckpointStore {
+  /** A directory path, or a name for in-memory stores. */
+  readonly location: string;
+  /** A faster checksum with the same values as the built-in CRC-32 (Node's `zlib.crc32`), if the platform has one. */
+  readonly checksum?: ChecksumFn;
+  /** The whole content of a file, or `undefined` when there is none. */
+  read(path: string): Promise<Uint8Array | undefined>;
+  /**
+   * Writes a file atomically: afterwards the file holds all of `chunks` and is
+   * durable, or (after a crash or an error) it holds what it held before.
+   * Creates missing directories. Resolves to the number of bytes written.
+   */
+  write(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number>;
+  /** The names of the files and directories in `dir` (`''` for the root), without temporary files; `[]` when it does not exist. */
+  list(dir: string): Promise<string[]>;
+  /** Removes a file; nothing when it does not exist. */
+  remove(path: string): Promise<void>;
+  /** Removes what interrupted writes left behind in `dir`. */
+  removeTemporaryFiles(dir: string): Promise<void>;
+}

@@ -1,0 +1,634 @@
+import type { SchedulerLike } from 'rxjs';
+import { CheckpointCorruptError, CheckpointError, CheckpointIncompatibleError } from '../errors/CheckpointError.js';
+import { InvalidOptionError } from '../errors/InvalidArgumentError.js';
+import { describeValue } from '../errors/StreamingError.js';
+import type { QueryContext, RestoredState, StateCodec, StatefulOperatorSpec, StateHandle } from '../state/StateStore.js';
+import type { Checkpoint, CheckpointRecovery, CommitInfo, OffsetLogEntry } from './Checkpoint.js';
+import { crc32, type ChecksumFn } from './checksum.js';
+import type { CheckpointStore } from './CheckpointStore.js';
+import { corruptContent, frameFile, frameJson, parseJsonBody, unframeFile, type CheckpointFileType } from './fileFormat.js';
+import {
+  COMMITS_DIR,
+  METADATA_PATH,
+  OFFSETS_DIR,
+  STATE_DIR,
+  commitPath,
+  offsetsPath,
+  parseBatchFileName,
+  parseStateFileName,
+  stateDir,
+  statePath,
+} from './layout.js';
+import { applyStateFile, deltaBody, parseStateFile, snapshotBody, type StateFileHeader } from './stateFiles.js';
+
+/** Options of a checkpoint (shared by `openCheckpoint`, the `checkpoint` operator and `startQuery`). */
+export interface CheckpointStateOptions {
+  /**
+   * Write a full snapshot of an operator's state when this many versions
+   * (batches) have passed since its last snapshot; every other version is a
+   * delta of the keys that changed. Snapshots are written in the background
+   * after the commit. @defaultValue `10`
+   */
+  readonly snapshotInterval?: number;
+  /**
+   * How many committed batches recovery must be able to go back to (Spark's
+   * `spark.sql.streaming.minBatchesToRetain`): offsets, commits and the state
+   * files needed to rebuild any of them are kept; older ones are deleted.
+   * @defaultValue `100`
+   */
+  readonly minBatchesToRetain?: number;
+  /** The query id for a new checkpoint; an existing checkpoint keeps its own. @defaultValue a random UUID */
+  readonly queryId?: string;
+}
+
+/** What `commits/N` records about each stateful operator. */
+export interface OperatorRecord {
+  readonly kind: string;
+  readonly descriptor: unknown;
+  /** The state version (batch id) the operator's state is at after batch N; -1 when it has none. */
+  readonly version: number;
+}
+
+/** The body of `commits/N`. */
+export interface CommitEntry {
+  readonly batchId: number;
+  /** The watermark after batch N (Spark's `nextBatchWatermarkMs`), when the runtime gave it. */
+  readonly watermark?: number;
+  readonly operators: Readonly<Record<string, OperatorRecord>>;
+}
+
+/** The body of `metadata`. */
+export interface MetadataEntry {
+  readonly id: string;
+}
+
+interface Publication<S> {
+  readonly batchId: number;
+  state: S;
+  readonly keys: Set<string>;
+  readonly base: number;
+  written: Promise<void>;
+}
+
+interface RegisteredOperator<S> {
+  readonly id: string;
+  readonly spec: StatefulOperatorSpec<S>;
+  readonly codec: StateCodec<S>;
+  readonly descriptor: unknown;
+  /** Committed state version (-1: none). */
+  version: number;
+  /** Latest published version, committed or not. */
+  publishedVersion: number;
+  /** The state at `version`, when known (for background snapshots). */
+  committedState: S | undefined;
+  /** Version of the newest snapshot known to be on disk (-1: none; the chain starts from the empty state). */
+  snapshotVersion: number;
+  readonly publications: Map<number, Publication<S>>;
+  chain: Promise<void>;
+}
+
+const DEFAULT_SNAPSHOT_INTERVAL = 10;
+const DEFAULT_MIN_BATCHES_TO_RETAIN = 100;
+
+function positiveInteger(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(`checkpoint: ${option} must be a positive integer; got ${describeValue(value)}.`, option, value, 'a positive integer');
+  }
+  return value;
+}
+
+/** JSON text with object keys sorted, for comparing descriptors. */
+export function canonicalJson(value: unknown): string {
+  const normalised = value === undefined ? null : (JSON.parse(JSON.stringify(value) ?? 'null') as unknown);
+  const write = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map(write).join(',')}]`;
+    if (typeof v === 'object' && v !== null) {
+      const keys = Object.keys(v).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${write((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    }
+    return JSON.stringify(v);
+  };
+  return write(normalised);
+}
+
+function randomId(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A {@link Checkpoint} over a {@link CheckpointStore}: metadata, the offsets
+ * write-ahead log, the commit log and versioned operator state (deltas and
+ * periodic snapshots), as described in `docs/guides/checkpointing.md`.
+ */
+export class StoreCheckpoint implements Checkpoint {
+  readonly location: string;
+  private readonly store: CheckpointStore;
+  private readonly checksum: ChecksumFn;
+  private readonly snapshotInterval: number;
+  private readonly minBatchesToRetain: number;
+  private readonly requestedQueryId: string | undefined;
+
+  private opened: Promise<CheckpointRecovery> | undefined;
+  private recovery: CheckpointRecovery | undefined;
+  private lastCommitted = -1;
+  /** The operators of the last commit found on open (compared with the pipeline's). */
+  private recoveredOperators: Readonly<Record<string, OperatorRecord>> = {};
+  /** State entries rebuilt on open, handed to each operator's codec when it registers. */
+  private readonly restoredEntries = new Map<string, Map<string, unknown>>();
+  /** Snapshot version each restored chain started from. */
+  private readonly restoredSnapshotVersions = new Map<string, number>();
+  private readonly operators = new Map<string, RegisteredOperator<unknown>>();
+  private registrations = 0;
+  private removedChecked = false;
+  /** Operator versions per committed batch, for retention. */
+  private readonly commitVersions = new Map<number, Readonly<Record<string, number>>>();
+  private maintenance: Promise<void> = Promise.resolve();
+  private backgroundError: unknown;
+  private closed = false;
+
+  constructor(store: CheckpointStore, options: CheckpointStateOptions = {}) {
+    this.store = store;
+    this.location = store.location;
+    this.checksum = store.checksum ?? crc32;
+    this.snapshotInterval = positiveInteger('snapshotInterval', options.snapshotInterval, DEFAULT_SNAPSHOT_INTERVAL);
+    this.minBatchesToRetain = positiveInteger('minBatchesToRetain', options.minBatchesToRetain, DEFAULT_MIN_BATCHES_TO_RETAIN);
+    if (options.queryId !== undefined && (typeof options.queryId !== 'string' || options.queryId.length === 0)) {
+      throw new InvalidOptionError(`checkpoint: queryId must be a non-empty string; got ${describeValue(options.queryId)}.`, 'queryId', options.queryId, 'a non-empty string');
+    }
+    this.requestedQueryId = options.queryId;
+  }
+
+  /** The recovery found by {@link StoreCheckpoint.open}. */
+  get recovered(): CheckpointRecovery | undefined {
+    return this.recovery;
+  }
+
+  // ---------------------------------------------------------------- files
+
+  private where(path: string): string {
+    return `${this.location}/${path}`;
+  }
+
+  private async writeFile(path: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+    return this.store.write(path, chunks);
+  }
+
+  /** Reads and checks a file; `undefined` when it does not exist. */
+  private async readFile(path: string, type: CheckpointFileType): Promise<string | undefined> {
+    const bytes = await this.store.read(path);
+    if (bytes === undefined) return undefined;
+    return unframeFile(bytes, this.where(path), type, this.checksum);
+  }
+
+  private async readJson(path: string, type: CheckpointFileType): Promise<unknown> {
+    const body = await this.readFile(path, type);
+    if (body === undefined) return undefined;
+    return parseJsonBody(body, this.where(path));
+  }
+
+  private async listBatchIds(dir: string): Promise<number[]> {
+    const ids: number[] = [];
+    for (const name of await this.store.list(dir)) {
+      const id = parseBatchFileName(name);
+      if (id !== undefined) ids.push(id);
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  private async readOffsets(batchId: number): Promise<OffsetLogEntry> {
+    const path = offsetsPath(batchId);
+    const value = await this.readJson(path, 'offsets');
+    if (value === undefined) throw this.missing(path, `the write-ahead entry of batch ${batchId}`);
+    if (!isRecord(value) || value.batchId !== batchId || !Array.isArray(value.offsets) || typeof value.watermark !== 'number' || typeof value.timestamp !== 'number') {
+      throw corruptContent(this.where(path), 'an offsets entry of the wrong shape');
+    }
+    return value as unknown as OffsetLogEntry;
+  }
+
+  private async readCommit(batchId: number): Promise<CommitEntry> {
+    const path = commitPath(batchId);
+    const value = await this.readJson(path, 'commit');
+    if (value === undefined) throw this.missing(path, `the commit of batch ${batchId}`);
+    if (!isRecord(value) || value.batchId !== batchId || !isRecord(value.operators)) {
+      throw corruptContent(this.where(path), 'a commit entry of the wrong shape');
+    }
+    for (const record of Object.values(value.operators)) {
+      if (!isRecord(record) || typeof record.kind !== 'string' || typeof record.version !== 'number') throw corruptContent(this.where(path), 'a commit entry of the wrong shape');
+    }
+    return value as unknown as CommitEntry;
+  }
+
+  private missing(path: string, what: string): CheckpointCorruptError {
+    return new CheckpointCorruptError(
+      `checkpoint: file ${this.where(path)} is missing; got a checkpoint without ${what}, which recovery needs. Restore the file from a backup or start the query with a new checkpoint location.`,
+      this.where(path),
+    );
+  }
+
+  // ---------------------------------------------------------------- open
+
+  /** Opens (or creates) the checkpoint and works out where the query stands. Idempotent. */
+  open(): Promise<CheckpointRecovery> {
+    this.opened ??= this.doOpen();
+    return this.opened;
+  }
+
+  private async doOpen(): Promise<CheckpointRecovery> {
+    await this.store.removeTemporaryFiles('');
+    await this.store.removeTemporaryFiles(OFFSETS_DIR);
+    await this.store.removeTemporaryFiles(COMMITS_DIR);
+    const offsetIds = await this.listBatchIds(OFFSETS_DIR);
+    const commitIds = await this.listBatchIds(COMMITS_DIR);
+
+    let queryId: string;
+    let fresh = false;
+    const metadata = await this.readJson(METADATA_PATH, 'metadata');
+    if (metadata === undefined) {
+      if (offsetIds.length > 0 || commitIds.length > 0) throw this.missing(METADATA_PATH, 'its metadata (the query id)');
+      queryId = this.requestedQueryId ?? randomId();
+      const entry: MetadataEntry = { id: queryId };
+      await this.writeFile(METADATA_PATH, frameJson('metadata', entry, this.checksum));
+      fresh = true;
+    } else {
+      if (!isRecord(metadata) || typeof metadata.id !== 'string') throw corruptContent(this.where(METADATA_PATH), 'metadata without a query id');
+      queryId = metadata.id;
+    }
+
+    const maxOffsets = offsetIds[offsetIds.length - 1];
+    const maxCommit = commitIds[commitIds.length - 1];
+    let lastCommit: CommitEntry | undefined;
+    let pendingId: number | undefined;
+
+    if (maxCommit === undefined) {
+      if (maxOffsets !== undefined) {
+        if (offsetIds.length !== 1 || maxOffsets !== 0) throw this.inconsistent(`offsets up to batch ${maxOffsets} but no commit`);
+        pendingId = maxOffsets;
+      }
+    } else {
+      if (maxOffsets === undefined || maxOffsets < maxCommit) throw this.missing(offsetsPath(maxCommit), `the write-ahead entry of committed batch ${maxCommit}`);
+      if (maxOffsets > maxCommit + 1) throw this.inconsistent(`offsets up to batch ${maxOffsets} but commits only up to batch ${maxCommit}`);
+      try {
+        lastCommit = await this.readCommit(maxCommit);
+        if (maxOffsets === maxCommit + 1) pendingId = maxOffsets;
+      } catch (error) {
+        // A damaged latest commit: the batch counts as not committed and runs again,
+        // which is safe while no later batch was planned (sinks are idempotent by batch id).
+        if (!(error instanceof CheckpointCorruptError) || maxOffsets !== maxCommit) throw error;
+        const previous = commitIds[commitIds.length - 2];
+        if (maxCommit > 0 && previous !== maxCommit - 1) throw error;
+        lastCommit = previous === undefined ? undefined : await this.readCommit(previous);
+        pendingId = maxCommit;
+      }
+    }
+
+    const lastCommittedBatchId = lastCommit?.batchId ?? -1;
+    const lastCommitted = lastCommit === undefined ? undefined : await this.readOffsets(lastCommit.batchId);
+    const pending = pendingId === undefined ? undefined : await this.readOffsets(pendingId);
+
+    // State files newer than the last commit belong to a batch that will run again.
+    for (const dirName of await this.store.list(STATE_DIR)) {
+      const dir = `${STATE_DIR}/${dirName}`;
+      await this.store.removeTemporaryFiles(dir);
+      for (const name of await this.store.list(dir)) {
+        const parsed = parseStateFileName(name);
+        if (parsed !== undefined && parsed.version > lastCommittedBatchId) await this.store.remove(`${dir}/${name}`);
+      }
+    }
+
+    if (lastCommit !== undefined) {
+      this.recoveredOperators = lastCommit.operators;
+      const versions: Record<string, number> = {};
+      for (const [id, record] of Object.entries(lastCommit.operators)) {
+        versions[id] = record.version;
+        if (record.version >= 0) {
+          const { entries, snapshotVersion } = await this.rebuildState(id, record.version);
+          this.restoredEntries.set(id, entries);
+          this.restoredSnapshotVersions.set(id, snapshotVersion);
+        }
+      }
+      this.commitVersions.set(lastCommit.batchId, versions);
+    }
+    this.lastCommitted = lastCommittedBatchId;
+    this.recovery = {
+      queryId,
+      fresh,
+      lastCommittedBatchId,
+      lastCommitted,
+      pending,
+      ...(lastCommit?.watermark === undefined ? {} : { watermark: lastCommit.watermark }),
+    };
+    return this.recovery;
+  }
+
+  private inconsistent(what: string): CheckpointCorruptError {
+    return new CheckpointCorruptError(
+      `checkpoint: ${this.location} is inconsistent; got ${what}. Files were deleted or copied in by hand; restore the checkpoint from a backup or start the query with a new checkpoint location.`,
+      this.location,
+    );
+  }
+
+  /** Rebuilds an operator's entries at `version`: the newest good snapshot at or below it, then the deltas after it. */
+  private async rebuildState(operatorId: string, version: number): Promise<{ entries: Map<string, unknown>; snapshotVersion: number }> {
+    const deltas: ReturnType<typeof parseStateFile>[] = [];
+    let current = version;
+    let base: ReturnType<typeof parseStateFile> | undefined;
+    while (current >= 0) {
+      const snapshotFile = statePath(operatorId, current, 'snapshot');
+      let snapshotError: unknown;
+      try {
+        const body = await this.readFile(snapshotFile, 'snapshot');
+        if (body !== undefined) {
+          base = parseStateFile(body, this.where(snapshotFile), { operator: operatorId, version: current, kind: 'snapshot' });
+          break;
+        }
+      } catch (error) {
+        if (!(error instanceof CheckpointCorruptError)) throw error;
+        snapshotError = error; // fall back to the delta of the same version
+      }
+      const deltaFile = statePath(operatorId, current, 'delta');
+      const body = await this.readFile(deltaFile, 'delta').catch((error: unknown) => {
+        throw snapshotError ?? error;
+      });
+      if (body === undefined) {
+        if (snapshotError !== undefined) throw snapshotError;
+        throw this.missing(deltaFile, `version ${current} of operator ${operatorId}'s state (a delta or snapshot)`);
+      }
+      const delta = parseStateFile(body, this.where(deltaFile), { operator: operatorId, version: current, kind: 'delta' });
+      deltas.push(delta);
+      current = delta.header.base ?? -1;
+    }
+    const entries = new Map<string, unknown>();
+    if (base !== undefined) applyStateFile(entries, base);
+    for (let i = deltas.length - 1; i >= 0; i--) applyStateFile(entries, deltas[i]!);
+    return { entries, snapshotVersion: base?.header.version ?? -1 };
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  createContext(runId: string, scheduler: SchedulerLike): QueryContext {
+    const recovery = this.recovery;
+    if (recovery === undefined) {
+      throw new CheckpointError(`checkpoint: createContext was called before open() finished for ${this.location}; got no recovery yet. Await open() first.`, this.location);
+    }
+    return {
+      queryId: recovery.queryId,
+      runId,
+      scheduler,
+      registerState: <S>(spec: StatefulOperatorSpec<S>): StateHandle<S> => this.register(spec),
+    };
+  }
+
+  private register<S>(spec: StatefulOperatorSpec<S>): StateHandle<S> {
+    const id = spec.name ?? `${spec.kind}#${this.registrations}`;
+    this.registrations++;
+    if (this.operators.has(id)) {
+      throw new InvalidOptionError(
+        `${spec.kind}: name must be unique among the stateful operators of a query; got ${describeValue(id)} twice. Give each stateful operator its own name.`,
+        'name',
+        id,
+        'a unique name',
+      );
+    }
+    const descriptor = JSON.parse(JSON.stringify(spec.descriptor ?? null) ?? 'null') as unknown;
+    const path = this.where(stateDir(id));
+    let restored: RestoredState<S> | undefined;
+    let version = -1;
+    let snapshotVersion = -1;
+    if (this.lastCommitted >= 0) {
+      const record = this.recoveredOperators[id];
+      if (record === undefined) {
+        const known = Object.keys(this.recoveredOperators);
+        throw new CheckpointIncompatibleError(
+          `checkpoint: stateful operator ${id} is not in the checkpoint; got a pipeline with an added or renamed stateful operator (the checkpoint has ${known.length === 0 ? 'none' : known.join(', ')}). Stateful operators cannot be added between restarts; start the query with a new checkpoint location.`,
+          path,
+          id,
+        );
+      }
+      if (record.kind !== spec.kind || canonicalJson(record.descriptor) !== canonicalJson(descriptor)) {
+        throw new CheckpointIncompatibleError(
+          `checkpoint: stateful operator ${id} does not match the checkpoint; got ${spec.kind} ${describeValue(descriptor)} where the checkpoint has ${record.kind} ${describeValue(record.descriptor)}. A stateful operator's keys, windows and aggregates cannot change between restarts; start the query with a new checkpoint location.`,
+          path,
+          id,
+        );
+      }
+      version = record.version;
+      const entries = this.restoredEntries.get(id);
+      this.restoredEntries.delete(id);
+      restored = { batchId: this.lastCommitted, state: spec.codec.fromEntries(entries ?? []) };
+      snapshotVersion = this.restoredSnapshotVersions.get(id) ?? -1;
+    }
+    const operator: RegisteredOperator<S> = {
+      id,
+      spec,
+      codec: spec.codec,
+      descriptor,
+      version,
+      publishedVersion: version,
+      committedState: restored?.state,
+      snapshotVersion,
+      publications: new Map(),
+      chain: Promise.resolve(),
+    };
+    this.operators.set(id, operator as RegisteredOperator<unknown>);
+    return {
+      operatorId: id,
+      restored,
+      publish: (batchId, state, changedKeys) => this.publish(operator, batchId, state, changedKeys),
+    };
+  }
+
+  private publish<S>(operator: RegisteredOperator<S>, batchId: number, state: S, changedKeys: Iterable<string>): void {
+    if (this.closed || batchId <= this.lastCommitted) return;
+    const existing = operator.publications.get(batchId);
+    if (existing !== undefined) {
+      for (const key of changedKeys) existing.keys.add(key);
+      existing.state = state;
+      this.startDeltaWrite(operator, existing);
+      return;
+    }
+    if (batchId < operator.publishedVersion) return;
+    const publication: Publication<S> = { batchId, state, keys: new Set(changedKeys), base: operator.publishedVersion, written: Promise.resolve() };
+    operator.publishedVersion = batchId;
+    operator.publications.set(batchId, publication);
+    this.startDeltaWrite(operator, publication);
+  }
+
+  /** Starts writing a publication's delta right away, so that it overlaps with the sink. */
+  private startDeltaWrite<S>(operator: RegisteredOperator<S>, publication: Publication<S>): void {
+    const write = operator.chain.then(() => this.writeDelta(operator, publication));
+    publication.written = write;
+    operator.chain = write.catch(() => undefined);
+  }
+
+  private async writeDelta<S>(operator: RegisteredOperator<S>, publication: Publication<S>): Promise<void> {
+    const header: StateFileHeader = { operator: operator.id, version: publication.batchId, kind: 'delta', base: publication.base };
+    const body = deltaBody(header, publication.state, [...publication.keys], operator.codec);
+    await this.writeFile(statePath(operator.id, publication.batchId, 'delta'), frameFile('delta', body, this.checksum));
+  }
+
+  // ---------------------------------------------------------------- per batch
+
+  private checkRemovedOperators(): void {
+    if (this.removedChecked) return;
+    for (const [id, record] of Object.entries(this.recoveredOperators)) {
+      if (!this.operators.has(id)) {
+        throw new CheckpointIncompatibleError(
+          `checkpoint: stateful operator ${id} (${record.kind}) is in the checkpoint but not in the pipeline; got a pipeline with a removed or renamed stateful operator. Stateful operators cannot be removed between restarts; start the query with a new checkpoint location.`,
+          this.where(stateDir(id)),
+          id,
+        );
+      }
+    }
+    this.removedChecked = true;
+  }
+
+  private throwBackgroundError(): void {
+    const error = this.backgroundError;
+    if (error === undefined) return;
+    this.backgroundError = undefined;
+    throw error;
+  }
+
+  private checkUsable(what: string): void {
+    if (this.recovery === undefined) {
+      throw new CheckpointError(`checkpoint: ${what} was called before open() finished for ${this.location}; got no recovery yet. Await open() first.`, this.location);
+    }
+    if (this.closed) throw new CheckpointError(`checkpoint: ${what} was called after close() for ${this.location}; got a closed checkpoint. Open it again.`, this.location);
+  }
+
+  async writeOffsets(entry: OffsetLogEntry): Promise<void> {
+    this.checkUsable('writeOffsets');
+    this.checkRemovedOperators();
+    this.throwBackgroundError();
+    if (!Number.isSafeInteger(entry.batchId) || entry.batchId !== this.lastCommitted + 1) {
+      throw new CheckpointError(
+        `checkpoint: writeOffsets batchId must be the batch after the last committed one (${this.lastCommitted + 1}); got ${describeValue(entry.batchId)}. Commit each batch before planning the next.`,
+        this.where(offsetsPath(entry.batchId)),
+      );
+    }
+    const value: OffsetLogEntry = { batchId: entry.batchId, offsets: entry.offsets, watermark: entry.watermark, timestamp: entry.timestamp };
+    await this.writeFile(offsetsPath(entry.batchId), frameJson('offsets', value, this.checksum));
+  }
+
+  async commit(batchId: number, info: CommitInfo = {}): Promise<void> {
+    this.checkUsable('commit');
+    this.checkRemovedOperators();
+    this.throwBackgroundError();
+    if (!Number.isSafeInteger(batchId) || batchId <= this.lastCommitted) {
+      throw new CheckpointError(`checkpoint: commit batchId must be above the last committed batch ${this.lastCommitted}; got ${describeValue(batchId)}. Commit each batch once.`, this.where(commitPath(batchId)));
+    }
+    // 1. The state of every operator as of this batch must be durable.
+    const newVersions = new Map<RegisteredOperator<unknown>, { version: number; state: unknown; hasState: boolean }>();
+    for (const operator of this.operators.values()) {
+      let version = operator.version;
+      let state: unknown = operator.committedState;
+      let hasState = false;
+      for (const publication of operator.publications.values()) {
+        if (publication.batchId > batchId) continue;
+        try {
+          await publication.written;
+        } catch (error) {
+          this.startDeltaWrite(operator, publication); // a retried commit writes it again
+          throw error;
+        }
+        if (publication.batchId > version) {
+          version = publication.batchId;
+          state = publication.state;
+          hasState = true;
+        }
+      }
+      newVersions.set(operator, { version, state, hasState });
+    }
+    // 2. The commit entry.
+    const operators: Record<string, OperatorRecord> = {};
+    const versions: Record<string, number> = {};
+    for (const [operator, next] of newVersions) {
+      operators[operator.id] = { kind: operator.spec.kind, descriptor: operator.descriptor, version: next.version };
+      versions[operator.id] = next.version;
+    }
+    const entry: CommitEntry = { batchId, ...(info.watermark === undefined ? {} : { watermark: info.watermark }), operators };
+    await this.writeFile(commitPath(batchId), frameJson('commit', entry, this.checksum));
+    // 3. Bookkeeping, then snapshots and clean-up in the background.
+    this.lastCommitted = batchId;
+    this.commitVersions.set(batchId, versions);
+    const snapshots: Array<{ operator: RegisteredOperator<unknown>; version: number; state: unknown }> = [];
+    for (const [operator, next] of newVersions) {
+      for (const id of [...operator.publications.keys()]) if (id <= batchId) operator.publications.delete(id);
+      operator.version = next.version;
+      if (next.hasState) operator.committedState = next.state;
+      if (operator.committedState !== undefined && operator.version >= 0 && operator.version - operator.snapshotVersion >= this.snapshotInterval) {
+        snapshots.push({ operator, version: operator.version, state: operator.committedState });
+        operator.snapshotVersion = operator.version; // scheduled; the next one is due snapshotInterval later
+      }
+    }
+    this.maintenance = this.maintenance.then(() => this.runMaintenance(batchId, snapshots)).catch((error: unknown) => {
+      this.backgroundError ??= error;
+    });
+  }
+
+  /** Writes due snapshots, then deletes what retention no longer needs. Runs in the background, one at a time. */
+  private async runMaintenance(batchId: number, snapshots: ReadonlyArray<{ operator: RegisteredOperator<unknown>; version: number; state: unknown }>): Promise<void> {
+    for (const { operator, version, state } of snapshots) {
+      if (this.closed) return;
+      const header: StateFileHeader = { operator: operator.id, version, kind: 'snapshot' };
+      await this.writeFile(statePath(operator.id, version, 'snapshot'), frameFile('snapshot', snapshotBody(header, state, operator.codec), this.checksum));
+    }
+    await this.cleanUp(batchId);
+  }
+
+  /** Deletes offsets, commits and state files that recovery to any of the last `minBatchesToRetain` commits cannot need. */
+  private async cleanUp(batchId: number): Promise<void> {
+    const oldestRetained = batchId - this.minBatchesToRetain + 1;
+    if (oldestRetained <= 0) return;
+    let versions = this.commitVersions.get(oldestRetained);
+    if (versions === undefined) {
+      try {
+        const entry = await this.readCommit(oldestRetained);
+        versions = Object.fromEntries(Object.entries(entry.operators).map(([id, record]) => [id, record.version]));
+      } catch {
+        versions = undefined;
+      }
+    }
+    for (const id of [...this.commitVersions.keys()]) if (id < oldestRetained) this.commitVersions.delete(id);
+    for (const dir of [OFFSETS_DIR, COMMITS_DIR]) {
+      for (const id of await this.listBatchIds(dir)) {
+        if (id < oldestRetained) await this.store.remove(`${dir}/${id}`);
+      }
+    }
+    if (versions === undefined) return;
+    for (const [operatorId, version] of Object.entries(versions)) {
+      if (version < 0) continue;
+      const dir = stateDir(operatorId);
+      const files = (await this.store.list(dir)).map((name) => ({ name, parsed: parseStateFileName(name) }));
+      let base = -1;
+      for (const { parsed } of files) if (parsed?.kind === 'snapshot' && parsed.version <= version && parsed.version > base) base = parsed.version;
+      if (base < 0) continue;
+      for (const { name, parsed } of files) if (parsed !== undefined && parsed.version < base) await this.store.remove(`${dir}/${name}`);
+    }
+  }
+
+  /** Waits for the background snapshots and clean-up started so far (tests and benchmarks use it). */
+  async flush(): Promise<void> {
+    await this.maintenance;
+    for (const operator of this.operators.values()) await operator.chain;
+    this.throwBackgroundError();
+  }
+
+  /** Stops accepting publications; waits for writes in flight (so no temporary files are left behind). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.maintenance;
+    for (const operator of this.operators.values()) await operator.chain;
+  }
+
+  /** The ids of the operators in the checkpoint's last commit (after open). */
+  get checkpointedOperatorIds(): readonly string[] {
+    return Object.keys(this.recoveredOperators);
+  }
+}

@@ -1,0 +1,105 @@
+import type { StateCodec } from '../state/StateStore.js';
+import { corruptContent } from './fileFormat.js';
+import type { StateFileKind } from './layout.js';
+
+/**
+ * The body of a state file: a header line, then one JSON array per line,
+ * `[key, value]` for a written key and `[key]` for a removed one (deltas only).
+ *
+ * ```text
+ * {"operator":"dropDuplicates#2","version":12,"kind":"delta","base":11}
+ * ["k1",{"count":3}]
+ * ["k7"]
+ * ```
+ *
+ * A delta applies on top of the state at version `base` (-1: the empty state).
+ */
+export interface StateFileHeader {
+  readonly operator: string;
+  readonly version: number;
+  readonly kind: StateFileKind;
+  /** For a delta: the version it applies to (-1 for the empty state). */
+  readonly base?: number;
+}
+
+/** Entries per string chunk handed to the store. */
+const LINES_PER_CHUNK = 4096;
+
+/** The body of a delta: the entries of `keys` in `state`, read with `codec.get` (`undefined` = removed). */
+export function* deltaBody<S>(header: StateFileHeader, state: S, keys: Iterable<string>, codec: StateCodec<S>): Generator<string> {
+  yield `${JSON.stringify(header)}\n`;
+  let lines: string[] = [];
+  for (const key of keys) {
+    const value = codec.get(state, key);
+    lines.push(value === undefined ? JSON.stringify([key]) : JSON.stringify([key, value]));
+    if (lines.length === LINES_PER_CHUNK) {
+      yield `${lines.join('\n')}\n`;
+      lines = [];
+    }
+  }
+  if (lines.length > 0) yield `${lines.join('\n')}\n`;
+}
+
+/** The body of a snapshot: every entry of `state`. */
+export function* snapshotBody<S>(header: StateFileHeader, state: S, codec: StateCodec<S>): Generator<string> {
+  yield `${JSON.stringify(header)}\n`;
+  let lines: string[] = [];
+  for (const [key, value] of codec.entries(state)) {
+    if (value === undefined) continue;
+    lines.push(JSON.stringify([key, value]));
+    if (lines.length === LINES_PER_CHUNK) {
+      yield `${lines.join('\n')}\n`;
+      lines = [];
+    }
+  }
+  if (lines.length > 0) yield `${lines.join('\n')}\n`;
+}
+
+/** A parsed state file. */
+export interface ParsedStateFile {
+  readonly header: StateFileHeader;
+  /** Entries in file order; a one-element entry is a removal. */
+  readonly entries: ReadonlyArray<readonly [string] | readonly [string, unknown]>;
+}
+
+/** Parses a state file body and checks that it is the file `expected` describes. */
+export function parseStateFile(body: string, path: string, expected: { readonly operator: string; readonly version: number; readonly kind: StateFileKind }): ParsedStateFile {
+  const lines = body.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  let header: StateFileHeader;
+  try {
+    header = JSON.parse(lines[0] ?? '') as StateFileHeader;
+  } catch {
+    throw corruptContent(path, 'a state file without a valid header line');
+  }
+  if (typeof header !== 'object' || header === null || header.operator !== expected.operator || header.version !== expected.version || header.kind !== expected.kind) {
+    throw corruptContent(path, `the header ${JSON.stringify(lines[0]).slice(0, 120)} where operator ${expected.operator}, version ${expected.version}, ${expected.kind} belongs`);
+  }
+  if (expected.kind === 'delta' && (typeof header.base !== 'number' || !Number.isSafeInteger(header.base) || header.base < -1 || header.base >= header.version)) {
+    throw corruptContent(path, `a delta with base ${JSON.stringify(header.base)}`);
+  }
+  const entries: Array<readonly [string] | readonly [string, unknown]> = new Array(lines.length - 1);
+  for (let i = 1; i < lines.length; i++) {
+    let entry: unknown;
+    try {
+      entry = JSON.parse(lines[i]!);
+    } catch {
+      throw corruptContent(path, `an invalid entry on line ${i + 2}`);
+    }
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || entry.length < 1 || entry.length > 2 || (expected.kind === 'snapshot' && entry.length !== 2)) {
+      throw corruptContent(path, `an invalid entry on line ${i + 2}`);
+    }
+    entries[i - 1] = entry as [string] | [string, unknown];
+  }
+  return { header, entries };
+}
+
+/** Applies a parsed file to `target` (a snapshot fills it, a delta writes and removes keys). */
+export function applyStateFile(target: Map<string, unknown>, file: ParsedStateFile): void {
+  const entries = file.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.length === 1) target.delete(entry[0]);
+    else target.set(entry[0], entry[1]);
+  }
+}
