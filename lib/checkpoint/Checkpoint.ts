@@ -54,5 +54,11 @@ export interface Checkpoint {
   createContext(runId: string, scheduler: SchedulerLike): QueryContext;
   writeOffsets(entry: OffsetLogEntry): Promise<void>;
   commit(batchId: number, info?: CommitInfo): Promise<void>;
+  /**
+   * Optional: throws `CheckpointIncompatibleError` when a stateful operator of
+   * the checkpoint did not register again (it was removed from the pipeline).
+   * Call it once the pipeline is subscribed; `writeOffsets` checks it too.
+   */
+  verifyOperators?(): void;
   close(): Promise<void>;
 }

@@ -473,6 +473,17 @@ export class StoreCheckpoint implements Checkpoint {
 
   // ---------------------------------------------------------------- per batch
 
+  /**
+   * Checks that every stateful operator of the checkpoint's last commit has
+   * registered again (call it once the pipeline is subscribed; `writeOffsets`
+   * and `commit` call it too).
+   *
+   * @throws {CheckpointIncompatibleError} naming the first operator that is missing.
+   */
+  verifyOperators(): void {
+    this.checkRemovedOperators();
+  }
+
   private checkRemovedOperators(): void {
     if (this.removedChecked) return;
     for (const [id, record] of Object.entries(this.recoveredOperators)) {

@@ -1,0 +1,276 @@
+import { Subject, asyncScheduler } from 'rxjs';
+import type { Batch } from '../../../lib/batch/Batch.js';
+import { MemoryCheckpointStore } from '../../../lib/checkpoint/MemoryCheckpointStore.js';
+import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
+import { CheckpointError, CheckpointIncompatibleError, InvalidOptionError } from '../../../lib/errors/index.js';
+import { runInQueryContext } from '../../../lib/state/StateStore.js';
+import { drive, rotatingInputs, text } from './drive.js';
+import { countByKey, mapRows, type Row } from './fixtures.js';
+
+const stateFiles = (store: MemoryCheckpointStore, operator = 'countByKey%230') =>
+  [...store.files.keys()].filter((p) => p.startsWith(`state/${operator}/`)).map((p) => p.slice(`state/${operator}/`.length)).sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b));
+const dirFiles = (store: MemoryCheckpointStore, dir: string) =>
+  [...store.files.keys()].filter((p) => p.startsWith(`${dir}/`)).map((p) => Number(p.slice(dir.length + 1))).sort((a, b) => a - b);
+
+describe('StoreCheckpoint', () => {
+  describe('open', () => {
+    it('creates the metadata with a new query id on first open and keeps it afterwards', async () => {
+      const store = new MemoryCheckpointStore();
+      const first = await openCheckpoint(store).open();
+      expect(first).toMatchObject({ fresh: true, lastCommittedBatchId: -1, lastCommitted: undefined, pending: undefined });
+      expect(first.queryId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(text(store.files.get('metadata'))).toContain(`"id":"${first.queryId}"`);
+      const second = await openCheckpoint(store).open();
+      expect(second).toMatchObject({ fresh: false, queryId: first.queryId, lastCommittedBatchId: -1 });
+    });
+
+    it('uses the queryId option for a new checkpoint only', async () => {
+      const store = new MemoryCheckpointStore();
+      expect((await openCheckpoint(store, { queryId: 'q-1' }).open()).queryId).toBe('q-1');
+      expect((await openCheckpoint(store, { queryId: 'q-2' }).open()).queryId).toBe('q-1');
+    });
+
+    it('gives a new run id per context and keeps the query id', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(2));
+      const checkpoint = openCheckpoint(store);
+      const recovery = await checkpoint.open();
+      const context = checkpoint.createContext('run-2', asyncScheduler);
+      expect(context).toMatchObject({ queryId: recovery.queryId, runId: 'run-2' });
+    });
+  });
+
+  describe('per batch', () => {
+    it('writes offsets/N, the state delta of N and commits/N for every batch', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(3), { snapshotInterval: 100 });
+      expect(dirFiles(store, 'offsets')).toEqual([0, 1, 2]);
+      expect(dirFiles(store, 'commits')).toEqual([0, 1, 2]);
+      expect(stateFiles(store)).toEqual(['0.delta', '1.delta', '2.delta']);
+      const offsets = text(store.files.get('offsets/1'));
+      expect(offsets.split('\n')[0]).toBe('rss-checkpoint 1 offsets');
+      expect(offsets).toContain('{"batchId":1,"offsets":[1],"watermark":0,"timestamp":1001}');
+      expect(text(store.files.get('commits/2'))).toContain('"operators":{"countByKey#0":{"kind":"countByKey","descriptor":{"by":"k"},"version":2}}');
+    });
+
+    it('writes only the keys a batch changed, with removed keys as tombstones', async () => {
+      const store = new MemoryCheckpointStore();
+      const inputs: Row[][] = [
+        [{ k: 'a', ts: 1 }, { k: 'b', ts: 1 }, { k: 'c', ts: 1 }],
+        [{ k: 'b', ts: 2 }, { k: 'c', ts: 2, remove: true }],
+      ];
+      await drive(store, inputs, { snapshotInterval: 100 });
+      const delta = text(store.files.get('state/countByKey%230/1.delta')).split('\n');
+      expect(delta.slice(1, 4)).toEqual(['{"operator":"countByKey#0","version":1,"kind":"delta","base":0}', '["b",2]', '["c"]']);
+      expect(delta[4]).toMatch(/^#end crc32=[0-9a-f]{8} bytes=\d+$/);
+    });
+
+    it('writes a full snapshot every snapshotInterval versions, in the background after the commit', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(7), { snapshotInterval: 3 });
+      expect(stateFiles(store).filter((f) => f.endsWith('.snapshot'))).toEqual(['2.snapshot', '5.snapshot']);
+      const snapshot = text(store.files.get('state/countByKey%230/5.snapshot')).split('\n');
+      expect(snapshot[1]).toBe('{"operator":"countByKey#0","version":5,"kind":"snapshot"}');
+      expect(snapshot.slice(2, -2).sort()).toEqual(['["k0",3]', '["k1",3]', '["k2",2]', '["k3",2]', '["k4",2]']);
+    });
+
+    it('records the watermark after the batch in its commit and recovers it', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(3), { watermarkOf: (id) => id * 500 });
+      expect(text(store.files.get('commits/2'))).toContain('"watermark":1000');
+      expect(text(store.files.get('offsets/2'))).toContain('"watermark":500');
+      const recovery = await openCheckpoint(store).open();
+      expect(recovery.watermark).toBe(1000);
+      expect(recovery.lastCommitted).toEqual({ batchId: 2, offsets: [2], watermark: 500, timestamp: 1002 });
+    });
+
+    it('rejects offsets that skip or repeat a batch, and a second commit of a batch', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(2), { pipeline: mapRows<Row>((r) => r) });
+      const checkpoint = openCheckpoint(store);
+      await checkpoint.open();
+      await expect(checkpoint.writeOffsets({ batchId: 5, offsets: [], watermark: 0, timestamp: 0 })).rejects.toThrow(
+        'checkpoint: writeOffsets batchId must be the batch after the last committed one (2); got 5. Commit each batch before planning the next.',
+      );
+      await expect(checkpoint.commit(1)).rejects.toThrow('checkpoint: commit batchId must be above the last committed batch 1; got 1. Commit each batch once.');
+      await expect(checkpoint.commit(1)).rejects.toBeInstanceOf(CheckpointError);
+    });
+
+    it('refuses to be used before open()', () => {
+      const checkpoint = openCheckpoint(new MemoryCheckpointStore('m'));
+      expect(() => checkpoint.createContext('r', asyncScheduler)).toThrow('checkpoint: createContext was called before open() finished for m; got no recovery yet. Await open() first.');
+    });
+  });
+
+  describe('recovery', () => {
+    it('restores state and continues numbering so that the result equals an uninterrupted run', async () => {
+      const inputs = rotatingInputs(12);
+      const whole = await drive(new MemoryCheckpointStore(), inputs, { snapshotInterval: 4 });
+      const store = new MemoryCheckpointStore();
+      const first = await drive(store, inputs.slice(0, 5), { snapshotInterval: 4 });
+      const second = await drive(store, inputs, { snapshotInterval: 4 });
+      expect(second.recovery).toMatchObject({ lastCommittedBatchId: 4, pending: undefined, fresh: false });
+      expect([...second.output.keys()]).toEqual([5, 6, 7, 8, 9, 10, 11]);
+      expect(new Map([...first.output, ...second.output])).toEqual(whole.output);
+    });
+
+    it('re-runs a batch whose offsets were written but not committed, with exactly those offsets', async () => {
+      const inputs = rotatingInputs(6);
+      const whole = await drive(new MemoryCheckpointStore(), inputs);
+      const store = new MemoryCheckpointStore();
+      await drive(store, inputs, { crashAfterOffsetsOf: 3 });
+      expect(dirFiles(store, 'offsets')).toEqual([0, 1, 2, 3]);
+      expect(dirFiles(store, 'commits')).toEqual([0, 1, 2]);
+      const second = await drive(store, inputs);
+      expect(second.recovery.lastCommittedBatchId).toBe(2);
+      expect(second.recovery.pending).toEqual({ batchId: 3, offsets: [3], watermark: 0, timestamp: 1003 });
+      expect([...second.output.keys()]).toEqual([3, 4, 5]);
+      for (const id of [3, 4, 5]) expect(second.output.get(id)).toEqual(whole.output.get(id));
+    });
+
+    it('deletes state files of an uncommitted batch on open', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(4), { crashAfterOffsetsOf: 3 });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stateFiles(store)).toContain('3.delta');
+      await openCheckpoint(store).open();
+      expect(stateFiles(store)).not.toContain('3.delta');
+    });
+
+    it('restores from a snapshot plus the deltas after it', async () => {
+      const inputs = rotatingInputs(9);
+      const whole = await drive(new MemoryCheckpointStore(), inputs);
+      const store = new MemoryCheckpointStore();
+      await drive(store, inputs.slice(0, 7), { snapshotInterval: 3 });
+      expect(stateFiles(store)).toEqual(['0.delta', '1.delta', '2.delta', '2.snapshot', '3.delta', '4.delta', '5.delta', '5.snapshot', '6.delta']);
+      // Without the deltas before the snapshot, recovery can only use 5.snapshot + 6.delta.
+      for (const v of [0, 1, 2, 3, 4]) store.files.delete(`state/countByKey%230/${v}.delta`);
+      store.files.delete('state/countByKey%230/2.snapshot');
+      const second = await drive(store, inputs, { snapshotInterval: 3 });
+      expect(second.output.get(8)).toEqual(whole.output.get(8));
+    });
+
+    it('keeps only what the last minBatchesToRetain commits need', async () => {
+      const store = new MemoryCheckpointStore();
+      const inputs = rotatingInputs(12);
+      await drive(store, inputs, { snapshotInterval: 3, minBatchesToRetain: 3 });
+      expect(dirFiles(store, 'offsets')).toEqual([9, 10, 11]);
+      expect(dirFiles(store, 'commits')).toEqual([9, 10, 11]);
+      // Commit 9 needs version 9: the newest snapshot at or below it is 8.
+      expect(stateFiles(store)).toEqual(['8.delta', '8.snapshot', '9.delta', '10.delta', '11.delta', '11.snapshot']);
+      const whole = await drive(new MemoryCheckpointStore(), [...inputs, ...rotatingInputs(2)]);
+      const next = await drive(store, [...inputs, ...rotatingInputs(2)], { snapshotInterval: 3, minBatchesToRetain: 3 });
+      expect(next.output.get(13)).toEqual(whole.output.get(13));
+    });
+
+    it('keeps every file while no snapshot lets older ones go', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(6), { snapshotInterval: 100, minBatchesToRetain: 2 });
+      expect(dirFiles(store, 'commits')).toEqual([4, 5]);
+      expect(stateFiles(store)).toEqual(['0.delta', '1.delta', '2.delta', '3.delta', '4.delta', '5.delta']);
+    });
+
+    it('restores an operator that registered but never published as empty, still skipping committed batches', async () => {
+      const store = new MemoryCheckpointStore();
+      const checkpoint = openCheckpoint(store);
+      await checkpoint.open();
+      runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => new Subject<Batch<Row>>().pipe(countByKey()).subscribe());
+      await checkpoint.writeOffsets({ batchId: 0, offsets: [], watermark: 0, timestamp: 0 });
+      await checkpoint.commit(0);
+      await checkpoint.close();
+      expect(text(store.files.get('commits/0'))).toContain('"version":-1');
+      const again = openCheckpoint(store);
+      await again.open();
+      let restored: unknown;
+      runInQueryContext(again.createContext('r2', asyncScheduler), () => {
+        restored = again.createContext('r3', asyncScheduler).registerState({ kind: 'countByKey', descriptor: { by: 'k' }, codec: { entries: () => [], get: () => undefined, fromEntries: (e) => [...e] } }).restored;
+      });
+      expect(restored).toEqual({ batchId: 0, state: [] });
+    });
+  });
+
+  describe('pipeline changes', () => {
+    it('accepts a stateless operator added before a stateful one', async () => {
+      const store = new MemoryCheckpointStore();
+      const inputs = rotatingInputs(4);
+      await drive(store, inputs.slice(0, 2));
+      const second = await drive(store, inputs, { pipeline: (s) => s.pipe(mapRows<Row>((r) => r), countByKey()) });
+      expect(second.recovery.lastCommittedBatchId).toBe(1);
+      expect([...second.output.keys()]).toEqual([2, 3]);
+    });
+
+    it('rejects a re-keyed stateful operator, naming it', async () => {
+      const store = new MemoryCheckpointStore('ck');
+      await drive(store, rotatingInputs(2));
+      const failure = drive(store, rotatingInputs(3), { pipeline: countByKey({ by: 'other' }) });
+      await expect(failure).rejects.toBeInstanceOf(CheckpointIncompatibleError);
+      await expect(drive(store, rotatingInputs(3), { pipeline: countByKey({ by: 'other' }) })).rejects.toMatchObject({
+        operatorId: 'countByKey#0',
+        path: 'ck/state/countByKey%230',
+        message:
+          'checkpoint: stateful operator countByKey#0 does not match the checkpoint; got countByKey {"by":"other"} where the checkpoint has countByKey {"by":"k"}. A stateful operator\'s keys, windows and aggregates cannot change between restarts; start the query with a new checkpoint location.',
+      });
+    });
+
+    it('rejects an added stateful operator, naming it', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(2));
+      await expect(drive(store, rotatingInputs(3), { pipeline: (s) => s.pipe(countByKey(), countByKey({ name: 'extra' }) as never) })).rejects.toMatchObject({
+        name: 'CheckpointIncompatibleError',
+        operatorId: 'extra',
+        message:
+          'checkpoint: stateful operator extra is not in the checkpoint; got a pipeline with an added or renamed stateful operator (the checkpoint has countByKey#0). Stateful operators cannot be added between restarts; start the query with a new checkpoint location.',
+      });
+    });
+
+    it('rejects a removed stateful operator, naming it', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(2), { pipeline: (s) => s.pipe(countByKey({ name: 'first' }), countByKey({ name: 'second' }) as never) });
+      await expect(drive(store, rotatingInputs(3), { pipeline: countByKey({ name: 'first' }) })).rejects.toMatchObject({
+        name: 'CheckpointIncompatibleError',
+        operatorId: 'second',
+        message:
+          'checkpoint: stateful operator second (countByKey) is in the checkpoint but not in the pipeline; got a pipeline with a removed or renamed stateful operator. Stateful operators cannot be removed between restarts; start the query with a new checkpoint location.',
+      });
+    });
+
+    it('accepts any pipeline while nothing is committed', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(1), { crashAfterOffsetsOf: 0 });
+      const second = await drive(store, rotatingInputs(2), { pipeline: countByKey({ name: 'renamed' }) });
+      expect(second.recovery.pending?.batchId).toBe(0);
+      expect([...second.output.keys()]).toEqual([0, 1]);
+    });
+
+    it('rejects two stateful operators with the same name', async () => {
+      const store = new MemoryCheckpointStore();
+      await expect(drive(store, rotatingInputs(1), { pipeline: (s) => s.pipe(countByKey({ name: 'x' }), countByKey({ name: 'x' }) as never) })).rejects.toThrow(
+        new InvalidOptionError('countByKey: name must be unique among the stateful operators of a query; got "x" twice. Give each stateful operator its own name.', 'name', 'x', 'a unique name'),
+      );
+    });
+  });
+
+  describe('misconfiguration', () => {
+    it.each([
+      ['snapshotInterval', 0],
+      ['snapshotInterval', 1.5],
+      ['minBatchesToRetain', -1],
+      ['minBatchesToRetain', '100'],
+    ])('rejects %s = %p', (option, value) => {
+      expect(() => openCheckpoint(new MemoryCheckpointStore(), { [option]: value })).toThrow(
+        new InvalidOptionError(`checkpoint: ${option} must be a positive integer; got ${JSON.stringify(value)}.`, option, value, 'a positive integer'),
+      );
+    });
+
+    it('rejects a location that is neither a path nor a store', () => {
+      expect(() => openCheckpoint('')).toThrow(InvalidOptionError);
+      expect(() => openCheckpoint({} as never)).toThrow(
+        "checkpoint: location must be a directory path or a CheckpointStore; got {}. Pass a directory such as './checkpoints/my-query'.",
+      );
+    });
+
+    it('rejects an empty queryId', () => {
+      expect(() => openCheckpoint(new MemoryCheckpointStore(), { queryId: '' })).toThrow('checkpoint: queryId must be a non-empty string; got "".');
+    });
+  });
+});
