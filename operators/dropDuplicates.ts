@@ -102,7 +102,7 @@ export function dropDuplicates<T>(keys?: KeySpec<T>, options: DropDuplicatesOpti
             metrics: withStateMetrics(batch.metrics, {
               operatorId: handle.operatorId,
               operatorName: op,
-              numRowsTotal: dedupe.state.keys.size,
+              numRowsTotal: dedupe.state.size,
               numRowsUpdated: step.numAdded,
               numRowsRemoved: step.numRemoved,
               numRowsDroppedByWatermark: step.numLate,

@@ -100,7 +100,7 @@ export function dropDuplicatesWithinWatermark<T>(keys?: KeySpec<T>, options: Dro
             metrics: withStateMetrics(batch.metrics, {
               operatorId: handle.operatorId,
               operatorName: op,
-              numRowsTotal: dedupe.state.keys.size,
+              numRowsTotal: dedupe.state.size,
               numRowsUpdated: step.numAdded,
               numRowsRemoved: step.numRemoved,
               numRowsDroppedByWatermark: step.numLate,

@@ -1,8 +1,8 @@
 import type { Batch, EventTimeMarker } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
-import { encodeStableKey, type ResolvedKey, type StableKey } from '../internal/keySpec.js';
+import type { ResolvedKey, StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
-import { DedupeState } from './DedupeState.js';
+import { DedupeState, dedupeSegment, type DedupeSegment } from './DedupeState.js';
 import { lateValueReader } from './lateValueReader.js';
 import { TimeIndex } from './TimeIndex.js';
 
@@ -39,31 +39,36 @@ function keyBytes(key: StableKey): number {
   return typeof key === 'number' ? ENTRY_OVERHEAD_BYTES : ENTRY_OVERHEAD_BYTES + 2 * key.length;
 }
 
-function changed(added: readonly StableKey[], removed: readonly StableKey[], watermarkChanged: boolean): Iterable<string> {
+function changed(segmentIds: readonly number[], watermarkChanged: boolean): Iterable<string> {
   return {
     *[Symbol.iterator]() {
       if (watermarkChanged) yield '@watermark';
-      for (let i = 0; i < added.length; i++) yield encodeStableKey(added[i]!);
-      for (let i = 0; i < removed.length; i++) yield encodeStableKey(removed[i]!);
+      for (let i = 0; i < segmentIds.length; i++) yield `g${segmentIds[i]!}`;
     },
   };
 }
 
 /**
  * The deduplication step shared by `dropDuplicates` and
- * `dropDuplicatesWithinWatermark`, one instance per subscription. Its state is
- * the Immutable {@link DedupeState} (what checkpoints save); a {@link TimeIndex}
- * derived from it finds the keys due for eviction without a scan.
+ * `dropDuplicatesWithinWatermark`, one instance per subscription.
+ *
+ * Its state is the Immutable {@link DedupeState} (what checkpoints save): the
+ * keys each batch added, as one frozen segment per batch. Two structures
+ * derived from it (rebuilt from the state on recovery, never saved) keep the
+ * hot path at native speed: a `Map` from key to eviction time for the
+ * per-row lookup, and a {@link TimeIndex} of segments by their earliest
+ * eviction time, so eviction visits only segments with keys due.
  *
  * Per batch: rows at or below the previous batch's watermark are dropped as
  * late (when the batch carries an event-time marker); every other row is
- * looked up by key in a mutable working copy of the state map (one
- * `asMutable` per batch) and emitted when its key is new; then keys due at
- * this batch's watermark are evicted and the copy is frozen again.
+ * looked up by key and emitted when the key is new; the new keys become one
+ * segment; then keys due at this batch's watermark are evicted, each touched
+ * segment being replaced by the smaller segment of its remaining keys.
  */
 export class Deduplicator<T> {
   private current: DedupeState;
-  private readonly index = new TimeIndex();
+  private readonly seen = new Map<StableKey, number>();
+  private readonly due = new TimeIndex();
   private readonly readerFor = lateValueReader();
   private bytes = 0;
 
@@ -74,9 +79,12 @@ export class Deduplicator<T> {
     restored?: DedupeState,
   ) {
     this.current = restored ?? DedupeState();
-    for (const [k, time] of this.current.keys) {
-      this.index.add(time, k);
-      this.bytes += keyBytes(k);
+    for (const [id, segment] of this.current.segments) {
+      for (let i = 0; i < segment.keys.length; i++) {
+        this.seen.set(segment.keys[i]!, segment.times[i]!);
+        this.bytes += keyBytes(segment.keys[i]!);
+      }
+      this.due.add(segment.minTime, id);
     }
   }
 
@@ -106,82 +114,128 @@ export class Deduplicator<T> {
     const within = this.mode === 'withinWatermark';
     if (within && marker === undefined) throw new UnsupportedOperationError(this.operator, UNSUPPORTED.dedupWithinWatermarkWithoutWatermark);
     const keyOf = this.key.keyOf;
+    const seen = this.seen;
     const lateW = this.current.watermarkMs;
-    const m = this.current.keys.asMutable();
     const out: T[] = [];
     const added: StableKey[] = [];
-    let addedTimes: number[] | undefined;
+    const times: number[] = [];
     let late: T[] | undefined;
     let numLate = 0;
     let dups = 0;
 
-    if (marker === undefined) {
-      for (let i = 0; i < n; i++) {
-        const row = rows[i]!;
-        const k = keyOf(row);
-        if (m.has(k)) {
-          dups++;
-          continue;
+    try {
+      if (marker === undefined) {
+        for (let i = 0; i < n; i++) {
+          const row = rows[i]!;
+          const k = keyOf(row);
+          if (seen.has(k)) {
+            dups++;
+            continue;
+          }
+          seen.set(k, Number.POSITIVE_INFINITY);
+          added.push(k);
+          times.push(Number.POSITIVE_INFINITY);
+          out.push(row);
         }
-        m.set(k, Number.POSITIVE_INFINITY);
-        added.push(k);
-        out.push(row);
+      } else {
+        const read = this.readerFor(marker);
+        const delayMs = marker.delayMs;
+        const evictable = within || this.evictableFor(marker);
+        for (let i = 0; i < n; i++) {
+          const row = rows[i]!;
+          const t = read(row);
+          if (t <= lateW) {
+            numLate++;
+            if (collectLate) (late ??= []).push(row);
+            continue;
+          }
+          const k = keyOf(row);
+          if (seen.has(k)) {
+            dups++;
+            continue;
+          }
+          let time = !evictable ? Number.POSITIVE_INFINITY : within ? t + delayMs : t;
+          if (time !== time) time = Number.POSITIVE_INFINITY; // NaN: an event time this operator cannot read; never evicted
+          seen.set(k, time);
+          added.push(k);
+          times.push(time);
+          out.push(row);
+        }
       }
-    } else {
-      const read = this.readerFor(marker);
-      const delayMs = marker.delayMs;
-      const evictable = within || this.evictableFor(marker);
-      const times: number[] = [];
-      addedTimes = times;
-      for (let i = 0; i < n; i++) {
-        const row = rows[i]!;
-        const t = read(row);
-        if (t <= lateW) {
-          numLate++;
-          if (collectLate) (late ??= []).push(row);
-          continue;
-        }
-        const k = keyOf(row);
-        if (m.has(k)) {
-          dups++;
-          continue;
-        }
-        let time = !evictable ? Number.POSITIVE_INFINITY : within ? t + delayMs : t;
-        if (time !== time) time = Number.POSITIVE_INFINITY; // NaN: an event time this operator cannot read; never evicted
-        m.set(k, time);
-        added.push(k);
-        times.push(time);
-        out.push(row);
-      }
+    } catch (error) {
+      for (let i = 0; i < added.length; i++) seen.delete(added[i]!);
+      throw error;
     }
 
-    // The batch succeeded: file the new keys and evict with this batch's watermark.
-    const index = this.index;
+    // The batch succeeded: its new keys become one segment; then evict with this batch's watermark.
     let bytes = this.bytes;
-    if (addedTimes !== undefined) for (let i = 0; i < added.length; i++) index.add(addedTimes[i]!, added[i]!);
     for (let i = 0; i < added.length; i++) bytes += keyBytes(added[i]!);
-    const removed: StableKey[] = [];
-    if (marker !== undefined) {
-      index.drain(batch.watermark, false, (k, time) => {
-        if (m.get(k) === time) {
-          m.remove(k);
-          removed.push(k);
-        }
-      });
+    let segments = this.current.segments;
+    let size = this.current.size + added.length;
+    const touched: number[] = [];
+    if (added.length > 0 || marker !== undefined) {
+      const m = segments.asMutable();
+      if (added.length > 0) {
+        const segment = dedupeSegment(added, times);
+        m.set(batch.batchId, segment);
+        this.due.add(segment.minTime, batch.batchId);
+        touched.push(batch.batchId);
+      }
+      let numRemoved = 0;
+      if (marker !== undefined) {
+        const watermark = batch.watermark;
+        const refile: DedupeSegment[] = [];
+        const refileIds: number[] = [];
+        this.due.drain(watermark, false, (id, time) => {
+          const segment = m.get(id as number);
+          if (segment === undefined || segment.minTime !== time) return; // stale index entry
+          const keepKeys: StableKey[] = [];
+          const keepTimes: number[] = [];
+          for (let i = 0; i < segment.keys.length; i++) {
+            const k = segment.keys[i]!;
+            const t = segment.times[i]!;
+            if (t <= watermark) {
+              if (seen.get(k) === t) seen.delete(k);
+              bytes -= keyBytes(k);
+              numRemoved++;
+            } else {
+              keepKeys.push(k);
+              keepTimes.push(t);
+            }
+          }
+          if (keepKeys.length === 0) m.remove(id as number);
+          else {
+            const smaller = dedupeSegment(keepKeys, keepTimes);
+            m.set(id as number, smaller);
+            refile.push(smaller);
+            refileIds.push(id as number);
+          }
+          if (id !== batch.batchId || added.length === 0) touched.push(id as number);
+        });
+        for (let i = 0; i < refile.length; i++) this.due.add(refile[i]!.minTime, refileIds[i]!);
+      }
+      size -= numRemoved;
+      segments = m.asImmutable();
+      this.bytes = bytes;
+      const watermarkMs = Math.max(lateW, batch.watermark);
+      this.current = DedupeState({ watermarkMs, size, segments });
+      return this.result(out, late, numLate, lateW, dups, added.length, numRemoved, touched, watermarkMs !== lateW);
     }
-    for (let i = 0; i < removed.length; i++) bytes -= keyBytes(removed[i]!);
     this.bytes = bytes;
-    const watermarkMs = Math.max(lateW, batch.watermark);
-    this.current = DedupeState({ watermarkMs, keys: m.asImmutable() });
-    return {
-      rows: out,
-      lateRows: late,
-      numLate,
-      lateWatermarkMs: lateW,
-      numDuplicates: dups,
-      numAdded: added.length,
-      numRemoved: removed.length,
-      changedKeys: changed(added, removed, watermarkMs !== lateW),
-    };
+    return this.result(out, late, numLate, lateW, dups, 0, 0, touched, false);
+  }
+
+  private result(
+    rows: T[],
+    lateRows: T[] | undefined,
+    numLate: number,
+    lateWatermarkMs: number,
+    numDuplicates: number,
+    numAdded: number,
+    numRemoved: number,
+    touched: readonly number[],
+    watermarkChanged: boolean,
+  ): DedupeStepResult<T> {
+    return { rows, lateRows, numLate, lateWatermarkMs, numDuplicates, numAdded, numRemoved, changedKeys: changed(touched, watermarkChanged) };
   }
 }
