@@ -1,0 +1,303 @@
+import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
+import { resolveKeySpec, type StableKey } from '../internal/keySpec.js';
+import { UNSUPPORTED } from '../query/unsupportedOperations.js';
+import { eventTimeReader, type EventTimeReader } from '../time/eventTime.js';
+import { parseDuration } from '../time/parseDuration.js';
+import type { Duration, EventTimeSpec, KeySpec } from '../types.js';
+
+/** The join types a streaming join supports (Spark has no stream-stream left anti join). */
+export type JoinType = 'inner' | 'leftOuter' | 'rightOuter' | 'fullOuter' | 'leftSemi';
+
+/** Spark's name of a join type, as it appears in its messages. */
+export type SparkJoinTypeName = 'Inner' | 'LeftOuter' | 'RightOuter' | 'FullOuter' | 'LeftSemi';
+
+const JOIN_TYPES: readonly JoinType[] = ['inner', 'leftOuter', 'rightOuter', 'fullOuter', 'leftSemi'];
+
+/**
+ * The equi-join key: a field name or a list of field names present on both
+ * sides, or a key spec per side (`{ left, right }`), compared by value.
+ */
+export type JoinKeys<TLeft, TRight> =
+  | (keyof TLeft & keyof TRight & string)
+  | readonly (keyof TLeft & keyof TRight & string)[]
+  | { readonly left: KeySpec<TLeft>; readonly right: KeySpec<TRight> };
+
+/**
+ * A time-range condition: `leftTime + lower <= rightTime <= leftTime + upper`
+ * (each comparison strict when its inclusive flag is `false`; either bound may
+ * be left out). `lower` and `upper` may be negative.
+ */
+export interface JoinTimeRange<TLeft, TRight> {
+  /** The left row's time: a field name or a function of the row. */
+  readonly leftTime: EventTimeSpec<TLeft>;
+  /** The right row's time: a field name or a function of the row. */
+  readonly rightTime: EventTimeSpec<TRight>;
+  /** `rightTime >= leftTime + lower`. */
+  readonly lower?: Duration;
+  /** `rightTime <= leftTime + upper`. */
+  readonly upper?: Duration;
+  /** @defaultValue `true` */
+  readonly lowerInclusive?: boolean;
+  /** @defaultValue `true` */
+  readonly upperInclusive?: boolean;
+}
+
+/**
+ * A further join condition: a function of both rows, or side-only conditions
+ * `left(l)` / `right(r)` (with Spark's meaning in outer joins: a row of a
+ * preserved side that fails its own side's condition is emitted with nulls at
+ * once and never buffered) and a condition on both rows.
+ */
+export type JoinWhere<TLeft, TRight> =
+  | ((left: TLeft, right: TRight) => boolean)
+  | {
+      readonly left?: (left: TLeft) => boolean;
+      readonly right?: (right: TRight) => boolean;
+      readonly both?: (left: TLeft, right: TRight) => boolean;
+    };
+
+/** A resolved time-range condition (bounds in milliseconds). */
+export interface ResolvedTimeRange<TLeft, TRight> {
+  readonly leftTime: EventTimeReader<TLeft>;
+  readonly rightTime: EventTimeReader<TRight>;
+  /** The function given as `leftTime`, if any (to recognise the watermarked column). */
+  readonly leftTimeFn: ((row: TLeft) => unknown) | undefined;
+  readonly rightTimeFn: ((row: TRight) => unknown) | undefined;
+  readonly lowerMs: number | undefined;
+  readonly upperMs: number | undefined;
+  readonly lowerInclusive: boolean;
+  readonly upperInclusive: boolean;
+}
+
+/** Everything about a join's condition, validated and turned into fast functions. */
+export interface ResolvedJoinCondition<TLeft, TRight> {
+  readonly type: JoinType;
+  readonly leftKey: (row: TLeft) => StableKey;
+  readonly rightKey: (row: TRight) => StableKey;
+  /** `true` when the row's key holds a null/undefined part: it can never match (SQL equality). */
+  readonly leftKeyIsNull: (row: TLeft) => boolean;
+  readonly rightKeyIsNull: (row: TRight) => boolean;
+  /** The key field names per side (aligned by position), `undefined` for a function key. */
+  readonly leftKeyFields: readonly string[] | undefined;
+  readonly rightKeyFields: readonly string[] | undefined;
+  readonly range: ResolvedTimeRange<TLeft, TRight> | undefined;
+  readonly whereLeft: ((row: TLeft) => boolean) | undefined;
+  readonly whereRight: ((row: TRight) => boolean) | undefined;
+  readonly whereBoth: ((left: TLeft, right: TRight) => boolean) | undefined;
+  /** The left side's rows are preserved (emitted with nulls when unmatched). */
+  readonly leftPreserved: boolean;
+  readonly rightPreserved: boolean;
+  readonly semi: boolean;
+  /** A JSON-able description for checkpoint descriptors. */
+  readonly descriptor: unknown;
+}
+
+/** Spark's spelling of a join type. */
+export function sparkJoinTypeName(type: JoinType): SparkJoinTypeName {
+  return (type.charAt(0).toUpperCase() + type.slice(1)) as SparkJoinTypeName;
+}
+
+/** Validates the `type` option. */
+export function resolveJoinType(operator: string, type: unknown): JoinType {
+  if (type === undefined) return 'inner';
+  if (typeof type === 'string' && (JOIN_TYPES as readonly string[]).includes(type)) return type as JoinType;
+  throw new InvalidOptionError(
+    `${operator}: type must be one of 'inner', 'leftOuter', 'rightOuter', 'fullOuter', 'leftSemi'; got ${describeValue(type)}. Spark supports no other join type between streams (no left anti join).`,
+    'type',
+    type,
+    "'inner' | 'leftOuter' | 'rightOuter' | 'fullOuter' | 'leftSemi'",
+  );
+}
+
+const NULL_KEY = '\u0000null';
+const UNDEFINED_KEY = '\u0000undefined';
+
+function nullCheck<T>(fields: readonly string[] | undefined, keyOf: (row: T) => StableKey): (row: T) => boolean {
+  if (fields === undefined || fields.length === 1) {
+    return (row) => {
+      const k = keyOf(row);
+      return k === NULL_KEY || k === UNDEFINED_KEY;
+    };
+  }
+  const n = fields.length;
+  return (row) => {
+    const r = row as Record<string, unknown>;
+    for (let i = 0; i < n; i++) {
+      const v = r[fields[i]!];
+      if (v === null || v === undefined) return true;
+    }
+    return false;
+  };
+}
+
+function isPlainFunction(value: unknown): value is (...args: never[]) => unknown {
+  return typeof value === 'function';
+}
+
+function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: boolean): Pick<ResolvedJoinCondition<TLeft, TRight>, 'leftKey' | 'rightKey' | 'leftKeyIsNull' | 'rightKeyIsNull' | 'leftKeyFields' | 'rightKeyFields'> & { descriptor: unknown } {
+  const emptyList = Array.isArray(on) && on.length === 0;
+  if (on === undefined || on === null || emptyList) {
+    if (requireKey) throw new UnsupportedOperationError(operator, `${UNSUPPORTED.joinWithoutEquality}. Give the equi-join key with on: a field name, a list of field names or { left, right }.`);
+    const constant = (): StableKey => 0;
+    const never = (): boolean => false;
+    return { leftKey: constant, rightKey: constant, leftKeyIsNull: never, rightKeyIsNull: never, leftKeyFields: undefined, rightKeyFields: undefined, descriptor: null };
+  }
+  let leftSpec: unknown;
+  let rightSpec: unknown;
+  if (typeof on === 'string' || Array.isArray(on)) {
+    leftSpec = on;
+    rightSpec = on;
+  } else if (typeof on === 'object' && 'left' in on && 'right' in on) {
+    leftSpec = (on as { left: unknown }).left;
+    rightSpec = (on as { right: unknown }).right;
+  } else {
+    throw new InvalidOptionError(
+      `${operator}: on must be a field name, a non-empty list of field names, or { left, right } key specs; got ${describeValue(on)}.`,
+      'on',
+      on,
+      'a field name, a list of field names or { left, right }',
+    );
+  }
+  const left = resolveKeySpec<TLeft>(operator, leftSpec as KeySpec<TLeft>, 'on.left', false);
+  const right = resolveKeySpec<TRight>(operator, rightSpec as KeySpec<TRight>, 'on.right', false);
+  const arity = (fields: readonly string[] | undefined): number => fields?.length ?? 1;
+  const composite = (fields: readonly string[] | undefined): boolean => fields !== undefined && fields.length > 1;
+  if (arity(left.fields) !== arity(right.fields) || composite(left.fields) !== composite(right.fields)) {
+    throw new InvalidOptionError(
+      `${operator}: on.left and on.right must have the same shape; got ${describeValue(left.descriptor)} and ${describeValue(right.descriptor)}. Use field lists of the same length on both sides, or a function on both sides.`,
+      'on',
+      on,
+      'key specs of the same shape on both sides',
+    );
+  }
+  return {
+    leftKey: left.keyOf,
+    rightKey: right.keyOf,
+    leftKeyIsNull: nullCheck(left.fields, left.keyOf),
+    rightKeyIsNull: nullCheck(right.fields, right.keyOf),
+    leftKeyFields: left.fields,
+    rightKeyFields: right.fields,
+    descriptor: { left: left.descriptor, right: right.descriptor },
+  };
+}
+
+function resolveRange<TLeft, TRight>(operator: string, range: unknown): ResolvedTimeRange<TLeft, TRight> | undefined {
+  if (range === undefined) return undefined;
+  if (typeof range !== 'object' || range === null) {
+    throw new InvalidOptionError(`${operator}: timeRange must be { leftTime, rightTime, lower?, upper? }; got ${describeValue(range)}.`, 'timeRange', range, '{ leftTime, rightTime, lower?, upper? }');
+  }
+  const r = range as JoinTimeRange<TLeft, TRight>;
+  const leftTime = eventTimeReader<TLeft>(operator, r.leftTime, 'timeRange.leftTime');
+  const rightTime = eventTimeReader<TRight>(operator, r.rightTime, 'timeRange.rightTime');
+  if (r.lower === undefined && r.upper === undefined) {
+    throw new InvalidOptionError(
+      `${operator}: timeRange needs lower, upper or both; got ${describeValue(range)}. For rightTime within 10 minutes after leftTime use { lower: 0, upper: '10 minutes' }.`,
+      'timeRange',
+      range,
+      'at least one bound',
+    );
+  }
+  const lowerMs = r.lower === undefined ? undefined : parseDuration(r.lower, { option: `${operator}: timeRange.lower` });
+  const upperMs = r.upper === undefined ? undefined : parseDuration(r.upper, { option: `${operator}: timeRange.upper` });
+  for (const flag of ['lowerInclusive', 'upperInclusive'] as const) {
+    if (r[flag] !== undefined && typeof r[flag] !== 'boolean') {
+      throw new InvalidOptionError(`${operator}: timeRange.${flag} must be a boolean; got ${describeValue(r[flag])}.`, `timeRange.${flag}`, r[flag], 'a boolean');
+    }
+  }
+  if (lowerMs !== undefined && upperMs !== undefined && lowerMs > upperMs) {
+    throw new InvalidOptionError(
+      `${operator}: timeRange.lower must not exceed timeRange.upper; got lower ${describeValue(r.lower)} (${lowerMs} ms), upper ${describeValue(r.upper)} (${upperMs} ms). No pair of rows could ever match.`,
+      'timeRange',
+      range,
+      'lower <= upper',
+    );
+  }
+  return {
+    leftTime,
+    rightTime,
+    leftTimeFn: typeof r.leftTime === 'function' ? (r.leftTime as (row: TLeft) => unknown) : undefined,
+    rightTimeFn: typeof r.rightTime === 'function' ? (r.rightTime as (row: TRight) => unknown) : undefined,
+    lowerMs,
+    upperMs,
+    lowerInclusive: r.lowerInclusive ?? true,
+    upperInclusive: r.upperInclusive ?? true,
+  };
+}
+
+function resolveWhere<TLeft, TRight>(operator: string, where: unknown): Pick<ResolvedJoinCondition<TLeft, TRight>, 'whereLeft' | 'whereRight' | 'whereBoth'> {
+  if (where === undefined) return { whereLeft: undefined, whereRight: undefined, whereBoth: undefined };
+  if (isPlainFunction(where)) return { whereLeft: undefined, whereRight: undefined, whereBoth: where as (l: TLeft, r: TRight) => boolean };
+  const bad = (): never => {
+    throw new InvalidOptionError(
+      `${operator}: where must be a function (left, right) => boolean or { left?, right?, both? } of functions; got ${describeValue(where)}.`,
+      'where',
+      where,
+      'a function or { left?, right?, both? }',
+    );
+  };
+  if (typeof where !== 'object' || where === null) return bad();
+  const w = where as Record<string, unknown>;
+  for (const k of Object.keys(w)) if (!['left', 'right', 'both'].includes(k) || (w[k] !== undefined && !isPlainFunction(w[k]))) bad();
+  return {
+    whereLeft: w['left'] as ((row: TLeft) => boolean) | undefined,
+    whereRight: w['right'] as ((row: TRight) => boolean) | undefined,
+    whereBoth: w['both'] as ((l: TLeft, r: TRight) => boolean) | undefined,
+  };
+}
+
+/** The parts of the join options {@link resolveJoinCondition} reads. */
+export interface JoinConditionOptions {
+  readonly on?: unknown;
+  readonly type?: unknown;
+  readonly timeRange?: unknown;
+  readonly where?: unknown;
+}
+
+/**
+ * Validates a join's `on`, `type`, `timeRange` and `where` options and turns
+ * them into fast functions. `requireKey` (stream-stream joins) makes a missing
+ * key Spark's "without equality predicate" error.
+ *
+ * @throws {UnsupportedOperationError} `<operator>: Stream-stream join without equality predicate is not supported. …` without a key when one is required.
+ * @throws {InvalidOptionError} for a malformed option (the message names it).
+ */
+export function resolveJoinCondition<TLeft, TRight>(operator: string, options: JoinConditionOptions, requireKey: boolean): ResolvedJoinCondition<TLeft, TRight> {
+  const type = resolveJoinType(operator, options.type);
+  const keys = resolveKeys<TLeft, TRight>(operator, options.on, requireKey);
+  const range = resolveRange<TLeft, TRight>(operator, options.timeRange);
+  const where = resolveWhere<TLeft, TRight>(operator, options.where);
+  return {
+    type,
+    ...keys,
+    range,
+    ...where,
+    leftPreserved: type === 'leftOuter' || type === 'fullOuter',
+    rightPreserved: type === 'rightOuter' || type === 'fullOuter',
+    semi: type === 'leftSemi',
+    descriptor: {
+      type,
+      on: keys.descriptor,
+      timeRange:
+        range === undefined
+          ? null
+          : { leftTime: range.leftTime.field, rightTime: range.rightTime.field, lowerMs: range.lowerMs ?? null, upperMs: range.upperMs ?? null, lowerInclusive: range.lowerInclusive, upperInclusive: range.upperInclusive },
+    },
+  };
+}
+
+/**
+ * `true` when a pair of times satisfies the range: `lt + lower <= rt <= lt +
+ * upper` (strict where not inclusive). A missing time (`NaN`) never matches.
+ */
+export function inTimeRange(range: ResolvedTimeRange<unknown, unknown>, leftMs: number, rightMs: number): boolean {
+  const { lowerMs, upperMs } = range;
+  if (lowerMs !== undefined) {
+    const bound = leftMs + lowerMs;
+    if (range.lowerInclusive ? !(rightMs >= bound) : !(rightMs > bound)) return false;
+  }
+  if (upperMs !== undefined) {
+    const bound = leftMs + upperMs;
+    if (range.upperInclusive ? !(rightMs <= bound) : !(rightMs < bound)) return false;
+  }
+  return true;
+}

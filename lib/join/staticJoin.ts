@@ -1,0 +1,78 @@
+import { isCollection } from 'immutable';
+import type { StableKey } from '../internal/keySpec.js';
+import { inTimeRange, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
+import type { JoinEmitter } from './joinStep.js';
+
+/** A static table as a stream-static join accepts it: an array or any Immutable collection (its values are the rows). */
+export type StaticRows<R> = readonly R[] | { readonly valueSeq: () => { toArray(): R[] } };
+
+/** A static table indexed by join key (rows with a null key and rows failing `where.right` left out). */
+export interface StaticTableIndex<R> {
+  readonly byKey: ReadonlyMap<StableKey, readonly { readonly row: R; readonly t: number }[]>;
+  readonly size: number;
+}
+
+/** `true` for an array or an Immutable collection. */
+export function isStaticRows(value: unknown): value is StaticRows<unknown> {
+  return Array.isArray(value) || isCollection(value);
+}
+
+/** The rows of a static table. */
+export function staticRowsOf<R>(table: StaticRows<R>): readonly R[] {
+  return Array.isArray(table) ? (table as readonly R[]) : (table as { valueSeq: () => { toArray(): R[] } }).valueSeq().toArray();
+}
+
+/** Indexes a static table by the right side's join key, once per table version. */
+export function indexStaticTable<TLeft, TRight>(cond: ResolvedJoinCondition<TLeft, TRight>, rows: readonly TRight[]): StaticTableIndex<TRight> {
+  const byKey = new Map<StableKey, { row: TRight; t: number }[]>();
+  const rightTime = cond.range?.rightTime;
+  let size = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (cond.whereRight !== undefined && !cond.whereRight(r)) continue;
+    if (cond.rightKeyIsNull(r)) continue;
+    const key = cond.rightKey(r);
+    const entry = { row: r, t: rightTime === undefined ? Number.NaN : rightTime.ms(r as never) };
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [entry]);
+    else list.push(entry);
+    size++;
+  }
+  return { byKey, size };
+}
+
+/**
+ * Joins one batch of stream rows (the left side) with a static table: every
+ * row against the whole table as it is now, nothing buffered (Spark's
+ * stream-static join). Inner, left outer and left semi.
+ */
+export function staticJoinStep<TLeft, TRight, O>(cond: ResolvedJoinCondition<TLeft, TRight>, emit: JoinEmitter<TLeft, TRight, O>, table: StaticTableIndex<TRight>, rows: readonly TLeft[]): O[] {
+  const output: O[] = [];
+  const range = cond.range as ResolvedTimeRange<unknown, unknown> | undefined;
+  const leftTime = cond.range?.leftTime;
+  const { whereLeft, whereBoth, leftPreserved, semi } = cond;
+  for (let n = 0; n < rows.length; n++) {
+    const l = rows[n]!;
+    if ((whereLeft !== undefined && !whereLeft(l)) || cond.leftKeyIsNull(l)) {
+      if (leftPreserved) output.push(emit.row(l, null));
+      continue;
+    }
+    const candidates = table.byKey.get(cond.leftKey(l));
+    const lt = leftTime === undefined ? Number.NaN : leftTime.ms(l as never);
+    let matched = false;
+    if (candidates !== undefined) {
+      for (let i = 0; i < candidates.length; i++) {
+        const e = candidates[i]!;
+        if (range !== undefined && !inTimeRange(range, lt, e.t)) continue;
+        if (whereBoth !== undefined && !whereBoth(l, e.row)) continue;
+        matched = true;
+        if (semi) break;
+        output.push(emit.row(l, e.row));
+      }
+    }
+    if (semi) {
+      if (matched) output.push(emit.semi(l));
+    } else if (!matched && leftPreserved) output.push(emit.row(l, null));
+  }
+  return output;
+}

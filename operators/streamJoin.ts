@@ -1,0 +1,522 @@
+import { isObservable, Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { isBatch, lateValueOf, mergeMetrics, withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../lib/batch/Batch.js';
+import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
+import { pairBatches } from '../lib/internal/alignBatches.js';
+import { wrapError } from '../lib/internal/batchSubscriber.js';
+import { emitLateRows } from '../lib/internal/lateRows.js';
+import { EMPTY_PLAN, planOf, withPlan, type StreamPlan } from '../lib/internal/plan.js';
+import { watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
+import { resolveJoinCondition, sparkJoinTypeName, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere, type ResolvedJoinCondition } from '../lib/join/JoinCondition.js';
+import { emptyJoinState, joinStateCodec, type JoinState } from '../lib/join/JoinState.js';
+import { JoinTimeIndex } from '../lib/join/JoinTimeIndex.js';
+import { joinStep, reindexSide, type JoinEmitter, type JoinSideRuntime } from '../lib/join/joinStep.js';
+import { indexStaticTable, isStaticRows, staticJoinStep, staticRowsOf, type StaticRows, type StaticTableIndex } from '../lib/join/staticJoin.js';
+import { isStaticTable, type StaticTable } from '../lib/join/staticTable.js';
+import { deriveEvictionPlan, evictionTimeReader, joinOutputWatermark, outerJoinSupported, type EvictionPlan, type WatermarkColumn } from '../lib/join/stateWatermarks.js';
+import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
+import { registerState } from '../lib/state/StateStore.js';
+import type { LateRowsHandler } from '../lib/types.js';
+
+export type { JoinKeys, JoinTimeRange, JoinType, JoinWhere } from '../lib/join/JoinCondition.js';
+
+/** The left value an output row carries: `null` possible in right and full outer joins. */
+export type JoinedLeft<J extends JoinType, TLeft> = J extends 'rightOuter' | 'fullOuter' ? TLeft | null : TLeft;
+/** The right value an output row carries: `null` possible in left and full outer joins, always `null` in left semi joins. */
+export type JoinedRight<J extends JoinType, TRight> = J extends 'leftSemi' ? null : J extends 'leftOuter' | 'fullOuter' ? TRight | null : TRight;
+/** The default output row: `{ left, right }`, or the left row itself for a left semi join. */
+export type JoinRow<J extends JoinType, TLeft, TRight> = J extends 'leftSemi' ? TLeft : { readonly left: JoinedLeft<J, TLeft>; readonly right: JoinedRight<J, TRight> };
+
+/** The join types a stream-static join supports with the stream on the left. */
+export type StaticJoinType = 'inner' | 'leftOuter' | 'leftSemi';
+
+/** A late-data side output for a join: one handler for both sides' late rows, or one per side. */
+export type JoinLateRowsHandler<TLeft, TRight> = LateRowsHandler<TLeft | TRight> | { readonly left?: LateRowsHandler<TLeft>; readonly right?: LateRowsHandler<TRight> };
+
+/** Options shared by stream-stream and stream-static joins. */
+interface JoinOptionsBase<TLeft, TRight, J extends JoinType, O> {
+  /** The join type. @defaultValue `'inner'` */
+  readonly type?: J;
+  /** `leftTime + lower <= rightTime <= leftTime + upper`; with watermarks it bounds the buffered state. */
+  readonly timeRange?: JoinTimeRange<TLeft, TRight>;
+  /** Any further condition: a function of both rows, or `{ left?, right?, both? }`. */
+  readonly where?: JoinWhere<TLeft, TRight>;
+  /** Shapes each output row. @defaultValue `(left, right) => ({ left, right })`; the left row itself for `'leftSemi'`. */
+  readonly select?: (left: JoinedLeft<J, TLeft>, right: JoinedRight<J, TRight>) => O;
+}
+
+/** Options for a stream-stream {@link streamJoin}. */
+export interface StreamJoinOptions<TLeft, TRight, J extends JoinType = 'inner', O = JoinRow<J, TLeft, TRight>> extends JoinOptionsBase<TLeft, TRight, J, O> {
+  /** The equi-join key (required between two streams). */
+  readonly on: JoinKeys<TLeft, TRight>;
+  /**
+   * Both inputs carry the same batch ids (one trigger drives both): batch N
+   * of each input forms one micro-batch, left rows first. Without it each
+   * arriving batch is a micro-batch of its own, numbered in arrival order.
+   * @defaultValue `false`
+   */
+  readonly aligned?: boolean;
+  /** How the two inputs' watermarks combine. @defaultValue `'min'` */
+  readonly policy?: WatermarkPolicy;
+  /** Stable operator id for checkpoints. @defaultValue `streamJoin#<n>` */
+  readonly name?: string;
+  /** Receives the rows dropped as late (a handler for both sides, or `{ left, right }`). */
+  readonly onLateRows?: JoinLateRowsHandler<TLeft, TRight>;
+}
+
+/** Options for a stream-static {@link streamJoin} (the stream is the left side). */
+export interface StaticJoinOptions<TLeft, TRight, J extends StaticJoinType = 'inner', O = JoinRow<J, TLeft, TRight>> extends JoinOptionsBase<TLeft, TRight, J, O> {
+  /** The equi-join key; leave it out to test every table row with `where` / `timeRange`. */
+  readonly on?: JoinKeys<TLeft, TRight>;
+}
+
+const OP = 'streamJoin';
+
+function emitterOf<TLeft, TRight, O>(select: unknown, semi: boolean): JoinEmitter<TLeft, TRight, O> {
+  if (select !== undefined && typeof select !== 'function') {
+    throw new InvalidOptionError(`${OP}: select must be a function (left, right) => row; got ${describeValue(select)}.`, 'select', select, 'a function');
+  }
+  if (typeof select === 'function') {
+    const fn = select as (l: TLeft | null, r: TRight | null) => O;
+    return { row: fn, semi: (l) => fn(l, null) };
+  }
+  return { row: (left, right) => ({ left, right }) as O, semi: (l) => l as unknown as O };
+}
+
+function validateLateHandler(handler: unknown): void {
+  if (handler === undefined || typeof handler === 'function') return;
+  if (typeof handler === 'object' && handler !== null) {
+    const h = handler as Record<string, unknown>;
+    if (typeof h['next'] === 'function') return;
+    const ok = (v: unknown): boolean => v === undefined || typeof v === 'function' || (typeof v === 'object' && v !== null && typeof (v as { next?: unknown }).next === 'function');
+    if (('left' in h || 'right' in h) && ok(h['left']) && ok(h['right'])) return;
+  }
+  throw new InvalidOptionError(
+    `${OP}: onLateRows must be a function, an Observer, or { left?, right? } of those; got ${describeValue(handler)}.`,
+    'onLateRows',
+    handler,
+    'a function, an Observer or { left?, right? }',
+  );
+}
+
+function sideLateHandler<T>(handler: unknown, side: 'left' | 'right'): LateRowsHandler<T> | undefined {
+  if (handler === undefined) return undefined;
+  if (typeof handler === 'function' || typeof (handler as { next?: unknown }).next === 'function') return handler as LateRowsHandler<T>;
+  return (handler as Record<string, LateRowsHandler<T> | undefined>)[side];
+}
+
+/** Reads a marked column's raw value from a row. */
+function rawReader(marker: EventTimeMarker): (row: unknown) => unknown {
+  if (marker.read !== undefined) return marker.read as (row: unknown) => unknown;
+  const field = marker.field;
+  return (row) => (row as Record<string, unknown> | null | undefined)?.[field];
+}
+
+/**
+ * The event-time marker of `{ left, right }` output rows: the left side's
+ * column read from `left` (the right side's from `right` when `left` is
+ * `null`), so that a downstream stateful operator finds the watermarked time.
+ */
+function pairMarker(left: EventTimeMarker | undefined, right: EventTimeMarker | undefined): EventTimeMarker | undefined {
+  const main = left ?? right;
+  if (main === undefined) return undefined;
+  const readLeft = left === undefined ? undefined : rawReader(left);
+  const readRight = right === undefined ? undefined : rawReader(right);
+  const read = (row: { left?: unknown; right?: unknown }): unknown =>
+    row.left !== null && row.left !== undefined && readLeft !== undefined ? readLeft(row.left) : row.right !== null && row.right !== undefined && readRight !== undefined ? readRight(row.right) : undefined;
+  return { field: main.field === '<function>' ? '<function>' : `left.${main.field}`, isWindow: main.isWindow, delayMs: main.delayMs, read: read as (row: never) => unknown };
+}
+
+function outputMarker(cond: ResolvedJoinCondition<unknown, unknown>, hasSelect: boolean, left: EventTimeMarker | undefined, right: EventTimeMarker | undefined): EventTimeMarker | undefined {
+  if (hasSelect) return undefined;
+  if (cond.semi) return left;
+  return pairMarker(left, right);
+}
+
+function columnOfMarker(marker: EventTimeMarker | undefined): WatermarkColumn | undefined {
+  if (marker === undefined) return undefined;
+  return marker.read !== undefined ? { field: undefined, read: marker.read } : { field: marker.field, read: undefined };
+}
+
+/** What is known about one input's watermarked column. */
+interface SideKnowledge {
+  known: boolean;
+  column: WatermarkColumn | undefined;
+  /** The input takes part in the global watermark. */
+  watermarked: boolean;
+  /** The input's latest watermark. */
+  watermarkMs: number;
+  marker: EventTimeMarker | undefined;
+  lastBatchId: number;
+}
+
+function knowledgeFromPlan(plan: StreamPlan | undefined): SideKnowledge {
+  const base = { watermarkMs: 0, marker: undefined, lastBatchId: Number.NEGATIVE_INFINITY };
+  if (plan === undefined) return { ...base, known: false, column: undefined, watermarked: false };
+  if (!plan.watermarked) return { ...base, known: true, column: undefined, watermarked: false };
+  if (plan.eventTimeField !== undefined) return { ...base, known: true, column: { field: plan.eventTimeField, read: undefined }, watermarked: true };
+  return { ...base, known: false, column: undefined, watermarked: true };
+}
+
+function observeBatch(side: SideKnowledge, batch: Batch<unknown>, which: string): void {
+  if (batch.batchId <= side.lastBatchId) throw new BatchSequenceError(`${OP} (${which} input)`, side.lastBatchId, batch.batchId);
+  side.lastBatchId = batch.batchId;
+  side.known = true;
+  side.column = columnOfMarker(batch.eventTime);
+  side.marker = batch.eventTime;
+  if (batch.eventTime !== undefined || batch.watermark > 0) side.watermarked = true;
+  if (batch.watermark > side.watermarkMs) side.watermarkMs = batch.watermark;
+}
+
+function combineWatermarks(policy: WatermarkPolicy, left: SideKnowledge, right: SideKnowledge, previous: number): number {
+  let chosen: number | undefined;
+  for (const side of [left, right]) {
+    if (!side.watermarked) continue;
+    chosen = chosen === undefined ? side.watermarkMs : policy === 'min' ? Math.min(chosen, side.watermarkMs) : Math.max(chosen, side.watermarkMs);
+  }
+  return chosen !== undefined && chosen > previous ? chosen : previous;
+}
+
+function sideRuntime(eviction: EvictionPlan['left']): JoinSideRuntime {
+  return { eviction, evictionTime: eviction === undefined ? undefined : (evictionTimeReader(eviction) as (row: never) => number), index: new JoinTimeIndex() };
+}
+
+function lateValueReader<T>(marker: EventTimeMarker | undefined): ((row: T) => number) | undefined {
+  if (marker === undefined) return undefined;
+  return (row) => lateValueOf(marker, row);
+}
+
+function checkAppendOnly(plans: readonly (StreamPlan | undefined)[]): void {
+  for (const plan of plans) {
+    const mode = plan?.outputMode;
+    if (mode === 'update' || mode === 'complete') throw new UnsupportedOperationError(OP, UNSUPPORTED.joinNotAppend(mode === 'update' ? 'Update' : 'Complete'));
+  }
+}
+
+function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, options: StreamJoinOptions<TLeft, TRight, JoinType, O>): OperatorFunction<Batch<TLeft>, Batch<O>> {
+  const cond = resolveJoinCondition<TLeft, TRight>(OP, options, true);
+  const emit = emitterOf<TLeft, TRight, O>(options.select, cond.semi);
+  const policy = watermarkPolicy(OP, options.policy);
+  if (options.aligned !== undefined && typeof options.aligned !== 'boolean') {
+    throw new InvalidOptionError(`${OP}: aligned must be a boolean; got ${describeValue(options.aligned)}.`, 'aligned', options.aligned, 'a boolean');
+  }
+  const aligned = options.aligned ?? false;
+  validateLateHandler(options.onLateRows);
+  const lateLeftHandler = sideLateHandler<TLeft>(options.onLateRows, 'left');
+  const lateRightHandler = sideLateHandler<TRight>(options.onLateRows, 'right');
+  const hasSelect = options.select !== undefined;
+  const anyCond = cond as ResolvedJoinCondition<unknown, unknown>;
+  const leftTimeMs = cond.range === undefined ? () => Number.NaN : (row: TLeft) => cond.range!.leftTime.ms(row);
+  const rightTimeMs = cond.range === undefined ? () => Number.NaN : (row: TRight) => cond.range!.rightTime.ms(row);
+
+  return (source) => {
+    const leftPlan = planOf(source);
+    const rightPlan = planOf(other$);
+    const output = new Observable<Batch<O>>((subscriber) => {
+      const left = knowledgeFromPlan(leftPlan);
+      const right = knowledgeFromPlan(rightPlan);
+      let checked = cond.type === 'inner';
+      const checkSupported = (): void => {
+        if (checked || !left.known || !right.known) return;
+        if (!outerJoinSupported(anyCond, left.column, right.column)) throw new UnsupportedOperationError(OP, UNSUPPORTED.outerJoinWithoutWatermark(sparkJoinTypeName(cond.type) as 'LeftOuter'));
+        checked = true;
+      };
+      try {
+        checkAppendOnly([leftPlan, rightPlan]);
+        checkSupported();
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
+      const handle = registerState<JoinState<TLeft, TRight>>({
+        kind: OP,
+        ...(options.name === undefined ? {} : { name: options.name }),
+        descriptor: cond.descriptor,
+        codec: joinStateCodec<TLeft, TRight>(leftTimeMs, rightTimeMs),
+      });
+      const skipUpTo = handle.restored?.batchId ?? -1;
+      let state: JoinState<TLeft, TRight> = handle.restored?.state ?? emptyJoinState<TLeft, TRight>();
+      let signature = handle.restored === undefined ? deriveEvictionPlan(anyCond, undefined, undefined).signature : '<restored>';
+      let runtime = { left: sideRuntime(undefined), right: sideRuntime(undefined) };
+      let failed = false;
+
+      const onStep = (step: { batchId: number; left: Batch<TLeft> | undefined; right: Batch<TRight> | undefined }): void => {
+        if (step.right !== undefined && !isBatch(step.right)) {
+          throw new InvalidOptionError(
+            `${OP}: the other input must emit batches; got ${describeValue(step.right)}. Wrap a stream of whole tables in staticTable(tables$) for a stream-static join.`,
+            'other',
+            step.right,
+            'an Observable of batches',
+          );
+        }
+        if (step.left !== undefined) observeBatch(left, step.left, 'left');
+        if (step.right !== undefined) observeBatch(right, step.right, 'right');
+        checkSupported();
+        const plan = deriveEvictionPlan(anyCond, left.column, right.column);
+        if (plan.signature !== signature) {
+          signature = plan.signature;
+          runtime = { left: sideRuntime(plan.left), right: sideRuntime(plan.right) };
+          state = { ...state, left: reindexSide(state.left, runtime.left), right: reindexSide(state.right, runtime.right) };
+        }
+        const watermark = combineWatermarks(policy, left, right, state.watermark);
+        if (step.batchId <= skipUpTo) return;
+        const lateWatermark = state.watermark;
+        const result = joinStep(cond, emit, runtime, state, {
+          leftRows: step.left?.rows,
+          rightRows: step.right?.rows,
+          leftLateValue: lateValueReader<TLeft>(left.marker),
+          rightLateValue: lateValueReader<TRight>(right.marker),
+          lateWatermark,
+          watermark,
+        });
+        const outputWatermark = Math.max(state.outputWatermark, joinOutputWatermark(watermark, result.leftStateWatermark, result.rightStateWatermark));
+        state = { ...result.state, outputWatermark };
+        const lateCount = result.lateLeft.length + result.lateRight.length;
+        emitLateRows(lateLeftHandler, { operatorId: handle.operatorId, batchId: step.batchId, watermark: lateWatermark, rows: result.lateLeft });
+        emitLateRows(lateRightHandler, { operatorId: handle.operatorId, batchId: step.batchId, watermark: lateWatermark, rows: result.lateRight });
+        handle.publish(step.batchId, state, result.changedKeys);
+        const total = state.left.size + state.right.size;
+        const metrics: BatchMetrics = withStateMetrics(mergeMetrics(step.left?.metrics, step.right?.metrics), {
+          operatorId: handle.operatorId,
+          operatorName: OP,
+          numRowsTotal: total,
+          numRowsUpdated: result.numRowsUpdated,
+          numRowsRemoved: result.numRowsRemoved,
+          numRowsDroppedByWatermark: lateCount,
+          memoryUsedBytes: total * 96 + (state.left.rows.size + state.right.rows.size) * 64,
+          customMetrics: { numLeftRowsTotal: state.left.size, numRightRowsTotal: state.right.size, numLeftKeys: state.left.rows.size, numRightKeys: state.right.rows.size },
+        });
+        const marker = outputMarker(anyCond, hasSelect, left.marker, right.marker);
+        subscriber.next({ batchId: step.batchId, rows: result.output, watermark: outputWatermark, ...(marker === undefined ? {} : { eventTime: marker }), metrics });
+      };
+      return pairBatches(source, other$, aligned).subscribe({
+        next: (step) => {
+          if (failed) return;
+          try {
+            onStep(step);
+          } catch (error) {
+            failed = true;
+            subscriber.error(wrapError(OP, step.batchId, error));
+          }
+        },
+        error: (error: unknown) => {
+          if (!failed) subscriber.error(error);
+        },
+        complete: () => {
+          if (!failed) subscriber.complete();
+        },
+      });
+    });
+    const watermarked = (leftPlan?.watermarked ?? false) || (rightPlan?.watermarked ?? false);
+    const semiPassThrough = cond.semi && !hasSelect && leftPlan?.eventTimeField !== undefined;
+    return withPlan(output, {
+      ...EMPTY_PLAN,
+      watermarked,
+      ...(semiPassThrough ? { eventTimeField: leftPlan!.eventTimeField! } : {}),
+      statefulOperators: [...(leftPlan?.statefulOperators ?? []), ...(rightPlan?.statefulOperators ?? []), OP],
+      outputMode: 'append',
+    });
+  };
+}
+
+function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTable<TRight>, options: StaticJoinOptions<TLeft, TRight, StaticJoinType, O>): OperatorFunction<Batch<TLeft>, Batch<O>> {
+  const cond = resolveJoinCondition<TLeft, TRight>(OP, options, false);
+  if (cond.type === 'fullOuter') throw new UnsupportedOperationError(OP, UNSUPPORTED.fullOuterStreamStatic);
+  if (cond.type === 'rightOuter') throw new UnsupportedOperationError(OP, UNSUPPORTED.rightOuterStreamLeftStatic);
+  for (const key of ['aligned', 'policy', 'onLateRows'] as const) {
+    if ((options as Record<string, unknown>)[key] !== undefined) {
+      throw new InvalidOptionError(`${OP}: ${key} applies to stream-stream joins only; got ${describeValue((options as Record<string, unknown>)[key])} for a stream-static join.`, key, (options as Record<string, unknown>)[key], 'undefined');
+    }
+  }
+  const emit = emitterOf<TLeft, TRight, O>(options.select, cond.semi);
+  const hasSelect = options.select !== undefined;
+  const fixed = isStaticTable(other) ? undefined : staticRowsOf(other);
+  const tables$ = isStaticTable(other) ? other.tables$ : undefined;
+  const anyCond = cond as ResolvedJoinCondition<unknown, unknown>;
+
+  return (source) => {
+    const upstream = planOf(source);
+    const output = new Observable<Batch<O>>((subscriber) => {
+      let table: StaticTableIndex<TRight> | undefined = fixed === undefined ? undefined : indexStaticTable(cond, fixed);
+      const pending: Batch<TLeft>[] = [];
+      let sourceDone = false;
+      let tablesDone = tables$ === undefined;
+      let failed = false;
+      let lastBatchId = Number.NEGATIVE_INFINITY;
+      const fail = (batchId: number, error: unknown): void => {
+        if (failed) return;
+        failed = true;
+        subscriber.error(wrapError(OP, batchId, error));
+      };
+      const run = (batch: Batch<TLeft>): void => {
+        const rows = staticJoinStep(cond, emit, table!, batch.rows);
+        const marker = outputMarker(anyCond, hasSelect, batch.eventTime, undefined);
+        subscriber.next({ batchId: batch.batchId, rows, watermark: batch.watermark, ...(marker === undefined ? {} : { eventTime: marker }), ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }) });
+      };
+      const flush = (): void => {
+        while (pending.length > 0 && !failed) {
+          const batch = pending.shift()!;
+          try {
+            run(batch);
+          } catch (error) {
+            fail(batch.batchId, error);
+          }
+        }
+        if (sourceDone && pending.length === 0 && !failed && (table !== undefined || tablesDone)) subscriber.complete();
+      };
+      let tableSub: Subscription | undefined;
+      if (tables$ !== undefined) {
+        tableSub = tables$.subscribe({
+          next: (t) => {
+            if (failed) return;
+            try {
+              if (!isStaticRows(t)) {
+                throw new InvalidOptionError(`${OP}: a static table must be an array or an Immutable collection; got ${describeValue(t)}.`, 'other', t, 'an array or an Immutable collection');
+              }
+              table = indexStaticTable(cond, staticRowsOf(t as StaticRows<TRight>));
+            } catch (error) {
+              fail(-1, error);
+              return;
+            }
+            flush();
+          },
+          error: (error: unknown) => {
+            if (failed) return;
+            failed = true;
+            subscriber.error(error);
+          },
+          complete: () => {
+            tablesDone = true;
+            if (table === undefined) table = indexStaticTable(cond, []);
+            flush();
+          },
+        });
+      }
+      const sourceSub = source.subscribe({
+        next: (batch) => {
+          if (failed) return;
+          if (batch.batchId <= lastBatchId) return fail(batch.batchId, new BatchSequenceError(OP, lastBatchId, batch.batchId));
+          lastBatchId = batch.batchId;
+          if (table === undefined) {
+            pending.push(batch);
+            return;
+          }
+          try {
+            run(batch);
+          } catch (error) {
+            fail(batch.batchId, error);
+          }
+        },
+        error: (error: unknown) => {
+          if (failed) return;
+          failed = true;
+          subscriber.error(error);
+        },
+        complete: () => {
+          sourceDone = true;
+          flush();
+        },
+      });
+      return () => {
+        sourceSub.unsubscribe();
+        tableSub?.unsubscribe();
+      };
+    });
+    const semiPassThrough = cond.semi && !hasSelect;
+    return withPlan(output, {
+      ...(upstream ?? EMPTY_PLAN),
+      ...(semiPassThrough ? {} : { eventTimeField: undefined }),
+      statefulOperators: upstream?.statefulOperators ?? [],
+    } as StreamPlan);
+  };
+}
+
+/**
+ * Joins this batch stream (the left side) with `other`: another batch stream
+ * (stream-stream join, both sides buffered in state) or a static table (an
+ * array, an Immutable collection, or `staticTable(tables$)` for a table that
+ * is replaced when `tables$` emits).
+ *
+ * Spark: `Dataset.join` between two streams (`StreamingSymmetricHashJoinExec`)
+ * or a stream and a static Dataset.
+ *
+ * ```text
+ * left     a-------c-------|     a = #0 [L1 id 1 ts 10s] wm 0    c = #1 [id 9 ts 70s] wm 60s
+ * right    ----b-------d---|     b = #0 [R1 id 1 ts 15s] wm 5s   d = #1 [id 8 ts 80s] wm 70s
+ *          streamJoin(right$, { on: 'id', type: 'leftOuter',
+ *            timeRange: { leftTime: 'ts', rightTime: 'ts', lower: 0, upper: '10 seconds' } })
+ * output   a---b---c---d---|     #0 [], #1 [{L1,R1}], #2 [], #3 [{L9,null}]
+ * ```
+ * (delays 10 s on both inputs; the output watermark lags by the range:
+ * `W - 10 s - 1 ms`.)
+ *
+ * Every new row on either side joins all buffered rows of the other side, so
+ * each matching pair is emitted exactly once, whatever batches the two rows
+ * came in. Per micro-batch: left rows join the right state, right rows join
+ * the left state (this batch's left rows included), then rows that can no
+ * longer match are evicted.
+ *
+ * **State**: every non-late row of both sides, indexed by join key and ordered
+ * by eviction time. A side is evicted only when Spark would: with a
+ * watermarked join key (a `window` or the event time itself), both sides drop
+ * rows whose key is at or below the watermark `W`; otherwise, from
+ * `timeRange` and the watermarks, the left side drops rows with `leftTime <=
+ * W - upper - 1 ms` and the right side rows with `rightTime <= W + lower - 1
+ * ms` (no 1 ms for strict bounds). Without those, state grows forever, as in
+ * Spark. Stream-static joins keep no state.
+ *
+ * **Late data**: each side drops rows whose event time is at or below the
+ * previous batch's global watermark (`min` of the inputs by default); they are
+ * counted in `numRowsDroppedByWatermark` and handed to `onLateRows`.
+ *
+ * **Output modes**: append only. Outer rows padded with `null` appear exactly
+ * when the row is evicted without ever having matched; left semi emits each
+ * left row once.
+ *
+ * @example
+ * ```ts
+ * const monitor$ = fromBatches([[{ id: 'phone1', action: 'open', ts: 1000 }]]).pipe(withWatermark('ts', '1 hour'));
+ * const health$ = fromBatches([[{ id: 'phone1', health: 'good', ts: 2000 }]]).pipe(withWatermark('ts', '1 hour'));
+ * monitor$
+ *   .pipe(streamJoin(health$, { on: 'id', select: (m, h) => ({ id: m.id, action: m.action, health: h.health }) }))
+ *   .subscribe((b) => console.log(b.rows));
+ * // => []
+ * // => [ { id: 'phone1', action: 'open', health: 'good' } ]
+ * ```
+ *
+ * @param other The right side: an `Observable<Batch<R>>`, an array or Immutable collection, or `staticTable(tables$)`.
+ * @param options `on`, `type`, `timeRange`, `where`, `select`; for two streams also `aligned`, `policy`, `name`, `onLateRows`.
+ * @returns An operator emitting one batch per micro-batch.
+ * @throws {UnsupportedOperationError} `streamJoin: Stream-stream join without equality predicate is not supported. …` when two streams are joined without `on`.
+ * @throws {UnsupportedOperationError} (as an error notification on subscribe, or on the first batch when the watermarks are not known before) `streamJoin: Stream-stream LeftOuter join between two streaming DataFrame/Datasets is not supported without a watermark in the join keys, or a watermark on the nullable side and an appropriate range condition` (also `RightOuter`, `FullOuter`, `LeftSemi`).
+ * @throws {UnsupportedOperationError} (on subscribe) `streamJoin: Join between two streaming DataFrames/Datasets is not supported in Update output mode, only in Append output mode` when an input is in update (or complete) mode.
+ * @throws {UnsupportedOperationError} `streamJoin: FullOuter joins with streaming DataFrames/Datasets on the left and a static DataFrame/Dataset on the right is not supported` for a full outer stream-static join.
+ * @throws {UnsupportedOperationError} `streamJoin: RightOuter join with a streaming DataFrame/Dataset on the left and a static DataFrame/DataSet on the right not supported` for a right outer stream-static join.
+ * @throws {InvalidOptionError} for a malformed option, e.g. `streamJoin: type must be one of 'inner', 'leftOuter', 'rightOuter', 'fullOuter', 'leftSemi'; got "leftAnti". …`.
+ * @throws {UserFunctionError} (as an error notification) when `on`, `where`, `select` or a time function throws.
+ * @see staticTable
+ * @see withWatermark
+ */
+export function streamJoin<TLeft, TRight, J extends JoinType = 'inner', O = JoinRow<J, TLeft, TRight>>(
+  other: Observable<Batch<TRight>>,
+  options: StreamJoinOptions<TLeft, TRight, J, O>,
+): OperatorFunction<Batch<TLeft>, Batch<O>>;
+export function streamJoin<TLeft, TRight, J extends StaticJoinType = 'inner', O = JoinRow<J, TLeft, TRight>>(
+  other: StaticRows<TRight> | StaticTable<TRight>,
+  options: StaticJoinOptions<TLeft, TRight, J, O>,
+): OperatorFunction<Batch<TLeft>, Batch<O>>;
+export function streamJoin<TLeft, TRight, O>(
+  other: Observable<Batch<TRight>> | StaticRows<TRight> | StaticTable<TRight>,
+  options: StreamJoinOptions<TLeft, TRight, JoinType, O> | StaticJoinOptions<TLeft, TRight, StaticJoinType, O>,
+): OperatorFunction<Batch<TLeft>, Batch<O>> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`${OP}: options must be an object with at least on; got ${describeValue(options)}.`, 'options', options, '{ on, type?, timeRange?, where?, select? }');
+  }
+  if (isStaticTable(other) || isStaticRows(other)) return streamStaticJoin(other as StaticRows<TRight> | StaticTable<TRight>, options as StaticJoinOptions<TLeft, TRight, StaticJoinType, O>);
+  if (isObservable(other)) return streamStreamJoin(other as Observable<Batch<TRight>>, options as StreamJoinOptions<TLeft, TRight, JoinType, O>);
+  throw new InvalidOptionError(
+    `${OP}: other must be an Observable of batches, an array, an Immutable collection or staticTable(tables$); got ${describeValue(other)}.`,
+    'other',
+    other,
+    'an Observable of batches or a static table',
+  );
+}
