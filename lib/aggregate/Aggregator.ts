@@ -1,0 +1,117 @@
+import { InvalidOptionError, describeValue } from '../errors/index.js';
+
+/**
+ * A user-defined aggregate function, built from four pure-ish functions:
+ *
+ * - `init()` returns a fresh, empty accumulator (a new value on every call);
+ * - `add(acc, row)` folds one row in and returns the accumulator. It may
+ *   mutate `acc`: the engine only ever passes an accumulator that `init`
+ *   created during the current batch (batch-local scratch);
+ * - `merge(a, b)` combines two accumulators, `a` holding the earlier rows,
+ *   and must **not** mutate either (the state before the batch is a persistent
+ *   snapshot that a checkpoint may still be writing). It must be associative
+ *   with `init()` as identity;
+ * - `result(acc)` turns an accumulator into the output value.
+ *
+ * Accumulators are stored in checkpoints as JSON; give `encode`/`decode` when
+ * the accumulator is not plain JSON (a `Set`, a `Map`, a class instance).
+ *
+ * Spark: `org.apache.spark.sql.expressions.Aggregator` (`zero`, `reduce`, `merge`, `finish`).
+ *
+ * @example
+ * ```ts
+ * const product: Aggregator<{ x: number }, number, number> = {
+ *   init: () => 1,
+ *   add: (acc, row) => acc * row.x,
+ *   merge: (a, b) => a * b,
+ *   result: (acc) => acc,
+ * };
+ * windowTumbling({ eventTime: 'ts', size: '1 minute', aggregate: { product } });
+ * ```
+ */
+export interface Aggregator<T, A, R> {
+  init(): A;
+  add(acc: A, row: T): A;
+  merge(a: A, b: A): A;
+  result(acc: A): R;
+  /** Turns an accumulator into a JSON value for checkpoints. @defaultValue identity */
+  encode?(acc: A): unknown;
+  /** Reads an accumulator back from {@link Aggregator.encode}'s JSON value. @defaultValue identity */
+  decode?(json: unknown): A;
+}
+
+/** Any aggregator over rows `T` (the accumulator type is private to each aggregator). */
+export type AnyAggregator<T> = Aggregator<T, unknown, unknown>;
+
+/** A record of named aggregators: the `aggregate` option of the aggregation operators. */
+export type AggregateSpec<T> = Readonly<Record<string, AnyAggregator<T>>>;
+
+/** The output fields an {@link AggregateSpec} produces: one per aggregator, typed by its result. */
+export type AggregateResults<S> = { -readonly [K in keyof S]: S[K] extends { result(acc: never): infer R } ? R : never };
+
+/** A field of `T`, or any string when `T` is not known where the aggregator is built. */
+export type FieldOf<T> = unknown extends T ? string : keyof T & string;
+
+/** Where an aggregator reads its input: a field of the row, or a function of the row. */
+export type ValueSpec<T, V = unknown> = FieldOf<T> | ((row: T) => V);
+
+/** The compiled form the engine loops over: parallel arrays, one slot per aggregate. */
+export interface CompiledAggregates<T> {
+  readonly names: readonly string[];
+  readonly aggregators: readonly Aggregator<T, unknown, unknown>[];
+}
+
+/** Builds a reader for a {@link ValueSpec}. */
+export function valueReader<T>(fn: string, spec: unknown): (row: T) => unknown {
+  if (typeof spec === 'function') return spec as (row: T) => unknown;
+  if (typeof spec === 'string' && spec.length > 0) {
+    const field = spec;
+    return (row) => (row as Record<string, unknown>)[field];
+  }
+  throw new InvalidOptionError(`${fn}: field must be a field name or a function of the row; got ${describeValue(spec)}.`, 'field', spec, 'a field name or a function');
+}
+
+/**
+ * Validates the `aggregate` option: a non-empty record of aggregators, each
+ * with `init`, `add`, `merge` and `result` functions.
+ *
+ * @throws {InvalidOptionError} `<op>: aggregate must be a non-empty record of aggregators; got …`
+ * @throws {InvalidOptionError} `<op>: aggregate.<name> must be an aggregator { init, add, merge, result }; got …`
+ */
+export function compileAggregates<T>(op: string, spec: unknown, reserved: readonly string[]): CompiledAggregates<T> {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec) || Object.keys(spec).length === 0) {
+    throw new InvalidOptionError(
+      `${op}: aggregate must be a non-empty record of aggregators; got ${describeValue(spec)}. Use e.g. { n: count(), total: sum('amount') }.`,
+      'aggregate',
+      spec,
+      'a record of aggregators',
+    );
+  }
+  const names: string[] = [];
+  const aggregators: Aggregator<T, unknown, unknown>[] = [];
+  for (const [name, agg] of Object.entries(spec)) {
+    const a = agg as Partial<Aggregator<T, unknown, unknown>> | null;
+    if (
+      typeof a !== 'object' || a === null ||
+      typeof a.init !== 'function' || typeof a.add !== 'function' || typeof a.merge !== 'function' || typeof a.result !== 'function'
+    ) {
+      throw new InvalidOptionError(
+        `${op}: aggregate.${name} must be an aggregator { init, add, merge, result }; got ${describeValue(agg)}. Use a built-in such as count() or write one.`,
+        `aggregate.${name}`,
+        agg,
+        'an aggregator',
+      );
+    }
+    if (reserved.includes(name)) {
+      throw new InvalidOptionError(
+        `${op}: aggregate.${name} clashes with a column of the result row; got ${describeValue(name)}. Rename the aggregate.`,
+        `aggregate.${name}`,
+        name,
+        'a name not used by the window or key columns',
+      );
+    }
+    names.push(name);
+    aggregators.push(a as Aggregator<T, unknown, unknown>);
+  }
+  return { names, aggregators };
+}

@@ -1,0 +1,145 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../batch/Batch.js';
+import { createResultBatch, type AggregationInfo, type AggregationKind, type ResultBatch, type ResultTable } from '../batch/ResultBatch.js';
+import { UnsupportedOperationError } from '../errors/index.js';
+import { batchSubscriber } from '../internal/batchSubscriber.js';
+import { emitLateRows } from '../internal/lateRows.js';
+import { derivePlan, planOf, withPlan, type StreamPlan } from '../internal/plan.js';
+import { UNSUPPORTED } from '../query/unsupportedOperations.js';
+import { registerState, type StateCodec } from '../state/StateStore.js';
+import type { InvalidEventTimePolicy, LateRowsHandler } from '../types.js';
+import { takeOutputMode } from './requestedMode.js';
+
+/** What an aggregation's engine did with one batch, in the terms the RxJS shell needs. */
+export interface AggregationStep<T, R, S> {
+  readonly state: S;
+  /** The late-events watermark the batch's rows were compared with (the previous batch's watermark). */
+  readonly lateWatermarkMs: number;
+  readonly late: readonly T[];
+  readonly numInvalid: number;
+  readonly numUpdated: number;
+  readonly numRemoved: number;
+  readonly numTotal: number;
+  readonly memoryUsedBytes: number;
+  readonly customMetrics?: Readonly<Record<string, number>>;
+  readonly changedKeys: Iterable<string>;
+  readonly finalized: () => readonly R[];
+  readonly updated: () => readonly R[];
+  readonly table: () => ResultTable<R>;
+}
+
+/** The stateful part of an aggregation, created per subscription once the first batch shows where the watermark is. */
+export interface AggregationRunner<T, R, S> {
+  step(batch: Batch<T>, lateFiltering: boolean, evictWatermarkMs: number | undefined): AggregationStep<T, R, S>;
+}
+
+/** What an aggregation operator file declares; {@link aggregationOperator} does the rest. */
+export interface AggregationOperatorConfig<T, R, S> {
+  readonly op: string;
+  readonly kind: AggregationKind;
+  readonly name: string | undefined;
+  readonly descriptor: unknown;
+  readonly codec: StateCodec<S>;
+  readonly onLateRows: LateRowsHandler<T> | undefined;
+  readonly invalidPolicy: InvalidEventTimePolicy;
+  /** Whether grouping uses the watermarked column, judged from a plan (`undefined` when it cannot be told). */
+  planHasWatermark(plan: StreamPlan): boolean | undefined;
+  /** Whether grouping uses the watermarked column, judged from a batch's marker. */
+  markerHasWatermark(marker: EventTimeMarker | undefined): boolean;
+  /** The marker of the output batches when the aggregation carries the watermark. */
+  outputMarker(marker: EventTimeMarker): EventTimeMarker;
+  /** The plan's `eventTimeField` of the output when the aggregation carries the watermark. */
+  readonly outputEventTimeField: (plan: StreamPlan) => string | undefined;
+  /** Checked on subscribe (and again at the first batch): an error to fail with, or undefined. */
+  checkShape?(): UnsupportedOperationError | undefined;
+  createRunner(hasWatermark: boolean, marker: EventTimeMarker | undefined, restored: S | undefined): AggregationRunner<T, R, S>;
+}
+
+function chainedAfterNonAppend(plan: StreamPlan | undefined, first: Batch<unknown> | undefined): boolean {
+  if (plan !== undefined) return plan.aggregation !== undefined && (plan.outputMode === 'update' || plan.outputMode === 'complete');
+  const b = first as { outputMode?: unknown; aggregation?: unknown } | undefined;
+  return b !== undefined && b.aggregation !== undefined && (b.outputMode === 'update' || b.outputMode === 'complete');
+}
+
+/**
+ * The RxJS shell shared by every aggregation operator: validates the pipeline
+ * shape on subscribe, registers checkpointable state, runs the engine once per
+ * batch with Spark's two watermarks (late rows against the previous batch's
+ * watermark, eviction with this batch's), hands late rows to the side output,
+ * appends state metrics and emits one {@link ResultBatch} per input batch.
+ */
+export function aggregationOperator<T, R, S extends { readonly lateWatermarkMs: number }, K extends AggregationKind>(
+  config: AggregationOperatorConfig<T, R, S>,
+): OperatorFunction<Batch<T>, ResultBatch<R, K>> {
+  const { op, kind } = config;
+  return (source) => {
+    const upstream = planOf(source);
+    const output = new Observable<ResultBatch<R, K>>((subscriber) => {
+      const mode = takeOutputMode();
+      const complete = mode === 'complete';
+      if (chainedAfterNonAppend(upstream, undefined)) {
+        subscriber.error(new UnsupportedOperationError(op, UNSUPPORTED.globalWatermarkCorrectness));
+        return undefined;
+      }
+      const shapeError = config.checkShape?.();
+      if (shapeError !== undefined) {
+        subscriber.error(shapeError);
+        return undefined;
+      }
+      const handle = registerState<S>({ kind: op, ...(config.name === undefined ? {} : { name: config.name }), descriptor: config.descriptor, codec: config.codec });
+      const skipUpTo = handle.restored?.batchId ?? -1;
+      let runner: AggregationRunner<T, R, S> | undefined;
+      let info: AggregationInfo<K> | undefined;
+      let hasWatermark = false;
+      let outMarker: EventTimeMarker | undefined;
+      return source.subscribe(
+        batchSubscriber<T>(subscriber, op, (batch) => {
+          if (batch.batchId <= skipUpTo) return;
+          if (runner === undefined) {
+            if (chainedAfterNonAppend(undefined, batch)) throw new UnsupportedOperationError(op, UNSUPPORTED.globalWatermarkCorrectness);
+            hasWatermark = config.markerHasWatermark(batch.eventTime);
+            outMarker = hasWatermark && batch.eventTime !== undefined ? config.outputMarker(batch.eventTime) : undefined;
+            runner = config.createRunner(hasWatermark, batch.eventTime, handle.restored?.state);
+            info = { kind: kind as K, hasWatermark, operatorId: handle.operatorId, complete };
+          }
+          const lateFiltering = hasWatermark && (!complete || kind === 'session');
+          const evictWatermarkMs = hasWatermark && !complete ? batch.watermark : undefined;
+          const step = runner.step(batch, lateFiltering, evictWatermarkMs);
+          emitLateRows(config.onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.late });
+          let metrics: BatchMetrics = withStateMetrics(batch.metrics, {
+            operatorId: handle.operatorId,
+            operatorName: op,
+            numRowsTotal: step.numTotal,
+            numRowsUpdated: step.numUpdated,
+            numRowsRemoved: step.numRemoved,
+            numRowsDroppedByWatermark: step.late.length,
+            memoryUsedBytes: step.memoryUsedBytes,
+            ...(step.customMetrics === undefined ? {} : { customMetrics: step.customMetrics }),
+          });
+          if (step.numInvalid > 0) metrics = { ...metrics, numRowsDroppedInvalidEventTime: (metrics.numRowsDroppedInvalidEventTime ?? 0) + step.numInvalid };
+          handle.publish(batch.batchId, step.state, step.changedKeys);
+          subscriber.next(
+            createResultBatch<R, K>(
+              { batchId: batch.batchId, watermark: batch.watermark, ...(outMarker === undefined ? {} : { eventTime: outMarker }), metrics },
+              info!,
+              { finalized: step.finalized, updated: step.updated, table: step.table },
+            ),
+          );
+        }),
+      );
+    });
+    if (upstream === undefined) return output;
+    const hasWatermark = config.planHasWatermark(upstream);
+    const eventTimeField = hasWatermark === true ? config.outputEventTimeField(upstream) : undefined;
+    const plan: StreamPlan = derivePlan(
+      source,
+      {
+        aggregation: { kind, hasWatermark: hasWatermark === true },
+        outputMode: undefined,
+        eventTimeField,
+      },
+      op,
+    );
+    return hasWatermark === undefined ? output : withPlan(output, plan);
+  };
+}

@@ -1,0 +1,29 @@
+import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+
+/**
+ * The mean of a numeric field, ignoring null and undefined values; `null`
+ * when there was none. The accumulator is `[sum, count]`.
+ *
+ * Spark: `avg(col)`.
+ *
+ * @example
+ * ```ts
+ * groupAggregate({ keyBy: 'user', aggregate: { mean: avg('amount') } });
+ * // => { user: 'Sankar', mean: 250 }
+ * ```
+ */
+export function avg<T = unknown>(field: ValueSpec<T, number | null | undefined>): Aggregator<T, [number, number], number | null> {
+  const read = valueReader<T>('avg', field);
+  return {
+    init: () => [0, 0],
+    add: (acc, row) => {
+      const v = read(row);
+      if (v === null || v === undefined) return acc;
+      acc[0] += v as number;
+      acc[1] += 1;
+      return acc;
+    },
+    merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
+    result: (acc) => (acc[1] === 0 ? null : acc[0] / acc[1]),
+  };
+}

@@ -1,0 +1,28 @@
+import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+
+/**
+ * Every non-null value of a field, in arrival order (earlier batches first).
+ *
+ * Spark: `collect_list(col)` (which also skips nulls).
+ *
+ * **State**: the list itself, so it grows with the group.
+ *
+ * @example
+ * ```ts
+ * windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { ids: collectList('id') } });
+ * // => { window: { start, end }, action: 'open', ids: ['phone1', 'phone2', 'phone3'] }
+ * ```
+ */
+export function collectList<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, V[], V[]> {
+  const read = valueReader<T>('collectList', field) as (row: T) => V | null | undefined;
+  return {
+    init: () => [],
+    add: (acc, row) => {
+      const v = read(row);
+      if (v !== null && v !== undefined) acc.push(v);
+      return acc;
+    },
+    merge: (a, b) => (b.length === 0 ? a : a.length === 0 ? b : a.concat(b)),
+    result: (acc) => acc.slice(),
+  };
+}

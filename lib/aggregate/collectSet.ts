@@ -1,0 +1,38 @@
+import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+
+/**
+ * The distinct non-null values of a field, in order of first arrival.
+ * Values are compared with SameValueZero (`Set` semantics): primitives and
+ * `Date`s by identity of the object, so use primitive values.
+ *
+ * Spark: `collect_set(col)`.
+ *
+ * **State**: one entry per distinct value of the group (checkpointed as an array).
+ *
+ * @example
+ * ```ts
+ * windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { ids: collectSet('id') } });
+ * // => { window: { start, end }, action: 'close', ids: ['phone1', 'phone3'] }
+ * ```
+ */
+export function collectSet<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, Set<V>, V[]> {
+  const read = valueReader<T>('collectSet', field) as (row: T) => V | null | undefined;
+  return {
+    init: () => new Set<V>(),
+    add: (acc, row) => {
+      const v = read(row);
+      if (v !== null && v !== undefined) acc.add(v);
+      return acc;
+    },
+    merge: (a, b) => {
+      if (b.size === 0) return a;
+      if (a.size === 0) return b;
+      const out = new Set(a);
+      for (const v of b) out.add(v);
+      return out;
+    },
+    result: (acc) => [...acc],
+    encode: (acc) => [...acc],
+    decode: (json) => new Set(json as V[]),
+  };
+}

@@ -1,0 +1,28 @@
+import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+
+/**
+ * Counts rows (`count()`), or the rows whose `field` is not null or undefined (`count(field)`).
+ *
+ * Spark: `count(*)` / `count(col)`.
+ *
+ * @example
+ * ```ts
+ * windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { count: count() } });
+ * // => { window: { start, end }, action: 'open', count: 3 }
+ * ```
+ */
+export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, number> {
+  if (field === undefined) {
+    return { init: () => 0, add: (acc) => acc + 1, merge: (a, b) => a + b, result: (acc) => acc };
+  }
+  const read = valueReader<T>('count', field);
+  return {
+    init: () => 0,
+    add: (acc, row) => {
+      const v = read(row);
+      return v === null || v === undefined ? acc : acc + 1;
+    },
+    merge: (a, b) => a + b,
+    result: (acc) => acc,
+  };
+}

@@ -1,0 +1,117 @@
+import { InvalidOptionError, describeValue } from '../errors/index.js';
+import type { KeySpec } from '../types.js';
+
+/**
+ * The fields a grouping key puts in a result row:
+ * - a field name `'k'` or a list `['a', 'b']`: those fields, with the row's types;
+ * - a function returning a plain object: that object's fields
+ *   (`keyBy: (r) => ({ user: r.user.toLowerCase() })` gives a `user` column);
+ * - a function returning anything else (a string, a number, a `Date`, an array):
+ *   a single `key` field;
+ * - no key: nothing.
+ */
+export type KeyFields<T, K> = [K] extends [undefined]
+  ? {}
+  : K extends keyof T
+    ? { -readonly [F in K]: T[F] }
+    : K extends readonly (infer F)[]
+      ? { -readonly [P in F & keyof T]: T[P] }
+      : K extends (row: T) => infer V
+        ? V extends Date | readonly unknown[] | null | undefined
+          ? { key: V }
+          : V extends object
+            ? V
+            : { key: V }
+        : {};
+
+/** How the engine reads and writes a grouping key. */
+export interface CompiledKey<T> {
+  /** `'none'` (a single global group), one field, several fields, or a function. */
+  readonly kind: 'none' | 'field' | 'fields' | 'function';
+  /** The key fields for `'field'` and `'fields'`. */
+  readonly fields: readonly string[];
+  /** The raw key of a row: the field value, the array of field values, or the function's result. */
+  raw(row: T): unknown;
+  /** A primitive that is equal for equal raw keys, used as the map key. */
+  canonical(raw: unknown): unknown;
+  /** Copies the key's output fields into a result row. */
+  write(target: Record<string, unknown>, raw: unknown): void;
+  /** The names of the output fields when they are known in advance (not for functions returning objects). */
+  readonly outputFields: readonly string[];
+}
+
+/** A primitive stand-in for a key value: itself when primitive, a tagged string otherwise (Date by time, objects as JSON). */
+export function canonicalValue(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (v instanceof Date) return `\u0000d${v.getTime()}`;
+  return `\u0000j${JSON.stringify(v)}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Compiles a `keyBy` option.
+ *
+ * @throws {InvalidOptionError} `<op>: keyBy must be a field name, a list of field names or a function of the row; got …`
+ */
+export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): CompiledKey<T> {
+  if (spec === undefined) {
+    return { kind: 'none', fields: [], outputFields: [], raw: () => null, canonical: () => null, write: () => undefined };
+  }
+  if (typeof spec === 'string' && spec.length > 0) {
+    const field = spec;
+    return {
+      kind: 'field',
+      fields: [field],
+      outputFields: [field],
+      raw: (row) => (row as Record<string, unknown>)[field],
+      canonical: canonicalValue,
+      write: (target, raw) => {
+        target[field] = raw;
+      },
+    };
+  }
+  if (Array.isArray(spec) && spec.length > 0 && spec.every((f) => typeof f === 'string' && f.length > 0)) {
+    const fields = [...(spec as readonly string[])];
+    if (fields.length === 1) return compileKey<T>(op, fields[0] as KeySpec<T>);
+    return {
+      kind: 'fields',
+      fields,
+      outputFields: fields,
+      raw: (row) => {
+        const values = new Array<unknown>(fields.length);
+        for (let i = 0; i < fields.length; i++) values[i] = (row as Record<string, unknown>)[fields[i]!];
+        return values;
+      },
+      canonical: (raw) => JSON.stringify(raw),
+      write: (target, raw) => {
+        const values = raw as readonly unknown[];
+        for (let i = 0; i < fields.length; i++) target[fields[i]!] = values[i];
+      },
+    };
+  }
+  if (typeof spec === 'function') {
+    const fn = spec as (row: T) => unknown;
+    return {
+      kind: 'function',
+      fields: [],
+      outputFields: [],
+      raw: fn,
+      canonical: canonicalValue,
+      write: (target, raw) => {
+        if (isPlainObject(raw)) Object.assign(target, raw);
+        else target.key = raw;
+      },
+    };
+  }
+  throw new InvalidOptionError(
+    `${op}: keyBy must be a field name, a list of field names or a function of the row; got ${describeValue(spec)}. Use e.g. 'user', ['user', 'device'] or (row) => row.user.`,
+    'keyBy',
+    spec,
+    'a field name, a list of field names or a function',
+  );
+}

@@ -1,0 +1,64 @@
+import type { OperatorFunction } from 'rxjs';
+import type { Batch, EventTimeMarker } from '../batch/Batch.js';
+import type { ResultBatch } from '../batch/ResultBatch.js';
+import { eventTimeReader, invalidEventTimePolicy } from '../time/eventTime.js';
+import type { EventTimeSpec, InvalidEventTimePolicy, KeySpec, LateRowsHandler } from '../types.js';
+import type { WindowSpec } from '../window/WindowBounds.js';
+import { aggregationOperator } from './aggregationOperator.js';
+import { compileAggregates, type AggregateSpec } from './Aggregator.js';
+import { fixedCodec, fixedRunner } from './fixedRunner.js';
+import { compileKey } from './groupKey.js';
+
+/** Options every aggregation operator takes besides its window. */
+export interface AggregationCommonOptions<T, K, S> {
+  /** Grouping key: a field name, a list of field names, or a function of the row. @defaultValue no key (one group per window) */
+  readonly keyBy?: K;
+  /** Named aggregators, e.g. `{ n: count(), total: sum('amount') }`. */
+  readonly aggregate: S;
+  /** Stable operator id for checkpoints and metrics. @defaultValue `<operator>#<n>` */
+  readonly name?: string;
+  /** Late-data side output: receives each batch's rows dropped as late. */
+  readonly onLateRows?: LateRowsHandler<T>;
+  /** What to do with a row whose event time is missing or unparsable. @defaultValue `'error'` */
+  readonly onInvalidEventTime?: InvalidEventTimePolicy;
+}
+
+/** `true` when `marker` names the column `spec` reads. */
+export function markerMatches<T>(marker: EventTimeMarker | undefined, spec: EventTimeSpec<T>): boolean {
+  if (marker === undefined) return false;
+  if (typeof spec === 'function') return marker.read === (spec as unknown);
+  return marker.read === undefined && marker.field === spec;
+}
+
+/** The shared implementation of `windowTumbling` and `windowSliding`. */
+export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends AggregateSpec<T>, R>(
+  op: string,
+  eventTime: EventTimeSpec<T>,
+  spec: WindowSpec,
+  options: AggregationCommonOptions<T, K, S>,
+): OperatorFunction<Batch<T>, ResultBatch<R, 'window'>> {
+  const reader = eventTimeReader(op, eventTime);
+  const key = compileKey<T>(op, options.keyBy);
+  const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
+  const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
+  const bucketing = spec.slideMs === spec.sizeMs ? 'tumbling' : 'sliding';
+  const time = { field: reader.isField ? reader.field : undefined, ms: reader.ms };
+  return aggregationOperator<T, R, ReturnType<ReturnType<typeof fixedCodec>['fromEntries']>, 'window'>({
+    op,
+    kind: 'window',
+    name: options.name,
+    descriptor: { eventTime: reader.field, sizeMs: spec.sizeMs, slideMs: spec.slideMs, startMs: spec.startMs, keyBy: key.kind === 'function' ? '<function>' : key.fields, aggregate: aggs.names },
+    codec: fixedCodec(aggs, key),
+    onLateRows: options.onLateRows,
+    invalidPolicy,
+    planHasWatermark: (plan) => {
+      if (!plan.watermarked) return false;
+      if (!reader.isField) return undefined;
+      return plan.eventTimeField === undefined ? undefined : plan.eventTimeField === reader.field;
+    },
+    markerHasWatermark: (marker) => markerMatches(marker, eventTime),
+    outputMarker: (marker) => ({ field: 'window', isWindow: true, delayMs: marker.delayMs }),
+    outputEventTimeField: () => 'window',
+    createRunner: (_hasWatermark, _marker, restored) => fixedRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, bucketing, time, reader, restored),
+  });
+}

@@ -1,0 +1,102 @@
+import type { OperatorFunction } from 'rxjs';
+import type { Batch, EventTimeMarker } from '../lib/batch/Batch.js';
+import type { ResultBatch } from '../lib/batch/ResultBatch.js';
+import { aggregationOperator } from '../lib/aggregate/aggregationOperator.js';
+import { compileAggregates, type AggregateSpec } from '../lib/aggregate/Aggregator.js';
+import type { FixedAggState } from '../lib/aggregate/fixedWindowEngine.js';
+import { fixedCodec, fixedRunner } from '../lib/aggregate/fixedRunner.js';
+import { compileKey } from '../lib/aggregate/groupKey.js';
+import type { GroupedRow } from '../lib/aggregate/rowTypes.js';
+import type { AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
+import { eventTimeReader, invalidEventTimePolicy, toEpochMs } from '../lib/time/eventTime.js';
+import type { KeySpec } from '../lib/types.js';
+
+/** Options for {@link groupAggregate}. */
+export interface GroupAggregateOptions<T, K extends KeySpec<T> | undefined, S extends AggregateSpec<T>> extends AggregationCommonOptions<T, K, S> {}
+
+/**
+ * Aggregates rows per key with no time window: running totals per group,
+ * emitted as a {@link ResultBatch} of `{ ...keyFields, ...aggregates }` rows.
+ * Without `keyBy`, one global row.
+ *
+ * Spark: `df.groupBy(keys...).agg(...)`.
+ *
+ * ```text
+ * input    a---b---|     a = #0 [open, close, open]  b = #1 [open]
+ *          groupAggregate({ keyBy: 'action', aggregate: { count: count() } }), outputMode('complete')
+ * output   a---b---|     a = #0 [open 2, close 1]   b = #1 [open 3, close 1]
+ * ```
+ *
+ * When a key column is the watermarked event-time column (a raw timestamp,
+ * or a window column made by `assignWindows` from it), the aggregation has a
+ * watermark, as in Spark: a row is late when that value (a window's end) is at
+ * or before the previous batch's watermark, and a group is finalised (append)
+ * or dropped (update) once this batch's watermark reaches it.
+ *
+ * **State**: one accumulator per key; without a watermarked key it grows
+ * with the number of keys, forever.
+ *
+ * **Output modes**: `update` and `complete` always; `append` only with a
+ * watermarked key column.
+ *
+ * @example
+ * ```ts
+ * fromBatches([[{ action: 'open' }, { action: 'close' }, { action: 'open' }]])
+ *   .pipe(groupAggregate({ keyBy: 'action', aggregate: { count: count() } }), outputMode('complete'))
+ *   .subscribe((b) => console.log(b.rows));
+ * // => [{ action: 'open', count: 2 }, { action: 'close', count: 1 }]
+ * ```
+ *
+ * A `keyBy` function that returns a plain object puts that object's fields in
+ * the row (`(r) => ({ user: r.user.toLowerCase() })` gives `user`); any other
+ * returned value goes in a `key` field.
+ *
+ * @param options The key, aggregators and late-data handling.
+ * @returns An operator from row batches to {@link ResultBatch}es; follow it with `outputMode`.
+ * @throws {InvalidOptionError} `groupAggregate: aggregate must be a non-empty record of aggregators; got …`
+ * @throws {InvalidOptionError} `groupAggregate: aggregate.<name> clashes with a column of the result row; …`
+ * @throws {UnsupportedOperationError} (on subscribe, from `outputMode('append')`) `Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark` without a watermarked key.
+ * @see windowTumbling
+ * @see outputMode
+ */
+export function groupAggregate<T, const K extends KeySpec<T> | undefined = undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: GroupAggregateOptions<T, K, S>,
+): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>> {
+  const op = 'groupAggregate';
+  const key = compileKey<T>(op, options?.keyBy);
+  const aggs = compileAggregates<T>(op, options?.aggregate, key.outputFields);
+  const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
+  const keyed = (field: string | undefined): boolean => field !== undefined && key.fields.includes(field);
+  const markerKeyed = (marker: EventTimeMarker | undefined): boolean => marker !== undefined && marker.read === undefined && keyed(marker.field);
+  return aggregationOperator<T, GroupedRow<T, K, S>, FixedAggState, 'group'>({
+    op,
+    kind: 'group',
+    name: options.name,
+    descriptor: { keyBy: key.kind === 'function' ? '<function>' : key.fields, aggregate: aggs.names },
+    codec: fixedCodec(aggs, key),
+    onLateRows: options.onLateRows,
+    invalidPolicy,
+    planHasWatermark: (plan) => {
+      if (!plan.watermarked) return false;
+      if (plan.eventTimeField === undefined) return key.kind === 'function' ? false : undefined;
+      return keyed(plan.eventTimeField);
+    },
+    markerHasWatermark: markerKeyed,
+    outputMarker: (marker) => ({ field: marker.field, isWindow: marker.isWindow, delayMs: marker.delayMs }),
+    outputEventTimeField: (plan) => plan.eventTimeField,
+    createRunner: (hasWatermark, marker, restored) => {
+      if (!hasWatermark || marker === undefined) return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'none', { field: undefined, ms: () => 0 }, undefined, restored);
+      const field = marker.field;
+      const reader = eventTimeReader<T>(op, field as EventTimeSpecOf<T>);
+      const ms = marker.isWindow
+        ? (row: T): number => {
+            const end = ((row as Record<string, unknown>)[field] as { end?: unknown } | null | undefined)?.end;
+            return typeof end === 'number' ? end : Number.NaN;
+          }
+        : (row: T): number => toEpochMs((row as Record<string, unknown>)[field]);
+      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field, ms }, reader, restored);
+    },
+  });
+}
+
+type EventTimeSpecOf<T> = Parameters<typeof eventTimeReader<T>>[1];

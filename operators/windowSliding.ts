@@ -1,0 +1,75 @@
+import type { OperatorFunction } from 'rxjs';
+import type { Batch } from '../lib/batch/Batch.js';
+import type { ResultBatch } from '../lib/batch/ResultBatch.js';
+import type { AggregateSpec } from '../lib/aggregate/Aggregator.js';
+import type { WindowedRow } from '../lib/aggregate/rowTypes.js';
+import { windowAggregation, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
+import { InvalidOptionError, describeValue } from '../lib/errors/index.js';
+import { windowSpec } from '../lib/window/WindowBounds.js';
+import type { Duration, EventTimeSpec, KeySpec } from '../lib/types.js';
+
+/** Options for {@link windowSliding}. */
+export interface WindowSlidingOptions<T, K extends KeySpec<T> | undefined, S extends AggregateSpec<T>> extends AggregationCommonOptions<T, K, S> {
+  /** The event-time column (epoch ms, `Date`, ISO-8601 string, or a window struct), or a function of the row. */
+  readonly eventTime: EventTimeSpec<T>;
+  /** Window length; no months or years. */
+  readonly size: Duration;
+  /** Distance between window starts, `0 < slide <= size`. */
+  readonly slide: Duration;
+  /** Offset of the window grid (Spark's `startTime`), `|startTime| < slide`. @defaultValue `0` */
+  readonly startTime?: Duration;
+}
+
+/**
+ * Aggregates rows per sliding event-time window (windows of `size` starting
+ * every `slide`) and key; each row counts in every window that holds it.
+ *
+ * Spark: `df.groupBy(window(col("ts"), size, slide, startTime), keys...).agg(...)`.
+ *
+ * ```text
+ * input    a---b---|     a = #0 [ts 12s]  b = #1 [ts 31s]   (withWatermark('ts', '5 seconds'))
+ *          windowSliding({ eventTime: 'ts', size: '10 seconds', slide: '5 seconds', aggregate: { n: count() } }), outputMode('append')
+ * output   a---b---|     a = #0 [] wm 7s   b = #1 [[5s,15s) n 1, [10s,20s) n 1] wm 26s
+ * ```
+ *
+ * A row at `t` falls in the windows `start_i = lastStart - i*slide` with
+ * `lastStart = t - floorMod(t - startTime, slide)`, `i < ceil(size/slide)`,
+ * that contain it: `size/slide` windows when `slide` divides `size`.
+ *
+ * **State**: one accumulator per open window and key; about `size/slide` times
+ * the state of a tumbling window.
+ *
+ * **Late data**: lateness is decided per window: a row counts in those of its
+ * windows that end after the previous batch's watermark; a row none of whose
+ * windows is open any more is dropped, counted and handed to `onLateRows`.
+ *
+ * **Output modes**: as {@link windowTumbling}.
+ *
+ * @example
+ * ```ts
+ * fromBatches([[{ ts: 12_000 }]])
+ *   .pipe(windowSliding({ eventTime: 'ts', size: '10 seconds', slide: '5 seconds', aggregate: { n: count() } }), outputMode('complete'))
+ *   .subscribe((b) => console.log(b.rows));
+ * // => [{ window: { start: 5000, end: 15000 }, n: 1 }, { window: { start: 10000, end: 20000 }, n: 1 }]
+ * ```
+ *
+ * @param options The event time, window size, slide and offset, key, aggregators and late-data handling.
+ * @returns An operator from row batches to {@link ResultBatch}es; follow it with `outputMode`.
+ * @throws {InvalidOptionError} `windowSliding: slide is required; got undefined. …`
+ * @throws {InvalidOptionError} `windowSliding: slide must not exceed size; got slide …, size …. Use windowTumbling for non-overlapping windows.`
+ * @throws {InvalidOptionError} `windowSliding: startTime must be less than slide in absolute value; got …`
+ * @throws {InvalidDurationError} `windowSliding: slide must have a fixed length: intervals greater than a month are not supported; …`
+ * @throws {UnsupportedOperationError} (on subscribe) `Detected pattern of possible 'correctness' issue due to global watermark. …` after an aggregation in update or complete mode.
+ * @see windowTumbling
+ * @see outputMode
+ */
+export function windowSliding<T, const K extends KeySpec<T> | undefined = undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: WindowSlidingOptions<T, K, S>,
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> {
+  const op = 'windowSliding';
+  if (options?.slide === undefined) {
+    throw new InvalidOptionError(`${op}: slide is required; got ${describeValue(options?.slide)}. Pass a duration such as '5 minutes', or use windowTumbling.`, 'slide', options?.slide, 'a duration');
+  }
+  const spec = windowSpec(op, { size: options.size, slide: options.slide, ...(options.startTime === undefined ? {} : { startTime: options.startTime }) });
+  return windowAggregation<T, K, S, WindowedRow<T, K, S>>(op, options.eventTime, spec, options);
+}
