@@ -23,4 +23,12 @@ export interface Sink<R> {
   /** Writes one batch. Resolves once the batch is durably written (for durable sinks). */
   addBatch(batchId: number, rows: readonly R[]): Promise<void>;
   stop?(): Promise<void>;
+  /**
+   * Continuous processing (`trigger: { continuous }`): rows of epoch
+   * `epochId`, given as soon as they are produced (many calls per epoch). A
+   * sink without it cannot run under a continuous trigger. Optional.
+   */
+  addRows?(epochId: number, rows: readonly R[]): Promise<void>;
+  /** Continuous processing: every row of epoch `epochId` has been given to `addRows`. Optional. */
+  commitEpoch?(epochId: number): Promise<void>;
 }

@@ -55,6 +55,8 @@ export interface Source<T, O = unknown> {
    * available now"; later `latestOffset` calls never go past it.
    */
   prepareForAvailableNow?(): Promise<void>;
+  /** `false` for a source that cannot feed a continuous trigger (Spark's file source); others may. Optional. */
+  readonly supportsContinuous?: boolean;
   /** Compare two offsets (negative when a < b); used to detect "nothing new". Default: JSON equality. */
   sameOffset?(a: O | undefined, b: O | undefined): boolean;
 }

@@ -1,0 +1,665 @@
+import { Observable, Subject, Subscription, defer, from, type SchedulerLike } from 'rxjs';
+import type { Batch, BatchMetrics, EventTimeMarker } from '../batch/Batch.js';
+import type { Checkpoint, CheckpointRecovery } from '../checkpoint/Checkpoint.js';
+import { StreamingError, UnsupportedOperationError } from '../errors/index.js';
+import { InstrumentationEmitter } from '../instrumentation/emitter.js';
+import { EVENTS, type EventListener, type EventType, type QueryRef } from '../instrumentation/events.js';
+import type { OutputModeName } from '../internal/plan.js';
+import type { Sink } from '../sinks/Sink.js';
+import type { DeadLetterRecord, Source } from '../sources/Source.js';
+import { runInQueryContext, type QueryContext } from '../state/StateStore.js';
+import { parseDuration } from '../time/parseDuration.js';
+import type { Duration } from '../types.js';
+import { UNSUPPORTED } from './unsupportedOperations.js';
+import { memoryQueryContext } from './memoryQueryContext.js';
+import { buildProgress, type DurationMs, type StreamingQueryProgress, type StreamingQueryStatus } from './progress.js';
+import { withRetry, type RetryOptions } from './retry.js';
+import { triggerLoop, type ResolvedTrigger, type TriggerStep } from './triggers.js';
+
+/**
+ * A running streaming query, as returned by `startQuery`: Spark's
+ * `StreamingQuery`. Methods that wait return promises; every wait uses the
+ * query's scheduler.
+ */
+export interface StreamingQuery {
+  /** The query id; kept across restarts from the same checkpoint (final once {@link StreamingQuery.ready} resolved). */
+  readonly id: string;
+  /** This run's id, new at every start. */
+  readonly runId: string;
+  readonly name: string | null;
+  /** `true` from the start until the query stops (by `stop()`, the end of a `once`/`availableNow` trigger, or an error). */
+  readonly isActive: boolean;
+  readonly status: StreamingQueryStatus;
+  /** The report of the last batch, `undefined` before the first. */
+  readonly lastProgress: StreamingQueryProgress | undefined;
+  /** The reports of the last 100 batches, oldest first. */
+  readonly recentProgress: readonly StreamingQueryProgress[];
+  /** Emits each batch's report; completes when the query stops. */
+  readonly progress$: Observable<StreamingQueryProgress>;
+  /** The error that stopped the query, if one did. */
+  readonly exception: Error | undefined;
+  /** Resolves once the query runs (checkpoint opened, pipeline subscribed, source and sink started); rejects if it failed to start. */
+  readonly ready: Promise<void>;
+  /** Stops the query after the batch in progress (if any) finished; resolves when it is stopped. */
+  stop(): Promise<void>;
+  /**
+   * Resolves when the query stopped: `true`; or, with a `timeout`, `false`
+   * when it is still running after that long. Rejects with the query's
+   * exception if it stopped with one.
+   */
+  awaitTermination(timeout?: Duration): Promise<boolean>;
+  /** Resolves once everything the source had when it was called (and since) is processed: a trigger started after the call found no new data. Rejects if the query fails. */
+  processAllAvailable(): Promise<void>;
+  /** Listens to one of the query's instrumentation events; returns a remover. */
+  on<E extends EventType>(type: E, listener: EventListener<E>): () => void;
+}
+
+/** What the query runtime needs, validated by `startQuery`. */
+export interface QueryRuntimeConfig<T, R> {
+  readonly source: Source<T, unknown>;
+  readonly output$: Observable<Batch<R>>;
+  readonly input$: Subject<Batch<T>>;
+  readonly sink: Sink<R>;
+  readonly outputMode: OutputModeName;
+  readonly trigger: ResolvedTrigger;
+  readonly checkpoint: Checkpoint | undefined;
+  readonly name: string | undefined;
+  readonly scheduler: SchedulerLike;
+  readonly pollIntervalMs: number;
+  readonly retry: RetryOptions;
+  readonly deadLetter: ((record: DeadLetterRecord) => void) | undefined;
+  readonly queryId: string;
+  readonly runId: string;
+  readonly emitterErrors?: (error: unknown, type: EventType) => void;
+}
+
+/** How a query tells its manager about its life. */
+export interface QueryManagerHooks {
+  /** Called once the checkpoint told the final query id; throws to refuse a duplicate. */
+  started(query: StreamingQuery): void;
+  terminated(query: StreamingQuery): void;
+  /** Forwards every event of the query to the manager's listeners. */
+  event<E extends EventType>(type: E, timestamp: number, payload: Parameters<EventListener<E>>[0]['payload']): void;
+}
+
+interface PendingOutput<R> {
+  readonly batchId: number;
+  readonly parts: Batch<R>[];
+  sync: boolean;
+  resolve(output: PipelineOutput<R>): void;
+  reject(error: unknown): void;
+}
+
+interface PipelineOutput<R> {
+  readonly rows: readonly R[];
+  readonly watermark: number;
+  readonly eventTime: EventTimeMarker | undefined;
+  readonly metrics: BatchMetrics | undefined;
+}
+
+interface ProcessWaiter {
+  readonly afterStep: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+const MAX_RECENT_PROGRESS = 100;
+
+const CONTINUOUS_KIND_NAMES: Readonly<Record<string, string>> = {
+  windowTumbling: 'Aggregate',
+  windowSliding: 'Aggregate',
+  windowSession: 'Aggregate',
+  groupAggregate: 'Aggregate',
+  dropDuplicates: 'Deduplicate',
+  dropDuplicatesWithinWatermark: 'Deduplicate',
+  streamJoin: 'Join',
+  mapGroupsWithState: 'FlatMapGroupsWithState',
+  flatMapGroupsWithState: 'FlatMapGroupsWithState',
+};
+
+/** Spark's node name for a stateful operator kind, as continuous processing names it when it refuses it. */
+export function continuousNodeName(kind: string): string {
+  return CONTINUOUS_KIND_NAMES[kind] ?? kind;
+}
+
+/** The query runtime behind {@link StreamingQuery}: the micro-batch loop, recovery, progress and lifecycle. */
+export class QueryRuntime<T, R> implements StreamingQuery {
+  readonly runId: string;
+  readonly name: string | null;
+  readonly progress$: Observable<StreamingQueryProgress>;
+
+  private readyPromise: Promise<void> = Promise.resolve();
+  private hooks: QueryManagerHooks = { started: () => undefined, terminated: () => undefined, event: () => undefined };
+  private queryId: string;
+  private active = true;
+  private currentStatus: StreamingQueryStatus = { message: 'Initializing StreamExecution', isDataAvailable: false, isTriggerActive: false };
+  private readonly recent: StreamingQueryProgress[] = [];
+  private readonly progressSubject = new Subject<StreamingQueryProgress>();
+  private failure: Error | undefined;
+  private readonly emitter: InstrumentationEmitter;
+  private readonly wake$ = new Subject<void>();
+
+  private pipelineSubscription: Subscription | undefined;
+  private loopSubscription: Subscription | undefined;
+  private pending: PendingOutput<R> | undefined;
+  private pipelineCompleted = false;
+  private inFlight: Promise<unknown> = Promise.resolve();
+  private stopRequested = false;
+  private terminated = false;
+  private terminating: Promise<void> | undefined;
+  private termination!: { promise: Promise<void>; resolve(): void };
+
+  private committedOffset: unknown = undefined;
+  private nextBatchId = 0;
+  private watermark = 0;
+  private previousTriggerStartMs: number | undefined;
+  private stepCount = 0;
+  private deadLetters = 0;
+  private waiters: ProcessWaiter[] = [];
+  private epochStart: { readonly startMs: number; readonly startOffset: unknown; inputRows: number; outputRows: number; deadLetters?: number } | undefined;
+  private continuousSeq = 0;
+  private epochDeadlineMs = 0;
+  private checkedContinuousOutput = false;
+
+  constructor(private readonly config: QueryRuntimeConfig<T, R>) {
+    this.queryId = config.queryId;
+    this.runId = config.runId;
+    this.name = config.name ?? null;
+    this.emitter = new InstrumentationEmitter(config.emitterErrors);
+    this.progress$ = this.progressSubject.asObservable();
+    let resolveTermination!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      resolveTermination = resolve;
+    });
+    this.termination = { promise, resolve: resolveTermination };
+  }
+
+  /** Starts the query, reporting to a manager through `hooks`. Called once, by `startQuery`. */
+  begin(hooks: QueryManagerHooks): void {
+    this.hooks = hooks;
+    this.readyPromise = this.start();
+    this.readyPromise.catch(() => undefined);
+  }
+
+  get ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  get id(): string {
+    return this.queryId;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  get status(): StreamingQueryStatus {
+    return this.currentStatus;
+  }
+
+  get lastProgress(): StreamingQueryProgress | undefined {
+    return this.recent[this.recent.length - 1];
+  }
+
+  get recentProgress(): readonly StreamingQueryProgress[] {
+    return [...this.recent];
+  }
+
+  get exception(): Error | undefined {
+    return this.failure;
+  }
+
+  on<E extends EventType>(type: E, listener: EventListener<E>): () => void {
+    return this.emitter.on(type, listener);
+  }
+
+  private ref(): QueryRef {
+    return { id: this.queryId, runId: this.runId, name: this.name };
+  }
+
+  private emit<E extends EventType>(type: E, payload: Parameters<EventListener<E>>[0]['payload']): void {
+    const now = this.config.scheduler.now();
+    this.emitter.emit(type, now, payload);
+    this.hooks.event(type, now, payload);
+  }
+
+  private setStatus(message: string, isDataAvailable: boolean, isTriggerActive: boolean): void {
+    this.currentStatus = { message, isDataAvailable, isTriggerActive };
+  }
+
+  private retry<V>(operation: () => Promise<V>, what: string): Promise<V> {
+    return withRetry(operation, this.config.scheduler, this.config.retry, (attempt, delayMs, error) =>
+      this.emit(EVENTS.QUERY_RETRY, { ...this.ref(), operation: what, attempt, delayMs, error }),
+    );
+  }
+
+  // ---------------------------------------------------------------- start
+
+  private async start(): Promise<void> {
+    const { checkpoint, source, sink, scheduler } = this.config;
+    try {
+      let recovery: CheckpointRecovery | undefined;
+      let context: QueryContext;
+      if (checkpoint !== undefined) {
+        recovery = await this.retry(() => checkpoint.open(), 'checkpoint.open');
+        this.queryId = recovery.queryId;
+        context = checkpoint.createContext(this.runId, scheduler);
+      } else {
+        context = memoryQueryContext(this.queryId, this.runId, scheduler);
+      }
+      this.hooks.started(this);
+      if (this.stopRequested) throw new StopBeforeStart();
+
+      this.setStatus('Initializing sources', false, false);
+      this.pipelineSubscription = runInQueryContext(context, () =>
+        this.config.output$.subscribe({
+          next: (batch) => this.onOutput(batch),
+          error: (error: unknown) => this.onPipelineError(error),
+          complete: () => this.onPipelineComplete(),
+        }),
+      );
+      if (this.failure !== undefined) throw this.failure;
+
+      await this.retry(
+        () =>
+          source.start({
+            queryId: this.queryId,
+            runId: this.runId,
+            scheduler,
+            deadLetter: (record) => this.onDeadLetter(record),
+          }),
+        'source.start',
+      );
+      if (sink.start !== undefined) await this.retry(() => sink.start!({ queryId: this.queryId, runId: this.runId, outputMode: this.config.outputMode }), 'sink.start');
+      if (this.config.trigger.kind === 'availableNow' && source.prepareForAvailableNow !== undefined) {
+        await this.retry(() => source.prepareForAvailableNow!(), 'source.prepareForAvailableNow');
+      }
+
+      if (recovery !== undefined && !recovery.fresh) {
+        this.committedOffset = recovery.lastCommitted?.offsets[0];
+        this.nextBatchId = recovery.lastCommittedBatchId + 1;
+        this.watermark = recovery.watermark ?? recovery.pending?.watermark ?? recovery.lastCommitted?.watermark ?? 0;
+        const pending = recovery.pending;
+        if (pending !== undefined) {
+          // Re-run the batch the write-ahead log names, with exactly its offsets.
+          const t0 = scheduler.now();
+          this.stepCount++;
+          if (this.config.trigger.kind === 'continuous') {
+            this.epochStart = { startMs: t0, startOffset: this.committedOffset, inputRows: 0, outputRows: 0 };
+            await this.continuousRead(this.committedOffset, pending.offsets[0]);
+            await this.commitEpoch(pending.batchId, false);
+          } else {
+            await this.runBatch(pending.batchId, this.committedOffset, pending.offsets[0], t0, 0, 0, pending.offsets[0]);
+          }
+        }
+      }
+      this.emit(EVENTS.QUERY_STARTED, this.ref());
+      this.epochDeadlineMs = scheduler.now() + (this.config.trigger.kind === 'continuous' ? this.config.trigger.intervalMs : 0);
+      if (this.stopRequested) return;
+      this.startLoop();
+    } catch (error) {
+      if (error instanceof StopBeforeStart) {
+        await this.terminate(undefined);
+        return;
+      }
+      await this.terminate(error);
+      throw error;
+    }
+  }
+
+  private startLoop(): void {
+    const { trigger, scheduler, pollIntervalMs, source } = this.config;
+    const wake$ = source.dataAvailable$ === undefined ? this.wake$.asObservable() : new Observable<void>((subscriber) => {
+      const subscription = this.wake$.subscribe(subscriber);
+      subscription.add(source.dataAvailable$!.subscribe({ next: () => subscriber.next(), error: () => undefined }));
+      return subscription;
+    });
+    const step = (): Observable<TriggerStep> =>
+      defer(() => {
+        const promise = this.runTrigger();
+        this.inFlight = promise.catch(() => undefined);
+        return from(promise);
+      });
+    this.loopSubscription = triggerLoop(trigger, step, { scheduler, pollIntervalMs, wake$ }).subscribe({
+      error: (error: unknown) => {
+        void this.terminate(error);
+      },
+      complete: () => {
+        void this.terminate(undefined);
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------- pipeline plumbing
+
+  private onOutput(batch: Batch<R>): void {
+    const pending = this.pending;
+    if (pending === undefined || batch.batchId !== pending.batchId) {
+      const running = pending === undefined ? 'while no batch was running' : `while batch ${pending.batchId} was running`;
+      this.onPipelineError(
+        new UnsupportedOperationError(
+          'startQuery',
+          `the pipeline emitted batch ${batch.batchId} ${running}. A query's pipeline must emit one output batch per input batch, with the same batchId (the operators of this library do; an empty batch is still a batch).`,
+        ),
+      );
+      return;
+    }
+    pending.parts.push(batch);
+    if (!pending.sync) this.resolvePending();
+  }
+
+  private resolvePending(): void {
+    const pending = this.pending;
+    if (pending === undefined) return;
+    this.pending = undefined;
+    const parts = pending.parts;
+    const last = parts[parts.length - 1];
+    const rows = parts.length === 1 ? parts[0]!.rows : parts.flatMap((p) => p.rows);
+    pending.resolve({ rows, watermark: last?.watermark ?? this.watermark, eventTime: last?.eventTime, metrics: last?.metrics });
+  }
+
+  private onPipelineError(error: unknown): void {
+    const err = error instanceof Error ? error : new StreamingError(String(error));
+    if (this.failure === undefined) this.failure = err;
+    const pending = this.pending;
+    if (pending !== undefined) {
+      this.pending = undefined;
+      pending.reject(err);
+      return;
+    }
+    // An error between batches: stop the query now.
+    if (this.loopSubscription !== undefined) void this.terminate(err);
+  }
+
+  private onPipelineComplete(): void {
+    this.pipelineCompleted = true;
+    if (this.pending !== undefined) this.resolvePending();
+  }
+
+  private pushBatch(batch: Batch<T>): Promise<PipelineOutput<R>> {
+    if (this.pipelineCompleted) return Promise.resolve({ rows: [], watermark: this.watermark, eventTime: undefined, metrics: undefined });
+    return new Promise<PipelineOutput<R>>((resolve, reject) => {
+      const pending: PendingOutput<R> = { batchId: batch.batchId, parts: [], sync: true, resolve, reject };
+      this.pending = pending;
+      this.config.input$.next(batch);
+      pending.sync = false;
+      if (this.pending === pending && (pending.parts.length > 0 || this.pipelineCompleted)) this.resolvePending();
+    });
+  }
+
+  private onDeadLetter(record: DeadLetterRecord): void {
+    this.deadLetters++;
+    this.emit(EVENTS.SOURCE_DEAD_LETTER, { ...this.ref(), record });
+    this.config.deadLetter?.(record);
+  }
+
+  // ---------------------------------------------------------------- the micro-batch loop
+
+  private sameOffset(a: unknown, b: unknown): boolean {
+    const same = this.config.source.sameOffset;
+    if (same !== undefined) return same.call(this.config.source, a, b);
+    return JSON.stringify(a) === JSON.stringify(b);
+  }
+
+  private async runTrigger(): Promise<TriggerStep> {
+    const { source, scheduler, trigger, checkpoint } = this.config;
+    if (this.stopRequested || this.terminated) return { ranBatch: false, exhausted: true };
+    const step = ++this.stepCount;
+    const t0 = scheduler.now();
+    this.setStatus(`Getting offsets from ${source.description}`, this.currentStatus.isDataAvailable, true);
+    const start = this.committedOffset;
+    const latest = await this.retry(() => source.latestOffset(start, { all: trigger.kind === 'once' }), 'source.latestOffset');
+    const latestOffsetMs = scheduler.now() - t0;
+    const hasData = latest !== undefined && !this.sameOffset(start, latest);
+    if (!hasData || this.stopRequested) {
+      await this.commitEpochIfDue(false);
+      this.setStatus('Waiting for data to arrive', false, false);
+      this.emit(EVENTS.QUERY_IDLE, { ...this.ref(), batchId: this.nextBatchId });
+      this.resolveWaiters(step);
+      return { ranBatch: false, exhausted: true };
+    }
+    if (trigger.kind === 'continuous') {
+      await this.continuousRead(start, latest);
+      await this.commitEpochIfDue(false);
+      this.setStatus('Waiting for data to arrive', true, false);
+      return { ranBatch: true, exhausted: this.pipelineCompleted };
+    }
+    const batchId = this.nextBatchId;
+    let walCommitMs = 0;
+    if (checkpoint !== undefined) {
+      const w0 = scheduler.now();
+      await this.retry(() => checkpoint.writeOffsets({ batchId, offsets: [latest], watermark: this.watermark, timestamp: t0 }), 'checkpoint.writeOffsets');
+      walCommitMs = scheduler.now() - w0;
+    }
+    await this.runBatch(batchId, start, latest, t0, latestOffsetMs, walCommitMs, latest);
+    if (trigger.kind === 'processingTime') this.setStatus('Waiting for next trigger', true, false);
+    else this.setStatus('Waiting for data to arrive', true, false);
+    return { ranBatch: true, exhausted: this.pipelineCompleted };
+  }
+
+  private async runBatch(batchId: number, start: unknown, end: unknown, t0: number, latestOffsetMs: number, walCommitMs: number, latestOffset: unknown): Promise<void> {
+    const { source, sink, scheduler, checkpoint } = this.config;
+    this.setStatus('Processing new data', true, true);
+    this.deadLetters = 0;
+    const g0 = scheduler.now();
+    const rows = await this.retry(() => source.getBatch(start, end), 'source.getBatch');
+    const getBatchMs = scheduler.now() - g0;
+    const deadLetters = this.deadLetters;
+
+    const a0 = scheduler.now();
+    const output = await this.pushBatch({ batchId, rows, watermark: this.watermark });
+    await this.retry(() => sink.addBatch(batchId, output.rows), 'sink.addBatch');
+    const addBatchMs = scheduler.now() - a0;
+
+    const c0 = scheduler.now();
+    if (checkpoint !== undefined) await this.retry(() => checkpoint.commit(batchId, { watermark: output.watermark }), 'checkpoint.commit');
+    await this.retry(() => source.commit(end), 'source.commit');
+    this.committedOffset = end;
+    this.nextBatchId = batchId + 1;
+    this.watermark = output.watermark;
+    const commitOffsetsMs = scheduler.now() - c0;
+
+    const finished = scheduler.now();
+    const durationMs: DurationMs = {
+      latestOffset: latestOffsetMs,
+      getBatch: getBatchMs,
+      addBatch: addBatchMs,
+      walCommit: walCommitMs,
+      commitOffsets: commitOffsetsMs,
+      triggerExecution: finished - t0,
+    };
+    const progress = buildProgress({
+      id: this.queryId,
+      runId: this.runId,
+      name: this.config.name,
+      batchId,
+      triggerStartMs: t0,
+      previousTriggerStartMs: this.previousTriggerStartMs,
+      durationMs,
+      numInputRows: rows.length,
+      numOutputRows: output.rows.length,
+      watermark: output.watermark,
+      watermarked: output.eventTime !== undefined,
+      metrics: output.metrics,
+      source: { description: source.description, startOffset: start, endOffset: end, latestOffset, metrics: { numDeadLetterRecords: deadLetters } },
+      sinkDescription: sink.description,
+    });
+    this.publishProgress(progress, t0);
+  }
+
+  /**
+   * Continuous processing: reads `(start, end]`, runs the rows through the
+   * (stateless) pipeline at once and hands the output to the sink's
+   * `addRows` under the current epoch. Nothing is checkpointed until the
+   * epoch is committed.
+   */
+  private async continuousRead(start: unknown, end: unknown): Promise<void> {
+    const { source, sink } = this.config;
+    const epoch = this.epochStart ?? (this.epochStart = { startMs: this.config.scheduler.now(), startOffset: start, inputRows: 0, outputRows: 0 });
+    this.setStatus('Processing new data', true, true);
+    const rows = await this.retry(() => source.getBatch(start, end), 'source.getBatch');
+    const output = await this.pushBatch({ batchId: this.continuousSeq++, rows, watermark: this.watermark });
+    if (!this.checkedContinuousOutput) {
+      this.checkedContinuousOutput = true;
+      const stateful = output.metrics?.stateOperators?.[0];
+      if (stateful !== undefined) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation(continuousNodeName(stateful.operatorName)));
+    }
+    if (output.rows.length > 0) await this.retry(() => sink.addRows!(this.nextBatchId, output.rows), 'sink.addRows');
+    epoch.inputRows += rows.length;
+    epoch.outputRows += output.rows.length;
+    epoch.deadLetters = (epoch.deadLetters ?? 0) + this.deadLetters;
+    this.deadLetters = 0;
+    this.committedOffset = end;
+  }
+
+  /** Continuous processing: commits the current epoch once its interval is over (or at once when `force`). */
+  private async commitEpochIfDue(force: boolean): Promise<void> {
+    const { trigger, scheduler } = this.config;
+    if (trigger.kind !== 'continuous') return;
+    if (!force && scheduler.now() < this.epochDeadlineMs) return;
+    if (force && this.epochStart === undefined) return;
+    if (this.epochStart === undefined) this.epochStart = { startMs: this.epochDeadlineMs - trigger.intervalMs, startOffset: this.committedOffset, inputRows: 0, outputRows: 0 };
+    await this.commitEpoch(this.nextBatchId, true);
+    this.epochDeadlineMs = Math.max(this.epochDeadlineMs + trigger.intervalMs, scheduler.now());
+  }
+
+  /** Writes `offsets/E` and `commits/E` for epoch `E`, tells the sink and the source, reports progress. */
+  private async commitEpoch(epochId: number, writeOffsets: boolean): Promise<void> {
+    const { checkpoint, source, sink, scheduler } = this.config;
+    const t0 = scheduler.now();
+    const epoch = this.epochStart ?? { startMs: t0, startOffset: this.committedOffset, inputRows: 0, outputRows: 0 };
+    const end = this.committedOffset;
+    if (checkpoint !== undefined && writeOffsets) {
+      await this.retry(() => checkpoint.writeOffsets({ batchId: epochId, offsets: [end], watermark: this.watermark, timestamp: epoch.startMs }), 'checkpoint.writeOffsets');
+    }
+    const walCommitMs = scheduler.now() - t0;
+    const a0 = scheduler.now();
+    if (sink.commitEpoch !== undefined) await this.retry(() => sink.commitEpoch!(epochId), 'sink.commitEpoch');
+    const addBatchMs = scheduler.now() - a0;
+    const c0 = scheduler.now();
+    if (checkpoint !== undefined) await this.retry(() => checkpoint.commit(epochId, { watermark: this.watermark }), 'checkpoint.commit');
+    if (end !== undefined) await this.retry(() => source.commit(end), 'source.commit');
+    const commitOffsetsMs = scheduler.now() - c0;
+    this.nextBatchId = epochId + 1;
+    this.epochStart = undefined;
+    const finished = scheduler.now();
+    const progress = buildProgress({
+      id: this.queryId,
+      runId: this.runId,
+      name: this.config.name,
+      batchId: epochId,
+      triggerStartMs: epoch.startMs,
+      previousTriggerStartMs: this.previousTriggerStartMs,
+      durationMs: { latestOffset: 0, getBatch: 0, addBatch: addBatchMs, walCommit: walCommitMs, commitOffsets: commitOffsetsMs, triggerExecution: finished - epoch.startMs },
+      numInputRows: epoch.inputRows,
+      numOutputRows: epoch.outputRows,
+      watermark: this.watermark,
+      watermarked: false,
+      metrics: undefined,
+      source: { description: source.description, startOffset: epoch.startOffset, endOffset: end, latestOffset: end, metrics: { numDeadLetterRecords: epoch.deadLetters ?? 0 } },
+      sinkDescription: sink.description,
+    });
+    this.publishProgress(progress, epoch.startMs);
+  }
+
+  private publishProgress(progress: StreamingQueryProgress, triggerStartMs: number): void {
+    this.previousTriggerStartMs = triggerStartMs;
+    this.recent.push(progress);
+    if (this.recent.length > MAX_RECENT_PROGRESS) this.recent.shift();
+    this.progressSubject.next(progress);
+    this.emit(EVENTS.QUERY_PROGRESS, progress);
+  }
+
+  private resolveWaiters(step: number): void {
+    if (this.waiters.length === 0) return;
+    const done = this.waiters.filter((w) => step > w.afterStep);
+    this.waiters = this.waiters.filter((w) => step <= w.afterStep);
+    for (const w of done) w.resolve();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private terminate(error: unknown): Promise<void> {
+    if (this.terminating !== undefined) return this.terminating;
+    this.terminating = this.doTerminate(error);
+    return this.terminating;
+  }
+
+  private async doTerminate(error: unknown): Promise<void> {
+    const { source, sink, checkpoint } = this.config;
+    if (error !== undefined && this.failure === undefined) this.failure = error instanceof Error ? error : new StreamingError(String(error));
+    this.stopRequested = true;
+    this.loopSubscription?.unsubscribe();
+    if (error === undefined) {
+      await this.inFlight;
+      try {
+        await this.commitEpochIfDue(true);
+      } catch (commitError) {
+        if (this.failure === undefined) this.failure = commitError as Error;
+      }
+    }
+    this.pipelineSubscription?.unsubscribe();
+    const closeErrors: unknown[] = [];
+    for (const close of [() => source.stop(), () => sink.stop?.(), () => checkpoint?.close()]) {
+      try {
+        await close();
+      } catch (closeError) {
+        closeErrors.push(closeError);
+      }
+    }
+    if (this.failure === undefined && closeErrors.length > 0) this.failure = closeErrors[0] as Error;
+    this.terminated = true;
+    this.active = false;
+    this.setStatus('Stopped', false, false);
+    const failure = this.failure;
+    for (const w of this.waiters) {
+      if (failure === undefined) w.resolve();
+      else w.reject(failure);
+    }
+    this.waiters = [];
+    this.progressSubject.complete();
+    this.emit(EVENTS.QUERY_TERMINATED, { ...this.ref(), exception: failure });
+    this.hooks.terminated(this);
+    this.termination.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopRequested = true;
+    this.loopSubscription?.unsubscribe();
+    if (this.loopSubscription === undefined && !this.terminated && this.terminating === undefined) {
+      // Still starting: the start sequence stops once it sees the request.
+      await this.ready.catch(() => undefined);
+    }
+    await this.terminate(undefined);
+  }
+
+  async awaitTermination(timeout?: Duration): Promise<boolean> {
+    if (timeout === undefined) {
+      await this.termination.promise;
+    } else {
+      const timeoutMs = parseDuration(timeout, { option: 'awaitTermination: timeout' });
+      let timer: Subscription | undefined;
+      const timedOut = await Promise.race([
+        this.termination.promise.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = this.config.scheduler.schedule(() => resolve(true), timeoutMs);
+        }),
+      ]);
+      timer?.unsubscribe();
+      if (timedOut) return false;
+    }
+    if (this.failure !== undefined) throw this.failure;
+    return true;
+  }
+
+  processAllAvailable(): Promise<void> {
+    if (this.terminated) return this.failure === undefined ? Promise.resolve() : Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ afterStep: this.stepCount, resolve, reject });
+      this.wake$.next();
+    });
+  }
+}
+
+/** Internal signal: `stop()` was called before the query finished starting. */
+class StopBeforeStart extends Error {}

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import type { Batch } from '../batch/Batch.js';
+import type { Checkpoint } from '../checkpoint/Checkpoint.js';
+import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
+import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
+import type { EventType } from '../instrumentation/events.js';
+import { planOf, type OutputModeName } from '../internal/plan.js';
+import type { Sink } from '../sinks/Sink.js';
+import type { DeadLetterRecord, Source } from '../sources/Source.js';
+import { parseDuration } from '../time/parseDuration.js';
+import type { Duration } from '../types.js';
+import { UNSUPPORTED } from './unsupportedOperations.js';
+import type { RetryOptions } from './retry.js';
+import { QueryRuntime, continuousNodeName, type StreamingQuery } from './StreamingQuery.js';
+import { streams, type StreamingQueryManager } from './StreamingQueryManager.js';
+import { resolveTrigger, type Trigger } from './triggers.js';
+
+/** Options for {@link startQuery}. */
+export interface StartQueryOptions<T, R> {
+  /** Where rows come from: `fromDirectory`, `fromSocket`, `rateSource`, `fromObservable`, `fromKafka`, or any {@link Source}. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly source: Source<T, any>;
+  /**
+   * The query: a function of the input batches, e.g.
+   * `(batches$) => batches$.pipe(withWatermark('ts', '10 minutes'), windowTumbling(…), outputMode('update'))`.
+   * It must emit one output batch per input batch, with the same id (every
+   * operator of this library does). @defaultValue the identity (rows go to the sink unchanged)
+   */
+  readonly pipeline?: (batches$: Observable<Batch<T>>) => Observable<Batch<R>>;
+  /** Where each batch's output goes: `toConsole`, `toFiles`, `toMemory`, `forEach`, `forEachBatch`, `toKafka`, or any {@link Sink}. */
+  readonly sink: Sink<R>;
+  /** When batches run. @defaultValue the default trigger: the next batch as soon as the previous finished and new data is there */
+  readonly trigger?: Trigger;
+  /** A directory for the query's checkpoint (offsets write-ahead log, commits, operator state); the query recovers from it on restart. */
+  readonly checkpointLocation?: string;
+  /** A checkpoint object instead of a location (e.g. an in-memory one). */
+  readonly checkpoint?: Checkpoint;
+  /** A name shown in progress reports, unique among active queries. */
+  readonly name?: string;
+  /** Every timer and clock reading of the query. @defaultValue `asyncScheduler` */
+  readonly scheduler?: SchedulerLike;
+  /**
+   * The output mode, when the pipeline's own cannot be read (a foreign RxJS
+   * operator after `outputMode(…)` hides it). @defaultValue the pipeline's `outputMode(…)`, else `'append'`
+   */
+  readonly outputMode?: OutputModeName;
+  /** How long an idle default or continuous trigger waits before asking a source without `dataAvailable$` again. @defaultValue `100 ms` */
+  readonly pollInterval?: Duration;
+  /** Retries of retriable source, sink and checkpoint failures. */
+  readonly retry?: RetryOptions;
+  /** Receives the records a source could not parse (sources asked to route them, e.g. `onMalformed: 'deadLetter'`); counted in progress either way. */
+  readonly deadLetter?: ((record: DeadLetterRecord) => void) | { readonly next: (record: DeadLetterRecord) => void };
+  /** The manager the query registers with. @defaultValue {@link streams} */
+  readonly manager?: StreamingQueryManager;
+  /** Called when an instrumentation listener throws. @defaultValue logs with `console.error` */
+  readonly onListenerError?: (error: unknown, type: EventType) => void;
+}
+
+const MODE_NAMES: Readonly<Record<OutputModeName, string>> = { append: 'Append', update: 'Update', complete: 'Complete' };
+
+function requireObject(option: string, value: unknown, methods: readonly string[], expected: string): void {
+  const ok = typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  if (!ok) throw new InvalidOptionError(`startQuery: ${option} must be ${expected}; got ${describeValue(value)}.`, option, value, expected);
+}
+
+/**
+ * Starts a streaming query: reads the source batch by batch on the trigger's
+ * timetable, runs each batch through the pipeline and writes the output to
+ * the sink, exactly once when the source replays and the sink is idempotent
+ * and a checkpoint is given.
+ *
+ * Spark: `df.writeStream.format(…).outputMode(…).trigger(…).option("checkpointLocation", …).start()`.
+ *
+ * ```text
+ * source   --a-----b--c------|     a, b, c = new data (offsets advance)
+ * batches  --0-----1--2-------     one batch per trigger that found new data (default trigger)
+ * sink     --0-----1--2-------     batch N's output, then commits/N
+ * ```
+ *
+ * Each batch N: ask the source for its latest offset; if there is new data,
+ * write `offsets/N` (with a checkpoint), read `(previous end, latest]`, push
+ * the batch through the pipeline (subscribed once, in the query's context so
+ * that stateful operators register their state), give the output to the
+ * sink, write `commits/N`, commit the source, then publish a progress
+ * report. On restart from a checkpoint the query keeps its id, gets a new run
+ * id, re-runs an uncommitted batch with exactly its logged offsets, and
+ * continues the numbering. An error stops this query only, kept in
+ * `exception`; retriable source, sink and checkpoint errors are retried first.
+ *
+ * @example
+ * ```ts
+ * const query = startQuery({
+ *   source: fromObservable(of({ word: 'a' }, { word: 'b' })),
+ *   sink: toMemory('words'),
+ * });
+ * await query.processAllAvailable();
+ * memoryTable('words'); // => [{ word: 'a' }, { word: 'b' }]
+ * await query.stop();
+ * ```
+ *
+ * @throws {InvalidOptionError} `startQuery: source must be a Source …` / `sink must be a Sink …` / bad trigger, name, pollInterval.
+ * @throws {UnsupportedOperationError} `startQuery: Data source <sink> does not support <Mode> output mode …` when the sink does not support the pipeline's output mode.
+ * @throws {UnsupportedOperationError} `startQuery: Continuous processing does not support <Operator> operations.` for a stateful pipeline, a source or a sink that cannot run continuously.
+ */
+export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): StreamingQuery {
+  requireObject('source', options.source, ['start', 'latestOffset', 'getBatch', 'commit', 'stop'], 'a Source (fromDirectory, fromSocket, rateSource, fromObservable, fromKafka…)');
+  requireObject('sink', options.sink, ['addBatch'], 'a Sink (toConsole, toFiles, toMemory, forEach, forEachBatch, toKafka…)');
+  const { source, sink } = options;
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
+    throw new InvalidOptionError(`startQuery: name must be a non-empty string; got ${describeValue(options.name)}.`, 'name', options.name, 'a non-empty string');
+  }
+  if (options.pipeline !== undefined && typeof options.pipeline !== 'function') {
+    throw new InvalidOptionError(`startQuery: pipeline must be a function of the input batches; got ${describeValue(options.pipeline)}. Use (batches$) => batches$.pipe(…).`, 'pipeline', options.pipeline, 'a function');
+  }
+  if (options.checkpoint !== undefined && options.checkpointLocation !== undefined) {
+    throw new InvalidOptionError(
+      `startQuery: checkpoint and checkpointLocation must not both be given; got checkpointLocation ${describeValue(options.checkpointLocation)}. Pass one of them.`,
+      'checkpointLocation',
+      options.checkpointLocation,
+      'either checkpoint or checkpointLocation',
+    );
+  }
+  const trigger = resolveTrigger(options.trigger);
+  const pollIntervalMs = parseDuration(options.pollInterval ?? 100, { option: 'startQuery: pollInterval' });
+  const scheduler = options.scheduler ?? asyncScheduler;
+
+  // Build the pipeline now, so that misconfigured operators and refused shapes fail here, synchronously.
+  const input$ = new Subject<Batch<T>>();
+  const output$ = options.pipeline === undefined ? (input$.asObservable() as unknown as Observable<Batch<R>>) : options.pipeline(input$.asObservable());
+  const plan = planOf(output$);
+  const outputMode: OutputModeName = options.outputMode ?? plan?.outputMode ?? 'append';
+  if (!sink.supportedModes.includes(outputMode)) {
+    throw new UnsupportedOperationError(
+      'startQuery',
+      `Data source ${sink.description} does not support ${MODE_NAMES[outputMode]} output mode; it supports ${sink.supportedModes.map((m) => MODE_NAMES[m]).join(', ')}. Choose another sink or output mode.`,
+    );
+  }
+  if (trigger.kind === 'continuous') {
+    if (source.supportsContinuous === false) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation('StreamingRelation'));
+    if (plan?.aggregation !== undefined) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation('Aggregate'));
+    const stateful = plan?.statefulOperators[0];
+    if (stateful !== undefined) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation(continuousNodeName(stateful)));
+    if (plan?.watermarked === true) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation('EventTimeWatermark'));
+    if (typeof sink.addRows !== 'function') {
+      throw new UnsupportedOperationError('startQuery', `Data source ${sink.description} does not support continuous processing. Use a micro-batch trigger, or toConsole, toMemory or forEach.`);
+    }
+  }
+
+  const queryId = randomUUID();
+  const checkpoint = options.checkpoint ?? (options.checkpointLocation === undefined ? undefined : openCheckpoint(options.checkpointLocation, { queryId }));
+  const deadLetter = options.deadLetter;
+  const runtime = new QueryRuntime<T, R>({
+    source,
+    output$,
+    input$,
+    sink,
+    outputMode,
+    trigger,
+    checkpoint,
+    name: options.name,
+    scheduler,
+    pollIntervalMs,
+    retry: options.retry ?? {},
+    deadLetter: deadLetter === undefined ? undefined : typeof deadLetter === 'function' ? deadLetter : (record) => deadLetter.next(record),
+    queryId,
+    runId: randomUUID(),
+    ...(options.onListenerError === undefined ? {} : { emitterErrors: options.onListenerError }),
+  });
+  const hooks = (options.manager ?? streams).register(runtime);
+  runtime.begin(hooks);
+  return runtime;
+}
