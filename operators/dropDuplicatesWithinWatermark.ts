@@ -90,7 +90,7 @@ export function dropDuplicatesWithinWatermark<T>(keys?: KeySpec<T>, options: Dro
       const dedupe = new Deduplicator<T>(op, 'withinWatermark', key, handle.restored?.state);
       return source.subscribe(
         batchSubscriber<T>(subscriber, op, (batch) => {
-          if (batch.batchId <= skipUpTo) return;
+          if (batch.batchId <= skipUpTo || subscriber.closed) return;
           const step = dedupe.step(batch, onLateRows !== undefined);
           if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });
           handle.publish(batch.batchId, dedupe.state, step.changedKeys);
