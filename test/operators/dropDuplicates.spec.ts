@@ -236,7 +236,7 @@ describe('dropDuplicates', () => {
 
     it('completes, stays silent when the source never completes, and completes empty', () => {
       createTestScheduler().run(({ cold, expectObservable }) => {
-        expectObservable(cold('-|').pipe(dropDuplicates())).toBe('-|');
+        expectObservable(cold<Batch<unknown>>('-|').pipe(dropDuplicates())).toBe('-|');
         expectObservable(cold('-a-', { a: batch(0, ['x']) }).pipe(dropDuplicates<string>(), view())).toBe('-a-', { a: { batchId: 0, rows: ['x'], watermark: 0 } });
       });
     });
