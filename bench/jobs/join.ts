@@ -1,0 +1,223 @@
+// Stream-stream inner join on `key` with 10 s watermarks on both sides and a
+// 1-minute time range: left.ts - 1 min <= right.ts <= left.ts. Batches are
+// aligned (batch b of both sides is one micro-batch: left rows probe the right
+// buffer, then right rows probe the left buffer including this batch's left
+// rows, then one watermark step). Rows with ts <= the previous global
+// watermark (min of both sides) are late. State cleanup as Spark derives it:
+// left rows go once ts <= W - 1 ms, right rows once ts <= W - 1 min - 1 ms.
+import { concat, connectable, filter, from, groupBy, map, merge, mergeMap, scan, Subject, tap } from 'rxjs';
+import { pairHash } from '../checksum.js';
+import { pairedBatches, type Ev } from '../workload.js';
+import { TICK, WATERMARK_DELAY_MS, drain, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
+
+const RANGE_MS = 60_000;
+const BUCKET_MS = 60_000;
+
+/** Two-input watermark with Spark's min policy (each input's value never below 0). */
+class JoinClock {
+  lateWm = 0;
+  wm = 0;
+  private opLeft = Number.NEGATIVE_INFINITY;
+  private opRight = Number.NEGATIVE_INFINITY;
+  maxLeft = Number.NEGATIVE_INFINITY;
+  maxRight = Number.NEGATIVE_INFINITY;
+
+  advance(): void {
+    if (this.maxLeft - WATERMARK_DELAY_MS > this.opLeft) this.opLeft = this.maxLeft - WATERMARK_DELAY_MS;
+    if (this.maxRight - WATERMARK_DELAY_MS > this.opRight) this.opRight = this.maxRight - WATERMARK_DELAY_MS;
+    const chosen = Math.min(Math.max(this.opLeft, 0), Math.max(this.opRight, 0));
+    if (chosen > this.wm) this.wm = chosen;
+    this.lateWm = this.wm;
+    this.maxLeft = Number.NEGATIVE_INFINITY;
+    this.maxRight = Number.NEGATIVE_INFINITY;
+  }
+}
+
+type Buffer = Map<number, Map<string, Ev[]>>;
+
+function bufferRow(buffer: Buffer, row: Ev): void {
+  const b = Math.floor(row.ts / BUCKET_MS);
+  let byKey = buffer.get(b);
+  if (byKey === undefined) {
+    byKey = new Map();
+    buffer.set(b, byKey);
+  }
+  const list = byKey.get(row.key);
+  if (list === undefined) byKey.set(row.key, [row]);
+  else list.push(row);
+}
+
+/** Drops every bucket whose rows all have ts <= `stateWm` (rows of a partly expired bucket stay until it expires; they can no longer match). */
+function evict(buffer: Buffer, stateWm: number): void {
+  for (const b of buffer.keys()) if ((b + 1) * BUCKET_MS - 1 <= stateWm) buffer.delete(b);
+}
+
+/** The hand-written loop: per side, Map minute bucket -> Map key -> rows; probes look at the two buckets the range spans. */
+function joinLoop(ctx: RunContext): void {
+  const { checksum } = ctx;
+  const left: Buffer = new Map();
+  const right: Buffer = new Map();
+  const clock = new JoinClock();
+  for (const [leftRows, rightRows] of pairedBatches(ctx.options)) {
+    const lateWm = clock.lateWm;
+    for (let i = 0; i < leftRows.length; i++) {
+      const l = leftRows[i]!;
+      const ts = l.ts;
+      if (ts > clock.maxLeft) clock.maxLeft = ts;
+      if (ts <= lateWm) continue;
+      // right.ts in [ts - RANGE, ts]
+      const lo = ts - RANGE_MS;
+      for (let b = Math.floor(lo / BUCKET_MS), last = Math.floor(ts / BUCKET_MS); b <= last; b++) {
+        const list = right.get(b)?.get(l.key);
+        if (list === undefined) continue;
+        for (let j = 0; j < list.length; j++) {
+          const r = list[j]!;
+          if (r.ts >= lo && r.ts <= ts) checksum.add(pairHash(ts, l.key, l.value, r.ts, r.value));
+        }
+      }
+      bufferRow(left, l);
+    }
+    for (let i = 0; i < rightRows.length; i++) {
+      const r = rightRows[i]!;
+      const ts = r.ts;
+      if (ts > clock.maxRight) clock.maxRight = ts;
+      if (ts <= lateWm) continue;
+      // left.ts in [ts, ts + RANGE]
+      const hi = ts + RANGE_MS;
+      for (let b = Math.floor(ts / BUCKET_MS), last = Math.floor(hi / BUCKET_MS); b <= last; b++) {
+        const list = left.get(b)?.get(r.key);
+        if (list === undefined) continue;
+        for (let j = 0; j < list.length; j++) {
+          const l = list[j]!;
+          if (l.ts >= ts && l.ts <= hi) checksum.add(pairHash(l.ts, r.key, l.value, ts, r.value));
+        }
+      }
+      bufferRow(right, r);
+    }
+    clock.advance();
+    evict(left, clock.wm - 1);
+    evict(right, clock.wm - RANGE_MS - 1);
+  }
+}
+
+interface Tagged {
+  readonly left: boolean;
+  readonly row: Ev;
+}
+
+interface Pair {
+  readonly left: Ev;
+  readonly right: Ev;
+}
+
+interface KeyBuffers {
+  left: Ev[];
+  right: Ev[];
+  out: Pair[];
+}
+
+const NONE: Pair[] = [];
+
+/**
+ * Per-row RxJS: tag each row with its side (`map`), track the watermark in a
+ * `tap`, drop late rows (`filter`), `groupBy` key, and in each group `scan`
+ * over the rows merged with the end-of-batch ticks: probe the other side's
+ * buffer, buffer the row, evict on ticks.
+ */
+function joinRxjs(ctx: RunContext): Promise<void> {
+  const clock = new JoinClock();
+  const tick$ = new Subject<Tick>();
+  const items$ = from(pairedBatches(ctx.options)).pipe(
+    mergeMap(([l, r]) =>
+      concat(
+        from(l).pipe(map((row): Tagged => ({ left: true, row }))),
+        from(r).pipe(map((row): Tagged => ({ left: false, row }))),
+        [TICK],
+      ),
+    ),
+    tap({
+      next: (item: Tagged | Tick) => {
+        if (item === TICK) {
+          clock.advance();
+          tick$.next(TICK);
+        } else {
+          const t = item as Tagged;
+          if (t.left) {
+            if (t.row.ts > clock.maxLeft) clock.maxLeft = t.row.ts;
+          } else if (t.row.ts > clock.maxRight) clock.maxRight = t.row.ts;
+        }
+      },
+      // The per-key scans merge the ticks: end them with the input.
+      complete: () => tick$.complete(),
+    }),
+  );
+  const out$ = items$.pipe(
+    filter((item): item is Tagged => item !== TICK),
+    filter((t) => t.row.ts > clock.lateWm),
+    groupBy((t) => t.row.key),
+    mergeMap((group) =>
+      merge(group, tick$).pipe(
+        scan(
+          (state: KeyBuffers, item: Tagged | Tick) => {
+            if (item === TICK) {
+              state.left = state.left.filter((l) => l.ts > clock.wm - 1);
+              state.right = state.right.filter((r) => r.ts > clock.wm - RANGE_MS - 1);
+              state.out = NONE;
+            } else {
+              const { left, row } = item as Tagged;
+              if (left) {
+                state.out = state.right.filter((r) => r.ts >= row.ts - RANGE_MS && r.ts <= row.ts).map((r) => ({ left: row, right: r }));
+                state.left.push(row);
+              } else {
+                state.out = state.left.filter((l) => row.ts >= l.ts - RANGE_MS && row.ts <= l.ts).map((l) => ({ left: l, right: row }));
+                state.right.push(row);
+              }
+            }
+            return state;
+          },
+          { left: [], right: [], out: NONE },
+        ),
+        mergeMap((state) => state.out),
+      ),
+    ),
+  );
+  return drain(out$, (p) => ctx.checksum.add(pairHash(p.left.ts, p.left.key, p.left.value, p.right.ts, p.right.value)));
+}
+
+function joinLibrary(lib: LibraryModule): (ctx: RunContext) => Promise<void> {
+  const { withWatermark, streamJoin } = need(lib, ['withWatermark', 'streamJoin']);
+  return (ctx) => {
+    const { checksum } = ctx;
+    // One generator feeds both sides in step: batch b of the left, then batch b of the right.
+    const pairs = connectable(from(pairedBatches(ctx.options)));
+    const left$ = pairs.pipe(map(([rows], batchId) => ({ batchId, rows, watermark: 0 })));
+    const right$ = pairs.pipe(map(([, rows], batchId) => ({ batchId, rows, watermark: 0 })));
+    const out$ = left$.pipe(
+      withWatermark('ts', '10 seconds'),
+      streamJoin(right$.pipe(withWatermark('ts', '10 seconds')), {
+        on: 'key',
+        type: 'inner',
+        timeRange: { leftTime: 'ts', rightTime: 'ts', lower: -RANGE_MS, upper: 0 },
+        aligned: true,
+      }),
+    );
+    const done = drain(out$, (batch: { rows: readonly Pair[] }) => {
+      const rows = batch.rows;
+      for (let i = 0; i < rows.length; i++) {
+        const p = rows[i]!;
+        checksum.add(pairHash(p.left.ts, p.left.key, p.left.value, p.right.ts, p.right.value));
+      }
+    });
+    pairs.connect();
+    return done;
+  };
+}
+
+export const join: Job = {
+  name: 'join',
+  title: 'stream-stream inner join on key, watermarks 10 s, left.ts - 1 min <= right.ts <= left.ts',
+  twoSided: true,
+  loop: joinLoop,
+  rxjs: joinRxjs,
+  library: joinLibrary,
+};

@@ -1,0 +1,157 @@
+// Sliding 10 min window every 1 min, sum and count of `value` by key,
+// watermark 10 s, append mode. Each row falls into 10 windows; lateness is
+// decided per window (window.end <= previous batch's watermark), so some of a
+// row's windows may be late while others are not.
+import { Subject, concat, filter, from, groupBy, merge, mergeMap, scan, tap } from 'rxjs';
+import { aggRowHash } from '../checksum.js';
+import { batches, type Ev } from '../workload.js';
+import { Clock, TICK, WATERMARK_DELAY_MS, drain, floorMod, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
+import type { AggRow } from './tumbling.js';
+
+const SIZE_MS = 600_000;
+const SLIDE_MS = 60_000;
+const PER_ROW = SIZE_MS / SLIDE_MS;
+
+interface Acc {
+  sum: number;
+  count: number;
+}
+
+/** The hand-written loop: Map window start -> Map key -> accumulator, each row added to its 10 windows. */
+function slidingLoop(ctx: RunContext): void {
+  const { checksum } = ctx;
+  const windows = new Map<number, Map<string, Acc>>();
+  let lateWm = 0;
+  let wm = 0;
+  let opWm = Number.NEGATIVE_INFINITY;
+  for (const rows of batches(ctx.options)) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const ts = row.ts;
+      if (ts > max) max = ts;
+      const lastStart = ts - floorMod(ts, SLIDE_MS);
+      for (let j = 0; j < PER_ROW; j++) {
+        const start = lastStart - j * SLIDE_MS;
+        if (start + SIZE_MS <= lateWm) break; // earlier windows end earlier: late too
+        let byKey = windows.get(start);
+        if (byKey === undefined) {
+          byKey = new Map();
+          windows.set(start, byKey);
+        }
+        const acc = byKey.get(row.key);
+        if (acc === undefined) byKey.set(row.key, { sum: row.value, count: 1 });
+        else {
+          acc.sum += row.value;
+          acc.count++;
+        }
+      }
+    }
+    if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
+    if (opWm > wm) wm = opWm;
+    for (const [start, byKey] of windows) {
+      const end = start + SIZE_MS;
+      if (end > wm) continue;
+      for (const [key, acc] of byKey) checksum.add(aggRowHash(start, end, key, acc.sum, acc.count));
+      windows.delete(start);
+    }
+    lateWm = wm;
+  }
+}
+
+interface KeyWindows {
+  readonly open: Map<number, Acc>;
+  closed: AggRow[];
+}
+
+const NONE: AggRow[] = [];
+
+/**
+ * Per-row RxJS, as the tumbling job: rows and ticks, watermark in a `tap`,
+ * `groupBy` key, a `scan` per key adding each row to its non-late windows and
+ * emitting the finished ones on each tick.
+ */
+function slidingRxjs(ctx: RunContext): Promise<void> {
+  const clock = new Clock(WATERMARK_DELAY_MS);
+  const tick$ = new Subject<Tick>();
+  const items$ = from(batches(ctx.options)).pipe(
+    mergeMap((rows) => concat(rows, [TICK])),
+    tap({
+      next: (item: Ev | Tick) => {
+        if (item === TICK) {
+          clock.advance();
+          tick$.next(TICK);
+        } else clock.see((item as Ev).ts);
+      },
+      complete: () => tick$.complete(),
+    }),
+  );
+  const out$ = items$.pipe(
+    filter((item): item is Ev => item !== TICK),
+    // A row whose latest window is late has only late windows.
+    filter((row) => row.ts - floorMod(row.ts, SLIDE_MS) + SIZE_MS > clock.lateWm),
+    groupBy((row) => row.key),
+    mergeMap((group) =>
+      merge(group, tick$).pipe(
+        scan(
+          (state: KeyWindows, item: Ev | Tick) => {
+            state.closed = NONE;
+            if (item === TICK) {
+              for (const [start, acc] of state.open) {
+                if (start + SIZE_MS > clock.wm) continue;
+                if (state.closed === NONE) state.closed = [];
+                state.closed.push({ window: { start, end: start + SIZE_MS }, key: group.key, sum: acc.sum, count: acc.count });
+                state.open.delete(start);
+              }
+              return state;
+            }
+            const row = item as Ev;
+            const lastStart = row.ts - floorMod(row.ts, SLIDE_MS);
+            for (let j = 0; j < PER_ROW; j++) {
+              const start = lastStart - j * SLIDE_MS;
+              if (start + SIZE_MS <= clock.lateWm) break;
+              const acc = state.open.get(start);
+              if (acc === undefined) state.open.set(start, { sum: row.value, count: 1 });
+              else {
+                acc.sum += row.value;
+                acc.count++;
+              }
+            }
+            return state;
+          },
+          { open: new Map<number, Acc>(), closed: NONE },
+        ),
+        mergeMap((state) => state.closed),
+      ),
+    ),
+  );
+  return drain(out$, (row) => ctx.checksum.add(aggRowHash(row.window.start, row.window.end, row.key, row.sum, row.count)));
+}
+
+function slidingLibrary(lib: LibraryModule): (ctx: RunContext) => Promise<void> {
+  const { fromBatches, withWatermark, windowSliding, outputMode, sum, count } = need(lib, ['fromBatches', 'withWatermark', 'windowSliding', 'outputMode', 'sum', 'count']);
+  return (ctx) => {
+    const { checksum } = ctx;
+    const out$ = fromBatches(batches(ctx.options)).pipe(
+      withWatermark('ts', '10 seconds'),
+      windowSliding({ eventTime: 'ts', size: '10 minutes', slide: '1 minute', keyBy: 'key', aggregate: { sum: sum('value'), count: count() } }),
+      outputMode('append'),
+    );
+    return drain(out$, (batch: { rows: readonly AggRow[] }) => {
+      const rows = batch.rows;
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        checksum.add(aggRowHash(r.window.start, r.window.end, r.key, r.sum, r.count));
+      }
+    });
+  };
+}
+
+export const sliding: Job = {
+  name: 'sliding',
+  title: 'sliding 10 min window every 1 min, sum+count by key, watermark 10 s, append',
+  twoSided: false,
+  loop: slidingLoop,
+  rxjs: slidingRxjs,
+  library: slidingLibrary,
+};

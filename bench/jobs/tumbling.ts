@@ -1,0 +1,169 @@
+// Tumbling 60 s window, sum and count of `value` by key, watermark 10 s,
+// append mode: a (window, key) row is emitted once, in the batch whose
+// watermark reaches the window's end; rows whose window ended at or before the
+// previous batch's watermark are dropped as late.
+import { Subject, concat, filter, from, groupBy, merge, mergeMap, scan, tap } from 'rxjs';
+import { aggRowHash } from '../checksum.js';
+import { batches, type Ev } from '../workload.js';
+import { Clock, TICK, WATERMARK_DELAY_MS, drain, floorMod, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
+
+const SIZE_MS = 60_000;
+
+interface Acc {
+  sum: number;
+  count: number;
+}
+
+/** An aggregation output row as the library emits it. */
+export interface AggRow {
+  readonly window: { readonly start: number; readonly end: number };
+  readonly key: string;
+  readonly sum: number;
+  readonly count: number;
+}
+
+/** The hand-written loop: Map window start -> Map key -> accumulator; eviction walks the (few) open windows. */
+export function tumblingLoop(ctx: RunContext, options: { readonly watermark: boolean } = { watermark: true }): void {
+  const { checksum } = ctx;
+  const windows = new Map<number, Map<string, Acc>>();
+  let lateWm = 0;
+  let wm = 0;
+  let opWm = Number.NEGATIVE_INFINITY;
+  for (const rows of batches(ctx.options)) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const ts = row.ts;
+      if (ts > max) max = ts;
+      const start = ts - floorMod(ts, SIZE_MS);
+      if (start + SIZE_MS <= lateWm) continue;
+      let byKey = windows.get(start);
+      if (byKey === undefined) {
+        byKey = new Map();
+        windows.set(start, byKey);
+      }
+      const acc = byKey.get(row.key);
+      if (acc === undefined) byKey.set(row.key, { sum: row.value, count: 1 });
+      else {
+        acc.sum += row.value;
+        acc.count++;
+      }
+    }
+    if (!options.watermark) continue;
+    if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
+    if (opWm > wm) wm = opWm;
+    for (const [start, byKey] of windows) {
+      const end = start + SIZE_MS;
+      if (end > wm) continue;
+      for (const [key, acc] of byKey) checksum.add(aggRowHash(start, end, key, acc.sum, acc.count));
+      windows.delete(start);
+    }
+    lateWm = wm;
+  }
+  if (!options.watermark) {
+    // Complete mode: the final result table (every window ever seen).
+    for (const [start, byKey] of windows) for (const [key, acc] of byKey) checksum.add(aggRowHash(start, start + SIZE_MS, key, acc.sum, acc.count));
+  }
+}
+
+interface KeyWindows {
+  readonly open: Map<number, Acc>;
+  closed: AggRow[];
+}
+
+const NONE: AggRow[] = [];
+
+/**
+ * Per-row RxJS as a user writes it today: flatten the batches into rows plus
+ * an end-of-batch tick (`mergeMap`), track the watermark in a `tap`, drop late
+ * rows with `filter`, `groupBy` key, and in each group `scan` over the rows
+ * merged with the ticks: fold rows into the key's open windows, and on a tick
+ * emit (`mergeMap`) and forget the windows the watermark has passed.
+ */
+function tumblingRxjs(ctx: RunContext): Promise<void> {
+  const clock = new Clock(WATERMARK_DELAY_MS);
+  const tick$ = new Subject<Tick>();
+  const items$ = from(batches(ctx.options)).pipe(
+    mergeMap((rows) => concat(rows, [TICK])),
+    tap({
+      next: (item: Ev | Tick) => {
+        if (item === TICK) {
+          clock.advance();
+          tick$.next(TICK);
+        } else clock.see((item as Ev).ts);
+      },
+      complete: () => tick$.complete(),
+    }),
+  );
+  const out$ = items$.pipe(
+    filter((item): item is Ev => item !== TICK),
+    filter((row) => row.ts - floorMod(row.ts, SIZE_MS) + SIZE_MS > clock.lateWm),
+    groupBy((row) => row.key),
+    mergeMap((group) =>
+      merge(group, tick$).pipe(
+        scan(
+          (state: KeyWindows, item: Ev | Tick) => {
+            if (item === TICK) {
+              state.closed = NONE;
+              for (const [start, acc] of state.open) {
+                if (start + SIZE_MS > clock.wm) continue;
+                if (state.closed === NONE) state.closed = [];
+                state.closed.push({ window: { start, end: start + SIZE_MS }, key: group.key, sum: acc.sum, count: acc.count });
+                state.open.delete(start);
+              }
+            } else {
+              const row = item as Ev;
+              const start = row.ts - floorMod(row.ts, SIZE_MS);
+              const acc = state.open.get(start);
+              if (acc === undefined) state.open.set(start, { sum: row.value, count: 1 });
+              else {
+                acc.sum += row.value;
+                acc.count++;
+              }
+              state.closed = NONE;
+            }
+            return state;
+          },
+          { open: new Map<number, Acc>(), closed: NONE },
+        ),
+        mergeMap((state) => state.closed),
+      ),
+    ),
+  );
+  return drain(out$, (row) => ctx.checksum.add(aggRowHash(row.window.start, row.window.end, row.key, row.sum, row.count)));
+}
+
+/** The library pipeline; `watermark: false` runs it without a watermark in complete mode (the scale curve). */
+export function tumblingLibrary(lib: LibraryModule, options: { readonly watermark: boolean } = { watermark: true }): (ctx: RunContext) => Promise<void> {
+  const { fromBatches, withWatermark, windowTumbling, outputMode, sum, count } = need(lib, ['fromBatches', 'withWatermark', 'windowTumbling', 'outputMode', 'sum', 'count']);
+  return (ctx) => {
+    const agg = windowTumbling({ eventTime: 'ts', size: '60 seconds', keyBy: 'key', aggregate: { sum: sum('value'), count: count() } });
+    const source$ = fromBatches(batches(ctx.options));
+    const { checksum } = ctx;
+    if (options.watermark) {
+      return drain(source$.pipe(withWatermark('ts', '10 seconds'), agg, outputMode('append')), (batch: { rows: readonly AggRow[] }) => {
+        const rows = batch.rows;
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!;
+          checksum.add(aggRowHash(r.window.start, r.window.end, r.key, r.sum, r.count));
+        }
+      });
+    }
+    // Complete mode re-emits the whole table every batch; only the last one is the result.
+    let last: readonly AggRow[] = [];
+    return drain(source$.pipe(agg, outputMode('complete')), (batch: { rows: readonly AggRow[] }) => {
+      last = batch.rows;
+    }).then(() => {
+      for (const r of last) checksum.add(aggRowHash(r.window.start, r.window.end, r.key, r.sum, r.count));
+    });
+  };
+}
+
+export const tumbling: Job = {
+  name: 'tumbling',
+  title: 'tumbling 60 s window, sum+count by key, watermark 10 s, append',
+  twoSided: false,
+  loop: (ctx) => tumblingLoop(ctx),
+  rxjs: tumblingRxjs,
+  library: (lib: LibraryModule) => tumblingLibrary(lib),
+};
