@@ -3,6 +3,7 @@ import type { WindowSpec } from '../window/WindowBounds.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { CompiledKey } from './groupKey.js';
 import { toEpochMs } from '../time/eventTime.js';
+import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 
 /** One group's persistent state: its raw key (for output) and one accumulator per aggregate. */
 export interface GroupState {
@@ -70,7 +71,8 @@ export class FixedWindowEngine<T> {
   private head = 0;
   /** Total groups in the state. */
   totalGroups = 0;
-  private readonly starts: number[] = [];
+  private readonly fold: RowFolder<T>;
+  private readonly newAccs: () => unknown[];
 
   constructor(
     private readonly aggs: CompiledAggregates<T>,
@@ -79,6 +81,8 @@ export class FixedWindowEngine<T> {
     private readonly spec: WindowSpec | undefined,
     initial?: FixedAggState,
   ) {
+    this.fold = rowFolder(aggs.aggregators);
+    this.newAccs = accumulatorFactory(aggs.aggregators);
     this.state = initial ?? { buckets: IMap<number, BucketGroups>(), lateWatermarkMs: 0 };
     for (const [bucket, groups] of this.state.buckets) {
       this.sorted.push(bucket);
@@ -114,6 +118,8 @@ export class FixedWindowEngine<T> {
     const key = this.key;
     const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
     const keyKind = key.kind;
+    const fold = this.fold;
+    const newAccs = this.newAccs;
     const bucketing = this.bucketing;
     const timeField = time.field;
     const lateWm = this.state.lateWatermarkMs;
@@ -172,13 +178,10 @@ export class FixedWindowEngine<T> {
           }
           let slot = inner!.get(gk);
           if (slot === undefined) {
-            const a = new Array<unknown>(nAggs);
-            for (let j = 0; j < nAggs; j++) a[j] = aggregators[j]!.init();
-            slot = { gk, k, a };
+            slot = { gk, k, a: newAccs() };
             inner!.set(gk, slot);
           }
-          const a = slot.a;
-          for (let j = 0; j < nAggs; j++) a[j] = aggregators[j]!.add(a[j] as never, row);
+          fold(slot.a, row);
         }
         if (used === 0) late.push(row);
         continue;
@@ -205,13 +208,10 @@ export class FixedWindowEngine<T> {
       }
       let slot = inner!.get(gk);
       if (slot === undefined) {
-        const a = new Array<unknown>(nAggs);
-        for (let j = 0; j < nAggs; j++) a[j] = aggregators[j]!.init();
-        slot = { gk, k, a };
+        slot = { gk, k, a: newAccs() };
         inner!.set(gk, slot);
       }
-      const a = slot.a;
-      for (let j = 0; j < nAggs; j++) a[j] = aggregators[j]!.add(a[j] as never, row);
+      fold(slot.a, row);
     }
 
     // One persistent update per (bucket, group) touched by this batch.

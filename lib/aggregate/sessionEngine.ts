@@ -2,6 +2,7 @@ import { Map as IMap } from 'immutable';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { CompiledKey } from './groupKey.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
+import { rowFolder, type RowFolder } from './rowFolder.js';
 import { mergeSessionLists, sessionsFromSortedEvents, type Session } from '../window/session.js';
 
 /** A session of one key: `[start, end)` and one accumulator per aggregate. */
@@ -117,6 +118,7 @@ export class SessionEngine<T> {
     private readonly gapMs: number | ((row: T) => number),
     initial?: SessionAggState,
   ) {
+    this.folder = rowFolder(aggs.aggregators);
     this.state = initial ?? { keys: IMap<unknown, KeySessions>(), lateWatermarkMs: 0 };
     for (const [gk, ks] of this.state.keys) {
       this.totalSessions += ks.s.length;
@@ -131,9 +133,10 @@ export class SessionEngine<T> {
     return a;
   };
 
+  private readonly folder: RowFolder<T>;
+
   private readonly addRow = (a: unknown[], row: T): unknown[] => {
-    const { aggregators } = this.aggs;
-    for (let j = 0; j < aggregators.length; j++) a[j] = aggregators[j]!.add(a[j] as never, row);
+    this.folder(a, row);
     return a;
   };
 

@@ -1,0 +1,143 @@
+import { count } from '../../../lib/aggregate/count.js';
+import { sum } from '../../../lib/aggregate/sum.js';
+import { avg } from '../../../lib/aggregate/avg.js';
+import { min } from '../../../lib/aggregate/min.js';
+import { max } from '../../../lib/aggregate/max.js';
+import { first } from '../../../lib/aggregate/first.js';
+import { last } from '../../../lib/aggregate/last.js';
+import { collectList } from '../../../lib/aggregate/collectList.js';
+import { collectSet } from '../../../lib/aggregate/collectSet.js';
+import { countDistinct } from '../../../lib/aggregate/countDistinct.js';
+import { compileAggregates, type Aggregator } from '../../../lib/aggregate/Aggregator.js';
+import { compileKey } from '../../../lib/aggregate/groupKey.js';
+import { InvalidOptionError } from '../../../lib/errors/index.js';
+
+type Row = { x?: number | null; s?: string; d?: Date };
+
+/** Folds rows into one accumulator per chunk, merges the chunks, and returns the result. */
+function run<A, R>(agg: Aggregator<Row, A, R>, ...chunks: Row[][]): R {
+  let acc = agg.init();
+  for (const chunk of chunks) {
+    let part = agg.init();
+    for (const row of chunk) part = agg.add(part, row);
+    acc = agg.merge(acc, part);
+  }
+  return agg.result(acc);
+}
+
+describe('built-in aggregators', () => {
+  it('count() counts rows; count(field) counts non-null values', () => {
+    expect(run(count(), [{}, {}], [{}])).toBe(3);
+    expect(run(count<Row>('x'), [{ x: 1 }, { x: null }, {}])).toBe(1);
+    expect(run(count())).toBe(0);
+  });
+
+  it('sum ignores nulls and is null when nothing was summed (Spark)', () => {
+    expect(run(sum<Row>('x'), [{ x: 1 }, { x: null }], [{ x: 4 }])).toBe(5);
+    expect(run(sum<Row>('x'), [{ x: null }, {}])).toBeNull();
+    expect(run(sum<Row>((r) => (r.x ?? 0) * 2), [{ x: 3 }])).toBe(6);
+  });
+
+  it('avg is the mean of non-null values, null when none', () => {
+    expect(run(avg<Row>('x'), [{ x: 1 }, { x: 2 }], [{ x: 6 }, { x: null }])).toBe(3);
+    expect(run(avg<Row>('x'), [{}])).toBeNull();
+  });
+
+  it('min and max compare numbers, strings and Dates, ignoring nulls', () => {
+    expect(run(min<Row>('x'), [{ x: 5 }, { x: null }], [{ x: -2 }, { x: 7 }])).toBe(-2);
+    expect(run(max<Row>('x'), [{ x: 5 }, { x: null }], [{ x: -2 }, { x: 7 }])).toBe(7);
+    expect(run(max<Row>('s'), [{ s: 'apple' }, { s: 'pear' }])).toBe('pear');
+    const d1 = new Date(1000);
+    const d2 = new Date(2000);
+    expect(run(min<Row>('d'), [{ d: d2 }], [{ d: d1 }])).toBe(d1);
+    expect(run(min<Row>('x'), [{}])).toBeNull();
+  });
+
+  it('first and last follow arrival order and keep nulls (ignoreNulls = false)', () => {
+    expect(run(first<Row>('x'), [{ x: null }, { x: 2 }], [{ x: 3 }])).toBeNull();
+    expect(run(first<Row>('x'), [{ x: 1 }, { x: 2 }], [{ x: 3 }])).toBe(1);
+    expect(run(last<Row>('x'), [{ x: 1 }], [{ x: 2 }, { x: 3 }], [])).toBe(3);
+    expect(run(last<Row>('x'))).toBeNull();
+  });
+
+  it('collectList keeps arrival order, collectSet distinct values, countDistinct their number', () => {
+    const chunks: Row[][] = [[{ s: 'a' }, { s: 'b' }], [{ s: 'a' }, {}], [{ s: 'c' }]];
+    expect(run(collectList<Row>('s'), ...chunks)).toEqual(['a', 'b', 'a', 'c']);
+    expect(run(collectSet<Row>('s'), ...chunks)).toEqual(['a', 'b', 'c']);
+    expect(run(countDistinct<Row>('s'), ...chunks)).toBe(3);
+  });
+
+  it('encodes Set accumulators as JSON arrays and reads them back', () => {
+    const agg = countDistinct<Row>('s');
+    const acc = agg.add(agg.add(agg.init(), { s: 'a' }), { s: 'b' });
+    const json = JSON.parse(JSON.stringify(agg.encode!(acc))) as unknown;
+    expect(json).toEqual(['a', 'b']);
+    expect(agg.result(agg.decode!(json))).toBe(2);
+  });
+
+  it('merge does not mutate its arguments', () => {
+    const list = collectList<Row>('s');
+    const a = Object.freeze(['x']) as unknown as string[];
+    const b = Object.freeze(['y']) as unknown as string[];
+    expect(list.merge(a, b)).toEqual(['x', 'y']);
+    const set = collectSet<Row>('s');
+    const sa = new Set(['x']);
+    set.merge(sa, new Set(['y']));
+    expect([...sa]).toEqual(['x']);
+    const mean = avg<Row>('x');
+    const ma: [number, number] = [1, 1];
+    mean.merge(ma, [2, 1]);
+    expect(ma).toEqual([1, 1]);
+  });
+
+  it('a user aggregator { init, add, merge, result } works like a built-in', () => {
+    const product: Aggregator<Row, number, number> = { init: () => 1, add: (acc, r) => acc * (r.x ?? 1), merge: (a, b) => a * b, result: (acc) => acc };
+    expect(run(product, [{ x: 2 }, { x: 3 }], [{ x: 4 }])).toBe(24);
+  });
+
+  describe('misconfiguration', () => {
+    it('rejects a field that is neither a name nor a function', () => {
+      expect(() => sum(42 as unknown as string)).toThrow(InvalidOptionError);
+      expect(() => sum('' as string)).toThrow('sum: field must be a field name or a function of the row; got "".');
+    });
+
+    it('rejects an empty aggregate record and non-aggregators, naming them', () => {
+      expect(() => compileAggregates('windowTumbling', {}, [])).toThrow('windowTumbling: aggregate must be a non-empty record of aggregators; got {}.');
+      expect(() => compileAggregates('windowTumbling', { n: { init: () => 0 } }, [])).toThrow('windowTumbling: aggregate.n must be an aggregator { init, add, merge, result }; got {}.');
+      expect(() => compileAggregates('windowTumbling', { window: count() }, ['window'])).toThrow('windowTumbling: aggregate.window clashes with a column of the result row; got "window".');
+    });
+  });
+});
+
+describe('compileKey', () => {
+  it('reads one field, several fields, or a function; canonical keys are primitives', () => {
+    const one = compileKey<{ a: string; b: number }>('op', 'a');
+    expect(one.raw({ a: 'x', b: 1 })).toBe('x');
+    const many = compileKey<{ a: string; b: number }>('op', ['a', 'b']);
+    const raw = many.raw({ a: 'x', b: 1 });
+    expect(many.canonical(raw)).toBe(many.canonical(['x', 1]));
+    expect(many.canonical(['1', 1])).not.toBe(many.canonical([1, 1]));
+    const target: Record<string, unknown> = {};
+    many.write(target, raw);
+    expect(target).toEqual({ a: 'x', b: 1 });
+  });
+
+  it('writes a function key returning an object as its fields, anything else as `key`', () => {
+    const obj = compileKey<{ u: string }>('op', (r) => ({ user: r.u.toLowerCase() }));
+    const t1: Record<string, unknown> = {};
+    obj.write(t1, obj.raw({ u: 'ANN' }));
+    expect(t1).toEqual({ user: 'ann' });
+    const prim = compileKey<{ u: string }>('op', (r) => r.u.length);
+    const t2: Record<string, unknown> = {};
+    prim.write(t2, prim.raw({ u: 'ANN' }));
+    expect(t2).toEqual({ key: 3 });
+    expect(obj.canonical({ user: 'a' })).toBe(obj.canonical({ user: 'a' }));
+  });
+
+  it('rejects a bad key spec', () => {
+    expect(() => compileKey('groupAggregate', 42 as unknown as string)).toThrow(
+      "groupAggregate: keyBy must be a field name, a list of field names or a function of the row; got 42. Use e.g. 'user', ['user', 'device'] or (row) => row.user.",
+    );
+    expect(() => compileKey('groupAggregate', [] as string[])).toThrow(InvalidOptionError);
+  });
+});
