@@ -117,18 +117,24 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
             const batch = queue.shift()!;
             batchId = batch.batchId;
             await store.writeOffsets({ batchId: batch.batchId, offsets: [], watermark, timestamp: scheduler.now() });
-            if (stopped) return;
+            if (stopped) break;
             subscriber.next(batch);
+            // Delivered: commit it, even when the subscriber unsubscribed meanwhile.
             await store.commit(batch.batchId, { watermark: batch.watermark });
             watermark = batch.watermark;
           }
         } catch (error) {
           draining = false;
-          fail(error, batchId);
+          if (stopped) void store.close();
+          else fail(error, batchId);
           return;
         }
         draining = false;
-        if (stopped || upstreamEnd === undefined || queue.length > 0) return;
+        if (stopped) {
+          void store.close();
+          return;
+        }
+        if (upstreamEnd === undefined || queue.length > 0) return;
         stopped = true;
         const end = upstreamEnd;
         void store.close().then(
@@ -194,7 +200,7 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
       return () => {
         if (!stopped) {
           stopped = true;
-          void store.close();
+          if (!draining) void store.close(); // otherwise the drain loop closes it after its write in flight
         }
         upstream?.unsubscribe();
       };

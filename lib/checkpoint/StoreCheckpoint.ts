@@ -585,7 +585,6 @@ export class StoreCheckpoint implements Checkpoint {
   /** Writes due snapshots, then deletes what retention no longer needs. Runs in the background, one at a time. */
   private async runMaintenance(batchId: number, snapshots: ReadonlyArray<{ operator: RegisteredOperator<unknown>; version: number; state: unknown }>): Promise<void> {
     for (const { operator, version, state } of snapshots) {
-      if (this.closed) return;
       const header: StateFileHeader = { operator: operator.id, version, kind: 'snapshot' };
       await this.writeFile(statePath(operator.id, version, 'snapshot'), frameFile('snapshot', snapshotBody(header, state, operator.codec), this.checksum));
     }
@@ -630,7 +629,7 @@ export class StoreCheckpoint implements Checkpoint {
     this.throwBackgroundError();
   }
 
-  /** Stops accepting publications; waits for writes in flight (so no temporary files are left behind). */
+  /** Stops accepting publications; waits for the writes in flight and the snapshots already due (so no temporary files are left behind). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

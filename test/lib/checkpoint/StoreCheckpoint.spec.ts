@@ -215,7 +215,7 @@ describe('StoreCheckpoint', () => {
     it('rejects an added stateful operator, naming it', async () => {
       const store = new MemoryCheckpointStore();
       await drive(store, rotatingInputs(2));
-      await expect(drive(store, rotatingInputs(3), { pipeline: (s) => s.pipe(countByKey(), countByKey({ name: 'extra' }) as never) })).rejects.toMatchObject({
+      await expect(drive(store, rotatingInputs(3), { pipeline: (s) => s.pipe(countByKey(), countByKey({ name: 'extra' })) })).rejects.toMatchObject({
         name: 'CheckpointIncompatibleError',
         operatorId: 'extra',
         message:
@@ -225,7 +225,7 @@ describe('StoreCheckpoint', () => {
 
     it('rejects a removed stateful operator, naming it', async () => {
       const store = new MemoryCheckpointStore();
-      await drive(store, rotatingInputs(2), { pipeline: (s) => s.pipe(countByKey({ name: 'first' }), countByKey({ name: 'second' }) as never) });
+      await drive(store, rotatingInputs(2), { pipeline: (s) => s.pipe(countByKey({ name: 'first' }), countByKey({ name: 'second' })) });
       await expect(drive(store, rotatingInputs(3), { pipeline: countByKey({ name: 'first' }) })).rejects.toMatchObject({
         name: 'CheckpointIncompatibleError',
         operatorId: 'second',
@@ -244,7 +244,7 @@ describe('StoreCheckpoint', () => {
 
     it('rejects two stateful operators with the same name', async () => {
       const store = new MemoryCheckpointStore();
-      await expect(drive(store, rotatingInputs(1), { pipeline: (s) => s.pipe(countByKey({ name: 'x' }), countByKey({ name: 'x' }) as never) })).rejects.toThrow(
+      await expect(drive(store, rotatingInputs(1), { pipeline: (s) => s.pipe(countByKey({ name: 'x' }), countByKey({ name: 'x' })) })).rejects.toThrow(
         new InvalidOptionError('countByKey: name must be unique among the stateful operators of a query; got "x" twice. Give each stateful operator its own name.', 'name', 'x', 'a unique name'),
       );
     });

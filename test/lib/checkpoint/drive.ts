@@ -29,17 +29,23 @@ export async function drive<R = { k: string; count: number }>(
   const recovery = await checkpoint.open();
   const input = new Subject<Batch<Row>>();
   const output = new Map<number, readonly R[]>();
-  let failure: { error: unknown } | undefined;
+  const failure: { failed: boolean; error?: unknown } = { failed: false };
   runInQueryContext(checkpoint.createContext('run', asyncScheduler), () =>
-    input.pipe(pipeline).subscribe({ next: (b) => output.set(b.batchId, b.rows), error: (error: unknown) => (failure = { error }) }),
+    input.pipe(pipeline).subscribe({
+      next: (b) => output.set(b.batchId, b.rows),
+      error: (error: unknown) => {
+        failure.failed = true;
+        failure.error = error;
+      },
+    }),
   );
-  if (failure !== undefined) throw failure.error;
+  if (failure.failed) throw failure.error;
   checkpoint.verifyOperators();
   for (let batchId = recovery.lastCommittedBatchId + 1; batchId < inputs.length; batchId++) {
     if (recovery.pending !== undefined && batchId === recovery.pending.batchId) expect(recovery.pending.offsets).toEqual([batchId]);
     await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: batchId === 0 ? 0 : watermarkOf(batchId - 1), timestamp: 1000 + batchId });
     input.next({ batchId, rows: inputs[batchId]!, watermark: watermarkOf(batchId) });
-    if (failure !== undefined) throw failure.error;
+    if (failure.failed) throw failure.error;
     if (batchId === crashAfterOffsetsOf) return { recovery, output };
     await checkpoint.commit(batchId, { watermark: watermarkOf(batchId) });
   }

@@ -27,14 +27,14 @@ export interface Row {
  * state and changed keys per batch, and emits the running counts of the keys
  * the batch touched.
  */
-export function countByKey(options: { readonly name?: string; readonly by?: string } = {}): OperatorFunction<Batch<Row>, Batch<{ k: string; count: number }>> {
+export function countByKey<T extends { readonly k: string; readonly remove?: boolean } = Row>(options: { readonly name?: string; readonly by?: string } = {}): OperatorFunction<Batch<T>, Batch<{ k: string; count: number }>> {
   return (source) =>
     new Observable<Batch<{ k: string; count: number }>>((subscriber) => {
       const handle = registerState<Counts>({ kind: 'countByKey', ...(options.name === undefined ? {} : { name: options.name }), descriptor: { by: options.by ?? 'k' }, codec: countsCodec });
       const skipUpTo = handle.restored?.batchId ?? -1;
       let state: Counts = handle.restored?.state ?? ImMap();
       return source.subscribe(
-        batchSubscriber<Row>(subscriber, 'countByKey', (batch) => {
+        batchSubscriber<T>(subscriber, 'countByKey', (batch) => {
           if (batch.batchId <= skipUpTo) return;
           const changed = new Set<string>();
           state = state.withMutations((m) => {
