@@ -1,0 +1,337 @@
+import type { Kafka } from 'kafkajs';
+import { SourceError, StreamingError, describeValue } from '../errors/index.js';
+import type { ReadLimit, Source, SourceContext } from '../sources/Source.js';
+import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
+import { KafkaGroupMember, type KafkaGroupOptions } from './KafkaGroupMember.js';
+import { KafkaLog, KafkaRangeUnavailable, type KafkaHeader, type KafkaLogRecord, type PartitionWatermarks } from './KafkaLog.js';
+import {
+  EARLIEST,
+  LATEST,
+  buildOffsets,
+  limitOffsets,
+  offsetEntries,
+  offsetOf,
+  sameKafkaOffsets,
+  type KafkaOffsets,
+  type PartitionRange,
+  type TopicPartition,
+} from './KafkaOffsets.js';
+
+/** One Kafka record as a row: Spark's Kafka source schema. */
+export interface KafkaRow<K = Buffer, V = Buffer> {
+  readonly key: K | null;
+  readonly value: V | null;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Epoch milliseconds. */
+  readonly timestamp: number;
+  readonly headers: readonly KafkaHeader[];
+}
+
+/** How keys and values are handed to you: `'binary'` (a `Buffer`, Spark's default), `'string'` (UTF-8) or `'json'` (parsed). */
+export type KafkaFormat = 'binary' | 'string' | 'json';
+
+/** The TypeScript type a {@link KafkaFormat} decodes to. */
+export type KafkaDecoded<F extends KafkaFormat> = F extends 'string' ? string : F extends 'json' ? unknown : Buffer;
+
+/** Where a source starts reading partitions it has no checkpointed offset for. */
+export type StartingOffsets = 'earliest' | 'latest' | KafkaOffsets;
+
+/** Everything {@link KafkaSource} needs, validated by `fromKafka`. */
+export interface KafkaSourceConfig {
+  readonly connection: KafkaConnectionOptions;
+  readonly brokers: readonly string[];
+  readonly topics: readonly string[];
+  readonly groupId: string | undefined;
+  readonly group: KafkaGroupOptions;
+  readonly startingOffsets: StartingOffsets;
+  readonly maxOffsetsPerTrigger: number | undefined;
+  readonly keyFormat: KafkaFormat;
+  readonly valueFormat: KafkaFormat;
+  readonly onMalformed: 'fail' | 'deadLetter';
+  readonly failOnDataLoss: boolean;
+  readonly commitToGroup: boolean;
+}
+
+const OPERATOR = 'fromKafka';
+
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+class MalformedKafkaRecord extends Error {}
+
+function decode(format: KafkaFormat, bytes: Buffer | null): unknown {
+  if (bytes === null || format === 'binary') return bytes;
+  const text = bytes.toString('utf8');
+  if (format === 'string') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new MalformedKafkaRecord((error as Error).message);
+  }
+}
+
+/**
+ * The Kafka source behind `fromKafka`: a replayable {@link Source} whose
+ * offsets are Spark's `{"topic":{"partition":nextOffset}}` JSON. See
+ * `docs/sources/fromKafka.md` for the delivery guarantees.
+ */
+export class KafkaSource<R> implements Source<R, KafkaOffsets> {
+  readonly description: string;
+  /** The last error of a best-effort offset commit to the consumer group (monitoring only), if the last one failed. */
+  lastGroupCommitError: unknown = undefined;
+
+  private kafka: Kafka | undefined;
+  private log: KafkaLog | undefined;
+  private member: KafkaGroupMember | undefined;
+  private context: SourceContext | undefined;
+  /** Where each partition started (resolved once from `startingOffsets`, or for partitions that appear later). */
+  private readonly initial = new Map<string, number>();
+  /** `availableNow`: the high watermarks that count as "everything available now". */
+  private cap: Map<string, number> | undefined;
+  /** Without a group: the partitions the last `latestOffset` saw. */
+  private owned: readonly TopicPartition[] = [];
+
+  constructor(private readonly config: KafkaSourceConfig) {
+    const mode = config.topics.length === 1 ? `Subscribe[${config.topics[0]}]` : `Subscribe[${config.topics.join(',')}]`;
+    this.description = `KafkaV2[${mode}]`;
+  }
+
+  /** The partitions this process reads now: the group's assignment, or every partition of the topics without a group. */
+  get assignment(): readonly TopicPartition[] {
+    return this.member?.assignment ?? this.owned;
+  }
+
+  /** How many times the source has (re)joined its consumer group (0 without a group). */
+  get groupGeneration(): number {
+    return this.member?.generation ?? 0;
+  }
+
+  async start(context: SourceContext): Promise<void> {
+    this.context = context;
+    const kafka = createKafka(this.config.connection, this.config.brokers);
+    this.kafka = kafka;
+    try {
+      this.log = new KafkaLog(kafka);
+      await this.log.connect();
+    } catch (error) {
+      this.fail('connecting', error);
+    }
+    if (this.config.groupId !== undefined) {
+      this.member = new KafkaGroupMember(kafka, this.config.groupId, this.config.topics, this.config.group);
+      try {
+        await this.member.start();
+      } catch (error) {
+        this.fail(`joining consumer group ${JSON.stringify(this.config.groupId)}`, error);
+      }
+    }
+  }
+
+  async latestOffset(start: KafkaOffsets | undefined, limit: ReadLimit): Promise<KafkaOffsets | undefined> {
+    const log = this.requireStarted();
+    const marks = await this.watermarks(log);
+    const owned = this.ownedPartitions(marks);
+    if (this.member === undefined) this.owned = owned;
+    if (owned.length === 0) return start;
+    const ranges: PartitionRange[] = [];
+    for (const tp of owned) {
+      const wm = marks.get(tp.topic)!.find((m) => m.partition === tp.partition)!;
+      const from = offsetOf(start, tp.topic, tp.partition) ?? (await this.initialOffset(log, start === undefined, tp, wm));
+      const capped = this.cap?.get(key(tp.topic, tp.partition));
+      const until = Math.max(from, capped === undefined ? wm.high : Math.min(wm.high, capped));
+      ranges.push({ ...tp, from, until });
+    }
+    const limited = this.config.maxOffsetsPerTrigger !== undefined && !limit.all;
+    const ends = limited ? limitOffsets(ranges, this.config.maxOffsetsPerTrigger!) : ranges.map((r) => r.until);
+    return buildOffsets(ranges.map((r, i) => [{ topic: r.topic, partition: r.partition }, ends[i]!] as const));
+  }
+
+  async getBatch(start: KafkaOffsets | undefined, end: KafkaOffsets): Promise<readonly R[]> {
+    const log = this.requireStarted();
+    const ranges: PartitionRange[] = [];
+    let marks: Map<string, PartitionWatermarks[]> | undefined;
+    for (const [tp, until] of offsetEntries(end)) {
+      let from = offsetOf(start, tp.topic, tp.partition);
+      if (from === undefined) {
+        marks ??= await this.watermarks(log);
+        const wm = marks.get(tp.topic)?.find((m) => m.partition === tp.partition) ?? { partition: tp.partition, low: 0, high: until };
+        from = Math.min(await this.initialOffset(log, start === undefined, tp, wm), until);
+      }
+      if (from < until) ranges.push({ ...tp, from, until });
+    }
+    const records = await this.readRanges(log, ranges);
+    return this.toRows(records);
+  }
+
+  async commit(end: KafkaOffsets): Promise<void> {
+    if (this.member === undefined || !this.config.commitToGroup) return;
+    try {
+      await this.member.commit(end);
+      this.lastGroupCommitError = undefined;
+    } catch (error) {
+      // Monitoring only: the checkpoint, not the group, is the source of truth,
+      // so a commit refused during a rebalance must not fail the query.
+      this.lastGroupCommitError = error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const member = this.member;
+    const log = this.log;
+    this.member = undefined;
+    this.log = undefined;
+    if (member !== undefined) await member.stop().catch(() => undefined);
+    if (log !== undefined) await log.disconnect();
+  }
+
+  sameOffset(a: KafkaOffsets | undefined, b: KafkaOffsets | undefined): boolean {
+    return sameKafkaOffsets(a, b);
+  }
+
+  async prepareForAvailableNow(): Promise<void> {
+    const log = this.requireStarted();
+    const marks = await this.watermarks(log);
+    const cap = new Map<string, number>();
+    for (const [topic, partitions] of marks) for (const wm of partitions) cap.set(key(topic, wm.partition), wm.high);
+    this.cap = cap;
+  }
+
+  // -------------------------------------------------------------------------
+
+  private requireStarted(): KafkaLog {
+    if (this.log === undefined) {
+      throw new SourceError(OPERATOR, `the source is not started (topics ${this.config.topics.join(', ')}); startQuery calls start() before reading.`);
+    }
+    return this.log;
+  }
+
+  private fail(action: string, error: unknown): never {
+    if (error instanceof StreamingError) throw error;
+    throw new SourceError(
+      OPERATOR,
+      `${action} failed for topics ${this.config.topics.join(', ')} on brokers ${this.config.brokers.join(',')}: ${kafkaErrorMessage(error)}`,
+      error,
+      isRetriableKafkaError(error),
+    );
+  }
+
+  private async watermarks(log: KafkaLog): Promise<Map<string, PartitionWatermarks[]>> {
+    const marks = new Map<string, PartitionWatermarks[]>();
+    for (const topic of this.config.topics) {
+      try {
+        marks.set(topic, await log.watermarks(topic));
+      } catch (error) {
+        this.fail(`reading the offsets of topic ${JSON.stringify(topic)}`, error);
+      }
+    }
+    return marks;
+  }
+
+  private ownedPartitions(marks: Map<string, PartitionWatermarks[]>): TopicPartition[] {
+    if (this.member !== undefined) {
+      return this.member.assignment.filter((tp) => marks.get(tp.topic)?.some((m) => m.partition === tp.partition) === true);
+    }
+    const all: TopicPartition[] = [];
+    for (const topic of this.config.topics) for (const wm of marks.get(topic) ?? []) all.push({ topic, partition: wm.partition });
+    return all;
+  }
+
+  /**
+   * Where a partition with no offset in the previous batch starts. Resolved
+   * once per partition and remembered, so that `'latest'` does not move while
+   * the first batch is planned and replayed. At the query's first batch:
+   * `startingOffsets`. A partition that shows up later (new partition, or
+   * newly assigned by the group): the group's committed offset where the
+   * broker reports one, else the earliest offset (Spark's rule for new partitions).
+   */
+  private async initialOffset(log: KafkaLog, firstBatch: boolean, tp: TopicPartition, wm: PartitionWatermarks): Promise<number> {
+    const k = key(tp.topic, tp.partition);
+    const known = this.initial.get(k);
+    if (known !== undefined) return known;
+    let offset: number;
+    if (firstBatch) {
+      const starting = this.config.startingOffsets;
+      if (starting === 'earliest') offset = wm.low;
+      else if (starting === 'latest') offset = wm.high;
+      else {
+        const given = offsetOf(starting, tp.topic, tp.partition) ?? LATEST;
+        offset = given === EARLIEST ? wm.low : given === LATEST ? wm.high : given;
+      }
+    } else {
+      const committed = this.config.groupId === undefined ? undefined : await log.committedOffsets(this.config.groupId, tp.topic);
+      const groupOffset = committed?.get(tp.partition);
+      offset = groupOffset !== undefined && groupOffset >= 0 ? groupOffset : wm.low;
+    }
+    this.initial.set(k, offset);
+    return offset;
+  }
+
+  private async readRanges(log: KafkaLog, ranges: PartitionRange[]): Promise<KafkaLogRecord[]> {
+    try {
+      return await log.read(ranges);
+    } catch (error) {
+      const lost = error instanceof KafkaRangeUnavailable || (error as { name?: unknown }).name === 'KafkaJSOffsetOutOfRange';
+      if (!lost) this.fail('fetching records', error);
+      if (this.config.failOnDataLoss) {
+        throw new SourceError(
+          OPERATOR,
+          `some offsets of the batch are no longer in the log (deleted by retention, or the topic was re-created): ${kafkaErrorMessage(error)}; ` +
+            `asked for ${describeValue(ranges.map((r) => `${r.topic}/${r.partition}[${r.from},${r.until})`))}. Pass failOnDataLoss: false to read what is left instead.`,
+          error,
+          false,
+        );
+      }
+      const marks = await this.watermarks(log);
+      const clamped = ranges
+        .map((r) => {
+          const wm = marks.get(r.topic)?.find((m) => m.partition === r.partition);
+          return wm === undefined ? { ...r, until: r.from } : { ...r, from: Math.max(r.from, wm.low), until: Math.min(r.until, wm.high) };
+        })
+        .filter((r) => r.from < r.until);
+      try {
+        return await log.read(clamped);
+      } catch (retryError) {
+        this.fail('fetching records', retryError);
+      }
+    }
+  }
+
+  private toRows(records: readonly KafkaLogRecord[]): R[] {
+    const { keyFormat, valueFormat } = this.config;
+    const rows: R[] = [];
+    for (const record of records) {
+      let decodedKey: unknown;
+      let decodedValue: unknown;
+      try {
+        decodedKey = decode(keyFormat, record.key);
+        decodedValue = decode(valueFormat, record.value);
+      } catch (error) {
+        if (!(error instanceof MalformedKafkaRecord)) throw error;
+        const location = `${record.topic}/${record.partition}@${record.offset}`;
+        const text = `${record.key === null ? '' : `${record.key.toString('utf8')} `}${record.value === null ? '' : record.value.toString('utf8')}`;
+        if (this.config.onMalformed === 'deadLetter' && this.context !== undefined) {
+          this.context.deadLetter({ source: this.description, location, text, reason: error.message });
+          continue;
+        }
+        throw new SourceError(
+          OPERATOR,
+          `malformed JSON record in ${location}: ${error.message}; got ${describeValue(text)}. Pass onMalformed: 'deadLetter' to route such records to a dead-letter output instead.`,
+          undefined,
+          false,
+        );
+      }
+      rows.push({
+        key: decodedKey,
+        value: decodedValue,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        timestamp: record.timestamp,
+        headers: record.headers,
+      } as R);
+    }
+    return rows;
+  }
+}

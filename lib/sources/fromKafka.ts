@@ -1,0 +1,170 @@
+import { InvalidOptionError, describeValue } from '../errors/index.js';
+import { parseBrokers, type KafkaConnectionOptions } from '../kafka/KafkaConnection.js';
+import type { KafkaGroupOptions } from '../kafka/KafkaGroupMember.js';
+import type { KafkaOffsets } from '../kafka/KafkaOffsets.js';
+import { KafkaSource, type KafkaDecoded, type KafkaFormat, type KafkaRow, type StartingOffsets } from '../kafka/KafkaSource.js';
+
+export type { KafkaRow, KafkaFormat, KafkaDecoded, StartingOffsets } from '../kafka/KafkaSource.js';
+export type { KafkaSource } from '../kafka/KafkaSource.js';
+export type { KafkaOffsets, TopicPartition } from '../kafka/KafkaOffsets.js';
+export type { KafkaHeader } from '../kafka/KafkaLog.js';
+export type { KafkaConnectionOptions } from '../kafka/KafkaConnection.js';
+export type { KafkaGroupOptions } from '../kafka/KafkaGroupMember.js';
+
+/** Options for {@link fromKafka}. */
+export interface FromKafkaOptions<K extends KafkaFormat = 'binary', V extends KafkaFormat = 'binary'> extends KafkaConnectionOptions {
+  /** The topic to read (Spark's `subscribe`). Give exactly one of `topic` and `topics`. */
+  readonly topic?: string;
+  /** Several topics to read as one stream. */
+  readonly topics?: readonly string[];
+  /**
+   * A consumer group to join. Processes with the same `groupId` share the
+   * topics' partitions: each reads only the partitions the group assigns it.
+   * The group also receives each batch's end offsets after the batch commits
+   * (for lag monitoring). Without a group, the source reads every partition.
+   */
+  readonly groupId?: string;
+  /** Session, heartbeat and rebalance timeouts of the group membership. */
+  readonly group?: KafkaGroupOptions;
+  /**
+   * Where the query's first batch starts: `'earliest'`, `'latest'`, or per
+   * partition `{ topic: { partition: offset } }` with `-2` = earliest and
+   * `-1` = latest (partitions left out start at the latest offset). Only used
+   * when the checkpoint has no offsets: a restarted query resumes from its
+   * checkpoint. @defaultValue `'latest'` (as in Spark)
+   */
+  readonly startingOffsets?: StartingOffsets;
+  /** At most this many offsets per batch, split across partitions in proportion to their backlog. @defaultValue no limit */
+  readonly maxOffsetsPerTrigger?: number;
+  /** How the `key` column is decoded. @defaultValue `'binary'` (a `Buffer`) */
+  readonly keyFormat?: K;
+  /** How the `value` column is decoded. @defaultValue `'binary'` (a `Buffer`) */
+  readonly valueFormat?: V;
+  /** A record whose key or value is not valid JSON (with the `'json'` format): fail the query, or hand it to the query's dead-letter output and skip it. @defaultValue `'fail'` */
+  readonly onMalformed?: 'fail' | 'deadLetter';
+  /** Fail when offsets a batch needs are no longer in the log (retention, re-created topic); with `false`, read what is left. @defaultValue `true` */
+  readonly failOnDataLoss?: boolean;
+  /** Commit each committed batch's end offsets to the consumer group (monitoring only; never read back for recovery). @defaultValue `true` */
+  readonly commitToGroup?: boolean;
+}
+
+const FORMATS: readonly KafkaFormat[] = ['binary', 'string', 'json'];
+
+function invalid(option: string, rule: string, received: unknown, hint: string, expected: string): never {
+  throw new InvalidOptionError(`fromKafka: ${option} ${rule}; got ${describeValue(received)}. ${hint}`, option, received, expected);
+}
+
+function isTopicName(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-zA-Z0-9._-]{1,249}$/.test(value);
+}
+
+function validateStartingOffsets(value: unknown, topics: readonly string[]): StartingOffsets {
+  if (value === undefined) return 'latest';
+  if (value === 'earliest' || value === 'latest') return value;
+  const hint = "Use 'earliest', 'latest', or { topic: { partition: offset } } with -2 for earliest and -1 for latest.";
+  const expected = "'earliest' | 'latest' | { [topic]: { [partition]: offset } }";
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('startingOffsets', 'is not a starting position', value, hint, expected);
+  for (const [topic, partitions] of Object.entries(value as Record<string, unknown>)) {
+    if (!topics.includes(topic)) invalid('startingOffsets', `names topic ${JSON.stringify(topic)}, which the source does not read`, value, `Read topics: ${topics.join(', ')}.`, expected);
+    if (typeof partitions !== 'object' || partitions === null || Array.isArray(partitions)) invalid('startingOffsets', `for topic ${JSON.stringify(topic)} is not a map of partitions`, value, hint, expected);
+    for (const [partition, offset] of Object.entries(partitions as Record<string, unknown>)) {
+      if (!/^\d+$/.test(partition)) invalid('startingOffsets', `has partition ${JSON.stringify(partition)} for topic ${JSON.stringify(topic)}, which is not a partition number`, value, hint, expected);
+      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < -2) invalid('startingOffsets', `has offset ${describeValue(offset)} for ${topic}/${partition}, which is not an offset`, value, hint, expected);
+    }
+  }
+  return value as KafkaOffsets;
+}
+
+/**
+ * Reads Kafka topics as a replayable streaming source: each batch is the
+ * records between two offsets per partition, as rows `{ key, value, topic,
+ * partition, offset, timestamp, headers }`.
+ *
+ * Spark: `spark.readStream.format("kafka").option("subscribe", topic).option("startingOffsets", …).load()`.
+ *
+ * ```text
+ * topic p0   --a--b-----c----     records by offset
+ * topic p1   -----d--e-------
+ * offsets    {"t":{"0":0,"1":0}}  → batch 0 (start)
+ * batches    ------0-----1---     0 = [a b d] up to {"t":{"0":2,"1":1}}   1 = [c e] up to {"t":{"0":3,"1":2}}
+ * ```
+ *
+ * **Offsets.** The checkpoint records, per batch, Spark's JSON
+ * `{"topic":{"partition":nextOffset}}`; `getBatch(start, end)` fetches exactly
+ * those offsets from the brokers (not from the group's position), so a batch
+ * replayed after a crash has the same rows. A restarted query resumes from
+ * its checkpoint, never from the group's committed offsets.
+ *
+ * **Consumer groups.** With `groupId`, processes share the partitions; each
+ * batch covers only this process's assigned partitions, and after a batch
+ * commits its end offsets are committed to the group for monitoring.
+ *
+ * **Guarantee.** Exactly-once input with a checkpoint: every offset is in
+ * exactly one committed batch. See `docs/sources/fromKafka.md` for the
+ * caveats (rebalances, kafkajs internals used for offset fetches).
+ *
+ * @example
+ * ```ts
+ * import { fromKafka, startQuery, toConsole } from 'rxjs-structured-streaming';
+ *
+ * const source = fromKafka({ brokers: ['localhost:9092'], topic: 'trades', startingOffsets: 'earliest', valueFormat: 'json' });
+ * const query = startQuery({ source, sink: toConsole(), checkpointLocation: './checkpoints/trades' });
+ * // => Batch: 0 … one row per record: { key, value, topic: 'trades', partition, offset, timestamp, headers }
+ * ```
+ *
+ * @param options Brokers, topic(s), group, starting offsets, per-trigger limit and formats.
+ * @returns A {@link KafkaSource} to pass to `startQuery`.
+ * @throws {InvalidOptionError} `brokers` is not a non-empty list of `host:port` addresses.
+ * @throws {InvalidOptionError} Neither or both of `topic` and `topics` are given, or a topic name is not valid.
+ * @throws {InvalidOptionError} `startingOffsets` is not `'earliest'`, `'latest'` or a per-partition map of offsets ≥ -2 over the read topics.
+ * @throws {InvalidOptionError} `maxOffsetsPerTrigger` is not a positive integer.
+ * @throws {InvalidOptionError} `keyFormat`/`valueFormat` is not `'binary'`, `'string'` or `'json'`; `onMalformed` is not `'fail'` or `'deadLetter'`; `groupId` is not a non-empty string.
+ * @see toKafka
+ */
+export function fromKafka<K extends KafkaFormat = 'binary', V extends KafkaFormat = 'binary'>(
+  options: FromKafkaOptions<K, V>,
+): KafkaSource<KafkaRow<KafkaDecoded<K>, KafkaDecoded<V>>> {
+  if (typeof options !== 'object' || options === null) {
+    invalid('options', 'must be an object', options, "Pass { brokers, topic, … }.", 'FromKafkaOptions');
+  }
+  const brokers = parseBrokers('fromKafka', options.brokers);
+  const { topic, topics } = options;
+  if ((topic === undefined) === (topics === undefined)) {
+    invalid('topic', 'and topics: give exactly one', { topic, topics }, "Pass topic: 'name' or topics: ['a', 'b'].", 'exactly one of topic, topics');
+  }
+  const list = topic !== undefined ? [topic] : topics;
+  if (!Array.isArray(list) || list.length === 0 || !list.every(isTopicName) || new Set(list).size !== list.length) {
+    invalid(topic !== undefined ? 'topic' : 'topics', 'must name distinct valid Kafka topics', topic ?? topics, 'Topic names use letters, digits, ".", "_" and "-".', 'topic names');
+  }
+  const groupId = options.groupId;
+  if (groupId !== undefined && (typeof groupId !== 'string' || groupId === '')) {
+    invalid('groupId', 'must be a non-empty string', groupId, 'Leave it out to read every partition without a group.', 'a non-empty string');
+  }
+  const max = options.maxOffsetsPerTrigger;
+  if (max !== undefined && (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0)) {
+    invalid('maxOffsetsPerTrigger', 'must be a positive integer', max, 'Leave it out for no limit.', 'a positive integer');
+  }
+  const keyFormat = options.keyFormat ?? 'binary';
+  if (!FORMATS.includes(keyFormat)) invalid('keyFormat', 'is not a format', keyFormat, "Use 'binary', 'string' or 'json'.", "'binary' | 'string' | 'json'");
+  const valueFormat = options.valueFormat ?? 'binary';
+  if (!FORMATS.includes(valueFormat)) invalid('valueFormat', 'is not a format', valueFormat, "Use 'binary', 'string' or 'json'.", "'binary' | 'string' | 'json'");
+  const onMalformed = options.onMalformed ?? 'fail';
+  if (onMalformed !== 'fail' && onMalformed !== 'deadLetter') {
+    invalid('onMalformed', 'is not a policy', onMalformed, "Use 'fail' or 'deadLetter'.", "'fail' | 'deadLetter'");
+  }
+  const startingOffsets = validateStartingOffsets(options.startingOffsets, list);
+  return new KafkaSource({
+    connection: options,
+    brokers,
+    topics: list,
+    groupId,
+    group: options.group ?? {},
+    startingOffsets,
+    maxOffsetsPerTrigger: max,
+    keyFormat,
+    valueFormat,
+    onMalformed,
+    failOnDataLoss: options.failOnDataLoss ?? true,
+    commitToGroup: options.commitToGroup ?? true,
+  });
+}
