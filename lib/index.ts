@@ -10,3 +10,25 @@ export { MemoryCheckpointStore } from './checkpoint/MemoryCheckpointStore.js';
 export { openCheckpoint, isCheckpointStore, type OpenCheckpointOptions } from './checkpoint/openCheckpoint.js';
 export { StoreCheckpoint, type CheckpointStateOptions } from './checkpoint/StoreCheckpoint.js';
 export { checkpoint, type CheckpointOptions } from '../operators/checkpoint.js';
+// Query runtime, triggers, progress, instrumentation (Node).
+export { startQuery, type StartQueryOptions } from './query/startQuery.js';
+export type { StreamingQuery } from './query/StreamingQuery.js';
+export { StreamingQueryManager, streams, type StreamingQueryManagerOptions } from './query/StreamingQueryManager.js';
+export { resolveTrigger, nextTriggerTime, type Trigger, type WhenBehind } from './query/triggers.js';
+export { formatProgressLine, type StreamingQueryProgress, type StreamingQueryStatus, type DurationMs, type EventTimeProgress, type StateOperatorProgress, type SourceProgress, type SinkProgress } from './query/progress.js';
+export type { RetryOptions } from './query/retry.js';
+export { EVENTS, type EventType, type EventPayloads, type InstrumentationEvent, type EventListener } from './instrumentation/events.js';
+// Sources and sinks (Node).
+export type { Source, SourceContext, ReadLimit, DeadLetterRecord } from './sources/Source.js';
+export type { Sink, SinkContext } from './sinks/Sink.js';
+export { fromDirectory, isIgnoredFileName, type FromDirectoryOptions, type DirectoryOffset } from './sources/fromDirectory.js';
+export type { Schema, ColumnType, FileFormat } from './sources/parseRecords.js';
+export { fromSocket, type FromSocketOptions, type SocketLine } from './sources/fromSocket.js';
+export { rateSource, type RateSourceOptions, type RateRow, type RateOffset } from './sources/rateSource.js';
+export { fromObservable, type FromObservableOptions } from './sources/fromObservable.js';
+export { toConsole, type ToConsoleOptions } from './sinks/toConsole.js';
+export { formatTable, formatCell, type FormatTableOptions, type StructFormat } from './sinks/formatTable.js';
+export { toFiles, committedFiles, readCommittedJson, type ToFilesOptions, type FileSinkEntry } from './sinks/toFiles.js';
+export { forEach, type ForEachWriter } from './sinks/forEach.js';
+export { forEachBatch } from './sinks/forEachBatch.js';
+export { toMemory, memoryTable, dropMemoryTable } from './sinks/toMemory.js';
