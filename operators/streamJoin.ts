@@ -290,7 +290,7 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
       };
       return pairBatches(source, other$, aligned).subscribe({
         next: (step) => {
-          if (failed) return;
+          if (failed || subscriber.closed) return;
           try {
             onStep(step);
           } catch (error) {
