@@ -1,0 +1,119 @@
+// Helpers for the Kafka integration tests: the broker address, one fresh topic
+// per test, producing records, reading a topic back, and waiting for a
+// condition (never a fixed sleep).
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Kafka, Partitioners, logLevel, type IHeaders, type Producer } from 'kafkajs';
+import { asyncScheduler } from 'rxjs';
+import { KafkaLog, type KafkaLogRecord } from '../../../lib/kafka/KafkaLog.js';
+import type { DeadLetterRecord, SourceContext } from '../../../lib/sources/Source.js';
+
+/** The broker globalSetup started (or the one RSS_KAFKA_BROKER names). Never skips: no broker is a failure. */
+export function kafkaBroker(): string {
+  const broker = process.env.RSS_KAFKA_BROKER;
+  if (broker === undefined || broker === '') {
+    throw new Error('RSS_KAFKA_BROKER is not set: the integration globalSetup starts the broker; run these tests through the jest "integration" project');
+  }
+  return broker;
+}
+
+interface PoolTopic {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+/**
+ * A topic no other test uses, with `partitions` partitions. From the broker's
+ * pool (mokapi serves only declared topics), claimed atomically across jest
+ * workers; against an external broker (RSS_KAFKA_BROKER set by you), a new
+ * random topic.
+ */
+export async function claimTopic(partitions: number): Promise<string> {
+  const poolFile = process.env.RSS_KAFKA_TOPIC_POOL;
+  if (poolFile !== undefined && poolFile !== '') {
+    const pool = (JSON.parse(fs.readFileSync(poolFile, 'utf8')) as { topics: PoolTopic[] }).topics.filter((t) => t.partitions === partitions);
+    const claims = path.join(path.dirname(poolFile), 'claims');
+    for (const { name } of pool.sort(() => Math.random() - 0.5)) {
+      try {
+        fs.closeSync(fs.openSync(path.join(claims, name), 'wx'));
+        return name;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    throw new Error(`the broker's topic pool has no unused topic with ${partitions} partitions left; enlarge it in test/integration/mokapi/spec.cjs`);
+  }
+  const name = `rss-it-${randomUUID()}`;
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  return name;
+}
+
+/** A kafkajs client for the test broker (quiet: failures surface as errors). */
+export function testKafka(): Kafka {
+  return new Kafka({ brokers: [kafkaBroker()], clientId: 'rss-test', logLevel: logLevel.NOTHING });
+}
+
+export interface TestMessage {
+  readonly partition: number;
+  readonly key?: string | null;
+  readonly value: string | Buffer | null;
+  readonly headers?: IHeaders;
+  readonly timestamp?: string;
+}
+
+let producer: Producer | undefined;
+
+/** Writes `messages` (each to its partition) and resolves once the broker acknowledged them. */
+export async function produce(topic: string, messages: readonly TestMessage[]): Promise<void> {
+  if (producer === undefined) {
+    producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+  }
+  await producer.send({ topic, messages: messages.map((m) => ({ ...m })) });
+}
+
+/** Closes the shared producer; call from afterAll. */
+export async function closeTestKafka(): Promise<void> {
+  const p = producer;
+  producer = undefined;
+  if (p !== undefined) await p.disconnect();
+}
+
+/** Every record now in `topic`, partition by partition, in offset order. */
+export async function readTopic(topic: string): Promise<KafkaLogRecord[]> {
+  const log = new KafkaLog(testKafka());
+  await log.connect();
+  try {
+    const marks = await log.watermarks(topic);
+    return await log.read(marks.map((m) => ({ topic, partition: m.partition, from: m.low, until: m.high })));
+  } finally {
+    await log.disconnect();
+  }
+}
+
+/** A SourceContext as startQuery builds it, collecting dead letters. */
+export function sourceContext(deadLetters: DeadLetterRecord[] = []): SourceContext {
+  return { queryId: randomUUID(), runId: randomUUID(), scheduler: asyncScheduler, deadLetter: (record) => deadLetters.push(record) };
+}
+
+/** Polls `condition` every 25 ms until it holds; fails after `timeoutMs` with `what`. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** `n` messages `${prefix}-${i}` spread round-robin over `partitions` partitions. */
+export function messages(prefix: string, n: number, partitions: number): TestMessage[] {
+  return Array.from({ length: n }, (_, i) => ({ partition: i % partitions, key: `k${i}`, value: `${prefix}-${i}` }));
+}
