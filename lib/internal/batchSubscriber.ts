@@ -1,4 +1,4 @@
-import type { Observer, Subscriber } from 'rxjs';
+import { Subscriber, type Observer } from 'rxjs';
 import { BatchSequenceError, UserFunctionError, isStreamingError } from '../errors/index.js';
 import type { Batch } from '../batch/Batch.js';
 
@@ -23,6 +23,10 @@ export interface BatchSubscriberOptions {
  * anything the callback throws into an error notification — our own errors
  * unchanged, anything else wrapped in a {@link UserFunctionError} naming the
  * operator and batch. After an error it ignores further batches.
+ *
+ * The returned observer is a `Subscriber` linked to `destination`: when the
+ * consumer unsubscribes (e.g. `take(n)` has enough), it is closed at once, so a
+ * synchronous source emitting during `subscribe` (a firehose) stops.
  */
 export function batchSubscriber<T>(
   destination: Subscriber<unknown>,
@@ -36,7 +40,7 @@ export function batchSubscriber<T>(
     failed = true;
     destination.error(wrapError(operator, batchId, error));
   };
-  return {
+  const observer: Observer<Batch<T>> = {
     next(batch) {
       if (failed) return;
       if (!options.allowAnyBatchId && batch.batchId <= lastBatchId) {
@@ -68,4 +72,8 @@ export function batchSubscriber<T>(
       destination.complete();
     },
   };
+  // eslint-disable-next-line deprecation/deprecation -- the public way in RxJS 7 to link an inner subscriber to its destination
+  const inner = new Subscriber<Batch<T>>(observer);
+  destination.add(inner);
+  return inner;
 }
