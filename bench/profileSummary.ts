@@ -1,14 +1,18 @@
 // Summarises a V8 CPU profile (`node --cpu-prof`): self time per function
 // (name, file:line), the top entries, and total time per file.
 //   npx tsx bench/profileSummary.ts <file.cpuprofile> [--top 25]
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseFlags } from './args.js';
 
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number };
   readonly children?: readonly number[];
+  /** Samples per source line (1-based lines of the generated script). */
+  readonly positionTicks?: readonly { readonly line: number; readonly ticks: number }[];
 }
 
 interface CpuProfile {
@@ -25,42 +29,84 @@ export interface HotSpot {
   readonly share: number;
 }
 
-function shortUrl(url: string): string {
-  if (url === '') return '(native)';
-  const path = url.startsWith('file://') ? url.slice('file://'.length) : url;
+function shortPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel.startsWith('..') ? path.replace(/^.*node_modules\//, '') : rel;
 }
 
+function shortUrl(url: string): string {
+  if (url === '') return '(native)';
+  return shortPath(url.startsWith('file://') ? fileURLToPath(url) : url);
+}
+
+const maps = new Map<string, SourceMap | null>();
+
+/** The source map next to a bundled script (`<file>.map`), if any. */
+function sourceMapOf(url: string): SourceMap | undefined {
+  if (!url.startsWith('file://')) return undefined;
+  let map = maps.get(url);
+  if (map === undefined) {
+    const file = `${fileURLToPath(url)}.map`;
+    map = existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : null;
+    maps.set(url, map);
+  }
+  return map ?? undefined;
+}
+
+/** `file:line` in the original sources for a 0-based generated position (through the bundle's source map when there is one). */
+function originalLocation(url: string, line0: number, column0: number): string {
+  const map = sourceMapOf(url);
+  if (map !== undefined) {
+    const entry = map.findEntry(line0, column0) as { originalSource?: string; originalLine?: number };
+    if (entry.originalSource !== undefined && entry.originalLine !== undefined) {
+      const src = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(fileURLToPath(url)), entry.originalSource);
+      return `${shortPath(src)}:${entry.originalLine + 1}`;
+    }
+  }
+  return `${shortUrl(url)}:${line0 + 1}`;
+}
+
 /** Self time per function and per file. */
-export function summarise(profile: CpuProfile): { total: number; functions: HotSpot[]; files: HotSpot[] } {
+export function summarise(profile: CpuProfile): { total: number; functions: HotSpot[]; files: HotSpot[]; lines: HotSpot[] } {
   const byId = new Map<number, ProfileNode>();
   for (const node of profile.nodes) byId.set(node.id, node);
   const selfUs = new Map<number, number>();
+  let sampleCount = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    sampleCount++;
   }
   let total = 0;
   const functions = new Map<string, { name: string; location: string; us: number }>();
   const files = new Map<string, number>();
+  const lines = new Map<string, { name: string; location: string; ticks: number }>();
   for (const [id, us] of selfUs) {
-    const frame = byId.get(id)!.callFrame;
+    const node = byId.get(id)!;
+    const frame = node.callFrame;
     total += us;
-    const file = shortUrl(frame.url);
-    const location = frame.url === '' ? file : `${file}:${frame.lineNumber + 1}`;
+    const location = frame.url === '' ? '(native)' : originalLocation(frame.url, frame.lineNumber, frame.columnNumber);
+    const file = location.replace(/:\d+$/, '');
     const name = frame.functionName === '' ? '(anonymous)' : frame.functionName;
     const k = `${name}@${location}`;
     const entry = functions.get(k) ?? { name, location, us: 0 };
     entry.us += us;
     functions.set(k, entry);
     files.set(file, (files.get(file) ?? 0) + us);
+    for (const tick of node.positionTicks ?? []) {
+      const at = originalLocation(frame.url, tick.line - 1, 0);
+      const line = lines.get(at) ?? { name, location: at, ticks: 0 };
+      line.ticks += tick.ticks;
+      lines.set(at, line);
+    }
   }
+  const usPerTick = sampleCount === 0 ? 0 : total / sampleCount;
   const toSpot = (name: string, location: string, us: number): HotSpot => ({ name, location, selfMs: us / 1000, share: total === 0 ? 0 : us / total });
   return {
     total: total / 1000,
     functions: [...functions.values()].sort((a, b) => b.us - a.us).map((f) => toSpot(f.name, f.location, f.us)),
     files: [...files.entries()].sort((a, b) => b[1] - a[1]).map(([file, us]) => toSpot(file, '', us)),
+    lines: [...lines.values()].sort((a, b) => b.ticks - a.ticks).map((l) => toSpot(l.name, l.location, l.ticks * usPerTick)),
   };
 }
 
@@ -72,12 +118,14 @@ function main(): void {
   const top = Number(parseFlags(firstFlag < 0 ? [] : args.slice(firstFlag)).get('top') ?? '25');
   const pct = (x: number): string => `${(x * 100).toFixed(1).padStart(5)}%`;
   for (const file of fileArgs) {
-    const { total, functions, files } = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+    const { total, functions, files, lines } = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
     // tsx's loader thread writes a profile too; it holds almost nothing.
     if (total < 50) continue;
     console.log(`${file}: ${total.toFixed(0)} ms sampled`);
     console.log('self time by function:');
     for (const f of functions.slice(0, top)) console.log(`  ${pct(f.share)} ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}  ${f.location}`);
+    console.log('self time by source line:');
+    for (const l of lines.slice(0, top)) console.log(`  ${pct(l.share)} ${l.selfMs.toFixed(0).padStart(7)} ms  ${l.location}  (${l.name})`);
     console.log('self time by file:');
     for (const f of files.slice(0, Math.min(top, 15))) console.log(`  ${pct(f.share)} ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}`);
   }

@@ -20,7 +20,17 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const OUT_DIR = join(ROOT, '.bench-out');
 const RESULT_PREFIX = 'BENCH_RESULT ';
-const WAYS = ['source', 'loop', 'library', 'rxjs'] as const;
+const BUNDLE = join(OUT_DIR, 'bundle', 'worker.mjs');
+
+/** Bundles the worker with esbuild (dependencies stay external, resolved from node_modules) for profiled runs. */
+function bundleWorker(): void {
+  const esbuild = join(ROOT, 'node_modules', '.bin', 'esbuild');
+  const result = spawnSync(esbuild, [join(HERE, 'worker.ts'), '--bundle', '--platform=node', '--format=esm', '--sourcemap', `--outfile=${BUNDLE}`, '--packages=external', '--log-level=warning'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`bench: could not bundle the worker for profiling: ${result.stderr || result.error?.message || ''}`);
+}
+/** Ways run by default; `rxjs-groupby` (slow: minutes at 5M events) only on request. */
+const DEFAULT_WAYS = ['source', 'loop', 'library', 'rxjs'] as const;
+const WAYS = [...DEFAULT_WAYS, 'rxjs-groupby'] as const;
 /** Library events/s over loop events/s that the issue asks for. */
 const LOOP_TARGETS: Readonly<Record<string, number>> = { tumbling: 0.6, session: 0.6, sliding: 0.45, dedup: 0.45, join: 0.45 };
 const RXJS_TARGET = 15;
@@ -29,7 +39,7 @@ const RSS_FLATNESS_TARGET = 1.25;
 const HELP = `npm run bench -- [flags]
 
   --jobs a,b        jobs to run: ${JOBS.map((j) => j.name).join(', ')} [all]
-  --ways a,b        ways to run: ${WAYS.join(', ')} [all]
+  --ways a,b        ways to run: ${WAYS.join(', ')} [${DEFAULT_WAYS.join(',')}]
   --runs N          runs per way (min and median are reported) [3]
   --no-scale        skip the scale curve
   --scale-only      run only the scale curve
@@ -54,9 +64,10 @@ function log(line: string): void {
 
 /** Runs one child and returns what it reported. */
 function runChild(job: string, way: string, workload: WorkloadOptions, profileDir: string | undefined): WorkerResult {
-  const nodeArgs = ['--max-old-space-size=8192', '--import', 'tsx'];
-  if (profileDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', profileDir);
-  const child = spawnSync(process.execPath, [...nodeArgs, join(HERE, 'worker.ts'), '--job', job, '--way', way, ...workloadToArgs(workload)], {
+  // A profiled run executes the esbuild bundle of the worker (with its source map), so that the
+  // profile summary can map hot spots back to TypeScript lines; other runs go through tsx.
+  const nodeArgs = profileDir === undefined ? ['--max-old-space-size=8192', '--import', 'tsx', join(HERE, 'worker.ts')] : ['--max-old-space-size=8192', '--cpu-prof', '--cpu-prof-dir', profileDir, BUNDLE];
+  const child = spawnSync(process.execPath, [...nodeArgs, '--job', job, '--way', way, ...workloadToArgs(workload)], {
     cwd: ROOT,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -125,6 +136,7 @@ interface JobSummary {
   readonly libVsLoopMedian: number;
   readonly libVsLoopNet: number;
   readonly libVsRxjsBest: number;
+  readonly libVsRxjsGroupByBest: number;
   readonly mismatch: boolean;
 }
 
@@ -134,6 +146,7 @@ function summariseJob(job: string, records: readonly RunRecord[], ways: readonly
   const loop = get('loop');
   const lib = get('library');
   const rx = get('rxjs');
+  const rxg = get('rxjs-groupby');
   const src = get('source');
   const reference = loop ?? rx ?? lib;
   let mismatch = false;
@@ -148,6 +161,7 @@ function summariseJob(job: string, records: readonly RunRecord[], ways: readonly
     libVsLoopMedian: ratio(lib, loop, (s) => s.medMs),
     libVsLoopNet: net,
     libVsRxjsBest: ratio(lib, rx, (s) => s.minMs),
+    libVsRxjsGroupByBest: ratio(lib, rxg, (s) => s.minMs),
     mismatch,
   };
 }
@@ -201,7 +215,7 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
     const target = LOOP_TARGETS[s.job];
     const lib = s.ways.find((w) => w.way === 'library');
     if (lib === undefined || !lib.available) {
-      targetRows.push([s.job, target === undefined ? '-' : `>= ${target.toFixed(2)}`, '-', '-', '-', 'n/a', '-', `>= ${RXJS_TARGET}x`, 'n/a']);
+      targetRows.push([s.job, target === undefined ? '-' : `>= ${target.toFixed(2)}`, '-', '-', '-', 'n/a', '-', `>= ${RXJS_TARGET}x`, 'n/a', '-']);
       continue;
     }
     const verdict = (x: number, t: number | undefined): string => (t === undefined || !Number.isFinite(x) ? '-' : x >= t ? 'PASS' : 'MISS');
@@ -215,6 +229,7 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
       fmtRatio(s.libVsRxjsBest),
       `>= ${RXJS_TARGET}x`,
       verdict(s.libVsRxjsBest, RXJS_TARGET),
+      fmtRatio(s.libVsRxjsGroupByBest),
     ]);
   }
   out += formatTable(
@@ -228,6 +243,7 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
       { title: 'lib/rxjs best', right: true },
       { title: 'target' },
       { title: 'rxjs target' },
+      { title: 'lib/rxjs-groupby best', right: true },
     ],
     targetRows,
   );
@@ -284,10 +300,12 @@ function profileReport(dir: string, label: string): string {
   }
   let out = '';
   for (const file of files) {
-    const { total, functions } = summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Parameters<typeof summarise>[0]);
-    if (total < 50) continue; // tsx's loader thread
-    out += `\nCPU profile, ${label} (${join(dir, file)}; ${total.toFixed(0)} ms sampled), top self time:\n`;
+    const { total, functions, lines } = summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Parameters<typeof summarise>[0]);
+    if (total < 50) continue; // a loader thread
+    out += `\nCPU profile, ${label} (${join(dir, file)}; ${total.toFixed(0)} ms sampled), top self time by function:\n`;
     for (const f of functions.slice(0, 15)) out += `  ${(f.share * 100).toFixed(1).padStart(5)}% ${f.selfMs.toFixed(0).padStart(7)} ms  ${f.name}  ${f.location}\n`;
+    out += 'top self time by source line:\n';
+    for (const l of lines.slice(0, 12)) out += `  ${(l.share * 100).toFixed(1).padStart(5)}% ${l.selfMs.toFixed(0).padStart(7)} ms  ${l.location}  (${l.name})\n`;
   }
   return out;
 }
@@ -301,7 +319,7 @@ function main(): void {
   const workload = workloadFrom(flags);
   const jobNames = (flags.get('jobs') ?? JOBS.map((j) => j.name).join(',')).split(',').filter((s) => s.length > 0);
   for (const name of jobNames) if (!JOBS.some((j) => j.name === name)) throw new Error(`bench: unknown job ${JSON.stringify(name)}; jobs: ${JOBS.map((j) => j.name).join(', ')}.`);
-  const ways = (flags.get('ways') ?? WAYS.join(',')).split(',').filter((s) => s.length > 0);
+  const ways = (flags.get('ways') ?? DEFAULT_WAYS.join(',')).split(',').filter((s) => s.length > 0);
   for (const way of ways) if (!(WAYS as readonly string[]).includes(way)) throw new Error(`bench: unknown way ${JSON.stringify(way)}; ways: ${WAYS.join(', ')}.`);
   const runs = parseCount('runs', flags.get('runs') ?? '3');
   const scaleOnly = flags.has('scale-only');
@@ -312,7 +330,10 @@ function main(): void {
   const started = new Date();
   mkdirSync(OUT_DIR, { recursive: true });
   const profileRoot = join(OUT_DIR, 'profiles');
-  if (profile) rmSync(profileRoot, { recursive: true, force: true });
+  if (profile) {
+    rmSync(profileRoot, { recursive: true, force: true });
+    bundleWorker();
+  }
 
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
   let report = `rxjs-structured-streaming bench — ${started.toISOString()}\nmachine: ${machine}; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`;

@@ -48,6 +48,13 @@ async function main(): Promise<void> {
     twoSided = job.twoSided;
     if (way === 'loop') runner = job.loop;
     else if (way === 'rxjs') runner = job.rxjs;
+    else if (way === 'rxjs-groupby') {
+      if (job.rxjsGroupBy === undefined) {
+        report({ job: jobName, way, events: 0, ms: 0, checksum: '', outputRows: 0, unavailable: `no groupBy-idiom variant for ${jobName}` });
+        return;
+      }
+      runner = job.rxjsGroupBy;
+    }
     else if (way === 'source') {
       // Only generates the input (the floor every way pays).
       runner = twoSided
@@ -67,7 +74,7 @@ async function main(): Promise<void> {
         }
         throw error;
       }
-    } else throw new Error(`bench: unknown way ${JSON.stringify(way)}; use loop, library, rxjs or source.`);
+    } else throw new Error(`bench: unknown way ${JSON.stringify(way)}; use loop, library, rxjs, rxjs-groupby or source.`);
   }
 
   const events = inputEvents(options, twoSided);

@@ -33,6 +33,11 @@ export interface Job {
   readonly loop: Runner;
   /** The per-row RxJS pipeline a user would write with built-in operators. */
   readonly rxjs: Runner;
+  /**
+   * The same per-row job in RxJS's windowed-grouping idiom (`groupBy` window
+   * and key with a duration selector, `reduce` per group), where it applies.
+   */
+  readonly rxjsGroupBy?: Runner;
   /** The library pipeline; throws {@link NotAvailableError} when an operator is missing. */
   readonly library: (lib: LibraryModule) => Runner;
 }

@@ -5,7 +5,7 @@
 // rows, then one watermark step). Rows with ts <= the previous global
 // watermark (min of both sides) are late. State cleanup as Spark derives it:
 // left rows go once ts <= W - 1 ms, right rows once ts <= W - 1 min - 1 ms.
-import { concat, connectable, filter, from, groupBy, map, merge, mergeMap, scan, Subject, tap } from 'rxjs';
+import { concat, connectable, filter, from, groupBy, map, merge, mergeMap, scan, Subject, tap, type Observable } from 'rxjs';
 import { pairHash } from '../checksum.js';
 import { pairedBatches, type Ev } from '../workload.js';
 import { TICK, WATERMARK_DELAY_MS, drain, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
@@ -192,7 +192,7 @@ function joinLibrary(lib: LibraryModule): (ctx: RunContext) => Promise<void> {
     const pairs = connectable(from(pairedBatches(ctx.options)));
     const left$ = pairs.pipe(map(([rows], batchId) => ({ batchId, rows, watermark: 0 })));
     const right$ = pairs.pipe(map(([, rows], batchId) => ({ batchId, rows, watermark: 0 })));
-    const out$ = left$.pipe(
+    const out$: Observable<{ rows: readonly Pair[] }> = left$.pipe(
       withWatermark('ts', '10 seconds'),
       streamJoin(right$.pipe(withWatermark('ts', '10 seconds')), {
         on: 'key',

@@ -2,7 +2,7 @@
 // watermark 10 s, append mode. Each row falls into 10 windows; lateness is
 // decided per window (window.end <= previous batch's watermark), so some of a
 // row's windows may be late while others are not.
-import { Subject, concat, filter, from, groupBy, merge, mergeMap, scan, tap } from 'rxjs';
+import { Subject, concat, filter, from, groupBy, map, merge, mergeMap, reduce, scan, tap } from 'rxjs';
 import { aggRowHash } from '../checksum.js';
 import { batches, type Ev } from '../workload.js';
 import { Clock, TICK, WATERMARK_DELAY_MS, drain, floorMod, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
@@ -128,6 +128,56 @@ function slidingRxjs(ctx: RunContext): Promise<void> {
   return drain(out$, (row) => ctx.checksum.add(aggRowHash(row.window.start, row.window.end, row.key, row.sum, row.count)));
 }
 
+/**
+ * Per-row RxJS in the windowed-grouping idiom: explode each row into its
+ * windows (`mergeMap`), drop late ones (`filter`), `groupBy` window and key
+ * with a duration that ends the group when the watermark passes the window's
+ * end, `reduce` each group. Much slower than {@link slidingRxjs}: every group
+ * is a Subject plus a duration subscription, and RxJS removes finished ones
+ * from arrays (O(open groups) each).
+ */
+function slidingRxjsGroupBy(ctx: RunContext): Promise<void> {
+  const clock = new Clock(WATERMARK_DELAY_MS);
+  const tick$ = new Subject<void>();
+  const items$ = from(batches(ctx.options)).pipe(
+    mergeMap((rows) => concat(rows, [TICK])),
+    tap((item: Ev | Tick) => {
+      if (item === TICK) {
+        clock.advance();
+        tick$.next();
+      } else clock.see((item as Ev).ts);
+    }),
+  );
+  const out$ = items$.pipe(
+    filter((item): item is Ev => item !== TICK),
+    mergeMap((row) => {
+      const lastStart = row.ts - floorMod(row.ts, SLIDE_MS);
+      const out: { start: number; key: string; value: number }[] = [];
+      for (let j = 0; j < PER_ROW; j++) out.push({ start: lastStart - j * SLIDE_MS, key: row.key, value: row.value });
+      return out;
+    }),
+    filter((w) => w.start + SIZE_MS > clock.lateWm),
+    groupBy((w) => `${w.start}|${w.key}`, {
+      duration: (group) => {
+        const end = Number(group.key.slice(0, group.key.indexOf('|'))) + SIZE_MS;
+        return tick$.pipe(filter(() => clock.wm >= end));
+      },
+    }),
+    mergeMap((group) => {
+      const bar = group.key.indexOf('|');
+      const start = Number(group.key.slice(0, bar));
+      const key = group.key.slice(bar + 1);
+      return group.pipe(
+        reduce((acc, w) => ({ sum: acc.sum + w.value, count: acc.count + 1 }), { sum: 0, count: 0 }),
+        // A group that ends because the input completed is not final (its window is still open): not emitted.
+        filter(() => clock.wm >= start + SIZE_MS),
+        map((acc): AggRow => ({ window: { start, end: start + SIZE_MS }, key, sum: acc.sum, count: acc.count })),
+      );
+    }),
+  );
+  return drain(out$, (row) => ctx.checksum.add(aggRowHash(row.window.start, row.window.end, row.key, row.sum, row.count)));
+}
+
 function slidingLibrary(lib: LibraryModule): (ctx: RunContext) => Promise<void> {
   const { fromBatches, withWatermark, windowSliding, outputMode, sum, count } = need(lib, ['fromBatches', 'withWatermark', 'windowSliding', 'outputMode', 'sum', 'count']);
   return (ctx) => {
@@ -153,5 +203,6 @@ export const sliding: Job = {
   twoSided: false,
   loop: slidingLoop,
   rxjs: slidingRxjs,
+  rxjsGroupBy: slidingRxjsGroupBy,
   library: slidingLibrary,
 };
