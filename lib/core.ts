@@ -32,3 +32,5 @@ export { collectList } from './aggregate/collectList.js';
 export { collectSet } from './aggregate/collectSet.js';
 export { countDistinct } from './aggregate/countDistinct.js';
 export type { LateRows, LateRowsHandler } from './types.js';
+export { NoSuchStateError, type GroupState, type GroupStateTimeout } from './groupState/GroupState.js';
+export type { GroupsWithStateOptions } from './groupState/groupsWithState.js';

@@ -1,0 +1,64 @@
+import { Map as ImmutableMap, Record as ImmutableRecord, type RecordOf } from 'immutable';
+import { decodeStableKey, encodeStableKey, type StableKey } from '../internal/keySpec.js';
+import type { StateCodec } from '../state/StateStore.js';
+import { NO_TIMEOUT, type GroupEntry } from './GroupState.js';
+
+/** The fields of {@link GroupStateStore}. */
+export interface GroupStateStoreFields {
+  /** The watermark after the last batch (the late-events watermark of the next one). */
+  readonly watermarkMs: number;
+  /** One frozen entry per key with state or a pending timeout. */
+  readonly entries: ImmutableMap<StableKey, GroupEntry>;
+}
+
+/**
+ * The state of `mapGroupsWithState` / `flatMapGroupsWithState`: an Immutable
+ * record holding an Immutable map from key to {@link GroupEntry}, updated once
+ * per invoked key per batch, so a snapshot after each batch costs O(1).
+ */
+export type GroupStateStore = RecordOf<GroupStateStoreFields>;
+
+/** Builds a {@link GroupStateStore}. */
+export const GroupStateStore = ImmutableRecord<GroupStateStoreFields>({ watermarkMs: 0, entries: ImmutableMap<StableKey, GroupEntry>() }, 'GroupStateStore');
+
+const WATERMARK = '@watermark';
+
+function entryJson(entry: GroupEntry): unknown {
+  return { key: entry.key, exists: entry.exists, ...(entry.exists ? { value: entry.value } : {}), timeoutAt: entry.timeoutAt === NO_TIMEOUT ? null : entry.timeoutAt };
+}
+
+/**
+ * Checkpoint codec of {@link GroupStateStore}: an entry `@watermark`, and one
+ * entry per key (`n<number>` or `s<string>`) whose value is
+ * `{ key, exists, value?, timeoutAt }` (`timeoutAt` `null` when none). State
+ * values must be JSON-serialisable.
+ */
+export const groupStateCodec: StateCodec<GroupStateStore> = {
+  *entries(state) {
+    yield [WATERMARK, state.watermarkMs];
+    for (const [key, entry] of state.entries) yield [encodeStableKey(key), entryJson(entry)];
+  },
+  get(state, key) {
+    if (key === WATERMARK) return state.watermarkMs;
+    const decoded = decodeStableKey(key);
+    const entry = decoded === undefined ? undefined : state.entries.get(decoded);
+    return entry === undefined ? undefined : entryJson(entry);
+  },
+  fromEntries(entries) {
+    let watermarkMs = 0;
+    const map = ImmutableMap<StableKey, GroupEntry>().withMutations((m) => {
+      for (const [key, value] of entries) {
+        if (key === WATERMARK) {
+          if (typeof value === 'number') watermarkMs = value;
+          continue;
+        }
+        const decoded = decodeStableKey(key);
+        if (decoded === undefined || typeof value !== 'object' || value === null) continue;
+        const json = value as { key?: unknown; exists?: unknown; value?: unknown; timeoutAt?: unknown };
+        const exists = json.exists === true;
+        m.set(decoded, Object.freeze({ key: json.key, exists, value: exists ? json.value : undefined, timeoutAt: typeof json.timeoutAt === 'number' ? json.timeoutAt : NO_TIMEOUT }));
+      }
+    });
+    return GroupStateStore({ watermarkMs, entries: map });
+  },
+};

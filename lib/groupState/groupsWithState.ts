@@ -1,0 +1,126 @@
+import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { withStateMetrics, type Batch } from '../batch/Batch.js';
+import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
+import { batchSubscriber } from '../internal/batchSubscriber.js';
+import { resolveKeySpec } from '../internal/keySpec.js';
+import { emitLateRows } from '../internal/lateRows.js';
+import { derivePlan, planOf, withPlan } from '../internal/plan.js';
+import { UNSUPPORTED } from '../query/unsupportedOperations.js';
+import { currentQueryContext, registerState } from '../state/StateStore.js';
+import type { KeySpec, LateRowsHandler } from '../types.js';
+import type { GroupStateTimeout } from './GroupState.js';
+import { groupStateCodec, type GroupStateStore } from './GroupStateStore.js';
+import { GroupsWithStateRunner, type GroupInvoker } from './GroupsWithStateRunner.js';
+
+/** Options shared by `mapGroupsWithState` and `flatMapGroupsWithState`. */
+export interface GroupsWithStateOptions<T> {
+  /** The grouping key: a field name, a list of field names (the key is then an object of those fields), or a function of the row. */
+  readonly keyBy: KeySpec<T>;
+  /** When keys time out. `'eventTime'` needs a `withWatermark` upstream. @defaultValue `'none'` */
+  readonly timeout?: GroupStateTimeout;
+  /**
+   * The clock for processing time (`getCurrentProcessingTimeMs`, processing-time
+   * timeouts), read once per batch with `scheduler.now()`.
+   * @defaultValue the running query's scheduler, else `asyncScheduler`
+   */
+  readonly scheduler?: SchedulerLike;
+  /** Stable operator id used for checkpoint state. @defaultValue `<operator>#<n>` */
+  readonly name?: string;
+  /** Receives, per batch, the rows dropped because they were behind the watermark (event-time timeout only). */
+  readonly onLateRows?: LateRowsHandler<T>;
+}
+
+const TIMEOUTS: readonly GroupStateTimeout[] = ['none', 'processingTime', 'eventTime'];
+
+/** Validates the options common to both operators; throws when the operator is built. */
+export function validateGroupsWithState<T>(operator: string, options: GroupsWithStateOptions<T>, fn: unknown): GroupStateTimeout {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`${operator}: options must be an object with at least keyBy; got ${describeValue(options)}.`, 'options', options, '{ keyBy, timeout?, … }');
+  }
+  const timeout = options.timeout ?? 'none';
+  if (!TIMEOUTS.includes(timeout)) {
+    throw new InvalidOptionError(`${operator}: timeout must be 'none', 'processingTime' or 'eventTime'; got ${describeValue(timeout)}.`, 'timeout', timeout, "'none' | 'processingTime' | 'eventTime'");
+  }
+  if (typeof fn !== 'function') {
+    throw new InvalidOptionError(`${operator}: the state function must be a function of (key, rows, state); got ${describeValue(fn)}.`, 'fn', fn, 'a function');
+  }
+  const scheduler = options.scheduler as { now?: unknown } | undefined;
+  if (scheduler !== undefined && (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.now !== 'function')) {
+    throw new InvalidOptionError(`${operator}: scheduler must be an RxJS SchedulerLike; got ${describeValue(scheduler)}.`, 'scheduler', scheduler, 'a SchedulerLike');
+  }
+  return timeout;
+}
+
+/**
+ * The RxJS shell shared by `mapGroupsWithState` and `flatMapGroupsWithState`:
+ * subscribe-time checks, state registration and recovery, one
+ * {@link GroupsWithStateRunner} step per batch, metrics. The output batch keeps
+ * the input's id and watermark but carries no event-time marker: the rows the
+ * function returns have no known event-time column (as in Spark, where the
+ * operator produces no output watermark).
+ */
+export function groupsWithState<T, R>(
+  operator: 'mapGroupsWithState' | 'flatMapGroupsWithState',
+  options: GroupsWithStateOptions<T>,
+  timeout: GroupStateTimeout,
+  outputMode: 'append' | 'update',
+  invoke: GroupInvoker<T, R>,
+): OperatorFunction<Batch<T>, Batch<R>> {
+  const key = resolveKeySpec<T>(operator, options.keyBy, 'keyBy', false);
+  const { name, onLateRows } = options;
+  return (source) => {
+    const upstream = planOf(source);
+    const output = new Observable<Batch<R>>((subscriber) => {
+      let rejection: string | undefined;
+      if (upstream?.aggregation !== undefined) {
+        rejection =
+          operator === 'mapGroupsWithState'
+            ? UNSUPPORTED.mapGroupsWithStateWithAggregation
+            : outputMode === 'update'
+              ? UNSUPPORTED.flatMapGroupsWithStateUpdateWithAggregation
+              : UNSUPPORTED.flatMapGroupsWithStateAppendAfterAggregation;
+      } else if (timeout === 'eventTime' && upstream !== undefined && !upstream.watermarked) {
+        rejection = UNSUPPORTED.eventTimeTimeoutWithoutWatermark;
+      }
+      if (rejection !== undefined) {
+        subscriber.error(new UnsupportedOperationError(operator, rejection));
+        return undefined;
+      }
+      const scheduler = options.scheduler ?? currentQueryContext()?.scheduler ?? asyncScheduler;
+      const handle = registerState<GroupStateStore>({
+        kind: operator,
+        ...(name === undefined ? {} : { name }),
+        descriptor: { keyBy: key.descriptor, timeout, outputMode },
+        codec: groupStateCodec,
+      });
+      const skipUpTo = handle.restored?.batchId ?? -1;
+      const runner = new GroupsWithStateRunner<T, R>(operator, key, timeout, invoke, handle.restored?.state);
+      return source.subscribe(
+        batchSubscriber<T>(subscriber, operator, (batch) => {
+          if (batch.batchId <= skipUpTo || subscriber.closed) return;
+          const step = runner.step(batch, scheduler.now(), onLateRows !== undefined);
+          if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });
+          handle.publish(batch.batchId, runner.state, step.changedKeys);
+          subscriber.next({
+            batchId: batch.batchId,
+            rows: step.rows,
+            watermark: batch.watermark,
+            metrics: withStateMetrics(batch.metrics, {
+              operatorId: handle.operatorId,
+              operatorName: operator,
+              numRowsTotal: runner.state.entries.size,
+              numRowsUpdated: step.numUpdated,
+              numRowsRemoved: step.numRemoved,
+              numRowsDroppedByWatermark: step.numLate,
+              memoryUsedBytes: runner.memoryUsedBytes,
+              customMetrics: { numTimedOutKeys: step.numTimedOut },
+            }),
+          });
+        }),
+      );
+    });
+    const plan = derivePlan(source, { watermarked: false, outputMode }, operator);
+    const { eventTimeField: _dropped, ...rest } = plan;
+    return withPlan(output, rest);
+  };
+}
