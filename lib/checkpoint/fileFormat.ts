@@ -24,6 +24,8 @@ export type CheckpointFileType = 'metadata' | 'offsets' | 'commit' | 'delta' | '
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const NEWLINE = 0x0a;
+/** Body text gathered before it is encoded and handed to the store (fewer, larger writes). */
+const WRITE_CHUNK_CHARS = 1 << 20;
 const END_LINE = /^#end crc32=([0-9a-f]{8}) bytes=(0|[1-9][0-9]*)$/;
 
 /**
@@ -40,13 +42,21 @@ export async function* frameFile(type: CheckpointFileType, body: Iterable<string
     length += bytes.length;
     return bytes;
   };
-  yield emit(`${FORMAT_NAME} ${FORMAT_VERSION} ${type}\n`);
+  let pending: string[] = [`${FORMAT_NAME} ${FORMAT_VERSION} ${type}\n`];
+  let pendingLength = pending[0]!.length;
   for await (const text of body) {
     if (text.length === 0) continue;
     endsWithNewline = text.charCodeAt(text.length - 1) === NEWLINE;
-    yield emit(text);
+    pending.push(text);
+    pendingLength += text.length;
+    if (pendingLength >= WRITE_CHUNK_CHARS) {
+      yield emit(pending.join(''));
+      pending = [];
+      pendingLength = 0;
+    }
   }
-  if (!endsWithNewline) yield emit('\n');
+  if (!endsWithNewline) pending.push('\n');
+  if (pending.length > 0) yield emit(pending.join(''));
   yield encoder.encode(`#end crc32=${checksumHex(crc)} bytes=${length}\n`);
 }
 

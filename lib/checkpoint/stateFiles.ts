@@ -3,13 +3,13 @@ import { corruptContent } from './fileFormat.js';
 import type { StateFileKind } from './layout.js';
 
 /**
- * The body of a state file: a header line, then one JSON array per line,
- * `[key, value]` for a written key and `[key]` for a removed one (deltas only).
+ * The body of a state file: a header line, then lines that each hold a JSON
+ * array of up to {@link ENTRIES_PER_LINE} entries, `[key, value]` for a
+ * written key and `[key]` for a removed one (deltas only).
  *
  * ```text
  * {"operator":"dropDuplicates#2","version":12,"kind":"delta","base":11}
- * ["k1",{"count":3}]
- * ["k7"]
+ * [["k1",{"count":3}],["k7"]]
  * ```
  *
  * A delta applies on top of the state at version `base` (-1: the empty state).
@@ -22,37 +22,50 @@ export interface StateFileHeader {
   readonly base?: number;
 }
 
-/** Entries per string chunk handed to the store. */
-const LINES_PER_CHUNK = 4096;
+/** Entries per body line (one `JSON.stringify` call each). */
+export const ENTRIES_PER_LINE = 256;
+/** Lines serialised between two yields to the event loop while a snapshot is written in the background. */
+const LINES_PER_SLICE = 4;
+
+/** Lets I/O callbacks and other work run (a macrotask turn where the platform has `setImmediate`). */
+function yieldToEventLoop(): Promise<void> {
+  return typeof setImmediate === 'function' ? new Promise((resolve) => setImmediate(resolve)) : Promise.resolve();
+}
 
 /** The body of a delta: the entries of `keys` in `state`, read with `codec.get` (`undefined` = removed). */
 export function* deltaBody<S>(header: StateFileHeader, state: S, keys: Iterable<string>, codec: StateCodec<S>): Generator<string> {
   yield `${JSON.stringify(header)}\n`;
-  let lines: string[] = [];
+  let line: Array<[string] | [string, unknown]> = [];
   for (const key of keys) {
     const value = codec.get(state, key);
-    lines.push(value === undefined ? JSON.stringify([key]) : JSON.stringify([key, value]));
-    if (lines.length === LINES_PER_CHUNK) {
-      yield `${lines.join('\n')}\n`;
-      lines = [];
+    line.push(value === undefined ? [key] : [key, value]);
+    if (line.length === ENTRIES_PER_LINE) {
+      yield `${JSON.stringify(line)}\n`;
+      line = [];
     }
   }
-  if (lines.length > 0) yield `${lines.join('\n')}\n`;
+  if (line.length > 0) yield `${JSON.stringify(line)}\n`;
 }
 
-/** The body of a snapshot: every entry of `state`. */
-export function* snapshotBody<S>(header: StateFileHeader, state: S, codec: StateCodec<S>): Generator<string> {
+/**
+ * The body of a snapshot: every entry of `state`. It yields to the event loop
+ * every few lines, so that writing a large snapshot in the background does
+ * not hold up the batches and the foreground checkpoint writes meanwhile.
+ */
+export async function* snapshotBody<S>(header: StateFileHeader, state: S, codec: StateCodec<S>): AsyncGenerator<string> {
   yield `${JSON.stringify(header)}\n`;
-  let lines: string[] = [];
+  let line: Array<[string, unknown]> = [];
+  let lines = 0;
   for (const [key, value] of codec.entries(state)) {
     if (value === undefined) continue;
-    lines.push(JSON.stringify([key, value]));
-    if (lines.length === LINES_PER_CHUNK) {
-      yield `${lines.join('\n')}\n`;
-      lines = [];
+    line.push([key, value]);
+    if (line.length === ENTRIES_PER_LINE) {
+      yield `${JSON.stringify(line)}\n`;
+      line = [];
+      if (++lines % LINES_PER_SLICE === 0) await yieldToEventLoop();
     }
   }
-  if (lines.length > 0) yield `${lines.join('\n')}\n`;
+  if (line.length > 0) yield `${JSON.stringify(line)}\n`;
 }
 
 /** A parsed state file. */
@@ -78,18 +91,21 @@ export function parseStateFile(body: string, path: string, expected: { readonly 
   if (expected.kind === 'delta' && (typeof header.base !== 'number' || !Number.isSafeInteger(header.base) || header.base < -1 || header.base >= header.version)) {
     throw corruptContent(path, `a delta with base ${JSON.stringify(header.base)}`);
   }
-  const entries: Array<readonly [string] | readonly [string, unknown]> = new Array(lines.length - 1);
+  const entries: Array<readonly [string] | readonly [string, unknown]> = [];
   for (let i = 1; i < lines.length; i++) {
-    let entry: unknown;
+    let line: unknown;
     try {
-      entry = JSON.parse(lines[i]!);
+      line = JSON.parse(lines[i]!);
     } catch {
-      throw corruptContent(path, `an invalid entry on line ${i + 2}`);
+      throw corruptContent(path, `an invalid entry line (line ${i + 2})`);
     }
-    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || entry.length < 1 || entry.length > 2 || (expected.kind === 'snapshot' && entry.length !== 2)) {
-      throw corruptContent(path, `an invalid entry on line ${i + 2}`);
+    if (!Array.isArray(line)) throw corruptContent(path, `an invalid entry line (line ${i + 2})`);
+    for (const entry of line as unknown[]) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || entry.length < 1 || entry.length > 2 || (expected.kind === 'snapshot' && entry.length !== 2)) {
+        throw corruptContent(path, `an invalid entry on line ${i + 2}`);
+      }
+      entries.push(entry as [string] | [string, unknown]);
     }
-    entries[i - 1] = entry as [string] | [string, unknown];
   }
   return { header, entries };
 }
