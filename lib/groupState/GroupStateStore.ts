@@ -8,7 +8,7 @@ export interface GroupStateStoreFields {
   /** The watermark after the last batch (the late-events watermark of the next one). */
   readonly watermarkMs: number;
   /** One frozen entry per key with state or a pending timeout. */
-  readonly entries: ImmutableMap<StableKey, GroupEntry>;
+  readonly groups: ImmutableMap<StableKey, GroupEntry>;
 }
 
 /**
@@ -19,7 +19,7 @@ export interface GroupStateStoreFields {
 export type GroupStateStore = RecordOf<GroupStateStoreFields>;
 
 /** Builds a {@link GroupStateStore}. */
-export const GroupStateStore = ImmutableRecord<GroupStateStoreFields>({ watermarkMs: 0, entries: ImmutableMap<StableKey, GroupEntry>() }, 'GroupStateStore');
+export const GroupStateStore = ImmutableRecord<GroupStateStoreFields>({ watermarkMs: 0, groups: ImmutableMap<StableKey, GroupEntry>() }, 'GroupStateStore');
 
 const WATERMARK = '@watermark';
 
@@ -36,12 +36,12 @@ function entryJson(entry: GroupEntry): unknown {
 export const groupStateCodec: StateCodec<GroupStateStore> = {
   *entries(state) {
     yield [WATERMARK, state.watermarkMs];
-    for (const [key, entry] of state.entries) yield [encodeStableKey(key), entryJson(entry)];
+    for (const [key, entry] of state.groups) yield [encodeStableKey(key), entryJson(entry)];
   },
   get(state, key) {
     if (key === WATERMARK) return state.watermarkMs;
     const decoded = decodeStableKey(key);
-    const entry = decoded === undefined ? undefined : state.entries.get(decoded);
+    const entry = decoded === undefined ? undefined : state.groups.get(decoded);
     return entry === undefined ? undefined : entryJson(entry);
   },
   fromEntries(entries) {
@@ -59,6 +59,6 @@ export const groupStateCodec: StateCodec<GroupStateStore> = {
         m.set(decoded, Object.freeze({ key: json.key, exists, value: exists ? json.value : undefined, timeoutAt: typeof json.timeoutAt === 'number' ? json.timeoutAt : NO_TIMEOUT }));
       }
     });
-    return GroupStateStore({ watermarkMs, entries: map });
+    return GroupStateStore({ watermarkMs, groups: map });
   },
 };

@@ -59,7 +59,7 @@ export class GroupsWithStateRunner<T, R> {
     restored?: GroupStateStore,
   ) {
     this.current = restored ?? GroupStateStore();
-    for (const [k, entry] of this.current.entries) if (entry.timeoutAt !== NO_TIMEOUT) this.deadlines.add(entry.timeoutAt, k);
+    for (const [k, entry] of this.current.groups) if (entry.timeoutAt !== NO_TIMEOUT) this.deadlines.add(entry.timeoutAt, k);
   }
 
   /** The state after the last batch. */
@@ -69,7 +69,7 @@ export class GroupsWithStateRunner<T, R> {
 
   /** Approximate bytes held by the state (a fixed estimate per key). */
   get memoryUsedBytes(): number {
-    return this.current.entries.size * ENTRY_BYTES;
+    return this.current.groups.size * ENTRY_BYTES;
   }
 
   /** Processes one batch at processing time `nowMs`. */
@@ -109,7 +109,7 @@ export class GroupsWithStateRunner<T, R> {
       } else group.push(row);
     }
 
-    const m = this.current.entries.asMutable();
+    const m = this.current.groups.asMutable();
     const out: R[] = [];
     const emit = (row: R): void => {
       out.push(row);
@@ -170,7 +170,7 @@ export class GroupsWithStateRunner<T, R> {
 
     const nextWatermarkMs = Math.max(lateW, watermarkMs);
     const watermarkChanged = nextWatermarkMs !== lateW;
-    this.current = GroupStateStore({ watermarkMs: nextWatermarkMs, entries: m.asImmutable() });
+    this.current = GroupStateStore({ watermarkMs: nextWatermarkMs, groups: m.asImmutable() });
     return {
       rows: out,
       lateRows: late,

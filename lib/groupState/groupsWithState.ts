@@ -108,7 +108,7 @@ export function groupsWithState<T, R>(
             metrics: withStateMetrics(batch.metrics, {
               operatorId: handle.operatorId,
               operatorName: operator,
-              numRowsTotal: runner.state.entries.size,
+              numRowsTotal: runner.state.groups.size,
               numRowsUpdated: step.numUpdated,
               numRowsRemoved: step.numRemoved,
               numRowsDroppedByWatermark: step.numLate,
