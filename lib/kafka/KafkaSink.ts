@@ -1,0 +1,252 @@
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { OutputModeName } from '../internal/plan.js';
+import { SinkError, StreamingError } from '../errors/index.js';
+import type { Sink, SinkContext } from '../sinks/Sink.js';
+import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
+import { KafkaLog, type KafkaLogRecord, type PartitionWatermarks } from './KafkaLog.js';
+
+/** Bytes a record's key, value or header may be given as. */
+export type KafkaBytes = string | Buffer;
+
+/** Headers `toKafka` writes: a map, or Spark's list of `{ key, value }` (repeated keys allowed). */
+export type KafkaHeadersInput = Readonly<Record<string, KafkaBytes | undefined>> | ReadonlyArray<{ readonly key: string; readonly value: KafkaBytes | null }>;
+
+/** Names of the headers that mark each record with the batch that wrote it. */
+export const MARKER_HEADERS = {
+  /** The writer: the query id (or `sinkId`). */
+  writer: 'rss.writer',
+  /** The batch id. */
+  batch: 'rss.batch',
+  /** The row's index within the batch. */
+  row: 'rss.row',
+} as const;
+
+/** Everything {@link KafkaSink} needs, validated by `toKafka`. */
+export interface KafkaSinkConfig<R> {
+  readonly connection: KafkaConnectionOptions;
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly key: (row: R) => KafkaBytes | null | undefined;
+  readonly value: (row: R) => KafkaBytes | null;
+  readonly headers: ((row: R) => KafkaHeadersInput | undefined) | undefined;
+  readonly partition: ((row: R) => number | undefined) | undefined;
+  readonly exactlyOnce: boolean;
+  readonly idempotentProducer: boolean;
+  readonly sinkId: string | undefined;
+  readonly maxRecordsPerSend: number;
+}
+
+const OPERATOR = 'toKafka';
+const SCAN_WINDOW = 512;
+
+/** What the topic says this writer already wrote: batches `< lastBatch` completely, and which rows of `lastBatch`. */
+interface WrittenState {
+  readonly lastBatch: number;
+  readonly rowsOfLastBatch: Set<number>;
+}
+
+function headerText(record: KafkaLogRecord, name: string): string | undefined {
+  for (const h of record.headers) if (h.key === name) return h.value === null ? undefined : h.value.toString('utf8');
+  return undefined;
+}
+
+/**
+ * The Kafka sink behind `toKafka`. Idempotent by batch id: every record
+ * carries its writer, batch id and row index in headers, and before the
+ * first batch of a run the sink reads back the tail of the topic to learn
+ * which batch it wrote last and which of that batch's rows made it, so a
+ * replayed batch writes only what is missing.
+ */
+export class KafkaSink<R> implements Sink<R> {
+  readonly description: string;
+  readonly supportedModes: readonly OutputModeName[] = ['append', 'update', 'complete'];
+  readonly idempotent: boolean;
+
+  private kafka: Kafka | undefined;
+  private producer: Producer | undefined;
+  private writer: string | undefined;
+  private written: WrittenState | undefined;
+
+  constructor(private readonly config: KafkaSinkConfig<R>) {
+    this.description = `KafkaSink[${config.topic}]`;
+    this.idempotent = config.exactlyOnce;
+  }
+
+  async start(context: SinkContext): Promise<void> {
+    this.writer = this.config.sinkId ?? context.queryId;
+    await this.connect();
+  }
+
+  async addBatch(batchId: number, rows: readonly R[]): Promise<void> {
+    const producer = await this.connect();
+    let skip: Set<number> | undefined;
+    if (this.config.exactlyOnce) {
+      const written = await this.recover();
+      if (batchId < written.lastBatch) return;
+      if (batchId === written.lastBatch) skip = written.rowsOfLastBatch;
+    }
+    const messages: Message[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      if (skip?.has(i) === true) continue;
+      messages.push(this.toMessage(batchId, i, rows[i]!));
+    }
+    try {
+      for (let from = 0; from < messages.length; from += this.config.maxRecordsPerSend) {
+        await producer.send({ topic: this.config.topic, acks: -1, messages: messages.slice(from, from + this.config.maxRecordsPerSend) });
+      }
+    } catch (error) {
+      // What reached the topic is unknown now: read it back before the retry.
+      this.written = undefined;
+      this.fail(`writing batch ${batchId}`, error);
+    }
+    if (this.config.exactlyOnce && rows.length > 0) this.written = { lastBatch: batchId, rowsOfLastBatch: new Set(rows.map((_, i) => i)) };
+  }
+
+  async stop(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    this.kafka = undefined;
+    this.written = undefined;
+    if (producer !== undefined) await producer.disconnect().catch(() => undefined);
+  }
+
+  // -------------------------------------------------------------------------
+
+  private fail(action: string, error: unknown): never {
+    if (error instanceof StreamingError) throw error;
+    throw new SinkError(
+      OPERATOR,
+      `${action} failed for topic ${this.config.topic} on brokers ${this.config.brokers.join(',')}: ${kafkaErrorMessage(error)}`,
+      error,
+      isRetriableKafkaError(error),
+    );
+  }
+
+  private async connect(): Promise<Producer> {
+    if (this.producer !== undefined) return this.producer;
+    if (this.config.exactlyOnce && this.writer === undefined) {
+      throw new SinkError(OPERATOR, `the sink has no writer id for its batch markers (topic ${this.config.topic}): start() was not called. Pass sinkId, or run the sink through startQuery.`);
+    }
+    let producer: Producer;
+    try {
+      this.kafka ??= createKafka(this.config.connection, this.config.brokers);
+      producer = this.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+        idempotent: this.config.idempotentProducer,
+        ...(this.config.idempotentProducer ? { maxInFlightRequests: 1 } : {}),
+      });
+      await producer.connect();
+    } catch (error) {
+      this.fail('connecting', error);
+    }
+    this.producer = producer;
+    return producer;
+  }
+
+  private toMessage(batchId: number, index: number, row: R): Message {
+    const { key, value, headers, partition } = this.config;
+    const out: Array<{ key: string; value: KafkaBytes }> = [];
+    const given = headers?.(row);
+    if (Array.isArray(given)) {
+      for (const h of given as ReadonlyArray<{ key: string; value: KafkaBytes | null }>) if (h.value !== null) out.push({ key: h.key, value: h.value });
+    } else if (given !== undefined) {
+      for (const [k, v] of Object.entries(given as Record<string, KafkaBytes | undefined>)) if (v !== undefined) out.push({ key: k, value: v });
+    }
+    const message: { key?: KafkaBytes | null; value: KafkaBytes | null; partition?: number; headers?: Record<string, KafkaBytes | KafkaBytes[]> } = {
+      key: key(row) ?? null,
+      value: value(row),
+    };
+    const p = partition?.(row);
+    if (p !== undefined) message.partition = p;
+    const byKey: Record<string, KafkaBytes | KafkaBytes[]> = {};
+    for (const h of out) {
+      if (h.key === MARKER_HEADERS.writer || h.key === MARKER_HEADERS.batch || h.key === MARKER_HEADERS.row) continue;
+      const prev = byKey[h.key];
+      byKey[h.key] = prev === undefined ? h.value : Array.isArray(prev) ? [...prev, h.value] : [prev, h.value];
+    }
+    if (this.config.exactlyOnce) {
+      byKey[MARKER_HEADERS.writer] = this.writer!;
+      byKey[MARKER_HEADERS.batch] = String(batchId);
+      byKey[MARKER_HEADERS.row] = String(index);
+    }
+    if (Object.keys(byKey).length > 0) message.headers = byKey;
+    return message as Message;
+  }
+
+  /**
+   * Reads back, per partition from the end, this writer's last batch: first
+   * each partition's newest record of this writer (its batches are appended
+   * in order, so that is the partition's last batch), then, for the overall
+   * last batch, every row index of it present in any partition.
+   */
+  private async recover(): Promise<WrittenState> {
+    if (this.written !== undefined) return this.written;
+    const writer = this.writer!;
+    const kafka = (this.kafka ??= createKafka(this.config.connection, this.config.brokers));
+    const log = new KafkaLog(kafka);
+    try {
+      await log.connect();
+      const marks = await log.watermarks(this.config.topic);
+      const scanners = marks.map((wm) => new BackwardScanner(log, this.config.topic, wm, writer));
+      let lastBatch = -1;
+      for (const scanner of scanners) lastBatch = Math.max(lastBatch, await scanner.lastBatch());
+      const rowsOfLastBatch = new Set<number>();
+      if (lastBatch >= 0) for (const scanner of scanners) await scanner.collectRows(lastBatch, rowsOfLastBatch);
+      this.written = { lastBatch, rowsOfLastBatch };
+      return this.written;
+    } catch (error) {
+      this.fail('reading back the batch markers', error);
+    } finally {
+      await log.disconnect();
+    }
+  }
+}
+
+/** Walks one partition from its end towards its start in windows, looking at one writer's markers. */
+class BackwardScanner {
+  /** Records read so far, newest first, and the offset below which nothing is read yet. */
+  private readonly seen: KafkaLogRecord[] = [];
+  private lowestRead: number;
+  private window = SCAN_WINDOW;
+
+  constructor(
+    private readonly log: KafkaLog,
+    private readonly topic: string,
+    private readonly marks: PartitionWatermarks,
+    private readonly writer: string,
+  ) {
+    this.lowestRead = marks.high;
+  }
+
+  /** The batch id of this writer's newest record in the partition, or -1. */
+  async lastBatch(): Promise<number> {
+    for (let i = 0; ; i++) {
+      while (i >= this.seen.length) if (!(await this.readMore())) return -1;
+      const record = this.seen[i]!;
+      if (headerText(record, MARKER_HEADERS.writer) === this.writer) return Number(headerText(record, MARKER_HEADERS.batch));
+    }
+  }
+
+  /** Adds to `rows` the row index of every record of `batch` by this writer, stopping at an older batch. */
+  async collectRows(batch: number, rows: Set<number>): Promise<void> {
+    for (let i = 0; ; i++) {
+      while (i >= this.seen.length) if (!(await this.readMore())) return;
+      const record = this.seen[i]!;
+      if (headerText(record, MARKER_HEADERS.writer) !== this.writer) continue;
+      const b = Number(headerText(record, MARKER_HEADERS.batch));
+      if (b < batch) return;
+      if (b === batch) rows.add(Number(headerText(record, MARKER_HEADERS.row)));
+    }
+  }
+
+  private async readMore(): Promise<boolean> {
+    if (this.lowestRead <= this.marks.low) return false;
+    const from = Math.max(this.marks.low, this.lowestRead - this.window);
+    const records = await this.log.read([{ topic: this.topic, partition: this.marks.partition, from, until: this.lowestRead }]);
+    for (let i = records.length - 1; i >= 0; i--) this.seen.push(records[i]!);
+    this.lowestRead = from;
+    this.window *= 2;
+    return true;
+  }
+}
