@@ -16,8 +16,10 @@ export interface FromObservableOptions {
 /**
  * A source fed by any RxJS Observable (UI events, websocket messages, a
  * `Subject` in tests): every value (or every element of an emitted array) is
- * a row. Subscribed when the query starts; each trigger's batch holds the
- * rows that arrived since the previous one. An error of the Observable stops
+ * a row. The Observable is subscribed when the source is created (so nothing
+ * emitted while the query starts is lost) and unsubscribed when the query
+ * stops; each trigger's batch holds the rows that arrived since the previous
+ * one. An error of the Observable stops
  * the query with a `SourceError`.
  *
  * Spark: `MemoryStream` (testing) or a custom source.
@@ -51,19 +53,18 @@ export function fromObservable<T>(obs$: Observable<T | readonly T[]>, options: F
     throw new InvalidOptionError(`fromObservable: maxRowsPerTrigger must be a positive integer; got ${describeValue(maxRowsPerTrigger)}.`, 'maxRowsPerTrigger', maxRowsPerTrigger, 'a positive integer');
   }
   const buffer = new RowBuffer<T>(description);
-  let subscription: Subscription | undefined;
+  // Subscribed at once, so that rows emitted while the query is still starting (opening its checkpoint) are kept.
+  const subscription: Subscription = obs$.subscribe({
+    next: (value) => {
+      if (flattenArrays && Array.isArray(value)) buffer.pushAll(value as readonly T[]);
+      else buffer.push(value as T);
+    },
+    error: (error: unknown) => buffer.fail(new SourceError(description, `the Observable failed: ${error instanceof Error ? error.message : String(error)}`, error, false)),
+  });
   return {
     description,
     dataAvailable$: buffer.dataAvailable$,
-    async start() {
-      subscription = obs$.subscribe({
-        next: (value) => {
-          if (flattenArrays && Array.isArray(value)) buffer.pushAll(value as readonly T[]);
-          else buffer.push(value as T);
-        },
-        error: (error: unknown) => buffer.fail(new SourceError(description, `the Observable failed: ${error instanceof Error ? error.message : String(error)}`, error, false)),
-      });
-    },
+    async start() {},
     async latestOffset(start, limit) {
       return buffer.latestOffset(start, limit, maxRowsPerTrigger);
     },
@@ -74,7 +75,7 @@ export function fromObservable<T>(obs$: Observable<T | readonly T[]>, options: F
       buffer.commit(end);
     },
     async stop() {
-      subscription?.unsubscribe();
+      subscription.unsubscribe();
     },
     async prepareForAvailableNow() {
       buffer.fixAvailableNow();
