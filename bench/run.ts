@@ -75,7 +75,7 @@ function runChild(job: string, way: string, workload: WorkloadOptions, profileDi
   const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (child.status !== 0 || line === undefined) {
     const reason = (child.stderr || child.error?.message || `exit ${String(child.status)}`).trim().split('\n').slice(0, 6).join(' | ');
-    return { job, way, events: 0, ms: 0, checksum: '', outputRows: 0, maxRssKb: 0, unavailable: `failed: ${reason}` };
+    return { job, way, events: 0, ms: 0, cpuMs: 0, checksum: '', outputRows: 0, maxRssKb: 0, unavailable: `failed: ${reason}` };
   }
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as WorkerResult;
 }
@@ -93,6 +93,7 @@ interface WayStats {
   readonly events: number;
   readonly minMs: number;
   readonly medMs: number;
+  readonly medCpuMs: number;
   readonly minRssMb: number;
   readonly medRssMb: number;
   readonly checksum: string;
@@ -104,7 +105,7 @@ interface WayStats {
 function statsOf(way: string, records: readonly RunRecord[]): WayStats {
   const ok = records.filter((r) => r.unavailable === undefined);
   if (ok.length === 0) {
-    return { way, available: false, note: records[0]?.unavailable ?? 'not run', events: 0, minMs: NaN, medMs: NaN, minRssMb: NaN, medRssMb: NaN, checksum: '', outputRows: 0, unstable: false };
+    return { way, available: false, note: records[0]?.unavailable ?? 'not run', events: 0, minMs: NaN, medMs: NaN, medCpuMs: NaN, minRssMb: NaN, medRssMb: NaN, checksum: '', outputRows: 0, unstable: false };
   }
   const ms = ok.map((r) => r.ms);
   const rss = ok.map((r) => r.maxRssKb / 1024);
@@ -116,6 +117,7 @@ function statsOf(way: string, records: readonly RunRecord[]): WayStats {
     events: ok[0]!.events,
     minMs: Math.min(...ms),
     medMs: median(ms),
+    medCpuMs: median(ok.map((r) => r.cpuMs)),
     minRssMb: Math.min(...rss),
     medRssMb: median(rss),
     checksum: ok[0]!.checksum,
@@ -135,6 +137,7 @@ interface JobSummary {
   readonly libVsLoopBest: number;
   readonly libVsLoopMedian: number;
   readonly libVsLoopNet: number;
+  readonly libVsLoopCpu: number;
   readonly libVsRxjsBest: number;
   readonly libVsRxjsGroupByBest: number;
   readonly mismatch: boolean;
@@ -160,6 +163,7 @@ function summariseJob(job: string, records: readonly RunRecord[], ways: readonly
     libVsLoopBest: ratio(lib, loop, (s) => s.minMs),
     libVsLoopMedian: ratio(lib, loop, (s) => s.medMs),
     libVsLoopNet: net,
+    libVsLoopCpu: ratio(lib, loop, (s) => s.medCpuMs),
     libVsRxjsBest: ratio(lib, rx, (s) => s.minMs),
     libVsRxjsGroupByBest: ratio(lib, rxg, (s) => s.minMs),
     mismatch,
@@ -174,8 +178,10 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
     { title: 'events/s median', right: true },
     { title: 'min ms', right: true },
     { title: 'median ms', right: true },
+    { title: 'cpu ms median', right: true },
     { title: 'vs loop best', right: true },
     { title: 'vs loop median', right: true },
+    { title: 'vs loop cpu', right: true },
     { title: 'RSS MB min', right: true },
     { title: 'RSS MB median', right: true },
     { title: 'out rows', right: true },
@@ -186,7 +192,7 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
     const loop = s.ways.find((w) => w.way === 'loop' && w.available);
     for (const w of s.ways) {
       if (!w.available) {
-        rows.push([s.job, w.way, '-', '-', '-', '-', '-', '-', '-', '-', '-', `n/a: ${w.note.slice(0, 90)}`]);
+        rows.push([s.job, w.way, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', `n/a: ${w.note.slice(0, 90)}`]);
         continue;
       }
       const vsLoop = (pick: (x: WayStats) => number): string => (loop === undefined ? '-' : fmtRatio(pick(loop) / pick(w)));
@@ -198,8 +204,10 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
         fmtRate(w.events, w.medMs),
         fmtMs(w.minMs),
         fmtMs(w.medMs),
+        fmtMs(w.medCpuMs),
         vsLoop((x) => x.minMs),
         vsLoop((x) => x.medMs),
+        vsLoop((x) => x.medCpuMs),
         fmtMb(w.minRssMb),
         fmtMb(w.medRssMb),
         w.way === 'source' ? '' : String(w.outputRows),
@@ -209,13 +217,13 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
   }
   let out = `Jobs (${runs} run(s) per way, each in its own process; "vs loop" = loop time / way time):\n`;
   out += formatTable(columns, rows);
-  out += '\nTargets (library events/s over the loop, best run; "net" subtracts the input generator from both):\n';
+  out += '\nTargets (library events/s over the loop; verdicts on the best run; "net" subtracts the input generator from both, "cpu" compares median CPU time):\n';
   const targetRows: string[][] = [];
   for (const s of summaries) {
     const target = LOOP_TARGETS[s.job];
     const lib = s.ways.find((w) => w.way === 'library');
     if (lib === undefined || !lib.available) {
-      targetRows.push([s.job, target === undefined ? '-' : `>= ${target.toFixed(2)}`, '-', '-', '-', 'n/a', '-', `>= ${RXJS_TARGET}x`, 'n/a', '-']);
+      targetRows.push([s.job, target === undefined ? '-' : `>= ${target.toFixed(2)}`, '-', '-', '-', '-', 'n/a', '-', `>= ${RXJS_TARGET}x`, 'n/a', '-']);
       continue;
     }
     const verdict = (x: number, t: number | undefined): string => (t === undefined || !Number.isFinite(x) ? '-' : x >= t ? 'PASS' : 'MISS');
@@ -225,6 +233,7 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
       fmtRatio(s.libVsLoopBest),
       fmtRatio(s.libVsLoopMedian),
       fmtRatio(s.libVsLoopNet),
+      fmtRatio(s.libVsLoopCpu),
       verdict(s.libVsLoopBest, target),
       fmtRatio(s.libVsRxjsBest),
       `>= ${RXJS_TARGET}x`,
@@ -239,6 +248,7 @@ function printMain(summaries: readonly JobSummary[], runs: number): string {
       { title: 'lib/loop best', right: true },
       { title: 'lib/loop median', right: true },
       { title: 'lib/loop net', right: true },
+      { title: 'lib/loop cpu', right: true },
       { title: 'loop target' },
       { title: 'lib/rxjs best', right: true },
       { title: 'target' },

@@ -42,11 +42,17 @@ export interface Job {
   readonly library: (lib: LibraryModule) => Runner;
 }
 
+/** Where the worker records library files that failed to load. */
+export const LOAD_ERRORS = '__loadErrors';
+
 /** Looks up library exports by name, failing with {@link NotAvailableError} for a missing one. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- exports are looked up dynamically; each job uses them as DESIGN.md shapes them
 export function need(lib: LibraryModule, names: readonly string[]): Record<string, any> {
   const missing = names.filter((n) => typeof lib[n] !== 'function');
-  if (missing.length > 0) throw new NotAvailableError(`library does not export ${missing.join(', ')} yet`);
+  if (missing.length > 0) {
+    const errors = lib[LOAD_ERRORS];
+    throw new NotAvailableError(`library does not provide ${missing.join(', ')}${typeof errors === 'string' ? ` (load errors: ${errors})` : ' yet'}`);
+  }
   return lib as Record<string, unknown>;
 }
 

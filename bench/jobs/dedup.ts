@@ -3,11 +3,18 @@
 // batch's watermark are dropped as late; a key is forgotten once the
 // watermark reaches its ts (it can no longer recur without being late).
 import { concat, filter, from, map, mergeMap, scan, tap } from 'rxjs';
-import { eventHash } from '../checksum.js';
+import { eventHash, type Checksum } from '../checksum.js';
 import { batches, type Ev } from '../workload.js';
 import { Clock, TICK, WATERMARK_DELAY_MS, drain, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
 
 const BUCKET_MS = 1_000;
+
+function consumeEvents(checksum: Checksum, rows: readonly Ev[]): void {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    checksum.add(eventHash(r.ts, r.key, r.value));
+  }
+}
 
 /**
  * The hand-written loop: state bucketed by second, Map second -> Map ts ->
@@ -21,6 +28,7 @@ function dedupLoop(ctx: RunContext): void {
   let wm = 0;
   let opWm = Number.NEGATIVE_INFINITY;
   for (const rows of batches(ctx.options)) {
+    const out: Ev[] = [];
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -37,8 +45,9 @@ function dedupLoop(ctx: RunContext): void {
       if (seen === undefined) byTs.set(ts, [row.key]);
       else if (seen.includes(row.key)) continue;
       else seen.push(row.key);
-      checksum.add(eventHash(ts, row.key, row.value));
+      out.push(row);
     }
+    consumeEvents(checksum, out);
     if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
     if (opWm > wm) wm = opWm;
     for (const [b, byTs] of buckets) {
@@ -96,13 +105,7 @@ function dedupLibrary(lib: LibraryModule): (ctx: RunContext) => Promise<void> {
   return (ctx) => {
     const { checksum } = ctx;
     const out$ = fromBatches(batches(ctx.options)).pipe(withWatermark('ts', '10 seconds'), dropDuplicates(['key', 'ts']));
-    return drain(out$, (batch: { rows: readonly Ev[] }) => {
-      const rows = batch.rows;
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i]!;
-        checksum.add(eventHash(r.ts, r.key, r.value));
-      }
-    });
+    return drain(out$, (batch: { rows: readonly Ev[] }) => consumeEvents(checksum, batch.rows));
   };
 }
 

@@ -6,7 +6,7 @@
 // watermark (min of both sides) are late. State cleanup as Spark derives it:
 // left rows go once ts <= W - 1 ms, right rows once ts <= W - 1 min - 1 ms.
 import { concat, connectable, filter, from, groupBy, map, merge, mergeMap, scan, Subject, tap, type Observable } from 'rxjs';
-import { pairHash } from '../checksum.js';
+import { pairHash, type Checksum } from '../checksum.js';
 import { pairedBatches, type Ev } from '../workload.js';
 import { TICK, WATERMARK_DELAY_MS, drain, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
 
@@ -52,6 +52,13 @@ function evict(buffer: Buffer, stateWm: number): void {
   for (const b of buffer.keys()) if ((b + 1) * BUCKET_MS - 1 <= stateWm) buffer.delete(b);
 }
 
+function consumePairs(checksum: Checksum, rows: readonly Pair[]): void {
+  for (let i = 0; i < rows.length; i++) {
+    const p = rows[i]!;
+    checksum.add(pairHash(p.left.ts, p.left.key, p.left.value, p.right.ts, p.right.value));
+  }
+}
+
 /** The hand-written loop: per side, Map minute bucket -> Map key -> rows; probes look at the two buckets the range spans. */
 function joinLoop(ctx: RunContext): void {
   const { checksum } = ctx;
@@ -59,6 +66,7 @@ function joinLoop(ctx: RunContext): void {
   const right: Buffer = new Map();
   const clock = new JoinClock();
   for (const [leftRows, rightRows] of pairedBatches(ctx.options)) {
+    const out: Pair[] = [];
     const lateWm = clock.lateWm;
     for (let i = 0; i < leftRows.length; i++) {
       const l = leftRows[i]!;
@@ -72,7 +80,7 @@ function joinLoop(ctx: RunContext): void {
         if (list === undefined) continue;
         for (let j = 0; j < list.length; j++) {
           const r = list[j]!;
-          if (r.ts >= lo && r.ts <= ts) checksum.add(pairHash(ts, l.key, l.value, r.ts, r.value));
+          if (r.ts >= lo && r.ts <= ts) out.push({ left: l, right: r });
         }
       }
       bufferRow(left, l);
@@ -89,11 +97,12 @@ function joinLoop(ctx: RunContext): void {
         if (list === undefined) continue;
         for (let j = 0; j < list.length; j++) {
           const l = list[j]!;
-          if (l.ts >= ts && l.ts <= hi) checksum.add(pairHash(l.ts, r.key, l.value, ts, r.value));
+          if (l.ts >= ts && l.ts <= hi) out.push({ left: l, right: r });
         }
       }
       bufferRow(right, r);
     }
+    consumePairs(checksum, out);
     clock.advance();
     evict(left, clock.wm - 1);
     evict(right, clock.wm - RANGE_MS - 1);
@@ -201,13 +210,7 @@ function joinLibrary(lib: LibraryModule): (ctx: RunContext) => Promise<void> {
         aligned: true,
       }),
     );
-    const done = drain(out$, (batch: { rows: readonly Pair[] }) => {
-      const rows = batch.rows;
-      for (let i = 0; i < rows.length; i++) {
-        const p = rows[i]!;
-        checksum.add(pairHash(p.left.ts, p.left.key, p.left.value, p.right.ts, p.right.value));
-      }
-    });
+    const done = drain(out$, (batch: { rows: readonly Pair[] }) => consumePairs(checksum, batch.rows));
     pairs.connect();
     return done;
   };

@@ -6,7 +6,7 @@ import { Subject, concat, filter, from, groupBy, merge, mergeMap, scan, tap } fr
 import { aggRowHash } from '../checksum.js';
 import { batches, type Ev } from '../workload.js';
 import { Clock, TICK, WATERMARK_DELAY_MS, drain, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
-import type { AggRow } from './tumbling.js';
+import { consumeAggRows, type AggRow } from './tumbling.js';
 
 const GAP_MS = 30_000;
 
@@ -64,16 +64,18 @@ function sessionLoop(ctx: RunContext): void {
     }
     if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
     if (opWm > wm) wm = opWm;
+    const out: AggRow[] = [];
     for (const [key, list] of byKey) {
       let n = 0;
       while (n < list.length && list[n]!.end <= wm) {
         const s = list[n]!;
-        checksum.add(aggRowHash(s.start, s.end, key, s.sum, s.count));
+        out.push({ window: { start: s.start, end: s.end }, key, sum: s.sum, count: s.count });
         n++;
       }
       if (n === list.length) byKey.delete(key);
       else if (n > 0) list.splice(0, n);
     }
+    consumeAggRows(checksum, out);
     lateWm = wm;
   }
 }
@@ -145,13 +147,7 @@ function sessionLibrary(lib: LibraryModule): (ctx: RunContext) => Promise<void> 
       windowSession({ eventTime: 'ts', gap: '30 seconds', keyBy: 'key', aggregate: { sum: sum('value'), count: count() } }),
       outputMode('append'),
     );
-    return drain(out$, (batch: { rows: readonly AggRow[] }) => {
-      const rows = batch.rows;
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i]!;
-        checksum.add(aggRowHash(r.window.start, r.window.end, r.key, r.sum, r.count));
-      }
-    });
+    return drain(out$, (batch: { rows: readonly AggRow[] }) => consumeAggRows(checksum, batch.rows));
   };
 }
 

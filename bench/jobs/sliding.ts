@@ -6,7 +6,7 @@ import { Subject, concat, filter, from, groupBy, map, merge, mergeMap, reduce, s
 import { aggRowHash } from '../checksum.js';
 import { batches, type Ev } from '../workload.js';
 import { Clock, TICK, WATERMARK_DELAY_MS, drain, floorMod, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
-import type { AggRow } from './tumbling.js';
+import { consumeAggRows, type AggRow } from './tumbling.js';
 
 const SIZE_MS = 600_000;
 const SLIDE_MS = 60_000;
@@ -49,12 +49,14 @@ function slidingLoop(ctx: RunContext): void {
     }
     if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
     if (opWm > wm) wm = opWm;
+    const out: AggRow[] = [];
     for (const [start, byKey] of windows) {
       const end = start + SIZE_MS;
       if (end > wm) continue;
-      for (const [key, acc] of byKey) checksum.add(aggRowHash(start, end, key, acc.sum, acc.count));
+      for (const [key, acc] of byKey) out.push({ window: { start, end }, key, sum: acc.sum, count: acc.count });
       windows.delete(start);
     }
+    consumeAggRows(checksum, out);
     lateWm = wm;
   }
 }
@@ -187,13 +189,7 @@ function slidingLibrary(lib: LibraryModule): (ctx: RunContext) => Promise<void> 
       windowSliding({ eventTime: 'ts', size: '10 minutes', slide: '1 minute', keyBy: 'key', aggregate: { sum: sum('value'), count: count() } }),
       outputMode('append'),
     );
-    return drain(out$, (batch: { rows: readonly AggRow[] }) => {
-      const rows = batch.rows;
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i]!;
-        checksum.add(aggRowHash(r.window.start, r.window.end, r.key, r.sum, r.count));
-      }
-    });
+    return drain(out$, (batch: { rows: readonly AggRow[] }) => consumeAggRows(checksum, batch.rows));
   };
 }
 

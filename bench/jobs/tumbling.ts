@@ -3,7 +3,7 @@
 // watermark reaches the window's end; rows whose window ended at or before the
 // previous batch's watermark are dropped as late.
 import { Subject, concat, filter, from, groupBy, map, merge, mergeMap, reduce, scan, tap } from 'rxjs';
-import { aggRowHash } from '../checksum.js';
+import { aggRowHash, type Checksum } from '../checksum.js';
 import { batches, type Ev } from '../workload.js';
 import { Clock, TICK, WATERMARK_DELAY_MS, drain, floorMod, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
 
@@ -22,7 +22,19 @@ export interface AggRow {
   readonly count: number;
 }
 
-/** The hand-written loop: Map window start -> Map key -> accumulator; eviction walks the (few) open windows. */
+/** Feeds a batch of output rows to the checksum (what every way's consumer does). */
+export function consumeAggRows(checksum: Checksum, rows: readonly AggRow[]): void {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    checksum.add(aggRowHash(r.window.start, r.window.end, r.key, r.sum, r.count));
+  }
+}
+
+/**
+ * The hand-written loop: Map window start -> Map key -> accumulator; eviction
+ * walks the (few) open windows. Like the other ways it builds its output rows
+ * (one array per batch) and hands them to the consumer.
+ */
 export function tumblingLoop(ctx: RunContext, options: { readonly watermark: boolean } = { watermark: true }): void {
   const { checksum } = ctx;
   const windows = new Map<number, Map<string, Acc>>();
@@ -52,17 +64,21 @@ export function tumblingLoop(ctx: RunContext, options: { readonly watermark: boo
     if (!options.watermark) continue;
     if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
     if (opWm > wm) wm = opWm;
+    const out: AggRow[] = [];
     for (const [start, byKey] of windows) {
       const end = start + SIZE_MS;
       if (end > wm) continue;
-      for (const [key, acc] of byKey) checksum.add(aggRowHash(start, end, key, acc.sum, acc.count));
+      for (const [key, acc] of byKey) out.push({ window: { start, end }, key, sum: acc.sum, count: acc.count });
       windows.delete(start);
     }
+    consumeAggRows(checksum, out);
     lateWm = wm;
   }
   if (!options.watermark) {
     // Complete mode: the final result table (every window ever seen).
-    for (const [start, byKey] of windows) for (const [key, acc] of byKey) checksum.add(aggRowHash(start, start + SIZE_MS, key, acc.sum, acc.count));
+    const table: AggRow[] = [];
+    for (const [start, byKey] of windows) for (const [key, acc] of byKey) table.push({ window: { start, end: start + SIZE_MS }, key, sum: acc.sum, count: acc.count });
+    consumeAggRows(checksum, table);
   }
 }
 
@@ -184,13 +200,7 @@ export function tumblingLibrary(lib: LibraryModule, options: { readonly watermar
     const source$ = fromBatches(batches(ctx.options));
     const { checksum } = ctx;
     if (options.watermark) {
-      return drain(source$.pipe(withWatermark('ts', '10 seconds'), agg, outputMode('append')), (batch: { rows: readonly AggRow[] }) => {
-        const rows = batch.rows;
-        for (let i = 0; i < rows.length; i++) {
-          const r = rows[i]!;
-          checksum.add(aggRowHash(r.window.start, r.window.end, r.key, r.sum, r.count));
-        }
-      });
+      return drain(source$.pipe(withWatermark('ts', '10 seconds'), agg, outputMode('append')), (batch: { rows: readonly AggRow[] }) => consumeAggRows(checksum, batch.rows));
     }
     // No watermark: nothing is late and nothing is evicted, the state keeps every window (complete-mode
     // semantics). outputMode('complete') would copy the whole table into every batch (O(table) per batch,
