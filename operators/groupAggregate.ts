@@ -59,7 +59,7 @@ export interface GroupAggregateOptions<T, K extends KeySpec<T> | undefined, S ex
  * @see windowTumbling
  * @see outputMode
  */
-export function groupAggregate<T, const K extends KeySpec<T> | undefined = undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
   options: GroupAggregateOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>> {
   const op = 'groupAggregate';

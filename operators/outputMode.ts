@@ -110,6 +110,6 @@ export function outputMode<R>(mode: OutputModeName): OperatorFunction<ResultBatc
         ),
       );
     });
-    return withPlan(output, derivePlan(source, { outputMode: mode }));
+    return upstream === undefined ? output : withPlan(output, derivePlan(source, { outputMode: mode }));
   };
 }

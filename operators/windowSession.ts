@@ -75,7 +75,7 @@ export interface WindowSessionOptions<T, K extends KeySpec<T> | undefined, S ext
  * @see windowTumbling
  * @see outputMode
  */
-export function windowSession<T, const K extends KeySpec<T> | undefined = undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
   options: WindowSessionOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'session'>> {
   const op = 'windowSession';

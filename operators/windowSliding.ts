@@ -63,7 +63,7 @@ export interface WindowSlidingOptions<T, K extends KeySpec<T> | undefined, S ext
  * @see windowTumbling
  * @see outputMode
  */
-export function windowSliding<T, const K extends KeySpec<T> | undefined = undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowSliding<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
   options: WindowSlidingOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> {
   const op = 'windowSliding';

@@ -70,7 +70,7 @@ export interface WindowTumblingOptions<T, K extends KeySpec<T> | undefined, S ex
  * @see windowSliding
  * @see outputMode
  */
-export function windowTumbling<T, const K extends KeySpec<T> | undefined = undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowTumbling<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
   options: WindowTumblingOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> {
   const op = 'windowTumbling';

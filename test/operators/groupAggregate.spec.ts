@@ -118,7 +118,7 @@ describe('groupAggregate', () => {
 
   it('completes, errors, unsubscribes and stops a firehose like any operator', () => {
     createTestScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      expectObservable(cold('|').pipe(byAction())).toBe('|');
+      expectObservable(cold<Batch<never>>('|').pipe(byAction())).toBe('|');
       expectObservable(cold('a#', { a: batch(0, []) }).pipe(byAction(), map((b) => b.batchId))).toBe('a#', { a: 0 });
       const source = hot('-a-b-', { a: batch(0, [at(1)]), b: batch(1, [at(2)]) });
       expectObservable(source.pipe(byAction(), map((b) => b.batchId)), '^-!').toBe('-a', { a: 0 });

@@ -83,7 +83,7 @@ describe('outputMode', () => {
 
   it('completes, errors, unsubscribes and stops a firehose like any operator', () => {
     createTestScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      expectObservable(cold('|').pipe(counts(), outputMode('update'))).toBe('|');
+      expectObservable(cold<Batch<never>>('|').pipe(counts(), outputMode('update'))).toBe('|');
       expectObservable(cold('a#', { a: batch(0, []) }).pipe(counts(), outputMode('update'), map((b) => b.batchId))).toBe('a#', { a: 0 });
       const source = hot('-a-b-', { a: batch(0, [at(1)]), b: batch(1, [at(2)]) });
       expectObservable(source.pipe(counts(), outputMode('complete'), map((b) => b.batchId)), '^-!').toBe('-a', { a: 0 });

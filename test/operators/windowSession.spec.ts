@@ -120,7 +120,7 @@ describe('windowSession', () => {
 
   it('completes, errors, unsubscribes and stops a firehose like any operator', () => {
     createTestScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      expectObservable(cold('|').pipe(session10s())).toBe('|');
+      expectObservable(cold<Batch<never>>('|').pipe(session10s())).toBe('|');
       expectObservable(cold('a#', { a: batch(0, []) }).pipe(session10s(), map((b) => b.batchId))).toBe('a#', { a: 0 });
       const source = hot('-a-b-', { a: batch(0, [e(1)]), b: batch(1, [e(2)]) });
       expectObservable(source.pipe(session10s(), map((b) => b.batchId)), '^-!').toBe('-a', { a: 0 });

@@ -78,7 +78,7 @@ describe('windowSliding', () => {
 
   it('completes, errors, unsubscribes and stops a firehose like any operator', () => {
     createTestScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      expectObservable(cold('|').pipe(sliding())).toBe('|');
+      expectObservable(cold<Batch<never>>('|').pipe(sliding())).toBe('|');
       expectObservable(cold('a#', { a: batch(0, []) }).pipe(sliding(), map((b) => b.batchId))).toBe('a#', { a: 0 });
       const source = hot('-a-b-', { a: batch(0, [at(1)]), b: batch(1, [at(2)]) });
       expectObservable(source.pipe(sliding(), map((b) => b.batchId)), '^-!').toBe('-a', { a: 0 });

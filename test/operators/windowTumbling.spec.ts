@@ -163,8 +163,8 @@ describe('windowTumbling', () => {
 
   it('completes, stays open, and handles an empty source like its input', () => {
     createTestScheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold('|').pipe(tumbling5s())).toBe('|');
-      expectObservable(cold('-').pipe(tumbling5s())).toBe('-');
+      expectObservable(cold<Batch<never>>('|').pipe(tumbling5s())).toBe('|');
+      expectObservable(cold<Batch<never>>('-').pipe(tumbling5s())).toBe('-');
     });
     let done = false;
     EMPTY.pipe(tumbling5s()).subscribe({ complete: () => (done = true) });
@@ -270,7 +270,7 @@ describe('windowTumbling', () => {
       }
     })();
     fromBatches(batches)
-      .pipe(withWatermark('ts', '1 minute'), windowTumbling<Ev>({ eventTime: 'ts', size: '10 minutes', keyBy: 'k', aggregate: { n: count() } }), outputMode('append'))
+      .pipe(withWatermark('ts', '1 minute'), windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'k', aggregate: { n: count() } }), outputMode('append'))
       .subscribe((b) => {
         maxState = Math.max(maxState, b.metrics!.stateOperators![0]!.numRowsTotal);
         emittedWindows += b.rows.length;

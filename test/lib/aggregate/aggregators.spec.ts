@@ -135,9 +135,9 @@ describe('compileKey', () => {
   });
 
   it('rejects a bad key spec', () => {
-    expect(() => compileKey('groupAggregate', 42 as unknown as string)).toThrow(
+    expect(() => compileKey('groupAggregate', 42 as never)).toThrow(
       "groupAggregate: keyBy must be a field name, a list of field names or a function of the row; got 42. Use e.g. 'user', ['user', 'device'] or (row) => row.user.",
     );
-    expect(() => compileKey('groupAggregate', [] as string[])).toThrow(InvalidOptionError);
+    expect(() => compileKey('groupAggregate', [] as never)).toThrow(InvalidOptionError);
   });
 });
