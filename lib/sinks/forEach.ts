@@ -53,8 +53,8 @@ export function forEach<R>(writer: ((row: R, batchId: number) => void | Promise<
     }
     let failure: unknown = null;
     try {
-      if (writer.open !== undefined && !(await writer.open(0, batchId))) return;
-      for (const row of rows) await writer.process(row);
+      // As Spark: when open returns false the rows are skipped, but close is still called.
+      if (writer.open === undefined || (await writer.open(0, batchId))) for (const row of rows) await writer.process(row);
     } catch (error) {
       failure = error;
     }
