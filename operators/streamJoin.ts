@@ -7,9 +7,10 @@ import { emitLateRows } from '../lib/internal/lateRows.js';
 import { EMPTY_PLAN, planOf, withPlan, type StreamPlan } from '../lib/internal/plan.js';
 import { watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
 import { resolveJoinCondition, sparkJoinTypeName, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere, type ResolvedJoinCondition } from '../lib/join/JoinCondition.js';
-import { emptyJoinState, joinStateCodec, type JoinState } from '../lib/join/JoinState.js';
-import { JoinTimeIndex } from '../lib/join/JoinTimeIndex.js';
-import { joinStep, reindexSide, type JoinEmitter, type JoinSideRuntime } from '../lib/join/joinStep.js';
+import { emptyJoinState, joinStateCodec, type JoinSideState, type JoinState } from '../lib/join/JoinState.js';
+import type { StableKey } from '../lib/internal/keySpec.js';
+import { JoinSideBuffer } from '../lib/join/JoinSideBuffer.js';
+import { joinStep, type JoinEmitter, type JoinSideRuntime } from '../lib/join/joinStep.js';
 import { indexStaticTable, isStaticRows, staticJoinStep, staticRowsOf, type StaticRows, type StaticTableIndex } from '../lib/join/staticJoin.js';
 import { isStaticTable, type StaticTable } from '../lib/join/staticTable.js';
 import { deriveEvictionPlan, evictionTimeReader, joinOutputWatermark, outerJoinSupported, type EvictionPlan, type WatermarkColumn } from '../lib/join/stateWatermarks.js';
@@ -176,8 +177,11 @@ function combineWatermarks(policy: WatermarkPolicy, left: SideKnowledge, right: 
   return chosen !== undefined && chosen > previous ? chosen : previous;
 }
 
-function sideRuntime(eviction: EvictionPlan['left']): JoinSideRuntime {
-  return { eviction, evictionTime: eviction === undefined ? undefined : (evictionTimeReader(eviction) as (row: never) => number), index: new JoinTimeIndex() };
+/** Builds one side's live buffer for an eviction rule from the side's checkpointed state. */
+function sideRuntime<T>(eviction: EvictionPlan['left'], side: JoinSideState<T>, keyOf: (row: T) => StableKey, timeOf: (row: T) => number): { runtime: JoinSideRuntime<T>; side: JoinSideState<T> } {
+  const evictionTime = eviction === undefined ? undefined : (evictionTimeReader(eviction) as (row: T) => number);
+  const rebuilt = JoinSideBuffer.fromState(side, { keyOf, timeOf, evictionTimeOf: evictionTime });
+  return { runtime: { eviction, evictionTime, buffer: rebuilt.buffer }, side: rebuilt.side };
 }
 
 function lateValueReader<T>(marker: EventTimeMarker | undefined): ((row: T) => number) | undefined {
@@ -231,12 +235,13 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         kind: OP,
         ...(options.name === undefined ? {} : { name: options.name }),
         descriptor: cond.descriptor,
-        codec: joinStateCodec<TLeft, TRight>(leftTimeMs, rightTimeMs),
+        codec: joinStateCodec<TLeft, TRight>(),
       });
       const skipUpTo = handle.restored?.batchId ?? -1;
       let state: JoinState<TLeft, TRight> = handle.restored?.state ?? emptyJoinState<TLeft, TRight>();
-      let signature = handle.restored === undefined ? deriveEvictionPlan(anyCond, undefined, undefined).signature : '<restored>';
-      let runtime = { left: sideRuntime(undefined), right: sideRuntime(undefined) };
+      // The live buffers are built from the state at the first step, once the watermarked columns are known.
+      let signature: string | undefined;
+      let runtime: { left: JoinSideRuntime<TLeft>; right: JoinSideRuntime<TRight> } | undefined;
       let failed = false;
 
       const onStep = (step: { batchId: number; left: Batch<TLeft> | undefined; right: Batch<TRight> | undefined }): void => {
@@ -252,15 +257,18 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         if (step.right !== undefined) observeBatch(right, step.right, 'right');
         checkSupported();
         const plan = deriveEvictionPlan(anyCond, left.column, right.column);
-        if (plan.signature !== signature) {
+        if (runtime === undefined || plan.signature !== signature) {
           signature = plan.signature;
-          runtime = { left: sideRuntime(plan.left), right: sideRuntime(plan.right) };
-          state = { ...state, left: reindexSide(state.left, runtime.left), right: reindexSide(state.right, runtime.right) };
+          const l = sideRuntime(plan.left, state.left, cond.leftKey, leftTimeMs);
+          const r = sideRuntime(plan.right, state.right, cond.rightKey, rightTimeMs);
+          runtime = { left: l.runtime, right: r.runtime };
+          state = { ...state, left: l.side, right: r.side };
         }
         const watermark = combineWatermarks(policy, left, right, state.watermark);
         if (step.batchId <= skipUpTo) return;
         const lateWatermark = state.watermark;
         const result = joinStep(cond, emit, runtime, state, {
+          stepId: step.batchId,
           leftRows: step.left?.rows,
           rightRows: step.right?.rows,
           leftLateValue: lateValueReader<TLeft>(left.marker),
@@ -274,7 +282,9 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         emitLateRows(lateLeftHandler, { operatorId: handle.operatorId, batchId: step.batchId, watermark: lateWatermark, rows: result.lateLeft });
         emitLateRows(lateRightHandler, { operatorId: handle.operatorId, batchId: step.batchId, watermark: lateWatermark, rows: result.lateRight });
         handle.publish(step.batchId, state, result.changedKeys);
-        const total = state.left.size + state.right.size;
+        const leftSize = runtime.left.buffer.size;
+        const rightSize = runtime.right.buffer.size;
+        const total = leftSize + rightSize;
         const metrics: BatchMetrics = withStateMetrics(mergeMetrics(step.left?.metrics, step.right?.metrics), {
           operatorId: handle.operatorId,
           operatorName: OP,
@@ -282,8 +292,8 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
           numRowsUpdated: result.numRowsUpdated,
           numRowsRemoved: result.numRowsRemoved,
           numRowsDroppedByWatermark: lateCount,
-          memoryUsedBytes: total * 96 + (state.left.rows.size + state.right.rows.size) * 64,
-          customMetrics: { numLeftRowsTotal: state.left.size, numRightRowsTotal: state.right.size, numLeftKeys: state.left.rows.size, numRightKeys: state.right.rows.size },
+          memoryUsedBytes: total * 120 + (runtime.left.buffer.byKey.size + runtime.right.buffer.byKey.size) * 64,
+          customMetrics: { numLeftRowsTotal: leftSize, numRightRowsTotal: rightSize, numLeftKeys: runtime.left.buffer.byKey.size, numRightKeys: runtime.right.buffer.byKey.size },
         });
         const marker = outputMarker(anyCond, hasSelect, left.marker, right.marker);
         subscriber.next({ batchId: step.batchId, rows: result.output, watermark: outputWatermark, ...(marker === undefined ? {} : { eventTime: marker }), metrics });

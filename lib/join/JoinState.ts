@@ -1,26 +1,29 @@
-import { Map as IMap } from 'immutable';
-import { decodeStableKey, encodeStableKey, type StableKey } from '../internal/keySpec.js';
+import { Map as IMap, Set as ISet } from 'immutable';
 import type { StateCodec } from '../state/StateStore.js';
 
-/** One buffered row of a join side. Never changed once committed (a new entry replaces it). */
-export interface JoinEntry<T> {
-  readonly row: T;
-  /** The row's time in the time-range condition (ms), `NaN` without a range or when missing. */
-  readonly t: number;
-  /** The time compared with this side's state watermark (ms); buffered rows of a key are ordered by it. */
-  readonly evt: number;
-  /** The row has matched at least one row of the other side (Spark's state format v2 `matched` flag). */
-  readonly matched: boolean;
+/**
+ * The rows one join side buffered in one micro-batch, as the checkpointed
+ * state holds them. Rows leave the state when the whole segment is evicted;
+ * until then rows of a partly evicted segment stay in the snapshot and are
+ * recognised as gone by the side's `evictedUpTo` watermark.
+ */
+export interface JoinSegment<T> {
+  /** The buffered rows, in arrival order. Never changed. */
+  readonly rows: readonly T[];
+  /** Positions (in `rows`) of the rows that have matched a row of the other side. */
+  readonly matched: ISet<number>;
+  /** The largest eviction time among the rows (`NaN` while the side is never evicted). */
+  readonly maxEvictionTime: number;
 }
 
-/** The buffered rows of one join side, by join key; each key's rows ordered by {@link JoinEntry.evt}. */
+/** One join side's checkpointed state: its segments by the micro-batch that buffered them. */
 export interface JoinSideState<T> {
-  readonly rows: IMap<StableKey, readonly JoinEntry<T>[]>;
-  /** Number of buffered rows. */
-  readonly size: number;
+  readonly segments: IMap<number, JoinSegment<T>>;
+  /** The last state watermark this side was evicted with: rows at or below it are gone. */
+  readonly evictedUpTo: number | undefined;
 }
 
-/** A stream-stream join's state: both sides' buffers and the watermarks it keeps between batches. */
+/** A stream-stream join's checkpointed state: both sides and the watermarks kept between batches. */
 export interface JoinState<TLeft, TRight> {
   readonly left: JoinSideState<TLeft>;
   readonly right: JoinSideState<TRight>;
@@ -32,7 +35,7 @@ export interface JoinState<TLeft, TRight> {
 
 /** An empty side. */
 export function emptySide<T>(): JoinSideState<T> {
-  return { rows: IMap<StableKey, readonly JoinEntry<T>[]>(), size: 0 };
+  return { segments: IMap<number, JoinSegment<T>>(), evictedUpTo: undefined };
 }
 
 /** The state a join starts from. */
@@ -40,67 +43,66 @@ export function emptyJoinState<TLeft, TRight>(): JoinState<TLeft, TRight> {
   return { left: emptySide(), right: emptySide(), watermark: 0, outputWatermark: 0 };
 }
 
-/** The checkpoint entry key of a side's key: `L…` or `R…`. */
-export function sideEntryKey(side: 'L' | 'R', key: StableKey): string {
-  return side + encodeStableKey(key);
+/** The checkpoint entry key of a side's segment: `L<batchId>` or `R<batchId>`. */
+export function segmentKey(side: 'L' | 'R', segmentId: number): string {
+  return `${side}${segmentId}`;
 }
 
-type StoredRow = readonly [row: unknown, matched: boolean];
+interface StoredSegment {
+  readonly rows: readonly unknown[];
+  readonly matched: readonly number[];
+  readonly maxEvictionTime: number | null;
+}
 
-function storedRows(entries: readonly JoinEntry<unknown>[]): StoredRow[] {
-  const out: StoredRow[] = new Array<StoredRow>(entries.length);
-  for (let i = 0; i < entries.length; i++) out[i] = [entries[i]!.row, entries[i]!.matched];
-  return out;
+function storeSegment(segment: JoinSegment<unknown>): StoredSegment {
+  return { rows: segment.rows, matched: segment.matched.toArray(), maxEvictionTime: Number.isFinite(segment.maxEvictionTime) ? segment.maxEvictionTime : null };
+}
+
+function meta(state: JoinState<unknown, unknown>): unknown {
+  return { watermark: state.watermark, outputWatermark: state.outputWatermark, leftEvictedUpTo: state.left.evictedUpTo ?? null, rightEvictedUpTo: state.right.evictedUpTo ?? null };
 }
 
 /**
- * The checkpoint codec of a join's state. Entries: `meta` (the watermarks),
- * and one per buffered key and side, `L<key>` / `R<key>`, holding
- * `[row, matched]` pairs (rows must be JSON-serialisable). Restored entries
- * get their times from `leftTime`/`rightTime`; the eviction times are
- * recomputed by the operator before its first batch (`evt` is `NaN` until then).
+ * The checkpoint codec of a join's state. Entries: `meta` (the watermarks)
+ * and one per buffered segment, `L<batchId>` / `R<batchId>`, holding
+ * `{ rows, matched, maxEvictionTime }` (rows must be JSON-serialisable).
  */
-export function joinStateCodec<TLeft, TRight>(leftTime: (row: TLeft) => number, rightTime: (row: TRight) => number): StateCodec<JoinState<TLeft, TRight>> {
+export function joinStateCodec<TLeft, TRight>(): StateCodec<JoinState<TLeft, TRight>> {
   return {
     *entries(state) {
-      yield ['meta', { watermark: state.watermark, outputWatermark: state.outputWatermark }];
-      for (const [key, entries] of state.left.rows) yield [sideEntryKey('L', key), storedRows(entries)];
-      for (const [key, entries] of state.right.rows) yield [sideEntryKey('R', key), storedRows(entries)];
+      yield ['meta', meta(state)];
+      for (const [id, segment] of state.left.segments) yield [segmentKey('L', id), storeSegment(segment)];
+      for (const [id, segment] of state.right.segments) yield [segmentKey('R', id), storeSegment(segment)];
     },
     get(state, key) {
-      if (key === 'meta') return { watermark: state.watermark, outputWatermark: state.outputWatermark };
-      const stable = decodeStableKey(key.slice(1));
-      if (stable === undefined) return undefined;
+      if (key === 'meta') return meta(state);
       const side = key[0] === 'L' ? state.left : key[0] === 'R' ? state.right : undefined;
-      const entries = side?.rows.get(stable);
-      return entries === undefined ? undefined : storedRows(entries);
+      const segment = side?.segments.get(Number(key.slice(1)));
+      return segment === undefined ? undefined : storeSegment(segment);
     },
     fromEntries(entries) {
-      let watermark = 0;
-      let outputWatermark = 0;
-      let leftSize = 0;
-      let rightSize = 0;
-      const left = IMap<StableKey, readonly JoinEntry<TLeft>[]>().asMutable();
-      const right = IMap<StableKey, readonly JoinEntry<TRight>[]>().asMutable();
+      let m: { watermark?: unknown; outputWatermark?: unknown; leftEvictedUpTo?: unknown; rightEvictedUpTo?: unknown } = {};
+      const left = IMap<number, JoinSegment<TLeft>>().asMutable();
+      const right = IMap<number, JoinSegment<TRight>>().asMutable();
       for (const [key, value] of entries) {
         if (key === 'meta') {
-          const meta = value as { watermark?: unknown; outputWatermark?: unknown };
-          if (typeof meta.watermark === 'number') watermark = meta.watermark;
-          if (typeof meta.outputWatermark === 'number') outputWatermark = meta.outputWatermark;
+          m = value as typeof m;
           continue;
         }
-        const stable = decodeStableKey(key.slice(1));
-        if (stable === undefined || !Array.isArray(value)) continue;
-        const stored = value as readonly StoredRow[];
-        if (key[0] === 'L') {
-          left.set(stable, stored.map(([row, matched]) => ({ row: row as TLeft, t: leftTime(row as TLeft), evt: Number.NaN, matched })));
-          leftSize += stored.length;
-        } else if (key[0] === 'R') {
-          right.set(stable, stored.map(([row, matched]) => ({ row: row as TRight, t: rightTime(row as TRight), evt: Number.NaN, matched })));
-          rightSize += stored.length;
-        }
+        const id = Number(key.slice(1));
+        const stored = value as StoredSegment;
+        if (!Number.isInteger(id) || typeof stored !== 'object' || stored === null || !Array.isArray(stored.rows)) continue;
+        const segment = { rows: stored.rows, matched: ISet(stored.matched), maxEvictionTime: stored.maxEvictionTime ?? Number.NaN };
+        if (key[0] === 'L') left.set(id, segment as JoinSegment<TLeft>);
+        else if (key[0] === 'R') right.set(id, segment as JoinSegment<TRight>);
       }
-      return { left: { rows: left.asImmutable(), size: leftSize }, right: { rows: right.asImmutable(), size: rightSize }, watermark, outputWatermark };
+      const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+      return {
+        left: { segments: left.asImmutable(), evictedUpTo: num(m.leftEvictedUpTo) },
+        right: { segments: right.asImmutable(), evictedUpTo: num(m.rightEvictedUpTo) },
+        watermark: num(m.watermark) ?? 0,
+        outputWatermark: num(m.outputWatermark) ?? 0,
+      };
     },
   };
 }

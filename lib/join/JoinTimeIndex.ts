@@ -1,82 +1,78 @@
-import type { StableKey } from '../internal/keySpec.js';
-
 /**
- * Keys of one join side filed by the eviction time of their oldest buffered
- * row, so that eviction visits only the keys that have something to evict
- * instead of scanning the whole state: distinct times sit in a binary
- * min-heap, keys sharing a time share one bucket.
+ * A min-heap of `(time, item)` pairs: one join side's keys filed by the
+ * eviction time of their oldest buffered row, or its segments filed by their
+ * newest row, so that eviction visits only what has something to evict
+ * instead of scanning the whole state. Duplicates are allowed.
  *
  * A mutable acceleration structure owned by one subscription, derived from
  * the Immutable join state (rebuilt from it on recovery, never checkpointed).
  * Filings may go stale (a key evicted or re-filed under an earlier time);
- * the caller checks each drained key against the state. Filing costs O(1)
- * for a time already present and O(log b) for a new one (b = distinct times).
+ * the caller checks each drained item against its state. Filing and draining
+ * cost O(log n) each; no allocation per filing beyond the two arrays' growth.
  */
-export class JoinTimeIndex {
-  private readonly buckets = new Map<number, StableKey[]>();
-  private readonly heap: number[] = [];
+export class JoinTimeIndex<K> {
+  private readonly times: number[] = [];
+  private readonly items: K[] = [];
 
-  /** Number of distinct times filed. */
+  /** Number of filings held, stale ones included. */
   get size(): number {
-    return this.heap.length;
+    return this.times.length;
   }
 
-  /** Files `key` under `time`. */
-  add(time: number, key: StableKey): void {
-    const bucket = this.buckets.get(time);
-    if (bucket !== undefined) {
-      bucket.push(key);
-      return;
-    }
-    this.buckets.set(time, [key]);
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(time);
+  /** Files `item` under `time`. */
+  add(time: number, item: K): void {
+    const times = this.times;
+    const items = this.items;
+    let i = times.length;
+    times.push(time);
+    items.push(item);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]! <= time) break;
-      heap[i] = heap[parent]!;
+      const pt = times[parent]!;
+      if (pt <= time) break;
+      times[i] = pt;
+      items[i] = items[parent]!;
       i = parent;
     }
-    heap[i] = time;
+    times[i] = time;
+    items[i] = item;
   }
 
-  /** Removes and returns the keys filed at or below `watermarkMs` (possibly with repeats), oldest first. */
-  drainDue(watermarkMs: number): StableKey[] {
-    const due: StableKey[] = [];
-    const heap = this.heap;
-    while (heap.length > 0 && heap[0]! <= watermarkMs) {
-      const time = this.pop();
-      const bucket = this.buckets.get(time)!;
-      this.buckets.delete(time);
-      for (let i = 0; i < bucket.length; i++) due.push(bucket[i]!);
-    }
+  /** Removes and returns the items filed at or below `watermarkMs` (possibly with repeats), oldest first. */
+  drainDue(watermarkMs: number): K[] {
+    const due: K[] = [];
+    const times = this.times;
+    while (times.length > 0 && times[0]! <= watermarkMs) due.push(this.pop());
     return due;
   }
 
   /** Forgets everything. */
   clear(): void {
-    this.buckets.clear();
-    this.heap.length = 0;
+    this.times.length = 0;
+    this.items.length = 0;
   }
 
-  private pop(): number {
-    const heap = this.heap;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    const n = heap.length;
+  private pop(): K {
+    const times = this.times;
+    const items = this.items;
+    const top = items[0]!;
+    const lastTime = times.pop()!;
+    const lastItem = items.pop()!;
+    const n = times.length;
     if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
         const r = l + 1;
-        const c = r < n && heap[r]! < heap[l]! ? r : l;
-        if (heap[c]! >= last) break;
-        heap[i] = heap[c]!;
+        const c = r < n && times[r]! < times[l]! ? r : l;
+        if (times[c]! >= lastTime) break;
+        times[i] = times[c]!;
+        items[i] = items[c]!;
         i = c;
       }
-      heap[i] = last;
+      times[i] = lastTime;
+      items[i] = lastItem;
     }
     return top;
   }

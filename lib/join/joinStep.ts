@@ -1,19 +1,15 @@
 import type { Map as IMap } from 'immutable';
-import type { StableKey } from '../internal/keySpec.js';
 import { inTimeRange, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
-import { sideEntryKey, type JoinEntry, type JoinSideState, type JoinState } from './JoinState.js';
-import type { JoinTimeIndex } from './JoinTimeIndex.js';
+import { normaliseEvictionTime, segmentMaxEvictionTime, segmentOf, type JoinSideBuffer, type LiveEntry } from './JoinSideBuffer.js';
+import { segmentKey, type JoinSegment, type JoinSideState, type JoinState } from './JoinState.js';
 import { sideStateWatermark, type SideEviction } from './stateWatermarks.js';
 
-/** Eviction time given to a row whose time is missing: it is evicted at the first eviction. */
-const MISSING_TIME = -8.64e15;
-
-/** How one side of a running join evicts, with its time index (mutable, per subscription). */
-export interface JoinSideRuntime {
+/** How one side of a running join evicts, with its live buffer (mutable, per subscription). */
+export interface JoinSideRuntime<T> {
   readonly eviction: SideEviction | undefined;
   /** Reads a row's eviction time; `undefined` when the side is never evicted. */
-  readonly evictionTime: ((row: never) => number) | undefined;
-  readonly index: JoinTimeIndex;
+  readonly evictionTime: ((row: T) => number) | undefined;
+  readonly buffer: JoinSideBuffer<T>;
 }
 
 /** How output rows are built. */
@@ -26,7 +22,9 @@ export interface JoinEmitter<TLeft, TRight, O> {
 
 /** One step's input: the rows each side delivered and the two watermarks. */
 export interface JoinStepInput<TLeft, TRight> {
-  /** The left rows of this step (`undefined` or empty when the left sent nothing). */
+  /** The micro-batch id; it names the segments this step buffers. */
+  readonly stepId: number;
+  /** The left rows of this step (`undefined` when the left sent nothing). */
   readonly leftRows: readonly TLeft[] | undefined;
   readonly rightRows: readonly TRight[] | undefined;
   /** Reads the value compared with the late-events watermark, per side; `undefined` when that side has no watermarked column. */
@@ -54,168 +52,54 @@ export interface JoinStepResult<TLeft, TRight, O> {
   readonly rightStateWatermark: number | undefined;
 }
 
-interface ScratchEntry<T> {
-  row: T;
-  t: number;
-  evt: number;
-  matched: boolean;
-}
-
-/** Per-side scratch of one step: rows to buffer and committed rows newly matched. */
-class SideScratch<T> {
-  readonly added = new Map<StableKey, ScratchEntry<T>[]>();
-  readonly marked = new Map<StableKey, Set<number>>();
-
-  add(key: StableKey, entry: ScratchEntry<T>): void {
-    const list = this.added.get(key);
-    if (list === undefined) this.added.set(key, [entry]);
-    else list.push(entry);
-  }
-
-  /** Marks committed entry `i` of `key` as matched; `false` when it already was marked in this step. */
-  mark(key: StableKey, i: number): boolean {
-    let set = this.marked.get(key);
-    if (set === undefined) {
-      set = new Set<number>();
-      this.marked.set(key, set);
-    }
-    if (set.has(i)) return false;
-    set.add(i);
-    return true;
-  }
-
-  isMarked(key: StableKey, i: number): boolean {
-    return this.marked.get(key)?.has(i) ?? false;
-  }
-}
-
-function evictionTimeOfRow<T>(runtime: JoinSideRuntime, row: T): number {
-  if (runtime.evictionTime === undefined) return Number.NaN;
-  const evt = (runtime.evictionTime as (r: T) => number)(row);
-  return Number.isNaN(evt) ? MISSING_TIME : evt;
-}
-
-function isSortedByEvt(entries: readonly { evt: number }[]): boolean {
-  for (let i = 1; i < entries.length; i++) if (entries[i - 1]!.evt > entries[i]!.evt) return false;
-  return true;
-}
-
-const byEvt = (a: { evt: number }, b: { evt: number }): number => a.evt - b.evt;
-
-/** Appends `added` to a key's committed rows, keeping them ordered by eviction time (stable for equal times). */
-function appendOrdered<T>(base: readonly JoinEntry<T>[], added: ScratchEntry<T>[], ordered: boolean): readonly JoinEntry<T>[] {
-  if (!ordered) return base.length === 0 ? added : base.concat(added);
-  if (!isSortedByEvt(added)) added.sort(byEvt);
-  if (base.length === 0) return added;
-  if (base[base.length - 1]!.evt <= added[0]!.evt) return base.concat(added);
-  const out: JoinEntry<T>[] = new Array<JoinEntry<T>>(base.length + added.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < base.length && j < added.length) out[k++] = base[i]!.evt <= added[j]!.evt ? base[i++]! : added[j++]!;
-  while (i < base.length) out[k++] = base[i++]!;
-  while (j < added.length) out[k++] = added[j++]!;
-  return out;
-}
-
 /**
- * Commits a side's scratch into its Immutable state (one new array per
- * touched key), files new keys and new oldest rows in the time index, then
- * evicts the rows at or below `stateWatermark`, handing each evicted row to
- * `onEvicted`.
+ * Writes a side's step into its Immutable state: the new segment, the
+ * `matched` flags set on older segments' rows, and the removal of segments
+ * whose every row is evicted. One Immutable update per touched segment.
  */
-function commitAndEvict<T>(
+function commitSide<T>(
   side: JoinSideState<T>,
-  scratch: SideScratch<T>,
-  runtime: JoinSideRuntime,
+  buffer: JoinSideBuffer<T>,
+  stepId: number,
+  added: readonly LiveEntry<T>[],
+  marked: readonly LiveEntry<T>[],
   stateWatermark: number | undefined,
   prefix: 'L' | 'R',
   changed: string[],
-  onEvicted: ((entry: JoinEntry<T>) => void) | undefined,
-): { side: JoinSideState<T>; updated: number; removed: number } {
-  let updated = 0;
-  let removed = 0;
-  let size = side.size;
-  const ordered = runtime.eviction !== undefined;
-  const index = runtime.index;
-  if (scratch.added.size === 0 && scratch.marked.size === 0 && (stateWatermark === undefined || index.size === 0)) return { side, updated, removed };
-  const rows = side.rows.withMutations((m: IMap<StableKey, readonly JoinEntry<T>[]>) => {
-    for (const [key, marks] of scratch.marked) {
-      const base = m.get(key)!;
-      const copy = base.slice();
-      for (const i of marks) {
-        const e = copy[i]!;
-        if (!e.matched) {
-          copy[i] = { row: e.row, t: e.t, evt: e.evt, matched: true };
-          updated++;
-        }
-      }
-      const added = scratch.added.get(key);
-      if (added !== undefined) {
-        m.set(key, appendOrdered(copy, added, ordered));
-        scratch.added.delete(key);
-        size += added.length;
-        updated += added.length;
-        if (ordered && added[0]!.evt < (base[0]?.evt ?? Number.POSITIVE_INFINITY)) index.add(added[0]!.evt, key);
-      } else m.set(key, copy);
-      changed.push(sideEntryKey(prefix, key));
+): JoinSideState<T> {
+  const evictedUpTo = stateWatermark ?? side.evictedUpTo;
+  if (added.length > 0) buffer.fileSegment(stepId, segmentMaxEvictionTime(added, buffer.ordered));
+  const due = stateWatermark === undefined ? undefined : buffer.dueSegments(stateWatermark);
+  if (added.length === 0 && marked.length === 0 && (due === undefined || due.length === 0)) return evictedUpTo === side.evictedUpTo ? side : { segments: side.segments, evictedUpTo };
+  const segments = side.segments.withMutations((m: IMap<number, JoinSegment<T>>) => {
+    if (added.length > 0) {
+      m.set(stepId, segmentOf(added, buffer.ordered));
+      changed.push(segmentKey(prefix, stepId));
     }
-    for (const [key, added] of scratch.added) {
-      const base = m.get(key);
-      const next = appendOrdered(base ?? [], added, ordered);
-      m.set(key, next);
-      size += added.length;
-      updated += added.length;
-      if (ordered && (base === undefined || next[0]!.evt < base[0]!.evt)) index.add(next[0]!.evt, key);
-      changed.push(sideEntryKey(prefix, key));
-    }
-    if (stateWatermark === undefined) return;
-    const due = index.drainDue(stateWatermark);
-    for (let d = 0; d < due.length; d++) {
-      const key = due[d]!;
-      const entries = m.get(key);
-      if (entries === undefined) continue;
-      let p = 0;
-      while (p < entries.length && entries[p]!.evt <= stateWatermark) p++;
-      if (p === 0) continue;
-      if (onEvicted !== undefined) for (let i = 0; i < p; i++) onEvicted(entries[i]!);
-      removed += p;
-      size -= p;
-      if (p === entries.length) m.delete(key);
-      else {
-        m.set(key, entries.slice(p));
-        index.add(entries[p]!.evt, key);
+    if (marked.length > 0) {
+      const bySegment = new Map<number, number[]>();
+      for (let i = 0; i < marked.length; i++) {
+        const e = marked[i]!;
+        const list = bySegment.get(e.seg);
+        if (list === undefined) bySegment.set(e.seg, [e.idx]);
+        else list.push(e.idx);
       }
-      changed.push(sideEntryKey(prefix, key));
+      for (const [id, idxs] of bySegment) {
+        const segment = m.get(id);
+        if (segment === undefined) continue;
+        m.set(id, { rows: segment.rows, matched: segment.matched.union(idxs), maxEvictionTime: segment.maxEvictionTime });
+        changed.push(segmentKey(prefix, id));
+      }
+    }
+    if (due !== undefined) {
+      for (let i = 0; i < due.length; i++) {
+        if (!m.has(due[i]!)) continue;
+        m.delete(due[i]!);
+        changed.push(segmentKey(prefix, due[i]!));
+      }
     }
   });
-  return { side: { rows, size }, updated, removed };
-}
-
-/**
- * Recomputes every buffered row's eviction time for a (new) eviction rule,
- * re-orders each key's rows by it and rebuilds the time index. Used on
- * recovery and when the watermarked columns become known.
- */
-export function reindexSide<T>(side: JoinSideState<T>, runtime: JoinSideRuntime): JoinSideState<T> {
-  runtime.index.clear();
-  if (side.size === 0) return side;
-  const ordered = runtime.eviction !== undefined;
-  const rows = side.rows.withMutations((m: IMap<StableKey, readonly JoinEntry<T>[]>) => {
-    for (const [key, entries] of side.rows) {
-      const next: JoinEntry<T>[] = entries.map((e) => ({ row: e.row, t: e.t, evt: evictionTimeOfRow(runtime, e.row), matched: e.matched }));
-      if (ordered) {
-        next.sort(byEvt);
-        runtime.index.add(next[0]!.evt, key);
-      }
-      m.set(key, next);
-    }
-  });
-  return { rows, size: side.size };
-}
-
-function rangeOf<TLeft, TRight>(cond: ResolvedJoinCondition<TLeft, TRight>): ResolvedTimeRange<unknown, unknown> | undefined {
-  return cond.range as ResolvedTimeRange<unknown, unknown> | undefined;
+  return { segments, evictedUpTo };
 }
 
 /**
@@ -226,32 +110,38 @@ function rangeOf<TLeft, TRight>(cond: ResolvedJoinCondition<TLeft, TRight>): Res
  * evicts what its state watermark says can no longer match, emitting
  * null-padded rows for the unmatched rows of preserved sides.
  *
- * Pure with respect to `state` (a new state is returned); the time indexes
- * in `runtime` are updated in place.
+ * Returns a new Immutable state (the previous one is untouched); the live
+ * buffers in `runtime` are updated in place.
  */
 export function joinStep<TLeft, TRight, O>(
   cond: ResolvedJoinCondition<TLeft, TRight>,
   emit: JoinEmitter<TLeft, TRight, O>,
-  runtime: { readonly left: JoinSideRuntime; readonly right: JoinSideRuntime },
+  runtime: { readonly left: JoinSideRuntime<TLeft>; readonly right: JoinSideRuntime<TRight> },
   state: JoinState<TLeft, TRight>,
   input: JoinStepInput<TLeft, TRight>,
 ): JoinStepResult<TLeft, TRight, O> {
   const output: O[] = [];
   const lateLeft: TLeft[] = [];
   const lateRight: TRight[] = [];
-  const range = rangeOf(cond);
+  const range = cond.range as ResolvedTimeRange<unknown, unknown> | undefined;
   const { whereLeft, whereRight, whereBoth, leftPreserved, rightPreserved, semi, leftKey, rightKey, leftKeyIsNull, rightKeyIsNull } = cond;
-  const leftScratch = new SideScratch<TLeft>();
-  const rightScratch = new SideScratch<TRight>();
+  const stepId = input.stepId;
   const lateWm = input.lateWatermark;
-  const rightRowsState = state.right.rows;
-  const leftRowsState = state.left.rows;
+  const leftBuffer = runtime.left.buffer;
+  const rightBuffer = runtime.right.buffer;
+  const leftEvictionTime = runtime.left.evictionTime;
+  const rightEvictionTime = runtime.right.evictionTime;
+  const leftAdded: LiveEntry<TLeft>[] = [];
+  const rightAdded: LiveEntry<TRight>[] = [];
+  const leftMarked: LiveEntry<TLeft>[] = [];
+  const rightMarked: LiveEntry<TRight>[] = [];
 
-  // 1. Left rows join the right state as of the start of the step.
+  // 1. Left rows join the right rows buffered before this step, then are buffered.
   const leftRows = input.leftRows;
   if (leftRows !== undefined) {
     const lateValue = input.leftLateValue;
-    const leftTime = range?.leftTime;
+    const leftTime = cond.range?.leftTime;
+    const rightByKey = rightBuffer.byKey;
     for (let n = 0; n < leftRows.length; n++) {
       const l = leftRows[n]!;
       if (lateValue !== undefined && lateValue(l) <= lateWm) {
@@ -265,10 +155,10 @@ export function joinStep<TLeft, TRight, O>(
       const nullKey = leftKeyIsNull(l);
       if (nullKey && !leftPreserved) continue;
       const key = leftKey(l);
-      const lt = leftTime === undefined ? Number.NaN : leftTime.ms(l as never);
+      const lt = leftTime === undefined ? Number.NaN : leftTime.ms(l);
       let matched = false;
       if (!nullKey) {
-        const candidates = rightRowsState.get(key);
+        const candidates = rightByKey.get(key);
         if (candidates !== undefined) {
           for (let i = 0; i < candidates.length; i++) {
             const e = candidates[i]!;
@@ -277,7 +167,10 @@ export function joinStep<TLeft, TRight, O>(
             matched = true;
             if (semi) break;
             output.push(emit.row(l, e.row));
-            if (rightPreserved && !e.matched) rightScratch.mark(key, i);
+            if (rightPreserved && !e.matched) {
+              e.matched = true;
+              rightMarked.push(e);
+            }
           }
         }
       }
@@ -285,15 +178,18 @@ export function joinStep<TLeft, TRight, O>(
         output.push(emit.semi(l));
         continue;
       }
-      leftScratch.add(key, { row: l, t: lt, evt: evictionTimeOfRow(runtime.left, l), matched });
+      const entry: LiveEntry<TLeft> = { row: l, t: lt, evt: leftEvictionTime === undefined ? Number.NaN : normaliseEvictionTime(leftEvictionTime(l)), matched, seg: stepId, idx: leftAdded.length };
+      leftAdded.push(entry);
+      leftBuffer.insert(key, entry);
     }
   }
 
-  // 2. Right rows join the left state, including this step's left rows.
+  // 2. Right rows join the buffered left rows, this step's included, then are buffered.
   const rightRows = input.rightRows;
   if (rightRows !== undefined) {
     const lateValue = input.rightLateValue;
-    const rightTime = range?.rightTime;
+    const rightTime = cond.range?.rightTime;
+    const leftByKey = leftBuffer.byKey;
     const markLeft = leftPreserved || semi;
     for (let n = 0; n < rightRows.length; n++) {
       const r = rightRows[n]!;
@@ -308,59 +204,53 @@ export function joinStep<TLeft, TRight, O>(
       const nullKey = rightKeyIsNull(r);
       if (nullKey && !rightPreserved) continue;
       const key = rightKey(r);
-      const rt = rightTime === undefined ? Number.NaN : rightTime.ms(r as never);
+      const rt = rightTime === undefined ? Number.NaN : rightTime.ms(r);
       let matched = false;
       if (!nullKey) {
-        const committed = leftRowsState.get(key);
-        if (committed !== undefined) {
-          for (let i = 0; i < committed.length; i++) {
-            const e = committed[i]!;
-            if (semi && (e.matched || leftScratch.isMarked(key, i))) continue;
-            if (range !== undefined && !inTimeRange(range, e.t, rt)) continue;
-            if (whereBoth !== undefined && !whereBoth(e.row, r)) continue;
-            matched = true;
-            if (semi) {
-              leftScratch.mark(key, i);
-              output.push(emit.semi(e.row));
-              continue;
-            }
-            output.push(emit.row(e.row, r));
-            if (markLeft && !e.matched) leftScratch.mark(key, i);
-          }
-        }
-        const fresh = leftScratch.added.get(key);
-        if (fresh !== undefined) {
-          for (let i = 0; i < fresh.length; i++) {
-            const e = fresh[i]!;
+        const candidates = leftByKey.get(key);
+        if (candidates !== undefined) {
+          for (let i = 0; i < candidates.length; i++) {
+            const e = candidates[i]!;
             if (semi && e.matched) continue;
             if (range !== undefined && !inTimeRange(range, e.t, rt)) continue;
             if (whereBoth !== undefined && !whereBoth(e.row, r)) continue;
             matched = true;
-            if (semi) output.push(emit.semi(e.row));
-            else output.push(emit.row(e.row, r));
-            e.matched = true;
+            output.push(semi ? emit.semi(e.row) : emit.row(e.row, r));
+            if (markLeft && !e.matched) {
+              e.matched = true;
+              if (e.seg !== stepId) leftMarked.push(e);
+            }
           }
         }
       }
-      rightScratch.add(key, { row: r, t: rt, evt: evictionTimeOfRow(runtime.right, r), matched });
+      const entry: LiveEntry<TRight> = { row: r, t: rt, evt: rightEvictionTime === undefined ? Number.NaN : normaliseEvictionTime(rightEvictionTime(r)), matched, seg: stepId, idx: rightAdded.length };
+      rightAdded.push(entry);
+      rightBuffer.insert(key, entry);
     }
   }
 
-  // 3. Commit both sides, then evict with the state watermarks.
-  const changedKeys: string[] = [];
+  // 3. Evict with the state watermarks, then commit both sides to the Immutable state.
   const leftStateWatermark = sideStateWatermark(runtime.left.eviction, input.watermark);
   const rightStateWatermark = sideStateWatermark(runtime.right.eviction, input.watermark);
-  const left = commitAndEvict(state.left, leftScratch, runtime.left, leftStateWatermark, 'L', changedKeys, leftPreserved ? (e) => (e.matched ? undefined : output.push(emit.row(e.row, null))) : undefined);
-  const right = commitAndEvict(state.right, rightScratch, runtime.right, rightStateWatermark, 'R', changedKeys, rightPreserved ? (e) => (e.matched ? undefined : output.push(emit.row(null, e.row))) : undefined);
+  let removed = 0;
+  if (leftStateWatermark !== undefined) {
+    removed += leftBuffer.evict(leftStateWatermark, leftPreserved ? (e) => (e.matched ? undefined : output.push(emit.row(e.row, null))) : undefined);
+  }
+  if (rightStateWatermark !== undefined) {
+    removed += rightBuffer.evict(rightStateWatermark, rightPreserved ? (e) => (e.matched ? undefined : output.push(emit.row(null, e.row))) : undefined);
+  }
+  const changedKeys: string[] = [];
+  const left = commitSide(state.left, leftBuffer, stepId, leftAdded, leftMarked, leftStateWatermark, 'L', changedKeys);
+  const right = commitSide(state.right, rightBuffer, stepId, rightAdded, rightMarked, rightStateWatermark, 'R', changedKeys);
   changedKeys.push('meta');
   return {
-    state: { left: left.side, right: right.side, watermark: input.watermark, outputWatermark: state.outputWatermark },
+    state: { left, right, watermark: input.watermark, outputWatermark: state.outputWatermark },
     output,
     lateLeft,
     lateRight,
     changedKeys,
-    numRowsUpdated: left.updated + right.updated,
-    numRowsRemoved: left.removed + right.removed,
+    numRowsUpdated: leftAdded.length + rightAdded.length + leftMarked.length + rightMarked.length,
+    numRowsRemoved: removed,
     leftStateWatermark,
     rightStateWatermark,
   };

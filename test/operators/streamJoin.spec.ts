@@ -526,15 +526,18 @@ describe('streamJoin', () => {
       const out = run(context);
       expect(out).toEqual([['L1+R1'], ['L3+R3', 'L2+null'], ['L4+R4']]);
       expect(published.map((p) => p.batchId)).toEqual([0, 1, 2]);
-      expect(published[0]!.keys.sort()).toEqual(['Ln1', 'Ln2', 'Rn1', 'meta']);
+      expect(published[0]!.keys.sort()).toEqual(['L0', 'R0', 'meta']);
+      expect(published[1]!.keys.sort()).toEqual(['L0', 'L1', 'R0', 'R1', 'meta']); // L0 and R0 evicted whole at W 101 s
       expect(spec()).toMatchObject({ kind: 'streamJoin', name: 'j', descriptor: { type: 'leftOuter', on: { left: 'id', right: 'id' } } });
       const codec = spec().codec;
       const after0 = published[0]!.state;
-      expect(codec.get(after0, 'Ln1')).toEqual([[r('L1', 1, 10), true]]);
-      expect(codec.get(after0, 'Ln2')).toEqual([[r('L2', 2, 10), false]]);
-      expect(codec.get(after0, 'meta')).toEqual({ watermark: 10_000, outputWatermark: 0 });
+      // one segment per side and batch; L1 matched (its flag is kept for the outer join), L2 did not
+      expect(codec.get(after0, 'L0')).toEqual({ rows: [r('L1', 1, 10), r('L2', 2, 10)], matched: [0], maxEvictionTime: 10_000 });
+      expect(codec.get(after0, 'R0')).toEqual({ rows: [r('R1', 1, 12)], matched: [0], maxEvictionTime: 12_000 });
+      expect(codec.get(after0, 'meta')).toEqual({ watermark: 10_000, outputWatermark: 0, leftEvictedUpTo: -1, rightEvictedUpTo: 9_999 });
       // the snapshot of batch 0 is not changed by later batches
-      expect([...codec.entries(after0)].length).toBe(4);
+      expect([...codec.entries(after0)].map(([k]) => k)).toEqual(['meta', 'L0', 'R0']);
+      expect(codec.get(published[2]!.state, 'L0')).toBeUndefined();
     });
 
     it('restores from a snapshot, skips batches already in it, and continues with the same output', () => {
@@ -542,7 +545,7 @@ describe('streamJoin', () => {
       run(first.context);
       const codec = first.spec().codec;
       const entries = JSON.parse(JSON.stringify([...codec.entries(first.published[0]!.state)])) as [string, unknown][];
-      const state = joinStateCodec<Row, Row>((x) => x.ts, (x) => x.ts).fromEntries(entries) as JoinState<Row, Row>;
+      const state = joinStateCodec<Row, Row>().fromEntries(entries) as JoinState<Row, Row>;
       const second = fakeContext({ batchId: 0, state });
       const out = run(second.context);
       expect(out).toEqual([['L3+R3', 'L2+null'], ['L4+R4']]);
