@@ -1,0 +1,147 @@
+import fc from 'fast-check';
+import { from, pipe, type OperatorFunction } from 'rxjs';
+import { windowTumbling } from '../../operators/windowTumbling.js';
+import { windowSliding } from '../../operators/windowSliding.js';
+import { windowSession } from '../../operators/windowSession.js';
+import { outputMode } from '../../operators/outputMode.js';
+import { count } from '../../lib/aggregate/count.js';
+import { sum } from '../../lib/aggregate/sum.js';
+import { avg } from '../../lib/aggregate/avg.js';
+import { min } from '../../lib/aggregate/min.js';
+import { max } from '../../lib/aggregate/max.js';
+import { first } from '../../lib/aggregate/first.js';
+import { last } from '../../lib/aggregate/last.js';
+import { collectList } from '../../lib/aggregate/collectList.js';
+import { collectSet } from '../../lib/aggregate/collectSet.js';
+import { countDistinct } from '../../lib/aggregate/countDistinct.js';
+import type { Aggregator } from '../../lib/aggregate/Aggregator.js';
+import type { Batch, EventTimeMarker } from '../../lib/batch/Batch.js';
+import { sameRows } from '../../lib/testing/index.js';
+
+const params = { numRuns: 100 };
+type R = { ts: number; k: string; v: number | null };
+const row = fc.record({ ts: fc.integer({ min: 0, max: 200_000 }), k: fc.constantFrom('a', 'b', 'c'), v: fc.option(fc.integer({ min: -50, max: 50 }), { nil: null }) });
+const marker: EventTimeMarker = { field: 'ts', isWindow: false, delayMs: 0 };
+
+/**
+ * An epoch is a group of rows followed by one watermark step. `split` cuts each
+ * epoch's rows into sub-batches: all but the last keep the previous watermark,
+ * the last carries the epoch's watermark, so every sub-batch sees the same
+ * late-events watermark and the watermark steps are the same.
+ */
+function toBatches(epochs: { rows: R[]; watermark: number }[], cuts: number[][]): Batch<R>[] {
+  const out: Batch<R>[] = [];
+  let previous = 0;
+  epochs.forEach((epoch, e) => {
+    const points = [...new Set((cuts[e] ?? []).map((c) => c % (epoch.rows.length + 1)))].sort((a, b) => a - b);
+    let from = 0;
+    for (const p of [...points, epoch.rows.length]) {
+      if (p < from) continue;
+      const last = p === epoch.rows.length;
+      out.push({ batchId: out.length, rows: epoch.rows.slice(from, p), watermark: last ? Math.max(previous, epoch.watermark) : previous, eventTime: marker });
+      from = p;
+      if (last) break;
+    }
+    previous = Math.max(previous, epoch.watermark);
+  });
+  return out;
+}
+
+function runAll<O>(pipeline: OperatorFunction<Batch<R>, Batch<O>>, batches: Batch<R>[]): { emitted: O[]; last: readonly O[]; dropped: number } {
+  const emitted: O[] = [];
+  let last: readonly O[] = [];
+  let dropped = 0;
+  const steps: Batch<O>[] = [];
+  let failure: unknown;
+  from(batches).pipe(pipeline).subscribe({ next: (b: Batch<O>) => steps.push(b), error: (e: unknown) => (failure = e) });
+  if (failure !== undefined) throw failure;
+  for (const s of steps) {
+    emitted.push(...s.rows);
+    last = s.rows;
+    dropped += s.metrics?.stateOperators?.[0]?.numRowsDroppedByWatermark ?? 0;
+  }
+  return { emitted, last, dropped };
+}
+
+const epochs = fc.array(fc.record({ rows: fc.array(row, { maxLength: 12 }), watermark: fc.integer({ min: 0, max: 200_000 }) }), { minLength: 1, maxLength: 5 });
+const cuts = fc.array(fc.array(fc.nat(20), { maxLength: 3 }), { maxLength: 5 });
+const aggregate = { n: count(), total: sum<R>('v') };
+
+describe('aggregation laws', () => {
+  it('append-mode results do not depend on how rows are split into batches (same watermark steps)', () => {
+    fc.assert(
+      fc.property(epochs, cuts, (es, cs) => {
+        const op = () => pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate }), outputMode('append'));
+        const whole = runAll(op(), toBatches(es, []));
+        const split = runAll(op(), toBatches(es, cs));
+        expect(sameRows(split.emitted, whole.emitted)).toBe(true);
+        expect(split.dropped).toBe(whole.dropped);
+      }),
+      params,
+    );
+  });
+
+  it('the final table does not depend on the split, for sliding and session windows too (update then complete)', () => {
+    fc.assert(
+      fc.property(epochs, cuts, (es, cs) => {
+        const slidingOp = () => pipe(windowSliding<R>({ eventTime: 'ts', size: 20_000, slide: 5_000, keyBy: 'k', aggregate }), outputMode('complete'));
+        expect(sameRows(runAll(slidingOp(), toBatches(es, cs)).last, runAll(slidingOp(), toBatches(es, [])).last)).toBe(true);
+        const sessionOp = () => pipe(windowSession<R>({ eventTime: 'ts', gap: 7_000, keyBy: 'k', aggregate }), outputMode('complete'));
+        expect(sameRows(runAll(sessionOp(), toBatches(es, cs)).last, runAll(sessionOp(), toBatches(es, [])).last)).toBe(true);
+        const sessionAppend = () => pipe(windowSession<R>({ eventTime: 'ts', gap: 7_000, keyBy: 'k', aggregate }), outputMode('append'));
+        expect(sameRows(runAll(sessionAppend(), toBatches(es, cs)).emitted, runAll(sessionAppend(), toBatches(es, [])).emitted)).toBe(true);
+      }),
+      params,
+    );
+  });
+
+  it('counts across windows add up to the number of non-late rows', () => {
+    fc.assert(
+      fc.property(epochs, cuts, (es, cs) => {
+        const batches = toBatches(es, cs);
+        const total = batches.reduce((s, b) => s + b.rows.length, 0);
+        const updates = runAll(pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate: { n: count() } })), batches);
+        // rows of a ResultBatch are the finalised windows; add what is still open at the end.
+        let open = 0;
+        const steps: { table: { toArray(): { n: number }[] } }[] = [];
+        from(batches)
+          .pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate: { n: count() } }))
+          .subscribe((b) => steps.push(b as unknown as { table: { toArray(): { n: number }[] } }));
+        if (steps.length > 0) open = steps[steps.length - 1]!.table.toArray().reduce((s, r) => s + r.n, 0);
+        const finalised = updates.emitted.reduce((s, r) => s + (r as { n: number }).n, 0);
+        expect(finalised + open).toBe(total - updates.dropped);
+      }),
+      params,
+    );
+  });
+
+  const values = fc.array(fc.record({ ts: fc.constant(0), k: fc.constantFrom('a', 'b'), v: fc.option(fc.integer({ min: -20, max: 20 }), { nil: null }) }), { maxLength: 8 });
+  const builtIns: [string, Aggregator<R, unknown, unknown>][] = [
+    ['count', count<R>() as Aggregator<R, unknown, unknown>],
+    ['count(field)', count<R>('v') as Aggregator<R, unknown, unknown>],
+    ['sum', sum<R>('v') as Aggregator<R, unknown, unknown>],
+    ['avg', avg<R>('v') as Aggregator<R, unknown, unknown>],
+    ['min', min<R>('v') as Aggregator<R, unknown, unknown>],
+    ['max', max<R>('v') as Aggregator<R, unknown, unknown>],
+    ['first', first<R>('v') as Aggregator<R, unknown, unknown>],
+    ['last', last<R>('v') as Aggregator<R, unknown, unknown>],
+    ['collectList', collectList<R>('v') as Aggregator<R, unknown, unknown>],
+    ['collectSet', collectSet<R>('k') as Aggregator<R, unknown, unknown>],
+    ['countDistinct', countDistinct<R>('k') as Aggregator<R, unknown, unknown>],
+  ];
+
+  it.each(builtIns)('%s: merge is associative and init is its identity', (_name, agg) => {
+    const fold = (rows: R[]) => rows.reduce((acc, r) => agg.add(acc, r), agg.init());
+    const result = (acc: unknown) => JSON.stringify(agg.result(acc));
+    fc.assert(
+      fc.property(values, values, values, (a, b, c) => {
+        expect(result(agg.merge(agg.merge(fold(a), fold(b)), fold(c)))).toBe(result(agg.merge(fold(a), agg.merge(fold(b), fold(c)))));
+        expect(result(agg.merge(agg.init(), fold(a)))).toBe(result(fold(a)));
+        expect(result(agg.merge(fold(a), agg.init()))).toBe(result(fold(a)));
+        // Folding everything at once equals merging the parts (what batches do).
+        expect(result(agg.merge(fold(a), fold(b)))).toBe(result(fold([...a, ...b])));
+      }),
+      params,
+    );
+  });
+});
