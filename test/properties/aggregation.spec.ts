@@ -108,7 +108,7 @@ describe('aggregation laws', () => {
           .pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate: { n: count() } }))
           .subscribe((b) => steps.push(b as unknown as { table: { toArray(): { n: number }[] } }));
         if (steps.length > 0) open = steps[steps.length - 1]!.table.toArray().reduce((s, r) => s + r.n, 0);
-        const finalised = updates.emitted.reduce((s, r) => s + (r as { n: number }).n, 0);
+        const finalised = updates.emitted.reduce((s, r) => s + (r as unknown as { n: number }).n, 0);
         expect(finalised + open).toBe(total - updates.dropped);
       }),
       params,
