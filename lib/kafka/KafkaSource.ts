@@ -87,8 +87,10 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   private log: KafkaLog | undefined;
   private member: KafkaGroupMember | undefined;
   private context: SourceContext | undefined;
-  /** Where each partition started (resolved once from `startingOffsets`, or for partitions that appear later). */
-  private readonly initial = new Map<string, number>();
+  /** Where each partition starts at the query's first batch (from `startingOffsets`, resolved once, at start). */
+  private readonly starting = new Map<string, number>();
+  /** Where a partition that shows up after the first batch starts (resolved once). */
+  private readonly discovered = new Map<string, number>();
   /** `availableNow`: the high watermarks that count as "everything available now". */
   private cap: Map<string, number> | undefined;
   /** Without a group: the partitions the last `latestOffset` saw. */
@@ -126,6 +128,12 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
       } catch (error) {
         this.fail(`joining consumer group ${JSON.stringify(this.config.groupId)}`, error);
       }
+    }
+    // 'latest' means the end of the log when the query starts, not when its
+    // first trigger happens to run: fix it now for the partitions we own.
+    const marks = await this.watermarks(this.log!);
+    for (const tp of this.ownedPartitions(marks)) {
+      await this.initialOffset(this.log!, true, tp, marks.get(tp.topic)!.find((m) => m.partition === tp.partition)!);
     }
   }
 
@@ -240,15 +248,16 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
 
   /**
    * Where a partition with no offset in the previous batch starts. Resolved
-   * once per partition and remembered, so that `'latest'` does not move while
-   * the first batch is planned and replayed. At the query's first batch:
+   * once per partition and remembered, so that `'latest'` does not move
+   * between planning and running a batch. At the query's first batch:
    * `startingOffsets`. A partition that shows up later (new partition, or
    * newly assigned by the group): the group's committed offset where the
    * broker reports one, else the earliest offset (Spark's rule for new partitions).
    */
   private async initialOffset(log: KafkaLog, firstBatch: boolean, tp: TopicPartition, wm: PartitionWatermarks): Promise<number> {
     const k = key(tp.topic, tp.partition);
-    const known = this.initial.get(k);
+    const cache = firstBatch ? this.starting : this.discovered;
+    const known = cache.get(k);
     if (known !== undefined) return known;
     let offset: number;
     if (firstBatch) {
@@ -264,7 +273,7 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
       const groupOffset = committed?.get(tp.partition);
       offset = groupOffset !== undefined && groupOffset >= 0 ? groupOffset : wm.low;
     }
-    this.initial.set(k, offset);
+    cache.set(k, offset);
     return offset;
   }
 

@@ -20,8 +20,8 @@ export interface ToKafkaOptions<R> extends KafkaConnectionOptions {
   readonly key?: KafkaColumn<R, KafkaBytes | null | undefined>;
   /**
    * The record value: a column name or a function. @defaultValue the row's
-   * `value` column when it is a string or `Buffer` (as in Spark), else the
-   * whole row as JSON
+   * `value` column when it is a string, a `Buffer` or `null` (as in Spark),
+   * else the whole row as JSON
    */
   readonly value?: KafkaColumn<R, KafkaBytes | null>;
   /** Record headers. @defaultValue the row's `headers` column when it is a list of `{ key, value }` (as `fromKafka` gives them) */
@@ -125,7 +125,7 @@ export function toKafka<R>(options: ToKafkaOptions<R>): KafkaSink<R> {
   });
   const value = column<R, KafkaBytes | null>('value', options.value, (row) => {
     const v = (row as { value?: unknown } | null)?.value;
-    return isBytes(v) ? v : JSON.stringify(row);
+    return v === null ? null : isBytes(v) ? v : JSON.stringify(row);
   });
   if (options.headers !== undefined && typeof options.headers !== 'function') {
     invalid('headers', 'must be a function of the row', options.headers, 'Pass headers: (row) => ({ source: row.origin }).', '(row) => headers');

@@ -1,0 +1,110 @@
+// Kafka → query → Kafka through startQuery with a checkpoint directory: a
+// restart resumes from the checkpointed offsets, and a batch the sink wrote but
+// the query never committed is replayed without writing anything twice.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SinkError } from '../../../lib/errors/index.js';
+import type { KafkaLogRecord } from '../../../lib/kafka/KafkaLog.js';
+import { startQuery } from '../../../lib/query/startQuery.js';
+import type { Sink } from '../../../lib/sinks/Sink.js';
+import { MARKER_HEADERS, toKafka } from '../../../lib/sinks/toKafka.js';
+import { fromKafka, type KafkaRow } from '../../../lib/sources/fromKafka.js';
+import { claimTopic, closeTestKafka, kafkaBroker, messages, produce, readTopic } from './kafkaTestKit.js';
+
+jest.setTimeout(60_000);
+
+afterAll(closeTestKafka);
+
+const tmpDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function checkpointDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rss-kafka-query-'));
+  tmpDirs.push(dir);
+  return path.join(dir, 'checkpoint');
+}
+
+const group = { heartbeatInterval: 200, sessionTimeout: 6000, rebalanceTimeout: 6000 };
+const valuesOf = (records: readonly KafkaLogRecord[]): string[] => records.map((r) => r.value?.toString() ?? '<null>').sort();
+const batchesOf = (records: readonly KafkaLogRecord[]): number[] =>
+  [...new Set(records.map((r) => Number(r.headers.find((h) => h.key === MARKER_HEADERS.batch)?.value?.toString())))].sort((a, b) => a - b);
+
+function run(input: string, output: string, checkpointLocation: string, sink?: Sink<KafkaRow>) {
+  return startQuery<KafkaRow, KafkaRow>({
+    source: fromKafka({ brokers: [kafkaBroker()], topic: input, groupId: `g-${input}`, group, startingOffsets: 'latest', maxOffsetsPerTrigger: 4 }),
+    sink: sink ?? toKafka<KafkaRow>({ brokers: [kafkaBroker()], topic: output, idempotentProducer: false }),
+    checkpointLocation,
+  });
+}
+
+describe('fromKafka → startQuery → toKafka', () => {
+  it('resumes from the checkpointed offsets after a restart and writes every input record to the output once', async () => {
+    const input = await claimTopic(2);
+    const output = await claimTopic(2);
+    const checkpointLocation = checkpointDir();
+    await produce(input, messages('before', 2, 2)); // before the first start: 'latest' skips these
+
+    const first = run(input, output, checkpointLocation);
+    await first.ready;
+    await produce(input, messages('a', 6, 2));
+    await first.processAllAvailable();
+    await first.stop();
+    expect(valuesOf(await readTopic(output))).toEqual(messages('a', 6, 2).map((m) => m.value).sort());
+    const lastOfFirst = first.lastProgress!;
+    expect(lastOfFirst.sources[0]!.endOffset).toEqual({ [input]: { '0': 4, '1': 4 } });
+
+    await produce(input, messages('b', 5, 2));
+    const second = run(input, output, checkpointLocation);
+    await second.ready;
+    expect(second.id).toBe(first.id);
+    await second.processAllAvailable();
+    await second.stop();
+
+    expect(valuesOf(await readTopic(output))).toEqual([...messages('a', 6, 2), ...messages('b', 5, 2)].map((m) => m.value).sort());
+    expect(second.recentProgress[0]!.batchId).toBeGreaterThan(lastOfFirst.batchId);
+    expect(second.recentProgress[0]!.sources[0]!.startOffset).toEqual({ [input]: { '0': 4, '1': 4 } });
+  });
+
+  it('replays a batch that reached the topic but was never committed, without writing it twice', async () => {
+    const input = await claimTopic(1);
+    const output = await claimTopic(1);
+    const checkpointLocation = checkpointDir();
+
+    // A sink that "crashes" right after the batch holding m-4 reached Kafka, before the query could write its commits/N.
+    const real = toKafka<KafkaRow>({ brokers: [kafkaBroker()], topic: output, idempotentProducer: false });
+    let crashedBatch: number | undefined;
+    const crashing: Sink<KafkaRow> = {
+      description: real.description,
+      supportedModes: real.supportedModes,
+      idempotent: true,
+      start: (context) => real.start(context),
+      stop: () => real.stop(),
+      async addBatch(batchId, rows) {
+        await real.addBatch(batchId, rows);
+        if (rows.some((r) => r.value?.toString() === 'm-4')) {
+          crashedBatch = batchId;
+          throw new SinkError('crashingSink', 'simulated crash after the write, before the commit', undefined, false);
+        }
+      },
+    };
+    const first = run(input, output, checkpointLocation, crashing);
+    await first.ready;
+    await produce(input, messages('m', 7, 1)); // batches of at most 4 records (maxOffsetsPerTrigger): m-0..m-3, then m-4..m-6
+    await expect(first.awaitTermination()).rejects.toThrow(/simulated crash/);
+    expect(valuesOf(await readTopic(output))).toEqual(messages('m', 7, 1).map((m) => m.value).sort());
+
+    const second = run(input, output, checkpointLocation);
+    await second.ready;
+    await second.processAllAvailable();
+    await second.stop();
+
+    const written = await readTopic(output);
+    expect(valuesOf(written)).toEqual(messages('m', 7, 1).map((m) => m.value).sort());
+    expect(batchesOf(written)).toContain(crashedBatch);
+    expect(second.recentProgress[0]!.batchId).toBe(crashedBatch); // the uncommitted batch ran again, with the same offsets
+    expect(second.recentProgress[0]!.numInputRows).toBe(3);
+  });
+});
