@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import { Subject } from 'rxjs';
+import { toBatches } from '../../lib/batch/toBatches.js';
+import { canonicalRow } from '../../lib/testing/rows.js';
+import { streamJoin, type JoinType } from '../../operators/streamJoin.js';
+import { withWatermark } from '../../operators/withWatermark.js';
+
+interface Row {
+  readonly n: string;
+  readonly id: number;
+  readonly ts: number;
+}
+interface Range {
+  readonly lower: number;
+  readonly upper: number;
+}
+
+const rows = (prefix: string) =>
+  fc.array(fc.record({ id: fc.integer({ min: 0, max: 3 }), ts: fc.integer({ min: 1, max: 100 }) }), { maxLength: 12 }).map((xs) => xs.map((x, i): Row => ({ n: `${prefix}${i}`, ...x })));
+/** Cuts `xs` into consecutive batches (empty ones included) at the given sizes; the rest is the last batch. */
+function split<T>(xs: readonly T[], sizes: readonly number[]): T[][] {
+  const out: T[][] = [];
+  let i = 0;
+  for (const size of sizes) {
+    out.push(xs.slice(i, i + size));
+    i += size;
+  }
+  out.push(xs.slice(i));
+  return out;
+}
+const scenario = fc.record({
+  left: rows('L'),
+  right: rows('R'),
+  leftSizes: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 6 }),
+  rightSizes: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 6 }),
+  order: fc.array(fc.boolean(), { maxLength: 20 }),
+  range: fc.option(fc.record({ lower: fc.integer({ min: -30, max: 0 }), upper: fc.integer({ min: 0, max: 30 }) }), { nil: undefined }),
+});
+type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never;
+
+const matches = (l: Row, r: Row, range: Range | undefined): boolean => l.id === r.id && (range === undefined || (l.ts + range.lower <= r.ts && r.ts <= l.ts + range.upper));
+
+/** Runs the join over the scenario's batches, arriving in the generated order; a last batch per side pushes the watermark past everything. */
+function runJoin(s: Scenario, type: JoinType, swap = false): string[] {
+  const leftIn = new Subject<readonly Row[]>();
+  const rightIn = new Subject<readonly Row[]>();
+  const out: string[] = [];
+  const range = s.range === undefined ? undefined : swap ? { leftTime: 'ts' as const, rightTime: 'ts' as const, lower: -s.range.upper, upper: -s.range.lower } : { leftTime: 'ts' as const, rightTime: 'ts' as const, ...s.range };
+  leftIn
+    .pipe(
+      toBatches(),
+      withWatermark<Row>('ts', '1 day'),
+      streamJoin(rightIn.pipe(toBatches(), withWatermark<Row>('ts', '1 day')), {
+        on: 'id',
+        type,
+        ...(range === undefined ? {} : { timeRange: range }),
+        select: (l: Row | null, r: Row | null) => (swap ? `${r?.n ?? '-'}+${l?.n ?? '-'}` : `${l?.n ?? '-'}+${r?.n ?? '-'}`),
+      }),
+    )
+    .subscribe((b) => out.push(...(b.rows as unknown as string[])));
+  const [first, second] = [leftIn, rightIn];
+  const a = split(swap ? s.right : s.left, swap ? s.rightSizes : s.leftSizes);
+  const b = split(swap ? s.left : s.right, swap ? s.leftSizes : s.rightSizes);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; i < a.length || j < b.length; k++) {
+    const takeFirst = j >= b.length || (i < a.length && (s.order[k % Math.max(1, s.order.length)] ?? true));
+    if (takeFirst) first.next(a[i++]!);
+    else second.next(b[j++]!);
+  }
+  // Far-future rows (id 9, never matching a real row) move the watermark past every real row.
+  first.next([{ n: 'X', id: 9, ts: 1e12 }]);
+  second.next([{ n: 'Y', id: 9, ts: 1e12 + 5e11 }]);
+  first.next([{ n: 'Z', id: 9, ts: 2e12 }]);
+  return out.filter((x) => !/[XYZ]/.test(x)).sort();
+}
+
+function nestedLoop(s: Scenario, type: JoinType): string[] {
+  const out: string[] = [];
+  for (const l of s.left) for (const r of s.right) if (matches(l, r, s.range)) out.push(`${l.n}+${r.n}`);
+  if (type === 'leftOuter' || type === 'fullOuter') for (const l of s.left) if (!s.right.some((r) => matches(l, r, s.range))) out.push(`${l.n}+-`);
+  if (type === 'fullOuter') for (const r of s.right) if (!s.left.some((l) => matches(l, r, s.range))) out.push(`-+${r.n}`);
+  return out.sort();
+}
+
+describe('streamJoin laws', () => {
+  it('an inner join emits exactly the nested-loop join, however rows are split into batches and interleaved', () => {
+    fc.assert(fc.property(scenario, (s) => expect(runJoin(s, 'inner')).toEqual(nestedLoop(s, 'inner'))), { numRuns: 100 });
+  });
+
+  it('an inner join gives the same pairs with its sides swapped', () => {
+    fc.assert(fc.property(scenario, (s) => expect(runJoin(s, 'inner', true)).toEqual(runJoin(s, 'inner'))), { numRuns: 100 });
+  });
+
+  it('outer joins add each unmatched row once with nulls, once the watermark has passed it', () => {
+    const withRange = scenario.filter((s) => s.range !== undefined);
+    fc.assert(
+      fc.property(withRange, (s) => {
+        expect(runJoin(s, 'leftOuter')).toEqual(nestedLoop(s, 'leftOuter'));
+        expect(runJoin(s, 'fullOuter')).toEqual(nestedLoop(s, 'fullOuter'));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a left semi join emits each left row with a partner exactly once', () => {
+    const withRange = scenario.filter((s) => s.range !== undefined);
+    fc.assert(
+      fc.property(withRange, (s) => {
+        const got = runJoin(s, 'leftSemi').map((x) => x.split('+')[0]!);
+        const expected = s.left.filter((l) => s.right.some((r) => matches(l, r, s.range))).map((l) => l.n).sort();
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps the output watermark monotone', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 1_000_000 })), { maxLength: 30 }), (steps) => {
+        const leftIn = new Subject<readonly Row[]>();
+        const rightIn = new Subject<readonly Row[]>();
+        const wms: number[] = [];
+        leftIn
+          .pipe(toBatches(), withWatermark<Row>('ts', 1000), streamJoin(rightIn.pipe(toBatches(), withWatermark<Row>('ts', 500)), { on: 'id', type: 'leftOuter', timeRange: { leftTime: 'ts', rightTime: 'ts', lower: -100, upper: 100 } }))
+          .subscribe((b) => wms.push(b.watermark));
+        for (const [left, ts] of steps) (left ? leftIn : rightIn).next([{ n: 'x', id: ts % 3, ts }]);
+        expect(wms).toEqual([...wms].sort((a, b) => a - b));
+        expect(canonicalRow(wms.filter((w) => w < 0))).toBe('[]');
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
