@@ -450,14 +450,19 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
  * or a stream and a static Dataset.
  *
  * ```text
- * left     a-------c-------|     a = #0 [L1 id 1 ts 10s] wm 0    c = #1 [id 9 ts 70s] wm 60s
- * right    ----b-------d---|     b = #0 [R1 id 1 ts 15s] wm 5s   d = #1 [id 8 ts 80s] wm 70s
+ * left     a---c---e--|    a = #0 [L1 id 1 ts 10s]   c = #1 [L2 id 2 ts 40s]   e = #2 [L4 id 4 ts 70s]
+ * right    --b---d---f|    b = #0 [R1 id 1 ts 15s]   d = #1 [R3 id 3 ts 50s]   f = #2 [R5 id 5 ts 80s]
+ *          (both inputs through withWatermark('ts', '10 seconds'))
  *          streamJoin(right$, { on: 'id', type: 'leftOuter',
  *            timeRange: { leftTime: 'ts', rightTime: 'ts', lower: 0, upper: '10 seconds' } })
- * output   a---b---c---d---|     #0 [], #1 [{L1,R1}], #2 [], #3 [{L9,null}]
+ * output   a-b-c-d-e-f|    #0 []  wm 0        #1 [L1+R1]  wm 0        #2 []         wm 0
+ *                          #3 []  wm 19 999   #4 []       wm 29 999   #5 [L2+null]  wm 49 999
  * ```
- * (delays 10 s on both inputs; the output watermark lags by the range:
- * `W - 10 s - 1 ms`.)
+ * Unaligned, each arriving batch is a micro-batch (ids in arrival order). The
+ * global watermark is the min of the inputs (0, 0, 5 s, 30 s, 40 s, 60 s); the
+ * left state watermark `W - 10 s - 1 ms` evicts L1 (matched, silently) at #3
+ * and L2 (never matched: `L2+null`) at #5; the output watermark is the
+ * smaller of `W` and the state watermarks.
  *
  * Every new row on either side joins all buffered rows of the other side, so
  * each matching pair is emitted exactly once, whatever batches the two rows

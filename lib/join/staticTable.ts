@@ -22,6 +22,7 @@ export interface StaticTable<R> {
  *
  * @example
  * ```ts
+ * declare const events$: Observable<Batch<{ id: string; ts: number }>>;
  * const devices$ = new BehaviorSubject<readonly { id: string; owner: string }[]>([{ id: 'phone1', owner: 'ann' }]);
  * events$.pipe(streamJoin(staticTable(devices$), { on: 'id' }));
  * devices$.next([{ id: 'phone1', owner: 'bob' }]); // later batches join with the new table
