@@ -432,6 +432,8 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       walCommitMs = scheduler.now() - w0;
     }
     await this.runBatch(batchId, start, latest, t0, latestOffsetMs, walCommitMs, latest);
+    // A pipeline that completed (e.g. a take(n) in it) can produce nothing more: stop after this batch.
+    if (this.pipelineCompleted) void this.stop();
     if (trigger.kind === 'processingTime') this.setStatus('Waiting for next trigger', true, false);
     else this.setStatus('Waiting for data to arrive', true, false);
     return { ranBatch: true, exhausted: this.pipelineCompleted };

@@ -550,3 +550,19 @@ describe('startQuery', () => {
 afterAll(async () => {
   await settle();
 });
+
+describe('startQuery with a pipeline that completes', () => {
+  it('stops the query after the batch in which the pipeline completed', async () => {
+    const clock = new VirtualClock();
+    const manager = new StreamingQueryManager({ scheduler: clock });
+    const input = new Subject<number>();
+    const { take } = await import('rxjs');
+    const query = startQuery({ source: fromObservable(input), pipeline: (b$) => b$.pipe(take(1)), sink: toMemory('take'), scheduler: clock, manager });
+    input.next(1);
+    await clock.advanceTo(10);
+    expect(query.isActive).toBe(false);
+    expect(query.exception).toBeUndefined();
+    expect(memoryTable('take')).toEqual([1]);
+    dropMemoryTable('take');
+  });
+});
