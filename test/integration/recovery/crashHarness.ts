@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * The crash harness: runs `crashQuery.ts` in child processes, SIGKILLs them at
@@ -9,8 +9,18 @@ import { join } from 'node:path';
  * kills) and `scripts/crash.ts` (200 kills).
  */
 
-const ROOT = join(__dirname, '..', '..', '..');
-const CHILD = join(__dirname, 'crashQuery.ts');
+const CHILD_PATH = join('test', 'integration', 'recovery', 'crashQuery.ts');
+
+/** The repository root: the nearest directory at or above the working directory that holds the child script (works under jest's CommonJS and tsx's ESM alike). */
+function repositoryRoot(): string {
+  let dir = process.cwd();
+  while (!existsSync(join(dir, CHILD_PATH))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`crash harness: cannot find ${CHILD_PATH} at or above ${process.cwd()}; run from the repository.`);
+    dir = parent;
+  }
+  return dir;
+}
 
 /** Points where the child kills itself (see `crashQuery.ts`). */
 export const HOOK_POINTS = [
@@ -118,7 +128,8 @@ export function runChild(dirs: { readonly input: string; readonly output: string
     delete env['RSS_CRASH_AT'];
     if (kill !== undefined && kill.kind !== 'timed') env['RSS_CRASH_AT'] = `${kill.kind}:${kill.batchId}`;
     // One process (node with tsx's loader, not the tsx wrapper), so that SIGKILL kills the query itself.
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dirs.input, dirs.output, dirs.checkpoint], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const root = repositoryRoot();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, CHILD_PATH), dirs.input, dirs.output, dirs.checkpoint], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdout = '';
     let lastBatch = -1;
