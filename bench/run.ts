@@ -130,6 +130,7 @@ const fmtRate = (events: number, ms: number): string => (Number.isFinite(ms) && 
 const fmtRatio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
 const fmtMs = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '-');
 const fmtMb = (x: number): string => (Number.isFinite(x) ? x.toFixed(0) : '-');
+const fmtCount = (n: number): string => (n >= 1e6 ? `${+(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)}k` : String(n));
 
 interface JobSummary {
   readonly job: string;
@@ -275,7 +276,7 @@ function printScale(points: readonly ScalePoint[]): string {
   const rows = points.map((p) => [
     p.mode,
     p.way,
-    `${(p.n / 1e6).toFixed(0)}M`,
+    fmtCount(p.n),
     p.stats.available ? fmtRate(p.stats.events, p.stats.minMs) : '-',
     p.stats.available ? fmtMs(p.stats.minMs) : '-',
     p.stats.available ? fmtMb(p.stats.minRssMb) : '-',
@@ -295,7 +296,7 @@ function printScale(points: readonly ScalePoint[]): string {
       const last = series[series.length - 1]!;
       const growth = last.stats.medRssMb / first.stats.medRssMb;
       const verdict = mode === 'watermark' ? (growth <= RSS_FLATNESS_TARGET ? `PASS (<= ${RSS_FLATNESS_TARGET}x)` : `MISS (> ${RSS_FLATNESS_TARGET}x)`) : '(grows, as expected without a watermark)';
-      out += `  ${mode}, ${way}: RSS at ${(last.n / 1e6).toFixed(0)}M / RSS at ${(first.n / 1e6).toFixed(0)}M = ${growth.toFixed(2)}x ${verdict}\n`;
+      out += `  ${mode}, ${way}: RSS at ${fmtCount(last.n)} / RSS at ${fmtCount(first.n)} = ${growth.toFixed(2)}x ${verdict}\n`;
     }
   }
   return out;
