@@ -59,6 +59,12 @@ export interface GroupAggregateOptions<T, K extends KeySpec<T> | undefined, S ex
  * @see windowTumbling
  * @see outputMode
  */
+export function groupAggregate<T, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: GroupAggregateOptions<T, undefined, S> & { readonly keyBy?: undefined },
+): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, undefined, S>, 'group'>>;
+export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: GroupAggregateOptions<T, K, S>,
+): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>>;
 export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
   options: GroupAggregateOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>> {

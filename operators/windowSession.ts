@@ -75,6 +75,12 @@ export interface WindowSessionOptions<T, K extends KeySpec<T> | undefined, S ext
  * @see windowTumbling
  * @see outputMode
  */
+export function windowSession<T, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: WindowSessionOptions<T, undefined, S> & { readonly keyBy?: undefined },
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'session'>>;
+export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: WindowSessionOptions<T, K, S>,
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'session'>>;
 export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
   options: WindowSessionOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'session'>> {

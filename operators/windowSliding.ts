@@ -63,6 +63,12 @@ export interface WindowSlidingOptions<T, K extends KeySpec<T> | undefined, S ext
  * @see windowTumbling
  * @see outputMode
  */
+export function windowSliding<T, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: WindowSlidingOptions<T, undefined, S> & { readonly keyBy?: undefined },
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'window'>>;
+export function windowSliding<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: WindowSlidingOptions<T, K, S>,
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>>;
 export function windowSliding<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
   options: WindowSlidingOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> {

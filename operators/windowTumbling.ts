@@ -70,6 +70,12 @@ export interface WindowTumblingOptions<T, K extends KeySpec<T> | undefined, S ex
  * @see windowSliding
  * @see outputMode
  */
+export function windowTumbling<T, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: WindowTumblingOptions<T, undefined, S> & { readonly keyBy?: undefined },
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'window'>>;
+export function windowTumbling<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+  options: WindowTumblingOptions<T, K, S>,
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>>;
 export function windowTumbling<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
   options: WindowTumblingOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> {

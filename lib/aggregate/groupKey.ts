@@ -17,9 +17,9 @@ export type KeyFields<T, K> = [K] extends [undefined]
     : K extends readonly (infer F)[]
       ? { -readonly [P in F & keyof T]: T[P] }
       : K extends (row: T) => infer V
-        ? V extends Date | readonly unknown[] | null | undefined
+        ? [V] extends [Date | readonly unknown[] | null | undefined]
           ? { key: V }
-          : V extends object
+          : [V] extends [object]
             ? V
             : { key: V }
         : {};
