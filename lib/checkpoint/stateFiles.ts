@@ -25,7 +25,7 @@ export interface StateFileHeader {
 /** Entries per body line (one `JSON.stringify` call each). */
 export const ENTRIES_PER_LINE = 256;
 /** Lines serialised between two yields to the event loop while a snapshot is written in the background. */
-const LINES_PER_SLICE = 4;
+const LINES_PER_SLICE = 1;
 
 /** Lets I/O callbacks and other work run (a macrotask turn where the platform has `setImmediate`). */
 function yieldToEventLoop(): Promise<void> {
