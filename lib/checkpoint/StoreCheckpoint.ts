@@ -19,7 +19,7 @@ import {
   stateDir,
   statePath,
 } from './layout.js';
-import { applyStateFile, deltaBody, parseStateFile, snapshotBody, type StateFileHeader } from './stateFiles.js';
+import { deltaBody, parseStateFile, rebuiltEntries, snapshotBody, type StateFileHeader } from './stateFiles.js';
 
 /** Options of a checkpoint (shared by `openCheckpoint`, the `checkpoint` operator and `startQuery`). */
 export interface CheckpointStateOptions {
@@ -139,7 +139,7 @@ export class StoreCheckpoint implements Checkpoint {
   /** The operators of the last commit found on open (compared with the pipeline's). */
   private recoveredOperators: Readonly<Record<string, OperatorRecord>> = {};
   /** State entries rebuilt on open, handed to each operator's codec when it registers. */
-  private readonly restoredEntries = new Map<string, Map<string, unknown>>();
+  private readonly restoredEntries = new Map<string, Iterable<readonly [string, unknown]>>();
   /** Snapshot version each restored chain started from. */
   private readonly restoredSnapshotVersions = new Map<string, number>();
   private readonly operators = new Map<string, RegisteredOperator<unknown>>();
@@ -333,7 +333,7 @@ export class StoreCheckpoint implements Checkpoint {
   }
 
   /** Rebuilds an operator's entries at `version`: the newest good snapshot at or below it, then the deltas after it. */
-  private async rebuildState(operatorId: string, version: number): Promise<{ entries: Map<string, unknown>; snapshotVersion: number }> {
+  private async rebuildState(operatorId: string, version: number): Promise<{ entries: Iterable<readonly [string, unknown]>; snapshotVersion: number }> {
     const deltas: ReturnType<typeof parseStateFile>[] = [];
     let current = version;
     let base: ReturnType<typeof parseStateFile> | undefined;
@@ -362,10 +362,7 @@ export class StoreCheckpoint implements Checkpoint {
       deltas.push(delta);
       current = delta.header.base ?? -1;
     }
-    const entries = new Map<string, unknown>();
-    if (base !== undefined) applyStateFile(entries, base);
-    for (let i = deltas.length - 1; i >= 0; i--) applyStateFile(entries, deltas[i]!);
-    return { entries, snapshotVersion: base?.header.version ?? -1 };
+    return { entries: rebuiltEntries(base, deltas.reverse()), snapshotVersion: base?.header.version ?? -1 };
   }
 
   // ---------------------------------------------------------------- registration

@@ -68,54 +68,82 @@ export async function* snapshotBody<S>(header: StateFileHeader, state: S, codec:
   if (line.length > 0) yield `${JSON.stringify(line)}\n`;
 }
 
+/** One state-file entry: `[key, value]`, or `[key]` for a removed key. */
+export type StateEntry = readonly [string] | readonly [string, unknown];
+
 /** A parsed state file. */
 export interface ParsedStateFile {
   readonly header: StateFileHeader;
-  /** Entries in file order; a one-element entry is a removal. */
-  readonly entries: ReadonlyArray<readonly [string] | readonly [string, unknown]>;
+  /** The entry lines in file order. */
+  readonly lines: ReadonlyArray<readonly StateEntry[]>;
 }
 
 /** Parses a state file body and checks that it is the file `expected` describes. */
 export function parseStateFile(body: string, path: string, expected: { readonly operator: string; readonly version: number; readonly kind: StateFileKind }): ParsedStateFile {
-  const lines = body.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  const text = body.split('\n');
+  if (text[text.length - 1] === '') text.pop();
   let header: StateFileHeader;
   try {
-    header = JSON.parse(lines[0] ?? '') as StateFileHeader;
+    header = JSON.parse(text[0] ?? '') as StateFileHeader;
   } catch {
     throw corruptContent(path, 'a state file without a valid header line');
   }
   if (typeof header !== 'object' || header === null || header.operator !== expected.operator || header.version !== expected.version || header.kind !== expected.kind) {
-    throw corruptContent(path, `the header ${JSON.stringify(lines[0]).slice(0, 120)} where operator ${expected.operator}, version ${expected.version}, ${expected.kind} belongs`);
+    throw corruptContent(path, `the header ${JSON.stringify(text[0]).slice(0, 120)} where operator ${expected.operator}, version ${expected.version}, ${expected.kind} belongs`);
   }
   if (expected.kind === 'delta' && (typeof header.base !== 'number' || !Number.isSafeInteger(header.base) || header.base < -1 || header.base >= header.version)) {
     throw corruptContent(path, `a delta with base ${JSON.stringify(header.base)}`);
   }
-  const entries: Array<readonly [string] | readonly [string, unknown]> = [];
-  for (let i = 1; i < lines.length; i++) {
+  const snapshot = expected.kind === 'snapshot';
+  const lines: StateEntry[][] = new Array<StateEntry[]>(text.length - 1);
+  for (let i = 1; i < text.length; i++) {
     let line: unknown;
     try {
-      line = JSON.parse(lines[i]!);
+      line = JSON.parse(text[i]!);
     } catch {
       throw corruptContent(path, `an invalid entry line (line ${i + 2})`);
     }
     if (!Array.isArray(line)) throw corruptContent(path, `an invalid entry line (line ${i + 2})`);
-    for (const entry of line as unknown[]) {
-      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || entry.length < 1 || entry.length > 2 || (expected.kind === 'snapshot' && entry.length !== 2)) {
+    for (let j = 0; j < line.length; j++) {
+      const entry: unknown = line[j];
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || entry.length < 1 || entry.length > 2 || (snapshot && entry.length !== 2)) {
         throw corruptContent(path, `an invalid entry on line ${i + 2}`);
       }
-      entries.push(entry as [string] | [string, unknown]);
     }
+    lines[i - 1] = line as StateEntry[];
   }
-  return { header, entries };
+  return { header, lines };
 }
 
-/** Applies a parsed file to `target` (a snapshot fills it, a delta writes and removes keys). */
-export function applyStateFile(target: Map<string, unknown>, file: ParsedStateFile): void {
-  const entries = file.entries;
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    if (entry.length === 1) target.delete(entry[0]);
-    else target.set(entry[0], entry[1]);
+const REMOVED: unique symbol = Symbol('removed');
+
+/**
+ * The entries of a state rebuilt from a snapshot (or the empty state) and the
+ * deltas after it, oldest first. Only the keys the deltas touch are gathered
+ * in a map; the snapshot's entries are streamed, so restoring a large state
+ * does not build a second copy of it.
+ */
+export function rebuiltEntries(base: ParsedStateFile | undefined, deltas: readonly ParsedStateFile[]): Iterable<readonly [string, unknown]> {
+  const overrides = new Map<string, unknown>();
+  for (const delta of deltas) {
+    for (const line of delta.lines) {
+      for (let j = 0; j < line.length; j++) {
+        const entry = line[j]!;
+        overrides.set(entry[0], entry.length === 1 ? REMOVED : entry[1]);
+      }
+    }
   }
+  return {
+    *[Symbol.iterator]() {
+      if (base !== undefined) {
+        for (const line of base.lines) {
+          for (let j = 0; j < line.length; j++) {
+            const entry = line[j]!;
+            if (!overrides.has(entry[0])) yield entry as readonly [string, unknown];
+          }
+        }
+      }
+      for (const [key, value] of overrides) if (value !== REMOVED) yield [key, value] as const;
+    },
+  };
 }
