@@ -11,7 +11,6 @@ import { pairedBatches, type Ev } from '../workload.js';
 import { TICK, WATERMARK_DELAY_MS, drain, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
 
 const RANGE_MS = 60_000;
-const BUCKET_MS = 60_000;
 
 /** Two-input watermark with Spark's min policy (each input's value never below 0). */
 class JoinClock {
@@ -33,23 +32,17 @@ class JoinClock {
   }
 }
 
-type Buffer = Map<number, Map<string, Ev[]>>;
-
-function bufferRow(buffer: Buffer, row: Ev): void {
-  const b = Math.floor(row.ts / BUCKET_MS);
-  let byKey = buffer.get(b);
-  if (byKey === undefined) {
-    byKey = new Map();
-    buffer.set(b, byKey);
+/** Drops every buffered row with ts <= `stateWm` (each key's list filtered in place; empty keys removed). */
+function evict(buffer: Map<string, Ev[]>, stateWm: number): void {
+  for (const [key, list] of buffer) {
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const row = list[i]!;
+      if (row.ts > stateWm) list[kept++] = row;
+    }
+    if (kept === 0) buffer.delete(key);
+    else list.length = kept;
   }
-  const list = byKey.get(row.key);
-  if (list === undefined) byKey.set(row.key, [row]);
-  else list.push(row);
-}
-
-/** Drops every bucket whose rows all have ts <= `stateWm` (rows of a partly expired bucket stay until it expires; they can no longer match). */
-function evict(buffer: Buffer, stateWm: number): void {
-  for (const b of buffer.keys()) if ((b + 1) * BUCKET_MS - 1 <= stateWm) buffer.delete(b);
 }
 
 function consumePairs(checksum: Checksum, rows: readonly Pair[]): void {
@@ -59,11 +52,16 @@ function consumePairs(checksum: Checksum, rows: readonly Pair[]): void {
   }
 }
 
-/** The hand-written loop: per side, Map minute bucket -> Map key -> rows; probes look at the two buckets the range spans. */
+/**
+ * The hand-written loop: per side, Map key -> rows in arrival order; a probe
+ * scans the other side's rows of the key with the range check; after each
+ * batch both buffers drop what their state watermark expires (each key's list
+ * filtered in place).
+ */
 function joinLoop(ctx: RunContext): void {
   const { checksum } = ctx;
-  const left: Buffer = new Map();
-  const right: Buffer = new Map();
+  const left = new Map<string, Ev[]>();
+  const right = new Map<string, Ev[]>();
   const clock = new JoinClock();
   for (const [leftRows, rightRows] of pairedBatches(ctx.options)) {
     const out: Pair[] = [];
@@ -73,34 +71,34 @@ function joinLoop(ctx: RunContext): void {
       const ts = l.ts;
       if (ts > clock.maxLeft) clock.maxLeft = ts;
       if (ts <= lateWm) continue;
-      // right.ts in [ts - RANGE, ts]
       const lo = ts - RANGE_MS;
-      for (let b = Math.floor(lo / BUCKET_MS), last = Math.floor(ts / BUCKET_MS); b <= last; b++) {
-        const list = right.get(b)?.get(l.key);
-        if (list === undefined) continue;
-        for (let j = 0; j < list.length; j++) {
-          const r = list[j]!;
+      const candidates = right.get(l.key);
+      if (candidates !== undefined) {
+        for (let j = 0; j < candidates.length; j++) {
+          const r = candidates[j]!;
           if (r.ts >= lo && r.ts <= ts) out.push({ left: l, right: r });
         }
       }
-      bufferRow(left, l);
+      const list = left.get(l.key);
+      if (list === undefined) left.set(l.key, [l]);
+      else list.push(l);
     }
     for (let i = 0; i < rightRows.length; i++) {
       const r = rightRows[i]!;
       const ts = r.ts;
       if (ts > clock.maxRight) clock.maxRight = ts;
       if (ts <= lateWm) continue;
-      // left.ts in [ts, ts + RANGE]
       const hi = ts + RANGE_MS;
-      for (let b = Math.floor(ts / BUCKET_MS), last = Math.floor(hi / BUCKET_MS); b <= last; b++) {
-        const list = left.get(b)?.get(r.key);
-        if (list === undefined) continue;
-        for (let j = 0; j < list.length; j++) {
-          const l = list[j]!;
+      const candidates = left.get(r.key);
+      if (candidates !== undefined) {
+        for (let j = 0; j < candidates.length; j++) {
+          const l = candidates[j]!;
           if (l.ts >= ts && l.ts <= hi) out.push({ left: l, right: r });
         }
       }
-      bufferRow(right, r);
+      const list = right.get(r.key);
+      if (list === undefined) right.set(r.key, [r]);
+      else list.push(r);
     }
     consumePairs(checksum, out);
     clock.advance();

@@ -17,10 +17,16 @@ interface Acc {
   count: number;
 }
 
-/** The hand-written loop: Map window start -> Map key -> accumulator, each row added to its 10 windows. */
+/**
+ * The hand-written loop: Map window start -> Map key -> accumulator, each row
+ * added to its 10 windows; the 10 per-window maps of the latest window start
+ * are cached (rows mostly come in time order, so consecutive rows share them).
+ */
 function slidingLoop(ctx: RunContext): void {
   const { checksum } = ctx;
   const windows = new Map<number, Map<string, Acc>>();
+  const cached: Map<string, Acc>[] = [];
+  let cachedLastStart = Number.NaN;
   let lateWm = 0;
   let wm = 0;
   let opWm = Number.NEGATIVE_INFINITY;
@@ -31,14 +37,18 @@ function slidingLoop(ctx: RunContext): void {
       const ts = row.ts;
       if (ts > max) max = ts;
       const lastStart = ts - floorMod(ts, SLIDE_MS);
-      for (let j = 0; j < PER_ROW; j++) {
-        const start = lastStart - j * SLIDE_MS;
-        if (start + SIZE_MS <= lateWm) break; // earlier windows end earlier: late too
-        let byKey = windows.get(start);
-        if (byKey === undefined) {
-          byKey = new Map();
-          windows.set(start, byKey);
+      if (lastStart !== cachedLastStart) {
+        for (let j = 0; j < PER_ROW; j++) {
+          const start = lastStart - j * SLIDE_MS;
+          let byKey = windows.get(start);
+          if (byKey === undefined) windows.set(start, (byKey = new Map()));
+          cached[j] = byKey;
         }
+        cachedLastStart = lastStart;
+      }
+      for (let j = 0; j < PER_ROW; j++) {
+        if (lastStart - j * SLIDE_MS + SIZE_MS <= lateWm) break; // earlier windows end earlier: late too
+        const byKey = cached[j]!;
         const acc = byKey.get(row.key);
         if (acc === undefined) byKey.set(row.key, { sum: row.value, count: 1 });
         else {
@@ -57,6 +67,7 @@ function slidingLoop(ctx: RunContext): void {
       windows.delete(start);
     }
     consumeAggRows(checksum, out);
+    cachedLastStart = Number.NaN; // the cache may hold evicted windows
     lateWm = wm;
   }
 }
