@@ -122,28 +122,50 @@ const REMOVED: unique symbol = Symbol('removed');
  * deltas after it, oldest first. Only the keys the deltas touch are gathered
  * in a map; the snapshot's entries are streamed, so restoring a large state
  * does not build a second copy of it.
+ *
+ * The order is the one the live state had, for codecs whose `entries` follow
+ * insertion order (Immutable's small maps do): a key updated by a delta keeps
+ * its place, a new key comes after the older ones in the order the deltas
+ * list them, and a key removed and added again moves to the end. Operators
+ * that emit in state order then emit the same rows in the same order after a
+ * restart.
  */
 export function rebuiltEntries(base: ParsedStateFile | undefined, deltas: readonly ParsedStateFile[]): Iterable<readonly [string, unknown]> {
   const overrides = new Map<string, unknown>();
+  const removed = new Set<string>();
   for (const delta of deltas) {
     for (const line of delta.lines) {
       for (let j = 0; j < line.length; j++) {
         const entry = line[j]!;
-        overrides.set(entry[0], entry.length === 1 ? REMOVED : entry[1]);
+        const key = entry[0];
+        if (entry.length === 1) {
+          overrides.delete(key); // a later add goes to the end
+          overrides.set(key, REMOVED);
+          removed.add(key);
+        } else {
+          overrides.set(key, entry[1]);
+        }
       }
     }
   }
   return {
     *[Symbol.iterator]() {
+      const inPlace = new Set<string>();
       if (base !== undefined) {
         for (const line of base.lines) {
           for (let j = 0; j < line.length; j++) {
             const entry = line[j]!;
-            if (!overrides.has(entry[0])) yield entry as readonly [string, unknown];
+            const key = entry[0];
+            if (!overrides.has(key)) {
+              yield entry as readonly [string, unknown];
+            } else if (!removed.has(key)) {
+              inPlace.add(key);
+              yield [key, overrides.get(key)] as const;
+            }
           }
         }
       }
-      for (const [key, value] of overrides) if (value !== REMOVED) yield [key, value] as const;
+      for (const [key, value] of overrides) if (value !== REMOVED && !inPlace.has(key)) yield [key, value] as const;
     },
   };
 }

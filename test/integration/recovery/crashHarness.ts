@@ -188,16 +188,18 @@ export interface CrashRunResult {
   readonly inconsistentAfterKill: readonly string[];
 }
 
-/** Plans `kills` kill points spread over the batches, in order of progress. */
-export function planKills(kills: number, batches: number, random: () => number, timedShare: number): KillPoint[] {
-  const plan: KillPoint[] = [];
-  for (let i = 0; i < kills; i++) {
-    const batchId = Math.min(batches - 2, Math.floor(((i + random()) * (batches - 1)) / kills));
-    const timed = random() < timedShare;
-    const kind = timed ? 'timed' : HOOK_POINTS[Math.floor(random() * HOOK_POINTS.length)]!;
-    plan.push({ kind, batchId, delayMs: 40 });
-  }
-  return plan;
+/**
+ * The next kill point: at the batch the last run was in (where the restarted
+ * run resumes) or a little after it, so that the kills spread over the whole
+ * run: with `files` batches and `kills` kills, about `files / kills` batches
+ * of progress per kill on average.
+ */
+export function nextKill(resumeBatch: number, kills: number, batches: number, random: () => number, timedShare: number): KillPoint {
+  const step = Math.floor(random() * ((2 * batches) / kills) + 0.5);
+  const batchId = Math.min(batches - 2, Math.max(0, resumeBatch) + step);
+  const timed = random() < timedShare;
+  const kind = timed ? 'timed' : HOOK_POINTS[Math.floor(random() * HOOK_POINTS.length)]!;
+  return { kind, batchId, delayMs: 40 };
 }
 
 /**
@@ -220,8 +222,11 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashRunResult
   const inconsistentAfterKill: string[] = [];
   let killed = 0;
   let missed = 0;
-  for (const kill of planKills(kills, files, random, timedShare)) {
+  let resume = 0;
+  for (let i = 0; i < kills; i++) {
+    const kill = nextKill(resume, kills, files, random, timedShare);
     const run = await runChild(dirs, kill, random);
+    if (run.lastBatch >= 0) resume = run.lastBatch;
     runs.push(run);
     onRun?.(run, runs.length - 1);
     if (run.signal === 'SIGKILL') killed++;
