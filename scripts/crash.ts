@@ -3,7 +3,7 @@
  * scale: SIGKILL the query at many points (default 200) and restart it from
  * its checkpoint each time, then compare its output with an uninterrupted run.
  *
- *   npx tsx scripts/crash.ts [--kills 200] [--files 60] [--seed 1] [--timed 0.3] [--dir /tmp/crash]
+ *   npx tsx scripts/crash.ts [--kills 200] [--files 150] [--seed 1] [--timed 0.3] [--dir /tmp/crash]
  *
  * Exits 1 when the outputs differ. Not part of `npm test`.
  */
@@ -19,7 +19,7 @@ function arg(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const kills = Number(arg('kills') ?? 200);
-  const files = Number(arg('files') ?? 60);
+  const files = Number(arg('files') ?? 150);
   const seed = Number(arg('seed') ?? 1);
   const timedShare = Number(arg('timed') ?? 0.3);
   const given = arg('dir');

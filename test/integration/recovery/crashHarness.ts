@@ -121,6 +121,13 @@ export function manifest(dir: string): Map<string, string> {
   return out;
 }
 
+/** The last batch id in the checkpoint's commit log (-1 for none). */
+export function lastCommit(checkpoint: string): number {
+  const dir = join(checkpoint, 'commits');
+  if (!existsSync(dir)) return -1;
+  return readdirSync(dir).filter((n) => /^\d+$/.test(n)).reduce((max, n) => Math.max(max, Number(n)), -1);
+}
+
 /** Runs the child once; kills it as `kill` says (or lets it finish when `kill` is undefined). */
 export function runChild(dirs: { readonly input: string; readonly output: string; readonly checkpoint: string }, kill: KillPoint | undefined, random: () => number): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
@@ -189,10 +196,9 @@ export interface CrashRunResult {
 }
 
 /**
- * The next kill point: at the batch the last run was in (where the restarted
- * run resumes) or a little after it, so that the kills spread over the whole
- * run: with `files` batches and `kills` kills, about `files / kills` batches
- * of progress per kill on average.
+ * The next kill point: at the batch the restarted run resumes with (the one
+ * after the last commit) or a little after it, so that the kills spread over
+ * the whole run.
  */
 export function nextKill(resumeBatch: number, kills: number, batches: number, random: () => number, timedShare: number): KillPoint {
   const step = Math.floor(random() * ((2 * batches) / kills) + 0.5);
@@ -226,7 +232,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashRunResult
   for (let i = 0; i < kills; i++) {
     const kill = nextKill(resume, kills, files, random, timedShare);
     const run = await runChild(dirs, kill, random);
-    if (run.lastBatch >= 0) resume = run.lastBatch;
+    resume = lastCommit(dirs.checkpoint) + 1;
     runs.push(run);
     onRun?.(run, runs.length - 1);
     if (run.signal === 'SIGKILL') killed++;
