@@ -158,7 +158,12 @@ describe('checkpoint', () => {
   it('fails with CheckpointIncompatibleError when the stateful operators changed', async () => {
     const store = new MemoryCheckpointStore('ck');
     await collect(fromBatches(INPUT.slice(0, 2)).pipe(countByKey(), checkpoint(store)));
-    await expect(collect(fromBatches(INPUT).pipe(countByKey({ by: 'ts' }), checkpoint(store)))).rejects.toMatchObject({ name: 'CheckpointIncompatibleError', operatorId: 'countByKey#0' });
+    await expect(collect(fromBatches(INPUT).pipe(countByKey({ by: 'ts' }), checkpoint(store)))).rejects.toMatchObject({
+      name: 'CheckpointIncompatibleError',
+      operatorId: 'countByKey#0',
+      path: 'ck/state/countByKey%230',
+      message: expect.stringContaining('checkpoint: stateful operator countByKey#0 does not match the checkpoint; got countByKey {"by":"ts"} where the checkpoint has countByKey {"by":"k"}.'),
+    });
     const removed = await collect(fromBatches(INPUT).pipe(checkpoint(store))).catch((e: unknown) => e);
     expect(removed).toBeInstanceOf(CheckpointIncompatibleError);
     expect((removed as Error).message).toContain('stateful operator countByKey#0 (countByKey) is in the checkpoint but not in the pipeline');
