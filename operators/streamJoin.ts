@@ -1,7 +1,7 @@
-import { isObservable, Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { isObservable, Observable, Subscriber, type OperatorFunction, type Subscription } from 'rxjs';
 import { isBatch, lateValueOf, mergeMetrics, withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../lib/batch/Batch.js';
 import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
-import { pairBatches } from '../lib/internal/alignBatches.js';
+import { pairBatches, type PairedBatch } from '../lib/internal/alignBatches.js';
 import { wrapError } from '../lib/internal/batchSubscriber.js';
 import { emitLateRows } from '../lib/internal/lateRows.js';
 import { EMPTY_PLAN, planOf, withPlan, type StreamPlan } from '../lib/internal/plan.js';
@@ -298,7 +298,8 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         const marker = outputMarker(anyCond, hasSelect, left.marker, right.marker);
         subscriber.next({ batchId: step.batchId, rows: result.output, watermark: outputWatermark, ...(marker === undefined ? {} : { eventTime: marker }), metrics });
       };
-      return pairBatches(source, other$, aligned).subscribe({
+      // Linked to the output before subscribing, so an unsubscribe reaches a synchronous input while it emits.
+      const inner = new Subscriber<PairedBatch<TLeft, TRight>>({
         next: (step) => {
           if (failed || subscriber.closed) return;
           try {
@@ -315,6 +316,8 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
           if (!failed) subscriber.complete();
         },
       });
+      subscriber.add(inner);
+      pairBatches(source, other$, aligned).subscribe(inner);
     });
     const watermarked = (leftPlan?.watermarked ?? false) || (rightPlan?.watermarked ?? false);
     const semiPassThrough = cond.semi && !hasSelect && leftPlan?.eventTimeField !== undefined;

@@ -1,6 +1,6 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import { mergeMetrics, type Batch } from '../lib/batch/Batch.js';
-import { pairBatches } from '../lib/internal/alignBatches.js';
+import { pairBatches, type PairedBatch } from '../lib/internal/alignBatches.js';
 import { EMPTY_PLAN, planOf, withPlan } from '../lib/internal/plan.js';
 import { GlobalWatermark, watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
 
@@ -57,7 +57,7 @@ export function union<T, U = T>(other$: Observable<Batch<U>>, options: UnionOpti
     const rightPlan = planOf(other$);
     const output = new Observable<Batch<T | U>>((subscriber) => {
       const tracker = new GlobalWatermark(policy, 2);
-      return pairBatches(source, other$, aligned).subscribe({
+      const inner = new Subscriber<PairedBatch<T, U>>({
           next: (step) => {
             const { left, right } = step;
             if (left !== undefined) tracker.observe(0, left.watermark);
@@ -76,6 +76,9 @@ export function union<T, U = T>(other$: Observable<Batch<U>>, options: UnionOpti
           error: (error: unknown) => subscriber.error(error),
           complete: () => subscriber.complete(),
       });
+      // Linked before subscribing, so an unsubscribe reaches a synchronous input while it emits.
+      subscriber.add(inner);
+      pairBatches(source, other$, aligned).subscribe(inner);
     });
     const watermarked = (leftPlan?.watermarked ?? false) || (rightPlan?.watermarked ?? false);
     return withPlan(output, {

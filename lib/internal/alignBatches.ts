@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, Subscriber, type Observer } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
 
 /** One step of two merged batch streams: a batch from one side, or (aligned) batch N of both sides. */
@@ -52,7 +52,14 @@ export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observabl
       if (aligned) flushAligned();
       if (done === 2) subscriber.complete();
     };
-    const leftSub = left$.subscribe({
+    // Each input is subscribed through a Subscriber linked to the output, so an
+    // unsubscribe reaches a synchronous input (a firehose) while it is still emitting.
+    const linked = <V>(observer: Observer<V>): Subscriber<V> => {
+      const inner = new Subscriber<V>(observer);
+      subscriber.add(inner);
+      return inner;
+    };
+    left$.subscribe(linked<Batch<L>>({
       next: (batch) => {
         if (!aligned) return subscriber.next({ batchId: nextId++, left: batch, right: undefined });
         pendingLeft.set(batch.batchId, batch);
@@ -64,8 +71,8 @@ export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observabl
         leftDone = true;
         complete();
       },
-    });
-    const rightSub = right$.subscribe({
+    }));
+    right$.subscribe(linked<Batch<R>>({
       next: (batch) => {
         if (!aligned) return subscriber.next({ batchId: nextId++, left: undefined, right: batch });
         pendingRight.set(batch.batchId, batch);
@@ -77,10 +84,6 @@ export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observabl
         rightDone = true;
         complete();
       },
-    });
-    return () => {
-      leftSub.unsubscribe();
-      rightSub.unsubscribe();
-    };
+    }));
   });
 }

@@ -342,9 +342,8 @@ describe('streamJoin', () => {
       firehose.pipe(streamJoin(NEVER, { on: 'id' }), take(3)).subscribe({ next: (b) => seen.push(b.batchId), complete: () => (completed = true) });
       expect(seen).toEqual([0, 1, 2]);
       expect(completed).toBe(true);
-      // The inputs are subscribed with plain observers (lib/internal/alignBatches.ts), so a synchronous
-      // source is not told to stop early; the join processes nothing more after take unsubscribed.
-      expect(produced).toBe(1000);
+      // The inputs are subscribed through Subscribers linked to the output, so the source stops at once.
+      expect(produced).toBe(3);
     });
 
     it('turns a throwing select or key function into a UserFunctionError naming the batch', () => {

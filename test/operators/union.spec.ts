@@ -1,4 +1,4 @@
-import { Subject, throwError } from 'rxjs';
+import { Subject, take, throwError } from 'rxjs';
 import { union } from '../../operators/union.js';
 import { withWatermark } from '../../operators/withWatermark.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
@@ -110,5 +110,18 @@ describe('union', () => {
       expect(() => union(fromBatches([]), { policy: 'avg' as 'min' })).toThrow(InvalidOptionError);
       expect(() => union(fromBatches([]), { policy: 'avg' as 'min' })).toThrow("Valid values are 'min' and 'max'.");
     });
+  });
+});
+
+describe('union with a synchronous firehose', () => {
+  it('stops pulling from a synchronous input once the consumer has enough', () => {
+    let pulled = 0;
+    function* endless(): Generator<{ ts: number }[]> {
+      for (;;) yield [{ ts: pulled++ }];
+    }
+    const out: number[] = [];
+    fromBatches(endless()).pipe(union(fromBatches<{ ts: number }>([])), take(3)).subscribe((b) => out.push(b.batchId));
+    expect(out).toEqual([0, 1, 2]);
+    expect(pulled).toBe(3);
   });
 });
