@@ -10,14 +10,26 @@ const NODE_BUILTIN = /^(node:|fs$|net$|path$|os$|crypto$|child_process$|stream$|
 
 /** A windowed pipeline run inside the bundle: the script leaves its result in `globalThis.result`. */
 const PIPELINE = `
-  const { fromBatches, withWatermark, union } = RSS;
+  const { fromBatches, withWatermark, windowTumbling, count, sum, outputMode } = RSS;
   const out = [];
-  const left = fromBatches([[{ ts: 1000, k: 'a' }], [{ ts: 21000, k: 'b' }]]).pipe(withWatermark('ts', '5 seconds'));
-  const right = fromBatches([[{ ts: 2000, k: 'c' }], [{ ts: 30000, k: 'd' }]]).pipe(withWatermark('ts', '5 seconds'));
-  left.pipe(union(right, { aligned: true })).subscribe((b) => out.push([b.batchId, b.rows.length, b.watermark]));
+  fromBatches([
+    [{ ts: '2018-03-02T10:02:33', action: 'open', n: 1 }, { ts: '2018-03-02T10:04:35', action: 'close', n: 2 }],
+    [{ ts: '2018-03-02T10:03:50', action: 'open', n: 3 }],
+    [{ ts: '2018-03-02T10:21:00', action: 'open', n: 4 }],
+  ])
+    .pipe(
+      withWatermark('ts', '5 minutes'),
+      windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { count: count(), total: sum('n') } }),
+      outputMode('append'),
+    )
+    .subscribe((b) => out.push([b.batchId, b.watermark, b.rows.map((r) => [new Date(r.window.start).toISOString(), r.action, r.count, r.total]).sort()]));
   globalThis.result = JSON.stringify(out);
 `;
-const EXPECTED = JSON.stringify([[0, 2, 0], [1, 2, 16000]]);
+const EXPECTED = JSON.stringify([
+  [0, Date.UTC(2018, 2, 2, 9, 59, 35), []],
+  [1, Date.UTC(2018, 2, 2, 9, 59, 35), []],
+  [2, Date.UTC(2018, 2, 2, 10, 16, 0), [['2018-03-02T10:00:00.000Z', 'close', 1, 2], ['2018-03-02T10:00:00.000Z', 'open', 2, 4]]],
+]);
 
 describe('the browser bundle of lib/browser.ts', () => {
   let bundle: string;
@@ -43,7 +55,7 @@ describe('the browser bundle of lib/browser.ts', () => {
     expect(bundle).not.toMatch(/require\(["'](node:|fs|net|child_process)["']\)/);
   });
 
-  it('runs a watermarked pipeline in a context without any Node global', () => {
+  it('runs a windowed pipeline in a context without any Node global', () => {
     const sandbox: Record<string, unknown> = {};
     runInNewContext(`${bundle}\n${PIPELINE}`, sandbox);
     expect(sandbox['process']).toBeUndefined();
