@@ -321,6 +321,21 @@ function profileReport(dir: string, label: string): string {
   return out;
 }
 
+/**
+ * Which code is measured: `BENCH_SOURCE` when set (e.g. the commit a snapshot
+ * was exported from), else the git commit of this checkout and whether the
+ * library's files have uncommitted changes.
+ */
+function sourceRevision(): string {
+  const fromEnv = process.env['BENCH_SOURCE'];
+  if (fromEnv !== undefined && fromEnv.length > 0) return fromEnv;
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return '(not a git checkout)';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'lib', 'operators'], { cwd: ROOT, encoding: 'utf8' });
+  const changed = dirty.stdout.split('\n').filter((l) => l.trim().length > 0).length;
+  return `commit ${head.stdout.trim()}${changed > 0 ? ` + ${changed} uncommitted file(s) in lib/ and operators/` : ''}`;
+}
+
 function main(): void {
   const flags = parseFlags(process.argv.slice(2));
   if (flags.has('help')) {
@@ -346,9 +361,11 @@ function main(): void {
     bundleWorker();
   }
 
+  const source = sourceRevision();
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
   let report = `rxjs-structured-streaming bench — ${started.toISOString()}\nmachine: ${machine}; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`;
   report += `workload: n=${workload.n} keys=${workload.keys} outOfOrder=${workload.outOfOrder} lateness=${workload.latenessMs}ms batch=${workload.batchSize} step=${workload.stepMs}ms dup=${workload.dupFraction} rightRatio=${workload.rightRatio} seed=${workload.seed}\n`;
+  report += `library source: ${source}\n`;
   report += `command: npm run bench --${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}\n\n`;
   log(report.trimEnd());
 
