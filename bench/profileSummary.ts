@@ -53,6 +53,27 @@ function sourceMapOf(url: string): SourceMap | undefined {
   return map ?? undefined;
 }
 
+const scriptLines = new Map<string, readonly string[]>();
+
+/**
+ * The first non-blank column of a generated line: a source-map lookup at
+ * column 0 of an indented line would return the previous line's last mapping
+ * (possibly another function or file of the bundle).
+ */
+function firstColumn(url: string, line0: number): number {
+  if (!url.startsWith('file://')) return 0;
+  let lines = scriptLines.get(url);
+  if (lines === undefined) {
+    const file = fileURLToPath(url);
+    lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
+    scriptLines.set(url, lines);
+  }
+  const text = lines[line0];
+  if (text === undefined) return 0;
+  const col = text.search(/\S/);
+  return col < 0 ? 0 : col;
+}
+
 /** `file:line` in the original sources for a 0-based generated position (through the bundle's source map when there is one). */
 function originalLocation(url: string, line0: number, column0: number): string {
   const map = sourceMapOf(url);
@@ -94,7 +115,10 @@ export function summarise(profile: CpuProfile): { total: number; functions: HotS
     functions.set(k, entry);
     files.set(file, (files.get(file) ?? 0) + us);
     for (const tick of node.positionTicks ?? []) {
-      const at = originalLocation(frame.url, tick.line - 1, 0);
+      // Ticks in code V8 inlined from another script carry that script's line numbers, which
+      // cannot be resolved here: a line outside the function's own file is reported as inlined.
+      const mapped = originalLocation(frame.url, tick.line - 1, firstColumn(frame.url, tick.line - 1));
+      const at = mapped.replace(/:\d+$/, '') === file ? mapped : `${location} (inlined callee)`;
       const line = lines.get(at) ?? { name, location: at, ticks: 0 };
       line.ticks += tick.ticks;
       lines.set(at, line);
