@@ -6,7 +6,7 @@ import { crashRun, type CrashRunResult } from './crashHarness.js';
 /**
  * Exactly once under SIGKILL: a child process runs file source → withWatermark
  * → dropDuplicates → windowTumbling (append) → file sink with a checkpoint.
- * It is killed at 20 points spread over its 30 batches — during batches, in
+ * It is killed at 20 points spread over its 36 batches — during batches, in
  * the middle of checkpoint file writes (offsets, deltas, snapshots, commits),
  * between the sink and the commit, and at random times — and restarted from
  * its checkpoint each time. The final output must equal that of an
@@ -19,7 +19,7 @@ describe('recovery under SIGKILL', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'rss-crash-'));
-    result = await crashRun({ workDir: work, kills: 20, files: 30, seed: 7 });
+    result = await crashRun({ workDir: work, kills: 20, files: 36, seed: 7 });
   }, 170_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));

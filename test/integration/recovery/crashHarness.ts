@@ -201,7 +201,8 @@ export interface CrashRunResult {
  * the whole run.
  */
 export function nextKill(resumeBatch: number, kills: number, batches: number, random: () => number, timedShare: number): KillPoint {
-  const step = Math.floor(random() * ((2 * batches) / kills) + 0.5);
+  // A restarted run usually gets about half a batch further before a kill at its resume point fires.
+  const step = Math.floor(random() * Math.max(0, (2 * batches) / kills - 1) + 0.5);
   const batchId = Math.min(batches - 2, Math.max(0, resumeBatch) + step);
   const timed = random() < timedShare;
   const kind = timed ? 'timed' : HOOK_POINTS[Math.floor(random() * HOOK_POINTS.length)]!;
