@@ -103,6 +103,48 @@ describe('StoreCheckpoint', () => {
     });
   });
 
+  describe('background work', () => {
+    it('reports a failed background snapshot at the next call, and the deltas keep recovery possible', async () => {
+      const store = new MemoryCheckpointStore();
+      const failing = Object.assign(Object.create(store) as MemoryCheckpointStore, {
+        write: (path: string, chunks: AsyncIterable<Uint8Array>) => (path.endsWith('.snapshot') ? Promise.reject(new Error('disk full')) : store.write(path, chunks)),
+      });
+      const checkpoint = openCheckpoint(failing, { snapshotInterval: 2 });
+      await checkpoint.open();
+      const input = new Subject<Batch<Row>>();
+      runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => input.pipe(countByKey()).subscribe());
+      const inputs = rotatingInputs(4);
+      for (const batchId of [0, 1]) {
+        await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: 0, timestamp: 0 });
+        input.next({ batchId, rows: inputs[batchId]!, watermark: 0 });
+        await checkpoint.commit(batchId);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      await expect(checkpoint.writeOffsets({ batchId: 2, offsets: [], watermark: 0, timestamp: 0 })).rejects.toThrow('disk full');
+      await checkpoint.writeOffsets({ batchId: 2, offsets: [2], watermark: 0, timestamp: 0 });
+      await checkpoint.close();
+      expect(stateFiles(store)).toEqual(['0.delta', '1.delta']);
+      const whole = await drive(new MemoryCheckpointStore(), inputs);
+      const rest = await drive(store, inputs);
+      expect(rest.recovery).toMatchObject({ lastCommittedBatchId: 1, pending: { batchId: 2 } });
+      expect(rest.output.get(3)).toEqual(whole.output.get(3));
+    });
+
+    it('finishes the snapshots already due when closed', async () => {
+      const store = new MemoryCheckpointStore();
+      const checkpoint = openCheckpoint(store, { snapshotInterval: 1 });
+      await checkpoint.open();
+      const input = new Subject<Batch<Row>>();
+      runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => input.pipe(countByKey()).subscribe());
+      await checkpoint.writeOffsets({ batchId: 0, offsets: [], watermark: 0, timestamp: 0 });
+      input.next({ batchId: 0, rows: rotatingInputs(1)[0]!, watermark: 0 });
+      await checkpoint.commit(0);
+      await checkpoint.close();
+      expect(stateFiles(store)).toEqual(['0.delta', '0.snapshot']);
+      await expect(checkpoint.commit(1)).rejects.toThrow('checkpoint: commit was called after close() for memory; got a closed checkpoint. Open it again.');
+    });
+  });
+
   describe('recovery', () => {
     it('restores state and continues numbering so that the result equals an uninterrupted run', async () => {
       const inputs = rotatingInputs(12);
