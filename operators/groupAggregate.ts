@@ -90,8 +90,8 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySp
     markerHasWatermark: markerKeyed,
     outputMarker: (marker) => ({ field: marker.field, isWindow: marker.isWindow, delayMs: marker.delayMs }),
     outputEventTimeField: (plan) => plan.eventTimeField,
-    createRunner: (hasWatermark, marker, restored) => {
-      if (!hasWatermark || marker === undefined) return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'none', { field: undefined, ms: () => 0 }, undefined, restored);
+    createRunner: (hasWatermark, marker, restored, checkpointing, mode) => {
+      if (!hasWatermark || marker === undefined) return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'none', { field: undefined, ms: () => 0 }, undefined, restored, checkpointing, mode);
       const field = marker.field;
       const reader = eventTimeReader<T>(op, field as EventTimeSpecOf<T>);
       const ms = marker.isWindow
@@ -100,7 +100,7 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySp
             return typeof end === 'number' ? end : Number.NaN;
           }
         : (row: T): number => toEpochMs((row as Record<string, unknown>)[field]);
-      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field, ms }, reader, restored);
+      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field, ms }, reader, restored, checkpointing, mode);
     },
   });
 }

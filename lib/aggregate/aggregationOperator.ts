@@ -4,15 +4,16 @@ import { createResultBatch, type AggregationInfo, type AggregationKind, type Res
 import { UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
 import { emitLateRows } from '../internal/lateRows.js';
-import { derivePlan, planOf, withPlan, type StreamPlan } from '../internal/plan.js';
+import { derivePlan, planOf, withPlan, type OutputModeName, type StreamPlan } from '../internal/plan.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
-import { registerState, type StateCodec } from '../state/StateStore.js';
+import { currentQueryContext, registerState, type StateCodec } from '../state/StateStore.js';
 import type { InvalidEventTimePolicy, LateRowsHandler } from '../types.js';
 import { takeOutputMode } from './requestedMode.js';
 
 /** What an aggregation's engine did with one batch, in the terms the RxJS shell needs. */
 export interface AggregationStep<T, R, S> {
-  readonly state: S;
+  /** The state after the batch as a persistent value, when a checkpoint needs it (else `undefined`). */
+  readonly state: S | undefined;
   /** The late-events watermark the batch's rows were compared with (the previous batch's watermark). */
   readonly lateWatermarkMs: number;
   readonly late: readonly T[];
@@ -52,7 +53,8 @@ export interface AggregationOperatorConfig<T, R, S> {
   readonly outputEventTimeField: (plan: StreamPlan) => string | undefined;
   /** Checked on subscribe (and again at the first batch): an error to fail with, or undefined. */
   checkShape?(): UnsupportedOperationError | undefined;
-  createRunner(hasWatermark: boolean, marker: EventTimeMarker | undefined, restored: S | undefined): AggregationRunner<T, R, S>;
+  /** `checkpointing`: a query context is current, so the state is published (as a snapshot) after every batch. */
+  createRunner(hasWatermark: boolean, marker: EventTimeMarker | undefined, restored: S | undefined, checkpointing: boolean, mode: OutputModeName | undefined): AggregationRunner<T, R, S>;
 }
 
 function chainedAfterNonAppend(plan: StreamPlan | undefined, first: Batch<unknown> | undefined): boolean {
@@ -68,7 +70,7 @@ function chainedAfterNonAppend(plan: StreamPlan | undefined, first: Batch<unknow
  * watermark, eviction with this batch's), hands late rows to the side output,
  * appends state metrics and emits one {@link ResultBatch} per input batch.
  */
-export function aggregationOperator<T, R, S extends { readonly lateWatermarkMs: number }, K extends AggregationKind>(
+export function aggregationOperator<T, R, S, K extends AggregationKind>(
   config: AggregationOperatorConfig<T, R, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<R, K>> {
   const { op, kind } = config;
@@ -86,6 +88,7 @@ export function aggregationOperator<T, R, S extends { readonly lateWatermarkMs: 
         subscriber.error(shapeError);
         return undefined;
       }
+      const checkpointing = currentQueryContext() !== undefined;
       const handle = registerState<S>({ kind: op, ...(config.name === undefined ? {} : { name: config.name }), descriptor: config.descriptor, codec: config.codec });
       const skipUpTo = handle.restored?.batchId ?? -1;
       let runner: AggregationRunner<T, R, S> | undefined;
@@ -99,7 +102,7 @@ export function aggregationOperator<T, R, S extends { readonly lateWatermarkMs: 
             if (chainedAfterNonAppend(undefined, batch)) throw new UnsupportedOperationError(op, UNSUPPORTED.globalWatermarkCorrectness);
             hasWatermark = config.markerHasWatermark(batch.eventTime);
             outMarker = hasWatermark && batch.eventTime !== undefined ? config.outputMarker(batch.eventTime) : undefined;
-            runner = config.createRunner(hasWatermark, batch.eventTime, handle.restored?.state);
+            runner = config.createRunner(hasWatermark, batch.eventTime, handle.restored?.state, checkpointing, mode);
             info = { kind: kind as K, hasWatermark, operatorId: handle.operatorId, complete };
           }
           const lateFiltering = hasWatermark && (!complete || kind === 'session');
@@ -117,7 +120,7 @@ export function aggregationOperator<T, R, S extends { readonly lateWatermarkMs: 
             ...(step.customMetrics === undefined ? {} : { customMetrics: step.customMetrics }),
           });
           if (step.numInvalid > 0) metrics = { ...metrics, numRowsDroppedInvalidEventTime: (metrics.numRowsDroppedInvalidEventTime ?? 0) + step.numInvalid };
-          handle.publish(batch.batchId, step.state, step.changedKeys);
+          if (step.state !== undefined) handle.publish(batch.batchId, step.state, step.changedKeys);
           subscriber.next(
             createResultBatch<R, K>(
               { batchId: batch.batchId, watermark: batch.watermark, ...(outMarker === undefined ? {} : { eventTime: outMarker }), metrics },

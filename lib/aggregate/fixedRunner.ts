@@ -2,12 +2,14 @@ import { Map as IMap } from 'immutable';
 import type { Batch } from '../batch/Batch.js';
 import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
 import type { StateCodec } from '../state/StateStore.js';
+import type { OutputModeName } from '../internal/plan.js';
+import { InvariantViolationError } from '../errors/index.js';
 import { invalidEventTime, type EventTimeReader } from '../time/eventTime.js';
 import type { InvalidEventTimePolicy } from '../types.js';
 import type { WindowSpec } from '../window/WindowBounds.js';
 import type { AggregationRunner, AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
-import { FixedWindowEngine, type BucketGroups, type Bucketing, type FixedAggState, type GroupState, type TimeAccess } from './fixedWindowEngine.js';
+import { FixedWindowEngine, type BucketGroups, type Bucketing, type FixedAggState, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
 import type { CompiledKey } from './groupKey.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
@@ -17,7 +19,7 @@ const GROUP_BYTES = 96;
 const ACC_BYTES = 16;
 
 /** Builds the result row of one group. */
-export type FixedRowBuilder<R> = (bucket: number, group: GroupState) => R;
+export type FixedRowBuilder<R> = (bucket: number, group: GroupRecord) => R;
 
 /** Everything a fixed-window runner needs, fixed when the operator is built. */
 export interface FixedRunnerOptions<T> {
@@ -28,14 +30,31 @@ export interface FixedRunnerOptions<T> {
   readonly invalidPolicy: InvalidEventTimePolicy;
 }
 
-/** The result-row builder: `{ window?, ...keyFields, ...aggregates }`. */
+/**
+ * The result-row builder: `{ window?, ...keyFields, ...aggregates }`. The row
+ * is built with its fields in one fixed order, so every row of an operator
+ * shares one object shape.
+ */
 export function fixedRowBuilder<T, R>(aggs: CompiledAggregates<T>, key: CompiledKey<T>, sizeMs: number | undefined): FixedRowBuilder<R> {
   const { names, aggregators } = aggs;
   const n = names.length;
+  const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
+  const write = key.write;
+  const size = sizeMs ?? 0;
+  // The common shape (a window, one key field, up to three aggregates) as one
+  // object literal per row: every row gets the same hidden class at once.
+  if (sizeMs !== undefined && keyField !== undefined && n <= 3) {
+    const [n0, n1, n2] = names as [string, string | undefined, string | undefined];
+    const [a0, a1, a2] = aggregators;
+    if (n === 1) return (bucket, g) => ({ window: { start: bucket, end: bucket + size }, [keyField]: g[1], [n0]: a0!.result(g[0] as never) }) as R;
+    if (n === 2) return (bucket, g) => ({ window: { start: bucket, end: bucket + size }, [keyField]: g[2], [n0]: a0!.result(g[0] as never), [n1!]: a1!.result(g[1] as never) }) as R;
+    return (bucket, g) => ({ window: { start: bucket, end: bucket + size }, [keyField]: g[3], [n0]: a0!.result(g[0] as never), [n1!]: a1!.result(g[1] as never), [n2!]: a2!.result(g[2] as never) }) as R;
+  }
   return (bucket, g) => {
-    const row: Record<string, unknown> = sizeMs === undefined ? {} : { window: { start: bucket, end: bucket + sizeMs } };
-    key.write(row, g.k);
-    for (let j = 0; j < n; j++) row[names[j]!] = aggregators[j]!.result(g.a[j] as never);
+    const row: Record<string, unknown> = sizeMs !== undefined ? { window: { start: bucket, end: bucket + size } } : {};
+    if (keyField !== undefined) row[keyField] = g[n];
+    else write(row, g[n]);
+    for (let j = 0; j < n; j++) row[names[j]!] = aggregators[j]!.result(g[j] as never);
     return row as R;
   };
 }
@@ -43,10 +62,18 @@ export function fixedRowBuilder<T, R>(aggs: CompiledAggregates<T>, key: Compiled
 /** The checkpoint codec of a fixed-window state: one entry `<bucket>/<key as JSON>` per group, plus the late-events watermark. */
 export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>): StateCodec<FixedAggState> {
   const { aggregators } = aggs;
-  const encodeGroup = (g: GroupState): unknown => ({ k: g.k, a: g.a.map((acc, j) => (aggregators[j]!.encode === undefined ? acc : aggregators[j]!.encode!(acc as never))) });
-  const decodeGroup = (json: unknown): GroupState => {
+  const n = aggregators.length;
+  const encodeGroup = (g: GroupRecord): unknown => {
+    const a = new Array<unknown>(n);
+    for (let j = 0; j < n; j++) a[j] = aggregators[j]!.encode === undefined ? g[j] : aggregators[j]!.encode!(g[j] as never);
+    return { k: g[n], a };
+  };
+  const decodeGroup = (json: unknown): GroupRecord => {
     const v = json as { k: unknown; a: unknown[] };
-    return { k: v.k, a: v.a.map((acc, j) => (aggregators[j]!.decode === undefined ? acc : aggregators[j]!.decode!(acc))) };
+    const g = new Array<unknown>(n + 1);
+    for (let j = 0; j < n; j++) g[j] = aggregators[j]!.decode === undefined ? v.a[j] : aggregators[j]!.decode!(v.a[j]);
+    g[n] = v.k;
+    return g;
   };
   const parseKey = (entryKey: string): [number, unknown] => {
     const slash = entryKey.indexOf('/');
@@ -55,7 +82,7 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   return {
     *entries(state) {
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
-      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${JSON.stringify(g.k)}`, encodeGroup(g)];
+      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${JSON.stringify(g[n])}`, encodeGroup(g)];
     },
     get(state, entryKey) {
       if (entryKey === LATE_WATERMARK_KEY) return state.lateWatermarkMs;
@@ -72,11 +99,18 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
           continue;
         }
         const [bucket, gk] = parseKey(entryKey);
-        buckets.set(bucket, (buckets.get(bucket) ?? IMap<unknown, GroupState>()).set(gk, decodeGroup(value)));
+        buckets.set(bucket, (buckets.get(bucket) ?? IMap<unknown, GroupRecord>()).set(gk, decodeGroup(value)));
       }
       return { buckets: buckets.asImmutable(), lateWatermarkMs };
     },
   };
+}
+
+/** Raised when a lazily built part of a ResultBatch is read after later batches changed the state it would read. */
+function staleRead(op: string, what: string): never {
+  throw new InvariantViolationError(
+    `${op}: ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
+  );
 }
 
 /** The per-subscription runner of `windowTumbling`, `windowSliding` and `groupAggregate`. */
@@ -86,50 +120,67 @@ export function fixedRunner<T, R>(
   time: TimeAccess<T>,
   reader: EventTimeReader<T> | undefined,
   restored: FixedAggState | undefined,
+  checkpointing: boolean,
+  mode: OutputModeName | undefined,
 ): AggregationRunner<T, R, FixedAggState> {
   const { op, aggs, key, spec, invalidPolicy } = options;
   const engine = new FixedWindowEngine<T>(aggs, key, bucketing, spec, restored);
+  engine.trackUpdates = checkpointing || mode !== 'append';
   const build = fixedRowBuilder<T, R>(aggs, key, bucketing === 'tumbling' || bucketing === 'sliding' ? spec!.sizeMs : undefined);
   const bytesPerGroup = GROUP_BYTES + ACC_BYTES * aggs.aggregators.length;
+  const n = aggs.aggregators.length;
   return {
     step(batch: Batch<T>, lateFiltering, evictWatermarkMs): AggregationStep<T, R, FixedAggState> {
-      const lateWatermarkMs = engine.state.lateWatermarkMs;
+      const lateWatermarkMs = engine.lateWatermark;
       const onInvalid = (row: T, index: number): void => {
         if (reader !== undefined) invalidEventTime(op, reader, row, batch.batchId, index, invalidPolicy);
       };
       const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, onInvalid);
-      const state = r.state;
+      const version = engine.version;
+      let sealed: FixedAggState | undefined = checkpointing ? engine.seal() : undefined;
       const total = engine.totalGroups;
       return {
-        state,
+        state: sealed,
         lateWatermarkMs,
         late: r.late,
         numInvalid: r.invalid.length,
-        numUpdated: r.updatedGroups.length,
+        numUpdated: r.numUpdated,
         numRemoved: r.numRemoved,
         numTotal: total,
         memoryUsedBytes: total * bytesPerGroup,
         changedKeys: {
           *[Symbol.iterator]() {
-            for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]!.k)}`;
-            for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${JSON.stringify(g.k)}`;
+            for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;
+            for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${JSON.stringify(g[n])}`;
           },
         },
         updated: () => {
+          if (sealed === undefined && engine.version !== version) staleRead(op, 'updated');
+          if (!r.tracked) staleRead(op, 'updated');
           const out = new Array<R>(r.updatedGroups.length);
           for (let i = 0; i < out.length; i++) out[i] = build(r.updatedBuckets[i]!, r.updatedGroups[i]!);
           return out;
         },
         finalized: () => {
           const out: R[] = [];
-          for (const [bucket, groups] of r.evicted) for (const g of groups.values()) out.push(build(bucket, g));
+          for (const [bucket, groups] of r.evicted) groups.forEach((g) => void out.push(build(bucket, g)));
           return out;
         },
-        table: (): ResultTable<R> =>
-          resultTable(total, function* () {
+        table: (): ResultTable<R> => {
+          if (sealed === undefined) {
+            if (engine.version !== version) staleRead(op, 'table');
+            sealed = engine.seal();
+          }
+          const state = sealed;
+          return resultTable(total, function* () {
             const bucketIds = [...state.buckets.keys()].sort((a, b) => a - b);
-            for (const bucket of bucketIds) for (const g of state.buckets.get(bucket)!.values()) yield build(bucket, g);
-          }),
+            for (const bucket of bucketIds) {
+              const rows: R[] = [];
+              state.buckets.get(bucket)!.forEach((g) => void rows.push(build(bucket, g)));
+              yield* rows;
+            }
+          });
+        },
       };
     },
   };

@@ -5,20 +5,22 @@ import type { CompiledKey } from './groupKey.js';
 import { toEpochMs } from '../time/eventTime.js';
 import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 
-/** One group's persistent state: its raw key (for output) and one accumulator per aggregate. */
-export interface GroupState {
-  readonly k: unknown;
-  readonly a: readonly unknown[];
-}
+/**
+ * One group's state, as one flat array: the accumulator of each aggregate at
+ * `0 .. n-1`, the group's raw key (for output) at `n`, and at `n + 1` an
+ * ownership tag (see {@link FixedWindowEngine}). Once a snapshot holds a
+ * record, the record is never written again.
+ */
+export type GroupRecord = readonly unknown[];
 
-/** Groups of one bucket (window start, event time, or 0), by canonical key. */
-export type BucketGroups = IMap<unknown, GroupState>;
+/** Groups of one bucket (window start, event time, or 0), by canonical key, in a snapshot. */
+export type BucketGroups = IMap<unknown, GroupRecord>;
 
 /**
- * The state of a fixed-window (or plain) aggregation: groups nested under
+ * A snapshot of a fixed-window (or plain) aggregation: groups nested under
  * their bucket, a number: the window start for time windows, the event time
- * (or window end) when grouping by the watermarked column, 0 otherwise. The
- * nesting makes eviction one removal per bucket.
+ * (or window end) when grouping by the watermarked column, 0 otherwise. An
+ * Immutable value: what checkpoints store and `ResultBatch.table` reads.
  */
 export interface FixedAggState {
   readonly buckets: IMap<number, BucketGroups>;
@@ -42,12 +44,16 @@ export interface TimeAccess<T> {
 
 /** What one batch did. Row lists are built lazily by the caller from these. */
 export interface FixedStepResult<T> {
-  readonly state: FixedAggState;
-  /** Groups written this batch: parallel arrays of bucket and the group's new state. */
+  /** Groups written this batch. */
+  readonly numUpdated: number;
+  /** Whether the written groups are listed below (see {@link FixedWindowEngine.trackUpdates}). */
+  readonly tracked: boolean;
+  /** Groups written this batch: parallel arrays of bucket, canonical key and the group's record. */
   readonly updatedBuckets: number[];
-  readonly updatedGroups: GroupState[];
-  /** Buckets evicted by the watermark, with their groups. */
-  readonly evicted: [number, BucketGroups][];
+  readonly updatedKeys: unknown[];
+  readonly updatedGroups: GroupRecord[];
+  /** Buckets evicted by the watermark, with their groups (no longer part of the state). */
+  readonly evicted: [number, ReadonlyMap<unknown, GroupRecord>][];
   readonly numRemoved: number;
   /** Rows dropped as late. */
   readonly late: T[];
@@ -55,24 +61,62 @@ export interface FixedStepResult<T> {
   readonly invalid: number[];
 }
 
-interface Slot {
-  readonly gk: unknown;
-  readonly k: unknown;
-  readonly a: unknown[];
+const EMPTY_BUCKET: BucketGroups = IMap<unknown, GroupRecord>();
+
+function windowEndOf(v: object): number {
+  const end = (v as { end?: unknown }).end;
+  return typeof end === 'number' ? end : Number.NaN;
 }
 
-const EMPTY_BUCKET: BucketGroups = IMap<unknown, GroupState>();
-
-/** The engine behind `windowTumbling`, `windowSliding` and `groupAggregate`: per subscription, mutable scratch around persistent state. */
+/**
+ * The engine behind `windowTumbling`, `windowSliding` and `groupAggregate`.
+ *
+ * Working state: plain `Map`s (bucket -> canonical key -> record) owned by
+ * the subscription, folded into row by row like a hand-written loop — no
+ * per-row allocation, one record per new group.
+ *
+ * Persistent state: an Immutable snapshot ({@link seal}), taken when someone
+ * needs a value — a checkpoint after every batch, or a read of the whole
+ * result table. It is built incrementally: when the previous batch was sealed
+ * too, only the groups this batch wrote and the buckets it evicted are applied
+ * (one `withMutations` pass, once per window and key), otherwise it is rebuilt
+ * from the working maps. Records are shared between the two and copied on
+ * write: after a seal, the first touch of a group in a later batch folds into
+ * a fresh record that is merged with the sealed one at the end of the batch,
+ * so a snapshot never changes.
+ *
+ * Ownership tag at `record[n + 1]`: `epoch` (a clean record of the current
+ * epoch: fold into it directly), `-epoch` (a copy made this batch, merged with
+ * its sealed original at the end of the batch), anything else (older,
+ * restored, or merged with a sealed record, whose accumulators `merge` may
+ * share with a snapshot: copy on write). `record[n + 2]` is the batch that
+ * last listed the record as written.
+ */
 export class FixedWindowEngine<T> {
-  state: FixedAggState;
+  /** Working state. */
+  private readonly groups = new Map<number, Map<unknown, unknown[]>>();
+  private lateWatermarkMs: number;
   /** Bucket ids present in the state, ascending (so by end too); read from the front for eviction. */
   private sorted: number[] = [];
   private head = 0;
   /** Total groups in the state. */
   totalGroups = 0;
+  /** Incremented by every batch. */
+  version = 0;
+  /**
+   * List the groups each batch writes (for update mode, checkpoints' changed
+   * keys and incremental snapshots). An append-mode aggregation without a
+   * checkpoint needs only their number.
+   */
+  trackUpdates = true;
+  private epoch = 1;
+  private snapshot: IMap<number, BucketGroups>;
+  private snapshotVersion = 0;
+  private last: FixedStepResult<T> | undefined;
   private readonly fold: RowFolder<T>;
-  private readonly newAccs: () => unknown[];
+  /** A fresh record: `init()` of each aggregate, then slots for the raw key, the tag and the batch version that listed it. */
+  private readonly newRecord: () => unknown[];
+  private readonly starts: number[] = [];
 
   constructor(
     private readonly aggs: CompiledAggregates<T>,
@@ -82,13 +126,59 @@ export class FixedWindowEngine<T> {
     initial?: FixedAggState,
   ) {
     this.fold = rowFolder(aggs.aggregators);
-    this.newAccs = accumulatorFactory(aggs.aggregators);
-    this.state = initial ?? { buckets: IMap<number, BucketGroups>(), lateWatermarkMs: 0 };
-    for (const [bucket, groups] of this.state.buckets) {
+    this.newRecord = accumulatorFactory(aggs.aggregators, 3);
+    this.snapshot = initial?.buckets ?? IMap<number, BucketGroups>();
+    this.lateWatermarkMs = initial?.lateWatermarkMs ?? 0;
+    for (const [bucket, groups] of this.snapshot) {
+      const inner = new Map<unknown, unknown[]>();
+      groups.forEach((g, gk) => void inner.set(gk, g as unknown[]));
+      this.groups.set(bucket, inner);
       this.sorted.push(bucket);
       this.totalGroups += groups.size;
     }
     this.sorted.sort((x, y) => x - y);
+  }
+
+  /** The late-events watermark the next batch will use. */
+  get lateWatermark(): number {
+    return this.lateWatermarkMs;
+  }
+
+  /**
+   * Takes a snapshot of the state after the last batch: an Immutable value
+   * that later batches never change. Incremental (O(groups written by the
+   * last batch)) when the batch before was sealed too, else O(state).
+   */
+  seal(): FixedAggState {
+    if (this.snapshotVersion !== this.version) {
+      const last = this.last;
+      if (last !== undefined && last.tracked && this.snapshotVersion === this.version - 1) {
+        const outer = this.snapshot.asMutable();
+        let bucket = Number.NaN;
+        let inner: BucketGroups | undefined;
+        for (let i = 0; i < last.updatedGroups.length; i++) {
+          const b = last.updatedBuckets[i]!;
+          if (b !== bucket) {
+            if (inner !== undefined) outer.set(bucket, inner.asImmutable());
+            bucket = b;
+            inner = (outer.get(b) ?? EMPTY_BUCKET).asMutable();
+          }
+          inner!.set(last.updatedKeys[i], last.updatedGroups[i]!);
+        }
+        if (inner !== undefined) outer.set(bucket, inner.asImmutable());
+        // Buckets written and evicted in the same batch.
+        for (const [b] of last.evicted) outer.remove(b);
+        this.snapshot = outer.asImmutable();
+      } else {
+        const outer = IMap<number, BucketGroups>().asMutable();
+        for (const [bucket, groups] of this.groups) outer.set(bucket, IMap(groups) as BucketGroups);
+        this.snapshot = outer.asImmutable();
+      }
+      this.snapshotVersion = this.version;
+      // Every live record is now in the snapshot: later writes copy.
+      this.epoch++;
+    }
+    return { buckets: this.snapshot, lateWatermarkMs: this.lateWatermarkMs };
   }
 
   /** When a bucket ends (exclusive): a window's end, the event time itself, or never. */
@@ -105,33 +195,47 @@ export class FixedWindowEngine<T> {
   }
 
   /**
-   * Folds one batch in: rows whose bucket ends at or before `lateWatermarkMs`
-   * are late (when `lateFiltering`); then, when `evictWatermarkMs` is given,
-   * removes every bucket ending at or before it.
+   * Folds one batch in: rows whose bucket ends at or before the late-events
+   * watermark are late (when `lateFiltering`); then, when `evictWatermarkMs`
+   * is given, removes every bucket ending at or before it.
    *
    * `onInvalid(row, index)` is called for a row whose time is invalid; it
    * throws (policy `'error'`) or returns (the row is dropped).
    */
   step(rows: readonly T[], time: TimeAccess<T>, lateFiltering: boolean, evictWatermarkMs: number | undefined, nextLateWatermarkMs: number, onInvalid: (row: T, index: number) => void): FixedStepResult<T> {
+    const track = this.trackUpdates;
+    let numUpdated = 0;
     const { aggregators } = this.aggs;
     const nAggs = aggregators.length;
     const key = this.key;
     const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
-    const keyKind = key.kind;
-    const fold = this.fold;
-    const newAccs = this.newAccs;
+    const noKey = key.kind === 'none';
     const bucketing = this.bucketing;
-    const timeField = time.field;
-    const lateWm = this.state.lateWatermarkMs;
+    const sliding = bucketing === 'sliding';
+    const timeField = bucketing === 'none' ? undefined : time.field;
+    const lateWm = lateFiltering ? this.lateWatermarkMs : Number.NEGATIVE_INFINITY;
     const sizeMs = this.spec?.sizeMs ?? 0;
-    const slideMs = this.spec?.slideMs ?? 0;
+    const slideMs = sliding ? this.spec!.slideMs : sizeMs;
     const startMs = this.spec?.startMs ?? 0;
-    const candidates = this.spec === undefined ? 0 : Math.ceil(sizeMs / slideMs);
+    // For 'eventTime' and 'none' the bucket is the time itself / 0 and the window length is 0.
+    const tumbling = bucketing === 'tumbling';
+    const windowed = tumbling || sliding;
+    const candidates = sliding ? Math.ceil(sizeMs / slideMs) : 1;
+    const fold = this.fold;
+    const newRecord = this.newRecord;
+    const epoch = this.epoch;
+    const groups = this.groups;
     const late: T[] = [];
     const invalid: number[] = [];
-    const scratch = new Map<number, Map<unknown, Slot>>();
+    const updatedBuckets: number[] = [];
+    const updatedKeys: unknown[] = [];
+    const updatedGroups: unknown[][] = [];
+    // Copy-on-write pairs to merge at the end of the batch: fresh record, then the shared one.
+    const pending: unknown[][] = [];
+    const starts = this.starts;
     let lastBucket = Number.NaN;
-    let inner: Map<unknown, Slot> | undefined;
+    let inner: Map<unknown, unknown[]> | undefined;
+    const version = ++this.version;
 
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -139,13 +243,36 @@ export class FixedWindowEngine<T> {
       if (bucketing !== 'none') {
         if (timeField !== undefined) {
           const v = (row as Record<string, unknown>)[timeField];
-          t = typeof v === 'number' ? (Number.isFinite(v) ? Math.floor(v) : Number.NaN) : bucketing === 'eventTime' && typeof v === 'object' && v !== null && !(v instanceof Date) ? windowEndOf(v) : toEpochMs(v);
+          t = typeof v === 'number' ? Math.floor(v) : bucketing === 'eventTime' && typeof v === 'object' && v !== null && !(v instanceof Date) ? windowEndOf(v) : toEpochMs(v);
         } else t = time.ms(row);
-        if (t !== t) {
+        if (t - t !== 0) {
           onInvalid(row, i);
           invalid.push(i);
           continue;
         }
+      }
+      // The windows (buckets) of the row that are not late.
+      let nb = 0;
+      if (tumbling) {
+        const r = (t - startMs) % sizeMs;
+        const start = r < 0 ? t - r - sizeMs : t - r;
+        if (start + sizeMs > lateWm) starts[nb++] = start;
+      } else if (windowed) {
+        const r = (t - startMs) % slideMs;
+        const lastStart = r < 0 ? t - r - slideMs : t - r;
+        for (let c = 0; c < candidates; c++) {
+          const start = lastStart - c * slideMs;
+          const end = start + sizeMs;
+          if (end <= t) break;
+          if (end <= lateWm) continue;
+          starts[nb++] = start;
+        }
+      } else if (bucketing === 'eventTime') {
+        if (t > lateWm) starts[nb++] = t;
+      } else starts[nb++] = 0;
+      if (nb === 0) {
+        late.push(row);
+        continue;
       }
       // The grouping key, read once per row.
       let k: unknown;
@@ -153,119 +280,96 @@ export class FixedWindowEngine<T> {
       if (keyField !== undefined) {
         k = (row as Record<string, unknown>)[keyField];
         gk = typeof k === 'object' && k !== null ? key.canonical(k) : k;
-      } else if (keyKind === 'none') {
+      } else if (noKey) {
         k = null;
         gk = null;
       } else {
         k = key.raw(row);
         gk = key.canonical(k);
       }
-      if (bucketing === 'sliding') {
-        // Every window [start, start + size) of the grid holding t.
-        const r = (t - startMs) % slideMs;
-        const lastStart = r < 0 ? t - r - slideMs : t - r;
-        let used = 0;
-        for (let c = 0; c < candidates; c++) {
-          const start = lastStart - c * slideMs;
-          const end = start + sizeMs;
-          if (end <= t) break;
-          if (lateFiltering && end <= lateWm) continue;
-          used++;
-          if (start !== lastBucket) {
-            inner = scratch.get(start);
-            if (inner === undefined) scratch.set(start, (inner = new Map()));
-            lastBucket = start;
+      for (let w = 0; w < nb; w++) {
+        const bucket = starts[w]!;
+        if (bucket !== lastBucket) {
+          inner = groups.get(bucket);
+          if (inner === undefined) {
+            groups.set(bucket, (inner = new Map()));
+            this.insertBucket(bucket);
           }
-          let slot = inner!.get(gk);
-          if (slot === undefined) {
-            slot = { gk, k, a: newAccs() };
-            inner!.set(gk, slot);
+          lastBucket = bucket;
+        }
+        let rec = inner!.get(gk);
+        if (rec === undefined) {
+          rec = newRecord();
+          rec[nAggs] = k;
+          rec[nAggs + 1] = epoch;
+          rec[nAggs + 2] = version;
+          inner!.set(gk, rec);
+          this.totalGroups++;
+          numUpdated++;
+          if (track) {
+            updatedBuckets.push(bucket);
+            updatedKeys.push(gk);
+            updatedGroups.push(rec);
           }
-          fold(slot.a, row);
+        } else if (rec[nAggs + 1] !== epoch) {
+          if (rec[nAggs + 1] !== -epoch) {
+            // First touch this batch of a record a snapshot may hold: fold into a fresh copy.
+            const fresh = newRecord();
+            fresh[nAggs] = rec[nAggs];
+            fresh[nAggs + 1] = -epoch;
+            pending.push(fresh, rec);
+            inner!.set(gk, fresh);
+            numUpdated++;
+            if (track) {
+              updatedBuckets.push(bucket);
+              updatedKeys.push(gk);
+              updatedGroups.push(fresh);
+            }
+            rec = fresh;
+          }
+        } else if (rec[nAggs + 2] !== version) {
+          rec[nAggs + 2] = version;
+          numUpdated++;
+          if (track) {
+            updatedBuckets.push(bucket);
+            updatedKeys.push(gk);
+            updatedGroups.push(rec);
+          }
         }
-        if (used === 0) late.push(row);
-        continue;
+        fold(rec, row);
       }
-      let bucket: number;
-      if (bucketing === 'tumbling') {
-        const r = (t - startMs) % sizeMs;
-        bucket = r < 0 ? t - r - sizeMs : t - r;
-        if (lateFiltering && bucket + sizeMs <= lateWm) {
-          late.push(row);
-          continue;
-        }
-      } else if (bucketing === 'eventTime') {
-        bucket = t;
-        if (lateFiltering && t <= lateWm) {
-          late.push(row);
-          continue;
-        }
-      } else bucket = 0;
-      if (bucket !== lastBucket) {
-        inner = scratch.get(bucket);
-        if (inner === undefined) scratch.set(bucket, (inner = new Map()));
-        lastBucket = bucket;
-      }
-      let slot = inner!.get(gk);
-      if (slot === undefined) {
-        slot = { gk, k, a: newAccs() };
-        inner!.set(gk, slot);
-      }
-      fold(slot.a, row);
     }
 
-    // One persistent update per (bucket, group) touched by this batch.
-    const updatedBuckets: number[] = [];
-    const updatedGroups: GroupState[] = [];
-    let buckets = this.state.buckets;
-    if (scratch.size > 0) {
-      const outer = buckets.asMutable();
-      for (const [bucket, slots] of scratch) {
-        const existing = outer.get(bucket);
-        const groups = (existing ?? EMPTY_BUCKET).asMutable();
-        for (const slot of slots.values()) {
-          const old = groups.get(slot.gk);
-          let g: GroupState;
-          if (old === undefined) {
-            g = { k: slot.k, a: slot.a };
-            this.totalGroups++;
-          } else {
-            const merged = new Array<unknown>(nAggs);
-            for (let j = 0; j < nAggs; j++) merged[j] = aggregators[j]!.merge(old.a[j] as never, slot.a[j] as never);
-            g = { k: old.k, a: merged };
-          }
-          groups.set(slot.gk, g);
-          updatedBuckets.push(bucket);
-          updatedGroups.push(g);
-        }
-        outer.set(bucket, groups.asImmutable());
-        if (existing === undefined) this.insertBucket(bucket);
-      }
-      buckets = outer.asImmutable();
+    // Copy-on-write records: merge the sealed value with this batch's part.
+    for (let p = 0; p < pending.length; p += 2) {
+      const fresh = pending[p]!;
+      const old = pending[p + 1]!;
+      for (let j = 0; j < nAggs; j++) fresh[j] = aggregators[j]!.merge(old[j] as never, fresh[j] as never);
+      // Its accumulators may be shared with the snapshot: copy again on the next write.
+      fresh[nAggs + 1] = epoch + 0.5;
     }
-
     // Eviction: buckets are sorted by end, so only the ones that end are visited.
-    const evicted: [number, BucketGroups][] = [];
+    const evicted: [number, ReadonlyMap<unknown, GroupRecord>][] = [];
     let numRemoved = 0;
-    if (evictWatermarkMs !== undefined && this.head < this.sorted.length && this.bucketEnd(this.sorted[this.head]!) <= evictWatermarkMs) {
-      const outer = buckets.asMutable();
+    if (evictWatermarkMs !== undefined) {
       while (this.head < this.sorted.length && this.bucketEnd(this.sorted[this.head]!) <= evictWatermarkMs) {
         const bucket = this.sorted[this.head++]!;
-        const groups = outer.get(bucket);
-        if (groups === undefined) continue;
-        evicted.push([bucket, groups]);
-        numRemoved += groups.size;
-        this.totalGroups -= groups.size;
-        outer.remove(bucket);
+        const removed = groups.get(bucket);
+        if (removed === undefined) continue;
+        evicted.push([bucket, removed]);
+        numRemoved += removed.size;
+        this.totalGroups -= removed.size;
+        groups.delete(bucket);
       }
-      buckets = outer.asImmutable();
       if (this.head > 1024 && this.head * 2 > this.sorted.length) {
         this.sorted = this.sorted.slice(this.head);
         this.head = 0;
       }
     }
-    this.state = { buckets, lateWatermarkMs: nextLateWatermarkMs };
-    return { state: this.state, updatedBuckets, updatedGroups, evicted, numRemoved, late, invalid };
+    this.lateWatermarkMs = nextLateWatermarkMs;
+    const result: FixedStepResult<T> = { numUpdated, tracked: track, updatedBuckets, updatedKeys, updatedGroups, evicted, numRemoved, late, invalid };
+    this.last = result;
+    return result;
   }
 
   private insertBucket(bucket: number): void {
@@ -284,9 +388,4 @@ export class FixedWindowEngine<T> {
     }
     s.splice(lo, 0, bucket);
   }
-}
-
-function windowEndOf(v: object): number {
-  const end = (v as { end?: unknown }).end;
-  return typeof end === 'number' ? end : Number.NaN;
 }

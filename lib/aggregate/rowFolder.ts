@@ -41,11 +41,11 @@ export function rowFolder<T>(aggregators: readonly Aggregator<T, unknown, unknow
   }
 }
 
-/** Builds a fresh accumulator array (`init()` of every aggregate). */
-export function accumulatorFactory<T>(aggregators: readonly Aggregator<T, unknown, unknown>[]): () => unknown[] {
+/** Builds a fresh accumulator array (`init()` of every aggregate), with `extra` more slots at the end. */
+export function accumulatorFactory<T>(aggregators: readonly Aggregator<T, unknown, unknown>[], extra = 0): () => unknown[] {
   const n = aggregators.length;
   return () => {
-    const a = new Array<unknown>(n);
+    const a = new Array<unknown>(n + extra);
     for (let j = 0; j < n; j++) a[j] = aggregators[j]!.init();
     return a;
   };

@@ -59,6 +59,6 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
     markerHasWatermark: (marker) => markerMatches(marker, eventTime),
     outputMarker: (marker) => ({ field: 'window', isWindow: true, delayMs: marker.delayMs }),
     outputEventTimeField: () => 'window',
-    createRunner: (_hasWatermark, _marker, restored) => fixedRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, bucketing, time, reader, restored),
+    createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => fixedRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, bucketing, time, reader, restored, checkpointing, mode),
   });
 }

@@ -50,8 +50,9 @@ export interface ResultBatch<R, K extends AggregationKind = AggregationKind> ext
 /** `true` when `value` is a {@link ResultBatch} (carries the result-table fields). */
 export function isResultBatch(value: unknown): value is ResultBatch<unknown> {
   if (typeof value !== 'object' || value === null) return false;
-  const b = value as { aggregation?: unknown; table?: unknown };
-  return typeof b.aggregation === 'object' && b.aggregation !== null && typeof b.table === 'object';
+  // `table` is a lazy getter that takes a snapshot: test for it without reading it.
+  const b = value as { aggregation?: unknown };
+  return typeof b.aggregation === 'object' && b.aggregation !== null && 'table' in value && 'updated' in value;
 }
 
 /** Builds a {@link ResultTable} over `size` groups whose rows `iterate` produces. */
