@@ -2,61 +2,75 @@ import { Map as IMap } from 'immutable';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { CompiledKey } from './groupKey.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
-import { rowFolder, type RowFolder } from './rowFolder.js';
-import { mergeSessionLists, sessionsFromSortedEvents, type Session } from '../window/session.js';
+import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
+import type { Session } from '../window/session.js';
 
-/** A session of one key: `[start, end)` and one accumulator per aggregate. */
+/** A session in a snapshot: `[start, end)` and one accumulator per aggregate. Never changed. */
 export type SessionState = Session<unknown[]>;
 
-/** One key's sessions, sorted by start; they neither overlap nor touch, so their ends ascend too. */
+/** One key's sessions in a snapshot, sorted by start; they neither overlap nor touch, so their ends ascend too. */
 export interface KeySessions {
   readonly k: unknown;
   readonly s: readonly SessionState[];
 }
 
-/** The state of a session-window aggregation. */
+/** A snapshot of a session-window aggregation (what checkpoints store). */
 export interface SessionAggState {
   readonly keys: IMap<unknown, KeySessions>;
   readonly lateWatermarkMs: number;
 }
 
+/**
+ * A working session. Its value is `merge(base, delta)`: `base` is an
+ * accumulator array a snapshot (or a merge that may share parts with one) can
+ * hold, never written; `delta` is owned by the engine and rows are folded into
+ * it in place. A session no snapshot has seen has only a `delta`.
+ */
+export interface WorkingSession {
+  start: number;
+  end: number;
+  base: unknown[] | undefined;
+  delta: unknown[] | undefined;
+  /** The batch that last listed it as written. */
+  listed: number;
+  /** Merged into another session (no longer in the state). */
+  dead: boolean;
+}
+
+interface KeyEntry {
+  readonly gk: unknown;
+  readonly k: unknown;
+  readonly s: WorkingSession[];
+  /** The smallest session end pushed to the heap for this key and not popped yet. */
+  heapEnd: number;
+  /** The batch that last touched the key. */
+  touched: number;
+}
+
 /** What one batch did. */
 export interface SessionStepResult<T> {
-  readonly state: SessionAggState;
-  /** Sessions created or changed by this batch (after merging), with their key. */
+  /** Sessions created or changed by this batch (after merging), with their key's raw value. */
   readonly updatedKeys: unknown[];
-  readonly updated: SessionState[];
-  /** Sessions closed by the watermark, with their key. */
+  readonly updated: WorkingSession[];
+  /** Sessions closed by the watermark, with their key's raw value. */
   readonly evictedKeys: unknown[];
-  readonly evicted: SessionState[];
-  /** Canonical keys whose entry changed (written or removed). */
+  readonly evicted: WorkingSession[];
+  /** Canonical keys whose entry changed (written or removed), and their raw keys. */
   readonly changed: unknown[];
+  readonly changedRaw: unknown[];
   readonly late: T[];
   readonly invalid: number[];
   /** Rows discarded because their gap was null, not a number, or not positive (Spark drops them silently). */
   readonly discardedGap: number;
 }
 
-interface KeyBuffer<T> {
-  readonly k: unknown;
-  times: number[];
-  ends: number[];
-  rows: T[];
-  sorted: boolean;
-}
-
 /**
  * A min-heap of (session end, canonical key) so that eviction visits only the
- * keys whose earliest session ends at or before the watermark. Entries may be
- * stale (the key's sessions changed since); they are checked when popped.
+ * keys whose earliest session ends at or before the watermark.
  */
 class EndHeap {
   private ends: number[] = [];
   private keys: unknown[] = [];
-
-  get size(): number {
-    return this.ends.length;
-  }
 
   peek(): number {
     return this.ends.length === 0 ? Number.POSITIVE_INFINITY : this.ends[0]!;
@@ -79,6 +93,7 @@ class EndHeap {
     k[i] = key;
   }
 
+  /** Removes the top entry; returns its key (its end is `peek()` before the call). */
   pop(): unknown {
     const e = this.ends;
     const k = this.keys;
@@ -105,11 +120,23 @@ class EndHeap {
   }
 }
 
-/** The engine behind `windowSession`. */
+/**
+ * The engine behind `windowSession`: like {@link FixedWindowEngine}, plain
+ * working state (key -> sorted sessions) updated in place as rows arrive, and
+ * an Immutable snapshot built on demand ({@link seal}), incrementally from the
+ * keys the last batch touched when the batch before was sealed too.
+ */
 export class SessionEngine<T> {
-  state: SessionAggState;
-  totalSessions = 0;
+  private readonly byKey = new Map<unknown, KeyEntry>();
   private readonly heap = new EndHeap();
+  private lateWatermarkMs: number;
+  totalSessions = 0;
+  version = 0;
+  private snapshot: IMap<unknown, KeySessions>;
+  private snapshotVersion = 0;
+  private last: SessionStepResult<T> | undefined;
+  private readonly fold: RowFolder<T>;
+  private readonly newAcc: () => unknown[];
 
   constructor(
     private readonly aggs: CompiledAggregates<T>,
@@ -118,50 +145,111 @@ export class SessionEngine<T> {
     private readonly gapMs: number | ((row: T) => number),
     initial?: SessionAggState,
   ) {
-    this.folder = rowFolder(aggs.aggregators);
-    this.state = initial ?? { keys: IMap<unknown, KeySessions>(), lateWatermarkMs: 0 };
-    for (const [gk, ks] of this.state.keys) {
-      this.totalSessions += ks.s.length;
-      if (ks.s.length > 0) this.heap.push(ks.s[0]!.end, gk);
-    }
+    this.fold = rowFolder(aggs.aggregators);
+    this.newAcc = accumulatorFactory(aggs.aggregators);
+    this.snapshot = initial?.keys ?? IMap<unknown, KeySessions>();
+    this.lateWatermarkMs = initial?.lateWatermarkMs ?? 0;
+    this.snapshot.forEach((ks, gk) => {
+      const s = ks.s.map((x): WorkingSession => ({ start: x.start, end: x.end, base: x.acc, delta: undefined, listed: 0, dead: false }));
+      if (s.length === 0) return;
+      const entry: KeyEntry = { gk, k: ks.k, s, heapEnd: s[0]!.end, touched: 0 };
+      this.byKey.set(gk, entry);
+      this.heap.push(entry.heapEnd, gk);
+      this.totalSessions += s.length;
+    });
   }
 
-  private readonly newAcc = (): unknown[] => {
-    const { aggregators } = this.aggs;
-    const a = new Array<unknown>(aggregators.length);
-    for (let j = 0; j < aggregators.length; j++) a[j] = aggregators[j]!.init();
-    return a;
-  };
+  get lateWatermark(): number {
+    return this.lateWatermarkMs;
+  }
 
-  private readonly folder: RowFolder<T>;
-
-  private readonly addRow = (a: unknown[], row: T): unknown[] => {
-    this.folder(a, row);
-    return a;
-  };
-
-  private readonly mergeAcc = (x: unknown[], y: unknown[]): unknown[] => {
+  /** The value of a working session: `merge(base, delta)`. */
+  valueOf(s: WorkingSession): unknown[] {
+    if (s.base === undefined) return s.delta ?? this.newAcc();
+    if (s.delta === undefined) return s.base;
     const { aggregators } = this.aggs;
     const out = new Array<unknown>(aggregators.length);
-    for (let j = 0; j < aggregators.length; j++) out[j] = aggregators[j]!.merge(x[j] as never, y[j] as never);
+    for (let j = 0; j < aggregators.length; j++) out[j] = aggregators[j]!.merge(s.base[j] as never, s.delta[j] as never);
     return out;
-  };
+  }
+
+  /** Freezes a key's working sessions into snapshot values; the working sessions keep them as their base. */
+  private freezeKey(entry: KeyEntry): KeySessions {
+    const s: SessionState[] = new Array(entry.s.length);
+    for (let i = 0; i < entry.s.length; i++) {
+      const w = entry.s[i]!;
+      const acc = this.valueOf(w);
+      w.base = acc;
+      w.delta = undefined;
+      s[i] = { start: w.start, end: w.end, acc };
+    }
+    return { k: entry.k, s };
+  }
+
+  /** Takes a snapshot of the state after the last batch (an Immutable value later batches never change). */
+  seal(): SessionAggState {
+    if (this.snapshotVersion !== this.version) {
+      const last = this.last;
+      const m = (last !== undefined && this.snapshotVersion === this.version - 1 ? this.snapshot : IMap<unknown, KeySessions>()).asMutable();
+      const keys = last !== undefined && this.snapshotVersion === this.version - 1 ? last.changed : this.byKey.keys();
+      for (const gk of keys) {
+        const entry = this.byKey.get(gk);
+        if (entry === undefined) m.remove(gk);
+        else m.set(gk, this.freezeKey(entry));
+      }
+      this.snapshot = m.asImmutable();
+      this.snapshotVersion = this.version;
+    }
+    return { keys: this.snapshot, lateWatermarkMs: this.lateWatermarkMs };
+  }
+
+  private merge(into: unknown[], from: unknown[]): void {
+    const { aggregators } = this.aggs;
+    for (let j = 0; j < aggregators.length; j++) into[j] = aggregators[j]!.merge(into[j] as never, from[j] as never);
+  }
+
+  /** Merges session `b` (the later one) into `a`: `a`'s value becomes `merge(value(a), value(b))`. */
+  private absorb(a: WorkingSession, b: WorkingSession): void {
+    if (b.end > a.end) a.end = b.end;
+    b.dead = true;
+    if (a.base === undefined && b.base === undefined) {
+      // Both owned: fold b's delta into a's.
+      if (a.delta === undefined) a.delta = b.delta;
+      else if (b.delta !== undefined) this.merge(a.delta, b.delta);
+      return;
+    }
+    // A snapshot may hold parts of either: the merged value becomes a base.
+    const va = this.valueOf(a);
+    const vb = this.valueOf(b);
+    const merged = va === a.base || va === a.delta ? va.slice() : va;
+    this.merge(merged, vb);
+    a.base = merged;
+    a.delta = undefined;
+  }
 
   step(rows: readonly T[], time: TimeAccess<T>, lateFiltering: boolean, evictWatermarkMs: number | undefined, nextLateWatermarkMs: number, onInvalid: (row: T, index: number) => void): SessionStepResult<T> {
     const key = this.key;
     const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
-    const lateWm = this.state.lateWatermarkMs;
+    const timeField = time.field;
+    const lateWm = lateFiltering ? this.lateWatermarkMs : Number.NEGATIVE_INFINITY;
     const gap = this.gapMs;
     const staticGap = typeof gap === 'number' ? gap : Number.NaN;
+    const fold = this.fold;
+    const byKey = this.byKey;
+    const version = ++this.version;
     const late: T[] = [];
     const invalid: number[] = [];
+    const touchedKeys: KeyEntry[] = [];
     let discardedGap = 0;
-    const buffers = new Map<unknown, KeyBuffer<T>>();
 
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      const t = time.ms(row);
-      if (t !== t) {
+      let t: number;
+      if (timeField !== undefined) {
+        const v = (row as Record<string, unknown>)[timeField];
+        t = typeof v === 'number' ? Math.floor(v) : time.ms(row);
+      } else t = time.ms(row);
+      if (t - t !== 0) {
         onInvalid(row, i);
         invalid.push(i);
         continue;
@@ -172,7 +260,7 @@ export class SessionEngine<T> {
         continue;
       }
       const end = t + g;
-      if (lateFiltering && end <= lateWm) {
+      if (end <= lateWm) {
         late.push(row);
         continue;
       }
@@ -185,78 +273,93 @@ export class SessionEngine<T> {
         k = key.raw(row);
         gk = key.canonical(k);
       }
-      let buf = buffers.get(gk);
-      if (buf === undefined) buffers.set(gk, (buf = { k, times: [], ends: [], rows: [], sorted: true }));
-      const n = buf.times.length;
-      if (n > 0 && buf.times[n - 1]! > t) buf.sorted = false;
-      buf.times.push(t);
-      buf.ends.push(end);
-      buf.rows.push(row);
+      let entry = byKey.get(gk);
+      if (entry === undefined) {
+        entry = { gk, k, s: [], heapEnd: Number.POSITIVE_INFINITY, touched: 0 };
+        byKey.set(gk, entry);
+      }
+      if (entry.touched !== version) {
+        entry.touched = version;
+        touchedKeys.push(entry);
+      }
+      // Find the first session that ends at or after t: the event joins it if it starts at or before `end`.
+      const list = entry.s;
+      let idx = 0;
+      while (idx < list.length && list[idx]!.end < t) idx++;
+      let s = list[idx];
+      if (s === undefined || s.start > end) {
+        s = { start: t, end, base: undefined, delta: this.newAcc(), listed: version, dead: false };
+        list.splice(idx, 0, s);
+        this.totalSessions++;
+      } else {
+        if (t < s.start) s.start = t;
+        if (end > s.end) s.end = end;
+        s.listed = version;
+        if (s.delta === undefined) s.delta = this.newAcc();
+      }
+      fold(s.delta!, row);
+      // The grown session may now overlap or touch the next ones.
+      while (idx + 1 < list.length && list[idx + 1]!.start <= s.end) {
+        this.absorb(s, list[idx + 1]!);
+        list.splice(idx + 1, 1);
+        this.totalSessions--;
+      }
     }
 
     const updatedKeys: unknown[] = [];
-    const updated: SessionState[] = [];
+    const updated: WorkingSession[] = [];
     const changed: unknown[] = [];
-    let keys = this.state.keys;
-    if (buffers.size > 0) {
-      const m = keys.asMutable();
-      for (const [gk, buf] of buffers) {
-        if (!buf.sorted) sortBuffer(buf);
-        // New sessions from this batch's events (fresh accumulators, so add may mutate them).
-        const fresh = sessionsFromSortedEvents(buf.times, buf.ends, buf.rows, this.newAcc, this.addRow);
-        const existing = m.get(gk);
-        const merged = existing === undefined ? fresh : mergeSessionLists(existing.s, fresh, this.mergeAcc);
-        const before = existing?.s.length ?? 0;
-        this.totalSessions += merged.length - before;
-        m.set(gk, { k: existing?.k ?? buf.k, s: merged });
-        changed.push(gk);
-        const old = existing?.s;
-        for (const s of merged) {
-          if (old === undefined || !old.includes(s)) {
-            updatedKeys.push(existing?.k ?? buf.k);
-            updated.push(s);
-          }
+    const changedRaw: unknown[] = [];
+    for (const entry of touchedKeys) {
+      changed.push(entry.gk);
+      changedRaw.push(entry.k);
+      for (const s of entry.s) {
+        if (s.listed === version) {
+          updatedKeys.push(entry.k);
+          updated.push(s);
         }
-        if (existing === undefined || merged[0]!.end !== existing.s[0]?.end) this.heap.push(merged[0]!.end, gk);
       }
-      keys = m.asImmutable();
+      const first = entry.s[0];
+      if (first !== undefined && first.end < entry.heapEnd) {
+        entry.heapEnd = first.end;
+        this.heap.push(first.end, entry.gk);
+      }
     }
 
     const evictedKeys: unknown[] = [];
-    const evicted: SessionState[] = [];
-    if (evictWatermarkMs !== undefined && this.heap.peek() <= evictWatermarkMs) {
-      const m = keys.asMutable();
+    const evicted: WorkingSession[] = [];
+    if (evictWatermarkMs !== undefined) {
       while (this.heap.peek() <= evictWatermarkMs) {
+        const end = this.heap.peek();
         const gk = this.heap.pop();
-        const ks = m.get(gk);
-        if (ks === undefined || ks.s.length === 0 || ks.s[0]!.end > evictWatermarkMs) continue;
+        const entry = byKey.get(gk);
+        if (entry === undefined || end !== entry.heapEnd) continue;
+        entry.heapEnd = Number.POSITIVE_INFINITY;
+        const list = entry.s;
         let n = 0;
-        while (n < ks.s.length && ks.s[n]!.end <= evictWatermarkMs) {
-          evictedKeys.push(ks.k);
-          evicted.push(ks.s[n]!);
+        while (n < list.length && list[n]!.end <= evictWatermarkMs) {
+          evictedKeys.push(entry.k);
+          evicted.push(list[n]!);
           n++;
         }
-        this.totalSessions -= n;
-        changed.push(gk);
-        if (n === ks.s.length) m.remove(gk);
+        if (n > 0) {
+          this.totalSessions -= n;
+          if (entry.touched !== version) {
+            changed.push(gk);
+            changedRaw.push(entry.k);
+          }
+          list.splice(0, n);
+        }
+        if (list.length === 0) byKey.delete(gk);
         else {
-          const rest = ks.s.slice(n);
-          m.set(gk, { k: ks.k, s: rest });
-          this.heap.push(rest[0]!.end, gk);
+          entry.heapEnd = list[0]!.end;
+          this.heap.push(entry.heapEnd, gk);
         }
       }
-      keys = m.asImmutable();
     }
-    this.state = { keys, lateWatermarkMs: nextLateWatermarkMs };
-    return { state: this.state, updatedKeys, updated, evictedKeys, evicted, changed, late, invalid, discardedGap };
+    this.lateWatermarkMs = nextLateWatermarkMs;
+    const result: SessionStepResult<T> = { updatedKeys, updated, evictedKeys, evicted, changed, changedRaw, late, invalid, discardedGap };
+    this.last = result;
+    return result;
   }
-
-}
-
-function sortBuffer<T>(buf: KeyBuffer<T>): void {
-  const idx = buf.times.map((_, i) => i);
-  idx.sort((x, y) => buf.times[x]! - buf.times[y]! || x - y);
-  buf.times = idx.map((i) => buf.times[i]!);
-  buf.ends = idx.map((i) => buf.ends[i]!);
-  buf.rows = idx.map((i) => buf.rows[i]!);
 }

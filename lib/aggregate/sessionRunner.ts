@@ -8,7 +8,8 @@ import type { AggregationRunner, AggregationStep } from './aggregationOperator.j
 import type { CompiledAggregates } from './Aggregator.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
 import type { CompiledKey } from './groupKey.js';
-import { SessionEngine, type KeySessions, type SessionAggState, type SessionState } from './sessionEngine.js';
+import { SessionEngine, type KeySessions, type SessionAggState, type WorkingSession } from './sessionEngine.js';
+import { InvariantViolationError } from '../errors/index.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
 const SESSION_BYTES = 112;
@@ -57,25 +58,35 @@ export function sessionRunner<T, R>(
   reader: EventTimeReader<T>,
   invalidPolicy: InvalidEventTimePolicy,
   restored: SessionAggState | undefined,
+  checkpointing: boolean,
 ): AggregationRunner<T, R, SessionAggState> {
   const engine = new SessionEngine<T>(aggs, key, gapMs, restored);
   const { names, aggregators } = aggs;
-  const build = (k: unknown, s: SessionState): R => {
-    const row: Record<string, unknown> = { window: { start: s.start, end: s.end } };
+  const build = (k: unknown, start: number, end: number, acc: readonly unknown[]): R => {
+    const row: Record<string, unknown> = { window: { start, end } };
     key.write(row, k);
-    for (let j = 0; j < names.length; j++) row[names[j]!] = aggregators[j]!.result(s.acc[j] as never);
+    for (let j = 0; j < names.length; j++) row[names[j]!] = aggregators[j]!.result(acc[j] as never);
     return row as R;
   };
+  const buildWorking = (k: unknown, s: WorkingSession): R => build(k, s.start, s.end, engine.valueOf(s));
   const bytesPerSession = SESSION_BYTES + ACC_BYTES * aggregators.length;
+  const stale = (what: string): never => {
+    throw new InvariantViolationError(
+      `${op}: ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
+    );
+  };
   return {
     step(batch: Batch<T>, lateFiltering, evictWatermarkMs): AggregationStep<T, R, SessionAggState> {
-      const lateWatermarkMs = engine.state.lateWatermarkMs;
+      const lateWatermarkMs = engine.lateWatermark;
       const onInvalid = (row: T, index: number): void => invalidEventTime(op, reader, row, batch.batchId, index, invalidPolicy);
       const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, onInvalid);
-      const state = r.state;
+      const version = engine.version;
+      let sealed: SessionAggState | undefined = checkpointing ? engine.seal() : undefined;
       const total = engine.totalSessions;
+      // Evicted sessions leave the state: their values can be read at any time.
+      const evictedValues = r.evicted.map((s) => engine.valueOf(s));
       return {
-        state,
+        state: sealed,
         lateWatermarkMs,
         late: r.late,
         numInvalid: r.invalid.length,
@@ -86,19 +97,24 @@ export function sessionRunner<T, R>(
         ...(r.discardedGap > 0 ? { customMetrics: { numRowsDiscardedByGap: r.discardedGap } } : {}),
         changedKeys: {
           *[Symbol.iterator]() {
-            for (const gk of r.changed) {
-              const ks = state.keys.get(gk);
-              if (ks !== undefined) yield JSON.stringify(ks.k);
-            }
-            for (const k of r.evictedKeys) yield JSON.stringify(k);
+            for (const k of r.changedRaw) yield JSON.stringify(k);
           },
         },
-        updated: () => r.updated.map((s, i) => build(r.updatedKeys[i], s)),
-        finalized: () => r.evicted.map((s, i) => build(r.evictedKeys[i], s)),
-        table: (): ResultTable<R> =>
-          resultTable(total, function* () {
-            for (const ks of state.keys.values()) for (const s of ks.s) yield build(ks.k, s);
-          }),
+        updated: () => {
+          if (sealed === undefined && engine.version !== version) stale('updated');
+          return r.updated.map((s, i) => buildWorking(r.updatedKeys[i], s));
+        },
+        finalized: () => r.evicted.map((s, i) => build(r.evictedKeys[i], s.start, s.end, evictedValues[i]!)),
+        table: (): ResultTable<R> => {
+          if (sealed === undefined) {
+            if (engine.version !== version) stale('table');
+            sealed = engine.seal();
+          }
+          const state = sealed;
+          return resultTable(total, function* () {
+            for (const ks of state.keys.values()) for (const s of ks.s) yield build(ks.k, s.start, s.end, s.acc);
+          });
+        },
       };
     },
   };
