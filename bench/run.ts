@@ -35,6 +35,14 @@ const WAYS = [...DEFAULT_WAYS, 'rxjs-groupby'] as const;
 const LOOP_TARGETS: Readonly<Record<string, number>> = { tumbling: 0.6, session: 0.6, sliding: 0.45, dedup: 0.45, join: 0.45 };
 const RXJS_TARGET = 15;
 const RSS_FLATNESS_TARGET = 1.25;
+/**
+ * V8 flags of the scale-curve children: the young generation pinned at its
+ * largest size. By default V8 starts it small and grows it while a process
+ * allocates, so a 20M-event run ends with a bigger young generation (tens of
+ * MB of RSS) than a 1M-event run even when the live state is the same; pinned,
+ * RSS compares the state.
+ */
+const SCALE_V8_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 
 const HELP = `npm run bench -- [flags]
 
@@ -63,10 +71,10 @@ function log(line: string): void {
 }
 
 /** Runs one child and returns what it reported. */
-function runChild(job: string, way: string, workload: WorkloadOptions, profileDir: string | undefined): WorkerResult {
+function runChild(job: string, way: string, workload: WorkloadOptions, profileDir: string | undefined, v8Flags: readonly string[] = []): WorkerResult {
   // A profiled run executes the esbuild bundle of the worker (with its source map), so that the
   // profile summary can map hot spots back to TypeScript lines; other runs go through tsx.
-  const nodeArgs = profileDir === undefined ? ['--max-old-space-size=8192', '--import', 'tsx', join(HERE, 'worker.ts')] : ['--max-old-space-size=8192', '--cpu-prof', '--cpu-prof-dir', profileDir, BUNDLE];
+  const nodeArgs = profileDir === undefined ? ['--max-old-space-size=8192', ...v8Flags, '--import', 'tsx', join(HERE, 'worker.ts')] : ['--max-old-space-size=8192', ...v8Flags, '--cpu-prof', '--cpu-prof-dir', profileDir, BUNDLE];
   const child = spawnSync(process.execPath, [...nodeArgs, '--job', job, '--way', way, ...workloadToArgs(workload)], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -283,7 +291,7 @@ function printScale(points: readonly ScalePoint[]): string {
     p.stats.available ? fmtMb(p.stats.medRssMb) : '-',
     p.stats.available ? String(p.stats.outputRows) : `n/a: ${p.stats.note.slice(0, 80)}`,
   ]);
-  let out = '\nScale curve (tumbling job; "watermark" = append with a 10 s watermark, "no watermark" = complete mode, state keeps every window):\n';
+  let out = `\nScale curve (tumbling job; "watermark" = append with a 10 s watermark, "no watermark" = complete mode, state keeps every window; node ${SCALE_V8_FLAGS.join(' ')}):\n`;
   out += formatTable(
     [{ title: 'mode' }, { title: 'way' }, { title: 'N' }, { title: 'events/s', right: true }, { title: 'min ms', right: true }, { title: 'RSS MB min', right: true }, { title: 'RSS MB median', right: true }, { title: 'out rows' }],
     rows,
@@ -404,7 +412,7 @@ function main(): void {
         for (const way of ['loop', 'library']) {
           const recs: RunRecord[] = [];
           for (let run = 1; run <= scaleRuns; run++) {
-            const result = runChild(job, way, { ...workload, n }, undefined);
+            const result = runChild(job, way, { ...workload, n }, undefined, SCALE_V8_FLAGS);
             recs.push({ ...result, run });
             log(
               result.unavailable !== undefined
