@@ -81,8 +81,10 @@ interface RegisteredOperator<S> {
   publishedVersion: number;
   /** The state at `version`, when known (for background snapshots). */
   committedState: S | undefined;
-  /** Version of the newest snapshot known to be on disk (-1: none; the chain starts from the empty state). */
+  /** Version of the newest snapshot written or scheduled (-1: none; the chain starts from the empty state). */
   snapshotVersion: number;
+  /** A snapshot due but not started yet; a newer one due before it starts replaces it. */
+  pendingSnapshot: { readonly version: number; readonly state: S } | undefined;
   readonly publications: Map<number, Publication<S>>;
   chain: Promise<void>;
 }
@@ -428,6 +430,7 @@ export class StoreCheckpoint implements Checkpoint {
       publishedVersion: version,
       committedState: restored?.state,
       snapshotVersion,
+      pendingSnapshot: undefined,
       publications: new Map(),
       chain: Promise.resolve(),
     };
@@ -564,24 +567,29 @@ export class StoreCheckpoint implements Checkpoint {
     // 3. Bookkeeping, then snapshots and clean-up in the background.
     this.lastCommitted = batchId;
     this.commitVersions.set(batchId, versions);
-    const snapshots: Array<{ operator: RegisteredOperator<unknown>; version: number; state: unknown }> = [];
     for (const [operator, next] of newVersions) {
       for (const id of [...operator.publications.keys()]) if (id <= batchId) operator.publications.delete(id);
       operator.version = next.version;
       if (next.hasState) operator.committedState = next.state;
       if (operator.committedState !== undefined && operator.version >= 0 && operator.version - operator.snapshotVersion >= this.snapshotInterval) {
-        snapshots.push({ operator, version: operator.version, state: operator.committedState });
-        operator.snapshotVersion = operator.version; // scheduled; the next one is due snapshotInterval later
+        // Due: written in the background. If the snapshot before it is still being written, this one
+        // replaces any that is still waiting, so slow snapshots never queue up behind each other.
+        operator.pendingSnapshot = { version: operator.version, state: operator.committedState };
+        operator.snapshotVersion = operator.version;
       }
     }
-    this.maintenance = this.maintenance.then(() => this.runMaintenance(batchId, snapshots)).catch((error: unknown) => {
+    this.maintenance = this.maintenance.then(() => this.runMaintenance(batchId)).catch((error: unknown) => {
       this.backgroundError ??= error;
     });
   }
 
   /** Writes due snapshots, then deletes what retention no longer needs. Runs in the background, one at a time. */
-  private async runMaintenance(batchId: number, snapshots: ReadonlyArray<{ operator: RegisteredOperator<unknown>; version: number; state: unknown }>): Promise<void> {
-    for (const { operator, version, state } of snapshots) {
+  private async runMaintenance(batchId: number): Promise<void> {
+    for (const operator of this.operators.values()) {
+      const due = operator.pendingSnapshot;
+      if (due === undefined) continue;
+      operator.pendingSnapshot = undefined;
+      const { version, state } = due;
       const header: StateFileHeader = { operator: operator.id, version, kind: 'snapshot' };
       await this.writeFile(statePath(operator.id, version, 'snapshot'), frameFile('snapshot', snapshotBody(header, state, operator.codec), this.checksum));
     }

@@ -130,6 +130,31 @@ describe('StoreCheckpoint', () => {
       expect(rest.output.get(3)).toEqual(whole.output.get(3));
     });
 
+    it('writes only the newest due snapshot when snapshots fall behind the batches', async () => {
+      const store = new MemoryCheckpointStore();
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const slow = Object.assign(Object.create(store) as MemoryCheckpointStore, {
+        write: async (path: string, chunks: AsyncIterable<Uint8Array>) => {
+          if (path.endsWith('.snapshot')) await gate;
+          return store.write(path, chunks);
+        },
+      });
+      const checkpoint = openCheckpoint(slow, { snapshotInterval: 1 });
+      await checkpoint.open();
+      const input = new Subject<Batch<Row>>();
+      runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => input.pipe(countByKey()).subscribe());
+      const inputs = rotatingInputs(6);
+      for (let batchId = 0; batchId < 6; batchId++) {
+        await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: 0, timestamp: 0 });
+        input.next({ batchId, rows: inputs[batchId]!, watermark: 0 });
+        await checkpoint.commit(batchId);
+      }
+      release();
+      await checkpoint.close();
+      expect(stateFiles(store).filter((f) => f.endsWith('.snapshot'))).toEqual(['0.snapshot', '5.snapshot']);
+    });
+
     it('finishes the snapshots already due when closed', async () => {
       const store = new MemoryCheckpointStore();
       const checkpoint = openCheckpoint(store, { snapshotInterval: 1 });
