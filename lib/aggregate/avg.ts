@@ -14,6 +14,20 @@ import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
  */
 export function avg<T = unknown>(field: ValueSpec<T, number | null | undefined>): Aggregator<T, [number, number], number | null> {
   const read = valueReader<T>('avg', field);
+  if (typeof field === 'string') {
+    return {
+      init: () => [0, 0],
+      add: (acc, row) => {
+        const v = (row as Record<string, unknown>)[field];
+        if (v === null || v === undefined) return acc;
+        acc[0] += v as number;
+        acc[1] += 1;
+        return acc;
+      },
+      merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
+      result: (acc) => (acc[1] === 0 ? null : acc[0] / acc[1]),
+    };
+  }
   return {
     init: () => [0, 0],
     add: (acc, row) => {

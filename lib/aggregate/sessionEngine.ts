@@ -289,7 +289,8 @@ export class SessionEngine<T> {
       let s = list[idx];
       if (s === undefined || s.start > end) {
         s = { start: t, end, base: undefined, delta: this.newAcc(), listed: version, dead: false };
-        list.splice(idx, 0, s);
+        if (idx === list.length) list.push(s);
+        else list.splice(idx, 0, s);
         this.totalSessions++;
       } else {
         if (t < s.start) s.start = t;

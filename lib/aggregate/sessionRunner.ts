@@ -62,12 +62,21 @@ export function sessionRunner<T, R>(
 ): AggregationRunner<T, R, SessionAggState> {
   const engine = new SessionEngine<T>(aggs, key, gapMs, restored);
   const { names, aggregators } = aggs;
-  const build = (k: unknown, start: number, end: number, acc: readonly unknown[]): R => {
-    const row: Record<string, unknown> = { window: { start, end } };
-    key.write(row, k);
-    for (let j = 0; j < names.length; j++) row[names[j]!] = aggregators[j]!.result(acc[j] as never);
-    return row as R;
-  };
+  const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
+  const [n0, n1] = names as [string, string | undefined];
+  const [a0, a1] = aggregators;
+  // The common shapes as one object literal per row (one hidden class for all rows).
+  const build: (k: unknown, start: number, end: number, acc: readonly unknown[]) => R =
+    keyField !== undefined && names.length === 1
+      ? (k, start, end, acc) => ({ window: { start, end }, [keyField]: k, [n0]: a0!.result(acc[0] as never) }) as R
+      : keyField !== undefined && names.length === 2
+        ? (k, start, end, acc) => ({ window: { start, end }, [keyField]: k, [n0]: a0!.result(acc[0] as never), [n1!]: a1!.result(acc[1] as never) }) as R
+        : (k, start, end, acc) => {
+            const row: Record<string, unknown> = { window: { start, end } };
+            key.write(row, k);
+            for (let j = 0; j < names.length; j++) row[names[j]!] = aggregators[j]!.result(acc[j] as never);
+            return row as R;
+          };
   const buildWorking = (k: unknown, s: WorkingSession): R => build(k, s.start, s.end, engine.valueOf(s));
   const bytesPerSession = SESSION_BYTES + ACC_BYTES * aggregators.length;
   const stale = (what: string): never => {
@@ -83,8 +92,6 @@ export function sessionRunner<T, R>(
       const version = engine.version;
       let sealed: SessionAggState | undefined = checkpointing ? engine.seal() : undefined;
       const total = engine.totalSessions;
-      // Evicted sessions leave the state: their values can be read at any time.
-      const evictedValues = r.evicted.map((s) => engine.valueOf(s));
       return {
         state: sealed,
         lateWatermarkMs,
@@ -104,7 +111,15 @@ export function sessionRunner<T, R>(
           if (sealed === undefined && engine.version !== version) stale('updated');
           return r.updated.map((s, i) => buildWorking(r.updatedKeys[i], s));
         },
-        finalized: () => r.evicted.map((s, i) => build(r.evictedKeys[i], s.start, s.end, evictedValues[i]!)),
+        // Evicted sessions left the state: nothing writes to them any more.
+        finalized: () => {
+          const out = new Array<R>(r.evicted.length);
+          for (let i = 0; i < out.length; i++) {
+            const s = r.evicted[i]!;
+            out[i] = build(r.evictedKeys[i], s.start, s.end, engine.valueOf(s));
+          }
+          return out;
+        },
         table: (): ResultTable<R> => {
           if (sealed === undefined) {
             if (engine.version !== version) stale('table');

@@ -14,6 +14,19 @@ import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
  */
 export function sum<T = unknown>(field: ValueSpec<T, number | null | undefined>): Aggregator<T, number | null, number | null> {
   const read = valueReader<T>('sum', field);
+  if (typeof field === 'string') {
+    // A field name: read it inline (no reader call per row).
+    return {
+      init: () => null,
+      add: (acc, row) => {
+        const v = (row as Record<string, unknown>)[field];
+        if (v === null || v === undefined) return acc;
+        return acc === null ? (v as number) : acc + (v as number);
+      },
+      merge: (a, b) => (a === null ? b : b === null ? a : a + b),
+      result: (acc) => acc,
+    };
+  }
   return {
     init: () => null,
     add: (acc, row) => {
