@@ -16,9 +16,11 @@ export interface AggregationInfo<K extends AggregationKind = AggregationKind> {
 
 /**
  * The whole result table of an aggregation after a batch: every group still
- * in the state. It wraps the operator's persistent (Immutable) state, so
- * getting it costs O(1); rows are built when iterated. A table taken from an
- * earlier batch keeps showing that batch's result.
+ * in the state. It wraps an Immutable snapshot of the operator's state, taken
+ * when the table is first read during the batch (incrementally: O(groups
+ * written by the batch) when the previous batch was snapshotted too, as in
+ * complete mode or under a checkpoint); rows are built when iterated. A table
+ * taken during an earlier batch keeps showing that batch's result.
  */
 export interface ResultTable<R> extends Iterable<R> {
   /** Number of rows (groups). */
@@ -39,6 +41,11 @@ export interface ResultTable<R> extends Iterable<R> {
  * - `table`: the whole result table after the batch: what complete mode emits.
  *
  * Rows of `updated`, `finalized` and `table` are built on first access.
+ * Between snapshots the operator updates its working state in place, so read
+ * `updated` and `table` while the batch is being emitted (as `outputMode`
+ * does); reading them after a later batch was processed raises an
+ * `InvariantViolationError` instead of returning wrong rows. `finalized`
+ * (rows that left the state) can be read at any time.
  */
 export interface ResultBatch<R, K extends AggregationKind = AggregationKind> extends Batch<R> {
   readonly finalized: readonly R[];
