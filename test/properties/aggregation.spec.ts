@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { from, pipe, type OperatorFunction } from 'rxjs';
+import { asyncScheduler, from, pipe, type OperatorFunction } from 'rxjs';
+import { runInQueryContext, type QueryContext, type StateCodec, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
 import { windowTumbling } from '../../operators/windowTumbling.js';
 import { windowSliding } from '../../operators/windowSliding.js';
 import { windowSession } from '../../operators/windowSession.js';
@@ -140,6 +141,65 @@ describe('aggregation laws', () => {
         expect(result(agg.merge(fold(a), agg.init()))).toBe(result(fold(a)));
         // Folding everything at once equals merging the parts (what batches do).
         expect(result(agg.merge(fold(a), fold(b)))).toBe(result(fold([...a, ...b])));
+      }),
+      params,
+    );
+  });
+});
+
+describe('snapshot laws (checkpointed state)', () => {
+  const rowsArb = fc.array(fc.array(fc.record({ ts: fc.integer({ min: 0, max: 60_000 }), k: fc.constantFrom('a', 'b'), v: fc.option(fc.integer({ min: 0, max: 9 }), { nil: null }) }), { maxLength: 8 }), { minLength: 1, maxLength: 6 });
+
+  /** Runs a pipeline under a recording query context; returns the published snapshots, serialised then and at the end. */
+  function published(pipeline: OperatorFunction<Batch<R>, Batch<unknown>>, batches: R[][], operatorId: string) {
+    const records: { state: unknown; codec: StateCodec<unknown>; json: string }[] = [];
+    const context: QueryContext = {
+      queryId: 'q',
+      runId: 'r',
+      scheduler: asyncScheduler,
+      registerState<St>(spec: StatefulOperatorSpec<St>) {
+        const id = spec.name ?? spec.kind;
+        return {
+          operatorId: id,
+          restored: undefined,
+          publish: (_batchId: number, state: St) => {
+            if (id !== operatorId) return;
+            const codec = spec.codec as unknown as StateCodec<unknown>;
+            records.push({ state, codec, json: JSON.stringify([...codec.entries(state)].sort()) });
+          },
+        };
+      },
+    };
+    runInQueryContext(context, () => from(batches.map((rows, batchId) => ({ batchId, rows, watermark: Math.max(0, ...rows.map((r) => r.ts)) - 20_000, eventTime: marker }))).pipe(pipeline).subscribe());
+    return records;
+  }
+
+  it('a published snapshot never changes afterwards (copy-on-write), for fixed windows and sessions', () => {
+    fc.assert(
+      fc.property(rowsArb, (batches) => {
+        const aggregate = { n: count(), first: first<R>('v'), list: collectList<R>('v'), set: collectSet<R>('k') };
+        const runs = [
+          published(pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate, name: 'agg' }), outputMode('update')), batches, 'agg'),
+          published(pipe(windowSession<R>({ eventTime: 'ts', gap: 5_000, keyBy: 'k', aggregate, name: 'agg' }), outputMode('append')), batches, 'agg'),
+        ];
+        for (const records of runs) {
+          expect(records).toHaveLength(batches.length);
+          for (const r of records) expect(JSON.stringify([...r.codec.entries(r.state)].sort())).toBe(r.json);
+        }
+      }),
+      params,
+    );
+  });
+
+  it('the snapshot holds what a run without checkpoint holds (same table)', () => {
+    fc.assert(
+      fc.property(rowsArb, (batches) => {
+        const aggregate = { n: count(), total: sum<R>('v'), list: collectList<R>('v') };
+        const op = () => pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate, name: 'agg' }), outputMode('complete'));
+        const records = published(op(), batches, 'agg');
+        const tables: unknown[][] = [];
+        from(batches.map((rows, batchId) => ({ batchId, rows, watermark: 0 }))).pipe(op()).subscribe((b) => tables.push([...b.rows]));
+        records.forEach((r, i) => expect([...r.codec.entries(r.state)].filter(([k]) => k !== '$lateWatermark').length).toBe(tables[i]!.length));
       }),
       params,
     );
