@@ -67,6 +67,8 @@ class MeasuredStore implements CheckpointStore {
   readonly location: string;
   readonly checksum;
   readonly writes: Array<{ path: string; bytes: number; ms: number }> = [];
+  /** Snapshot writes in progress. */
+  snapshotsActive = 0;
   constructor(private readonly inner: FileCheckpointStore) {
     this.location = inner.location;
     this.checksum = inner.checksum;
@@ -76,9 +78,15 @@ class MeasuredStore implements CheckpointStore {
   }
   async write(path: string, chunks: AsyncIterable<Uint8Array>) {
     const t0 = performance.now();
-    const bytes = await this.inner.write(path, chunks);
-    this.writes.push({ path, bytes, ms: performance.now() - t0 });
-    return bytes;
+    const snapshot = path.endsWith('.snapshot');
+    if (snapshot) this.snapshotsActive++;
+    try {
+      const bytes = await this.inner.write(path, chunks);
+      this.writes.push({ path, bytes, ms: performance.now() - t0 });
+      return bytes;
+    } finally {
+      if (snapshot) this.snapshotsActive--;
+    }
   }
   list(dir: string) {
     return this.inner.list(dir);
@@ -121,6 +129,7 @@ async function main(): Promise<void> {
   const keys = Array.from({ length: KEYS }, (_, i) => `key-${String(i).padStart(7, '0')}`);
   const random = rng(42);
   const runBatch = async (batchId: number, rows: Row[]) => {
+    let withSnapshot = store.snapshotsActive > 0;
     const t0 = performance.now();
     await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: 0, timestamp: batchId });
     const t1 = performance.now();
@@ -128,17 +137,18 @@ async function main(): Promise<void> {
     const t2 = performance.now();
     await checkpoint.commit(batchId, { watermark: 0 });
     const t3 = performance.now();
+    withSnapshot ||= store.snapshotsActive > 0;
     const files = store.take();
     const fg = files.filter((f) => !f.path.endsWith('.snapshot'));
-    return { processMs: t2 - t1, checkpointMs: t1 - t0 + (t3 - t2), bytes: fg.reduce((s, f) => s + f.bytes, 0), files: fg.length, snapshots: files.filter((f) => f.path.endsWith('.snapshot')) };
+    return { processMs: t2 - t1, checkpointMs: t1 - t0 + (t3 - t2), bytes: fg.reduce((s, f) => s + f.bytes, 0), files: fg.length, snapshots: files.filter((f) => f.path.endsWith('.snapshot')), withSnapshot };
   };
 
   const load = await runBatch(0, keys.map((k) => ({ k, v: 1 })));
   console.log(`\nbatch 0 (initial load, all ${KEYS.toLocaleString()} keys): process ${fmtMs(load.processMs)}, checkpoint ${fmtMs(load.checkpointMs)}, ${fmtBytes(load.bytes)} written`);
 
-  const rows: Array<{ batchId: number; processMs: number; checkpointMs: number; bytes: number }> = [];
+  const rows: Array<{ batchId: number; processMs: number; checkpointMs: number; bytes: number; withSnapshot: boolean }> = [];
   const snapshots: Array<{ path: string; bytes: number; ms: number }> = [...load.snapshots];
-  console.log('\nbatch  process   checkpoint  bytes written   files');
+  console.log('\nbatch  process   checkpoint  bytes written   files  (* = a background snapshot was being written)');
   for (let batchId = 1; batchId <= BATCHES; batchId++) {
     const picked = new Set<string>();
     while (picked.size < PER_BATCH) picked.add(keys[Math.floor(random() * KEYS)]!);
@@ -146,7 +156,7 @@ async function main(): Promise<void> {
     const r = await runBatch(batchId, batchRows);
     snapshots.push(...r.snapshots);
     rows.push({ batchId, ...r });
-    console.log(`${String(batchId).padStart(5)}  ${fmtMs(r.processMs).padStart(9)}  ${fmtMs(r.checkpointMs).padStart(10)}  ${fmtBytes(r.bytes).padStart(13)}  ${String(r.files).padStart(6)}`);
+    console.log(`${String(batchId).padStart(5)}  ${fmtMs(r.processMs).padStart(9)}  ${fmtMs(r.checkpointMs).padStart(10)}  ${fmtBytes(r.bytes).padStart(13)}  ${String(r.files).padStart(6)}${r.withSnapshot ? '  *' : ''}`);
   }
   const t0 = performance.now();
   await checkpoint.flush();
@@ -158,6 +168,10 @@ async function main(): Promise<void> {
   console.log('\nsummary over batches 1..' + BATCHES + ` (${PER_BATCH.toLocaleString()} changed keys each):`);
   console.log(`  process the batch (median):           ${fmtMs(median(rows.map((r) => r.processMs)))}`);
   console.log(`  checkpoint on the critical path (med): ${fmtMs(median(rows.map((r) => r.checkpointMs)))}  (offsets + wait for deltas + commit, fsync'd)`);
+  const quiet = rows.filter((r) => !r.withSnapshot);
+  const busy = rows.filter((r) => r.withSnapshot);
+  if (quiet.length > 0) console.log(`    batches with no snapshot in flight (${quiet.length}): process ${fmtMs(median(quiet.map((r) => r.processMs)))}, checkpoint ${fmtMs(median(quiet.map((r) => r.checkpointMs)))}`);
+  if (busy.length > 0) console.log(`    batches while a snapshot was written (${busy.length}): process ${fmtMs(median(busy.map((r) => r.processMs)))}, checkpoint ${fmtMs(median(busy.map((r) => r.checkpointMs)))}`);
   console.log(`  bytes written per batch (median):     ${fmtBytes(median(bytes))}  = ${(median(bytes) / PER_BATCH).toFixed(1)} bytes per changed key`);
   for (const s of snapshots) console.log(`  background snapshot ${s.path}: ${fmtBytes(s.bytes)} in ${fmtMs(s.ms)} (${(s.bytes / KEYS).toFixed(1)} bytes per key)`);
   console.log(`  waiting for the remaining background work at the end: ${fmtMs(flushMs)}`);
@@ -167,12 +181,10 @@ async function main(): Promise<void> {
   const r0 = performance.now();
   const recovered = new StoreCheckpoint(recoverStore);
   const recovery = await recovered.open();
-  let restoredSize = 0;
   runInQueryContext(recovered.createContext('recover', asyncScheduler), () =>
     new Subject<Batch<Row>>().pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('update')).subscribe(),
   );
   const recoverMs = performance.now() - r0;
-  void restoredSize;
   await recovered.close();
   console.log(`\nrecovery (open + restore ${KEYS.toLocaleString()} keys at batch ${recovery.lastCommittedBatchId}): ${fmtMs(recoverMs)}`);
   console.log(`output rows emitted: ${outputRows.toLocaleString()}`);
