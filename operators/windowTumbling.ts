@@ -34,9 +34,12 @@ export interface WindowTumblingOptions<T, K extends KeySpec<T> | undefined, S ex
  * so timestamps before 1970 fall in the window that contains them. A
  * timestamp equal to a window's end belongs to the next window.
  *
- * **State**: one accumulator per open window and key (Immutable maps nested by
- * window), updated once per window and key per batch. Without a watermark on
- * `eventTime` it grows forever, as in Spark.
+ * **State**: one accumulator set per open window and key, folded in place in
+ * plain maps nested by window; an Immutable snapshot (what checkpoints store
+ * and `ResultBatch.table` reads) is updated once per written window and key
+ * when one is needed, with copy-on-write. Eviction removes whole windows,
+ * visiting only those that end. Without a watermark on `eventTime` it grows
+ * forever, as in Spark.
  *
  * **Late data**: with `withWatermark` on `eventTime` upstream, a row is late
  * when its window ends at or before the previous batch's watermark; it is
