@@ -6,7 +6,7 @@ import { count } from '../../lib/aggregate/count.js';
 import { sum } from '../../lib/aggregate/sum.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import type { Batch } from '../../lib/batch/Batch.js';
-import { isResultBatch, type ResultBatch } from '../../lib/batch/ResultBatch.js';
+import { isResultBatch, type ResultBatch, type ResultTable } from '../../lib/batch/ResultBatch.js';
 import { EventTimeError, InvalidDurationError, InvalidOptionError, UnsupportedOperationError, UserFunctionError, BatchSequenceError } from '../../lib/errors/index.js';
 import { runBatches, streamTest } from '../../lib/testing/index.js';
 import type { LateRows } from '../../lib/types.js';
@@ -76,6 +76,24 @@ describe('windowTumbling', () => {
     expect(late).toEqual([{ operatorId: 'windowTumbling', batchId: 3, watermark: 15 * S, rows: [at(10 * S)] }]);
   });
 
+  it('chains window agg -> window agg in append mode, the second windowing the first one\'s window column (MSO)', () => {
+    streamTest<Ev, unknown>(
+      pipe(
+        withWatermark<Ev>('ts', 0),
+        windowTumbling<Ev>({ eventTime: 'ts', size: 5 * S, aggregate: { n: count() } }),
+        windowTumbling({ eventTime: 'window', size: 10 * S, aggregate: { total: sum('n'), windows: count() } }),
+        outputMode('append'),
+      ),
+    )
+      .addData([at(1 * S), at(2 * S), at(6 * S)]) // watermark after: 6s; [0,5s) n 2 flows into [0,10s)
+      .checkNewAnswer([])
+      .addData([at(12 * S)]) // watermark after: 12s; [5s,10s) n 1 is not late downstream (10s > 6s); [0,10s) closes
+      .checkNewAnswer([{ window: w(0, 10 * S), total: 3, windows: 2 }])
+      .addData([at(30 * S)]) // watermark after: 30s
+      .checkNewAnswer([{ window: w(10 * S, 20 * S), total: 1, windows: 1 }])
+      .stop();
+  });
+
   it('accepts an event older than the watermark when its window is still open (late per window, not per event)', () => {
     streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '5 seconds'), windowTumbling<Ev>({ eventTime: 'ts', size: '10 seconds', aggregate: { n: count() } }), outputMode('update')))
       .addData([at(17 * S)]) // watermark after: 12s
@@ -114,18 +132,31 @@ describe('windowTumbling', () => {
   });
 
   it('emits a ResultBatch carrying updated rows, finalised rows and the table', () => {
+    const seen: { updated: readonly unknown[]; finalized: readonly unknown[]; table: ResultTable<unknown> }[] = [];
     const out: ResultBatch<unknown>[] = [];
-    fromBatches([[at(1 * S), at(6 * S)], [at(30 * S)]])
+    fromBatches([[at(1 * S), at(6 * S)], [at(30 * S), at(7 * S)]])
       .pipe(withWatermark('ts', 0), tumbling5s())
-      .subscribe((b) => out.push(b));
+      .subscribe((b) => {
+        out.push(b);
+        seen.push({ updated: b.updated, finalized: b.finalized, table: b.table });
+      });
     expect(isResultBatch(out[1])).toBe(true);
-    expect(out[0]!.updated).toEqual([{ window: w(0, 5 * S), n: 1 }, { window: w(5 * S, 10 * S), n: 1 }]);
+    expect(seen[0]!.updated).toEqual([{ window: w(0, 5 * S), n: 1 }, { window: w(5 * S, 10 * S), n: 1 }]);
     expect(out[0]!.rows).toEqual([{ window: w(0, 5 * S), n: 1 }]); // watermark 6s already closes [0,5s)
-    expect(out[1]!.finalized).toEqual([{ window: w(5 * S, 10 * S), n: 1 }, { window: w(30 * S, 35 * S), n: 1 }].slice(0, 1));
-    expect(out[1]!.table.toArray()).toEqual([{ window: w(30 * S, 35 * S), n: 1 }]);
-    expect(out[1]!.table.size).toBe(1);
-    expect(out[0]!.table.toArray()).toEqual([{ window: w(5 * S, 10 * S), n: 1 }]); // an older table keeps its snapshot
+    expect(seen[1]!.updated).toEqual([{ window: w(30 * S, 35 * S), n: 1 }, { window: w(5 * S, 10 * S), n: 2 }]);
+    expect(seen[1]!.finalized).toEqual([{ window: w(5 * S, 10 * S), n: 2 }]);
+    expect(seen[1]!.table.toArray()).toEqual([{ window: w(30 * S, 35 * S), n: 1 }]);
+    expect(seen[1]!.table.size).toBe(1);
+    // A table taken during an earlier batch is a snapshot: it still shows that batch's result.
+    expect(seen[0]!.table.toArray()).toEqual([{ window: w(5 * S, 10 * S), n: 1 }]);
     expect(out[1]!.eventTime).toEqual({ field: 'window', isWindow: true, delayMs: 0 });
+  });
+
+  it('refuses to build ResultBatch.updated after later batches updated the state in place', () => {
+    const out: ResultBatch<unknown>[] = [];
+    fromBatches([[at(1 * S)], [at(2 * S)]]).pipe(tumbling5s()).subscribe((b) => out.push(b));
+    expect(() => out[0]!.updated).toThrow('windowTumbling: ResultBatch.updated was read after a later batch was processed.');
+    expect(out[1]!.updated).toEqual([{ window: w(0, 5 * S), n: 2 }]);
   });
 
   it('passes an empty batch through with its id and keeps batch ids in order', () => {
