@@ -37,8 +37,8 @@ describe('fromBatches', () => {
 describe('toBatches', () => {
   it('numbers each emitted array as a batch', () => {
     createTestScheduler().run(({ cold, expectObservable }) => {
-      const arrays = cold('a-b-c|', { a: [1], b: [], c: [2, 3] });
-      expectObservable(arrays.pipe(toBatches())).toBe('a-b-c|', { a: batch(0, [1]), b: batch(1, []), c: batch(2, [2, 3]) });
+      const arrays = cold<number[]>('a-b-c|', { a: [1], b: [], c: [2, 3] });
+      expectObservable(arrays.pipe(toBatches<number>())).toBe('a-b-c|', { a: batch(0, [1]), b: batch(1, []), c: batch(2, [2, 3]) });
     });
   });
 
@@ -53,8 +53,8 @@ describe('toBatches', () => {
 describe('flattenRows', () => {
   it('emits the rows of each batch one by one', () => {
     createTestScheduler().run(({ cold, expectObservable }) => {
-      const batches = cold('a-b-c|', { a: batch(0, [1, 2]), b: batch(1, []), c: batch(2, [3]) });
-      expectObservable(batches.pipe(flattenRows())).toBe('(xy)z|', { x: 1, y: 2, z: 3 });
+      const batches = cold<Batch<number>>('a-b-c|', { a: batch(0, [1, 2]), b: batch<number>(1, []), c: batch(2, [3]) });
+      expectObservable(batches.pipe(flattenRows<number>())).toBe('(xy)z|', { x: 1, y: 2, z: 3 });
     });
   });
 });
