@@ -19,8 +19,7 @@ import { resolveTrigger, type Trigger } from './triggers.js';
 /** Options for {@link startQuery}. */
 export interface StartQueryOptions<T, R> {
   /** Where rows come from: `fromDirectory`, `fromSocket`, `rateSource`, `fromObservable`, `fromKafka`, or any {@link Source}. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly source: Source<T, any>;
+  readonly source: Source<T, unknown>;
   /**
    * The query: a function of the input batches, e.g.
    * `(batches$) => batches$.pipe(withWatermark('ts', '10 minutes'), windowTumbling(…), outputMode('update'))`.
