@@ -1,4 +1,5 @@
 import type { StableKey } from '../internal/keySpec.js';
+import { MinHeap } from '../internal/MinHeap.js';
 
 /**
  * Keys filed by a time (an event time, an expiry, a timeout deadline), so
@@ -12,10 +13,12 @@ import type { StableKey } from '../internal/keySpec.js';
  * or re-filed under another time — so callers check each drained key against
  * their state. Adding is O(1) for a time already present, O(log b) for a new
  * one (b = distinct times); draining costs O(log b) per bucket plus O(1) per key.
+ * The bucket heap is a {@link MinHeap}.
  */
 export class TimeIndex {
   private readonly buckets = new Map<number, StableKey[]>();
-  private readonly heap: number[] = [];
+  /** One entry per bucket: its time and the bucket itself. */
+  private readonly heap = new MinHeap<StableKey[]>();
   private lastTime = Number.NaN;
   private lastBucket: StableKey[] | undefined;
   private count = 0;
@@ -35,7 +38,7 @@ export class TimeIndex {
       if (bucket === undefined) {
         bucket = [];
         this.buckets.set(time, bucket);
-        this.push(time);
+        this.heap.add(time, bucket);
       }
       this.lastTime = time;
       this.lastBucket = bucket;
@@ -50,11 +53,10 @@ export class TimeIndex {
    */
   drain(limit: number, strict: boolean, onKey: (key: StableKey, time: number) => void): void {
     const heap = this.heap;
-    while (heap.length > 0) {
-      const time = heap[0]!;
+    while (heap.size > 0) {
+      const time = heap.peekTime();
       if (strict ? !(time < limit) : !(time <= limit)) return;
-      this.pop();
-      const bucket = this.buckets.get(time)!;
+      const bucket = heap.pop();
       this.buckets.delete(time);
       if (time === this.lastTime) {
         this.lastTime = Number.NaN;
@@ -63,37 +65,5 @@ export class TimeIndex {
       this.count -= bucket.length;
       for (let i = 0; i < bucket.length; i++) onKey(bucket[i]!, time);
     }
-  }
-
-  private push(time: number): void {
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(time);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (p <= time) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = time;
-  }
-
-  private pop(): void {
-    const heap = this.heap;
-    const last = heap.pop()!;
-    const n = heap.length;
-    if (n === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && heap[r]! < heap[l]! ? r : l;
-      if (heap[c]! >= last) break;
-      heap[i] = heap[c]!;
-      i = c;
-    }
-    heap[i] = last;
   }
 }
