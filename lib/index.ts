@@ -1,5 +1,5 @@
 // Package entry point: the whole public API (Node). The browser-safe subset is
-// `rxjs-structured-streaming/operators`.
+// `rxjs-structured-streaming/browser`.
 export * from './core.js';
 export * from '../operators/index.js';
 // Checkpoints (Node: file system).
