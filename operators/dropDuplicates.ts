@@ -1,14 +1,6 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { withStateMetrics, type Batch } from '../lib/batch/Batch.js';
-import { dedupeCodec, type DedupeState } from '../lib/dedupe/DedupeState.js';
-import { Deduplicator } from '../lib/dedupe/Deduplicator.js';
-import { UnsupportedOperationError } from '../lib/errors/index.js';
-import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
-import { resolveKeySpec } from '../lib/internal/keySpec.js';
-import { emitLateRows } from '../lib/internal/lateRows.js';
-import { derivePlan, planOf, withPlan } from '../lib/internal/plan.js';
-import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
-import { registerState } from '../lib/state/StateStore.js';
+import type { MonoTypeOperatorFunction } from 'rxjs';
+import type { Batch } from '../lib/batch/Batch.js';
+import { dedupeOperator } from '../lib/dedupe/dedupeOperator.js';
 import type { KeySpec, LateRowsHandler } from '../lib/types.js';
 
 /** Options for {@link dropDuplicates}. */
@@ -77,42 +69,5 @@ export interface DropDuplicatesOptions<T> {
  * @see withWatermark
  */
 export function dropDuplicates<T>(keys?: KeySpec<T>, options: DropDuplicatesOptions<T> = {}): MonoTypeOperatorFunction<Batch<T>> {
-  const op = 'dropDuplicates';
-  const key = resolveKeySpec<T>(op, keys, 'keys', true);
-  const { name, onLateRows } = options;
-  return (source) => {
-    const upstream = planOf(source);
-    const output = new Observable<Batch<T>>((subscriber) => {
-      if (upstream?.aggregation !== undefined) {
-        subscriber.error(new UnsupportedOperationError(op, UNSUPPORTED.dedupAfterAggregation));
-        return undefined;
-      }
-      const handle = registerState<DedupeState>({ kind: op, ...(name === undefined ? {} : { name }), descriptor: { keys: key.descriptor }, codec: dedupeCodec });
-      const skipUpTo = handle.restored?.batchId ?? -1;
-      const dedupe = new Deduplicator<T>(op, 'first', key, handle.restored?.state);
-      return source.subscribe(
-        batchSubscriber<T>(subscriber, op, (batch) => {
-          if (batch.batchId <= skipUpTo || subscriber.closed) return;
-          const step = dedupe.step(batch, onLateRows !== undefined);
-          if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });
-          handle.publish(batch.batchId, dedupe.state, step.changedKeys);
-          subscriber.next({
-            ...batch,
-            rows: step.rows,
-            metrics: withStateMetrics(batch.metrics, {
-              operatorId: handle.operatorId,
-              operatorName: op,
-              numRowsTotal: dedupe.state.size,
-              numRowsUpdated: step.numAdded,
-              numRowsRemoved: step.numRemoved,
-              numRowsDroppedByWatermark: step.numLate,
-              memoryUsedBytes: dedupe.memoryUsedBytes,
-              customMetrics: { numDroppedDuplicateRows: step.numDuplicates },
-            }),
-          });
-        }),
-      );
-    });
-    return withPlan(output, derivePlan(source, {}, op));
-  };
+  return dedupeOperator('dropDuplicates', 'first', keys, options);
 }
