@@ -52,7 +52,7 @@ const HELP = `npm run bench -- [flags]
   --no-scale        skip the scale curve
   --scale-only      run only the scale curve
   --scale-n a,b,c   scale-curve sizes [1m,5m,20m]
-  --scale-runs N    runs per scale-curve point [1]
+  --scale-runs N    runs per scale-curve point (RSS verdicts use the median) [3]
   --profile         write a CPU profile of each library run (first run) to .bench-out/profiles and summarise it
   --help
 
@@ -359,7 +359,7 @@ function main(): void {
   const scaleOnly = flags.has('scale-only');
   const doScale = scaleOnly || !flags.has('no-scale');
   const scaleNs = (flags.get('scale-n') ?? '1m,5m,20m').split(',').map((s) => parseCount('scale-n', s));
-  const scaleRuns = parseCount('scale-runs', flags.get('scale-runs') ?? '1');
+  const scaleRuns = parseCount('scale-runs', flags.get('scale-runs') ?? '3');
   const profile = flags.has('profile');
   const started = new Date();
   mkdirSync(OUT_DIR, { recursive: true });
