@@ -2,6 +2,7 @@ import type { Map as IMap } from 'immutable';
 import { inTimeRange, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
 import { normaliseEvictionTime, segmentMaxEvictionTime, segmentOf, type JoinSideBuffer, type LiveEntry } from './JoinSideBuffer.js';
 import { segmentKey, type JoinSegment, type JoinSideState, type JoinState } from './JoinState.js';
+import { matchLeftRow } from './matchLeftRow.js';
 import { sideStateWatermark, type SideEviction } from './stateWatermarks.js';
 
 /** How one side of a running join evicts, with its live buffer (mutable, per subscription). */
@@ -142,6 +143,7 @@ export function joinStep<TLeft, TRight, O>(
     const lateValue = input.leftLateValue;
     const leftTime = cond.range?.leftTime;
     const rightByKey = rightBuffer.byKey;
+    const markRightInto = rightPreserved ? rightMarked : undefined;
     for (let n = 0; n < leftRows.length; n++) {
       const l = leftRows[n]!;
       if (lateValue !== undefined && lateValue(l) <= lateWm) {
@@ -159,20 +161,7 @@ export function joinStep<TLeft, TRight, O>(
       let matched = false;
       if (!nullKey) {
         const candidates = rightByKey.get(key);
-        if (candidates !== undefined) {
-          for (let i = 0; i < candidates.length; i++) {
-            const e = candidates[i]!;
-            if (range !== undefined && !inTimeRange(range, lt, e.t)) continue;
-            if (whereBoth !== undefined && !whereBoth(l, e.row)) continue;
-            matched = true;
-            if (semi) break;
-            output.push(emit.row(l, e.row));
-            if (rightPreserved && !e.matched) {
-              e.matched = true;
-              rightMarked.push(e);
-            }
-          }
-        }
+        if (candidates !== undefined) matched = matchLeftRow(cond, emit, l, lt, candidates, output, markRightInto);
       }
       if (semi && matched) {
         output.push(emit.semi(l));

@@ -1,7 +1,8 @@
 import { isCollection } from 'immutable';
 import type { StableKey } from '../internal/keySpec.js';
-import { inTimeRange, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
+import type { ResolvedJoinCondition } from './JoinCondition.js';
 import type { JoinEmitter } from './joinStep.js';
+import { matchLeftRow } from './matchLeftRow.js';
 
 /** A static table as a stream-static join accepts it: an array or any Immutable collection (its values are the rows). */
 export type StaticRows<R> = readonly R[] | { readonly valueSeq: () => { toArray(): R[] } };
@@ -48,9 +49,8 @@ export function indexStaticTable<TLeft, TRight>(cond: ResolvedJoinCondition<TLef
  */
 export function staticJoinStep<TLeft, TRight, O>(cond: ResolvedJoinCondition<TLeft, TRight>, emit: JoinEmitter<TLeft, TRight, O>, table: StaticTableIndex<TRight>, rows: readonly TLeft[]): O[] {
   const output: O[] = [];
-  const range = cond.range as ResolvedTimeRange<unknown, unknown> | undefined;
   const leftTime = cond.range?.leftTime;
-  const { whereLeft, whereBoth, leftPreserved, semi } = cond;
+  const { whereLeft, leftPreserved, semi } = cond;
   for (let n = 0; n < rows.length; n++) {
     const l = rows[n]!;
     if ((whereLeft !== undefined && !whereLeft(l)) || cond.leftKeyIsNull(l)) {
@@ -59,17 +59,7 @@ export function staticJoinStep<TLeft, TRight, O>(cond: ResolvedJoinCondition<TLe
     }
     const candidates = table.byKey.get(cond.leftKey(l));
     const lt = leftTime === undefined ? Number.NaN : leftTime.ms(l as never);
-    let matched = false;
-    if (candidates !== undefined) {
-      for (let i = 0; i < candidates.length; i++) {
-        const e = candidates[i]!;
-        if (range !== undefined && !inTimeRange(range, lt, e.t)) continue;
-        if (whereBoth !== undefined && !whereBoth(l, e.row)) continue;
-        matched = true;
-        if (semi) break;
-        output.push(emit.row(l, e.row));
-      }
-    }
+    const matched = candidates !== undefined && matchLeftRow(cond, emit, l, lt, candidates, output, undefined);
     if (semi) {
       if (matched) output.push(emit.semi(l));
     } else if (!matched && leftPreserved) output.push(emit.row(l, null));
