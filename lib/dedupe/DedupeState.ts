@@ -1,5 +1,6 @@
 import { Map as ImmutableMap, Record as ImmutableRecord, type RecordOf } from 'immutable';
 import { decodeStableKey, encodeStableKey, type StableKey } from '../internal/keySpec.js';
+import { WATERMARK_ENTRY } from '../state/KeyedStepResult.js';
 import type { StateCodec } from '../state/StateStore.js';
 
 /**
@@ -61,8 +62,6 @@ export function dedupeSegment(keys: readonly StableKey[], times: readonly number
   return Object.freeze({ keys, times, minTime });
 }
 
-const WATERMARK = '@watermark';
-
 function segmentJson(segment: DedupeSegment): unknown {
   return { keys: segment.keys.map(encodeStableKey), times: segment.times.map((t) => (Number.isFinite(t) ? t : null)) };
 }
@@ -75,11 +74,11 @@ function segmentJson(segment: DedupeSegment): unknown {
  */
 export const dedupeCodec: StateCodec<DedupeState> = {
   *entries(state) {
-    yield [WATERMARK, state.watermarkMs];
+    yield [WATERMARK_ENTRY, state.watermarkMs];
     for (const [id, segment] of state.segments) yield [`g${id}`, segmentJson(segment)];
   },
   get(state, key) {
-    if (key === WATERMARK) return state.watermarkMs;
+    if (key === WATERMARK_ENTRY) return state.watermarkMs;
     if (!key.startsWith('g')) return undefined;
     const segment = state.segments.get(Number(key.slice(1)));
     return segment === undefined ? undefined : segmentJson(segment);
@@ -89,7 +88,7 @@ export const dedupeCodec: StateCodec<DedupeState> = {
     let size = 0;
     const segments = ImmutableMap<number, DedupeSegment>().withMutations((m) => {
       for (const [key, value] of entries) {
-        if (key === WATERMARK) {
+        if (key === WATERMARK_ENTRY) {
           if (typeof value === 'number') watermarkMs = value;
           continue;
         }

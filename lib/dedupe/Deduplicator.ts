@@ -2,6 +2,7 @@ import type { Batch, EventTimeMarker } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
 import type { ResolvedKey, StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
+import { changedEntries, type KeyedStepResult } from '../state/KeyedStepResult.js';
 import { DedupeState, dedupeSegment, type DedupeSegment } from './DedupeState.js';
 import { lateValueReader } from './lateValueReader.js';
 import { TimeIndex } from './TimeIndex.js';
@@ -16,21 +17,14 @@ import { TimeIndex } from './TimeIndex.js';
 export type DedupeMode = 'first' | 'withinWatermark';
 
 /** What one batch did. */
-export interface DedupeStepResult<T> {
+export interface DedupeStepResult<T> extends KeyedStepResult<T, T> {
   /** The rows to emit: the first row of every key not seen before, in arrival order. */
   readonly rows: T[];
-  /** Late rows (collected only when asked for). */
-  readonly lateRows: T[] | undefined;
-  readonly numLate: number;
-  /** The late-events watermark the rows were compared with (the previous batch's watermark). */
-  readonly lateWatermarkMs: number;
   readonly numDuplicates: number;
   /** Keys added to the state. */
   readonly numAdded: number;
   /** Keys evicted from the state. */
   readonly numRemoved: number;
-  /** Checkpoint keys written or removed by the batch (encoded lazily, when read). */
-  readonly changedKeys: Iterable<string>;
 }
 
 const ENTRY_OVERHEAD_BYTES = 64;
@@ -39,14 +33,7 @@ function keyBytes(key: StableKey): number {
   return typeof key === 'number' ? ENTRY_OVERHEAD_BYTES : ENTRY_OVERHEAD_BYTES + 2 * key.length;
 }
 
-function changed(segmentIds: readonly number[], watermarkChanged: boolean): Iterable<string> {
-  return {
-    *[Symbol.iterator]() {
-      if (watermarkChanged) yield '@watermark';
-      for (let i = 0; i < segmentIds.length; i++) yield `g${segmentIds[i]!}`;
-    },
-  };
-}
+const segmentEntry = (id: number): string => `g${id}`;
 
 /**
  * The deduplication step shared by `dropDuplicates` and
@@ -236,6 +223,6 @@ export class Deduplicator<T> {
     touched: readonly number[],
     watermarkChanged: boolean,
   ): DedupeStepResult<T> {
-    return { rows, lateRows, numLate, lateWatermarkMs, numDuplicates, numAdded, numRemoved, changedKeys: changed(touched, watermarkChanged) };
+    return { rows, lateRows, numLate, lateWatermarkMs, numDuplicates, numAdded, numRemoved, changedKeys: changedEntries(watermarkChanged, segmentEntry, touched) };
   }
 }

@@ -1,5 +1,6 @@
 import { Map as ImmutableMap, Record as ImmutableRecord, type RecordOf } from 'immutable';
 import { decodeStableKey, encodeStableKey, type StableKey } from '../internal/keySpec.js';
+import { WATERMARK_ENTRY } from '../state/KeyedStepResult.js';
 import type { StateCodec } from '../state/StateStore.js';
 import { NO_TIMEOUT, type GroupEntry } from './GroupState.js';
 
@@ -21,8 +22,6 @@ export type GroupStateStore = RecordOf<GroupStateStoreFields>;
 /** Builds a {@link GroupStateStore}. */
 export const GroupStateStore = ImmutableRecord<GroupStateStoreFields>({ watermarkMs: 0, groups: ImmutableMap<StableKey, GroupEntry>() }, 'GroupStateStore');
 
-const WATERMARK = '@watermark';
-
 function entryJson(entry: GroupEntry): unknown {
   return { key: entry.key, exists: entry.exists, ...(entry.exists ? { value: entry.value } : {}), timeoutAt: entry.timeoutAt === NO_TIMEOUT ? null : entry.timeoutAt };
 }
@@ -35,11 +34,11 @@ function entryJson(entry: GroupEntry): unknown {
  */
 export const groupStateCodec: StateCodec<GroupStateStore> = {
   *entries(state) {
-    yield [WATERMARK, state.watermarkMs];
+    yield [WATERMARK_ENTRY, state.watermarkMs];
     for (const [key, entry] of state.groups) yield [encodeStableKey(key), entryJson(entry)];
   },
   get(state, key) {
-    if (key === WATERMARK) return state.watermarkMs;
+    if (key === WATERMARK_ENTRY) return state.watermarkMs;
     const decoded = decodeStableKey(key);
     const entry = decoded === undefined ? undefined : state.groups.get(decoded);
     return entry === undefined ? undefined : entryJson(entry);
@@ -48,7 +47,7 @@ export const groupStateCodec: StateCodec<GroupStateStore> = {
     let watermarkMs = 0;
     const map = ImmutableMap<StableKey, GroupEntry>().withMutations((m) => {
       for (const [key, value] of entries) {
-        if (key === WATERMARK) {
+        if (key === WATERMARK_ENTRY) {
           if (typeof value === 'number') watermarkMs = value;
           continue;
         }

@@ -4,6 +4,7 @@ import { lateValueReader } from '../dedupe/lateValueReader.js';
 import { TimeIndex } from '../dedupe/TimeIndex.js';
 import { encodeStableKey, type ResolvedKey, type StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
+import { changedEntries, type KeyedStepResult } from '../state/KeyedStepResult.js';
 import { GroupStateImpl, NO_TIMEOUT, type GroupEntry, type GroupState, type GroupStateTimeout } from './GroupState.js';
 import { GroupStateStore } from './GroupStateStore.js';
 
@@ -11,18 +12,13 @@ import { GroupStateStore } from './GroupStateStore.js';
 export type GroupInvoker<T, R> = (key: unknown, rows: readonly T[], state: GroupState<unknown>, emit: (row: R) => void) => void;
 
 /** What one batch did. */
-export interface GroupsStepResult<T, R> {
-  readonly rows: R[];
-  readonly lateRows: T[] | undefined;
-  readonly numLate: number;
-  readonly lateWatermarkMs: number;
+export interface GroupsStepResult<T, R> extends KeyedStepResult<T, R> {
   /** Keys whose state was written (value or timeout). */
   readonly numUpdated: number;
   /** Keys whose state was removed. */
   readonly numRemoved: number;
   /** Keys invoked because they timed out. */
   readonly numTimedOut: number;
-  readonly changedKeys: Iterable<string>;
 }
 
 const ENTRY_BYTES = 160;
@@ -179,13 +175,7 @@ export class GroupsWithStateRunner<T, R> {
       numUpdated: written.length,
       numRemoved: removedKeys.length,
       numTimedOut,
-      changedKeys: {
-        *[Symbol.iterator]() {
-          if (watermarkChanged) yield '@watermark';
-          for (const k of written) yield encodeStableKey(k);
-          for (const k of removedKeys) yield encodeStableKey(k);
-        },
-      },
+      changedKeys: changedEntries(watermarkChanged, encodeStableKey, written, removedKeys),
     };
   }
 }
