@@ -28,6 +28,7 @@ import { FileCheckpointStore } from '../lib/checkpoint/FileCheckpointStore.js';
 import type { CheckpointStore } from '../lib/checkpoint/CheckpointStore.js';
 import { StoreCheckpoint } from '../lib/checkpoint/StoreCheckpoint.js';
 import { runInQueryContext } from '../lib/state/StateStore.js';
+import { prng } from '../test/helpers/prng.js';
 import { count } from '../lib/aggregate/count.js';
 import { sum } from '../lib/aggregate/sum.js';
 import { groupAggregate } from '../operators/groupAggregate.js';
@@ -44,18 +45,6 @@ const CHANGED = arg('changed', 0.01);
 const BATCHES = arg('batches', 25);
 const SNAPSHOT_INTERVAL = arg('snapshot-interval', 10);
 const PER_BATCH = Math.round(KEYS * CHANGED);
-
-/** mulberry32: a fixed-seed PRNG so that every run changes the same keys. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Row {
   readonly k: string;
@@ -127,7 +116,7 @@ async function main(): Promise<void> {
 
   // Batch 0 loads the whole key space (every key changed: its delta holds all of them).
   const keys = Array.from({ length: KEYS }, (_, i) => `key-${String(i).padStart(7, '0')}`);
-  const random = rng(42);
+  const random = prng(42);
   const runBatch = async (batchId: number, rows: Row[]) => {
     let withSnapshot = store.snapshotsActive > 0;
     const t0 = performance.now();
