@@ -74,7 +74,6 @@ export function keyNames(k: number): readonly string[] {
 }
 
 interface StreamParams {
-  readonly total: number;
   readonly stepMs: number;
   readonly dupFraction: number;
   readonly seed: number;
@@ -125,7 +124,7 @@ export function batchCount(options: WorkloadOptions): number {
 
 /** The main (left) stream, lazily, one array per batch. */
 export function* batches(options: WorkloadOptions): Generator<Ev[]> {
-  const next = streamGenerator(options, { total: options.n, stepMs: options.stepMs, dupFraction: options.dupFraction, seed: options.seed });
+  const next = streamGenerator(options, { stepMs: options.stepMs, dupFraction: options.dupFraction, seed: options.seed });
   for (let done = 0; done < options.n; done += options.batchSize) yield next(Math.min(options.batchSize, options.n - done));
 }
 
@@ -140,9 +139,9 @@ export function rightCount(options: WorkloadOptions): number {
  * as dense, with its own seed and no redeliveries).
  */
 export function* pairedBatches(options: WorkloadOptions): Generator<[Ev[], Ev[]]> {
-  const left = streamGenerator(options, { total: options.n, stepMs: options.stepMs, dupFraction: options.dupFraction, seed: options.seed });
+  const left = streamGenerator(options, { stepMs: options.stepMs, dupFraction: options.dupFraction, seed: options.seed });
   const ratio = options.rightRatio;
-  const right = streamGenerator(options, { total: rightCount(options), stepMs: options.stepMs / ratio, dupFraction: 0, seed: options.seed ^ 0x5bd1e995 });
+  const right = streamGenerator(options, { stepMs: options.stepMs / ratio, dupFraction: 0, seed: options.seed ^ 0x5bd1e995 });
   let rightDone = 0;
   for (let done = 0; done < options.n; done += options.batchSize) {
     const leftCount = Math.min(options.batchSize, options.n - done);
