@@ -7,7 +7,7 @@
 //   msdfwm = msdf.withWatermark('ts', '6 hours').dropDuplicates(['id', 'ts'])
 //   gbmsdf = msdfwm.groupBy('action').count()
 //   gbmsdf.writeStream.format("console").option("truncate", "false").outputMode("complete").start()
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { count } from '../lib/aggregate/count.js';
@@ -19,6 +19,7 @@ import { dropDuplicates } from '../operators/dropDuplicates.js';
 import { groupAggregate } from '../operators/groupAggregate.js';
 import { outputMode } from '../operators/outputMode.js';
 import { withWatermark } from '../operators/withWatermark.js';
+import { feedFiles } from './fileDrop.js';
 
 interface DeviceEvent {
   readonly id: string;
@@ -44,11 +45,7 @@ async function main(): Promise<void> {
   });
   query.progress$.subscribe((p) => console.log(`progress: ${formatProgressLine(p)}\n`));
   await query.ready;
-  for (const [name, lines] of FILES) {
-    writeFileSync(join(dir, `.${name}.tmp`), `${lines.join('\n')}\n`);
-    renameSync(join(dir, `.${name}.tmp`), join(dir, `${name}.json`));
-    await query.processAllAvailable();
-  }
+  await feedFiles(query, dir, FILES);
   await query.stop();
   rmSync(dir, { recursive: true, force: true });
 }

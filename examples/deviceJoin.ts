@@ -11,7 +11,7 @@
 //   msdfwm = msdf.withWatermark("ts", "1 hours"); mhdfwm = mhdf.withWatermark("ts", "1 hours")
 //   joindf = msdfwm.join(mhdfwm, msdfwm['id'] == mhdfwm['id'], 'inner')
 //   joindf.writeStream.format("console").option("truncate", "false").outputMode("append").start()
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { map, share, type Observable } from 'rxjs';
@@ -21,6 +21,7 @@ import { toConsole } from '../lib/sinks/toConsole.js';
 import { fromDirectory } from '../lib/sources/fromDirectory.js';
 import { streamJoin } from '../operators/streamJoin.js';
 import { withWatermark } from '../operators/withWatermark.js';
+import { dropJsonLines, feedFiles } from './fileDrop.js';
 
 interface Event {
   readonly kind: string;
@@ -65,11 +66,7 @@ async function main(): Promise<void> {
     sink: toConsole({ truncate: false, columns: ['id', 'action', 'ts', 'health', 'healthTs'] }),
   });
   await query.ready;
-  for (const [name, lines] of FILES) {
-    writeFileSync(join(dir, `.${name}.tmp`), `${lines.join('\n')}\n`);
-    renameSync(join(dir, `.${name}.tmp`), join(dir, `${name}.json`));
-    await query.processAllAvailable();
-  }
+  await feedFiles(query, dir, FILES);
   await query.stop();
 
   // Stream-static: the health table read once, joined with every batch of the stream.
@@ -90,7 +87,7 @@ async function main(): Promise<void> {
     sink: toConsole({ truncate: false }),
   });
   await staticQuery.ready;
-  writeFileSync(join(dir2, 'f1.json'), `${FILES[0]![1].join('\n')}\n`);
+  dropJsonLines(dir2, 'f1.json', FILES[0]![1]);
   await staticQuery.processAllAvailable();
   await staticQuery.stop();
   rmSync(dir2, { recursive: true, force: true });

@@ -9,7 +9,7 @@
 //   msdf = spark.readStream.schema(mbscm).json('.../monitor/')
 //   gbmsdf = msdf.withWatermark('ts', '10 minutes').groupBy(window(msdf['ts'], '10 minutes'), 'action').count()
 //   gbmsdf.writeStream.format("console").option("truncate", "false").outputMode("complete").start()
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // (Imported file by file; an application imports the same names from 'rxjs-structured-streaming'.)
@@ -21,6 +21,7 @@ import { fromDirectory } from '../lib/sources/fromDirectory.js';
 import { outputMode } from '../operators/outputMode.js';
 import { windowTumbling } from '../operators/windowTumbling.js';
 import { withWatermark } from '../operators/withWatermark.js';
+import { dropJsonLines } from './fileDrop.js';
 
 interface DeviceEvent {
   readonly id: string;
@@ -61,10 +62,8 @@ async function main(): Promise<void> {
 
   await query.ready;
   for (const [i, lines] of FILES.entries()) {
-    // Write under a temporary name, then rename into place: the source only reads complete files.
-    const name = `f${i + 1}.json`;
-    writeFileSync(join(monitor, `.${name}.tmp`), `${lines.join('\n')}\n`);
-    renameSync(join(monitor, `.${name}.tmp`), join(monitor, name));
+    // Written under a temporary name, then renamed into place: the source only reads complete files.
+    dropJsonLines(monitor, `f${i + 1}.json`, lines);
     await query.processAllAvailable();
     await sleep(200);
   }
