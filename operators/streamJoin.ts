@@ -1,9 +1,10 @@
 import { isObservable, Observable, Subscriber, type OperatorFunction, type Subscription } from 'rxjs';
-import { isBatch, lateValueOf, mergeMetrics, withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../lib/batch/Batch.js';
+import { isBatch, mergeMetrics, withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../lib/batch/Batch.js';
 import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
 import { pairBatches, type PairedBatch } from '../lib/internal/alignBatches.js';
 import { wrapError } from '../lib/internal/batchSubscriber.js';
 import { emitLateRows } from '../lib/internal/lateRows.js';
+import { lateValueReader } from '../lib/internal/lateValueReader.js';
 import { EMPTY_PLAN, planOf, withPlan, type StreamPlan } from '../lib/internal/plan.js';
 import { watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
 import { resolveJoinCondition, sparkJoinTypeName, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere, type ResolvedJoinCondition } from '../lib/join/JoinCondition.js';
@@ -184,11 +185,6 @@ function sideRuntime<T>(eviction: EvictionPlan['left'], side: JoinSideState<T>, 
   return { runtime: { eviction, evictionTime, buffer: rebuilt.buffer }, side: rebuilt.side };
 }
 
-function lateValueReader<T>(marker: EventTimeMarker | undefined): ((row: T) => number) | undefined {
-  if (marker === undefined) return undefined;
-  return (row) => lateValueOf(marker, row);
-}
-
 function checkAppendOnly(plans: readonly (StreamPlan | undefined)[]): void {
   for (const plan of plans) {
     const mode = plan?.outputMode;
@@ -243,6 +239,8 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
       let signature: string | undefined;
       let runtime: { left: JoinSideRuntime<TLeft>; right: JoinSideRuntime<TRight> } | undefined;
       let failed = false;
+      const leftLateReader = lateValueReader();
+      const rightLateReader = lateValueReader();
 
       const onStep = (step: { batchId: number; left: Batch<TLeft> | undefined; right: Batch<TRight> | undefined }): void => {
         if (step.right !== undefined && !isBatch(step.right)) {
@@ -271,8 +269,8 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
           stepId: step.batchId,
           leftRows: step.left?.rows,
           rightRows: step.right?.rows,
-          leftLateValue: lateValueReader<TLeft>(left.marker),
-          rightLateValue: lateValueReader<TRight>(right.marker),
+          leftLateValue: left.marker === undefined ? undefined : leftLateReader(left.marker),
+          rightLateValue: right.marker === undefined ? undefined : rightLateReader(right.marker),
           lateWatermark,
           watermark,
         });
@@ -355,25 +353,26 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
       let tablesDone = tables$ === undefined;
       let failed = false;
       let lastBatchId = Number.NEGATIVE_INFINITY;
-      const fail = (batchId: number, error: unknown): void => {
+      /** Sends `error` downstream, once. */
+      const stop = (error: unknown): void => {
         if (failed) return;
         failed = true;
-        subscriber.error(wrapError(OP, batchId, error));
+        subscriber.error(error);
+      };
+      const fail = (batchId: number, error: unknown): void => {
+        if (!failed) stop(wrapError(OP, batchId, error));
       };
       const run = (batch: Batch<TLeft>): void => {
-        const rows = staticJoinStep(cond, emit, table!, batch.rows);
-        const marker = outputMarker(anyCond, hasSelect, batch.eventTime, undefined);
-        subscriber.next({ batchId: batch.batchId, rows, watermark: batch.watermark, ...(marker === undefined ? {} : { eventTime: marker }), ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }) });
+        try {
+          const rows = staticJoinStep(cond, emit, table!, batch.rows);
+          const marker = outputMarker(anyCond, hasSelect, batch.eventTime, undefined);
+          subscriber.next({ batchId: batch.batchId, rows, watermark: batch.watermark, ...(marker === undefined ? {} : { eventTime: marker }), ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }) });
+        } catch (error) {
+          fail(batch.batchId, error);
+        }
       };
       const flush = (): void => {
-        while (pending.length > 0 && !failed) {
-          const batch = pending.shift()!;
-          try {
-            run(batch);
-          } catch (error) {
-            fail(batch.batchId, error);
-          }
-        }
+        while (pending.length > 0 && !failed) run(pending.shift()!);
         if (sourceDone && pending.length === 0 && !failed && (table !== undefined || tablesDone)) subscriber.complete();
       };
       let tableSub: Subscription | undefined;
@@ -392,11 +391,7 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
             }
             flush();
           },
-          error: (error: unknown) => {
-            if (failed) return;
-            failed = true;
-            subscriber.error(error);
-          },
+          error: stop,
           complete: () => {
             tablesDone = true;
             if (table === undefined) table = indexStaticTable(cond, []);
@@ -409,21 +404,10 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
           if (failed) return;
           if (batch.batchId <= lastBatchId) return fail(batch.batchId, new BatchSequenceError(OP, lastBatchId, batch.batchId));
           lastBatchId = batch.batchId;
-          if (table === undefined) {
-            pending.push(batch);
-            return;
-          }
-          try {
-            run(batch);
-          } catch (error) {
-            fail(batch.batchId, error);
-          }
+          if (table === undefined) pending.push(batch);
+          else run(batch);
         },
-        error: (error: unknown) => {
-          if (failed) return;
-          failed = true;
-          subscriber.error(error);
-        },
+        error: stop,
         complete: () => {
           sourceDone = true;
           flush();

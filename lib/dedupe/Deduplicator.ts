@@ -4,7 +4,7 @@ import type { ResolvedKey, StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { changedEntries, type KeyedStepResult } from '../state/KeyedStepResult.js';
 import { DedupeState, dedupeSegment, type DedupeSegment } from './DedupeState.js';
-import { lateValueReader } from './lateValueReader.js';
+import { lateValueReader } from '../internal/lateValueReader.js';
 import { TimeIndex } from './TimeIndex.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Batch } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
-import { lateValueReader } from '../dedupe/lateValueReader.js';
+import { lateValueReader } from '../internal/lateValueReader.js';
 import { TimeIndex } from '../dedupe/TimeIndex.js';
 import { encodeStableKey, type ResolvedKey, type StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
