@@ -121,6 +121,6 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
     outputMarker: (marker) => ({ field: 'window', isWindow: true, delayMs: marker.delayMs }),
     outputEventTimeField: () => 'window',
     checkShape: () => (key.kind === 'none' ? new UnsupportedOperationError(op, UNSUPPORTED.globalSessionWindow) : undefined),
-    createRunner: (_hasWatermark, _marker, restored, checkpointing) => sessionRunner<T, WindowedRow<T, K, S>>(op, aggs, key, gapMs, time, reader, invalidPolicy, restored, checkpointing),
+    createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => sessionRunner<T, WindowedRow<T, K, S>>(op, aggs, key, gapMs, time, reader, invalidPolicy, restored, checkpointing, mode),
   });
 }

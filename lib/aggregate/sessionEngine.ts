@@ -49,13 +49,17 @@ interface KeyEntry {
 
 /** What one batch did. */
 export interface SessionStepResult<T> {
-  /** Sessions created or changed by this batch (after merging), with their key's raw value. */
+  /** Whether the written sessions and changed keys are listed (see {@link SessionEngine.trackUpdates}). */
+  readonly tracked: boolean;
+  /** Sessions created or changed by this batch (after merging). */
+  readonly numUpdated: number;
+  /** Sessions created or changed by this batch (after merging), with their key's raw value (when tracked). */
   readonly updatedKeys: unknown[];
   readonly updated: WorkingSession[];
   /** Sessions closed by the watermark, with their key's raw value. */
   readonly evictedKeys: unknown[];
   readonly evicted: WorkingSession[];
-  /** Canonical keys whose entry changed (written or removed), and their raw keys. */
+  /** Canonical keys whose entry changed (written or removed), and their raw keys (when tracked). */
   readonly changed: unknown[];
   readonly changedRaw: unknown[];
   readonly late: T[];
@@ -132,6 +136,12 @@ export class SessionEngine<T> {
   private lateWatermarkMs: number;
   totalSessions = 0;
   version = 0;
+  /**
+   * List the sessions and keys each batch writes (for `ResultBatch.updated`,
+   * checkpoints' changed keys and incremental snapshots). An append-mode
+   * aggregation without a checkpoint needs only their number.
+   */
+  trackUpdates = true;
   private snapshot: IMap<unknown, KeySessions>;
   private snapshotVersion = 0;
   private last: SessionStepResult<T> | undefined;
@@ -190,8 +200,9 @@ export class SessionEngine<T> {
   seal(): SessionAggState {
     if (this.snapshotVersion !== this.version) {
       const last = this.last;
-      const m = (last !== undefined && this.snapshotVersion === this.version - 1 ? this.snapshot : IMap<unknown, KeySessions>()).asMutable();
-      const keys = last !== undefined && this.snapshotVersion === this.version - 1 ? last.changed : this.byKey.keys();
+      const incremental = last !== undefined && last.tracked && this.snapshotVersion === this.version - 1;
+      const m = (incremental ? this.snapshot : IMap<unknown, KeySessions>()).asMutable();
+      const keys = incremental ? last.changed : this.byKey.keys();
       for (const gk of keys) {
         const entry = this.byKey.get(gk);
         if (entry === undefined) m.remove(gk);
@@ -227,20 +238,53 @@ export class SessionEngine<T> {
     a.delta = undefined;
   }
 
+  /**
+   * Folds one batch in: rows whose session would end at or before the
+   * late-events watermark are late (when `lateFiltering`); then, when
+   * `evictWatermarkMs` is given, closes every session ending at or before it.
+   */
   step(rows: readonly T[], time: TimeAccess<T>, lateFiltering: boolean, evictWatermarkMs: number | undefined, nextLateWatermarkMs: number, onInvalid: (row: T, index: number) => void): SessionStepResult<T> {
-    const key = this.key;
-    const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
-    const timeField = time.field;
-    const lateWm = lateFiltering ? this.lateWatermarkMs : Number.NEGATIVE_INFINITY;
-    const gap = this.gapMs;
-    const staticGap = typeof gap === 'number' ? gap : Number.NaN;
-    const fold = this.fold;
-    const byKey = this.byKey;
     const version = ++this.version;
     const late: T[] = [];
     const invalid: number[] = [];
     const touchedKeys: KeyEntry[] = [];
+    const lateWm = lateFiltering ? this.lateWatermarkMs : Number.NEGATIVE_INFINITY;
+    const discardedGap = this.foldRows(rows, time, lateWm, version, late, invalid, touchedKeys, onInvalid);
+    const track = this.trackUpdates;
+    const updatedKeys: unknown[] = [];
+    const updated: WorkingSession[] = [];
+    const changed: unknown[] = [];
+    const changedRaw: unknown[] = [];
+    const numUpdated = this.afterFold(touchedKeys, version, track, updatedKeys, updated, changed, changedRaw);
+    const evictedKeys: unknown[] = [];
+    const evicted: WorkingSession[] = [];
+    if (evictWatermarkMs !== undefined) this.evict(evictWatermarkMs, version, track, evictedKeys, evicted, changed, changedRaw);
+    this.lateWatermarkMs = nextLateWatermarkMs;
+    const result: SessionStepResult<T> = { tracked: track, numUpdated, updatedKeys, updated, evictedKeys, evicted, changed, changedRaw, late, invalid, discardedGap };
+    this.last = result;
+    return result;
+  }
+
+  /**
+   * The per-row loop. Rows mostly arrive in event-time order, so a row is
+   * first tried against its key's last session: at or after that session's
+   * start it either joins it (no merge can follow: nothing comes after it) or
+   * opens a new last session. Only a row before the last session's start takes
+   * the general path (find the first session ending at or after it, join or
+   * insert, merge forward). Returns the number of rows discarded for their gap.
+   */
+  private foldRows(rows: readonly T[], time: TimeAccess<T>, lateWm: number, version: number, late: T[], invalid: number[], touchedKeys: KeyEntry[], onInvalid: (row: T, index: number) => void): number {
+    const key = this.key;
+    const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
+    const timeField = time.field;
+    const gap = this.gapMs;
+    const staticGap = typeof gap === 'number' ? gap : Number.NaN;
+    const fold = this.fold;
+    const newAcc = this.newAcc;
+    const byKey = this.byKey;
     let discardedGap = 0;
+    let lastGk: unknown = undefined;
+    let lastEntry: KeyEntry | undefined;
 
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -273,94 +317,138 @@ export class SessionEngine<T> {
         k = key.raw(row);
         gk = key.canonical(k);
       }
-      let entry = byKey.get(gk);
-      if (entry === undefined) {
-        entry = { gk, k, s: [], heapEnd: Number.POSITIVE_INFINITY, touched: 0 };
-        byKey.set(gk, entry);
+      let entry: KeyEntry | undefined;
+      if (lastEntry !== undefined && gk === lastGk) entry = lastEntry;
+      else {
+        entry = byKey.get(gk);
+        if (entry === undefined) {
+          entry = { gk, k, s: [], heapEnd: Number.POSITIVE_INFINITY, touched: 0 };
+          byKey.set(gk, entry);
+        }
+        lastGk = gk;
+        lastEntry = entry;
       }
       if (entry.touched !== version) {
         entry.touched = version;
         touchedKeys.push(entry);
       }
-      // Find the first session that ends at or after t: the event joins it if it starts at or before `end`.
       const list = entry.s;
-      let idx = 0;
-      while (idx < list.length && list[idx]!.end < t) idx++;
-      let s = list[idx];
-      if (s === undefined || s.start > end) {
-        s = { start: t, end, base: undefined, delta: this.newAcc(), listed: version, dead: false };
-        if (idx === list.length) list.push(s);
-        else list.splice(idx, 0, s);
-        this.totalSessions++;
-      } else {
-        if (t < s.start) s.start = t;
-        if (end > s.end) s.end = end;
-        s.listed = version;
-        if (s.delta === undefined) s.delta = this.newAcc();
-      }
-      fold(s.delta!, row);
-      // The grown session may now overlap or touch the next ones.
-      while (idx + 1 < list.length && list[idx + 1]!.start <= s.end) {
-        this.absorb(s, list[idx + 1]!);
-        list.splice(idx + 1, 1);
-        this.totalSessions--;
-      }
-    }
-
-    const updatedKeys: unknown[] = [];
-    const updated: WorkingSession[] = [];
-    const changed: unknown[] = [];
-    const changedRaw: unknown[] = [];
-    for (const entry of touchedKeys) {
-      changed.push(entry.gk);
-      changedRaw.push(entry.k);
-      for (const s of entry.s) {
-        if (s.listed === version) {
-          updatedKeys.push(entry.k);
-          updated.push(s);
+      const n = list.length;
+      if (n > 0) {
+        const last = list[n - 1]!;
+        if (t >= last.start) {
+          let s: WorkingSession;
+          if (t <= last.end) {
+            // Joins the last session (it starts at or before t, and t <= its end).
+            s = last;
+            if (end > s.end) s.end = end;
+            s.listed = version;
+            if (s.delta === undefined) s.delta = newAcc();
+          } else {
+            // After every session: a new last one.
+            s = { start: t, end, base: undefined, delta: newAcc(), listed: version, dead: false };
+            list.push(s);
+            this.totalSessions++;
+          }
+          fold(s.delta!, row);
+          continue;
         }
       }
-      const first = entry.s[0];
+      this.insertEarly(list, t, end, version, row);
+    }
+    return discardedGap;
+  }
+
+  /** The general path of {@link foldRows}: a row before its key's last session's start. */
+  private insertEarly(list: WorkingSession[], t: number, end: number, version: number, row: T): void {
+    // Find the first session that ends at or after t: the event joins it if it starts at or before `end`.
+    let idx = 0;
+    while (idx < list.length && list[idx]!.end < t) idx++;
+    let s = list[idx];
+    if (s === undefined || s.start > end) {
+      s = { start: t, end, base: undefined, delta: this.newAcc(), listed: version, dead: false };
+      if (idx === list.length) list.push(s);
+      else list.splice(idx, 0, s);
+      this.totalSessions++;
+    } else {
+      if (t < s.start) s.start = t;
+      if (end > s.end) s.end = end;
+      s.listed = version;
+      if (s.delta === undefined) s.delta = this.newAcc();
+    }
+    this.fold(s.delta!, row);
+    // The grown session may now overlap or touch the next ones.
+    while (idx + 1 < list.length && list[idx + 1]!.start <= s.end) {
+      this.absorb(s, list[idx + 1]!);
+      list.splice(idx + 1, 1);
+      this.totalSessions--;
+    }
+  }
+
+  /**
+   * After the rows: counts (and, when tracking, lists) the sessions the batch
+   * wrote, lists the touched keys as changed, and pushes a key's earliest
+   * session end to the heap when it moved earlier. Returns the number written.
+   */
+  private afterFold(touchedKeys: readonly KeyEntry[], version: number, track: boolean, updatedKeys: unknown[], updated: WorkingSession[], changed: unknown[], changedRaw: unknown[]): number {
+    let numUpdated = 0;
+    for (let e = 0; e < touchedKeys.length; e++) {
+      const entry = touchedKeys[e]!;
+      const list = entry.s;
+      if (track) {
+        changed.push(entry.gk);
+        changedRaw.push(entry.k);
+      }
+      for (let j = 0; j < list.length; j++) {
+        const s = list[j]!;
+        if (s.listed === version) {
+          numUpdated++;
+          if (track) {
+            updatedKeys.push(entry.k);
+            updated.push(s);
+          }
+        }
+      }
+      const first = list[0];
       if (first !== undefined && first.end < entry.heapEnd) {
         entry.heapEnd = first.end;
         this.heap.push(first.end, entry.gk);
       }
     }
+    return numUpdated;
+  }
 
-    const evictedKeys: unknown[] = [];
-    const evicted: WorkingSession[] = [];
-    if (evictWatermarkMs !== undefined) {
-      while (this.heap.peek() <= evictWatermarkMs) {
-        const end = this.heap.peek();
-        const gk = this.heap.pop();
-        const entry = byKey.get(gk);
-        if (entry === undefined || end !== entry.heapEnd) continue;
-        entry.heapEnd = Number.POSITIVE_INFINITY;
-        const list = entry.s;
-        let n = 0;
-        while (n < list.length && list[n]!.end <= evictWatermarkMs) {
-          evictedKeys.push(entry.k);
-          evicted.push(list[n]!);
-          n++;
+  /** Closes the sessions ending at or before the watermark, visiting only the keys the heap says have one. */
+  private evict(evictWatermarkMs: number, version: number, track: boolean, evictedKeys: unknown[], evicted: WorkingSession[], changed: unknown[], changedRaw: unknown[]): void {
+    const byKey = this.byKey;
+    const heap = this.heap;
+    while (heap.peek() <= evictWatermarkMs) {
+      const end = heap.peek();
+      const gk = heap.pop();
+      const entry = byKey.get(gk);
+      if (entry === undefined || end !== entry.heapEnd) continue;
+      entry.heapEnd = Number.POSITIVE_INFINITY;
+      const list = entry.s;
+      let n = 0;
+      while (n < list.length && list[n]!.end <= evictWatermarkMs) {
+        evictedKeys.push(entry.k);
+        evicted.push(list[n]!);
+        n++;
+      }
+      if (n > 0) {
+        this.totalSessions -= n;
+        if (track && entry.touched !== version) {
+          changed.push(gk);
+          changedRaw.push(entry.k);
         }
-        if (n > 0) {
-          this.totalSessions -= n;
-          if (entry.touched !== version) {
-            changed.push(gk);
-            changedRaw.push(entry.k);
-          }
-          list.splice(0, n);
-        }
-        if (list.length === 0) byKey.delete(gk);
-        else {
-          entry.heapEnd = list[0]!.end;
-          this.heap.push(entry.heapEnd, gk);
-        }
+        if (n === list.length) list.length = 0;
+        else list.splice(0, n);
+      }
+      if (list.length === 0) byKey.delete(gk);
+      else {
+        entry.heapEnd = list[0]!.end;
+        heap.push(entry.heapEnd, gk);
       }
     }
-    this.lateWatermarkMs = nextLateWatermarkMs;
-    const result: SessionStepResult<T> = { updatedKeys, updated, evictedKeys, evicted, changed, changedRaw, late, invalid, discardedGap };
-    this.last = result;
-    return result;
   }
 }

@@ -10,6 +10,7 @@ import type { TimeAccess } from './fixedWindowEngine.js';
 import type { CompiledKey } from './groupKey.js';
 import { SessionEngine, type KeySessions, type SessionAggState, type WorkingSession } from './sessionEngine.js';
 import { InvariantViolationError } from '../errors/index.js';
+import type { OutputModeName } from '../internal/plan.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
 const SESSION_BYTES = 112;
@@ -59,8 +60,11 @@ export function sessionRunner<T, R>(
   invalidPolicy: InvalidEventTimePolicy,
   restored: SessionAggState | undefined,
   checkpointing: boolean,
+  mode?: OutputModeName,
 ): AggregationRunner<T, R, SessionAggState> {
   const engine = new SessionEngine<T>(aggs, key, gapMs, restored);
+  // Append mode without a checkpoint reads only the finalized sessions: the engine need not list the written ones.
+  engine.trackUpdates = checkpointing || mode !== 'append';
   const { names, aggregators } = aggs;
   const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
   const [n0, n1] = names as [string, string | undefined];
@@ -97,7 +101,7 @@ export function sessionRunner<T, R>(
         lateWatermarkMs,
         late: r.late,
         numInvalid: r.invalid.length,
-        numUpdated: r.updated.length,
+        numUpdated: r.numUpdated,
         numRemoved: r.evicted.length,
         numTotal: total,
         memoryUsedBytes: total * bytesPerSession,
@@ -108,7 +112,7 @@ export function sessionRunner<T, R>(
           },
         },
         updated: () => {
-          if (sealed === undefined && engine.version !== version) stale('updated');
+          if ((sealed === undefined && engine.version !== version) || !r.tracked) stale('updated');
           return r.updated.map((s, i) => buildWorking(r.updatedKeys[i], s));
         },
         // Evicted sessions left the state: nothing writes to them any more.
