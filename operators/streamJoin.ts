@@ -73,7 +73,7 @@ export interface StaticJoinOptions<TLeft, TRight, J extends StaticJoinType = 'in
 
 const OP = 'streamJoin';
 
-function emitterOf<TLeft, TRight, O>(select: unknown, semi: boolean): JoinEmitter<TLeft, TRight, O> {
+function emitterOf<TLeft, TRight, O>(select: unknown): JoinEmitter<TLeft, TRight, O> {
   if (select !== undefined && typeof select !== 'function') {
     throw new InvalidOptionError(`${OP}: select must be a function (left, right) => row; got ${describeValue(select)}.`, 'select', select, 'a function');
   }
@@ -194,7 +194,7 @@ function checkAppendOnly(plans: readonly (StreamPlan | undefined)[]): void {
 
 function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, options: StreamJoinOptions<TLeft, TRight, JoinType, O>): OperatorFunction<Batch<TLeft>, Batch<O>> {
   const cond = resolveJoinCondition<TLeft, TRight>(OP, options, true);
-  const emit = emitterOf<TLeft, TRight, O>(options.select, cond.semi);
+  const emit = emitterOf<TLeft, TRight, O>(options.select);
   const policy = watermarkPolicy(OP, options.policy);
   if (options.aligned !== undefined && typeof options.aligned !== 'boolean') {
     throw new InvalidOptionError(`${OP}: aligned must be a boolean; got ${describeValue(options.aligned)}.`, 'aligned', options.aligned, 'a boolean');
@@ -338,7 +338,7 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
       throw new InvalidOptionError(`${OP}: ${key} applies to stream-stream joins only; got ${describeValue((options as Record<string, unknown>)[key])} for a stream-static join.`, key, (options as Record<string, unknown>)[key], 'undefined');
     }
   }
-  const emit = emitterOf<TLeft, TRight, O>(options.select, cond.semi);
+  const emit = emitterOf<TLeft, TRight, O>(options.select);
   const hasSelect = options.select !== undefined;
   const fixed = isStaticTable(other) ? undefined : staticRowsOf(other);
   const tables$ = isStaticTable(other) ? other.tables$ : undefined;

@@ -1,4 +1,3 @@
-import type { Kafka } from 'kafkajs';
 import { SourceError, StreamingError, describeValue } from '../errors/index.js';
 import type { ReadLimit, Source, SourceContext } from '../sources/Source.js';
 import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
@@ -83,7 +82,6 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   /** The last error of a best-effort offset commit to the consumer group (monitoring only), if the last one failed. */
   lastGroupCommitError: unknown = undefined;
 
-  private kafka: Kafka | undefined;
   private log: KafkaLog | undefined;
   private member: KafkaGroupMember | undefined;
   private context: SourceContext | undefined;
@@ -114,7 +112,6 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   async start(context: SourceContext): Promise<void> {
     this.context = context;
     const kafka = createKafka(this.config.connection, this.config.brokers);
-    this.kafka = kafka;
     try {
       this.log = new KafkaLog(kafka);
       await this.log.connect();
