@@ -368,7 +368,8 @@ export class FixedWindowEngine<T> {
     }
     this.lateWatermarkMs = nextLateWatermarkMs;
     const result: FixedStepResult<T> = { numUpdated, tracked: track, updatedBuckets, updatedKeys, updatedGroups, evicted, numRemoved, late, invalid };
-    this.last = result;
+    // Only an incremental seal reads the last result; untracked, keeping it would hold the evicted groups alive for another batch.
+    this.last = track ? result : undefined;
     return result;
   }
 
