@@ -129,13 +129,16 @@ export function fixedRunner<T, R>(
   const build = fixedRowBuilder<T, R>(aggs, key, bucketing === 'tumbling' || bucketing === 'sliding' ? spec!.sizeMs : undefined);
   const bytesPerGroup = GROUP_BYTES + ACC_BYTES * aggs.aggregators.length;
   const n = aggs.aggregators.length;
+  // Built outside `step`: a closure there would put `batch` in the context that the
+  // step's lazy results (held by the emitted ResultBatch) share, keeping the input rows
+  // reachable for as long as the ResultBatch lives.
+  const invalidHandler = (batchId: number) => (row: T, index: number): void => {
+    if (reader !== undefined) invalidEventTime(op, reader, row, batchId, index, invalidPolicy);
+  };
   return {
     step(batch: Batch<T>, lateFiltering, evictWatermarkMs): AggregationStep<T, R, FixedAggState> {
       const lateWatermarkMs = engine.lateWatermark;
-      const onInvalid = (row: T, index: number): void => {
-        if (reader !== undefined) invalidEventTime(op, reader, row, batch.batchId, index, invalidPolicy);
-      };
-      const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, onInvalid);
+      const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, invalidHandler(batch.batchId));
       const version = engine.version;
       let sealed: FixedAggState | undefined = checkpointing ? engine.seal() : undefined;
       const total = engine.totalGroups;

@@ -88,11 +88,17 @@ export function sessionRunner<T, R>(
       `${op}: ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
     );
   };
+  // Built outside `step`: a closure there would put `batch` in the context that the
+  // step's lazy results (held by the emitted ResultBatch) share, keeping the input rows
+  // reachable for as long as the ResultBatch lives.
+  const invalidHandler =
+    (batchId: number) =>
+    (row: T, index: number): void =>
+      invalidEventTime(op, reader, row, batchId, index, invalidPolicy);
   return {
     step(batch: Batch<T>, lateFiltering, evictWatermarkMs): AggregationStep<T, R, SessionAggState> {
       const lateWatermarkMs = engine.lateWatermark;
-      const onInvalid = (row: T, index: number): void => invalidEventTime(op, reader, row, batch.batchId, index, invalidPolicy);
-      const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, onInvalid);
+      const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, invalidHandler(batch.batchId));
       const version = engine.version;
       let sealed: SessionAggState | undefined = checkpointing ? engine.seal() : undefined;
       const total = engine.totalSessions;
