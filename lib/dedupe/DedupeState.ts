@@ -1,5 +1,6 @@
 import { Map as ImmutableMap, Record as ImmutableRecord, type RecordOf } from 'immutable';
 import { decodeStableKey, encodeStableKey, type StableKey } from '../internal/keySpec.js';
+import type { RestKey } from './EventTimeKeys.js';
 import { WATERMARK_ENTRY } from '../state/KeyedStepResult.js';
 import type { StateCodec } from '../state/StateStore.js';
 
@@ -60,6 +61,43 @@ export function dedupeSegment(keys: readonly StableKey[], times: readonly number
   let minTime = Number.POSITIVE_INFINITY;
   for (let i = 0; i < times.length; i++) if (times[i]! < minTime) minTime = times[i]!;
   return Object.freeze({ keys, times, minTime });
+}
+
+/** A key of a {@link SplitKeySegment} held whole (a row that did not take the event-time fast path). */
+export interface WholeKey {
+  readonly key: StableKey;
+}
+
+/**
+ * A segment written by the event-time fast path of `dropDuplicates`: entry
+ * `i` is the rest key of a key whose event time is `times[i]` (the key itself
+ * is `compose(times[i], rests[i])`), or a {@link WholeKey} for a row that took
+ * the general path. {@link DedupeSegment.keys} builds the keys when read
+ * (checkpoints), so the hot path builds no key string per row. The arrays are
+ * handed over and never changed.
+ */
+export class SplitKeySegment implements DedupeSegment {
+  constructor(
+    readonly rests: readonly (RestKey | WholeKey)[],
+    readonly times: readonly number[],
+    readonly minTime: number,
+    private readonly compose: (t: number, rest: RestKey) => StableKey,
+  ) {}
+
+  /** A segment with the same key encoding holding the given entries (handed over likewise). */
+  withEntries(rests: readonly (RestKey | WholeKey)[], times: readonly number[], minTime: number): SplitKeySegment {
+    return new SplitKeySegment(rests, times, minTime, this.compose);
+  }
+
+  get keys(): readonly StableKey[] {
+    const rests = this.rests;
+    const keys: StableKey[] = new Array<StableKey>(rests.length);
+    for (let i = 0; i < rests.length; i++) {
+      const r = rests[i]!;
+      keys[i] = typeof r === 'object' ? r.key : this.compose(this.times[i]!, r);
+    }
+    return keys;
+  }
 }
 
 function segmentJson(segment: DedupeSegment): unknown {

@@ -3,7 +3,8 @@ import { UnsupportedOperationError } from '../errors/index.js';
 import type { ResolvedKey, StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { changedEntries, type KeyedStepResult } from '../state/KeyedStepResult.js';
-import { DedupeState, dedupeSegment, type DedupeSegment } from './DedupeState.js';
+import { DedupeState, SplitKeySegment, dedupeSegment, type DedupeSegment, type WholeKey } from './DedupeState.js';
+import { EventTimeKeyIndex, eventTimeKeys, type EventTimeKeys, type RestKey } from './EventTimeKeys.js';
 import { lateValueReader } from '../internal/lateValueReader.js';
 import { TimeIndex } from './TimeIndex.js';
 
@@ -33,6 +34,10 @@ function keyBytes(key: StableKey): number {
   return typeof key === 'number' ? ENTRY_OVERHEAD_BYTES : ENTRY_OVERHEAD_BYTES + 2 * key.length;
 }
 
+function restBytes(rest: RestKey): number {
+  return typeof rest === 'string' ? ENTRY_OVERHEAD_BYTES + 2 * rest.length : ENTRY_OVERHEAD_BYTES;
+}
+
 const segmentEntry = (id: number): string => `g${id}`;
 
 /**
@@ -57,6 +62,12 @@ export class Deduplicator<T> {
   private readonly seen = new Map<StableKey, number>();
   private readonly due = new TimeIndex();
   private readonly readerFor = lateValueReader();
+  /** The event-time fast path's keys (see {@link splitFor}); `seen` holds the others. */
+  private readonly byTime = new EventTimeKeyIndex();
+  private split: EventTimeKeys | undefined;
+  private adopted: EventTimeKeys | undefined;
+  /** `true` while `seen` may hold a key that a fast-path row could have (restored keys it could not adopt, keys from batches without a marker). */
+  private seenMayHoldSplit = false;
   private bytes = 0;
 
   constructor(
@@ -65,7 +76,12 @@ export class Deduplicator<T> {
     private readonly key: ResolvedKey<T>,
     restored?: DedupeState,
   ) {
-    this.current = restored ?? DedupeState();
+    let state = restored ?? DedupeState();
+    // Restored segments are held with whole keys; the event-time fast path adopts the ones it can on its first batch.
+    if (state.segments.some((segment) => segment instanceof SplitKeySegment)) {
+      state = state.set('segments', state.segments.map((segment) => (segment instanceof SplitKeySegment ? dedupeSegment(segment.keys, segment.times) : segment)));
+    }
+    this.current = state;
     for (const [id, segment] of this.current.segments) {
       for (let i = 0; i < segment.keys.length; i++) {
         this.seen.set(segment.keys[i]!, segment.times[i]!);
@@ -93,6 +109,40 @@ export class Deduplicator<T> {
     return marker.read === undefined && fields.includes(marker.field);
   }
 
+  /**
+   * The event-time split of the key for `marker`, when `dropDuplicates`'
+   * key is field names including the marker's plain event-time column (see
+   * {@link eventTimeKeys}); cached across batches.
+   */
+  private splitFor(marker: EventTimeMarker): EventTimeKeys | undefined {
+    if (this.mode !== 'first' || marker.read !== undefined || marker.isWindow) return undefined;
+    if (this.split === undefined || this.split.field !== marker.field) {
+      const split = eventTimeKeys(this.key, marker.field);
+      if (split === undefined) return undefined;
+      this.split = split;
+    }
+    return this.split;
+  }
+
+  /**
+   * Moves the keys in {@link seen} (restored from a checkpoint) that the
+   * event-time split can hold into {@link byTime}; the ones left over are
+   * then looked up by every fast-path row too, while any remain.
+   */
+  private adopt(split: EventTimeKeys): void {
+    if (this.adopted === split) return;
+    this.adopted = split;
+    const seen = this.seen;
+    for (const [k, t] of seen) {
+      if (!Number.isFinite(t)) continue;
+      const rest = split.parse(k, t);
+      if (rest === undefined) continue;
+      this.byTime.add(t, rest);
+      seen.delete(k);
+    }
+    if (seen.size > 0) this.seenMayHoldSplit = true;
+  }
+
   /** Processes one batch; the state advances only when the whole batch succeeded. */
   step(batch: Batch<T>, collectLate: boolean): DedupeStepResult<T> {
     const rows = batch.rows;
@@ -102,18 +152,34 @@ export class Deduplicator<T> {
     if (within && marker === undefined) throw new UnsupportedOperationError(this.operator, UNSUPPORTED.dedupWithinWatermarkWithoutWatermark);
     const keyOf = this.key.keyOf;
     const seen = this.seen;
+    const byTime = this.byTime;
     const lateW = this.current.watermarkMs;
     const out: T[] = [];
     const added: StableKey[] = [];
     const times: number[] = [];
+    const split = marker === undefined ? undefined : this.splitFor(marker);
+    const rests: (RestKey | WholeKey)[] = [];
+    let minTime = Number.POSITIVE_INFINITY;
+    let addedBytes = 0;
     let late: T[] | undefined;
     let numLate = 0;
     let dups = 0;
 
     try {
       if (marker === undefined) {
+        // Keys the event-time fast path holds are looked up there too (a batch without a marker after batches with one).
+        const prior = byTime.size > 0 ? this.split : undefined;
         for (let i = 0; i < n; i++) {
           const row = rows[i]!;
+          if (prior !== undefined) {
+            const r = row as Record<string, unknown>;
+            const v = r[prior.field];
+            const rest = typeof v === 'number' && v - v === 0 ? prior.restOf(r) : undefined;
+            if (rest !== undefined && byTime.has(v as number, rest)) {
+              dups++;
+              continue;
+            }
+          }
           const k = keyOf(row);
           if (seen.has(k)) {
             dups++;
@@ -122,6 +188,51 @@ export class Deduplicator<T> {
           seen.set(k, Number.POSITIVE_INFINITY);
           added.push(k);
           times.push(Number.POSITIVE_INFINITY);
+          out.push(row);
+        }
+      } else if (split !== undefined) {
+        // Event-time fast path: (event time, rest of the key) looked up in byTime, no key string per row.
+        this.adopt(split);
+        if (this.seenMayHoldSplit && seen.size === 0) this.seenMayHoldSplit = false;
+        const checkSeen = this.seenMayHoldSplit;
+        const read = this.readerFor(marker);
+        const field = split.field;
+        const restOf = split.restOf;
+        for (let i = 0; i < n; i++) {
+          const row = rows[i]!;
+          const r = row as Record<string, unknown>;
+          const v = r[field];
+          const isNumber = typeof v === 'number';
+          const t = isNumber ? (v as number) : read(row);
+          if (t <= lateW) {
+            numLate++;
+            if (collectLate) (late ??= []).push(row);
+            continue;
+          }
+          const rest = isNumber && t - t === 0 ? restOf(r) : undefined;
+          if (rest !== undefined) {
+            if ((checkSeen && seen.has(keyOf(row))) || !byTime.add(t, rest)) {
+              dups++;
+              continue;
+            }
+            rests.push(rest);
+            addedBytes += restBytes(rest);
+          } else {
+            const k = keyOf(row);
+            if (seen.has(k)) {
+              dups++;
+              continue;
+            }
+            let time = t;
+            if (time !== time) time = Number.POSITIVE_INFINITY; // NaN: an event time this operator cannot read; never evicted
+            seen.set(k, time);
+            added.push(k);
+            rests.push({ key: k });
+            addedBytes += keyBytes(k);
+          }
+          const time = t === t ? t : Number.POSITIVE_INFINITY;
+          if (time < minTime) minTime = time;
+          times.push(time);
           out.push(row);
         }
       } else {
@@ -151,19 +262,25 @@ export class Deduplicator<T> {
       }
     } catch (error) {
       for (let i = 0; i < added.length; i++) seen.delete(added[i]!);
+      for (let i = 0; i < rests.length; i++) {
+        const rest = rests[i]!;
+        if (typeof rest !== 'object') byTime.remove(times[i]!, rest);
+      }
       throw error;
     }
 
     // The batch succeeded: its new keys become one segment; then evict with this batch's watermark.
-    let bytes = this.bytes;
-    for (let i = 0; i < added.length; i++) bytes += keyBytes(added[i]!);
+    if (marker === undefined && added.length > 0) this.seenMayHoldSplit = true;
+    const numAdded = split === undefined ? added.length : rests.length;
+    let bytes = this.bytes + addedBytes;
+    if (split === undefined) for (let i = 0; i < added.length; i++) bytes += keyBytes(added[i]!);
     let segments = this.current.segments;
-    let size = this.current.size + added.length;
+    let size = this.current.size + numAdded;
     const touched: number[] = [];
-    if (added.length > 0 || marker !== undefined) {
+    if (numAdded > 0 || marker !== undefined) {
       const m = segments.asMutable();
-      if (added.length > 0) {
-        const segment = dedupeSegment(added, times);
+      if (numAdded > 0) {
+        const segment = split === undefined ? dedupeSegment(added, times) : new SplitKeySegment(rests, times, minTime, split.compose);
         m.set(batch.batchId, segment);
         this.due.add(segment.minTime, batch.batchId);
         touched.push(batch.batchId);
@@ -173,31 +290,62 @@ export class Deduplicator<T> {
         const watermark = batch.watermark;
         const refile: DedupeSegment[] = [];
         const refileIds: number[] = [];
+        const indexed = byTime.size > 0;
         this.due.drain(watermark, false, (id, time) => {
           const segment = m.get(id as number);
           if (segment === undefined || segment.minTime !== time) return; // stale index entry
-          const keepKeys: StableKey[] = [];
-          const keepTimes: number[] = [];
-          for (let i = 0; i < segment.keys.length; i++) {
-            const k = segment.keys[i]!;
-            const t = segment.times[i]!;
-            if (t <= watermark) {
-              if (seen.get(k) === t) seen.delete(k);
-              bytes -= keyBytes(k);
-              numRemoved++;
-            } else {
-              keepKeys.push(k);
-              keepTimes.push(t);
+          let smaller: DedupeSegment | undefined;
+          if (segment instanceof SplitKeySegment) {
+            // Every key with an event time at or below the watermark goes: its whole byTime bucket is dropped.
+            const keepRests: (RestKey | WholeKey)[] = [];
+            const keepTimes: number[] = [];
+            let keepMin = Number.POSITIVE_INFINITY;
+            const segmentRests = segment.rests;
+            const segmentTimes = segment.times;
+            for (let i = 0; i < segmentRests.length; i++) {
+              const rest = segmentRests[i]!;
+              const t = segmentTimes[i]!;
+              if (t <= watermark) {
+                if (typeof rest === 'object') {
+                  if (seen.get(rest.key) === t) seen.delete(rest.key);
+                  bytes -= keyBytes(rest.key);
+                } else {
+                  byTime.dropTime(t);
+                  bytes -= restBytes(rest);
+                }
+                numRemoved++;
+              } else {
+                keepRests.push(rest);
+                keepTimes.push(t);
+                if (t < keepMin) keepMin = t;
+              }
             }
+            if (keepRests.length > 0) smaller = segment.withEntries(keepRests, keepTimes, keepMin);
+          } else {
+            const keepKeys: StableKey[] = [];
+            const keepTimes: number[] = [];
+            for (let i = 0; i < segment.keys.length; i++) {
+              const k = segment.keys[i]!;
+              const t = segment.times[i]!;
+              if (t <= watermark) {
+                if (seen.get(k) === t) seen.delete(k);
+                else if (indexed) byTime.dropTime(t); // a restored key adopted by the event-time fast path
+                bytes -= keyBytes(k);
+                numRemoved++;
+              } else {
+                keepKeys.push(k);
+                keepTimes.push(t);
+              }
+            }
+            if (keepKeys.length > 0) smaller = dedupeSegment(keepKeys, keepTimes);
           }
-          if (keepKeys.length === 0) m.remove(id as number);
+          if (smaller === undefined) m.remove(id as number);
           else {
-            const smaller = dedupeSegment(keepKeys, keepTimes);
             m.set(id as number, smaller);
             refile.push(smaller);
             refileIds.push(id as number);
           }
-          if (id !== batch.batchId || added.length === 0) touched.push(id as number);
+          if (id !== batch.batchId || numAdded === 0) touched.push(id as number);
         });
         for (let i = 0; i < refile.length; i++) this.due.add(refile[i]!.minTime, refileIds[i]!);
       }
@@ -206,7 +354,7 @@ export class Deduplicator<T> {
       this.bytes = bytes;
       const watermarkMs = Math.max(lateW, batch.watermark);
       this.current = DedupeState({ watermarkMs, size, segments });
-      return this.result(out, late, numLate, lateW, dups, added.length, numRemoved, touched, watermarkMs !== lateW);
+      return this.result(out, late, numLate, lateW, dups, numAdded, numRemoved, touched, watermarkMs !== lateW);
     }
     this.bytes = bytes;
     return this.result(out, late, numLate, lateW, dups, 0, 0, touched, false);

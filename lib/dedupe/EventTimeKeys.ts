@@ -1,0 +1,167 @@
+import { keyPart, type ResolvedKey, type StableKey } from '../internal/keySpec.js';
+
+/**
+ * The part of a deduplication key other than its event-time column, as the
+ * fast path holds it: the primitive value of the single other key column, the
+ * joined encodings of several, or `true` when the event time is the whole key.
+ */
+export type RestKey = string | number | boolean;
+
+/** All the keys with one event time: one rest key, or a set of several. */
+type Bucket = RestKey | Set<RestKey>;
+
+/**
+ * How `dropDuplicates` keys made of field names that include the event-time
+ * column are split into (event time, rest), so that the per-row lookup builds
+ * no composite string and eviction drops whole event times.
+ *
+ * A row takes the fast path only when its event time is a finite number and,
+ * with one other key column, that column holds a string, number or boolean.
+ * For those rows `(t, rest)` pairs are equal exactly when the rows'
+ * {@link ResolvedKey.keyOf} keys are equal, and such keys never equal the key
+ * of a row that does not qualify; {@link EventTimeKeys.compose} rebuilds the
+ * `keyOf` key (what checkpoints hold) from the pair.
+ */
+export interface EventTimeKeys {
+  /** The event-time column. */
+  readonly field: string;
+  /** The rest key of a qualifying row whose event time is a finite number, `undefined` when the row must take the general path. */
+  readonly restOf: (row: Record<string, unknown>) => RestKey | undefined;
+  /** The key {@link ResolvedKey.keyOf} gives a row with event time `t` and rest key `rest`. */
+  readonly compose: (t: number, rest: RestKey) => StableKey;
+  /** The rest key of a `keyOf` key with event time `t`, `undefined` when the key is not of a qualifying row. */
+  readonly parse: (key: StableKey, t: number) => RestKey | undefined;
+}
+
+function restPrimitive(v: unknown): RestKey | undefined {
+  const type = typeof v;
+  return type === 'string' || type === 'number' || type === 'boolean' ? (v as RestKey) : undefined;
+}
+
+function decodePart(text: string): RestKey | undefined {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (text.startsWith('"')) {
+    try {
+      const s: unknown = JSON.parse(text);
+      return typeof s === 'string' ? s : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const n = Number(text);
+  return Number.isNaN(n) && text !== 'NaN' ? undefined : n;
+}
+
+/**
+ * The event-time split of `key` for the event-time column `field`, or
+ * `undefined` when the key is not a list of field names (or one field name)
+ * with `field` first or last. Several other columns are joined with their
+ * `keyPart` encodings, like `keyOf` does.
+ */
+export function eventTimeKeys<T>(key: ResolvedKey<T>, field: string): EventTimeKeys | undefined {
+  const fields = key.fields;
+  if (fields === undefined || fields.length === 0) return undefined;
+  if (typeof key.descriptor === 'string') {
+    if (key.descriptor !== field) return undefined;
+    // A single field name: keyOf is the number itself (-0 as 0).
+    return {
+      field,
+      restOf: () => true,
+      compose: (t) => (t === 0 ? 0 : t),
+      parse: (k, t) => (k === (t === 0 ? 0 : t) ? true : undefined),
+    };
+  }
+  const n = fields.length;
+  const first = fields[0] === field;
+  if (!first && fields[n - 1] !== field) return undefined;
+  let compose: (t: number, rest: RestKey) => StableKey;
+  let restOf: (row: Record<string, unknown>) => RestKey | undefined;
+  if (n === 1) {
+    restOf = () => true;
+    compose = (t) => keyPart(t);
+  } else if (n === 2) {
+    const other = first ? fields[1]! : fields[0]!;
+    restOf = (row) => restPrimitive(row[other]);
+    compose = first ? (t, rest) => `${keyPart(t)},${keyPart(rest)}` : (t, rest) => `${keyPart(rest)},${keyPart(t)}`;
+  } else {
+    const others = first ? fields.slice(1) : fields.slice(0, n - 1);
+    const m = others.length;
+    restOf = (row) => {
+      let out = keyPart(row[others[0]!]);
+      for (let i = 1; i < m; i++) out += `,${keyPart(row[others[i]!])}`;
+      return out;
+    };
+    compose = first ? (t, rest) => `${keyPart(t)},${rest as string}` : (t, rest) => `${rest as string},${keyPart(t)}`;
+  }
+  const parse = (k: StableKey, t: number): RestKey | undefined => {
+    if (typeof k !== 'string') return undefined;
+    if (n === 1) return k === keyPart(t) ? true : undefined;
+    const tsPart = keyPart(t);
+    let restText: string;
+    if (first) {
+      if (!k.startsWith(`${tsPart},`)) return undefined;
+      restText = k.slice(tsPart.length + 1);
+    } else {
+      if (!k.endsWith(`,${tsPart}`)) return undefined;
+      restText = k.slice(0, k.length - tsPart.length - 1);
+    }
+    const rest = n === 2 ? decodePart(restText) : restText;
+    return rest !== undefined && compose(t, rest) === k ? rest : undefined;
+  };
+  return { field, restOf, compose, parse };
+}
+
+/**
+ * The fast path's lookup structure: event time → the rest keys seen with it
+ * (a bare rest key while there is one, a `Set` from the second on). Mutable,
+ * owned by one subscription, derived from the operator's state.
+ */
+export class EventTimeKeyIndex {
+  private readonly byTime = new Map<number, Bucket>();
+
+  /** Number of event times held. */
+  get size(): number {
+    return this.byTime.size;
+  }
+
+  /** Adds `(t, rest)`; `false` when it was already there. */
+  add(t: number, rest: RestKey): boolean {
+    const byTime = this.byTime;
+    const bucket = byTime.get(t);
+    if (bucket === undefined) {
+      byTime.set(t, rest);
+      return true;
+    }
+    if (bucket === rest) return false;
+    if (typeof bucket === 'object') {
+      if (bucket.has(rest)) return false;
+      bucket.add(rest);
+      return true;
+    }
+    byTime.set(t, new Set<RestKey>([bucket, rest]));
+    return true;
+  }
+
+  /** `true` when `(t, rest)` is held. */
+  has(t: number, rest: RestKey): boolean {
+    const bucket = this.byTime.get(t);
+    if (bucket === undefined) return false;
+    return bucket === rest || (typeof bucket === 'object' && bucket.has(rest));
+  }
+
+  /** Removes `(t, rest)` (undoing an {@link add}). */
+  remove(t: number, rest: RestKey): void {
+    const bucket = this.byTime.get(t);
+    if (bucket === undefined) return;
+    if (typeof bucket === 'object') {
+      bucket.delete(rest);
+      if (bucket.size === 0) this.byTime.delete(t);
+    } else if (bucket === rest) this.byTime.delete(t);
+  }
+
+  /** Removes every key with event time `t`. */
+  dropTime(t: number): void {
+    this.byTime.delete(t);
+  }
+}
