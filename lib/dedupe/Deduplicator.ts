@@ -290,13 +290,12 @@ export class Deduplicator<T> {
         const watermark = batch.watermark;
         const refile: DedupeSegment[] = [];
         const refileIds: number[] = [];
-        const indexed = byTime.size > 0;
         this.due.drain(watermark, false, (id, time) => {
           const segment = m.get(id as number);
           if (segment === undefined || segment.minTime !== time) return; // stale index entry
           let smaller: DedupeSegment | undefined;
           if (segment instanceof SplitKeySegment) {
-            // Every key with an event time at or below the watermark goes: its whole byTime bucket is dropped.
+            // Keys with an event time at or below the watermark go (byTime drops them itself, by whole time spans).
             const keepRests: (RestKey | WholeKey)[] = [];
             const keepTimes: number[] = [];
             let keepMin = Number.POSITIVE_INFINITY;
@@ -309,10 +308,7 @@ export class Deduplicator<T> {
                 if (typeof rest === 'object') {
                   if (seen.get(rest.key) === t) seen.delete(rest.key);
                   bytes -= keyBytes(rest.key);
-                } else {
-                  byTime.dropTime(t);
-                  bytes -= restBytes(rest);
-                }
+                } else bytes -= restBytes(rest); // byTime evicts its own keys below
                 numRemoved++;
               } else {
                 keepRests.push(rest);
@@ -328,8 +324,7 @@ export class Deduplicator<T> {
               const k = segment.keys[i]!;
               const t = segment.times[i]!;
               if (t <= watermark) {
-                if (seen.get(k) === t) seen.delete(k);
-                else if (indexed) byTime.dropTime(t); // a restored key adopted by the event-time fast path
+                if (seen.get(k) === t) seen.delete(k); // else a restored key adopted by byTime, which evicts it below
                 bytes -= keyBytes(k);
                 numRemoved++;
               } else {
@@ -348,6 +343,7 @@ export class Deduplicator<T> {
           if (id !== batch.batchId || numAdded === 0) touched.push(id as number);
         });
         for (let i = 0; i < refile.length; i++) this.due.add(refile[i]!.minTime, refileIds[i]!);
+        if (byTime.size > 0) byTime.evict(watermark);
       }
       size -= numRemoved;
       segments = m.asImmutable();

@@ -1,4 +1,5 @@
 import { keyPart, type ResolvedKey, type StableKey } from '../internal/keySpec.js';
+import { MinHeap } from '../internal/MinHeap.js';
 
 /**
  * The part of a deduplication key other than its event-time column, as the
@@ -112,25 +113,49 @@ export function eventTimeKeys<T>(key: ResolvedKey<T>, field: string): EventTimeK
   return { field, restOf, compose, parse };
 }
 
+/** Width of the index's time buckets in ms (a power of two keeps bucket ids of epoch-ms times small integers). */
+const SPAN_MS = 4096;
+
 /**
  * The fast path's lookup structure: event time → the rest keys seen with it
- * (a bare rest key while there is one, a `Set` from the second on). Mutable,
- * owned by one subscription, derived from the operator's state.
+ * (a bare rest key while there is one, a `Set` from the second on), the event
+ * times grouped in spans of {@link SPAN_MS} so that eviction drops whole spans
+ * (their ids sit in a {@link MinHeap}) and trims only the span the watermark
+ * falls into. Mutable, owned by one subscription, derived from the
+ * operator's state (rebuilt from it on recovery). Only finite times are held.
  */
 export class EventTimeKeyIndex {
-  private readonly byTime = new Map<number, Bucket>();
+  private readonly spans = new Map<number, Map<number, Bucket>>();
+  private readonly due = new MinHeap<number>();
+  private lastId = Number.NaN;
+  private lastSpan: Map<number, Bucket> | undefined;
 
-  /** Number of event times held. */
+  /** Number of spans held. */
   get size(): number {
-    return this.byTime.size;
+    return this.spans.size;
+  }
+
+  private spanOf(t: number, create: boolean): Map<number, Bucket> | undefined {
+    const id = Math.floor(t / SPAN_MS);
+    if (id === this.lastId) return this.lastSpan;
+    let span = this.spans.get(id);
+    if (span === undefined) {
+      if (!create) return undefined;
+      span = new Map<number, Bucket>();
+      this.spans.set(id, span);
+      this.due.add(id, id);
+    }
+    this.lastId = id;
+    this.lastSpan = span;
+    return span;
   }
 
   /** Adds `(t, rest)`; `false` when it was already there. */
   add(t: number, rest: RestKey): boolean {
-    const byTime = this.byTime;
-    const bucket = byTime.get(t);
+    const span = this.spanOf(t, true)!;
+    const bucket = span.get(t);
     if (bucket === undefined) {
-      byTime.set(t, rest);
+      span.set(t, rest);
       return true;
     }
     if (bucket === rest) return false;
@@ -139,29 +164,47 @@ export class EventTimeKeyIndex {
       bucket.add(rest);
       return true;
     }
-    byTime.set(t, new Set<RestKey>([bucket, rest]));
+    span.set(t, new Set<RestKey>([bucket, rest]));
     return true;
   }
 
   /** `true` when `(t, rest)` is held. */
   has(t: number, rest: RestKey): boolean {
-    const bucket = this.byTime.get(t);
+    const bucket = this.spanOf(t, false)?.get(t);
     if (bucket === undefined) return false;
     return bucket === rest || (typeof bucket === 'object' && bucket.has(rest));
   }
 
   /** Removes `(t, rest)` (undoing an {@link add}). */
   remove(t: number, rest: RestKey): void {
-    const bucket = this.byTime.get(t);
-    if (bucket === undefined) return;
+    const span = this.spanOf(t, false);
+    const bucket = span?.get(t);
+    if (span === undefined || bucket === undefined) return;
     if (typeof bucket === 'object') {
       bucket.delete(rest);
-      if (bucket.size === 0) this.byTime.delete(t);
-    } else if (bucket === rest) this.byTime.delete(t);
+      if (bucket.size === 0) span.delete(t);
+    } else if (bucket === rest) span.delete(t);
   }
 
-  /** Removes every key with event time `t`. */
-  dropTime(t: number): void {
-    this.byTime.delete(t);
+  /** Removes every key whose event time is at or below `watermark`. */
+  evict(watermark: number): void {
+    const due = this.due;
+    while (due.size > 0) {
+      const id = due.peekTime();
+      if (id * SPAN_MS > watermark) return;
+      if ((id + 1) * SPAN_MS <= watermark) {
+        due.pop();
+        this.spans.delete(id);
+        if (id === this.lastId) {
+          this.lastId = Number.NaN;
+          this.lastSpan = undefined;
+        }
+        continue;
+      }
+      // The watermark falls inside this span: drop its times at or below it, keep the span.
+      const span = this.spans.get(id)!;
+      for (const t of span.keys()) if (t <= watermark) span.delete(t);
+      return;
+    }
   }
 }
