@@ -49,7 +49,13 @@ const segmentEntry = (id: number): string => `g${id}`;
  * derived from it (rebuilt from the state on recovery, never saved) keep the
  * hot path at native speed: a `Map` from key to eviction time for the
  * per-row lookup, and a {@link TimeIndex} of segments by their earliest
- * eviction time, so eviction visits only segments with keys due.
+ * eviction time, so eviction visits only segments with keys due. For
+ * `dropDuplicates` on field names that include the event-time column, rows
+ * whose event time is a number are looked up instead in an
+ * {@link EventTimeKeyIndex} (event time → rest of the key, no key string per
+ * row, evicted by whole time spans) and their segments are
+ * {@link SplitKeySegment}s, which build the keys only when a checkpoint reads
+ * them.
  *
  * Per batch: rows at or below the previous batch's watermark are dropped as
  * late (when the batch carries an event-time marker); every other row is

@@ -1,0 +1,130 @@
+import fc from 'fast-check';
+import { Deduplicator } from '../../../lib/dedupe/Deduplicator.js';
+import { dedupeCodec } from '../../../lib/dedupe/DedupeState.js';
+import { eventTimeKeys } from '../../../lib/dedupe/EventTimeKeys.js';
+import { keyPart, resolveKeySpec } from '../../../lib/internal/keySpec.js';
+import { batch } from '../../../lib/testing/index.js';
+import type { KeySpec } from '../../../lib/types.js';
+
+type R = { id: unknown; tag: string; ts: unknown };
+const marker = { field: 'ts', isWindow: false, delayMs: 0 };
+
+/** One input batch: rows, the batch's watermark, whether it carries the event-time marker, whether the query restarts from a checkpoint before it. */
+type Step = { rows: R[]; watermark: number; marked: boolean; restart: boolean };
+
+const rowArb: fc.Arbitrary<R> = fc.record({
+  id: fc.constantFrom<unknown>(1, '1', 2, true, 'a', 'a,1', { x: 1 }, -0, 0, null),
+  tag: fc.constantFrom('p', 'q'),
+  ts: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 6 }).map((i) => i * 3000 + (i % 2)) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(Number.NaN, new Date(6000), -0) }),
+});
+const stepsArb: fc.Arbitrary<Step[]> = fc
+  .array(fc.record({ rows: fc.array(rowArb, { maxLength: 8 }), advance: fc.integer({ min: 0, max: 5000 }), marked: fc.integer({ min: 0, max: 5 }).map((x) => x > 0), restart: fc.boolean() }), { maxLength: 8 })
+  .map((raw) => {
+    let wm = 0;
+    return raw.map((s) => {
+      wm += s.advance;
+      return { rows: s.rows, watermark: wm, marked: s.marked, restart: s.restart };
+    });
+  });
+
+const eventTime = (v: unknown): number => (typeof v === 'number' ? v : v instanceof Date ? v.getTime() : Number.NaN);
+
+/** Spark's `dropDuplicates` on `fields` with the event-time column among them, written plainly. */
+function model(steps: readonly Step[], fields: readonly string[]): { rows: R[]; numLate: number; numDuplicates: number; size: number }[] {
+  const seen = new Map<string, number>();
+  let lateW = 0;
+  return steps.map((s) => {
+    const rows: R[] = [];
+    let numLate = 0;
+    let numDuplicates = 0;
+    for (const row of s.rows) {
+      const t = eventTime(row.ts);
+      if (s.marked && t <= lateW) {
+        numLate++;
+        continue;
+      }
+      const k = fields.map((f) => keyPart((row as Record<string, unknown>)[f])).join(',');
+      if (seen.has(k)) {
+        numDuplicates++;
+        continue;
+      }
+      seen.set(k, s.marked && t === t ? t : Number.POSITIVE_INFINITY);
+      rows.push(row);
+    }
+    if (s.marked) {
+      for (const [k, t] of seen) if (t <= s.watermark) seen.delete(k);
+      lateW = Math.max(lateW, s.watermark);
+    } else if (rows.length > 0) lateW = Math.max(lateW, s.watermark); // as the operator does: a batch that adds keys records its watermark
+    return { rows, numLate, numDuplicates, size: seen.size };
+  });
+}
+
+function run(steps: readonly Step[], spec: KeySpec<R>) {
+  const key = resolveKeySpec<R>('dropDuplicates', spec, 'keys', true);
+  let d = new Deduplicator<R>('dropDuplicates', 'first', key);
+  return steps.map((s, i) => {
+    if (s.restart) {
+      const entries = JSON.parse(JSON.stringify([...dedupeCodec.entries(d.state)])) as [string, unknown][];
+      d = new Deduplicator<R>('dropDuplicates', 'first', key, dedupeCodec.fromEntries(entries));
+    }
+    const r = d.step(batch(i, s.rows, s.watermark, s.marked ? { eventTime: marker } : {}), false);
+    return { rows: r.rows, numLate: r.numLate, numDuplicates: r.numDuplicates, size: d.state.size };
+  });
+}
+
+describe('dropDuplicates event-time fast path', () => {
+  const specs: (keyof R)[][] = [['id', 'ts'], ['ts', 'id'], ['id', 'tag', 'ts'], ['ts', 'tag', 'id'], ['ts']];
+  for (const spec of specs) {
+    it(`matches a plain model of Spark's dropDuplicates for keys ${JSON.stringify(spec)}, across checkpoint restarts`, () => {
+      fc.assert(
+        fc.property(stepsArb, (steps) => {
+          expect(run(steps, spec)).toEqual(model(steps, spec));
+        }),
+        { numRuns: 100 },
+      );
+    });
+  }
+
+  it('matches the model for a single field name key on the event-time column', () => {
+    fc.assert(
+      fc.property(stepsArb, (steps) => {
+        const got = run(steps, 'ts');
+        const want = model(steps, ['ts']);
+        // keyOf of a single field keeps numbers as numbers; equality is the same as keyPart's.
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('evicts whole time spans and trims the one the watermark falls into', () => {
+    const d = new Deduplicator<R>('dropDuplicates', 'first', resolveKeySpec<R>('dropDuplicates', ['id', 'ts'], 'keys', true));
+    const rows = [0, 4095, 4096, 5000, 9000, 20000].map((ts) => ({ id: 'a', tag: 'p', ts }));
+    d.step(batch(0, rows, 4096, { eventTime: marker }), false);
+    expect(d.state.size).toBe(3);
+    const again = d.step(batch(1, [...rows, { id: 'a', tag: 'p', ts: 5001 }], 5000, { eventTime: marker }), false);
+    // 0, 4095 and 4096 are late (<= 4096); 5000, 9000 and 20000 are duplicates; 5001 is new.
+    expect(again.rows).toEqual([{ id: 'a', tag: 'p', ts: 5001 }]);
+    expect([again.numLate, again.numDuplicates, again.numRemoved]).toEqual([3, 3, 1]);
+    expect(d.state.size).toBe(3);
+  });
+
+  it('rebuilds checkpoint keys in the general key encoding', () => {
+    const d = new Deduplicator<R>('dropDuplicates', 'first', resolveKeySpec<R>('dropDuplicates', ['ts', 'tag', 'id'], 'keys', true));
+    d.step(batch(0, [{ id: 'x', tag: 'p', ts: 7 }, { id: { a: 1 }, tag: 'q', ts: 8 }, { id: 'x', tag: 'p', ts: Number.NaN }], 0, { eventTime: marker }), false);
+    expect([...dedupeCodec.entries(d.state)]).toEqual([
+      ['@watermark', 0],
+      ['g0', { keys: ['s7,"p","x"', 's8,"q",{"a":1}', 'sNaN,"p","x"'], times: [7, 8, null] }],
+    ]);
+  });
+
+  it('parses only keys that the split composes back exactly', () => {
+    const split = eventTimeKeys(resolveKeySpec<R>('dropDuplicates', ['id', 'ts'], 'keys', true), 'ts')!;
+    expect(split.parse('"a,1",5', 5)).toBe('a,1');
+    expect(split.parse('1,5', 5)).toBe(1);
+    expect(split.parse('true,5', 5)).toBe(true);
+    expect(split.parse('{"x":1},5', 5)).toBeUndefined();
+    expect(split.parse('1,5', 6)).toBeUndefined();
+    expect(eventTimeKeys(resolveKeySpec<R>('dropDuplicates', ['id', 'ts', 'tag'], 'keys', true), 'ts')).toBeUndefined();
+  });
+});
