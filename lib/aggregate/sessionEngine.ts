@@ -4,6 +4,7 @@ import type { CompiledKey } from './groupKey.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
 import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 import type { Session } from '../window/session.js';
+import { MinHeap } from '../internal/MinHeap.js';
 
 /** A session in a snapshot: `[start, end)` and one accumulator per aggregate. Never changed. */
 export type SessionState = Session<unknown[]>;
@@ -69,62 +70,6 @@ export interface SessionStepResult<T> {
 }
 
 /**
- * A min-heap of (session end, canonical key) so that eviction visits only the
- * keys whose earliest session ends at or before the watermark.
- */
-class EndHeap {
-  private ends: number[] = [];
-  private keys: unknown[] = [];
-
-  peek(): number {
-    return this.ends.length === 0 ? Number.POSITIVE_INFINITY : this.ends[0]!;
-  }
-
-  push(end: number, key: unknown): void {
-    const e = this.ends;
-    const k = this.keys;
-    let i = e.length;
-    e.push(end);
-    k.push(key);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (e[p]! <= end) break;
-      e[i] = e[p]!;
-      k[i] = k[p];
-      i = p;
-    }
-    e[i] = end;
-    k[i] = key;
-  }
-
-  /** Removes the top entry; returns its key (its end is `peek()` before the call). */
-  pop(): unknown {
-    const e = this.ends;
-    const k = this.keys;
-    const top = k[0];
-    const lastEnd = e.pop()!;
-    const lastKey = k.pop();
-    const n = e.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && e[r]! < e[l]! ? r : l;
-        if (e[c]! >= lastEnd) break;
-        e[i] = e[c]!;
-        k[i] = k[c];
-        i = c;
-      }
-      e[i] = lastEnd;
-      k[i] = lastKey;
-    }
-    return top;
-  }
-}
-
-/**
  * The engine behind `windowSession`: like {@link FixedWindowEngine}, plain
  * working state (key -> sorted sessions) updated in place as rows arrive, and
  * an Immutable snapshot built on demand ({@link seal}), incrementally from the
@@ -132,7 +77,8 @@ class EndHeap {
  */
 export class SessionEngine<T> {
   private readonly byKey = new Map<unknown, KeyEntry>();
-  private readonly heap = new EndHeap();
+  /** (earliest session end, canonical key): eviction visits only keys whose earliest session has ended. */
+  private readonly heap = new MinHeap<unknown>();
   private lateWatermarkMs: number;
   totalSessions = 0;
   version = 0;
@@ -164,7 +110,7 @@ export class SessionEngine<T> {
       if (s.length === 0) return;
       const entry: KeyEntry = { gk, k: ks.k, s, heapEnd: s[0]!.end, touched: 0 };
       this.byKey.set(gk, entry);
-      this.heap.push(entry.heapEnd, gk);
+      this.heap.add(entry.heapEnd, gk);
       this.totalSessions += s.length;
     });
   }
@@ -412,7 +358,7 @@ export class SessionEngine<T> {
       const first = list[0];
       if (first !== undefined && first.end < entry.heapEnd) {
         entry.heapEnd = first.end;
-        this.heap.push(first.end, entry.gk);
+        this.heap.add(first.end, entry.gk);
       }
     }
     return numUpdated;
@@ -422,8 +368,8 @@ export class SessionEngine<T> {
   private evict(evictWatermarkMs: number, version: number, track: boolean, evictedKeys: unknown[], evicted: WorkingSession[], changed: unknown[], changedRaw: unknown[]): void {
     const byKey = this.byKey;
     const heap = this.heap;
-    while (heap.peek() <= evictWatermarkMs) {
-      const end = heap.peek();
+    while (heap.peekTime() <= evictWatermarkMs) {
+      const end = heap.peekTime();
       const gk = heap.pop();
       const entry = byKey.get(gk);
       if (entry === undefined || end !== entry.heapEnd) continue;
@@ -447,7 +393,7 @@ export class SessionEngine<T> {
       if (list.length === 0) byKey.delete(gk);
       else {
         entry.heapEnd = list[0]!.end;
-        heap.push(entry.heapEnd, gk);
+        heap.add(entry.heapEnd, gk);
       }
     }
   }
