@@ -16,7 +16,16 @@ import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
  * ```
  */
 export function collectSet<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, Set<V>, V[]> {
-  const read = valueReader<T>('collectSet', field) as (row: T) => V | null | undefined;
+  return distinctValues('collectSet', field, (acc) => [...acc]);
+}
+
+/**
+ * The aggregator over the set of distinct non-null values of a field
+ * (SameValueZero equality), checkpointed as an array; `result` turns the set
+ * into the output. Shared by {@link collectSet} and `countDistinct`.
+ */
+export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T, V>, result: (acc: Set<V>) => R): Aggregator<T, Set<V>, R> {
+  const read = valueReader<T>(fn, field) as (row: T) => V | null | undefined;
   return {
     init: () => new Set<V>(),
     add: (acc, row) => {
@@ -31,7 +40,7 @@ export function collectSet<T = unknown, V = unknown>(field: ValueSpec<T, V>): Ag
       for (const v of b) out.add(v);
       return out;
     },
-    result: (acc) => [...acc],
+    result,
     encode: (acc) => [...acc],
     decode: (json) => new Set(json as V[]),
   };

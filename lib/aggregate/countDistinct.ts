@@ -1,4 +1,5 @@
-import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+import type { Aggregator, ValueSpec } from './Aggregator.js';
+import { distinctValues } from './collectSet.js';
 
 /**
  * The number of distinct non-null values of a field (SameValueZero equality).
@@ -20,23 +21,5 @@ import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
  * ```
  */
 export function countDistinct<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, Set<V>, number> {
-  const read = valueReader<T>('countDistinct', field) as (row: T) => V | null | undefined;
-  return {
-    init: () => new Set<V>(),
-    add: (acc, row) => {
-      const v = read(row);
-      if (v !== null && v !== undefined) acc.add(v);
-      return acc;
-    },
-    merge: (a, b) => {
-      if (b.size === 0) return a;
-      if (a.size === 0) return b;
-      const out = new Set(a);
-      for (const v of b) out.add(v);
-      return out;
-    },
-    result: (acc) => acc.size,
-    encode: (acc) => [...acc],
-    decode: (json) => new Set(json as V[]),
-  };
+  return distinctValues('countDistinct', field, (acc) => acc.size);
 }
