@@ -1,5 +1,10 @@
 import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 
+// Shared by both forms of avg: only how `add` reads the value differs.
+const init = (): [number, number] => [0, 0];
+const merge = (a: [number, number], b: [number, number]): [number, number] => [a[0] + b[0], a[1] + b[1]];
+const result = (acc: [number, number]): number | null => (acc[1] === 0 ? null : acc[0] / acc[1]);
+
 /**
  * The mean of a numeric field, ignoring null and undefined values; `null`
  * when there was none. The accumulator is `[sum, count]`.
@@ -15,8 +20,9 @@ import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 export function avg<T = unknown>(field: ValueSpec<T, number | null | undefined>): Aggregator<T, [number, number], number | null> {
   const read = valueReader<T>('avg', field);
   if (typeof field === 'string') {
+    // A field name: read it inline (no reader call per row).
     return {
-      init: () => [0, 0],
+      init,
       add: (acc, row) => {
         const v = (row as Record<string, unknown>)[field];
         if (v === null || v === undefined) return acc;
@@ -24,12 +30,12 @@ export function avg<T = unknown>(field: ValueSpec<T, number | null | undefined>)
         acc[1] += 1;
         return acc;
       },
-      merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
-      result: (acc) => (acc[1] === 0 ? null : acc[0] / acc[1]),
+      merge,
+      result,
     };
   }
   return {
-    init: () => [0, 0],
+    init,
     add: (acc, row) => {
       const v = read(row);
       if (v === null || v === undefined) return acc;
@@ -37,7 +43,7 @@ export function avg<T = unknown>(field: ValueSpec<T, number | null | undefined>)
       acc[1] += 1;
       return acc;
     },
-    merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
-    result: (acc) => (acc[1] === 0 ? null : acc[0] / acc[1]),
+    merge,
+    result,
   };
 }
