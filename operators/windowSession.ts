@@ -7,7 +7,7 @@ import { compileKey } from '../lib/aggregate/groupKey.js';
 import type { WindowedRow } from '../lib/aggregate/rowTypes.js';
 import type { SessionAggState } from '../lib/aggregate/sessionEngine.js';
 import { sessionCodec, sessionRunner } from '../lib/aggregate/sessionRunner.js';
-import { markerMatches, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
+import { windowWatermarking, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
 import { eventTimeReader, invalidEventTimePolicy } from '../lib/time/eventTime.js';
@@ -102,7 +102,6 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
   const key = compileKey<T>(op, options.keyBy);
   const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
-  const eventTime = options.eventTime;
   const time = { field: reader.isField ? reader.field : undefined, ms: reader.ms };
   return aggregationOperator<T, WindowedRow<T, K, S>, SessionAggState, 'session'>({
     op,
@@ -112,14 +111,7 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
     codec: sessionCodec(aggs, key),
     onLateRows: options.onLateRows,
     invalidPolicy,
-    planHasWatermark: (plan) => {
-      if (!plan.watermarked) return false;
-      if (!reader.isField) return undefined;
-      return plan.eventTimeField === undefined ? undefined : plan.eventTimeField === reader.field;
-    },
-    markerHasWatermark: (marker) => markerMatches(marker, eventTime),
-    outputMarker: (marker) => ({ field: 'window', isWindow: true, delayMs: marker.delayMs }),
-    outputEventTimeField: () => 'window',
+    ...windowWatermarking(options.eventTime, reader),
     checkShape: () => (key.kind === 'none' ? new UnsupportedOperationError(op, UNSUPPORTED.globalSessionWindow) : undefined),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => sessionRunner<T, WindowedRow<T, K, S>>(op, aggs, key, gapMs, time, reader, invalidPolicy, restored, checkpointing, mode),
   });

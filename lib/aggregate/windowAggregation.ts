@@ -1,10 +1,10 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Batch, EventTimeMarker } from '../batch/Batch.js';
 import type { ResultBatch } from '../batch/ResultBatch.js';
-import { eventTimeReader, invalidEventTimePolicy } from '../time/eventTime.js';
+import { eventTimeReader, invalidEventTimePolicy, type EventTimeReader } from '../time/eventTime.js';
 import type { EventTimeSpec, InvalidEventTimePolicy, KeySpec, LateRowsHandler } from '../types.js';
 import type { WindowSpec } from '../window/WindowBounds.js';
-import { aggregationOperator } from './aggregationOperator.js';
+import { aggregationOperator, type AggregationOperatorConfig } from './aggregationOperator.js';
 import { compileAggregates, type AggregateSpec } from './Aggregator.js';
 import { fixedCodec, fixedRunner } from './fixedRunner.js';
 import { compileKey } from './groupKey.js';
@@ -30,6 +30,28 @@ export function markerMatches<T>(marker: EventTimeMarker | undefined, spec: Even
   return marker.read === undefined && marker.field === spec;
 }
 
+/** The watermark-tracking part of an {@link AggregationOperatorConfig}. */
+export type WatermarkTracking<T> = Pick<AggregationOperatorConfig<T, unknown, unknown>, 'planHasWatermark' | 'markerHasWatermark' | 'outputMarker' | 'outputEventTimeField'>;
+
+/**
+ * Watermark tracking of an aggregation by event-time window (`windowTumbling`,
+ * `windowSliding`, `windowSession`): grouping uses the watermarked column when
+ * the event time is that column, and the output carries the watermark on its
+ * `window` column.
+ */
+export function windowWatermarking<T>(eventTime: EventTimeSpec<T>, reader: EventTimeReader<T>): WatermarkTracking<T> {
+  return {
+    planHasWatermark: (plan) => {
+      if (!plan.watermarked) return false;
+      if (!reader.isField) return undefined;
+      return plan.eventTimeField === undefined ? undefined : plan.eventTimeField === reader.field;
+    },
+    markerHasWatermark: (marker) => markerMatches(marker, eventTime),
+    outputMarker: (marker) => ({ field: 'window', isWindow: true, delayMs: marker.delayMs }),
+    outputEventTimeField: () => 'window',
+  };
+}
+
 /** The shared implementation of `windowTumbling` and `windowSliding`. */
 export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends AggregateSpec<T>, R>(
   op: string,
@@ -51,14 +73,7 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
     codec: fixedCodec(aggs, key),
     onLateRows: options.onLateRows,
     invalidPolicy,
-    planHasWatermark: (plan) => {
-      if (!plan.watermarked) return false;
-      if (!reader.isField) return undefined;
-      return plan.eventTimeField === undefined ? undefined : plan.eventTimeField === reader.field;
-    },
-    markerHasWatermark: (marker) => markerMatches(marker, eventTime),
-    outputMarker: (marker) => ({ field: 'window', isWindow: true, delayMs: marker.delayMs }),
-    outputEventTimeField: () => 'window',
+    ...windowWatermarking(eventTime, reader),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => fixedRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, bucketing, time, reader, restored, checkpointing, mode),
   });
 }
