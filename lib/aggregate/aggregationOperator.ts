@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../batch/Batch.js';
 import { createResultBatch, type AggregationInfo, type AggregationKind, type ResultBatch, type ResultTable } from '../batch/ResultBatch.js';
-import { UnsupportedOperationError } from '../errors/index.js';
+import { InvariantViolationError, UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
 import { emitLateRows } from '../internal/lateRows.js';
 import { derivePlan, planOf, withPlan, type OutputModeName, type StreamPlan } from '../internal/plan.js';
@@ -27,6 +27,41 @@ export interface AggregationStep<T, R, S> {
   readonly finalized: () => readonly R[];
   readonly updated: () => readonly R[];
   readonly table: () => ResultTable<R>;
+}
+
+/** The part of an {@link AggregationStep} that does not depend on the engine's state layout: the published state, the late rows and the state metrics. */
+export type StepStats<T, S> = Pick<AggregationStep<T, unknown, S>, 'state' | 'lateWatermarkMs' | 'late' | 'numInvalid' | 'numUpdated' | 'numRemoved' | 'numTotal' | 'memoryUsedBytes'>;
+
+/**
+ * Builds the {@link StepStats} of a runner's step. `numTotal` counts the
+ * entries (groups or sessions) in the state after the batch; each is
+ * reckoned at `bytesPerEntry` for `memoryUsedBytes`.
+ */
+export function stepStats<T, S>(
+  state: S | undefined,
+  lateWatermarkMs: number,
+  r: { readonly late: readonly T[]; readonly invalid: readonly number[]; readonly numUpdated: number },
+  numRemoved: number,
+  numTotal: number,
+  bytesPerEntry: number,
+): StepStats<T, S> {
+  return {
+    state,
+    lateWatermarkMs,
+    late: r.late,
+    numInvalid: r.invalid.length,
+    numUpdated: r.numUpdated,
+    numRemoved,
+    numTotal,
+    memoryUsedBytes: numTotal * bytesPerEntry,
+  };
+}
+
+/** Raised when a lazily built part of a ResultBatch is read after later batches changed the state it would read. */
+export function staleRead(op: string, what: string): never {
+  throw new InvariantViolationError(
+    `${op}: ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
+  );
 }
 
 /** The stateful part of an aggregation, created per subscription once the first batch shows where the watermark is. */

@@ -3,11 +3,10 @@ import type { Batch } from '../batch/Batch.js';
 import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
 import type { StateCodec } from '../state/StateStore.js';
 import type { OutputModeName } from '../internal/plan.js';
-import { InvariantViolationError } from '../errors/index.js';
 import { invalidEventTime, type EventTimeReader } from '../time/eventTime.js';
 import type { InvalidEventTimePolicy } from '../types.js';
 import type { WindowSpec } from '../window/WindowBounds.js';
-import type { AggregationRunner, AggregationStep } from './aggregationOperator.js';
+import { staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import { FixedWindowEngine, type BucketGroups, type Bucketing, type FixedAggState, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
 import type { CompiledKey } from './groupKey.js';
@@ -106,13 +105,6 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   };
 }
 
-/** Raised when a lazily built part of a ResultBatch is read after later batches changed the state it would read. */
-function staleRead(op: string, what: string): never {
-  throw new InvariantViolationError(
-    `${op}: ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
-  );
-}
-
 /** The per-subscription runner of `windowTumbling`, `windowSliding` and `groupAggregate`. */
 export function fixedRunner<T, R>(
   options: FixedRunnerOptions<T>,
@@ -143,14 +135,7 @@ export function fixedRunner<T, R>(
       let sealed: FixedAggState | undefined = checkpointing ? engine.seal() : undefined;
       const total = engine.totalGroups;
       return {
-        state: sealed,
-        lateWatermarkMs,
-        late: r.late,
-        numInvalid: r.invalid.length,
-        numUpdated: r.numUpdated,
-        numRemoved: r.numRemoved,
-        numTotal: total,
-        memoryUsedBytes: total * bytesPerGroup,
+        ...stepStats(sealed, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
         changedKeys: {
           *[Symbol.iterator]() {
             for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;

@@ -4,12 +4,11 @@ import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
 import type { StateCodec } from '../state/StateStore.js';
 import { invalidEventTime, type EventTimeReader } from '../time/eventTime.js';
 import type { InvalidEventTimePolicy } from '../types.js';
-import type { AggregationRunner, AggregationStep } from './aggregationOperator.js';
+import { staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
 import type { CompiledKey } from './groupKey.js';
 import { SessionEngine, type KeySessions, type SessionAggState, type WorkingSession } from './sessionEngine.js';
-import { InvariantViolationError } from '../errors/index.js';
 import type { OutputModeName } from '../internal/plan.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
@@ -83,11 +82,6 @@ export function sessionRunner<T, R>(
           };
   const buildWorking = (k: unknown, s: WorkingSession): R => build(k, s.start, s.end, engine.valueOf(s));
   const bytesPerSession = SESSION_BYTES + ACC_BYTES * aggregators.length;
-  const stale = (what: string): never => {
-    throw new InvariantViolationError(
-      `${op}: ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
-    );
-  };
   // Built outside `step`: a closure there would put `batch` in the context that the
   // step's lazy results (held by the emitted ResultBatch) share, keeping the input rows
   // reachable for as long as the ResultBatch lives.
@@ -103,14 +97,7 @@ export function sessionRunner<T, R>(
       let sealed: SessionAggState | undefined = checkpointing ? engine.seal() : undefined;
       const total = engine.totalSessions;
       return {
-        state: sealed,
-        lateWatermarkMs,
-        late: r.late,
-        numInvalid: r.invalid.length,
-        numUpdated: r.numUpdated,
-        numRemoved: r.evicted.length,
-        numTotal: total,
-        memoryUsedBytes: total * bytesPerSession,
+        ...stepStats(sealed, lateWatermarkMs, r, r.evicted.length, total, bytesPerSession),
         ...(r.discardedGap > 0 ? { customMetrics: { numRowsDiscardedByGap: r.discardedGap } } : {}),
         changedKeys: {
           *[Symbol.iterator]() {
@@ -118,7 +105,7 @@ export function sessionRunner<T, R>(
           },
         },
         updated: () => {
-          if ((sealed === undefined && engine.version !== version) || !r.tracked) stale('updated');
+          if ((sealed === undefined && engine.version !== version) || !r.tracked) staleRead(op, 'updated');
           return r.updated.map((s, i) => buildWorking(r.updatedKeys[i], s));
         },
         // Evicted sessions left the state: nothing writes to them any more.
@@ -132,7 +119,7 @@ export function sessionRunner<T, R>(
         },
         table: (): ResultTable<R> => {
           if (sealed === undefined) {
-            if (engine.version !== version) stale('table');
+            if (engine.version !== version) staleRead(op, 'table');
             sealed = engine.seal();
           }
           const state = sealed;
