@@ -60,5 +60,11 @@ export interface Checkpoint {
    * Call it once the pipeline is subscribed; `writeOffsets` checks it too.
    */
   verifyOperators?(): void;
+  /**
+   * Optional: the local directory where source number `index` keeps its own
+   * metadata log (`<location>/sources/<index>`), or `undefined` when the
+   * checkpoint is not a local directory (in memory).
+   */
+  sourceMetadataDir?(index: number): string | undefined;
   close(): Promise<void>;
 }

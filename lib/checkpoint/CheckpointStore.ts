@@ -9,6 +9,8 @@ import type { ChecksumFn } from './checksum.js';
 export interface CheckpointStore {
   /** A directory path, or a name for in-memory stores. */
   readonly location: string;
+  /** The local directory the store keeps its files in (a file store's resolved location); `undefined` for stores that are not a local directory. */
+  readonly directory?: string;
   /** A faster checksum with the same values as the built-in CRC-32 (Node's `zlib.crc32`), if the platform has one. */
   readonly checksum?: ChecksumFn;
   /** The whole content of a file, or `undefined` when there is none. */

@@ -34,12 +34,14 @@ function errorCode(error: unknown): string | undefined {
  */
 export class FileCheckpointStore implements CheckpointStore {
   readonly location: string;
+  readonly directory: string;
   readonly checksum: ChecksumFn = (data, previous) => nativeCrc32(data, previous);
   private readonly options: FileCheckpointStoreOptions;
   private readonly directories = new Set<string>();
 
   constructor(location: string, options: FileCheckpointStoreOptions = {}) {
     this.location = resolve(location);
+    this.directory = this.location;
     this.options = options;
   }
 

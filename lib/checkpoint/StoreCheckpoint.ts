@@ -16,6 +16,7 @@ import {
   offsetsPath,
   parseBatchFileName,
   parseStateFileName,
+  sourceLogDir,
   stateDir,
   statePath,
 } from './layout.js';
@@ -640,6 +641,12 @@ export class StoreCheckpoint implements Checkpoint {
     this.closed = true;
     await this.maintenance;
     for (const operator of this.operators.values()) await operator.chain;
+  }
+
+  /** `<location>/sources/<index>` when the store is a local directory; `undefined` for a store in memory. */
+  sourceMetadataDir(index: number): string | undefined {
+    const directory = this.store.directory;
+    return directory === undefined ? undefined : `${directory}/${sourceLogDir(index)}`;
   }
 
   /** The ids of the operators in the checkpoint's last commit (after open). */

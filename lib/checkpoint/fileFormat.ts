@@ -19,7 +19,7 @@ export const FORMAT_NAME = 'rss-checkpoint';
 export const FORMAT_VERSION = 1;
 
 /** What a checkpoint file holds. */
-export type CheckpointFileType = 'metadata' | 'offsets' | 'commit' | 'delta' | 'snapshot';
+export type CheckpointFileType = 'metadata' | 'offsets' | 'commit' | 'delta' | 'snapshot' | 'source';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -8,6 +8,7 @@
  * commits/<N>                       batch N finished by the sink (after it ran)
  * state/<operatorId>/<V>.delta      keys of an operator changed in version V
  * state/<operatorId>/<V>.snapshot   every key of an operator at version V
+ * sources/<i>/<L>                   source i's own log entry L (e.g. the files a directory source planned)
  * ```
  *
  * A state version is the id of the batch that produced it. Paths use `/` in
@@ -18,6 +19,12 @@ export const METADATA_PATH = 'metadata';
 export const OFFSETS_DIR = 'offsets';
 export const COMMITS_DIR = 'commits';
 export const STATE_DIR = 'state';
+export const SOURCES_DIR = 'sources';
+
+/** The directory of source number `index`'s own metadata log. */
+export function sourceLogDir(index: number): string {
+  return `${SOURCES_DIR}/${index}`;
+}
 
 /** The two kinds of state file. */
 export type StateFileKind = 'delta' | 'snapshot';

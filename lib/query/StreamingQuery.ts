@@ -260,6 +260,8 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       );
       if (this.failure !== undefined) throw this.failure;
 
+      // The only source of the query is source 0 (`<checkpoint>/sources/0`).
+      const sourceMetadataDir = checkpoint?.sourceMetadataDir?.(0);
       await this.retry(
         () =>
           source.start({
@@ -267,6 +269,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
             runId: this.runId,
             scheduler,
             deadLetter: (record) => this.onDeadLetter(record),
+            ...(sourceMetadataDir === undefined ? {} : { metadataDir: sourceMetadataDir }),
           }),
         'source.start',
       );

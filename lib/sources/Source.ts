@@ -13,6 +13,13 @@ export interface SourceContext {
   readonly scheduler: SchedulerLike;
   /** A dead-letter output for records the source could not parse (when the source was asked to route them there). */
   readonly deadLetter: (record: DeadLetterRecord) => void;
+  /**
+   * A directory of the query's checkpoint reserved for this source's own
+   * metadata log (`<checkpointLocation>/sources/<index>`), when the query has
+   * a checkpoint in a directory; `undefined` otherwise (the source then keeps
+   * its log in memory). Spark: the `metadataPath` a `Source` is created with.
+   */
+  readonly metadataDir?: string;
 }
 
 /** A record a source could not parse. */

@@ -1,7 +1,13 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { crc32 as nativeCrc32 } from 'node:zlib';
 import { Subject } from 'rxjs';
+import { atomicWrite, isTemporaryName, makeDirectory } from '../checkpoint/atomicWrite.js';
+import type { ChecksumFn } from '../checkpoint/checksum.js';
+import { corruptContent, frameJson, parseJsonBody, unframeFile } from '../checkpoint/fileFormat.js';
+import { parseBatchFileName } from '../checkpoint/layout.js';
+import { CheckpointIOError } from '../errors/CheckpointError.js';
 import { InvalidOptionError, MalformedRecordError, SourceError, describeValue } from '../errors/index.js';
 import { isColumnType, parseRecords, type FileFormat, type Schema } from './parseRecords.js';
 import type { Source, SourceContext } from './Source.js';
@@ -26,11 +32,35 @@ export interface FromDirectoryOptions {
   readonly watch?: boolean;
 }
 
-/** The offset of a {@link fromDirectory} source: the log of every file read so far, in read order. */
+/**
+ * The offset of a {@link fromDirectory} source: the id of the last entry of
+ * the source's own file log (Spark's `FileStreamSourceOffset`). Entry `L`
+ * lists the files planned under `L`; the batch `(start, end]` reads the files
+ * of entries `start.logOffset + 1 … end.logOffset`.
+ */
 export interface DirectoryOffset {
-  /** The number of files in the log. */
+  /** The id of the last file-log entry covered (0 for the first). */
+  readonly logOffset: number;
+  /**
+   * Only in offsets written by versions before the file log: every file read
+   * so far, in read order (`logOffset` then counts them). Still read when a
+   * query restarts from such a checkpoint; never written.
+   */
+  readonly files?: readonly string[];
+}
+
+/** The body of a file-log entry (`<checkpoint>/sources/<i>/<logOffset>`). */
+interface FileLogEntry {
   readonly logOffset: number;
   readonly files: readonly string[];
+}
+
+const checksum: ChecksumFn = (data, previous) => nativeCrc32(data, previous);
+
+/** The last file-log entry an offset covers: `logOffset`, or for an old `{ logOffset: count, files }` offset `count - 1`. */
+function lastEntryOf(offset: DirectoryOffset | undefined): number {
+  if (offset === undefined) return -1;
+  return offset.files === undefined ? offset.logOffset : offset.logOffset - 1;
 }
 
 const TEMPORARY_SUFFIXES = ['.tmp', '.temp', '.part', '.partial', '.crdownload', '.swp', '.copying', '~'];
@@ -64,9 +94,13 @@ function errorCode(error: unknown): string {
  * a file under such a name and renames it into place. Files in
  * subdirectories are not read.
  *
- * **Offsets**: `{ logOffset, files }`, the log of the files read so far in
- * order, so a checkpoint can replay any batch exactly and a restarted query
- * never reads a file twice. (The log grows with the number of files.)
+ * **Offsets**: `{ logOffset }`, the id of an entry of the source's own file
+ * log. The files of each planned batch are written once, before the offset
+ * is used, to `<checkpoint>/sources/0/<logOffset>` (atomically, framed and
+ * checksummed; in memory without a checkpoint directory), so a checkpoint
+ * replays any batch exactly, a restarted query never reads a file twice and
+ * each `offsets/N` stays the same small size however many files were read.
+ * Old offsets `{ logOffset, files }` are still read.
  *
  * **Malformed lines** (invalid JSON, wrong CSV column count, a value that
  * does not fit the schema) stop the query with a `MalformedRecordError`
@@ -84,7 +118,8 @@ function errorCode(error: unknown): string {
  * ```
  *
  * @throws {InvalidOptionError} `fromDirectory: dir must be a non-empty directory path; got …`, and one per bad option (format, schema, maxFilesPerTrigger, onMalformed).
- * @throws {SourceError} (stops the query) when the directory does not exist or a file listed in the offsets is gone; retriable for other I/O errors.
+ * @throws {SourceError} (stops the query) when the directory does not exist, a file listed in the offsets is gone or an offset names a file-log entry the source does not have; retriable for other I/O errors.
+ * @throws {CheckpointCorruptError} (stops the query) when an entry of the file log is torn, truncated or damaged (with its path).
  * @throws {MalformedRecordError} (stops the query) for a malformed line, unless `onMalformed: 'deadLetter'`.
  */
 export function fromDirectory<T = Record<string, unknown>>(dir: string, options: FromDirectoryOptions = {}): Source<T, DirectoryOffset> {
@@ -120,12 +155,88 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
   let watcher: FSWatcher | undefined;
   let context: SourceContext | undefined;
   let availableNow: Set<string> | undefined;
-  let seenCache: { offset: DirectoryOffset | undefined; seen: Set<string> } = { offset: undefined, seen: new Set() };
+  /** The file log: entry id → the files planned under it (loaded from `metadataDir` on start). */
+  let fileLog = new Map<number, readonly string[]>();
+  /** The highest entry id in the file log, -1 when empty. */
+  let lastEntry = -1;
+  /** Every file in the file log or in an old-style offset: never read again. */
+  let seen = new Set<string>();
+  let metadataDir: string | undefined;
+  let logDirReady = false;
+  let legacySeen: DirectoryOffset | undefined;
 
-  const seenOf = (offset: DirectoryOffset | undefined): Set<string> => {
-    if (seenCache.offset !== offset) seenCache = { offset, seen: new Set(offset?.files ?? []) };
-    return seenCache.seen;
+  const entryPath = (logOffset: number): string => join(metadataDir!, String(logOffset));
+
+  /** Reads the file log in `metadataDir`; a damaged entry stops the query (`CheckpointCorruptError` with its path). */
+  const loadFileLog = async (logDir: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(logDir);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw new CheckpointIOError(`checkpoint: cannot list ${logDir}; got ${errorCode(error)}. Check the checkpoint location's permissions.`, logDir, error);
+      names = [];
+    }
+    const log = new Map<number, readonly string[]>();
+    const files = new Set<string>();
+    let last = -1;
+    for (const name of names) {
+      if (isTemporaryName(name)) {
+        await unlink(join(logDir, name)).catch(() => undefined); // left by an interrupted write
+        continue;
+      }
+      const id = parseBatchFileName(name);
+      if (id === undefined) continue;
+      const path = join(logDir, name);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(path);
+      } catch (error) {
+        throw new CheckpointIOError(`checkpoint: cannot read ${path}; got ${errorCode(error)}. Check the checkpoint location's permissions and disk.`, path, error);
+      }
+      const value = parseJsonBody(unframeFile(bytes, path, 'source', checksum), path) as Partial<FileLogEntry> | null;
+      if (typeof value !== 'object' || value === null || value.logOffset !== id || !Array.isArray(value.files) || !value.files.every((f) => typeof f === 'string')) {
+        throw corruptContent(path, 'a file-log entry of the wrong shape');
+      }
+      log.set(id, value.files);
+      for (const f of value.files) files.add(f);
+      if (id > last) last = id;
+    }
+    fileLog = log;
+    seen = files;
+    lastEntry = last;
   };
+
+  /** Adds entry `logOffset` to the file log: durably (atomic, framed, checksummed) before anyone can use it. */
+  const appendEntry = async (logOffset: number, files: readonly string[]): Promise<void> => {
+    if (metadataDir !== undefined) {
+      const path = entryPath(logOffset);
+      try {
+        if (!logDirReady) await makeDirectory(metadataDir);
+        logDirReady = true;
+        await atomicWrite(path, frameJson('source', { logOffset, files } satisfies FileLogEntry, checksum));
+      } catch (error) {
+        throw new CheckpointIOError(`checkpoint: cannot write ${path}; got ${errorCode(error)}. Check the checkpoint location's permissions and free space.`, path, error);
+      }
+    }
+    fileLog.set(logOffset, files);
+    for (const f of files) seen.add(f);
+    lastEntry = logOffset;
+  };
+
+  /** Remembers the files of an old-style offset `{ logOffset, files }` as read. */
+  const rememberLegacy = (offset: DirectoryOffset | undefined): void => {
+    if (offset?.files === undefined || offset === legacySeen) return;
+    legacySeen = offset;
+    for (const f of offset.files) seen.add(f);
+  };
+
+  const missingEntry = (logOffset: number): SourceError =>
+    new SourceError(
+      description,
+      `the offsets name file-log entry ${logOffset}, which this source does not have${metadataDir === undefined ? ' (the query has no checkpoint directory, so the log is kept in memory by the source instance that wrote it)' : ` in ${metadataDir}`}; got a checkpoint without its source log. Restore ${metadataDir ?? 'the log'} or start the query with a new checkpoint location`,
+      undefined,
+      false,
+    );
 
   const listComplete = async (): Promise<{ name: string; mtimeMs: number }[]> => {
     let names: string[];
@@ -179,6 +290,10 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
     async start(ctx) {
       context = ctx;
       await listComplete();
+      metadataDir = ctx.metadataDir;
+      logDirReady = false;
+      // Without a checkpoint directory the log stays in memory, with this source instance.
+      if (metadataDir !== undefined) await loadFileLog(metadataDir);
       if (watchDir) {
         try {
           watcher = watch(root, () => available.next());
@@ -192,15 +307,32 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       availableNow = new Set((await listComplete()).map((f) => f.name));
     },
     async latestOffset(start, limit) {
-      const seen = seenOf(start);
+      rememberLegacy(start);
+      const from = lastEntryOf(start);
+      // A new-style offset past the log: the log that says which files were read is not here; never re-read them silently.
+      if (start !== undefined && start.files === undefined && from > lastEntry) throw missingEntry(from);
+      const limited = !limit.all && maxFilesPerTrigger !== undefined;
+      // Entries planned after `start` but never run (a crash or stop before offsets/N): run them first, one per batch when limited.
+      if (lastEntry > from && limited) return { logOffset: from + 1 };
       let fresh = (await listComplete()).filter((f) => !seen.has(f.name) && (availableNow === undefined || availableNow.has(f.name)));
-      if (!limit.all && maxFilesPerTrigger !== undefined) fresh = fresh.slice(0, maxFilesPerTrigger);
-      if (fresh.length === 0) return start;
-      const files = [...(start?.files ?? []), ...fresh.map((f) => f.name)];
-      return { logOffset: files.length, files };
+      if (limited) fresh = fresh.slice(0, maxFilesPerTrigger);
+      if (fresh.length > 0) await appendEntry(Math.max(lastEntry, from) + 1, fresh.map((f) => f.name));
+      if (lastEntry <= from) return start;
+      return { logOffset: lastEntry };
     },
     async getBatch(start, end) {
-      const names = end.files.slice(start?.logOffset ?? 0, end.logOffset);
+      let names: readonly string[];
+      if (end.files !== undefined) {
+        names = end.files.slice(start?.logOffset ?? 0, end.logOffset);
+      } else {
+        const collected: string[] = [];
+        for (let id = lastEntryOf(start) + 1; id <= end.logOffset; id++) {
+          const files = fileLog.get(id);
+          if (files === undefined) throw missingEntry(id);
+          for (const f of files) collected.push(f);
+        }
+        names = collected;
+      }
       const rows: T[] = [];
       for (const name of names) {
         const fileRows = await readRows(name);
@@ -209,7 +341,7 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       return rows;
     },
     async commit() {
-      // The offsets are the whole log; nothing to forget.
+      // The file log is kept: a restart rebuilds the set of files read from it.
     },
     async stop() {
       watcher?.close();

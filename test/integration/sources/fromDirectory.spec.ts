@@ -1,7 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync, renameSync, utimesSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, renameSync, utimesSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeadLetterRecord } from '../../../lib/sources/Source.js';
+import { crc32 } from '../../../lib/checkpoint/checksum.js';
+import { frameJson, parseJsonBody, unframeFile, type CheckpointFileType } from '../../../lib/checkpoint/fileFormat.js';
+import { CheckpointCorruptError } from '../../../lib/errors/CheckpointError.js';
 import { InvalidOptionError, MalformedRecordError, SourceError } from '../../../lib/errors/index.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import { StreamingQueryManager } from '../../../lib/query/StreamingQueryManager.js';
@@ -31,6 +34,18 @@ function put(name: string, text: string, mtimeSeconds: number): void {
   renameSync(tmp, join(dir, name));
 }
 
+/** The JSON value of a framed checkpoint file. */
+function readFramed(path: string, type: CheckpointFileType): unknown {
+  return parseJsonBody(unframeFile(readFileSync(path), path, type, crc32), path);
+}
+
+/** Writes a JSON value as a framed checkpoint file. */
+async function writeFramed(path: string, type: CheckpointFileType, value: unknown): Promise<void> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of frameJson(type, value, crc32)) chunks.push(chunk);
+  writeFileSync(path, Buffer.concat(chunks));
+}
+
 beforeEach(() => {
   n++;
   dir = mkdtempSync(join(tmpdir(), 'rss-dir-'));
@@ -52,7 +67,7 @@ describe('fromDirectory (real files in a temporary directory)', () => {
     expect(rows.map((r) => r.id)).toEqual(['phone1', 'phone2', 'phone3', 'phone1', 'phone3', 'phone4']);
     expect(rows[0]).toEqual({ id: 'phone1', action: 'open', ts: new Date('2018-03-02T10:02:33Z') });
     expect(query.recentProgress.map((p) => p.numInputRows)).toEqual([4, 2]);
-    expect(query.lastProgress?.sources[0]).toMatchObject({ description: `FileStreamSource[${dir}]`, startOffset: { logOffset: 1, files: ['a.json'] }, endOffset: { logOffset: 2, files: ['a.json', 'b.json'] } });
+    expect(query.lastProgress?.sources[0]).toMatchObject({ description: `FileStreamSource[${dir}]`, startOffset: { logOffset: 0 }, endOffset: { logOffset: 1 } });
   });
 
   it('latestFirst reads the newest file first', async () => {
@@ -141,7 +156,12 @@ describe('fromDirectory (real files in a temporary directory)', () => {
     await q2.processAllAvailable();
     expect(q2.id).toBe(q1.id);
     expect(q2.lastProgress?.batchId).toBe(1);
-    expect(q2.lastProgress?.sources[0]?.startOffset).toEqual({ logOffset: 1, files: ['a.json'] });
+    expect(q2.lastProgress?.sources[0]?.startOffset).toEqual({ logOffset: 0 });
+    expect(q2.lastProgress?.sources[0]?.endOffset).toEqual({ logOffset: 1 });
+    // The files of each batch are logged once, under the checkpoint, framed and checksummed.
+    expect(readdirSync(join(checkpointLocation, 'sources', '0')).sort()).toEqual(['0', '1']);
+    expect(readFramed(join(checkpointLocation, 'sources', '0', '0'), 'source')).toEqual({ logOffset: 0, files: ['a.json'] });
+    expect(readFramed(join(checkpointLocation, 'sources', '0', '1'), 'source')).toEqual({ logOffset: 1, files: ['b.json'] });
     expect(memoryTable(table())).toHaveLength(6);
     await q2.stop();
   });
@@ -167,6 +187,116 @@ describe('fromDirectory (real files in a temporary directory)', () => {
       [1, ['phone3', 'phone4']], // b.json only, as offsets/1 says, although c.json is there and no limit is set now
       [2, ['phone9']],
     ]);
+    await q2.stop();
+  });
+
+  it('after a restart, replays exactly the files its log holds for the pending batch and never re-reads a logged file', async () => {
+    const checkpointLocation = join(dir, '_checkpoint');
+    put('a.json', F1, 1000);
+    put('b.json', F2, 2000);
+    const seen: [number, string[]][] = [];
+    let crash = true;
+    const sink = forEachBatch<{ id: string }>((rows, batchId) => {
+      if (batchId === 1 && crash) throw new Error('killed');
+      seen.push([batchId, rows.map((r) => r.id)]);
+    });
+    const q1 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA, maxFilesPerTrigger: 1 }), sink, checkpointLocation, manager });
+    await expect(q1.awaitTermination()).rejects.toThrow('killed');
+    const offsets1 = readFramed(join(checkpointLocation, 'offsets', '1'), 'offsets') as { offsets: unknown[] };
+    expect(offsets1.offsets).toEqual([{ logOffset: 1 }]);
+    expect(readFramed(join(checkpointLocation, 'sources', '0', '1'), 'source')).toEqual({ logOffset: 1, files: ['b.json'] });
+    // b.json is rewritten with a newer time: still not read again, because the log says it was planned.
+    put('b.json', F2, 4000);
+    put('c.json', '{"id":"phone9","action":"open","ts":"2018-03-02T10:09:00"}', 3000);
+    crash = false;
+    const q2 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink, checkpointLocation, manager });
+    await q2.processAllAvailable();
+    expect(seen).toEqual([
+      [0, ['phone1', 'phone2', 'phone3', 'phone1']],
+      [1, ['phone3', 'phone4']],
+      [2, ['phone9']],
+    ]);
+    expect(readFramed(join(checkpointLocation, 'sources', '0', '2'), 'source')).toEqual({ logOffset: 2, files: ['c.json'] });
+    await q2.stop();
+  });
+
+  it('keeps every offsets/N entry the same small size however many files were read', async () => {
+    const checkpointLocation = join(dir, '_checkpoint');
+    for (let i = 0; i < 30; i++) put(`f${String(i).padStart(2, '0')}.json`, `{"id":"d${i}","action":"open","ts":"2018-03-02T10:00:00"}`, 1000 + i);
+    const query = startQuery({ source: fromDirectory(dir, { schema: SCHEMA, maxFilesPerTrigger: 1 }), sink: toMemory(table()), checkpointLocation, manager });
+    await query.processAllAvailable();
+    expect(memoryTable(table())).toHaveLength(30);
+    const sizes = Array.from({ length: 30 }, (_, n) => statSync(join(checkpointLocation, 'offsets', String(n))).size);
+    // Batch ids and log offsets 10…29 have the same number of digits: the entries must not grow with the files read.
+    expect(new Set(sizes.slice(10)).size).toBe(1);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(4);
+    expect(Math.max(...sizes)).toBeLessThan(200);
+    expect((readFramed(join(checkpointLocation, 'offsets', '29'), 'offsets') as { offsets: unknown[] }).offsets).toEqual([{ logOffset: 29 }]);
+    await query.stop();
+  });
+
+  it('stops with a CheckpointCorruptError naming a damaged file-log entry, before reading anything', async () => {
+    const checkpointLocation = join(dir, '_checkpoint');
+    put('a.json', F1, 1000);
+    const q1 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink: toMemory(table()), checkpointLocation, manager });
+    await q1.processAllAvailable();
+    await q1.stop();
+    const entry = join(checkpointLocation, 'sources', '0', '0');
+    const bytes = readFileSync(entry);
+    bytes[bytes.indexOf('a.json') + 1] = 'X'.charCodeAt(0); // a flipped byte
+    writeFileSync(entry, bytes);
+    put('b.json', F2, 2000);
+    const q2 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink: toMemory(table()), checkpointLocation, manager });
+    await expect(q2.ready).rejects.toBeInstanceOf(CheckpointCorruptError);
+    expect((q2.exception as CheckpointCorruptError).path).toBe(entry);
+    expect(q2.exception?.message).toContain(`file ${entry} is corrupt`);
+    expect(memoryTable(table())).toHaveLength(4);
+  });
+
+  it('fails clearly (no silent re-read) when the offsets name file-log entries that are gone', async () => {
+    const checkpointLocation = join(dir, '_checkpoint');
+    put('a.json', F1, 1000);
+    const q1 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink: toMemory(table()), checkpointLocation, manager });
+    await q1.processAllAvailable();
+    await q1.stop();
+    rmSync(join(checkpointLocation, 'sources'), { recursive: true });
+    const q2 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink: toMemory(table()), checkpointLocation, manager });
+    await expect(q2.processAllAvailable()).rejects.toBeInstanceOf(SourceError);
+    expect(q2.exception?.message).toContain('file-log entry 0');
+    expect(memoryTable(table())).toHaveLength(4);
+  });
+
+  it('continues a checkpoint written with the old offsets { logOffset, files } (committed and pending batches)', async () => {
+    const checkpointLocation = join(dir, '_checkpoint');
+    put('a.json', F1, 1000);
+    put('b.json', F2, 2000);
+    const seen: [number, string[]][] = [];
+    let crash = true;
+    const sink = forEachBatch<{ id: string }>((rows, batchId) => {
+      if (batchId === 1 && crash) throw new Error('killed');
+      seen.push([batchId, rows.map((r) => r.id)]);
+    });
+    const q1 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA, maxFilesPerTrigger: 1 }), sink, checkpointLocation, manager });
+    await expect(q1.awaitTermination()).rejects.toThrow('killed');
+    // Rewrite the checkpoint as an older version wrote it: the whole file list in each offset, no file log.
+    const legacy = [{ logOffset: 1, files: ['a.json'] }, { logOffset: 2, files: ['a.json', 'b.json'] }];
+    for (const n of [0, 1]) {
+      const path = join(checkpointLocation, 'offsets', String(n));
+      const entry = readFramed(path, 'offsets') as Record<string, unknown>;
+      await writeFramed(path, 'offsets', { ...entry, offsets: [legacy[n]] });
+    }
+    rmSync(join(checkpointLocation, 'sources'), { recursive: true });
+    put('c.json', '{"id":"phone9","action":"open","ts":"2018-03-02T10:09:00"}', 3000);
+    crash = false;
+    const q2 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink, checkpointLocation, manager });
+    await q2.processAllAvailable();
+    expect(seen).toEqual([
+      [0, ['phone1', 'phone2', 'phone3', 'phone1']],
+      [1, ['phone3', 'phone4']], // the pending old-style batch, exactly
+      [2, ['phone9']], // new files only, logged under the next entry after the old count
+    ]);
+    expect(q2.lastProgress?.sources[0]).toMatchObject({ startOffset: legacy[1], endOffset: { logOffset: 2 } });
+    expect(readFramed(join(checkpointLocation, 'sources', '0', '2'), 'source')).toEqual({ logOffset: 2, files: ['c.json'] });
     await q2.stop();
   });
 
