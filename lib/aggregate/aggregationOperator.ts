@@ -64,6 +64,44 @@ export function staleRead(op: string, what: string): never {
   );
 }
 
+/**
+ * The state of one step as the step's lazy results see it: sealed at once when
+ * a checkpoint needs it, otherwise on the first read, as long as no later
+ * batch has changed the engine's working state since the step.
+ */
+export class StepSnapshot<S> {
+  private sealed: S | undefined;
+  private readonly version: number;
+
+  constructor(
+    private readonly engine: { readonly version: number; seal(): S },
+    private readonly op: string,
+    sealNow: boolean,
+  ) {
+    this.version = engine.version;
+    this.sealed = sealNow ? engine.seal() : undefined;
+  }
+
+  /** The snapshot if it was taken already. */
+  get current(): S | undefined {
+    return this.sealed;
+  }
+
+  /** Throws unless the step's working data can still be read (a snapshot exists, or no later batch ran). */
+  assertReadable(what: string): void {
+    if (this.sealed === undefined && this.engine.version !== this.version) staleRead(this.op, what);
+  }
+
+  /** The snapshot, taking it now if needed. */
+  get(what: string): S {
+    if (this.sealed === undefined) {
+      this.assertReadable(what);
+      this.sealed = this.engine.seal();
+    }
+    return this.sealed;
+  }
+}
+
 /** The stateful part of an aggregation, created per subscription once the first batch shows where the watermark is. */
 export interface AggregationRunner<T, R, S> {
   step(batch: Batch<T>, lateFiltering: boolean, evictWatermarkMs: number | undefined): AggregationStep<T, R, S>;

@@ -6,7 +6,7 @@ import type { OutputModeName } from '../internal/plan.js';
 import { invalidEventTime, type EventTimeReader } from '../time/eventTime.js';
 import type { InvalidEventTimePolicy } from '../types.js';
 import type { WindowSpec } from '../window/WindowBounds.js';
-import { staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
+import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import { FixedWindowEngine, type BucketGroups, type Bucketing, type FixedAggState, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
 import type { CompiledKey } from './groupKey.js';
@@ -131,11 +131,10 @@ export function fixedRunner<T, R>(
     step(batch: Batch<T>, lateFiltering, evictWatermarkMs): AggregationStep<T, R, FixedAggState> {
       const lateWatermarkMs = engine.lateWatermark;
       const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, invalidHandler(batch.batchId));
-      const version = engine.version;
-      let sealed: FixedAggState | undefined = checkpointing ? engine.seal() : undefined;
+      const snapshot = new StepSnapshot<FixedAggState>(engine, op, checkpointing);
       const total = engine.totalGroups;
       return {
-        ...stepStats(sealed, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
+        ...stepStats(snapshot.current, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
         changedKeys: {
           *[Symbol.iterator]() {
             for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;
@@ -143,7 +142,7 @@ export function fixedRunner<T, R>(
           },
         },
         updated: () => {
-          if (sealed === undefined && engine.version !== version) staleRead(op, 'updated');
+          snapshot.assertReadable('updated');
           if (!r.tracked) staleRead(op, 'updated');
           const out = new Array<R>(r.updatedGroups.length);
           for (let i = 0; i < out.length; i++) out[i] = build(r.updatedBuckets[i]!, r.updatedGroups[i]!);
@@ -155,11 +154,7 @@ export function fixedRunner<T, R>(
           return out;
         },
         table: (): ResultTable<R> => {
-          if (sealed === undefined) {
-            if (engine.version !== version) staleRead(op, 'table');
-            sealed = engine.seal();
-          }
-          const state = sealed;
+          const state = snapshot.get('table');
           return resultTable(total, function* () {
             const bucketIds = [...state.buckets.keys()].sort((a, b) => a - b);
             for (const bucket of bucketIds) {

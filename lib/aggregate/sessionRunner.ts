@@ -4,7 +4,7 @@ import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
 import type { StateCodec } from '../state/StateStore.js';
 import { invalidEventTime, type EventTimeReader } from '../time/eventTime.js';
 import type { InvalidEventTimePolicy } from '../types.js';
-import { staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
+import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
 import type { CompiledKey } from './groupKey.js';
@@ -93,11 +93,10 @@ export function sessionRunner<T, R>(
     step(batch: Batch<T>, lateFiltering, evictWatermarkMs): AggregationStep<T, R, SessionAggState> {
       const lateWatermarkMs = engine.lateWatermark;
       const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, invalidHandler(batch.batchId));
-      const version = engine.version;
-      let sealed: SessionAggState | undefined = checkpointing ? engine.seal() : undefined;
+      const snapshot = new StepSnapshot<SessionAggState>(engine, op, checkpointing);
       const total = engine.totalSessions;
       return {
-        ...stepStats(sealed, lateWatermarkMs, r, r.evicted.length, total, bytesPerSession),
+        ...stepStats(snapshot.current, lateWatermarkMs, r, r.evicted.length, total, bytesPerSession),
         ...(r.discardedGap > 0 ? { customMetrics: { numRowsDiscardedByGap: r.discardedGap } } : {}),
         changedKeys: {
           *[Symbol.iterator]() {
@@ -105,7 +104,8 @@ export function sessionRunner<T, R>(
           },
         },
         updated: () => {
-          if ((sealed === undefined && engine.version !== version) || !r.tracked) staleRead(op, 'updated');
+          snapshot.assertReadable('updated');
+          if (!r.tracked) staleRead(op, 'updated');
           return r.updated.map((s, i) => buildWorking(r.updatedKeys[i], s));
         },
         // Evicted sessions left the state: nothing writes to them any more.
@@ -118,11 +118,7 @@ export function sessionRunner<T, R>(
           return out;
         },
         table: (): ResultTable<R> => {
-          if (sealed === undefined) {
-            if (engine.version !== version) staleRead(op, 'table');
-            sealed = engine.seal();
-          }
-          const state = sealed;
+          const state = snapshot.get('table');
           return resultTable(total, function* () {
             for (const ks of state.keys.values()) for (const s of ks.s) yield build(ks.k, s.start, s.end, s.acc);
           });
