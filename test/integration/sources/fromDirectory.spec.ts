@@ -57,6 +57,34 @@ afterEach(async () => {
   dropMemoryTable(table());
 });
 
+/**
+ * Runs a checkpointed query over a.json and b.json, one file per batch, whose
+ * sink fails in batch 1 (after offsets/1 was written, before commits/1); then
+ * `restart` drops c.json in, restarts without a per-trigger limit and
+ * processes everything. `seen` collects what the sink received.
+ */
+async function crashInBatch1() {
+  const checkpointLocation = join(dir, '_checkpoint');
+  put('a.json', F1, 1000);
+  put('b.json', F2, 2000);
+  const seen: [number, string[]][] = [];
+  let crash = true;
+  const sink = forEachBatch<{ id: string }>((rows, batchId) => {
+    if (batchId === 1 && crash) throw new Error('killed');
+    seen.push([batchId, rows.map((r) => r.id)]);
+  });
+  const q1 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA, maxFilesPerTrigger: 1 }), sink, checkpointLocation, manager });
+  await expect(q1.awaitTermination()).rejects.toThrow('killed');
+  const restart = async () => {
+    put('c.json', '{"id":"phone9","action":"open","ts":"2018-03-02T10:09:00"}', 3000);
+    crash = false;
+    const q2 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink, checkpointLocation, manager });
+    await q2.processAllAvailable();
+    return q2;
+  };
+  return { checkpointLocation, seen, restart };
+}
+
 describe('fromDirectory (real files in a temporary directory)', () => {
   it('turns new JSON files into batches in modification-time order, with the schema applied', async () => {
     put('b.json', F2, 2000);
@@ -167,21 +195,8 @@ describe('fromDirectory (real files in a temporary directory)', () => {
   });
 
   it('after a crash between offsets/N and commits/N, re-reads exactly the files batch N logged', async () => {
-    const checkpointLocation = join(dir, '_checkpoint');
-    put('a.json', F1, 1000);
-    put('b.json', F2, 2000);
-    const seen: [number, string[]][] = [];
-    let crash = true;
-    const sink = forEachBatch<{ id: string }>((rows, batchId) => {
-      if (batchId === 1 && crash) throw new Error('killed');
-      seen.push([batchId, rows.map((r) => r.id)]);
-    });
-    const q1 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA, maxFilesPerTrigger: 1 }), sink, checkpointLocation, manager });
-    await expect(q1.awaitTermination()).rejects.toThrow('killed');
-    put('c.json', '{"id":"phone9","action":"open","ts":"2018-03-02T10:09:00"}', 3000);
-    crash = false;
-    const q2 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink, checkpointLocation, manager });
-    await q2.processAllAvailable();
+    const { checkpointLocation, seen, restart } = await crashInBatch1();
+    const q2 = await restart();
     expect(seen).toEqual([
       [0, ['phone1', 'phone2', 'phone3', 'phone1']],
       [1, ['phone3', 'phone4']], // b.json only, as offsets/1 says, although c.json is there and no limit is set now
@@ -191,26 +206,13 @@ describe('fromDirectory (real files in a temporary directory)', () => {
   });
 
   it('after a restart, replays exactly the files its log holds for the pending batch and never re-reads a logged file', async () => {
-    const checkpointLocation = join(dir, '_checkpoint');
-    put('a.json', F1, 1000);
-    put('b.json', F2, 2000);
-    const seen: [number, string[]][] = [];
-    let crash = true;
-    const sink = forEachBatch<{ id: string }>((rows, batchId) => {
-      if (batchId === 1 && crash) throw new Error('killed');
-      seen.push([batchId, rows.map((r) => r.id)]);
-    });
-    const q1 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA, maxFilesPerTrigger: 1 }), sink, checkpointLocation, manager });
-    await expect(q1.awaitTermination()).rejects.toThrow('killed');
+    const { checkpointLocation, seen, restart } = await crashInBatch1();
     const offsets1 = readFramed(join(checkpointLocation, 'offsets', '1'), 'offsets') as { offsets: unknown[] };
     expect(offsets1.offsets).toEqual([{ logOffset: 1 }]);
     expect(readFramed(join(checkpointLocation, 'sources', '0', '1'), 'source')).toEqual({ logOffset: 1, files: ['b.json'] });
     // b.json is rewritten with a newer time: still not read again, because the log says it was planned.
     put('b.json', F2, 4000);
-    put('c.json', '{"id":"phone9","action":"open","ts":"2018-03-02T10:09:00"}', 3000);
-    crash = false;
-    const q2 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink, checkpointLocation, manager });
-    await q2.processAllAvailable();
+    const q2 = await restart();
     expect(seen).toEqual([
       [0, ['phone1', 'phone2', 'phone3', 'phone1']],
       [1, ['phone3', 'phone4']],
@@ -267,17 +269,7 @@ describe('fromDirectory (real files in a temporary directory)', () => {
   });
 
   it('continues a checkpoint written with the old offsets { logOffset, files } (committed and pending batches)', async () => {
-    const checkpointLocation = join(dir, '_checkpoint');
-    put('a.json', F1, 1000);
-    put('b.json', F2, 2000);
-    const seen: [number, string[]][] = [];
-    let crash = true;
-    const sink = forEachBatch<{ id: string }>((rows, batchId) => {
-      if (batchId === 1 && crash) throw new Error('killed');
-      seen.push([batchId, rows.map((r) => r.id)]);
-    });
-    const q1 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA, maxFilesPerTrigger: 1 }), sink, checkpointLocation, manager });
-    await expect(q1.awaitTermination()).rejects.toThrow('killed');
+    const { checkpointLocation, seen, restart } = await crashInBatch1();
     // Rewrite the checkpoint as an older version wrote it: the whole file list in each offset, no file log.
     const legacy = [{ logOffset: 1, files: ['a.json'] }, { logOffset: 2, files: ['a.json', 'b.json'] }];
     for (const n of [0, 1]) {
@@ -286,10 +278,7 @@ describe('fromDirectory (real files in a temporary directory)', () => {
       await writeFramed(path, 'offsets', { ...entry, offsets: [legacy[n]] });
     }
     rmSync(join(checkpointLocation, 'sources'), { recursive: true });
-    put('c.json', '{"id":"phone9","action":"open","ts":"2018-03-02T10:09:00"}', 3000);
-    crash = false;
-    const q2 = startQuery({ source: fromDirectory(dir, { schema: SCHEMA }), sink, checkpointLocation, manager });
-    await q2.processAllAvailable();
+    const q2 = await restart();
     expect(seen).toEqual([
       [0, ['phone1', 'phone2', 'phone3', 'phone1']],
       [1, ['phone3', 'phone4']], // the pending old-style batch, exactly
