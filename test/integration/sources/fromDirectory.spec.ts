@@ -195,7 +195,7 @@ describe('fromDirectory (real files in a temporary directory)', () => {
   });
 
   it('after a crash between offsets/N and commits/N, re-reads exactly the files batch N logged', async () => {
-    const { checkpointLocation, seen, restart } = await crashInBatch1();
+    const { seen, restart } = await crashInBatch1();
     const q2 = await restart();
     expect(seen).toEqual([
       [0, ['phone1', 'phone2', 'phone3', 'phone1']],
