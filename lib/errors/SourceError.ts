@@ -26,6 +26,37 @@ export class SinkError extends StreamingError {
   }
 }
 
+/**
+ * A sink refused at start because its output belongs to another query (a
+ * directory another query's manifest covers). Names the output and the
+ * owners; never retriable.
+ */
+export class SinkConflictError extends SinkError {
+  override name = 'SinkConflictError';
+  /** The directory or topic. */
+  readonly output: string;
+  /** The other writers, as the sink describes them. */
+  readonly owners: readonly string[];
+
+  constructor(sink: string, output: string, owners: readonly string[], message: string) {
+    super(sink, message, undefined, false);
+    this.output = output;
+    this.owners = owners;
+  }
+}
+
+/** A push source's buffer is full and its policy is `'error'`: the source produces faster than the query commits. */
+export class SourceBufferOverflowError extends SourceError {
+  override name = 'SourceBufferOverflowError';
+  /** The buffer's capacity in rows. */
+  readonly capacity: number;
+
+  constructor(source: string, capacity: number, message: string) {
+    super(source, message, undefined, false);
+    this.capacity = capacity;
+  }
+}
+
 /** A row the source could not parse (malformed JSON or CSV line). */
 export class MalformedRecordError extends SourceError {
   override name = 'MalformedRecordError';
