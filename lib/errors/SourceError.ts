@@ -57,6 +57,26 @@ export class SourceBufferOverflowError extends SourceError {
   }
 }
 
+/**
+ * The Kafka source could not look up a consumer group's committed offset for
+ * a partition it has no checkpointed offset for. Retriable (the runtime
+ * retries it with backoff); when the retries run out the query stops with
+ * it rather than guess a starting offset.
+ */
+export class KafkaOffsetLookupError extends SourceError {
+  override name = 'KafkaOffsetLookupError';
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partitions: readonly number[];
+
+  constructor(source: string, groupId: string, topic: string, partitions: readonly number[], message: string, cause: unknown) {
+    super(source, message, cause, true);
+    this.groupId = groupId;
+    this.topic = topic;
+    this.partitions = partitions;
+  }
+}
+
 /** A row the source could not parse (malformed JSON or CSV line). */
 export class MalformedRecordError extends SourceError {
   override name = 'MalformedRecordError';
