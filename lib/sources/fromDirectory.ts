@@ -1,14 +1,11 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { constants, watch, type FSWatcher } from 'node:fs';
+import { access, lstat, readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { crc32 as nativeCrc32 } from 'node:zlib';
 import { Subject } from 'rxjs';
-import { atomicWrite, isTemporaryName, makeDirectory } from '../checkpoint/atomicWrite.js';
-import type { ChecksumFn } from '../checkpoint/checksum.js';
-import { corruptContent, frameJson, parseJsonBody, unframeFile } from '../checkpoint/fileFormat.js';
-import { parseBatchFileName } from '../checkpoint/layout.js';
-import { CheckpointIOError } from '../errors/CheckpointError.js';
 import { InvalidOptionError, MalformedRecordError, SourceError, describeValue } from '../errors/index.js';
+import { parseDuration } from '../time/parseDuration.js';
+import type { Duration } from '../types.js';
+import { FileSourceLog } from './fileSourceLog.js';
 import { isColumnType, parseRecords, type FileFormat, type Schema } from './parseRecords.js';
 import type { Source, SourceContext } from './Source.js';
 
@@ -30,6 +27,24 @@ export interface FromDirectoryOptions {
   readonly pattern?: RegExp;
   /** Watch the directory to wake the default trigger at once (the runtime polls either way). @defaultValue `true` */
   readonly watch?: boolean;
+  /**
+   * Forget files more than this much older (by modification time) than the
+   * newest file seen, and skip (and count) new files that old, as Spark's
+   * `maxFileAge`: this bounds the set of seen files and the file log. Ignored,
+   * as in Spark, with `latestFirst` and `maxFilesPerTrigger` both set.
+   * `Infinity` keeps every file forever. @defaultValue `'7 days'` (as Spark)
+   */
+  readonly maxFileAge?: Duration;
+  /** Compact the file log every this many committed entries into one `<K>.compact` file. @defaultValue `10` (Spark's `fileSource.log.compactInterval`) */
+  readonly compactInterval?: number;
+  /**
+   * A file the file log names that is gone (or unreadable) when its batch
+   * reads it: report it to the query's dead-letter output and count it in
+   * progress (`numMissingFiles`), then go on without its rows
+   * (`'deadLetter'`), or stop the query with a `SourceError` that says how
+   * to go on (`'error'`). @defaultValue `'deadLetter'`
+   */
+  readonly onMissingFile?: 'deadLetter' | 'error';
 }
 
 /**
@@ -48,14 +63,6 @@ export interface DirectoryOffset {
    */
   readonly files?: readonly string[];
 }
-
-/** The body of a file-log entry (`<checkpoint>/sources/<i>/<logOffset>`). */
-interface FileLogEntry {
-  readonly logOffset: number;
-  readonly files: readonly string[];
-}
-
-const checksum: ChecksumFn = (data, previous) => nativeCrc32(data, previous);
 
 /** The last file-log entry an offset covers: `logOffset`, or for an old `{ logOffset: count, files }` offset `count - 1`. */
 function lastEntryOf(offset: DirectoryOffset | undefined): number {
@@ -149,95 +156,66 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
     throw new InvalidOptionError(`${op}: onMalformed must be 'error' or 'deadLetter'; got ${describeValue(onMalformed)}.`, 'onMalformed', onMalformed, "'error' | 'deadLetter'");
   }
 
+  const { onMissingFile = 'deadLetter', compactInterval = 10 } = options;
+  if (onMissingFile !== 'deadLetter' && onMissingFile !== 'error') {
+    throw new InvalidOptionError(`${op}: onMissingFile must be 'deadLetter' or 'error'; got ${describeValue(onMissingFile)}.`, 'onMissingFile', onMissingFile, "'deadLetter' | 'error'");
+  }
+  if (!Number.isSafeInteger(compactInterval) || compactInterval < 1) {
+    throw new InvalidOptionError(`${op}: compactInterval must be a positive integer; got ${describeValue(compactInterval)}.`, 'compactInterval', compactInterval, 'a positive integer');
+  }
+  const maxFileAgeMs =
+    options.maxFileAge === Infinity ? Infinity : parseDuration(options.maxFileAge ?? '7 days', { option: `${op}: maxFileAge` });
+  if (!(maxFileAgeMs >= 0)) {
+    throw new InvalidOptionError(`${op}: maxFileAge must not be negative; got ${describeValue(options.maxFileAge)}.`, 'maxFileAge', options.maxFileAge, 'a Duration or Infinity');
+  }
+  // As in Spark: with latestFirst and maxFilesPerTrigger, old files are what the user wants read, so no age bound.
+  const ageBoundMs = latestFirst && maxFilesPerTrigger !== undefined ? Infinity : maxFileAgeMs;
+
   const root = resolve(dir);
   const description = `FileStreamSource[${root}]`;
   const available = new Subject<void>();
   let watcher: FSWatcher | undefined;
   let context: SourceContext | undefined;
   let availableNow: Set<string> | undefined;
-  /** The file log: entry id → the files planned under it (loaded from `metadataDir` on start). */
-  let fileLog = new Map<number, readonly string[]>();
-  /** The highest entry id in the file log, -1 when empty. */
-  let lastEntry = -1;
-  /** Every file in the file log or in an old-style offset: never read again. */
-  let seen = new Set<string>();
+  /** The file log (loaded from `metadataDir` on start; in memory without a checkpoint directory). */
+  let log = new FileSourceLog(undefined, compactInterval, ageBoundMs);
   let metadataDir: string | undefined;
-  let logDirReady = false;
   let legacySeen: DirectoryOffset | undefined;
-
-  const entryPath = (logOffset: number): string => join(metadataDir!, String(logOffset));
-
-  /** Reads the file log in `metadataDir`; a damaged entry stops the query (`CheckpointCorruptError` with its path). */
-  const loadFileLog = async (logDir: string): Promise<void> => {
-    let names: string[];
-    try {
-      names = await readdir(logDir);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw new CheckpointIOError(`checkpoint: cannot list ${logDir}; got ${errorCode(error)}. Check the checkpoint location's permissions.`, logDir, error);
-      names = [];
-    }
-    const log = new Map<number, readonly string[]>();
-    const files = new Set<string>();
-    let last = -1;
-    for (const name of names) {
-      if (isTemporaryName(name)) {
-        await unlink(join(logDir, name)).catch(() => undefined); // left by an interrupted write
-        continue;
-      }
-      const id = parseBatchFileName(name);
-      if (id === undefined) continue;
-      const path = join(logDir, name);
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(path);
-      } catch (error) {
-        throw new CheckpointIOError(`checkpoint: cannot read ${path}; got ${errorCode(error)}. Check the checkpoint location's permissions and disk.`, path, error);
-      }
-      const value = parseJsonBody(unframeFile(bytes, path, 'source', checksum), path) as Partial<FileLogEntry> | null;
-      if (typeof value !== 'object' || value === null || value.logOffset !== id || !Array.isArray(value.files) || !value.files.every((f) => typeof f === 'string')) {
-        throw corruptContent(path, 'a file-log entry of the wrong shape');
-      }
-      log.set(id, value.files);
-      for (const f of value.files) files.add(f);
-      if (id > last) last = id;
-    }
-    fileLog = log;
-    seen = files;
-    lastEntry = last;
-  };
-
-  /** Adds entry `logOffset` to the file log: durably (atomic, framed, checksummed) before anyone can use it. */
-  const appendEntry = async (logOffset: number, files: readonly string[]): Promise<void> => {
-    if (metadataDir !== undefined) {
-      const path = entryPath(logOffset);
-      try {
-        if (!logDirReady) await makeDirectory(metadataDir);
-        logDirReady = true;
-        await atomicWrite(path, frameJson('source', { logOffset, files } satisfies FileLogEntry, checksum));
-      } catch (error) {
-        throw new CheckpointIOError(`checkpoint: cannot write ${path}; got ${errorCode(error)}. Check the checkpoint location's permissions and free space.`, path, error);
-      }
-    }
-    fileLog.set(logOffset, files);
-    for (const f of files) seen.add(f);
-    lastEntry = logOffset;
-  };
+  /** Entries reported once per source instance: name → reason. */
+  const reported = new Map<string, string>();
+  const metrics = { numMissingFiles: 0, numUnreadableEntries: 0, numFilesTooOld: 0 };
 
   /** Remembers the files of an old-style offset `{ logOffset, files }` as read. */
   const rememberLegacy = (offset: DirectoryOffset | undefined): void => {
     if (offset?.files === undefined || offset === legacySeen) return;
     legacySeen = offset;
-    for (const f of offset.files) seen.add(f);
+    for (const f of offset.files) log.seen.add(f, undefined);
   };
 
-  const missingEntry = (logOffset: number): SourceError =>
+  const missingEntry = (logOffset: number, compacted = false): SourceError =>
     new SourceError(
       description,
-      `the offsets name file-log entry ${logOffset}, which this source does not have${metadataDir === undefined ? ' (the query has no checkpoint directory, so the log is kept in memory by the source instance that wrote it)' : ` in ${metadataDir}`}; got a checkpoint without its source log. Restore ${metadataDir ?? 'the log'} or start the query with a new checkpoint location`,
+      compacted
+        ? `the offsets name file-log entry ${logOffset}, which the log compacted away (every file it listed is older than maxFileAge); got a checkpoint whose offsets are older than its source log. Restore the whole checkpoint directory from one copy, or start the query with a new checkpoint location`
+        : `the offsets name file-log entry ${logOffset}, which this source does not have${metadataDir === undefined ? ' (the query has no checkpoint directory, so the log is kept in memory by the source instance that wrote it)' : ` in ${metadataDir}`}; got a checkpoint without its source log. Restore ${metadataDir ?? 'the log'} or start the query with a new checkpoint location`,
       undefined,
       false,
     );
 
+  /** Reports an entry the source cannot use, once per name: to the dead-letter output, with the reason. */
+  const report = (path: string, reason: string): void => {
+    if (reported.get(path) === reason) return;
+    reported.set(path, reason);
+    context?.deadLetter({ source: description, location: path, text: '', reason });
+  };
+
+  /**
+   * The complete files in the directory, oldest first (newest first with
+   * `latestFirst`). An entry that cannot be examined (a symlink loop, a
+   * dangling link, no permission) is skipped, reported once and counted in
+   * `numUnreadableEntries`; it does not fail the listing. Only a directory
+   * that cannot be listed does.
+   */
   const listComplete = async (): Promise<{ name: string; mtimeMs: number }[]> => {
     let names: string[];
     try {
@@ -247,28 +225,57 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       throw new SourceError(description, `cannot list ${root}; got ${errorCode(error)}`, error, true);
     }
     const files: { name: string; mtimeMs: number }[] = [];
+    let unreadable = 0;
     for (const name of names) {
       if (isIgnoredFileName(name) || (pattern !== undefined && !pattern.test(name))) continue;
+      const path = join(root, name);
       try {
-        const info = await stat(join(root, name));
-        if (info.isFile()) files.push({ name, mtimeMs: info.mtimeMs });
+        const info = await stat(path);
+        if (!info.isFile()) continue;
+        // A file not yet read must be readable now; one already read is not opened again.
+        if (!log.seen.has(name)) await access(path, constants.R_OK);
+        files.push({ name, mtimeMs: info.mtimeMs });
       } catch (error) {
-        if (errorCode(error) === 'ENOENT') continue; // renamed or removed while listing
-        throw new SourceError(description, `cannot stat ${join(root, name)}; got ${errorCode(error)}`, error, true);
+        const code = errorCode(error);
+        if (code === 'ENOENT') {
+          // Removed while listing, or a symbolic link to nothing (reported: it will not be read until its target exists).
+          const link = await lstat(path).then(
+            (info) => info.isSymbolicLink(),
+            () => false,
+          );
+          if (!link) continue;
+        }
+        unreadable++;
+        report(path, `entry ${path} cannot be read (${code}${code === 'ELOOP' ? ': a symbolic link loop' : code === 'EACCES' || code === 'EPERM' ? ': no permission' : code === 'ENOENT' ? ': a symbolic link to nothing' : ''}); skipped until it can be read`);
       }
     }
+    metrics.numUnreadableEntries = unreadable;
     files.sort((a, b) => (a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) * (latestFirst ? -1 : 1));
     return files;
   };
 
-  const readRows = async (name: string): Promise<T[]> => {
+  /** The rows of a file the log names; a file gone or unreadable is reported and counted (or stops the query with `onMissingFile: 'error'`). */
+  const readRows = async (name: string, logOffset: number): Promise<T[]> => {
     const path = join(root, name);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') throw new SourceError(description, `file ${path} named in the offsets is gone; got ENOENT. Files must stay in the directory until their batch is committed`, error, false);
-      throw new SourceError(description, `cannot read ${path}; got ${errorCode(error)}`, error, true);
+      const code = errorCode(error);
+      const gone = code === 'ENOENT' || code === 'ELOOP' || code === 'EACCES' || code === 'EPERM' || code === 'EISDIR';
+      if (!gone) throw new SourceError(description, `cannot read ${path}; got ${code}`, error, true);
+      const what = code === 'ENOENT' ? 'is gone' : `cannot be read (${code})`;
+      if (onMissingFile === 'error') {
+        throw new SourceError(
+          description,
+          `file ${path}, planned in file-log entry ${logOffset}, ${what} when its batch read it; got ${code}. Put the file back, or restart the query with onMissingFile: 'deadLetter' to go on without its rows (reported to the dead-letter output and counted as numMissingFiles)`,
+          error,
+          false,
+        );
+      }
+      metrics.numMissingFiles++;
+      context?.deadLetter({ source: description, location: path, text: '', reason: `file planned in file-log entry ${logOffset} ${what} when its batch read it (${code}); its rows are not in the batch` });
+      return [];
     }
     const rows: T[] = [];
     for (const record of parseRecords(text, { format, header, ...(schema === undefined ? {} : { schema }) })) {
@@ -291,9 +298,11 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       context = ctx;
       await listComplete();
       metadataDir = ctx.metadataDir;
-      logDirReady = false;
       // Without a checkpoint directory the log stays in memory, with this source instance.
-      if (metadataDir !== undefined) await loadFileLog(metadataDir);
+      if (metadataDir !== undefined) {
+        log = new FileSourceLog(metadataDir, compactInterval, ageBoundMs);
+        await log.load();
+      }
       if (watchDir) {
         try {
           watcher = watch(root, () => available.next());
@@ -309,39 +318,50 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
     async latestOffset(start, limit) {
       rememberLegacy(start);
       const from = lastEntryOf(start);
+      const lastEntry = log.lastEntry;
       // A new-style offset past the log: the log that says which files were read is not here; never re-read them silently.
       if (start !== undefined && start.files === undefined && from > lastEntry) throw missingEntry(from);
       const limited = !limit.all && maxFilesPerTrigger !== undefined;
       // Entries planned after `start` but never run (a crash or stop before offsets/N): run them first, one per batch when limited.
       if (lastEntry > from && limited) return { logOffset: from + 1 };
-      let fresh = (await listComplete()).filter((f) => !seen.has(f.name) && (availableNow === undefined || availableNow.has(f.name)));
+      let tooOld = 0;
+      let fresh = (await listComplete()).filter((f) => {
+        if (availableNow !== undefined && !availableNow.has(f.name)) return false;
+        const state = log.seen.classify(f.name, f.mtimeMs);
+        if (state === 'tooOld') tooOld++;
+        return state === 'new';
+      });
+      metrics.numFilesTooOld = tooOld;
       if (limited) fresh = fresh.slice(0, maxFilesPerTrigger);
-      if (fresh.length > 0) await appendEntry(Math.max(lastEntry, from) + 1, fresh.map((f) => f.name));
-      if (lastEntry <= from) return start;
-      return { logOffset: lastEntry };
+      if (fresh.length > 0) await log.append({ logOffset: Math.max(lastEntry, from) + 1, files: fresh.map((f) => f.name), mtimes: fresh.map((f) => f.mtimeMs) });
+      if (log.lastEntry <= from) return start;
+      return { logOffset: log.lastEntry };
     },
     async getBatch(start, end) {
-      let names: readonly string[];
+      metrics.numMissingFiles = 0;
+      const planned: Array<{ name: string; logOffset: number }> = [];
       if (end.files !== undefined) {
-        names = end.files.slice(start?.logOffset ?? 0, end.logOffset);
+        for (const name of end.files.slice(start?.logOffset ?? 0, end.logOffset)) planned.push({ name, logOffset: end.logOffset - 1 });
       } else {
-        const collected: string[] = [];
         for (let id = lastEntryOf(start) + 1; id <= end.logOffset; id++) {
-          const files = fileLog.get(id);
-          if (files === undefined) throw missingEntry(id);
-          for (const f of files) collected.push(f);
+          const entry = log.get(id);
+          if (entry === undefined || entry === 'compacted') throw missingEntry(id, entry === 'compacted');
+          for (const name of entry.files) planned.push({ name, logOffset: id });
         }
-        names = collected;
       }
       const rows: T[] = [];
-      for (const name of names) {
-        const fileRows = await readRows(name);
+      for (const { name, logOffset } of planned) {
+        const fileRows = await readRows(name, logOffset);
         for (const row of fileRows) rows.push(row);
       }
       return rows;
     },
-    async commit() {
-      // The file log is kept: a restart rebuilds the set of files read from it.
+    async commit(end) {
+      // Everything up to `end` is committed: compact the log up to it (every compactInterval entries), forgetting files older than maxFileAge.
+      if (end.files === undefined) await log.compact(end.logOffset);
+    },
+    progressMetrics() {
+      return { ...metrics, numSeenFiles: log.seen.size, numFileLogEntries: log.size };
     },
     async stop() {
       watcher?.close();
