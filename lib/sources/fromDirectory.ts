@@ -102,12 +102,28 @@ function errorCode(error: unknown): string {
  * subdirectories are not read.
  *
  * **Offsets**: `{ logOffset }`, the id of an entry of the source's own file
- * log. The files of each planned batch are written once, before the offset
- * is used, to `<checkpoint>/sources/0/<logOffset>` (atomically, framed and
- * checksummed; in memory without a checkpoint directory), so a checkpoint
- * replays any batch exactly, a restarted query never reads a file twice and
- * each `offsets/N` stays the same small size however many files were read.
- * Old offsets `{ logOffset, files }` are still read.
+ * log. The files of each planned batch (with their modification times) are
+ * written once, before the offset is used, to `<checkpoint>/sources/0/<logOffset>`
+ * (atomically, framed and checksummed; in memory without a checkpoint
+ * directory), so a checkpoint replays any batch exactly, a restarted query
+ * never reads a file twice and each `offsets/N` stays the same small size
+ * however many files were read. Old offsets `{ logOffset, files }` are still read.
+ *
+ * **Bounded log** (Spark's `FileStreamSourceLog` compaction and `maxFileAge`):
+ * every `compactInterval` committed entries are folded into one
+ * `<K>.compact` file, keeping only files younger than `maxFileAge` (measured
+ * from the newest file seen); the set of seen files forgets older files, and
+ * a new file that old is skipped and counted (`numFilesTooOld`). A missing
+ * entry of the log (deleted by hand) is reported (`CheckpointCorruptError`),
+ * never a silent re-read of its files.
+ *
+ * **Accidents**: an entry the listing cannot examine (a symbolic link loop,
+ * a dangling link, no permission) is skipped, reported once to the
+ * dead-letter output and counted (`numUnreadableEntries`); the other files
+ * are read. A planned file gone when its batch reads it is reported to the
+ * dead-letter output and counted (`numMissingFiles`), and the batch goes on
+ * without its rows; with `onMissingFile: 'error'` the query stops instead,
+ * with the way on in the message. Either way a restart is never blocked.
  *
  * **Malformed lines** (invalid JSON, wrong CSV column count, a value that
  * does not fit the schema) stop the query with a `MalformedRecordError`
@@ -125,8 +141,8 @@ function errorCode(error: unknown): string {
  * ```
  *
  * @throws {InvalidOptionError} `fromDirectory: dir must be a non-empty directory path; got …`, and one per bad option (format, schema, maxFilesPerTrigger, onMalformed).
- * @throws {SourceError} (stops the query) when the directory does not exist, a file listed in the offsets is gone or an offset names a file-log entry the source does not have; retriable for other I/O errors.
- * @throws {CheckpointCorruptError} (stops the query) when an entry of the file log is torn, truncated or damaged (with its path).
+ * @throws {SourceError} (stops the query) when the directory does not exist, an offset names a file-log entry the source does not have, or (with `onMissingFile: 'error'`) a planned file is gone; retriable for other I/O errors.
+ * @throws {CheckpointCorruptError} (stops the query) when an entry of the file log is torn, truncated, damaged or missing (with its path).
  * @throws {MalformedRecordError} (stops the query) for a malformed line, unless `onMalformed: 'deadLetter'`.
  */
 export function fromDirectory<T = Record<string, unknown>>(dir: string, options: FromDirectoryOptions = {}): Source<T, DirectoryOffset> {
