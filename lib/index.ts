@@ -27,9 +27,10 @@ export type { Source, SourceContext, ReadLimit, DeadLetterRecord } from './sourc
 export type { Sink, SinkContext } from './sinks/Sink.js';
 export { fromDirectory, isIgnoredFileName, type FromDirectoryOptions, type DirectoryOffset } from './sources/fromDirectory.js';
 export type { Schema, ColumnType, FileFormat } from './sources/parseRecords.js';
-export { fromSocket, type FromSocketOptions, type SocketLine } from './sources/fromSocket.js';
+export { fromSocket, SocketConnectionLostError, type FromSocketOptions, type SocketLine, type SocketReconnectOptions } from './sources/fromSocket.js';
 export { rateSource, type RateSourceOptions, type RateRow, type RateOffset } from './sources/rateSource.js';
 export { fromObservable, type FromObservableOptions } from './sources/fromObservable.js';
+export type { BufferFullPolicy } from './sources/bufferedSource.js';
 export { fromKafka, type FromKafkaOptions, type KafkaRow, type KafkaFormat, type KafkaDecoded, type StartingOffsets, type KafkaSource, type KafkaOffsets, type TopicPartition, type KafkaHeader, type KafkaConnectionOptions, type KafkaGroupOptions } from './sources/fromKafka.js';
 export { toConsole, type ToConsoleOptions } from './sinks/toConsole.js';
 export { formatTable, formatCell, type FormatTableOptions, type StructFormat } from './sinks/formatTable.js';

@@ -1,6 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
 import { InvalidOptionError, SourceError, describeValue } from '../errors/index.js';
-import { RowBuffer } from './bufferedSource.js';
+import { RowBuffer, bufferOptions } from './bufferedSource.js';
 import type { Source } from './Source.js';
 
 /** Options for {@link fromObservable}. */
@@ -11,6 +11,15 @@ export interface FromObservableOptions {
   readonly flattenArrays?: boolean;
   /** At most this many rows per batch (`once` ignores it). @defaultValue no limit */
   readonly maxRowsPerTrigger?: number;
+  /** At most this many rows held in memory (received, not yet committed). @defaultValue `100000` */
+  readonly maxBufferedRows?: number;
+  /**
+   * When the buffer is full: stop the query with a `SourceBufferOverflowError`
+   * (`'error'`), or drop the new rows and count them in progress
+   * (`numRowsDropped`, `'drop'`). An Observable cannot be paused, so there is
+   * no `'pause'`. @defaultValue `'error'`
+   */
+  readonly onBufferFull?: 'error' | 'drop';
 }
 
 /**
@@ -33,6 +42,14 @@ export interface FromObservableOptions {
  * their batch is committed, so a query restarted from a checkpoint does not
  * see them again.
  *
+ * **Bounded buffer**: at most `maxBufferedRows` rows are held (received, not
+ * yet committed). An Observable cannot be slowed down, so when it emits
+ * faster than the query commits, the query stops with a
+ * `SourceBufferOverflowError` (`onBufferFull: 'error'`, the default), or the
+ * rows that do not fit are dropped and counted (`'drop'`). Progress shows
+ * `numBufferedRows`, `maxBufferedRowsSeen`, `bufferCapacity` and
+ * `numRowsDropped` in `sources[0].metrics`.
+ *
  * @example
  * ```ts
  * const clicks$ = new Subject<{ x: number; ts: number }>();
@@ -42,7 +59,8 @@ export interface FromObservableOptions {
  * memoryTable('clicks'); // => [{ x: 1, ts: 1000 }]
  * ```
  *
- * @throws {InvalidOptionError} `fromObservable: source must be an Observable; got …`
+ * @throws {InvalidOptionError} `fromObservable: source must be an Observable; got …`, and for a bad `maxRowsPerTrigger`, `maxBufferedRows` or `onBufferFull`.
+ * @throws {SourceBufferOverflowError} (stops the query) when the buffer is full and `onBufferFull` is `'error'`.
  */
 export function fromObservable<T>(obs$: Observable<T | readonly T[]>, options: FromObservableOptions = {}): Source<T, number> {
   if (typeof obs$ !== 'object' || obs$ === null || typeof (obs$ as { subscribe?: unknown }).subscribe !== 'function') {
@@ -52,7 +70,8 @@ export function fromObservable<T>(obs$: Observable<T | readonly T[]>, options: F
   if (maxRowsPerTrigger !== undefined && (!Number.isSafeInteger(maxRowsPerTrigger) || maxRowsPerTrigger < 1)) {
     throw new InvalidOptionError(`fromObservable: maxRowsPerTrigger must be a positive integer; got ${describeValue(maxRowsPerTrigger)}.`, 'maxRowsPerTrigger', maxRowsPerTrigger, 'a positive integer');
   }
-  const buffer = new RowBuffer<T>(description);
+  const bound = bufferOptions('fromObservable', options, ['error', 'drop'], { maxBufferedRows: 100_000, onBufferFull: 'error' });
+  const buffer = new RowBuffer<T>(description, bound);
   // Subscribed at once, so that rows emitted while the query is still starting (opening its checkpoint) are kept.
   const subscription: Subscription = obs$.subscribe({
     next: (value) => {
@@ -73,6 +92,10 @@ export function fromObservable<T>(obs$: Observable<T | readonly T[]>, options: F
     },
     async commit(end) {
       buffer.commit(end);
+    },
+    progressMetrics() {
+      const { numPauses: _neverPaused, ...metrics } = buffer.metrics();
+      return metrics;
     },
     async stop() {
       subscription.unsubscribe();
