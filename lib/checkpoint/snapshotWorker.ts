@@ -107,6 +107,8 @@ function workerSource(): string {
   const functions = Object.values(STATE_COLUMN_FUNCTIONS).map((fn) => fn.toString());
   return [
     "'use strict';",
+    // Transpilers that keep function names (esbuild's keepNames, as tsx runs it) call a `__name` helper inside function bodies.
+    "const __name = (target, value) => Object.defineProperty(target, 'name', { value, configurable: true });",
     "const { parentPort, workerData } = require('node:worker_threads');",
     "const fs = require('node:fs');",
     "const path = require('node:path');",
