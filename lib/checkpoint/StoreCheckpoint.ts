@@ -65,10 +65,10 @@ export interface MetadataEntry {
   readonly id: string;
 }
 
-interface Publication<S> {
+interface Publication {
   readonly batchId: number;
-  state: S;
-  readonly keys: Set<string>;
+  /** The JSON text of each changed key's value, read when it was published (`undefined`: removed). */
+  readonly entries: Map<string, string | undefined>;
   readonly base: number;
   written: Promise<void>;
   /** Bytes of the delta file, once written. */
@@ -94,7 +94,7 @@ interface RegisteredOperator<S> {
   snapshotInFlight: Promise<void> | undefined;
   /** A snapshot due while another was being built; a newer one due before it starts replaces it. */
   pendingSnapshot: number | undefined;
-  readonly publications: Map<number, Publication<S>>;
+  readonly publications: Map<number, Publication>;
   chain: Promise<void>;
 }
 
@@ -481,35 +481,44 @@ export class StoreCheckpoint implements Checkpoint {
     };
   }
 
+  /**
+   * Reads the changed entries from `state` now (so the operator may keep
+   * changing its working state afterwards), then writes the delta in the
+   * background. A second publication of the same batch adds its keys.
+   */
   private publish<S>(operator: RegisteredOperator<S>, batchId: number, state: S, changedKeys: Iterable<string>): void {
     if (this.closed || batchId <= this.lastCommitted) return;
-    const existing = operator.publications.get(batchId);
-    if (existing !== undefined) {
-      for (const key of changedKeys) existing.keys.add(key);
-      existing.state = state;
-      this.startDeltaWrite(operator, existing);
-      return;
+    let publication = operator.publications.get(batchId);
+    if (publication === undefined) {
+      if (batchId < operator.publishedVersion) return;
+      publication = { batchId, entries: new Map(), base: operator.publishedVersion, written: Promise.resolve(), bytes: 0, ms: 0 };
+      operator.publishedVersion = batchId;
+      operator.publications.set(batchId, publication);
     }
-    if (batchId < operator.publishedVersion) return;
-    const publication: Publication<S> = { batchId, state, keys: new Set(changedKeys), base: operator.publishedVersion, written: Promise.resolve(), bytes: 0, ms: 0 };
-    operator.publishedVersion = batchId;
-    operator.publications.set(batchId, publication);
+    const t0 = this.now();
+    const { codec } = operator;
+    const entries = publication.entries;
+    for (const key of changedKeys) {
+      const value = codec.get(state, key);
+      entries.set(key, value === undefined ? undefined : (JSON.stringify(value) ?? 'null'));
+    }
+    publication.ms += this.now() - t0;
     this.startDeltaWrite(operator, publication);
   }
 
   /** Starts writing a publication's delta right away, so that it overlaps with the sink. */
-  private startDeltaWrite<S>(operator: RegisteredOperator<S>, publication: Publication<S>): void {
+  private startDeltaWrite<S>(operator: RegisteredOperator<S>, publication: Publication): void {
     const write = operator.chain.then(() => this.writeDelta(operator, publication));
     publication.written = write;
     operator.chain = write.catch(() => undefined);
   }
 
-  private async writeDelta<S>(operator: RegisteredOperator<S>, publication: Publication<S>): Promise<void> {
+  private async writeDelta<S>(operator: RegisteredOperator<S>, publication: Publication): Promise<void> {
     const t0 = this.now();
     const header: StateFileHeader = { operator: operator.id, version: publication.batchId, kind: 'delta', base: publication.base };
-    const framed = frameStateColumns('delta', deltaBody(header, publication.state, publication.keys, operator.codec), this.checksum);
+    const framed = frameStateColumns('delta', deltaBody(header, publication.entries), this.checksum);
     publication.bytes = await this.writeFile(statePath(operator.id, publication.batchId, 'delta'), single(framed));
-    publication.ms = this.now() - t0;
+    publication.ms += this.now() - t0;
   }
 
   // ---------------------------------------------------------------- per batch

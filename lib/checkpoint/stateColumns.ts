@@ -45,45 +45,57 @@ export interface StateColumnsView {
 /**
  * Encodes a columnar body: `headerJson` (one line of JSON without a newline),
  * each key's JSON text and each value's JSON text (`undefined`: removed).
+ * Each column is joined and encoded in one go.
  */
 export function encodeStateColumns(headerJson: string, keyTexts: readonly string[], valueTexts: readonly (string | undefined)[]): Uint8Array {
   const count = keyTexts.length;
-  let chars = headerJson.length + 8;
-  for (let i = 0; i < count; i++) chars += keyTexts[i]!.length + 1 + (valueTexts[i]?.length ?? 0) + 1;
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-  const out = new Uint8Array(chars * 3 + count * 8 + 16);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  const encoder = new TextEncoder();
-  let at = encoder.encodeInto(headerJson, out).written;
-  out[at++] = 0x0a;
-  const keyLengthsAt = at;
-  const valueLengthsAt = at + count * 4;
-  at = valueLengthsAt + count * 4;
-  out[at++] = 0x5b; // [
-  for (let i = 0; i < count; i++) {
-    if (i > 0) out[at++] = 0x2c; // ,
-    const written = encoder.encodeInto(keyTexts[i]!, out.subarray(at)).written;
-    view.setUint32(keyLengthsAt + i * 4, written, true);
-    at += written;
-  }
-  out[at++] = 0x5d; // ]
-  out[at++] = 0x5b;
-  let first = true;
+  const present: string[] = [];
   for (let i = 0; i < count; i++) {
     const text = valueTexts[i];
-    if (text === undefined) {
-      view.setUint32(valueLengthsAt + i * 4, 0, true);
-      continue;
-    }
-    if (!first) out[at++] = 0x2c;
-    first = false;
-    const written = encoder.encodeInto(text, out.subarray(at)).written;
-    view.setUint32(valueLengthsAt + i * 4, written, true);
-    at += written;
+    if (text !== undefined) present.push(text);
   }
-  out[at++] = 0x5d;
-  out[at++] = 0x0a;
-  return out.slice(0, at);
+  const encoder = new TextEncoder();
+  const head = encoder.encode(`${headerJson}\n`);
+  const keys = encoder.encode(`[${keyTexts.join(',')}]`);
+  const values = encoder.encode(`[${present.join(',')}]`);
+  // UTF-8 length of a text (without allocating), for columns that are not all ASCII.
+  const utf8Length = (text: string): number => {
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        n += 4;
+        i++;
+      } else n += 3;
+    }
+    return n;
+  };
+  let keyChars = 2 + Math.max(0, count - 1);
+  for (let i = 0; i < count; i++) keyChars += keyTexts[i]!.length;
+  let valueChars = 2 + Math.max(0, present.length - 1);
+  for (let i = 0; i < present.length; i++) valueChars += present[i]!.length;
+  const keysAscii = keys.length === keyChars;
+  const valuesAscii = values.length === valueChars;
+  const out = new Uint8Array(head.length + count * 8 + keys.length + values.length + 1);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  out.set(head, 0);
+  const keyLengthsAt = head.length;
+  const valueLengthsAt = keyLengthsAt + count * 4;
+  for (let i = 0; i < count; i++) {
+    const key = keyTexts[i]!;
+    view.setUint32(keyLengthsAt + i * 4, keysAscii ? key.length : utf8Length(key), true);
+    const value = valueTexts[i];
+    view.setUint32(valueLengthsAt + i * 4, value === undefined ? 0 : valuesAscii ? value.length : utf8Length(value), true);
+  }
+  let at = valueLengthsAt + count * 4;
+  out.set(keys, at);
+  at += keys.length;
+  out.set(values, at);
+  at += values.length;
+  out[at] = 0x0a;
+  return out;
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { StateCodec } from '../state/StateStore.js';
 import { corruptContent } from './fileFormat.js';
 import type { StateFileKind } from './layout.js';
 import { encodeStateColumns, readStateColumns, stateColumnKeys, stateColumnValues } from './stateColumns.js';
@@ -35,16 +34,15 @@ export interface ParsedStateFile {
 }
 
 /**
- * The body of a delta: the entries of `keys` in `state`, read with
- * `codec.get` (`undefined` = removed), in the columnar format.
+ * The columnar body of a delta: the changed keys with the JSON text of each
+ * one's value (`undefined` = removed), in the order they were published.
  */
-export function deltaBody<S>(header: StateFileHeader, state: S, keys: Iterable<string>, codec: StateCodec<S>): Uint8Array {
+export function deltaBody(header: StateFileHeader, entries: ReadonlyMap<string, string | undefined>): Uint8Array {
   const keyTexts: string[] = [];
   const valueTexts: (string | undefined)[] = [];
-  for (const key of keys) {
-    const value = codec.get(state, key);
+  for (const [key, text] of entries) {
     keyTexts.push(JSON.stringify(key));
-    valueTexts.push(value === undefined ? undefined : (JSON.stringify(value) ?? 'null'));
+    valueTexts.push(text);
   }
   return encodeStateColumns(JSON.stringify({ ...header, count: keyTexts.length }), keyTexts, valueTexts);
 }
