@@ -11,9 +11,10 @@
  * load of a shared machine hits both alike; a third child restarts the query
  * from the checkpoint the second left behind. Printed per run and as medians:
  *
- * - batch time without and with the checkpoint (median over batches 1..N of
- *   `durationMs.triggerExecution`) and their ratio; the same for the wall
- *   time of all N batches;
+ * - the time per batch without and with the checkpoint (the wall time of
+ *   the N batches run back to back, divided by N) and their ratio, and the
+ *   same for the CPU time of the process (all threads, so the snapshot
+ *   worker's work counts too; steadier than wall time on a busy machine);
  * - the checkpoint phases of `durationMs` (median per batch);
  * - bytes written per batch (offsets + deltas + commit), and the snapshots
  *   (version, size) with the snapshot lag the last progress report shows;
@@ -117,6 +118,8 @@ interface QueryResult {
   readonly batchMs: number[];
   /** From the start of batch 1 to the end of batch N. */
   readonly wallMs: number;
+  /** CPU time of the process (every thread: main, snapshot worker, I/O and GC threads) over the same span. */
+  readonly cpuMs: number;
   readonly loadMs: number;
   readonly stopMs: number;
   readonly outputRows: number;
@@ -143,6 +146,11 @@ async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResu
   const sink = countingSink();
   const progress: StreamingQueryProgress[] = [];
   let firstStart = 0;
+  let firstCpu = 0;
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   const query = startQuery<Row, unknown>({
     source: batchSource(batches),
     pipeline,
@@ -151,11 +159,15 @@ async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResu
   });
   query.progress$.subscribe((p) => {
     progress.push(p);
-    if (p.batchId === 0) firstStart = performance.now();
+    if (p.batchId === 0) {
+      firstStart = performance.now();
+      firstCpu = cpu();
+    }
   });
   await query.ready;
   await query.processAllAvailable();
   const lastEnd = performance.now();
+  const lastCpu = cpu();
   const s0 = performance.now();
   await query.stop();
   const stopMs = performance.now() - s0;
@@ -167,6 +179,7 @@ async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResu
     checkpoint: dir !== undefined,
     batchMs: steady.map((p) => p.durationMs.triggerExecution),
     wallMs: lastEnd - firstStart,
+    cpuMs: lastCpu - firstCpu,
     loadMs: progress[0]?.durationMs.triggerExecution ?? 0,
     stopMs,
     outputRows: sink.rows,
@@ -265,7 +278,7 @@ function main(): void {
     `checkpoint benchmark: groupAggregate(count, sum) over ${settings.keys.toLocaleString()} keys, then ${settings.batches} batches of ${perBatch.toLocaleString()} changed keys (${(settings.changed * 100).toFixed(2)}%), back to back through startQuery; checkpoint in a directory, fsync on, snapshot every ${settings.snapshotInterval} versions`,
   );
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${runs} runs`);
-  const summary: Array<{ ratio: number; wallRatio: number; off: QueryResult; on: QueryResult; rec: RecoveryResult; bytes: number; snapshots: Array<{ version: number; bytes: number }> }> = [];
+  const summary: Array<{ ratio: number; wallRatio: number; cpuRatio: number; off: QueryResult; on: QueryResult; rec: RecoveryResult; bytes: number; snapshots: Array<{ version: number; bytes: number }> }> = [];
   for (let run = 1; run <= runs; run++) {
     const dir = mkdtempSync(join(tmpdir(), 'rss-bench-ckpt-'));
     const ckptDir = join(dir, 'checkpoint');
@@ -283,10 +296,12 @@ function main(): void {
     rmSync(dir, { recursive: true, force: true });
     const ratio = median(on.batchMs) / median(off.batchMs);
     const wallRatio = on.wallMs / off.wallMs;
-    summary.push({ ratio, wallRatio, off, on, rec, bytes: median(bytes), snapshots });
+    const cpuRatio = on.cpuMs / off.cpuMs;
+    summary.push({ ratio, wallRatio, cpuRatio, off, on, rec, bytes: median(bytes), snapshots });
     console.log(`\nrun ${run}:`);
-    console.log(`  batch (median of ${settings.batches}): ${fmtMs(median(off.batchMs))} without, ${fmtMs(median(on.batchMs))} with the checkpoint: ${ratio.toFixed(2)}x`);
-    console.log(`  all ${settings.batches} batches (wall): ${fmtMs(off.wallMs)} without, ${fmtMs(on.wallMs)} with: ${wallRatio.toFixed(2)}x; initial load (batch 0): ${fmtMs(off.loadMs)} / ${fmtMs(on.loadMs)}`);
+    console.log(`  per batch, back to back (wall of all ${settings.batches} / ${settings.batches}): ${fmtMs(off.wallMs / settings.batches)} without, ${fmtMs(on.wallMs / settings.batches)} with the checkpoint: ${wallRatio.toFixed(2)}x`);
+    console.log(`  CPU of the process over those batches (all threads): ${fmtMs(off.cpuMs)} without, ${fmtMs(on.cpuMs)} with: ${cpuRatio.toFixed(2)}x`);
+    console.log(`  durationMs.triggerExecution (median; with a checkpoint it runs until the commit, which overlaps the next batch): ${fmtMs(median(off.batchMs))} / ${fmtMs(median(on.batchMs))}; initial load (batch 0): ${fmtMs(off.loadMs)} / ${fmtMs(on.loadMs)}`);
     console.log(`  durationMs with the checkpoint (median per batch): ${Object.entries(on.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
     console.log(`  bytes written per batch (median): ${fmtBytes(median(bytes))} (${(median(bytes) / perBatch).toFixed(1)} per changed key)`);
     console.log(`  snapshots on disk: ${snapshots.map((x) => `v${x.version} ${fmtBytes(x.bytes)}`).join(', ') || 'none'}; snapshot lag in the last report: ${JSON.stringify((on.lastProgress as { checkpoint?: unknown } | undefined)?.checkpoint ?? null)}`);
@@ -296,8 +311,8 @@ function main(): void {
   }
   const m = (f: (x: (typeof summary)[number]) => number): number => median(summary.map(f));
   console.log(`\nmedians over ${runs} runs:`);
-  console.log(`  batch with / without the checkpoint: ${m((x) => x.ratio).toFixed(2)}x (per run: ${summary.map((x) => x.ratio.toFixed(2)).join(', ')}); wall of all batches ${m((x) => x.wallRatio).toFixed(2)}x`);
-  console.log(`  batch: ${fmtMs(m((x) => median(x.off.batchMs)))} without, ${fmtMs(m((x) => median(x.on.batchMs)))} with`);
+  console.log(`  per batch with / without the checkpoint (wall, back to back): ${m((x) => x.wallRatio).toFixed(2)}x (per run: ${summary.map((x) => x.wallRatio.toFixed(2)).join(', ')}); CPU ${m((x) => x.cpuRatio).toFixed(2)}x (per run: ${summary.map((x) => x.cpuRatio.toFixed(2)).join(', ')})`);
+  console.log(`  per batch: ${fmtMs(m((x) => x.off.wallMs / settings.batches))} without, ${fmtMs(m((x) => x.on.wallMs / settings.batches))} with`);
   console.log(`  bytes written per batch: ${fmtBytes(m((x) => x.bytes))}`);
   console.log(`  stop(): ${fmtMs(m((x) => x.on.stopMs))}`);
   console.log(`  recovery: startQuery to ready ${fmtMs(m((x) => x.rec.readyMs))}, first batch after it ${fmtMs(m((x) => x.rec.firstBatchMs))}`);
