@@ -111,6 +111,7 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
     codec: sessionCodec(aggs, key),
     onLateRows: options.onLateRows,
     invalidPolicy,
+    valueCounts: aggs.counts,
     ...windowWatermarking(options.eventTime, reader),
     checkShape: () => (key.kind === 'none' ? new UnsupportedOperationError(op, UNSUPPORTED.globalSessionWindow) : undefined),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => sessionRunner<T, WindowedRow<T, K, S>>(op, aggs, key, gapMs, time, reader, invalidPolicy, restored, checkpointing, mode),
