@@ -102,7 +102,7 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
   const key = compileKey<T>(op, options.keyBy);
   const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
-  const time = { field: reader.isField ? reader.field : undefined, ms: reader.ms };
+  const time = { field: reader.isField && reader.markerRead === undefined ? reader.field : undefined, ms: reader.ms };
   return aggregationOperator<T, WindowedRow<T, K, S>, SessionAggState, 'session'>({
     op,
     kind: 'session',

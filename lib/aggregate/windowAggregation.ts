@@ -64,7 +64,7 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
   const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
   const bucketing = spec.slideMs === spec.sizeMs ? 'tumbling' : 'sliding';
-  const time = { field: reader.isField ? reader.field : undefined, ms: reader.ms };
+  const time = { field: reader.isField && reader.markerRead === undefined ? reader.field : undefined, ms: reader.ms };
   return aggregationOperator<T, R, ReturnType<ReturnType<typeof fixedCodec>['fromEntries']>, 'window'>({
     op,
     kind: 'window',
