@@ -98,7 +98,7 @@ describe('built-in aggregators', () => {
   describe('misconfiguration', () => {
     it('rejects a field that is neither a name nor a function', () => {
       expect(() => sum(42 as unknown as string)).toThrow(InvalidOptionError);
-      expect(() => sum('' as string)).toThrow('sum: field must be a field name, { field, unit?, format? } or a function of the row; got "".');
+      expect(() => sum('' as string)).toThrow('sum: field must be a field name or a function of the row; got "".');
     });
 
     it('rejects an empty aggregate record and non-aggregators, naming them', () => {
