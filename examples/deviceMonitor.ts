@@ -20,35 +20,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // (Imported file by file; an application imports the same names from 'rxjs-structured-streaming'.)
-import { count } from '../lib/aggregate/count.js';
 import { formatProgressLine } from '../lib/query/progress.js';
-import { startQuery } from '../lib/query/startQuery.js';
-import { toConsole } from '../lib/sinks/toConsole.js';
-import { fromDirectory } from '../lib/sources/fromDirectory.js';
-import { outputMode } from '../operators/outputMode.js';
-import { windowTumbling } from '../operators/windowTumbling.js';
-import { withWatermark } from '../operators/withWatermark.js';
 import { serveProgress } from '../lib/ui/serveProgress.js';
+import { FILES, startDeviceMonitor } from './deviceMonitorQuery.js';
 import { dropJsonLines } from './fileDrop.js';
 import { runExample } from './runExample.js';
-
-interface DeviceEvent {
-  readonly id: string;
-  readonly action: string;
-  readonly ts: Date;
-}
-
-// The files of the notes: f1 and f2 (sections 3 and 5), f3 (section 7).
-const FILES: readonly (readonly string[])[] = [
-  [
-    '{"id":"phone1","action":"open","ts":"2018-03-02T10:02:33"}',
-    '{"id":"phone2","action":"open","ts":"2018-03-02T10:03:35"}',
-    '{"id":"phone3","action":"open","ts":"2018-03-02T10:03:50"}',
-    '{"id":"phone1","action":"close","ts":"2018-03-02T10:04:35"}',
-  ],
-  ['{"id":"phone3","action":"close","ts":"2018-03-02T10:07:35"}', '{"id":"phone4","action":"open","ts":"2018-03-02T10:07:50"}'],
-  ['{"id":"phone2","action":"close","ts":"2018-03-02T10:04:50"}', '{"id":"phone5","action":"open","ts":"2018-03-02T10:10:50"}'],
-];
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -69,17 +45,7 @@ async function main(): Promise<void> {
   const monitor = given ?? mkdtempSync(join(tmpdir(), 'device-monitor-'));
   console.log(`Watching ${monitor} for JSON files of device events.\n`);
 
-  const query = startQuery({
-    name: 'deviceMonitor',
-    source: fromDirectory<DeviceEvent>(monitor, { format: 'json', schema: { id: 'string', action: 'string', ts: 'timestamp' } }),
-    pipeline: (events$) =>
-      events$.pipe(
-        withWatermark('ts', '10 minutes'),
-        windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { count: count() } }),
-        outputMode('complete'),
-      ),
-    sink: toConsole({ truncate: false }),
-  });
+  const query = startDeviceMonitor(monitor);
   query.progress$.subscribe((progress) => console.log(`progress: ${formatProgressLine(progress)}\n`));
   const page = await serveProgress(query, { port: Number(process.env.RSS_PROGRESS_PORT ?? 0) });
   console.log(`Progress page: ${page.url}${serve ? '' : ' (while the demo runs; npm start -- --serve keeps it going)'}\n`);
