@@ -14,6 +14,36 @@ export interface DurationMs {
   readonly commitOffsets: number;
   /** The whole trigger. */
   readonly triggerExecution: number;
+  /**
+   * With a checkpoint: how long the batch's output waited for `offsets/N` to
+   * be durable before it went to the sink (the write-ahead entry is written
+   * while the batch is processed; 0 when processing took longer).
+   */
+  readonly walWait?: number;
+  /** With a checkpoint: writing the operators' state deltas `state/<op>/N.delta` (encoding and the durable write, while the sink runs). */
+  readonly stateDelta?: number;
+  /** With a checkpoint: writing `commits/N` (part of `commitOffsets`). */
+  readonly commit?: number;
+  /** With a checkpoint: how long a background snapshot was in flight since the previous batch's commit (off the main thread; 0 when none ran). */
+  readonly snapshot?: number;
+}
+
+/** The checkpoint's side of a batch (in progress reports of queries with a checkpoint). */
+export interface CheckpointProgress {
+  /** Bytes of `offsets/N`, the state deltas and `commits/N` of this batch. */
+  readonly bytesWritten: number;
+  /** A snapshot was being written when the batch committed. */
+  readonly snapshotInFlight: boolean;
+  /** The newest durable snapshot version, over all stateful operators the oldest one (-1: none yet). */
+  readonly lastSnapshotVersion: number;
+  /**
+   * Versions the newest durable snapshot is behind the committed state (the
+   * largest over the stateful operators): what recovery would replay as
+   * deltas. It stays below twice the snapshot interval while snapshots keep up.
+   */
+  readonly snapshotLag: number;
+  /** Due snapshots replaced by a newer due one before they started (so far in this run). */
+  readonly snapshotsCoalesced: number;
 }
 
 /** Event-time statistics of a batch (Spark's progress `eventTime`), as ISO-8601 UTC strings. */
@@ -35,6 +65,8 @@ export interface StateOperatorProgress {
   readonly numRowsRemoved: number;
   readonly numRowsDroppedByWatermark: number;
   readonly memoryUsedBytes: number;
+  /** Aggregated values not taken (uncastable text, or wrong-typed values dropped); see `StateOperatorMetrics.numRowsInvalidValue`. */
+  readonly numRowsInvalidValue: number;
   readonly customMetrics: Readonly<Record<string, number>>;
 }
 
@@ -88,15 +120,20 @@ export interface StreamingQueryProgress {
   readonly sink: SinkProgress;
   /** Rows dropped because their event time was missing or invalid (`onInvalidEventTime: 'drop'`). */
   readonly numRowsDroppedInvalidEventTime: number;
+  /** With a checkpoint: what the checkpoint wrote for the batch and how far behind its snapshots are. */
+  readonly checkpoint?: CheckpointProgress;
 }
 
-/** The status of a query right now (Spark's `StreamingQueryStatus`). */
+/**
+ * The status of a query right now (Spark's `StreamingQueryStatus`, with
+ * Spark's meanings: see `QueryStatusTracker` and docs/guides/monitoring.md).
+ */
 export interface StreamingQueryStatus {
-  /** What the query is doing, e.g. `Waiting for data to arrive`, `Processing new data`, `Stopped`. */
+  /** What the query is doing: `Getting offsets from <source>`, `Processing new data`, `Waiting for data to arrive`, `Waiting for next trigger`, `Stopped`, `Terminated with exception: <message>`. */
   readonly message: string;
-  /** The last trigger found new data. */
+  /** The last trigger found new data (kept while the query waits; `false` once a trigger found nothing; always `false` under a continuous trigger). */
   readonly isDataAvailable: boolean;
-  /** A trigger is running. */
+  /** A trigger is running (asking the source or running its batch); `false` while waiting, and always under a continuous trigger. */
   readonly isTriggerActive: boolean;
 }
 
@@ -118,10 +155,12 @@ export interface BatchMeasurements {
   readonly metrics: BatchMetrics | undefined;
   readonly source: { readonly description: string; readonly startOffset: unknown; readonly endOffset: unknown; readonly latestOffset: unknown; readonly metrics: Readonly<Record<string, number>> };
   readonly sinkDescription: string;
+  readonly checkpoint?: CheckpointProgress;
 }
 
+/** ISO-8601 text of a time; a number that is not a time (event times are checked where they enter, so only a damaged value can be one) is written as the number instead of throwing a RangeError. */
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
 
 /** Rows per second over `ms` (at least 1 ms, as Spark); 0 when there is no interval (the first trigger). */
@@ -162,6 +201,7 @@ export function buildProgress(m: BatchMeasurements): StreamingQueryProgress {
       numRowsRemoved: s.numRowsRemoved,
       numRowsDroppedByWatermark: s.numRowsDroppedByWatermark,
       memoryUsedBytes: s.memoryUsedBytes,
+      numRowsInvalidValue: s.numRowsInvalidValue ?? 0,
       customMetrics: s.customMetrics ?? {},
     })),
     sources: [
@@ -178,6 +218,7 @@ export function buildProgress(m: BatchMeasurements): StreamingQueryProgress {
     ],
     sink: { description: m.sinkDescription, numOutputRows: m.numOutputRows },
     numRowsDroppedInvalidEventTime: m.metrics?.numRowsDroppedInvalidEventTime ?? 0,
+    ...(m.checkpoint === undefined ? {} : { checkpoint: m.checkpoint }),
   };
 }
 
@@ -192,6 +233,8 @@ export function formatProgressLine(p: StreamingQueryProgress): string {
     parts.push(`state rows ${p.stateOperators.reduce((n, s) => n + s.numRowsTotal, 0)}`);
     const dropped = p.stateOperators.reduce((n, s) => n + s.numRowsDroppedByWatermark, 0);
     if (dropped > 0) parts.push(`late rows dropped ${dropped}`);
+    const invalid = p.stateOperators.reduce((n, s) => n + s.numRowsInvalidValue, 0);
+    if (invalid > 0) parts.push(`invalid values ${invalid}`);
   }
   const deadLetters = p.sources.reduce((n, s) => n + (s.metrics['numDeadLetterRecords'] ?? 0), 0);
   if (deadLetters > 0) parts.push(`dead letters ${deadLetters}`);
