@@ -113,6 +113,8 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   private owned: readonly TopicPartition[] = [];
   /** Where each partition the last `latestOffset` planned started, and how far behind the log's end its planned end is. */
   private plan: { origins: Record<OffsetOrigin, number>; behind: number[] } | undefined;
+  /** The plans of the last batches, by their end offsets (progress is built after the next batch may be planned). */
+  private readonly plans = new Map<string, { origins: Record<OffsetOrigin, number>; behind: number[] }>();
 
   constructor(private readonly config: KafkaSourceConfig) {
     const mode = config.topics.length === 1 ? `Subscribe[${config.topics[0]}]` : `Subscribe[${config.topics.join(',')}]`;
@@ -181,20 +183,24 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     const ends = limited ? limitOffsets(ranges, this.config.maxOffsetsPerTrigger!) : ranges.map((r) => r.until);
     const highs = ranges.map((r) => marks.get(r.topic)!.find((m) => m.partition === r.partition)!.high);
     this.plan = { origins, behind: ends.map((end, i) => Math.max(0, highs[i]! - end)) };
-    return buildOffsets(ranges.map((r, i) => [{ topic: r.topic, partition: r.partition }, ends[i]!] as const));
+    const end = buildOffsets(ranges.map((r, i) => [{ topic: r.topic, partition: r.partition }, ends[i]!] as const));
+    this.plans.set(JSON.stringify(end), this.plan);
+    if (this.plans.size > 64) this.plans.delete(this.plans.keys().next().value!);
+    return end;
   }
 
   /**
-   * Progress numbers of the last planned batch: how many of its partitions
+   * Progress numbers of the batch that ends at `end` (else the last planned one): how many of its partitions
    * started from the checkpoint (`numPartitionsFromCheckpoint`), from
    * `startingOffsets`, from the group's committed offset or from the earliest
    * offset, and how far its end is behind the log's end (Spark's
    * `minOffsetsBehindLatest`, `maxOffsetsBehindLatest`, `avgOffsetsBehindLatest`).
    * There is no prefetch buffer: the backlog stays in Kafka.
    */
-  progressMetrics(): Readonly<Record<string, number>> {
-    if (this.plan === undefined) return {};
-    const { origins, behind } = this.plan;
+  progressMetrics(end?: KafkaOffsets): Readonly<Record<string, number>> {
+    const plan = (end === undefined ? undefined : this.plans.get(JSON.stringify(buildOffsets(offsetEntries(end))))) ?? this.plan;
+    if (plan === undefined) return {};
+    const { origins, behind } = plan;
     const total = behind.reduce((a, b) => a + b, 0);
     return {
       numPartitionsFromCheckpoint: origins.checkpoint,

@@ -65,11 +65,13 @@ export interface Source<T, O = unknown> {
   /** `false` for a source that cannot feed a continuous trigger (Spark's file source); others may. Optional. */
   readonly supportsContinuous?: boolean;
   /**
-   * Numbers about the source to show in progress (`sources[i].metrics`), read
-   * after each batch: buffer fill, dropped rows, reconnects, where partitions
-   * started. Optional.
+   * Numbers about the source to show in progress (`sources[i].metrics`) for
+   * the batch that ended at `end`: buffer fill, dropped rows, reconnects,
+   * where partitions started. Called after the batch commits, possibly while
+   * the next batch is already planned, so a per-batch number is looked up by
+   * `end`. Optional.
    */
-  progressMetrics?(): Readonly<Record<string, number>>;
+  progressMetrics?(end: O | undefined): Readonly<Record<string, number>>;
   /** Compare two offsets (negative when a < b); used to detect "nothing new". Default: JSON equality. */
   sameOffset?(a: O | undefined, b: O | undefined): boolean;
 }

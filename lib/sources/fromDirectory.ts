@@ -199,7 +199,14 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
   let legacySeen: DirectoryOffset | undefined;
   /** Entries reported once per source instance: name → reason. */
   const reported = new Map<string, string>();
-  const metrics = { numMissingFiles: 0, numUnreadableEntries: 0, numFilesTooOld: 0 };
+  /** The last listing's counts, and per planned entry / per batch end the counts of the batch (progress is built after the next batch may be planned). */
+  const listing = { numUnreadableEntries: 0, numFilesTooOld: 0 };
+  const plannedCounts = new Map<number, { numUnreadableEntries: number; numFilesTooOld: number }>();
+  const missingByEnd = new Map<number, number>();
+  const remember = <V>(map: Map<number, V>, key: number, value: V): void => {
+    map.set(key, value);
+    if (map.size > 64) map.delete(map.keys().next().value!);
+  };
 
   /** Remembers the files of an old-style offset `{ logOffset, files }` as read. */
   const rememberLegacy = (offset: DirectoryOffset | undefined): void => {
@@ -265,13 +272,13 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
         report(path, `entry ${path} cannot be read (${code}${code === 'ELOOP' ? ': a symbolic link loop' : code === 'EACCES' || code === 'EPERM' ? ': no permission' : code === 'ENOENT' ? ': a symbolic link to nothing' : ''}); skipped until it can be read`);
       }
     }
-    metrics.numUnreadableEntries = unreadable;
+    listing.numUnreadableEntries = unreadable;
     files.sort((a, b) => (a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) * (latestFirst ? -1 : 1));
     return files;
   };
 
   /** The rows of a file the log names; a file gone or unreadable is reported and counted (or stops the query with `onMissingFile: 'error'`). */
-  const readRows = async (name: string, logOffset: number): Promise<T[]> => {
+  const readRows = async (name: string, logOffset: number, missing: { count: number }): Promise<T[]> => {
     const path = join(root, name);
     let text: string;
     try {
@@ -289,7 +296,7 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
           false,
         );
       }
-      metrics.numMissingFiles++;
+      missing.count++;
       context?.deadLetter({ source: description, location: path, text: '', reason: `file planned in file-log entry ${logOffset} ${what} when its batch read it (${code}); its rows are not in the batch` });
       return [];
     }
@@ -347,14 +354,18 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
         if (state === 'tooOld') tooOld++;
         return state === 'new';
       });
-      metrics.numFilesTooOld = tooOld;
+      listing.numFilesTooOld = tooOld;
       if (limited) fresh = fresh.slice(0, maxFilesPerTrigger);
-      if (fresh.length > 0) await log.append({ logOffset: Math.max(lastEntry, from) + 1, files: fresh.map((f) => f.name), mtimes: fresh.map((f) => f.mtimeMs) });
+      if (fresh.length > 0) {
+        const logOffset = Math.max(lastEntry, from) + 1;
+        await log.append({ logOffset, files: fresh.map((f) => f.name), mtimes: fresh.map((f) => f.mtimeMs) });
+        remember(plannedCounts, logOffset, { ...listing });
+      }
       if (log.lastEntry <= from) return start;
       return { logOffset: log.lastEntry };
     },
     async getBatch(start, end) {
-      metrics.numMissingFiles = 0;
+      const missing = { count: 0 };
       const planned: Array<{ name: string; logOffset: number }> = [];
       if (end.files !== undefined) {
         for (const name of end.files.slice(start?.logOffset ?? 0, end.logOffset)) planned.push({ name, logOffset: end.logOffset - 1 });
@@ -367,17 +378,24 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       }
       const rows: T[] = [];
       for (const { name, logOffset } of planned) {
-        const fileRows = await readRows(name, logOffset);
+        const fileRows = await readRows(name, logOffset, missing);
         for (const row of fileRows) rows.push(row);
       }
+      remember(missingByEnd, end.logOffset, missing.count);
       return rows;
     },
     async commit(end) {
       // Everything up to `end` is committed: compact the log up to it (every compactInterval entries), forgetting files older than maxFileAge.
       if (end.files === undefined) await log.compact(end.logOffset);
     },
-    progressMetrics() {
-      return { ...metrics, numSeenFiles: log.seen.size, numFileLogEntries: log.size };
+    progressMetrics(end) {
+      const planned = end === undefined ? undefined : plannedCounts.get(end.logOffset);
+      return {
+        numMissingFiles: end === undefined ? 0 : (missingByEnd.get(end.logOffset) ?? 0),
+        ...(planned ?? listing),
+        numSeenFiles: log.seen.size,
+        numFileLogEntries: log.size,
+      };
     },
     async stop() {
       watcher?.close();

@@ -72,7 +72,7 @@ describe('fromObservable: a bounded buffer for a producer faster than the sink',
     input.next(0);
     await until(() => gate.entered === 1); // batch 0 (one row) is in the sink, not committed
     for (let i = 1; i <= 5000; i++) input.next(i);
-    expect(source.progressMetrics!()).toMatchObject({ numBufferedRows: 1000, bufferCapacity: 1000, numRowsDropped: 4001 });
+    expect(source.progressMetrics!(undefined)).toMatchObject({ numBufferedRows: 1000, bufferCapacity: 1000, numRowsDropped: 4001 });
     gate.release();
     await query.processAllAvailable();
     expect(gate.batches.flat()).toEqual(Array.from({ length: 1000 }, (_, i) => i));
@@ -89,7 +89,7 @@ describe('fromObservable: a bounded buffer for a producer faster than the sink',
     input.next(0);
     await until(() => gate.entered === 1);
     for (let i = 1; i <= 100_000; i++) input.next(i);
-    expect(source.progressMetrics!()['numBufferedRows']).toBe(500);
+    expect(source.progressMetrics!(undefined)['numBufferedRows']).toBe(500);
     gate.release();
     await expect(query.awaitTermination()).rejects.toBeInstanceOf(SourceBufferOverflowError);
     expect(query.exception?.message).toContain('the buffer holds 500 rows not yet committed, its limit (maxBufferedRows: 500)');
@@ -135,9 +135,9 @@ describe('fromSocket: backpressure instead of an unbounded buffer', () => {
     let text = '';
     for (let i = 0; i < lines; i++) text += `${i}\n`;
     peer.write(text);
-    await until(() => gate.entered >= 1 && (source.progressMetrics!()['numPauses'] ?? 0) >= 1);
+    await until(() => gate.entered >= 1 && (source.progressMetrics!(undefined)['numPauses'] ?? 0) >= 1);
     // Held: the limit plus at most one read (64 KiB) of lines; the rest waits in the kernel and in the server.
-    const held = source.progressMetrics!()['numBufferedRows']!;
+    const held = source.progressMetrics!(undefined)['numBufferedRows']!;
     expect(held).toBeLessThanOrEqual(10_000 + 65_536);
     await until(() => peer.writableLength > 0 || peer.writableNeedDrain);
     expect(peer.writableLength).toBeGreaterThan(0);
