@@ -336,6 +336,9 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       return rows;
     },
     progressMetrics: () => records.metrics(),
+    get columns() {
+      return records.columns();
+    },
     async commit() {
       // The file log is kept: a restart rebuilds the set of files read from it.
     },

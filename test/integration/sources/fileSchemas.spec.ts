@@ -1,8 +1,9 @@
 import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { avg, count, groupAggregate, outputMode, sum, windowTumbling, withWatermark } from '../../../lib/index.js';
-import { MalformedRecordError } from '../../../lib/errors/index.js';
+import type { Observable } from 'rxjs';
+import { avg, count, countDistinct, dropDuplicates, groupAggregate, outputMode, streamJoin, sum, windowTumbling, withWatermark, type Batch } from '../../../lib/index.js';
+import { ColumnNotFoundError, MalformedRecordError } from '../../../lib/errors/index.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import { StreamingQueryManager } from '../../../lib/query/StreamingQueryManager.js';
 import { forEachBatch } from '../../../lib/sinks/forEachBatch.js';
@@ -160,5 +161,63 @@ describe('__proto__, constructor and prototype are ordinary columns end to end',
     expect(last.rows.map((r) => Object.keys(r))).toEqual([['__proto__', 'constructor', 'prototype', 'n'], ['__proto__', 'constructor', 'prototype', 'n']]);
     expect(last.rows.map(own)).toEqual([own(JSON.parse('{"__proto__":"x","constructor":"c","prototype":6,"n":3}')), own(JSON.parse('{"__proto__":"y","constructor":"d","prototype":4,"n":1}'))]);
     for (const r of last.rows) expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+  });
+});
+
+describe('columns are resolved before data flows', () => {
+  const SCHEMA = { id: 'string', action: 'string', ts: 'timestamp' } as const;
+
+  it('a keyBy typo with a schema fails when the query starts, with Spark message', () => {
+    put('a.json', '{"id":"p1","action":"open","ts":"2018-03-02T10:02:33"}\n', 1000);
+    let error: unknown;
+    try {
+      startQuery({
+        source: fromDirectory(dir, { schema: SCHEMA }),
+        pipeline: (rows$) => rows$.pipe(groupAggregate({ keyBy: 'acton' as never, aggregate: { n: count() } }), outputMode('complete')),
+        sink: toMemory(table()),
+        manager,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ColumnNotFoundError);
+    expect((error as Error).message).toBe("groupAggregate: cannot resolve 'acton' given input columns: [id, action, ts] (keyBy).");
+    expect(manager.active).toHaveLength(0);
+  });
+
+  it.each([
+    ['an aggregate field', (r$: Observable<Batch<Record<string, unknown>>>) => r$.pipe(groupAggregate({ keyBy: 'id', aggregate: { c: countDistinct('acton') } }), outputMode('complete')), "groupAggregate: cannot resolve 'acton' given input columns: [id, action, ts] (aggregate.c)."],
+    ['an event-time column', (r$: Observable<Batch<Record<string, unknown>>>) => r$.pipe(withWatermark('tz', 0)), "withWatermark: cannot resolve 'tz' given input columns: [id, action, ts] (eventTime)."],
+    ['a window event time', (r$: Observable<Batch<Record<string, unknown>>>) => r$.pipe(withWatermark('ts', 0), windowTumbling({ eventTime: 'tz', size: 10, aggregate: { n: count() } }), outputMode('append')), "windowTumbling: cannot resolve 'tz' given input columns: [id, action, ts] (eventTime)."],
+    ['a dedup key', (r$: Observable<Batch<Record<string, unknown>>>) => r$.pipe(dropDuplicates(['id', 'acton'])), "dropDuplicates: cannot resolve 'acton' given input columns: [id, action, ts] (keys)."],
+    ['a join key', (r$: Observable<Batch<Record<string, unknown>>>) => r$.pipe(streamJoin([{ ident: 1 }], { on: { left: 'ident', right: 'ident' } })), "streamJoin: cannot resolve 'ident' given input columns: [id, action, ts] (on (left))."],
+  ])('%s that is not a column fails at start', (_what, pipeline, message) => {
+    expect(() => startQuery({ source: fromDirectory(dir, { schema: SCHEMA }) as never, pipeline: pipeline as never, sink: toMemory(table()), manager })).toThrow(message);
+  });
+
+  it('without a schema, a keyBy typo fails on the first batch, naming the batch and the columns present', async () => {
+    put('a.json', '{"id":"p1","action":"open"}\n{"id":"p2","action":"close"}\n', 1000);
+    const query = startQuery({
+      source: fromDirectory(dir),
+      pipeline: (rows$) => rows$.pipe(groupAggregate({ keyBy: 'acton', aggregate: { n: count() } }), outputMode('complete')),
+      sink: toMemory(table()),
+      manager,
+    });
+    await expect(query.processAllAvailable()).rejects.toBeInstanceOf(ColumnNotFoundError);
+    expect((query.exception as Error).message).toBe(
+      "groupAggregate: cannot resolve 'acton' in batch 0: no row has it; input columns present: [id, action] (keyBy). If the field may be absent from a whole batch (sparse data), pass checkColumns: false.",
+    );
+  });
+
+  it('checkColumns: false lets sparse data through: the rows without the field form the null group', async () => {
+    put('a.json', '{"id":"p1"}\n{"id":"p2"}\n', 1000);
+    const query = startQuery({
+      source: fromDirectory(dir),
+      pipeline: (rows$) => rows$.pipe(groupAggregate({ keyBy: 'action', checkColumns: false, aggregate: { n: count() } }), outputMode('complete')),
+      sink: toMemory(table()),
+      manager,
+    });
+    await query.processAllAvailable();
+    expect(memoryTable(table())).toEqual([{ action: null, n: 2 }]);
   });
 });
