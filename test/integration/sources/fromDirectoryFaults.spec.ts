@@ -13,8 +13,8 @@ import type { StreamingQuery } from '../../../lib/query/StreamingQuery.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import { StreamingQueryManager } from '../../../lib/query/StreamingQueryManager.js';
 import { forEachBatch } from '../../../lib/sinks/forEachBatch.js';
-import { fromDirectory, type FromDirectoryOptions } from '../../../lib/sources/fromDirectory.js';
-import type { DeadLetterRecord } from '../../../lib/sources/Source.js';
+import { fromDirectory, type DirectoryOffset, type FromDirectoryOptions } from '../../../lib/sources/fromDirectory.js';
+import type { DeadLetterRecord, Source } from '../../../lib/sources/Source.js';
 
 let root: string;
 let input: string;
@@ -46,18 +46,18 @@ function put(name: string, numbers: readonly number[], mtime: number): void {
 
 interface Run {
   readonly query: StreamingQuery;
-  readonly source: ReturnType<typeof fromDirectory<{ n: number }>>;
-  readonly batches: Array<[number, number[]]>;
+  readonly source: Source<{ n: number | null }, DirectoryOffset>;
+  readonly batches: Array<[number, Array<number | null>]>;
   readonly deadLetters: DeadLetterRecord[];
 }
 
 /** A checkpointed query over the input directory collecting each batch's numbers; `failBatch` makes the sink fail there (after offsets/N, before commits/N). */
-function run(options: FromDirectoryOptions = {}, failBatch?: number, batches: Array<[number, number[]]> = []): Run {
+function run(options: FromDirectoryOptions = {}, failBatch?: number, batches: Array<[number, Array<number | null>]> = []): Run {
   const deadLetters: DeadLetterRecord[] = [];
-  const source = fromDirectory<{ n: number }>(input, { schema: { n: 'integer' }, ...options });
+  const source = fromDirectory(input, { ...options, schema: { n: 'integer' } });
   const query = startQuery({
     source,
-    sink: forEachBatch<{ n: number }>((rows, batchId) => {
+    sink: forEachBatch<{ n: number | null }>((rows, batchId) => {
       if (batchId === failBatch) throw new Error(`sink failed in batch ${batchId}`);
       batches.push([batchId, rows.map((r) => r.n)]);
     }),
@@ -68,13 +68,13 @@ function run(options: FromDirectoryOptions = {}, failBatch?: number, batches: Ar
   return { query, source, batches, deadLetters };
 }
 
-const numbersOf = (batches: Array<[number, number[]]>): number[] => batches.flatMap(([, ns]) => ns).sort((a, b) => a - b);
+const numbersOf = (batches: Array<[number, Array<number | null>]>): number[] => batches.flatMap(([, ns]) => ns.map(Number)).sort((a, b) => a - b);
 const logDir = (): string => join(checkpointLocation, 'sources', '0');
 const metricsOf = (query: StreamingQuery): Readonly<Record<string, number>> => query.lastProgress!.sources[0]!.metrics;
 
 describe('fromDirectory: a planned file that vanished before its batch read it', () => {
   /** Batch 1 plans b.json, then the sink fails (offsets/1 written, commits/1 not); b.json is deleted. */
-  async function planThenDelete(): Promise<Array<[number, number[]]>> {
+  async function planThenDelete(): Promise<Array<[number, Array<number | null>]>> {
     put('a.json', [1, 2], BASE);
     put('b.json', [3, 4], BASE + 1);
     const first = run({ maxFilesPerTrigger: 1 }, 1);
