@@ -314,6 +314,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
             await this.commitEpoch(pending.batchId, false);
           } else {
             await this.runBatch(pending.batchId, this.committedOffset, pending.offsets[0], t0, 0, undefined, pending.offsets[0]);
+            this.statusTracker.batchFinished();
           }
         }
       }
