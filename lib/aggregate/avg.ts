@@ -1,3 +1,4 @@
+import { orderInsensitive } from './orderInsensitive.js';
 import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 
 // Shared by both forms of avg: only how `add` reads the value differs.
@@ -21,7 +22,7 @@ export function avg<T = unknown>(field: ValueSpec<T, number | null | undefined>)
   const read = valueReader<T>('avg', field);
   if (typeof field === 'string') {
     // A field name: read it inline (no reader call per row).
-    return {
+    return orderInsensitive({
       init,
       add: (acc, row) => {
         const v = (row as Record<string, unknown>)[field];
@@ -32,9 +33,9 @@ export function avg<T = unknown>(field: ValueSpec<T, number | null | undefined>)
       },
       merge,
       result,
-    };
+    });
   }
-  return {
+  return orderInsensitive({
     init,
     add: (acc, row) => {
       const v = read(row);
@@ -45,5 +46,5 @@ export function avg<T = unknown>(field: ValueSpec<T, number | null | undefined>)
     },
     merge,
     result,
-  };
+  });
 }

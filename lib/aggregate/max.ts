@@ -1,3 +1,4 @@
+import { orderInsensitive } from './orderInsensitive.js';
 import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 import { compareValues } from './compareValues.js';
 
@@ -15,7 +16,7 @@ import { compareValues } from './compareValues.js';
  */
 export function max<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, V | null, V | null> {
   const read = valueReader<T>('max', field) as (row: T) => V | null | undefined;
-  return {
+  return orderInsensitive({
     init: () => null,
     add: (acc, row) => {
       const v = read(row);
@@ -24,5 +25,5 @@ export function max<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregato
     },
     merge: (a, b) => (a === null ? b : b === null ? a : compareValues(b, a) > 0 ? b : a),
     result: (acc) => acc,
-  };
+  });
 }

@@ -1,3 +1,4 @@
+import { orderInsensitive } from './orderInsensitive.js';
 import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 
 /**
@@ -16,7 +17,7 @@ export function sum<T = unknown>(field: ValueSpec<T, number | null | undefined>)
   const read = valueReader<T>('sum', field);
   if (typeof field === 'string') {
     // A field name: read it inline (no reader call per row).
-    return {
+    return orderInsensitive({
       init: () => null,
       add: (acc, row) => {
         const v = (row as Record<string, unknown>)[field];
@@ -25,9 +26,9 @@ export function sum<T = unknown>(field: ValueSpec<T, number | null | undefined>)
       },
       merge: (a, b) => (a === null ? b : b === null ? a : a + b),
       result: (acc) => acc,
-    };
+    });
   }
-  return {
+  return orderInsensitive({
     init: () => null,
     add: (acc, row) => {
       const v = read(row);
@@ -36,5 +37,5 @@ export function sum<T = unknown>(field: ValueSpec<T, number | null | undefined>)
     },
     merge: (a, b) => (a === null ? b : b === null ? a : a + b),
     result: (acc) => acc,
-  };
+  });
 }
