@@ -274,6 +274,9 @@ export class FixedWindowEngine<T> {
     const pending: unknown[][] = [];
     const starts = this.starts;
     let lastBucket = Number.NaN;
+    // The bucket of the last row (tumbling windows and panes) and when it ends for lateness.
+    let cacheStart = Number.NaN;
+    let cacheEnd = 0;
     let inner: Map<unknown, unknown[]> | undefined;
     const version = ++this.version;
 
@@ -293,15 +296,17 @@ export class FixedWindowEngine<T> {
       }
       // The windows (buckets) of the row that are not late.
       let nb = 0;
-      if (tumbling) {
-        const r = (t - startMs) % sizeMs;
-        const start = r < 0 ? t - r - sizeMs : t - r;
-        if (start + sizeMs > lateWm) starts[nb++] = start;
-      } else if (pane) {
-        const r = (t - startMs) % unitMs;
-        const start = r < 0 ? t - r - unitMs : t - r;
-        const rs = (start - startMs) % slideSpan;
-        if ((rs < 0 ? start - rs - slideSpan : start - rs) + sizeMs > lateWm) starts[nb++] = start;
+      if (tumbling || pane) {
+        // One bucket per row; consecutive rows mostly share it, so the last one is cached.
+        if (!(t >= cacheStart && t < cacheStart + unitMs)) {
+          const r = (t - startMs) % unitMs;
+          cacheStart = r < 0 ? t - r - unitMs : t - r;
+          if (pane) {
+            const rs = (cacheStart - startMs) % slideSpan;
+            cacheEnd = (rs < 0 ? cacheStart - rs - slideSpan : cacheStart - rs) + sizeMs;
+          } else cacheEnd = cacheStart + sizeMs;
+        }
+        if (cacheEnd > lateWm) starts[nb++] = cacheStart;
       } else if (windowed) {
         const r = (t - startMs) % slideMs;
         const lastStart = r < 0 ? t - r - slideMs : t - r;

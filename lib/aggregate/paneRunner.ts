@@ -94,8 +94,8 @@ function groupMerger(aggregators: readonly Aggregator<never, unknown, unknown>[]
   }
 }
 
-/** Visits the groups of one pane. */
-type PaneGroups = (pane: number, visit: (gk: unknown, group: GroupRecord) => void) => void;
+/** Visits the groups of one pane (as `Map.forEach` does: group, then key). */
+type PaneGroups = (pane: number, visit: (group: GroupRecord, gk: unknown) => void) => void;
 
 /**
  * The sliding-window runner by panes, for order-insensitive aggregators: each
@@ -163,21 +163,17 @@ export function paneRunner<T, R>(
       if (s + sizeMs > hi) return;
       const end = s + sizeMs;
       const merged = new Map<unknown, unknown[]>();
-      for (let q = idx; q < len && panes[q]! < end; q++) {
-        groupsOf(panes[q]!, (gk, g) => {
-          const w = merged.get(gk);
-          if (w === undefined) merged.set(gk, g.slice(0, n + 1));
-          else mergeInto(w, g);
-        });
-      }
+      const visit = (g: GroupRecord, gk: unknown): void => {
+        const w = merged.get(gk);
+        if (w === undefined) merged.set(gk, g.slice(0, n + 1));
+        else mergeInto(w, g);
+      };
+      for (let q = idx; q < len && panes[q]! < end; q++) groupsOf(panes[q]!, visit);
       emit(s, merged);
       s += slideMs;
     }
   };
-  const liveGroups: PaneGroups = (pane, visit) => {
-    const groups = engine.bucketGroups(pane);
-    if (groups !== undefined) for (const [gk, g] of groups) visit(gk, g);
-  };
+  const liveGroups: PaneGroups = (pane, visit) => engine.bucketGroups(pane)?.forEach(visit);
 
   /** The (window, key) results that a batch's written pane groups changed, in the order the groups were first written. */
   const updatedRows = (r: FixedStepResult<T>, lateWm: number): R[] => {
@@ -250,7 +246,7 @@ export function paneRunner<T, R>(
         table: (): ResultTable<R> => {
           const state = snapshot.get('table');
           const panes = [...state.buckets.keys()].sort((a, b) => a - b);
-          const sealedGroups: PaneGroups = (pane, visit) => state.buckets.get(pane)!.forEach((g, gk) => visit(gk, g));
+          const sealedGroups: PaneGroups = (pane, visit) => void state.buckets.get(pane)!.forEach((g, gk) => visit(g, gk));
           const rows: R[] = [];
           windows(panes, 0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, sealedGroups, (s, groups) => {
             for (const g of groups.values()) rows.push(build(s, g));
