@@ -88,15 +88,20 @@ function child(job: string, keys: number, batches: number, publish: boolean): vo
     input.next({ batchId: batchId++, rows, watermark: 0 });
   }
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let b = 0; b < batches; b++) {
     // The same keys every time (key-0 … key-9999, present in both states); fresh row objects, as a source makes them.
     const rows: Row[] = new Array(BATCH);
     for (let i = 0; i < BATCH; i++) rows[i] = { k: names[i]!, v: b };
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     input.next({ batchId: batchId++, rows, watermark: 0 });
+    const c = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  process.stdout.write(JSON.stringify({ median: median(times.slice(Math.floor(batches / 3))), min: Math.min(...times), rss: process.resourceUsage().maxRSS / 1024, out, encoded: encoded.entries }) + '\n');
+  if (process.env.STATE_SIZE_TIMES === '1') console.error(cpu.map((t) => t.toFixed(1)).join(' '));
+  process.stdout.write(JSON.stringify({ median: median(times.slice(Math.floor(batches / 3))), min: Math.min(...times), cpu: median(cpu.slice(Math.floor(batches / 3))), rss: process.resourceUsage().maxRSS / 1024, out, encoded: encoded.entries }) + '\n');
 }
 
 function main(): void {
@@ -118,15 +123,16 @@ function main(): void {
       for (const publish of [false, true]) {
         for (const keys of [small, large]) {
           const raw = execFileSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', new URL(import.meta.url).pathname, '--child', '--job', job, '--keys', String(keys), '--batches', String(batches), '--publish', String(publish)], { encoding: 'utf8' });
-          const r = JSON.parse(raw.trim().split('\n').pop()!) as { median: number; min: number; rss: number };
+          const r = JSON.parse(raw.trim().split('\n').pop()!) as { median: number; min: number; cpu: number; rss: number };
           const id = `${job} ${publish ? 'publish' : 'plain  '} ${keys}`;
-          results.set(id, [...(results.get(id) ?? []), r.median]);
-          console.log(`round ${round + 1}  ${id.padEnd(28)} median ${r.median.toFixed(2)} ms  min ${r.min.toFixed(2)} ms  RSS ${r.rss.toFixed(0)} MB`);
+          results.set(id, [...(results.get(id) ?? []), r.cpu]);
+          console.log(`round ${round + 1}  ${id.padEnd(28)} cpu median ${r.cpu.toFixed(2)} ms  wall median ${r.median.toFixed(2)} ms  wall min ${r.min.toFixed(2)} ms  RSS ${r.rss.toFixed(0)} MB`);
         }
       }
     }
   }
-  console.log('\njob        state handling   ms/batch small  ms/batch large  large/small (median of rounds)');
+  console.log('\nCPU ms per batch (user + system, all threads; the medians of each process, then the median over rounds):');
+  console.log('job        state handling   ms/batch small  ms/batch large  large/small');
   for (const job of jobs) {
     for (const publish of [false, true]) {
       const s = median(results.get(`${job} ${publish ? 'publish' : 'plain  '} ${small}`)!);
