@@ -5,7 +5,9 @@
  * keys (default 1,000,000), each in its own child process, interleaved, and
  * the per-batch times are compared.
  *
- *   npx tsx bench/stateSize.ts [--small 10000] [--large 1000000] [--batches 30] [--rounds 3] [--jobs aggregate,dedup]
+ *   npx tsx bench/stateSize.ts [--small 10000] [--large 1000000] [--batches 30] [--rounds 3] [--jobs aggregate,dedup] [--rows 10000]
+ *
+ * `--rows 0` times empty batches: what a batch costs besides its rows.
  *
  * Jobs (each way with and without a query context, "publish": the state
  * handed to a checkpoint after every batch as a persistent value, with the
@@ -39,7 +41,9 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 }
 
-const BATCH = 10_000;
+/** Rows per timed batch (`--rows`, default 10,000); the fill batches are always 10,000 rows. */
+const BATCH = Number(arg('rows', '10000'));
+const FILL = 10_000;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
@@ -82,9 +86,9 @@ function child(job: string, keys: number, batches: number, publish: boolean): vo
   else subscribe();
   const names = Array.from({ length: keys }, (_, i) => `key-${i}`);
   let batchId = 0;
-  for (let from = 0; from < keys; from += BATCH) {
+  for (let from = 0; from < keys; from += FILL) {
     const rows: Row[] = [];
-    for (let i = from; i < Math.min(keys, from + BATCH); i++) rows.push({ k: names[i]!, v: 1 });
+    for (let i = from; i < Math.min(keys, from + FILL); i++) rows.push({ k: names[i]!, v: 1 });
     input.next({ batchId: batchId++, rows, watermark: 0 });
   }
   const times: number[] = [];
@@ -122,7 +126,7 @@ function main(): void {
     for (const job of jobs) {
       for (const publish of [false, true]) {
         for (const keys of [small, large]) {
-          const raw = execFileSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', new URL(import.meta.url).pathname, '--child', '--job', job, '--keys', String(keys), '--batches', String(batches), '--publish', String(publish)], { encoding: 'utf8' });
+          const raw = execFileSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', new URL(import.meta.url).pathname, '--child', '--job', job, '--keys', String(keys), '--batches', String(batches), '--publish', String(publish), '--rows', String(BATCH)], { encoding: 'utf8' });
           const r = JSON.parse(raw.trim().split('\n').pop()!) as { median: number; min: number; cpu: number; rss: number };
           const id = `${job} ${publish ? 'publish' : 'plain  '} ${keys}`;
           results.set(id, [...(results.get(id) ?? []), r.cpu]);
