@@ -1,5 +1,5 @@
 import { orderInsensitive } from './orderInsensitive.js';
-import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+import { readsField, valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 
 /**
  * Counts rows (`count()`), or the rows whose `field` is not null or undefined (`count(field)`).
@@ -17,7 +17,7 @@ export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, 
     return orderInsensitive({ init: () => 0, add: (acc) => acc + 1, merge: (a, b) => a + b, result: (acc) => acc });
   }
   const read = valueReader<T>('count', field);
-  return orderInsensitive({
+  return orderInsensitive(readsField({
     init: () => 0,
     add: (acc, row) => {
       const v = read(row);
@@ -25,5 +25,5 @@ export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, 
     },
     merge: (a, b) => a + b,
     result: (acc) => acc,
-  });
+  }, field));
 }

@@ -1,6 +1,6 @@
-import { fieldLabel, valueReader, type Aggregator } from './Aggregator.js';
-import { compareValues } from './compareValues.js';
 import { orderInsensitive } from './orderInsensitive.js';
+import { fieldLabel, readsField, valueReader, type Aggregator } from './Aggregator.js';
+import { compareValues } from './compareValues.js';
 import { decodeValue, encodeValue, kindOf, mixedTypes } from './valueKinds.js';
 
 /**
@@ -27,8 +27,7 @@ export function extremum<T>(fn: 'min' | 'max', field: unknown): Aggregator<T, un
           if (kindOf(v) !== kindOf(acc)) throw mixedTypes(fn, label, acc, v);
           return compareValues(v, acc) > 0;
         };
-  // Order-insensitive: NaN is the largest number either way, and ties keep an equal value.
-  return orderInsensitive({
+  return orderInsensitive(readsField({
     init: () => null,
     add: (acc, row) => {
       const v = read(row);
@@ -39,5 +38,5 @@ export function extremum<T>(fn: 'min' | 'max', field: unknown): Aggregator<T, un
     result: (acc) => acc,
     encode: encodeValue,
     decode: decodeValue,
-  });
+  }, field));
 }
