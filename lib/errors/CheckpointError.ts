@@ -44,3 +44,30 @@ export class CheckpointIOError extends CheckpointError {
     super(message, path, { retriable: true, cause });
   }
 }
+
+/** Who holds a checkpoint's lock (`<checkpoint>/lock`). */
+export interface CheckpointLockHolder {
+  /** The holder's process id. */
+  readonly pid: number;
+  /** The host name of the holder's machine. */
+  readonly host: string;
+  /** When the holder took the lock (ISO-8601, from the lock file's modification time). */
+  readonly startedAt: string;
+  /** The run id of the holder's query, when it was started by `startQuery`. */
+  readonly runId?: string;
+}
+
+/**
+ * Another live process (or another query of this process) holds the
+ * checkpoint: one writer per checkpoint. Not retriable: stop the other query
+ * first.
+ */
+export class CheckpointLockedError extends CheckpointError {
+  override name = 'CheckpointLockedError';
+  readonly holder: CheckpointLockHolder;
+
+  constructor(message: string, path: string, holder: CheckpointLockHolder) {
+    super(message, path);
+    this.holder = holder;
+  }
+}
