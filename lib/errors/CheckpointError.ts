@@ -71,3 +71,24 @@ export class CheckpointLockedError extends CheckpointError {
     this.holder = holder;
   }
 }
+
+/**
+ * The sink already holds batches of this query that the checkpoint does not
+ * commit (the checkpoint was restored from an older copy, or offsets were
+ * deleted), and the source cannot re-plan them exactly as they ran: running
+ * on would make the sink skip re-planned batches with other rows under the
+ * same ids. Not retriable.
+ */
+export class CheckpointBehindOutputError extends CheckpointError {
+  override name = 'CheckpointBehindOutputError';
+  /** The last batch the checkpoint commits (or re-runs from its write-ahead log). */
+  readonly checkpointBatchId: number;
+  /** The last batch the sink holds. */
+  readonly outputBatchId: number;
+
+  constructor(message: string, path: string, checkpointBatchId: number, outputBatchId: number) {
+    super(message, path);
+    this.checkpointBatchId = checkpointBatchId;
+    this.outputBatchId = outputBatchId;
+  }
+}

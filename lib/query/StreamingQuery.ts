@@ -13,6 +13,7 @@ import type { Duration } from '../types.js';
 import { UNSUPPORTED } from './unsupportedOperations.js';
 import { memoryQueryContext } from './memoryQueryContext.js';
 import { buildProgress, type DurationMs, type StreamingQueryProgress, type StreamingQueryStatus } from './progress.js';
+import { checkReplan } from './replanGuard.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { triggerLoop, type ResolvedTrigger, type TriggerStep } from './triggers.js';
 
@@ -279,6 +280,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       }
 
       if (recovery !== undefined && !recovery.fresh) {
+        await checkReplan({ location: checkpoint!.location, queryId: this.queryId, recovery, source, sink: sink as Sink<unknown> });
         this.committedOffset = recovery.lastCommitted?.offsets[0];
         this.nextBatchId = recovery.lastCommittedBatchId + 1;
         this.watermark = recovery.watermark ?? recovery.pending?.watermark ?? recovery.lastCommitted?.watermark ?? 0;
