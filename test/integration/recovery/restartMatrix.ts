@@ -56,11 +56,11 @@ const here = (): string => {
   return join(dir, 'test', 'integration', 'recovery');
 };
 
-/** Bundles the child process script into `outDir` (one file, so that each child starts fast); returns its path. */
-export function bundleChild(outDir: string): string {
+/** Bundles a child process script of this folder (`restartChild` by default) into `outDir` (one file, so that each child starts fast); returns its path. */
+export function bundleChild(outDir: string, name = 'restartChild'): string {
   mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, 'restartChild.cjs');
-  buildSync({ entryPoints: [join(here(), 'restartChild.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'silent' });
+  const outfile = join(outDir, `${name}.cjs`);
+  buildSync({ entryPoints: [join(here(), `${name}.ts`)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'silent' });
   return outfile;
 }
 
