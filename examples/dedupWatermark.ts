@@ -20,6 +20,7 @@ import { groupAggregate } from '../operators/groupAggregate.js';
 import { outputMode } from '../operators/outputMode.js';
 import { withWatermark } from '../operators/withWatermark.js';
 import { feedFiles } from './fileDrop.js';
+import { runExample } from './runExample.js';
 
 interface DeviceEvent {
   readonly id: string;
@@ -50,7 +51,4 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runExample(main);

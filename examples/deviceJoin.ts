@@ -22,6 +22,7 @@ import { fromDirectory } from '../lib/sources/fromDirectory.js';
 import { streamJoin } from '../operators/streamJoin.js';
 import { withWatermark } from '../operators/withWatermark.js';
 import { dropJsonLines, feedFiles } from './fileDrop.js';
+import { runExample } from './runExample.js';
 
 interface Event {
   readonly kind: string;
@@ -93,7 +94,4 @@ async function main(): Promise<void> {
   rmSync(dir2, { recursive: true, force: true });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runExample(main);

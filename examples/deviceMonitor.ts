@@ -22,6 +22,7 @@ import { outputMode } from '../operators/outputMode.js';
 import { windowTumbling } from '../operators/windowTumbling.js';
 import { withWatermark } from '../operators/withWatermark.js';
 import { dropJsonLines } from './fileDrop.js';
+import { runExample } from './runExample.js';
 
 interface DeviceEvent {
   readonly id: string;
@@ -78,7 +79,4 @@ async function main(): Promise<void> {
   rmSync(monitor, { recursive: true, force: true });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runExample(main);

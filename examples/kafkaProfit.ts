@@ -30,6 +30,7 @@ import { toConsole } from '../lib/sinks/toConsole.js';
 import { fromKafka, type KafkaRow } from '../lib/sources/fromKafka.js';
 import { outputMode } from '../operators/outputMode.js';
 import { windowTumbling } from '../operators/windowTumbling.js';
+import { runExample } from './runExample.js';
 
 interface Trade {
   readonly id: string;
@@ -116,7 +117,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runExample(main);

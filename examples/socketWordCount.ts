@@ -17,6 +17,7 @@ import { toConsole } from '../lib/sinks/toConsole.js';
 import { fromSocket, type SocketLine } from '../lib/sources/fromSocket.js';
 import { groupAggregate } from '../operators/groupAggregate.js';
 import { outputMode } from '../operators/outputMode.js';
+import { runExample } from './runExample.js';
 
 const LINES = ['the cat sat on the mat', 'the dog sat', 'a cat and a dog'];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,18 +46,19 @@ async function main(): Promise<void> {
     pipeline: (lines$) => lines$.pipe(splitWords, groupAggregate({ keyBy: 'word', aggregate: { count: count() } }), outputMode('complete')),
     sink: toConsole(),
   });
-  await connected;
-  for (const line of LINES) {
-    client!.write(`${line}\n`);
-    await sleep(150);
-    await query.processAllAvailable();
+  try {
+    // Connected, unless the query failed first (then awaitTermination rejects with its error).
+    await Promise.race([connected, query.awaitTermination()]);
+    for (const line of LINES) {
+      client!.write(`${line}\n`);
+      await sleep(150);
+      await query.processAllAvailable();
+    }
+    await query.stop();
+  } finally {
+    client?.destroy();
+    server.close();
   }
-  await query.stop();
-  client?.destroy();
-  server.close();
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runExample(main);

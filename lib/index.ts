@@ -19,6 +19,8 @@ export { StreamingQueryManager, streams, type StreamingQueryManagerOptions } fro
 export { resolveTrigger, nextTriggerTime, type Trigger, type WhenBehind } from './query/triggers.js';
 export { formatProgressLine, type StreamingQueryProgress, type StreamingQueryStatus, type DurationMs, type EventTimeProgress, type StateOperatorProgress, type SourceProgress, type SinkProgress } from './query/progress.js';
 export type { RetryOptions } from './query/retry.js';
+export { logQueryError, describeQuery, type QueryErrorHandler } from './query/queryErrors.js';
+export { STATUS_MESSAGES } from './query/QueryStatusTracker.js';
 export { EVENTS, type EventType, type EventPayloads, type InstrumentationEvent, type EventListener } from './instrumentation/events.js';
 // Sources and sinks (Node).
 export type { Source, SourceContext, ReadLimit, DeadLetterRecord } from './sources/Source.js';

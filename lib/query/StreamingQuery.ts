@@ -12,6 +12,8 @@ import { parseDuration } from '../time/parseDuration.js';
 import type { Duration } from '../types.js';
 import { UNSUPPORTED } from './unsupportedOperations.js';
 import { memoryQueryContext } from './memoryQueryContext.js';
+import { QueryStatusTracker } from './QueryStatusTracker.js';
+import { callQueryErrorHandler, logQueryError, type QueryErrorHandler } from './queryErrors.js';
 import { buildProgress, type DurationMs, type StreamingQueryProgress, type StreamingQueryStatus } from './progress.js';
 import { checkReplan } from './replanGuard.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -72,6 +74,8 @@ export interface QueryRuntimeConfig<T, R> {
   readonly queryId: string;
   readonly runId: string;
   readonly emitterErrors?: (error: unknown, type: EventType) => void;
+  /** This query's own handler of an exception nobody waits for; else the manager's. */
+  readonly onQueryError?: QueryErrorHandler;
 }
 
 /** How a query tells its manager about its life. */
@@ -79,6 +83,8 @@ export interface QueryManagerHooks {
   /** Called once the checkpoint told the final query id; throws to refuse a duplicate. */
   started(query: StreamingQuery): void;
   terminated(query: StreamingQuery): void;
+  /** The query stopped with `error` and nobody waited for it: report it (`own` is the query's own handler, if it has one). */
+  unobservedFailure(query: StreamingQuery, error: Error, own: QueryErrorHandler | undefined): void;
   /** Forwards every event of the query to the manager's listeners. */
   event<E extends EventType>(type: E, timestamp: number, payload: Parameters<EventListener<E>>[0]['payload']): void;
 }
@@ -130,10 +136,19 @@ export class QueryRuntime<T, R> implements StreamingQuery {
   readonly progress$: Observable<StreamingQueryProgress>;
 
   private readyPromise: Promise<void> = Promise.resolve();
-  private hooks: QueryManagerHooks = { started: () => undefined, terminated: () => undefined, event: () => undefined };
+  private hooks: QueryManagerHooks = {
+    started: () => undefined,
+    terminated: () => undefined,
+    unobservedFailure: (query, error, own) => callQueryErrorHandler(own ?? logQueryError, error, query),
+    event: () => undefined,
+  };
+  /** Pending `awaitTermination()` calls, `ready` read, start failed: who would see a failure (see {@link QueryErrorHandler}). */
+  private terminationAwaiters = 0;
+  private readyRead = false;
+  private failedToStart = false;
   private queryId: string;
   private active = true;
-  private currentStatus: StreamingQueryStatus = { message: 'Initializing StreamExecution', isDataAvailable: false, isTriggerActive: false };
+  private readonly statusTracker: QueryStatusTracker;
   private readonly recent: StreamingQueryProgress[] = [];
   private readonly progressSubject = new Subject<StreamingQueryProgress>();
   private failure: Error | undefined;
@@ -167,6 +182,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     this.runId = config.runId;
     this.name = config.name ?? null;
     this.emitter = new InstrumentationEmitter(config.emitterErrors);
+    this.statusTracker = new QueryStatusTracker(config.trigger);
     this.progress$ = this.progressSubject.asObservable();
     let resolveTermination!: () => void;
     const promise = new Promise<void>((resolve) => {
@@ -183,6 +199,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
   }
 
   get ready(): Promise<void> {
+    this.readyRead = true;
     return this.readyPromise;
   }
 
@@ -195,7 +212,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
   }
 
   get status(): StreamingQueryStatus {
-    return this.currentStatus;
+    return this.statusTracker.current;
   }
 
   get lastProgress(): StreamingQueryProgress | undefined {
@@ -224,10 +241,6 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     this.hooks.event(type, now, payload);
   }
 
-  private setStatus(message: string, isDataAvailable: boolean, isTriggerActive: boolean): void {
-    this.currentStatus = { message, isDataAvailable, isTriggerActive };
-  }
-
   private retry<V>(operation: () => Promise<V>, what: string): Promise<V> {
     return withRetry(operation, this.config.scheduler, this.config.retry, (attempt, delayMs, error) =>
       this.emit(EVENTS.QUERY_RETRY, { ...this.ref(), operation: what, attempt, delayMs, error }),
@@ -251,7 +264,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       this.hooks.started(this);
       if (this.stopRequested) throw new StopBeforeStart();
 
-      this.setStatus('Initializing sources', false, false);
+      this.statusTracker.initializingSources();
       this.pipelineSubscription = runInQueryContext(context, () =>
         this.config.output$.subscribe({
           next: (batch) => this.onOutput(batch),
@@ -307,6 +320,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
         await this.terminate(undefined);
         return;
       }
+      this.failedToStart = true;
       await this.terminate(error);
       throw error;
     }
@@ -411,14 +425,14 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     if (this.stopRequested || this.terminated) return { ranBatch: false, exhausted: true };
     const step = ++this.stepCount;
     const t0 = scheduler.now();
-    this.setStatus(`Getting offsets from ${source.description}`, this.currentStatus.isDataAvailable, true);
+    this.statusTracker.triggerStarted(source.description);
     const start = this.committedOffset;
     const latest = await this.retry(() => source.latestOffset(start, { all: trigger.kind === 'once' }), 'source.latestOffset');
     const latestOffsetMs = scheduler.now() - t0;
     const hasData = latest !== undefined && !this.sameOffset(start, latest);
+    this.statusTracker.offsetsFetched(hasData && !this.stopRequested);
     if (!hasData || this.stopRequested) {
       await this.commitEpochIfDue(false);
-      this.setStatus('Waiting for data to arrive', false, false);
       this.emit(EVENTS.QUERY_IDLE, { ...this.ref(), batchId: this.nextBatchId });
       this.resolveWaiters(step);
       return { ranBatch: false, exhausted: true };
@@ -426,7 +440,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     if (trigger.kind === 'continuous') {
       await this.continuousRead(start, latest);
       await this.commitEpochIfDue(false);
-      this.setStatus('Waiting for data to arrive', true, false);
+      this.statusTracker.batchFinished();
       return { ranBatch: true, exhausted: this.pipelineCompleted };
     }
     const batchId = this.nextBatchId;
@@ -439,14 +453,13 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     await this.runBatch(batchId, start, latest, t0, latestOffsetMs, walCommitMs, latest);
     // A pipeline that completed (e.g. a take(n) in it) can produce nothing more: stop after this batch.
     if (this.pipelineCompleted) void this.stop();
-    if (trigger.kind === 'processingTime') this.setStatus('Waiting for next trigger', true, false);
-    else this.setStatus('Waiting for data to arrive', true, false);
+    this.statusTracker.batchFinished();
     return { ranBatch: true, exhausted: this.pipelineCompleted };
   }
 
   private async runBatch(batchId: number, start: unknown, end: unknown, t0: number, latestOffsetMs: number, walCommitMs: number, latestOffset: unknown): Promise<void> {
     const { source, sink, scheduler, checkpoint } = this.config;
-    this.setStatus('Processing new data', true, true);
+    this.statusTracker.processing();
     this.deadLetters = 0;
     const g0 = scheduler.now();
     const rows = await this.retry(() => source.getBatch(start, end), 'source.getBatch');
@@ -503,7 +516,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
   private async continuousRead(start: unknown, end: unknown): Promise<void> {
     const { source, sink } = this.config;
     const epoch = this.epochStart ?? (this.epochStart = { startMs: this.config.scheduler.now(), startOffset: start, inputRows: 0, outputRows: 0 });
-    this.setStatus('Processing new data', true, true);
+    this.statusTracker.processing();
     const rows = await this.retry(() => source.getBatch(start, end), 'source.getBatch');
     const output = await this.pushBatch({ batchId: this.continuousSeq++, rows, watermark: this.watermark });
     if (!this.checkedContinuousOutput) {
@@ -617,8 +630,11 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     if (this.failure === undefined && closeErrors.length > 0) this.failure = closeErrors[0] as Error;
     this.terminated = true;
     this.active = false;
-    this.setStatus('Stopped', false, false);
+    this.statusTracker.stopped(this.failure);
     const failure = this.failure;
+    if (failure !== undefined && this.waiters.length === 0 && this.terminationAwaiters === 0 && !(this.failedToStart && this.readyRead)) {
+      this.hooks.unobservedFailure(this, failure, this.config.onQueryError);
+    }
     for (const w of this.waiters) {
       if (failure === undefined) w.resolve();
       else w.reject(failure);
@@ -635,12 +651,21 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     this.loopSubscription?.unsubscribe();
     if (this.loopSubscription === undefined && !this.terminated && this.terminating === undefined) {
       // Still starting: the start sequence stops once it sees the request.
-      await this.ready.catch(() => undefined);
+      await this.readyPromise.catch(() => undefined);
     }
     await this.terminate(undefined);
   }
 
   async awaitTermination(timeout?: Duration): Promise<boolean> {
+    this.terminationAwaiters++;
+    try {
+      return await this.waitForTermination(timeout);
+    } finally {
+      this.terminationAwaiters--;
+    }
+  }
+
+  private async waitForTermination(timeout: Duration | undefined): Promise<boolean> {
     if (timeout === undefined) {
       await this.termination.promise;
     } else {

@@ -2,6 +2,7 @@ import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import { InvalidOptionError, StreamingError } from '../errors/index.js';
 import { InstrumentationEmitter } from '../instrumentation/emitter.js';
 import type { EventListener, EventPayloads, EventType } from '../instrumentation/events.js';
+import { callQueryErrorHandler, logQueryError, requireQueryErrorHandler, type QueryErrorHandler } from './queryErrors.js';
 import type { QueryManagerHooks, StreamingQuery } from './StreamingQuery.js';
 
 /** Options for {@link StreamingQueryManager}. */
@@ -10,6 +11,12 @@ export interface StreamingQueryManagerOptions {
   readonly scheduler?: SchedulerLike;
   /** Called when a listener throws (by default logged with `console.error`). */
   readonly onListenerError?: (error: unknown, type: EventType) => void;
+  /**
+   * Reports the exception of a query of this manager that failed while
+   * nobody waited for it (see {@link QueryErrorHandler}), unless the query
+   * has its own `startQuery({ onQueryError })`. @defaultValue {@link logQueryError}
+   */
+  readonly onQueryError?: QueryErrorHandler;
 }
 
 /**
@@ -25,10 +32,26 @@ export class StreamingQueryManager {
   private terminationWaiters: (() => void)[] = [];
 
   private readonly scheduler: SchedulerLike;
+  private queryErrorHandler: QueryErrorHandler = logQueryError;
 
   constructor(options: StreamingQueryManagerOptions = {}) {
+    if (options.onQueryError !== undefined) this.queryErrorHandler = requireQueryErrorHandler('StreamingQueryManager', options.onQueryError);
     this.emitter = new InstrumentationEmitter(options.onListenerError);
     this.scheduler = options.scheduler ?? asyncScheduler;
+  }
+
+  /**
+   * The handler of an exception nobody waits for, for every query of this
+   * manager without its own (see {@link QueryErrorHandler}); assign to
+   * change it, e.g. `streams.onQueryError = (error, query) => …`.
+   * @defaultValue {@link logQueryError}
+   */
+  get onQueryError(): QueryErrorHandler {
+    return this.queryErrorHandler;
+  }
+
+  set onQueryError(handler: QueryErrorHandler) {
+    this.queryErrorHandler = requireQueryErrorHandler('StreamingQueryManager', handler);
   }
 
   /** The queries that are running now. */
@@ -113,6 +136,11 @@ export class StreamingQueryManager {
         const waiters = this.terminationWaiters;
         this.terminationWaiters = [];
         for (const w of waiters) w();
+      },
+      unobservedFailure: (q, error, own) => {
+        // An awaitAnyTermination() waiting now receives the error: it is not unobserved.
+        if (this.terminationWaiters.length > 0) return;
+        callQueryErrorHandler(own ?? this.queryErrorHandler, error, q);
       },
       event: <E extends EventType>(type: E, timestamp: number, payload: EventPayloads[E]) => this.emitter.emit(type, timestamp, payload),
     };

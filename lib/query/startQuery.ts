@@ -11,6 +11,7 @@ import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import { parseDuration } from '../time/parseDuration.js';
 import type { Duration } from '../types.js';
 import { UNSUPPORTED } from './unsupportedOperations.js';
+import { requireQueryErrorHandler, type QueryErrorHandler } from './queryErrors.js';
 import type { RetryOptions } from './retry.js';
 import { QueryRuntime, continuousNodeName, type StreamingQuery } from './StreamingQuery.js';
 import { streams, type StreamingQueryManager } from './StreamingQueryManager.js';
@@ -54,6 +55,12 @@ export interface StartQueryOptions<T, R> {
   readonly manager?: StreamingQueryManager;
   /** Called when an instrumentation listener throws. @defaultValue logs with `console.error` */
   readonly onListenerError?: (error: unknown, type: EventType) => void;
+  /**
+   * Reports this query's exception when it fails while nobody waits for it
+   * (no pending `awaitTermination()` or `processAllAvailable()`); called
+   * once. @defaultValue the manager's {@link StreamingQueryManager.onQueryError}, which logs it with {@link logQueryError}
+   */
+  readonly onQueryError?: QueryErrorHandler;
 }
 
 const MODE_NAMES: Readonly<Record<OutputModeName, string>> = { append: 'Append', update: 'Update', complete: 'Complete' };
@@ -120,6 +127,7 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
       'either checkpoint or checkpointLocation',
     );
   }
+  const onQueryError = options.onQueryError === undefined ? undefined : requireQueryErrorHandler('startQuery', options.onQueryError);
   const trigger = resolveTrigger(options.trigger);
   const pollIntervalMs = parseDuration(options.pollInterval ?? 100, { option: 'startQuery: pollInterval' });
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -167,6 +175,7 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
     queryId,
     runId: randomUUID(),
     ...(options.onListenerError === undefined ? {} : { emitterErrors: options.onListenerError }),
+    ...(onQueryError === undefined ? {} : { onQueryError }),
   });
   const hooks = (options.manager ?? streams).register(runtime);
   runtime.begin(hooks);
