@@ -25,6 +25,8 @@ describe('restart equivalence', () => {
 
   afterAll(() => {
     rmSync(work, { recursive: true, force: true });
+    const { trials, exact, inexact } = summary(all);
+    process.stdout.write(`restart matrix: ${trials} trials, ${exact} exact, ${inexact} inexact\n`);
   });
 
   SCENARIOS.forEach((s, index) => {
