@@ -33,4 +33,4 @@ export { collectSet } from './aggregate/collectSet.js';
 export { countDistinct } from './aggregate/countDistinct.js';
 export type { LateRows, LateRowsHandler } from './types.js';
 export { NoSuchStateError, type GroupState, type GroupStateTimeout } from './groupState/GroupState.js';
-export type { GroupsWithStateOptions } from './groupState/groupsWithState.js';
+export type { GroupKeyOf, GroupsWithStateOptions } from './groupState/groupsWithState.js';

@@ -2,10 +2,11 @@ import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import { InvalidOptionError, describeValue } from '../lib/errors/index.js';
 import type { GroupState } from '../lib/groupState/GroupState.js';
-import { groupsWithState, validateGroupsWithState, type GroupsWithStateOptions } from '../lib/groupState/groupsWithState.js';
+import { groupsWithState, validateGroupsWithState, type GroupKeyOf, type GroupsWithStateOptions } from '../lib/groupState/groupsWithState.js';
+import type { KeySpec } from '../lib/types.js';
 
 /** Options for {@link flatMapGroupsWithState}. */
-export interface FlatMapGroupsWithStateOptions<T> extends GroupsWithStateOptions<T> {
+export interface FlatMapGroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec<T>> extends GroupsWithStateOptions<T, K> {
   /**
    * The output mode the function's rows are meant for, as Spark requires it
    * to be declared: `'append'` (each row is final) or `'update'` (rows update
@@ -85,9 +86,17 @@ export interface FlatMapGroupsWithStateOptions<T> extends GroupsWithStateOptions
  * @throws {UserFunctionError} (as an error notification) when `fn`, a key function or `onLateRows` throws anything else.
  * @see mapGroupsWithState
  */
-export function flatMapGroupsWithState<T, S, R, K = unknown>(
-  options: FlatMapGroupsWithStateOptions<T>,
-  fn: (key: K, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
+export function flatMapGroupsWithState<T, S, R, V>(
+  options: FlatMapGroupsWithStateOptions<T, (row: T) => V>,
+  fn: (key: V, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
+): OperatorFunction<Batch<T>, Batch<R>>;
+export function flatMapGroupsWithState<T, S, R, const K extends KeySpec<T> = KeySpec<T>>(
+  options: FlatMapGroupsWithStateOptions<T, K>,
+  fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
+): OperatorFunction<Batch<T>, Batch<R>>;
+export function flatMapGroupsWithState<T, S, R, const K extends KeySpec<T> = KeySpec<T>>(
+  options: FlatMapGroupsWithStateOptions<T, K>,
+  fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
 ): OperatorFunction<Batch<T>, Batch<R>> {
   const op = 'flatMapGroupsWithState';
   const timeout = validateGroupsWithState(op, options, fn);
@@ -96,6 +105,6 @@ export function flatMapGroupsWithState<T, S, R, K = unknown>(
     throw new InvalidOptionError(`${op}: outputMode must be 'append' or 'update'; got ${describeValue(outputMode)}. Spark does not allow complete mode here.`, 'outputMode', outputMode, "'append' | 'update'");
   }
   return groupsWithState<T, R>(op, options, timeout, outputMode, (key, rows, state, emit) => {
-    for (const row of fn(key as K, rows, state as GroupState<S>)) emit(row);
+    for (const row of fn(key as GroupKeyOf<T, K>, rows, state as GroupState<S>)) emit(row);
   });
 }

@@ -1,10 +1,11 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import type { GroupState } from '../lib/groupState/GroupState.js';
-import { groupsWithState, validateGroupsWithState, type GroupsWithStateOptions } from '../lib/groupState/groupsWithState.js';
+import { groupsWithState, validateGroupsWithState, type GroupKeyOf, type GroupsWithStateOptions } from '../lib/groupState/groupsWithState.js';
+import type { KeySpec } from '../lib/types.js';
 
 /** Options for {@link mapGroupsWithState}. */
-export type MapGroupsWithStateOptions<T> = GroupsWithStateOptions<T>;
+export type MapGroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec<T>> = GroupsWithStateOptions<T, K>;
 
 /**
  * Calls `fn` once per key present in a batch — with the key, the key's rows in
@@ -64,11 +65,19 @@ export type MapGroupsWithStateOptions<T> = GroupsWithStateOptions<T>;
  * @throws {UserFunctionError} (as an error notification) when `fn`, a key function or `onLateRows` throws anything else.
  * @see flatMapGroupsWithState
  */
-export function mapGroupsWithState<T, S, R, K = unknown>(
-  options: MapGroupsWithStateOptions<T>,
-  fn: (key: K, rows: readonly T[], state: GroupState<S>) => R,
+export function mapGroupsWithState<T, S, R, V>(
+  options: MapGroupsWithStateOptions<T, (row: T) => V>,
+  fn: (key: V, rows: readonly T[], state: GroupState<S>) => R,
+): OperatorFunction<Batch<T>, Batch<R>>;
+export function mapGroupsWithState<T, S, R, const K extends KeySpec<T> = KeySpec<T>>(
+  options: MapGroupsWithStateOptions<T, K>,
+  fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => R,
+): OperatorFunction<Batch<T>, Batch<R>>;
+export function mapGroupsWithState<T, S, R, const K extends KeySpec<T> = KeySpec<T>>(
+  options: MapGroupsWithStateOptions<T, K>,
+  fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => R,
 ): OperatorFunction<Batch<T>, Batch<R>> {
   const op = 'mapGroupsWithState';
   const timeout = validateGroupsWithState(op, options, fn);
-  return groupsWithState<T, R>(op, options, timeout, 'update', (key, rows, state, emit) => emit(fn(key as K, rows, state as GroupState<S>)));
+  return groupsWithState<T, R>(op, options, timeout, 'update', (key, rows, state, emit) => emit(fn(key as GroupKeyOf<T, K>, rows, state as GroupState<S>)));
 }

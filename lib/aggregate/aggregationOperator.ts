@@ -57,10 +57,11 @@ export function stepStats<T, S>(
   };
 }
 
-/** Raised when a lazily built part of a ResultBatch is read after later batches changed the state it would read. */
+/** Raised when a lazily built part of a ResultBatch is read after later batches changed the state it would read (a misuse, not a bug). */
 export function staleRead(op: string, what: string): never {
-  throw new InvariantViolationError(
-    `${op}: ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
+  throw new UnsupportedOperationError(
+    op,
+    `ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
   );
 }
 

@@ -5,7 +5,7 @@ export class InvariantViolationError extends StreamingError {
   override name = 'InvariantViolationError';
 
   constructor(message: string) {
-    super(`${message}. This is a bug in rxjs-structured-streaming; please report it with the pipeline that triggered it.`);
+    super(`${message.replace(/\.+$/, '')}. This is a bug in rxjs-structured-streaming; please report it with the pipeline that triggered it.`);
   }
 }
 

@@ -12,10 +12,24 @@ import type { GroupStateTimeout } from './GroupState.js';
 import { groupStateCodec, type GroupStateStore } from './GroupStateStore.js';
 import { GroupsWithStateRunner, type GroupInvoker } from './GroupsWithStateRunner.js';
 
+/**
+ * The key a state function receives for a `keyBy` of type `K` over rows `T`:
+ * the field's type for a field name, an object of the named fields for a
+ * list, the function's result for a function (`unknown` when `K` is not
+ * known).
+ */
+export type GroupKeyOf<T, K> = K extends keyof T
+  ? T[K]
+  : K extends readonly (infer F)[]
+    ? { -readonly [P in F & keyof T]: T[P] }
+    : K extends (row: T) => infer V
+      ? V
+      : unknown;
+
 /** Options shared by `mapGroupsWithState` and `flatMapGroupsWithState`. */
-export interface GroupsWithStateOptions<T> {
+export interface GroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec<T>> {
   /** The grouping key: a field name, a list of field names (the key is then an object of those fields), or a function of the row. */
-  readonly keyBy: KeySpec<T>;
+  readonly keyBy: K & KeySpec<T>;
   /** When keys time out. `'eventTime'` needs a `withWatermark` upstream. @defaultValue `'none'` */
   readonly timeout?: GroupStateTimeout;
   /**

@@ -10,3 +10,4 @@ export { createTestScheduler, batch, at } from './marbles.js';
 export { runBatches, type BatchStep } from './runBatches.js';
 export { StreamTest, streamTest, type StreamTestStep } from './StreamTest.js';
 export { sameRows, canonicalRow } from './rows.js';
+export { assertMarbles, type MarbleMatchOptions, type RowOrder } from './batchMatch.js';
