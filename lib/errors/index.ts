@@ -6,3 +6,4 @@ export { UserFunctionError } from './UserFunctionError.js';
 export { CheckpointError, CheckpointCorruptError, CheckpointIncompatibleError, CheckpointIOError, CheckpointLockedError, CheckpointBehindOutputError, type CheckpointLockHolder } from './CheckpointError.js';
 export { SourceError, SinkError, SinkConflictError, SourceBufferOverflowError, KafkaOffsetLookupError, MalformedRecordError } from './SourceError.js';
 export { InvariantViolationError, invariant } from './InvariantViolationError.js';
+export { InvalidValueError, describeType } from './InvalidValueError.js';
