@@ -81,5 +81,5 @@ describe('the browser bundle of lib/browser.ts', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  });
 });
