@@ -495,6 +495,8 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
  * @throws {UnsupportedOperationError} `streamJoin: RightOuter join with a streaming DataFrame/Dataset on the left and a static DataFrame/DataSet on the right not supported` for a right outer stream-static join.
  * @throws {InvalidOptionError} for a malformed option, e.g. `streamJoin: type must be one of 'inner', 'leftOuter', 'rightOuter', 'fullOuter', 'leftSemi'; got "leftAnti". …`.
  * @throws {UserFunctionError} (as an error notification) when `on`, `where`, `select` or a time function throws.
+ * @throws {InvalidDurationError} an unparsable `timeRange.lower` or `timeRange.upper`.
+ * @throws {BatchSequenceError} (as an error notification) when an input's batch ids do not increase.
  * @see staticTable
  * @see withWatermark
  */
