@@ -32,7 +32,7 @@ describe('the API reference generated from the TSDoc (npm run docs)', () => {
 
   it('reports no error and no broken link', () => {
     expect(log).not.toMatch(/\[(error|warning)\]/);
-    expect(log).toContain("html generated at");
+    expect(log).toContain('html generated at');
   });
 
   it('renders the testing entry as its own module, with the marble helpers', () => {
