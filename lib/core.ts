@@ -4,7 +4,7 @@ export { isBatch } from './batch/Batch.js';
 export { fromBatches } from './batch/fromBatches.js';
 export { toBatches, type ToBatchesOptions } from './batch/toBatches.js';
 export { flattenRows } from './batch/flattenRows.js';
-export type { Duration, EventTimeSpec, EventTimeValue, KeySpec, InvalidEventTimePolicy } from './types.js';
+export type { Duration, EventTimeColumn, EventTimeSpec, EventTimeValue, KeySpec, InvalidEventTimePolicy, NumericString } from './types.js';
 export { parseDuration, type ParseDurationOptions } from './time/parseDuration.js';
 export { toEpochMs } from './time/eventTime.js';
 export type { StateOperatorMetrics } from './state/metrics.js';

@@ -10,8 +10,23 @@ export type Duration = number | string | DateFnsDuration;
 /** An event time as it may appear in a row. A window `{ start, end }` counts as `end - 1` (Spark's `window_time`). */
 export type EventTimeValue = number | Date | string | { readonly start: number; readonly end: number };
 
-/** Where a row's event time is: a field name, or a function of the row. */
-export type EventTimeSpec<T> = (keyof T & string) | ((row: T) => EventTimeValue | null | undefined);
+/**
+ * An event-time column with how to read it:
+ * - `unit: 'seconds'` reads numbers (and numeric text) as epoch seconds
+ *   (Spark's `timestamp_seconds`); `'ms'` (the default) as epoch milliseconds;
+ * - `format` reads text written in a date-fns format (`'dd-MM-yyyy-HH-mm'`),
+ *   Spark's `to_timestamp(col, fmt)`; the zone is UTC unless the format has
+ *   one (`X`, `x`). Numbers and `Date`s in the column are still read as times.
+ */
+export interface EventTimeColumn<T> {
+  readonly field: keyof T & string;
+  /** @defaultValue `'ms'` */
+  readonly unit?: 'ms' | 'seconds';
+  readonly format?: string;
+}
+
+/** Where a row's event time is: a field name, a field with its unit or format, or a function of the row. */
+export type EventTimeSpec<T> = (keyof T & string) | EventTimeColumn<T> | ((row: T) => EventTimeValue | null | undefined);
 
 /** A grouping key: a field name, a list of field names, or a function of the row. */
 export type KeySpec<T> = (keyof T & string) | readonly (keyof T & string)[] | ((row: T) => unknown);
@@ -31,3 +46,16 @@ export interface LateRows<T> {
 
 /** A late-data side output: a callback or an RxJS Observer (a `Subject` works) receiving each batch's late rows. */
 export type LateRowsHandler<T> = ((late: LateRows<T>) => void) | { readonly next: (late: LateRows<T>) => void };
+
+declare const NUMERIC_TEXT: unique symbol;
+
+/**
+ * Text that holds a number, by declaration: a field typed `NumericString` may
+ * be given to `sum` and `avg`, which cast it to a double as Spark casts a
+ * string (`'10'` is 10; text that is not a number is `null` and counted). A
+ * field typed plain `string` may not: Spark resolves `sum` of a string column
+ * by an implicit cast, but here the row type says the text is numeric.
+ * CSV rows read without a schema are typed with it (every cell is text whose
+ * type is not known). Make one with a cast: `'10' as NumericString`.
+ */
+export type NumericString = string & { readonly [NUMERIC_TEXT]: 'NumericString' };

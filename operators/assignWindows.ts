@@ -101,7 +101,7 @@ export function assignWindows<T, const A extends string = 'window'>(options: Ass
               out.push({ ...row, [as]: { start, end: start + sizeMs } } as WithWindow<T, A>);
             }
           }
-          const marker: EventTimeMarker | undefined = markerMatches(batch.eventTime, options.eventTime) ? { field: as, isWindow: true, delayMs: batch.eventTime!.delayMs } : batch.eventTime;
+          const marker: EventTimeMarker | undefined = markerMatches(batch.eventTime, reader) ? { field: as, isWindow: true, delayMs: batch.eventTime!.delayMs } : batch.eventTime;
           const metrics = invalid === 0 ? batch.metrics : { ...batch.metrics, numRowsDroppedInvalidEventTime: (batch.metrics?.numRowsDroppedInvalidEventTime ?? 0) + invalid };
           subscriber.next({
             batchId: batch.batchId,

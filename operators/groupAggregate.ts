@@ -83,6 +83,7 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySp
     codec: fixedCodec(aggs, key),
     onLateRows: options.onLateRows,
     invalidPolicy,
+    valueCounts: aggs.counts,
     planHasWatermark: (plan) => {
       if (!plan.watermarked) return false;
       if (plan.eventTimeField === undefined) return key.kind === 'function' ? false : undefined;

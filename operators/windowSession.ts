@@ -104,7 +104,7 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
   const key = compileKey<T>(op, options.keyBy);
   const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
-  const time = { field: reader.isField ? reader.field : undefined, ms: reader.ms };
+  const time = { field: reader.isField && reader.markerRead === undefined ? reader.field : undefined, ms: reader.ms };
   return aggregationOperator<T, WindowedRow<T, K, S>, SessionAggState, 'session'>({
     op,
     kind: 'session',
@@ -113,6 +113,7 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
     codec: sessionCodec(aggs, key),
     onLateRows: options.onLateRows,
     invalidPolicy,
+    valueCounts: aggs.counts,
     ...windowWatermarking(options.eventTime, reader),
     checkShape: () => (key.kind === 'none' ? new UnsupportedOperationError(op, UNSUPPORTED.globalSessionWindow) : undefined),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => sessionRunner<T, WindowedRow<T, K, S>>(op, aggs, key, gapMs, time, reader, invalidPolicy, restored, checkpointing, mode),

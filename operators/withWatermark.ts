@@ -72,7 +72,7 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
   const delayMs = parseDuration(delay, { option: `${op}: delay`, allowMonths: true });
   if (delayMs < 0) throw new InvalidDurationError(`${op}: ${UNSUPPORTED.negativeDelay(String(typeof delay === 'object' ? JSON.stringify(delay) : delay))}`, 'delay', delay);
   const policy = invalidEventTimePolicy(op, options.onInvalidEventTime);
-  const read = reader.isField ? undefined : (typeof eventTime === 'function' ? eventTime : undefined);
+  const read = reader.markerRead;
 
   return (source) => {
     const upstream = planOf(source);

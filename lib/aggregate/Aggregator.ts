@@ -1,4 +1,6 @@
 import { InvalidOptionError, describeValue } from '../errors/index.js';
+import { columnReader } from '../internal/columns.js';
+import type { NumericString } from '../types.js';
 
 /**
  * A user-defined aggregate function, built from four pure-ish functions:
@@ -55,18 +57,76 @@ export type FieldOf<T> = unknown extends T ? string : keyof T & string;
 /** Where an aggregator reads its input: a field of the row, or a function of the row. */
 export type ValueSpec<T, V = unknown> = FieldOf<T> | ((row: T) => V);
 
+/** The values `sum` and `avg` take: numbers (and bigints), numeric text, and nulls. */
+export type NumericValue = number | bigint | NumericString | null | undefined;
+
+/**
+ * A field of `T` that `sum`/`avg` may read: one typed as numbers (or
+ * {@link NumericString}, or `unknown`), never one typed `string` or
+ * `boolean`. Any string when `T` is not known where the aggregator is built.
+ */
+export type NumericFieldOf<T> = unknown extends T
+  ? string
+  : { [K in keyof T & string]-?: unknown extends T[K] ? K : [T[K]] extends [NumericValue] ? K : never }[keyof T & string];
+
+/** The type of field `F` of `T` without null and undefined (`unknown` when `T` is not known). */
+export type FieldValue<T, F> = unknown extends T ? unknown : F extends keyof T ? Exclude<T[F], null | undefined> : unknown;
+
+/** The value type a {@link ValueSpec} reads, without null and undefined: the field's type, or the function's result type. */
+export type ValueOf<T, F> = F extends (row: never) => infer V ? Exclude<V, null | undefined> : FieldValue<T, F>;
+
+/** Options of `sum` and `avg`. */
+export interface NumericAggregateOptions {
+  /**
+   * What to do with a value of a type the aggregate cannot take (a boolean,
+   * an object, an array): `'error'` fails the batch with an
+   * `InvalidValueError`; `'drop'` skips the value and counts it in the
+   * operator's `numRowsInvalidValue` metric. Text that is not a number
+   * (`'abc'`, `''`) is always `null` and counted, as Spark's cast makes it null.
+   * @defaultValue `'error'`
+   */
+  readonly onInvalidValue?: 'error' | 'drop';
+}
+
+/** Counters an aggregator keeps; the operator reads them around each batch for its metrics. */
+export interface ValueCounts {
+  /** Values that were not taken: uncastable text (null) or dropped values of a wrong type. */
+  invalid: number;
+}
+
+/** The key under which a built-in aggregator exposes its {@link ValueCounts}. */
+export const VALUE_COUNTS: unique symbol = Symbol.for('rxjs-structured-streaming.valueCounts') as never;
+
+/** Reads an aggregator's {@link ValueCounts}, if it keeps any. */
+export function valueCountsOf(aggregator: object): ValueCounts | undefined {
+  return (aggregator as { [VALUE_COUNTS]?: ValueCounts })[VALUE_COUNTS];
+}
+
+/** The field an aggregator reads as its errors name it: the field, or `'<function>'`. */
+export function fieldLabel(spec: unknown): string {
+  return typeof spec === 'string' ? spec : '<function>';
+}
+
 /** The compiled form the engine loops over: parallel arrays, one slot per aggregate. */
 export interface CompiledAggregates<T> {
   readonly names: readonly string[];
   readonly aggregators: readonly Aggregator<T, unknown, unknown>[];
+  /** The counters of the aggregators that keep any (see {@link ValueCounts}). */
+  readonly counts: readonly ValueCounts[];
+}
+
+/** The total of the `invalid` counters of compiled aggregates (read before and after a batch: the difference is the batch's count). */
+export function invalidValueTotal(counts: readonly ValueCounts[]): number {
+  let n = 0;
+  for (let i = 0; i < counts.length; i++) n += counts[i]!.invalid;
+  return n;
 }
 
 /** Builds a reader for a {@link ValueSpec}. */
 export function valueReader<T>(fn: string, spec: unknown): (row: T) => unknown {
   if (typeof spec === 'function') return spec as (row: T) => unknown;
   if (typeof spec === 'string' && spec.length > 0) {
-    const field = spec;
-    return (row) => (row as Record<string, unknown>)[field];
+    return columnReader(spec) as (row: T) => unknown;
   }
   throw new InvalidOptionError(`${fn}: field must be a field name or a function of the row; got ${describeValue(spec)}.`, 'field', spec, 'a field name or a function');
 }
@@ -89,6 +149,7 @@ export function compileAggregates<T>(op: string, spec: unknown, reserved: readon
   }
   const names: string[] = [];
   const aggregators: Aggregator<T, unknown, unknown>[] = [];
+  const counts: ValueCounts[] = [];
   for (const [name, agg] of Object.entries(spec)) {
     const a = agg as Partial<Aggregator<T, unknown, unknown>> | null;
     if (
@@ -112,6 +173,8 @@ export function compileAggregates<T>(op: string, spec: unknown, reserved: readon
     }
     names.push(name);
     aggregators.push(a as Aggregator<T, unknown, unknown>);
+    const c = valueCountsOf(a);
+    if (c !== undefined && !counts.includes(c)) counts.push(c);
   }
-  return { names, aggregators };
+  return { names, aggregators, counts };
 }

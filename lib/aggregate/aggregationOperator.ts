@@ -1,13 +1,14 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../batch/Batch.js';
 import { createResultBatch, type AggregationInfo, type AggregationKind, type ResultBatch, type ResultTable } from '../batch/ResultBatch.js';
-import { InvariantViolationError, UnsupportedOperationError } from '../errors/index.js';
+import { InvalidValueError, InvariantViolationError, UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
 import { emitLateRows } from '../internal/lateRows.js';
 import { derivePlan, planOf, withPlan, type OutputModeName, type StreamPlan } from '../internal/plan.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { currentQueryContext, registerState, type StateCodec } from '../state/StateStore.js';
 import type { InvalidEventTimePolicy, LateRowsHandler } from '../types.js';
+import { invalidValueTotal, type ValueCounts } from './Aggregator.js';
 import { takeOutputMode } from './requestedMode.js';
 
 /** What an aggregation's engine did with one batch, in the terms the RxJS shell needs. */
@@ -125,6 +126,8 @@ export interface AggregationOperatorConfig<T, R, S> {
   outputMarker(marker: EventTimeMarker): EventTimeMarker;
   /** The plan's `eventTimeField` of the output when the aggregation carries the watermark. */
   readonly outputEventTimeField: (plan: StreamPlan) => string | undefined;
+  /** The value counters of the operator's aggregators (`compileAggregates(...).counts`), read around each batch for `numRowsInvalidValue`. */
+  readonly valueCounts?: readonly ValueCounts[];
   /** Checked on subscribe (and again at the first batch): an error to fail with, or undefined. */
   checkShape?(): UnsupportedOperationError | undefined;
   /** `checkpointing`: a query context is current, so the state is published (as a snapshot) after every batch. */
@@ -181,7 +184,16 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
           }
           const lateFiltering = hasWatermark && (!complete || kind === 'session');
           const evictWatermarkMs = hasWatermark && !complete ? batch.watermark : undefined;
-          const step = runner.step(batch, lateFiltering, evictWatermarkMs);
+          const counts = config.valueCounts ?? [];
+          const invalidBefore = invalidValueTotal(counts);
+          let step: AggregationStep<T, R, S>;
+          try {
+            step = runner.step(batch, lateFiltering, evictWatermarkMs);
+          } catch (error) {
+            // Aggregators do not know the batch; name it here.
+            throw error instanceof InvalidValueError && error.batchId === undefined ? error.inBatch(batch.batchId) : error;
+          }
+          const numInvalidValues = invalidValueTotal(counts) - invalidBefore;
           emitLateRows(config.onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.late });
           let metrics: BatchMetrics = withStateMetrics(batch.metrics, {
             operatorId: handle.operatorId,
@@ -191,6 +203,7 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
             numRowsRemoved: step.numRemoved,
             numRowsDroppedByWatermark: step.late.length,
             memoryUsedBytes: step.memoryUsedBytes,
+            ...(numInvalidValues > 0 ? { numRowsInvalidValue: numInvalidValues } : {}),
             ...(step.customMetrics === undefined ? {} : { customMetrics: step.customMetrics }),
           });
           if (step.numInvalid > 0) metrics = { ...metrics, numRowsDroppedInvalidEventTime: (metrics.numRowsDroppedInvalidEventTime ?? 0) + step.numInvalid };

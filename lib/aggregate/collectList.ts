@@ -1,4 +1,5 @@
-import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+import { decodeValue, encodeValue } from './valueKinds.js';
+import { valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
 
 /**
  * Every non-null value of a field, in arrival order (earlier batches first).
@@ -13,7 +14,7 @@ import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
  * // => { window: { start, end }, action: 'open', ids: ['phone1', 'phone2', 'phone3'] }
  * ```
  */
-export function collectList<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, V[], V[]> {
+export function collectList<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>, V = ValueOf<T, F>>(field: F): Aggregator<T, V[], V[]> {
   const read = valueReader<T>('collectList', field) as (row: T) => V | null | undefined;
   return {
     init: () => [],
@@ -24,5 +25,7 @@ export function collectList<T = unknown, V = unknown>(field: ValueSpec<T, V>): A
     },
     merge: (a, b) => (b.length === 0 ? a : a.length === 0 ? b : a.concat(b)),
     result: (acc) => acc.slice(),
+    encode: (acc) => acc.map(encodeValue),
+    decode: (json) => (json as unknown[]).map(decodeValue) as V[],
   };
 }

@@ -1,4 +1,5 @@
-import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+import { decodeValue, encodeValue } from './valueKinds.js';
+import { valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
 
 /**
  * The distinct non-null values of a field, in order of first arrival.
@@ -15,7 +16,7 @@ import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
  * // => { window: { start, end }, action: 'close', ids: ['phone1', 'phone3'] }
  * ```
  */
-export function collectSet<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, Set<V>, V[]> {
+export function collectSet<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>, V = ValueOf<T, F>>(field: F): Aggregator<T, Set<V>, V[]> {
   return distinctValues('collectSet', field, (acc) => [...acc]);
 }
 
@@ -24,7 +25,7 @@ export function collectSet<T = unknown, V = unknown>(field: ValueSpec<T, V>): Ag
  * (SameValueZero equality), checkpointed as an array; `result` turns the set
  * into the output. Shared by {@link collectSet} and `countDistinct`.
  */
-export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T, V>, result: (acc: Set<V>) => R): Aggregator<T, Set<V>, R> {
+export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T>, result: (acc: Set<V>) => R): Aggregator<T, Set<V>, R> {
   const read = valueReader<T>(fn, field) as (row: T) => V | null | undefined;
   return {
     init: () => new Set<V>(),
@@ -41,7 +42,7 @@ export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T, V>, resu
       return out;
     },
     result,
-    encode: (acc) => [...acc],
-    decode: (json) => new Set(json as V[]),
+    encode: (acc) => Array.from(acc, encodeValue),
+    decode: (json) => new Set((json as unknown[]).map(decodeValue) as V[]),
   };
 }

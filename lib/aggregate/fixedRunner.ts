@@ -1,3 +1,4 @@
+import { setColumn } from '../internal/columns.js';
 import { Map as IMap } from 'immutable';
 import type { Batch } from '../batch/Batch.js';
 import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
@@ -53,7 +54,7 @@ export function fixedRowBuilder<T, R>(aggs: CompiledAggregates<T>, key: Compiled
     const row: Record<string, unknown> = sizeMs !== undefined ? { window: { start: bucket, end: bucket + size } } : {};
     if (keyField !== undefined) row[keyField] = g[n];
     else write(row, g[n]);
-    for (let j = 0; j < n; j++) row[names[j]!] = aggregators[j]!.result(g[j] as never);
+    for (let j = 0; j < n; j++) setColumn(row, names[j]!, aggregators[j]!.result(g[j] as never));
     return row as R;
   };
 }

@@ -2,7 +2,7 @@ import { Map as IMap } from 'immutable';
 import type { WindowSpec } from '../window/WindowBounds.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { CompiledKey } from './groupKey.js';
-import { toEpochMs } from '../time/eventTime.js';
+import { MAX_EVENT_TIME_MS, toEpochMs } from '../time/eventTime.js';
 import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 
 /**
@@ -243,7 +243,7 @@ export class FixedWindowEngine<T> {
       if (bucketing !== 'none') {
         if (timeField !== undefined) {
           const v = (row as Record<string, unknown>)[timeField];
-          t = typeof v === 'number' ? Math.floor(v) : bucketing === 'eventTime' && typeof v === 'object' && v !== null && !(v instanceof Date) ? windowEndOf(v) : toEpochMs(v);
+          t = typeof v === 'number' && v <= MAX_EVENT_TIME_MS && v >= -MAX_EVENT_TIME_MS ? Math.floor(v) : bucketing === 'eventTime' && typeof v === 'object' && v !== null && !(v instanceof Date) ? windowEndOf(v) : toEpochMs(v);
         } else t = time.ms(row);
         if (t - t !== 0) {
           onInvalid(row, i);
@@ -278,7 +278,7 @@ export class FixedWindowEngine<T> {
       let k: unknown;
       let gk: unknown;
       if (keyField !== undefined) {
-        k = (row as Record<string, unknown>)[keyField];
+        k = (row as Record<string, unknown>)[keyField] ?? null; // a missing key is the SQL null: one group with null
         gk = typeof k === 'object' && k !== null ? key.canonical(k) : k;
       } else if (noKey) {
         k = null;

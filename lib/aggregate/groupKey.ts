@@ -1,4 +1,5 @@
 import { InvalidOptionError, describeValue } from '../errors/index.js';
+import { assignColumns, columnReader, isInheritedName, setColumn } from '../internal/columns.js';
 import type { KeySpec } from '../types.js';
 
 /**
@@ -62,35 +63,39 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
   if (spec === undefined) {
     return { kind: 'none', fields: [], outputFields: [], raw: () => null, canonical: () => null, write: () => undefined };
   }
-  if (typeof spec === 'string' && spec.length > 0) {
+  // A name Object.prototype has (`__proto__`, `constructor`, …) takes the list path: the engines read a single key field inline.
+  if (typeof spec === 'string' && spec.length > 0 && !isInheritedName(spec)) {
     const field = spec;
     return {
       kind: 'field',
       fields: [field],
       outputFields: [field],
-      raw: (row) => (row as Record<string, unknown>)[field],
+      // A missing key (undefined) is the SQL null: one group with null.
+      raw: (row) => (row as Record<string, unknown>)[field] ?? null,
       canonical: canonicalValue,
       write: (target, raw) => {
         target[field] = raw;
       },
     };
   }
-  if (Array.isArray(spec) && spec.length > 0 && spec.every((f) => typeof f === 'string' && f.length > 0)) {
-    const fields = [...(spec as readonly string[])];
-    if (fields.length === 1) return compileKey<T>(op, fields[0] as KeySpec<T>);
+  const list = typeof spec === 'string' && spec.length > 0 ? [spec] : spec;
+  if (Array.isArray(list) && list.length > 0 && list.every((f) => typeof f === 'string' && f.length > 0)) {
+    const fields = [...(list as readonly string[])];
+    if (fields.length === 1 && !isInheritedName(fields[0]!)) return compileKey<T>(op, fields[0] as KeySpec<T>);
+    const readers = fields.map(columnReader);
     return {
       kind: 'fields',
       fields,
       outputFields: fields,
       raw: (row) => {
         const values = new Array<unknown>(fields.length);
-        for (let i = 0; i < fields.length; i++) values[i] = (row as Record<string, unknown>)[fields[i]!];
+        for (let i = 0; i < fields.length; i++) values[i] = readers[i]!(row) ?? null;
         return values;
       },
       canonical: (raw) => JSON.stringify(raw),
       write: (target, raw) => {
         const values = raw as readonly unknown[];
-        for (let i = 0; i < fields.length; i++) target[fields[i]!] = values[i];
+        for (let i = 0; i < fields.length; i++) setColumn(target, fields[i]!, values[i]);
       },
     };
   }
@@ -100,10 +105,10 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
       kind: 'function',
       fields: [],
       outputFields: [],
-      raw: fn,
+      raw: (row) => fn(row) ?? null,
       canonical: canonicalValue,
       write: (target, raw) => {
-        if (isPlainObject(raw)) Object.assign(target, raw);
+        if (isPlainObject(raw)) assignColumns(target, raw);
         else target.key = raw;
       },
     };

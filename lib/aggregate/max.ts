@@ -1,9 +1,12 @@
-import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
-import { compareValues } from './compareValues.js';
+import type { Aggregator, ValueOf, ValueSpec } from './Aggregator.js';
+import { extremum } from './extremum.js';
 
 /**
- * The largest value of a field (numbers, strings, `Date`s), ignoring null and
- * undefined; `null` when there was none.
+ * The largest value of a field (numbers, strings, `Date`s, booleans, window
+ * structs), ignoring null and undefined; `null` when there was none. The
+ * result keeps the field's type. `NaN` counts as larger than every number, as
+ * in Spark: a group holding a `NaN` has maximum `NaN`. Values of two types in
+ * one group are an `InvalidValueError`.
  *
  * Spark: `max(col)`.
  *
@@ -12,17 +15,9 @@ import { compareValues } from './compareValues.js';
  * windowTumbling({ eventTime: 'ts', size: '1 minute', aggregate: { high: max('price') } });
  * // => { window: { start, end }, high: 12.25 }
  * ```
+ *
+ * @throws {InvalidValueError} (as an error notification) `max('price'): values of two types in one group: … in batch 3. …`
  */
-export function max<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, V | null, V | null> {
-  const read = valueReader<T>('max', field) as (row: T) => V | null | undefined;
-  return {
-    init: () => null,
-    add: (acc, row) => {
-      const v = read(row);
-      if (v === null || v === undefined) return acc;
-      return acc === null || compareValues(v, acc) > 0 ? v : acc;
-    },
-    merge: (a, b) => (a === null ? b : b === null ? a : compareValues(b, a) > 0 ? b : a),
-    result: (acc) => acc,
-  };
+export function max<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>>(field: F): Aggregator<T, unknown, ValueOf<T, F> | null> {
+  return extremum<T>('max', field) as Aggregator<T, unknown, ValueOf<T, F> | null>;
 }

@@ -1,9 +1,13 @@
-import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
-import { compareValues } from './compareValues.js';
+import type { Aggregator, ValueOf, ValueSpec } from './Aggregator.js';
+import { extremum } from './extremum.js';
 
 /**
- * The smallest value of a field (numbers, strings, `Date`s), ignoring null
- * and undefined; `null` when there was none.
+ * The smallest value of a field (numbers, strings, `Date`s, booleans, window
+ * structs), ignoring null and undefined; `null` when there was none. The
+ * result keeps the field's type (`min('price')` on a `number` field is a
+ * `number | null`). `NaN` counts as larger than every number, as in Spark, so
+ * it is the minimum only of a group that holds nothing else. Values of two
+ * types in one group (`'10'` and `5`) are an `InvalidValueError`.
  *
  * Spark: `min(col)`.
  *
@@ -12,17 +16,9 @@ import { compareValues } from './compareValues.js';
  * windowTumbling({ eventTime: 'ts', size: '1 minute', aggregate: { low: min('price') } });
  * // => { window: { start, end }, low: 9.5 }
  * ```
+ *
+ * @throws {InvalidValueError} (as an error notification) `min('price'): values of two types in one group: … in batch 3. …`
  */
-export function min<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, V | null, V | null> {
-  const read = valueReader<T>('min', field) as (row: T) => V | null | undefined;
-  return {
-    init: () => null,
-    add: (acc, row) => {
-      const v = read(row);
-      if (v === null || v === undefined) return acc;
-      return acc === null || compareValues(v, acc) < 0 ? v : acc;
-    },
-    merge: (a, b) => (a === null ? b : b === null ? a : compareValues(b, a) < 0 ? b : a),
-    result: (acc) => acc,
-  };
+export function min<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>>(field: F): Aggregator<T, unknown, ValueOf<T, F> | null> {
+  return extremum<T>('min', field) as Aggregator<T, unknown, ValueOf<T, F> | null>;
 }

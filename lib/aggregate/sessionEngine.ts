@@ -5,6 +5,7 @@ import type { TimeAccess } from './fixedWindowEngine.js';
 import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 import type { Session } from '../window/session.js';
 import { MinHeap } from '../internal/MinHeap.js';
+import { MAX_EVENT_TIME_MS } from '../time/eventTime.js';
 
 /** A session in a snapshot: `[start, end)` and one accumulator per aggregate. Never changed. */
 export type SessionState = Session<unknown[]>;
@@ -237,7 +238,7 @@ export class SessionEngine<T> {
       let t: number;
       if (timeField !== undefined) {
         const v = (row as Record<string, unknown>)[timeField];
-        t = typeof v === 'number' ? Math.floor(v) : time.ms(row);
+        t = typeof v === 'number' && v <= MAX_EVENT_TIME_MS && v >= -MAX_EVENT_TIME_MS ? Math.floor(v) : time.ms(row);
       } else t = time.ms(row);
       if (t - t !== 0) {
         onInvalid(row, i);
@@ -257,7 +258,7 @@ export class SessionEngine<T> {
       let k: unknown;
       let gk: unknown;
       if (keyField !== undefined) {
-        k = (row as Record<string, unknown>)[keyField];
+        k = (row as Record<string, unknown>)[keyField] ?? null; // a missing key is the SQL null: one group with null
         gk = typeof k === 'object' && k !== null ? key.canonical(k) : k;
       } else {
         k = key.raw(row);

@@ -1,3 +1,4 @@
+import { setColumn } from '../internal/columns.js';
 import { Map as IMap } from 'immutable';
 import type { Batch } from '../batch/Batch.js';
 import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
@@ -77,7 +78,7 @@ export function sessionRunner<T, R>(
         : (k, start, end, acc) => {
             const row: Record<string, unknown> = { window: { start, end } };
             key.write(row, k);
-            for (let j = 0; j < names.length; j++) row[names[j]!] = aggregators[j]!.result(acc[j] as never);
+            for (let j = 0; j < names.length; j++) setColumn(row, names[j]!, aggregators[j]!.result(acc[j] as never));
             return row as R;
           };
   const buildWorking = (k: unknown, s: WorkingSession): R => build(k, s.start, s.end, engine.valueOf(s));

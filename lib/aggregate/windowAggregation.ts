@@ -23,11 +23,11 @@ export interface AggregationCommonOptions<T, K, S> {
   readonly onInvalidEventTime?: InvalidEventTimePolicy;
 }
 
-/** `true` when `marker` names the column `spec` reads. */
-export function markerMatches<T>(marker: EventTimeMarker | undefined, spec: EventTimeSpec<T>): boolean {
+/** `true` when `marker` names the column `reader` reads (the same function, or the same column read the same way). */
+export function markerMatches<T>(marker: EventTimeMarker | undefined, reader: EventTimeReader<T>): boolean {
   if (marker === undefined) return false;
-  if (typeof spec === 'function') return marker.read === (spec as unknown);
-  return marker.read === undefined && marker.field === spec;
+  if (reader.markerRead !== undefined) return marker.read === reader.markerRead;
+  return marker.read === undefined && marker.field === reader.field;
 }
 
 /** The watermark-tracking part of an {@link AggregationOperatorConfig}. */
@@ -46,7 +46,7 @@ export function windowWatermarking<T>(eventTime: EventTimeSpec<T>, reader: Event
       if (!reader.isField) return undefined;
       return plan.eventTimeField === undefined ? undefined : plan.eventTimeField === reader.field;
     },
-    markerHasWatermark: (marker) => markerMatches(marker, eventTime),
+    markerHasWatermark: (marker) => markerMatches(marker, reader),
     outputMarker: (marker) => ({ field: 'window', isWindow: true, delayMs: marker.delayMs }),
     outputEventTimeField: () => 'window',
   };
@@ -64,7 +64,7 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
   const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
   const bucketing = spec.slideMs === spec.sizeMs ? 'tumbling' : 'sliding';
-  const time = { field: reader.isField ? reader.field : undefined, ms: reader.ms };
+  const time = { field: reader.isField && reader.markerRead === undefined ? reader.field : undefined, ms: reader.ms };
   return aggregationOperator<T, R, ReturnType<ReturnType<typeof fixedCodec>['fromEntries']>, 'window'>({
     op,
     kind: 'window',
@@ -73,6 +73,7 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
     codec: fixedCodec(aggs, key),
     onLateRows: options.onLateRows,
     invalidPolicy,
+    valueCounts: aggs.counts,
     ...windowWatermarking(eventTime, reader),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => fixedRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, bucketing, time, reader, restored, checkpointing, mode),
   });

@@ -26,6 +26,57 @@ export class SinkError extends StreamingError {
   }
 }
 
+/**
+ * A sink refused at start because its output belongs to another query (a
+ * directory another query's manifest covers). Names the output and the
+ * owners; never retriable.
+ */
+export class SinkConflictError extends SinkError {
+  override name = 'SinkConflictError';
+  /** The directory or topic. */
+  readonly output: string;
+  /** The other writers, as the sink describes them. */
+  readonly owners: readonly string[];
+
+  constructor(sink: string, output: string, owners: readonly string[], message: string) {
+    super(sink, message, undefined, false);
+    this.output = output;
+    this.owners = owners;
+  }
+}
+
+/** A push source's buffer is full and its policy is `'error'`: the source produces faster than the query commits. */
+export class SourceBufferOverflowError extends SourceError {
+  override name = 'SourceBufferOverflowError';
+  /** The buffer's capacity in rows. */
+  readonly capacity: number;
+
+  constructor(source: string, capacity: number, message: string) {
+    super(source, message, undefined, false);
+    this.capacity = capacity;
+  }
+}
+
+/**
+ * The Kafka source could not look up a consumer group's committed offset for
+ * a partition it has no checkpointed offset for. Retriable (the runtime
+ * retries it with backoff); when the retries run out the query stops with
+ * it rather than guess a starting offset.
+ */
+export class KafkaOffsetLookupError extends SourceError {
+  override name = 'KafkaOffsetLookupError';
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partitions: readonly number[];
+
+  constructor(source: string, groupId: string, topic: string, partitions: readonly number[], message: string, cause: unknown) {
+    super(source, message, cause, true);
+    this.groupId = groupId;
+    this.topic = topic;
+    this.partitions = partitions;
+  }
+}
+
 /** A row the source could not parse (malformed JSON or CSV line). */
 export class MalformedRecordError extends SourceError {
   override name = 'MalformedRecordError';

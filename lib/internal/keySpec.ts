@@ -1,5 +1,6 @@
 import { InvalidOptionError, describeValue } from '../errors/index.js';
 import type { KeySpec } from '../types.js';
+import { columnReader, isInheritedName, setColumn } from './columns.js';
 
 /**
  * A grouping key reduced to something a hash map compares by value: a number
@@ -38,7 +39,7 @@ export function keyPart(value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'undefined':
-      return 'undefined';
+      return 'null'; // a missing value is the SQL null: equal to null
     case 'bigint':
       return `${value}n`;
     case 'object':
@@ -140,9 +141,13 @@ export function resolveKeySpec<T>(operator: string, spec: KeySpec<T> | undefined
   if (typeof spec === 'string') {
     if (spec.length === 0) fail();
     const field = spec;
+    if (isInheritedName(field)) {
+      const read = columnReader(field) as (row: T) => unknown;
+      return { keyOf: (row) => stableKeyOf(read(row) ?? null), valueOf: (row) => read(row) ?? null, fields: [field], descriptor: field };
+    }
     return {
-      keyOf: (row) => stableKeyOf((row as Record<string, unknown>)[field]),
-      valueOf: (row) => (row as Record<string, unknown>)[field],
+      keyOf: (row) => stableKeyOf((row as Record<string, unknown>)[field] ?? null),
+      valueOf: (row) => (row as Record<string, unknown>)[field] ?? null,
       fields: [field],
       descriptor: field,
     };
@@ -150,17 +155,16 @@ export function resolveKeySpec<T>(operator: string, spec: KeySpec<T> | undefined
   if (!Array.isArray(spec) || spec.length === 0 || !spec.every((f) => typeof f === 'string' && f.length > 0)) return fail();
   const fields = [...(spec as readonly string[])];
   const n = fields.length;
+  const readers = fields.map(columnReader);
   return {
     keyOf: (row) => {
-      const r = row as Record<string, unknown>;
-      let out = keyPart(r[fields[0]!]);
-      for (let i = 1; i < n; i++) out += `,${keyPart(r[fields[i]!])}`;
+      let out = keyPart(readers[0]!(row));
+      for (let i = 1; i < n; i++) out += `,${keyPart(readers[i]!(row))}`;
       return out;
     },
     valueOf: (row) => {
-      const r = row as Record<string, unknown>;
       const key: Record<string, unknown> = {};
-      for (let i = 0; i < n; i++) key[fields[i]!] = r[fields[i]!];
+      for (let i = 0; i < n; i++) setColumn(key, fields[i]!, readers[i]!(row) ?? null);
       return key;
     },
     fields,

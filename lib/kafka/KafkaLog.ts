@@ -151,16 +151,12 @@ export class KafkaLog {
       .sort((a, b) => a.partition - b.partition);
   }
 
-  /** The group's committed offsets for `topic` (`-1` where none), or `undefined` if the broker will not tell. */
-  async committedOffsets(groupId: string, topic: string): Promise<Map<number, number> | undefined> {
-    try {
-      const result = await this.admin.fetchOffsets({ groupId, topics: [topic] });
-      const offsets = new Map<number, number>();
-      for (const entry of result[0]?.partitions ?? []) offsets.set(entry.partition, Number(entry.offset));
-      return offsets;
-    } catch {
-      return undefined;
-    }
+  /** The group's committed offsets for `topic` (`-1` where none). A failed lookup rejects (never a guess). */
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    const result = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+    const offsets = new Map<number, number>();
+    for (const entry of result[0]?.partitions ?? []) offsets.set(entry.partition, Number(entry.offset));
+    return offsets;
   }
 
   /**

@@ -39,10 +39,25 @@ export interface KafkaSinkConfig<R> {
 const OPERATOR = 'toKafka';
 const SCAN_WINDOW = 512;
 
-/** What the topic says this writer already wrote: batches `< lastBatch` completely, and which rows of `lastBatch`. */
+/**
+ * What the topic says this writer already wrote from batch `from` on: per
+ * batch id, per row index, the record found (its key and value are compared
+ * with the row before the row is skipped).
+ */
 interface WrittenState {
-  readonly lastBatch: number;
-  readonly rowsOfLastBatch: Set<number>;
+  readonly from: number;
+  readonly batches: Map<number, Map<number, WrittenRecord[]>>;
+}
+
+/** The part of a record compared with a row before the row is skipped. */
+interface WrittenRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+}
+
+function asBuffer(bytes: KafkaBytes | null | undefined): Buffer | null {
+  if (bytes === null || bytes === undefined) return null;
+  return typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
 }
 
 function headerText(record: KafkaLogRecord, name: string): string | undefined {
@@ -50,12 +65,27 @@ function headerText(record: KafkaLogRecord, name: string): string | undefined {
   return undefined;
 }
 
+/** A marker header as a batch or row number, or `undefined` when it is missing or not a non-negative integer. */
+function markerNumber(record: KafkaLogRecord, name: string): number | undefined {
+  const text = headerText(record, name);
+  if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined;
+  return Number(text);
+}
+
+function sameBytes(expected: KafkaBytes | null | undefined, actual: Buffer | null): boolean {
+  const bytes = asBuffer(expected);
+  return bytes === null || actual === null ? bytes === actual : bytes.equals(actual);
+}
+
 /**
- * The Kafka sink behind `toKafka`. Idempotent by batch id: every record
- * carries its writer, batch id and row index in headers, and before the
- * first batch of a run the sink reads back the tail of the topic to learn
- * which batch it wrote last and which of that batch's rows made it, so a
- * replayed batch writes only what is missing.
+ * The Kafka sink behind `toKafka`. Idempotent per writer (the query id) and
+ * batch id: every record carries its writer, batch id and row index in
+ * headers, and before the first batch of a run the sink reads back the tail
+ * of the topic to learn which rows of that batch and later ones it already
+ * wrote. A row is skipped only when this writer's record for the same batch
+ * and row index is there with the same key and value, so a replayed batch
+ * writes only what is missing, and a foreign or forged marker never
+ * suppresses a row.
  */
 export class KafkaSink<R> implements Sink<R> {
   readonly description: string;
@@ -79,16 +109,19 @@ export class KafkaSink<R> implements Sink<R> {
 
   async addBatch(batchId: number, rows: readonly R[]): Promise<void> {
     const producer = await this.connect();
-    let skip: Set<number> | undefined;
+    let present: Map<number, WrittenRecord[]> | undefined;
     if (this.config.exactlyOnce) {
-      const written = await this.recover();
-      if (batchId < written.lastBatch) return;
-      if (batchId === written.lastBatch) skip = written.rowsOfLastBatch;
+      if (this.written === undefined || batchId < this.written.from) this.written = await this.recover(batchId);
+      present = this.written.batches.get(batchId);
     }
+    const all: Message[] = [];
     const messages: Message[] = [];
     for (let i = 0; i < rows.length; i++) {
-      if (skip?.has(i) === true) continue;
-      messages.push(this.toMessage(batchId, i, rows[i]!));
+      const message = this.toMessage(batchId, i, rows[i]!);
+      all.push(message);
+      // Skipped only when this writer's record for this batch and row is there with the same key and value.
+      if (present?.get(i)?.some((found) => sameBytes(message.key, found.key) && sameBytes(message.value, found.value)) === true) continue;
+      messages.push(message);
     }
     try {
       for (let from = 0; from < messages.length; from += this.config.maxRecordsPerSend) {
@@ -99,7 +132,11 @@ export class KafkaSink<R> implements Sink<R> {
       this.written = undefined;
       this.fail(`writing batch ${batchId}`, error);
     }
-    if (this.config.exactlyOnce && rows.length > 0) this.written = { lastBatch: batchId, rowsOfLastBatch: new Set(rows.map((_, i) => i)) };
+    if (this.written !== undefined) {
+      // This batch is now written (a replay of it in this run writes nothing); older batches are not replayed any more.
+      for (const id of this.written.batches.keys()) if (id < batchId) this.written.batches.delete(id);
+      this.written.batches.set(batchId, new Map(all.map((m, i) => [i, [{ key: asBuffer(m.key), value: asBuffer(m.value) }]])));
+    }
   }
 
   async stop(): Promise<void> {
@@ -175,26 +212,23 @@ export class KafkaSink<R> implements Sink<R> {
   }
 
   /**
-   * Reads back, per partition from the end, this writer's last batch: first
-   * each partition's newest record of this writer (its batches are appended
-   * in order, so that is the partition's last batch), then, for the overall
-   * last batch, every row index of it present in any partition.
+   * Reads back, per partition from the end, every record of this writer for
+   * batch `from` or later, stopping in each partition at the first (newest)
+   * record of this writer with an older batch id: a run writes its batches in
+   * increasing order, so nothing of batch `from` or later is below it. A
+   * record of another writer, or with a batch id other than the one being
+   * written, never makes the sink skip a row.
    */
-  private async recover(): Promise<WrittenState> {
-    if (this.written !== undefined) return this.written;
+  private async recover(from: number): Promise<WrittenState> {
     const writer = this.writer!;
     const kafka = (this.kafka ??= createKafka(this.config.connection, this.config.brokers));
     const log = new KafkaLog(kafka);
     try {
       await log.connect();
       const marks = await log.watermarks(this.config.topic);
-      const scanners = marks.map((wm) => new BackwardScanner(log, this.config.topic, wm, writer));
-      let lastBatch = -1;
-      for (const scanner of scanners) lastBatch = Math.max(lastBatch, await scanner.lastBatch());
-      const rowsOfLastBatch = new Set<number>();
-      if (lastBatch >= 0) for (const scanner of scanners) await scanner.collectRows(lastBatch, rowsOfLastBatch);
-      this.written = { lastBatch, rowsOfLastBatch };
-      return this.written;
+      const batches = new Map<number, Map<number, WrittenRecord[]>>();
+      for (const wm of marks) await new BackwardScanner(log, this.config.topic, wm, writer).collect(from, batches);
+      return { from, batches };
     } catch (error) {
       this.fail('reading back the batch markers', error);
     } finally {
@@ -219,24 +253,21 @@ class BackwardScanner {
     this.lowestRead = marks.high;
   }
 
-  /** The batch id of this writer's newest record in the partition, or -1. */
-  async lastBatch(): Promise<number> {
-    for (let i = 0; ; i++) {
-      while (i >= this.seen.length) if (!(await this.readMore())) return -1;
-      const record = this.seen[i]!;
-      if (headerText(record, MARKER_HEADERS.writer) === this.writer) return Number(headerText(record, MARKER_HEADERS.batch));
-    }
-  }
-
-  /** Adds to `rows` the row index of every record of `batch` by this writer, stopping at an older batch. */
-  async collectRows(batch: number, rows: Set<number>): Promise<void> {
+  /** Adds to `batches` every record of this writer with batch id `from` or later, newest first, until an older batch of this writer. */
+  async collect(from: number, batches: Map<number, Map<number, WrittenRecord[]>>): Promise<void> {
     for (let i = 0; ; i++) {
       while (i >= this.seen.length) if (!(await this.readMore())) return;
       const record = this.seen[i]!;
       if (headerText(record, MARKER_HEADERS.writer) !== this.writer) continue;
-      const b = Number(headerText(record, MARKER_HEADERS.batch));
-      if (b < batch) return;
-      if (b === batch) rows.add(Number(headerText(record, MARKER_HEADERS.row)));
+      const batch = markerNumber(record, MARKER_HEADERS.batch);
+      const row = markerNumber(record, MARKER_HEADERS.row);
+      if (batch === undefined || row === undefined) continue;
+      if (batch < from) return;
+      let rows = batches.get(batch);
+      if (rows === undefined) batches.set(batch, (rows = new Map()));
+      const found = rows.get(row);
+      if (found === undefined) rows.set(row, [record]);
+      else found.push(record);
     }
   }
 

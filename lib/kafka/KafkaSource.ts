@@ -1,4 +1,4 @@
-import { SourceError, StreamingError, describeValue } from '../errors/index.js';
+import { KafkaOffsetLookupError, SourceError, StreamingError, describeValue } from '../errors/index.js';
 import type { ReadLimit, Source, SourceContext } from '../sources/Source.js';
 import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
 import { KafkaGroupMember, type KafkaGroupOptions } from './KafkaGroupMember.js';
@@ -55,16 +55,32 @@ export interface KafkaSourceConfig {
 
 const OPERATOR = 'fromKafka';
 
+/**
+ * Where a planned partition's start offset came from: the previous batch's
+ * end (the checkpoint), `startingOffsets` (the query's first batch), the
+ * consumer group's committed offset (a partition that shows up later), or
+ * the earliest offset (a later partition the group has no offset for).
+ */
+type OffsetOrigin = 'checkpoint' | 'startingOffsets' | 'groupOffset' | 'earliest';
+
 function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
 
-class MalformedKafkaRecord extends Error {}
+/** A key or value the chosen format cannot decode. */
+export class MalformedKafkaRecord extends Error {}
 
-function decode(format: KafkaFormat, bytes: Buffer | null): unknown {
+/**
+ * Decodes a key or value. `null` (no bytes at all, e.g. a tombstone) is
+ * `null` in every format. Zero bytes are not `null`: `'binary'` gives an
+ * empty `Buffer`, `'string'` gives `''`, and `'json'` treats them as
+ * malformed (zero bytes are no JSON text), as Spark's `from_json` does.
+ */
+export function decodeKafkaBytes(format: KafkaFormat, bytes: Buffer | null): unknown {
   if (bytes === null || format === 'binary') return bytes;
   const text = bytes.toString('utf8');
   if (format === 'string') return text;
+  if (bytes.length === 0) throw new MalformedKafkaRecord("empty value (zero bytes), which is not JSON; a null value would be a tombstone. Use valueFormat 'string' or 'binary' to read empty values");
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -89,10 +105,14 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   private readonly starting = new Map<string, number>();
   /** Where a partition that shows up after the first batch starts (resolved once). */
   private readonly discovered = new Map<string, number>();
+  /** Where each resolved start offset came from. */
+  private readonly origin = new Map<string, OffsetOrigin>();
   /** `availableNow`: the high watermarks that count as "everything available now". */
   private cap: Map<string, number> | undefined;
   /** Without a group: the partitions the last `latestOffset` saw. */
   private owned: readonly TopicPartition[] = [];
+  /** Where each partition the last `latestOffset` planned started, and how far behind the log's end its planned end is. */
+  private plan: { origins: Record<OffsetOrigin, number>; behind: number[] } | undefined;
 
   constructor(private readonly config: KafkaSourceConfig) {
     const mode = config.topics.length === 1 ? `Subscribe[${config.topics[0]}]` : `Subscribe[${config.topics.join(',')}]`;
@@ -141,16 +161,50 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     if (this.member === undefined) this.owned = owned;
     if (owned.length === 0) return start;
     const ranges: PartitionRange[] = [];
+    const origins: Record<OffsetOrigin, number> = { checkpoint: 0, startingOffsets: 0, groupOffset: 0, earliest: 0 };
     for (const tp of owned) {
       const wm = marks.get(tp.topic)!.find((m) => m.partition === tp.partition)!;
-      const from = offsetOf(start, tp.topic, tp.partition) ?? (await this.initialOffset(log, start === undefined, tp, wm));
+      const checkpointed = offsetOf(start, tp.topic, tp.partition);
+      let from: number;
+      if (checkpointed !== undefined) {
+        from = checkpointed;
+        origins.checkpoint++;
+      } else {
+        from = await this.initialOffset(log, start === undefined, tp, wm);
+        origins[this.origin.get(`${start === undefined}\u0000${key(tp.topic, tp.partition)}`)!]++;
+      }
       const capped = this.cap?.get(key(tp.topic, tp.partition));
       const until = Math.max(from, capped === undefined ? wm.high : Math.min(wm.high, capped));
       ranges.push({ ...tp, from, until });
     }
     const limited = this.config.maxOffsetsPerTrigger !== undefined && !limit.all;
     const ends = limited ? limitOffsets(ranges, this.config.maxOffsetsPerTrigger!) : ranges.map((r) => r.until);
+    const highs = ranges.map((r) => marks.get(r.topic)!.find((m) => m.partition === r.partition)!.high);
+    this.plan = { origins, behind: ends.map((end, i) => Math.max(0, highs[i]! - end)) };
     return buildOffsets(ranges.map((r, i) => [{ topic: r.topic, partition: r.partition }, ends[i]!] as const));
+  }
+
+  /**
+   * Progress numbers of the last planned batch: how many of its partitions
+   * started from the checkpoint (`numPartitionsFromCheckpoint`), from
+   * `startingOffsets`, from the group's committed offset or from the earliest
+   * offset, and how far its end is behind the log's end (Spark's
+   * `minOffsetsBehindLatest`, `maxOffsetsBehindLatest`, `avgOffsetsBehindLatest`).
+   * There is no prefetch buffer: the backlog stays in Kafka.
+   */
+  progressMetrics(): Readonly<Record<string, number>> {
+    if (this.plan === undefined) return {};
+    const { origins, behind } = this.plan;
+    const total = behind.reduce((a, b) => a + b, 0);
+    return {
+      numPartitionsFromCheckpoint: origins.checkpoint,
+      numPartitionsFromStartingOffsets: origins.startingOffsets,
+      numPartitionsFromGroupOffsets: origins.groupOffset,
+      numPartitionsFromEarliest: origins.earliest,
+      ...(behind.length === 0
+        ? {}
+        : { minOffsetsBehindLatest: Math.min(...behind), maxOffsetsBehindLatest: Math.max(...behind), avgOffsetsBehindLatest: total / behind.length }),
+    };
   }
 
   async getBatch(start: KafkaOffsets | undefined, end: KafkaOffsets): Promise<readonly R[]> {
@@ -257,6 +311,7 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     const known = cache.get(k);
     if (known !== undefined) return known;
     let offset: number;
+    let origin: OffsetOrigin;
     if (firstBatch) {
       const starting = this.config.startingOffsets;
       if (starting === 'earliest') offset = wm.low;
@@ -265,12 +320,37 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
         const given = offsetOf(starting, tp.topic, tp.partition) ?? LATEST;
         offset = given === EARLIEST ? wm.low : given === LATEST ? wm.high : given;
       }
+      origin = 'startingOffsets';
     } else {
-      const committed = this.config.groupId === undefined ? undefined : await log.committedOffsets(this.config.groupId, tp.topic);
-      const groupOffset = committed?.get(tp.partition);
-      offset = groupOffset !== undefined && groupOffset >= 0 ? groupOffset : wm.low;
+      let groupOffset: number | undefined;
+      if (this.config.groupId !== undefined) {
+        let committed: Map<number, number>;
+        try {
+          committed = await log.committedOffsets(this.config.groupId, tp.topic);
+        } catch (error) {
+          // Never a guess: starting from the earliest offset here would read again what another member already processed.
+          throw new KafkaOffsetLookupError(
+            OPERATOR,
+            this.config.groupId,
+            tp.topic,
+            [tp.partition],
+            `cannot look up consumer group ${JSON.stringify(this.config.groupId)}'s committed offset for ${tp.topic}/${tp.partition}, a partition the checkpoint has no offset for (newly assigned or new); got ${kafkaErrorMessage(error)}. ` +
+              'The query retries this lookup and stops if it keeps failing, rather than start the partition at a guessed offset; check the brokers and the group coordinator, then restart',
+            error,
+          );
+        }
+        groupOffset = committed.get(tp.partition);
+      }
+      if (groupOffset !== undefined && groupOffset >= 0) {
+        offset = groupOffset;
+        origin = 'groupOffset';
+      } else {
+        offset = wm.low;
+        origin = 'earliest';
+      }
     }
     cache.set(k, offset);
+    this.origin.set(`${firstBatch}\u0000${k}`, origin);
     return offset;
   }
 
@@ -311,8 +391,8 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
       let decodedKey: unknown;
       let decodedValue: unknown;
       try {
-        decodedKey = decode(keyFormat, record.key);
-        decodedValue = decode(valueFormat, record.value);
+        decodedKey = decodeKafkaBytes(keyFormat, record.key);
+        decodedValue = decodeKafkaBytes(valueFormat, record.value);
       } catch (error) {
         if (!(error instanceof MalformedKafkaRecord)) throw error;
         const location = `${record.topic}/${record.partition}@${record.offset}`;

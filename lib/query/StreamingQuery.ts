@@ -499,7 +499,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       watermark: output.watermark,
       watermarked: output.eventTime !== undefined,
       metrics: output.metrics,
-      source: { description: source.description, startOffset: start, endOffset: end, latestOffset, metrics: { numDeadLetterRecords: deadLetters } },
+      source: { description: source.description, startOffset: start, endOffset: end, latestOffset, metrics: { ...source.progressMetrics?.(), numDeadLetterRecords: deadLetters } },
       sinkDescription: sink.description,
     });
     this.publishProgress(progress, t0);
@@ -574,7 +574,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       watermark: this.watermark,
       watermarked: false,
       metrics: undefined,
-      source: { description: source.description, startOffset: epoch.startOffset, endOffset: end, latestOffset: end, metrics: { numDeadLetterRecords: epoch.deadLetters ?? 0 } },
+      source: { description: source.description, startOffset: epoch.startOffset, endOffset: end, latestOffset: end, metrics: { ...source.progressMetrics?.(), numDeadLetterRecords: epoch.deadLetters ?? 0 } },
       sinkDescription: sink.description,
     });
     this.publishProgress(progress, epoch.startMs);

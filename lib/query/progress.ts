@@ -35,6 +35,8 @@ export interface StateOperatorProgress {
   readonly numRowsRemoved: number;
   readonly numRowsDroppedByWatermark: number;
   readonly memoryUsedBytes: number;
+  /** Aggregated values not taken (uncastable text, or wrong-typed values dropped); see `StateOperatorMetrics.numRowsInvalidValue`. */
+  readonly numRowsInvalidValue: number;
   readonly customMetrics: Readonly<Record<string, number>>;
 }
 
@@ -120,8 +122,9 @@ export interface BatchMeasurements {
   readonly sinkDescription: string;
 }
 
+/** ISO-8601 text of a time; a number that is not a time (event times are checked where they enter, so only a damaged value can be one) is written as the number instead of throwing a RangeError. */
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 }
 
 /** Rows per second over `ms` (at least 1 ms, as Spark); 0 when there is no interval (the first trigger). */
@@ -162,6 +165,7 @@ export function buildProgress(m: BatchMeasurements): StreamingQueryProgress {
       numRowsRemoved: s.numRowsRemoved,
       numRowsDroppedByWatermark: s.numRowsDroppedByWatermark,
       memoryUsedBytes: s.memoryUsedBytes,
+      numRowsInvalidValue: s.numRowsInvalidValue ?? 0,
       customMetrics: s.customMetrics ?? {},
     })),
     sources: [
@@ -192,6 +196,8 @@ export function formatProgressLine(p: StreamingQueryProgress): string {
     parts.push(`state rows ${p.stateOperators.reduce((n, s) => n + s.numRowsTotal, 0)}`);
     const dropped = p.stateOperators.reduce((n, s) => n + s.numRowsDroppedByWatermark, 0);
     if (dropped > 0) parts.push(`late rows dropped ${dropped}`);
+    const invalid = p.stateOperators.reduce((n, s) => n + s.numRowsInvalidValue, 0);
+    if (invalid > 0) parts.push(`invalid values ${invalid}`);
   }
   const deadLetters = p.sources.reduce((n, s) => n + (s.metrics['numDeadLetterRecords'] ?? 0), 0);
   if (deadLetters > 0) parts.push(`dead letters ${deadLetters}`);

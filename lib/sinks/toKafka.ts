@@ -31,8 +31,9 @@ export interface ToKafkaOptions<R> extends KafkaConnectionOptions {
   /**
    * Mark every record with the writer, batch id and row index (headers
    * `rss.writer`, `rss.batch`, `rss.row`) and, when a run starts, read the
-   * topic back to skip what a replayed batch already wrote. With `false` the
-   * sink is at-least-once, like Spark's. @defaultValue `true`
+   * topic back to skip the rows of a replayed batch this writer already
+   * wrote (same batch, row, key and value). With `false` the sink is
+   * at-least-once, like Spark's. @defaultValue `true`
    */
   readonly exactlyOnce?: boolean;
   /** Use Kafka's idempotent producer, so retried sends are not duplicated. @defaultValue `true` */
@@ -80,15 +81,21 @@ function isHeaderList(value: unknown): value is ReadonlyArray<{ key: string; val
  * topic    --abc---de----------f--     1' writes only the rows of batch 1 that are missing (none here)
  * ```
  *
- * **Exactly once.** Every record carries headers `rss.writer` (query id),
- * `rss.batch` and `rss.row`. When a run starts, the sink reads each
- * partition back from its end until it finds its own last batch, and then
- * skips a replayed batch that is older, and writes only the missing rows of
- * a batch that was cut off half-way. This holds when a replayed batch has the
- * same rows in the same order (a deterministic pipeline over a replayable
- * source, as Spark requires too). Kafka's idempotent producer keeps retried
- * sends from duplicating records. Readers see each row once, without
- * transactions (mokapi, the test broker, has none).
+ * **Exactly once, per query.** Every record carries headers `rss.writer`
+ * (the query id, or `sinkId`), `rss.batch` and `rss.row`. When a run
+ * starts, the sink reads each partition back from its end, collecting this
+ * writer's records of the batch being written and later ones, until it
+ * meets an older batch of this writer. A row of a replayed batch is skipped
+ * only when this writer's record for *that* batch and row index is there
+ * with the same key and value; everything else is written. So a batch cut
+ * off half-way gets only its missing rows, a different query (a new
+ * checkpoint, so a new query id) writing to the same topic gets all its rows
+ * written, and a foreign or forged marker (say one record with
+ * `rss.batch=1000000`) never suppresses output. This holds when a replayed
+ * batch has the same rows in the same order (a deterministic pipeline over a
+ * replayable source, as Spark requires too). Kafka's idempotent producer
+ * keeps retried sends from duplicating records. Readers see each row once,
+ * without transactions (mokapi, the test broker, has none).
  *
  * **Output modes.** All three: `append` writes new rows, `update` changed
  * rows, `complete` the whole result table each batch.

@@ -64,6 +64,12 @@ export interface Source<T, O = unknown> {
   prepareForAvailableNow?(): Promise<void>;
   /** `false` for a source that cannot feed a continuous trigger (Spark's file source); others may. Optional. */
   readonly supportsContinuous?: boolean;
+  /**
+   * Numbers about the source to show in progress (`sources[i].metrics`), read
+   * after each batch: buffer fill, dropped rows, reconnects, where partitions
+   * started. Optional.
+   */
+  progressMetrics?(): Readonly<Record<string, number>>;
   /** Compare two offsets (negative when a < b); used to detect "nothing new". Default: JSON equality. */
   sameOffset?(a: O | undefined, b: O | undefined): boolean;
 }

@@ -14,6 +14,12 @@ export interface StateOperatorMetrics {
   readonly numRowsDroppedByWatermark: number;
   /** Approximate bytes held by the operator's state. */
   readonly memoryUsedBytes: number;
+  /**
+   * Aggregated values that were not taken in this batch: text that `sum`/`avg`
+   * could not cast to a number (a null, as Spark's cast gives), and values
+   * of a wrong type dropped with `onInvalidValue: 'drop'`. Absent when 0.
+   */
+  readonly numRowsInvalidValue?: number;
   /** Operator-specific counters. */
   readonly customMetrics?: Readonly<Record<string, number>>;
 }

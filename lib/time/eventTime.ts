@@ -1,24 +1,36 @@
+import { castToDouble } from '../aggregate/castToDouble.js';
 import { EventTimeError, InvalidOptionError, describeValue } from '../errors/index.js';
-import type { EventTimeSpec, InvalidEventTimePolicy } from '../types.js';
+import { columnReader } from '../internal/columns.js';
+import type { EventTimeColumn, EventTimeSpec, InvalidEventTimePolicy } from '../types.js';
+import { timestampParser } from './parseTimestamp.js';
+
+/**
+ * The largest event time, in absolute value, that is a time at all: the range
+ * of a JavaScript `Date` (±100,000,000 days around the epoch). Beyond it a
+ * number is not a time, and is refused where event times enter (it could
+ * never be shown, written as a watermark or compared with one).
+ */
+export const MAX_EVENT_TIME_MS = 8.64e15;
 
 const ISO = /^\d{4,}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
 const HAS_ZONE = /(Z|[+-]\d{2}(:?\d{2})?)$/i;
 
 /**
  * Converts an event-time value to epoch milliseconds, or `NaN` when it is not
- * a time. Numbers are epoch milliseconds; `Date`s their time; strings must be
+ * a time. Numbers are epoch milliseconds (finite, at most
+ * {@link MAX_EVENT_TIME_MS} from the epoch); `Date`s their time; strings must be
  * ISO-8601 (`2018-03-02T10:02:33`, with `T` or a space, optional fraction and
  * zone; a string without a zone is read as UTC, like Spark with a UTC session
  * time zone); a window `{ start, end }` counts as `end - 1` (Spark's
  * `window_time`).
  */
 export function toEpochMs(value: unknown): number {
-  if (typeof value === 'number') return Number.isFinite(value) ? Math.floor(value) : Number.NaN;
+  if (typeof value === 'number') return value <= MAX_EVENT_TIME_MS && value >= -MAX_EVENT_TIME_MS ? Math.floor(value) : Number.NaN;
   if (value instanceof Date) return value.getTime();
   if (typeof value === 'string') return parseIsoUtc(value);
   if (typeof value === 'object' && value !== null) {
     const end = (value as { end?: unknown }).end;
-    if (typeof end === 'number' && typeof (value as { start?: unknown }).start === 'number') return end - 1;
+    if (typeof end === 'number' && typeof (value as { start?: unknown }).start === 'number') return end <= MAX_EVENT_TIME_MS && end >= -MAX_EVENT_TIME_MS ? end - 1 : Number.NaN;
   }
   return Number.NaN;
 }
@@ -42,32 +54,91 @@ export interface EventTimeReader<T> {
   raw(row: T): unknown;
   /** Epoch milliseconds, or `NaN` when the value is missing or not a time. */
   ms(row: T): number;
+  /**
+   * What a watermark marker carries to read the time when reading the column
+   * by name is not enough: the user's function, or for a column with a unit
+   * or format a converter (one function per distinct column spec, so two
+   * operators naming the same spec recognise each other's marker).
+   */
+  readonly markerRead?: (row: never) => unknown;
+}
+
+/** One converter per distinct `{ field, unit, format }`, so that markers compare by identity. */
+const converters = new Map<string, (row: unknown) => number>();
+
+function columnConverter(operator: string, option: string, spec: EventTimeColumn<unknown>): (row: unknown) => number {
+  const { field, unit, format } = spec;
+  const id = JSON.stringify([field, unit ?? 'ms', format ?? null]);
+  const known = converters.get(id);
+  if (known !== undefined) return known;
+  const read = columnReader(field);
+  const scale = unit === 'seconds' ? 1000 : 1;
+  const parseText = format === undefined ? undefined : timestampParser(format, `${operator}: ${option}.format`);
+  const fromNumber = (n: number): number => {
+    const ms = n * scale;
+    return ms <= MAX_EVENT_TIME_MS && ms >= -MAX_EVENT_TIME_MS ? Math.floor(ms) : Number.NaN;
+  };
+  const convert = (row: unknown): number => {
+    const v = read(row);
+    if (typeof v === 'number') return fromNumber(v);
+    if (typeof v === 'string') {
+      if (parseText !== undefined) return parseText(v);
+      if (unit !== undefined) {
+        const n = castToDouble(v);
+        if (n !== null) return fromNumber(n);
+      }
+    }
+    return toEpochMs(v);
+  };
+  converters.set(id, convert);
+  return convert;
+}
+
+/** `true` for an object event-time spec `{ field, unit?, format? }`. */
+export function isEventTimeColumn(spec: unknown): spec is EventTimeColumn<unknown> {
+  return typeof spec === 'object' && spec !== null && !Array.isArray(spec);
 }
 
 /**
- * Builds an {@link EventTimeReader} for an event-time spec (a field name or a function of the row).
+ * Builds an {@link EventTimeReader} for an event-time spec: a field name, a
+ * field with its unit or format (`{ field, unit?, format? }`), or a function
+ * of the row.
  *
- * @throws {InvalidOptionError} when the spec is neither a non-empty string nor a function.
+ * @throws {InvalidOptionError} when the spec is none of those, or its unit or format is invalid.
  */
 export function eventTimeReader<T>(operator: string, spec: EventTimeSpec<T>, option = 'eventTime'): EventTimeReader<T> {
   if (typeof spec === 'function') {
     const fn = spec;
-    return { field: '<function>', isField: false, raw: (row) => fn(row), ms: (row) => toEpochMs(fn(row)) };
+    return { field: '<function>', isField: false, raw: (row) => fn(row), ms: (row) => toEpochMs(fn(row)), markerRead: fn as (row: never) => unknown };
+  }
+  if (isEventTimeColumn(spec)) {
+    const { field, unit, format } = spec as EventTimeColumn<unknown>;
+    if (typeof field !== 'string' || (field as string).length === 0) {
+      throw new InvalidOptionError(`${operator}: ${option}.field must be a field name; got ${describeValue(field)}.`, `${option}.field`, field, 'a field name');
+    }
+    if (unit !== undefined && unit !== 'ms' && unit !== 'seconds') {
+      throw new InvalidOptionError(`${operator}: ${option}.unit must be 'ms' or 'seconds'; got ${describeValue(unit)}.`, `${option}.unit`, unit, "'ms' | 'seconds'");
+    }
+    if ((unit === undefined || unit === 'ms') && format === undefined) return eventTimeReader<T>(operator, field as EventTimeSpec<T>, option);
+    const convert = columnConverter(operator, option, spec as EventTimeColumn<unknown>);
+    const read = columnReader(field);
+    return { field, isField: true, raw: read as (row: T) => unknown, ms: convert as (row: T) => number, markerRead: convert as (row: never) => unknown };
   }
   if (typeof spec !== 'string' || spec.length === 0) {
     throw new InvalidOptionError(
-      `${operator}: ${option} must be a field name or a function of the row; got ${describeValue(spec)}.`,
+      `${operator}: ${option} must be a field name, { field, unit?, format? } or a function of the row; got ${describeValue(spec)}.`,
       option,
       spec,
-      'a field name or a function',
+      'a field name, { field, unit?, format? } or a function',
     );
   }
   const field = spec;
+  const read = columnReader(field);
   return {
     field,
     isField: true,
-    raw: (row) => (row as Record<string, unknown>)[field],
-    ms: (row) => toEpochMs((row as Record<string, unknown>)[field]),
+    raw: read as (row: T) => unknown,
+    ms: (row) => toEpochMs(read(row)),
   };
 }
 

@@ -67,9 +67,10 @@ describe('dropDuplicates', () => {
     expect(runBatches(byLower, [[{ user: 'Ann' }, { user: 'ANN' }, { user: 'bob' }]])[0]!.rows).toEqual([{ user: 'Ann' }, { user: 'bob' }]);
   });
 
-  it('keeps values of different types apart (1 vs "1", null vs undefined, field boundaries)', () => {
-    const rows = [{ a: 1, b: 'x' }, { a: '1', b: 'x' }, { a: null, b: 'x' }, { a: undefined, b: 'x' }, { a: '1,"x"', b: '' }, { a: '1', b: ',"x"' }];
-    expect(runBatches(dropDuplicates<Record<string, unknown>>(['a', 'b']), [rows])[0]!.rows).toHaveLength(6);
+  it('keeps values of different types apart (1 vs "1", field boundaries) and treats null, undefined and a missing field as one SQL null', () => {
+    const rows = [{ a: 1, b: 'x' }, { a: '1', b: 'x' }, { a: null, b: 'x' }, { a: undefined, b: 'x' }, { b: 'x' }, { a: '1,"x"', b: '' }, { a: '1', b: ',"x"' }];
+    expect(runBatches(dropDuplicates<Record<string, unknown>>(['a', 'b']), [rows])[0]!.rows).toEqual([rows[0], rows[1], rows[2], rows[5], rows[6]]);
+    expect(runBatches(dropDuplicates<Record<string, unknown>>('a'), [[{ a: null, n: 1 }, { n: 2 }, { a: undefined, n: 3 }]])[0]!.rows).toEqual([{ a: null, n: 1 }]);
   });
 
   it('remembers every key for ever without a watermark (state grows)', () => {

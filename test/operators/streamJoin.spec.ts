@@ -628,7 +628,7 @@ describe('streamJoin', () => {
       expect(() => streamJoin(left$, { on: 'id', timeRange: { leftTime: 'ts', rightTime: 'ts' } })).toThrow('streamJoin: timeRange needs lower, upper or both');
       expect(() => streamJoin(left$, { on: 'id', timeRange: { leftTime: 'ts', rightTime: 'ts', lower: '1 minute', upper: 0 } })).toThrow('streamJoin: timeRange.lower must not exceed timeRange.upper');
       expect(() => streamJoin(left$, { on: 'id', timeRange: { leftTime: 'ts', rightTime: 'ts', upper: '10 minuts' } })).toThrow(InvalidDurationError);
-      expect(() => streamJoin(left$, { on: 'id', timeRange: { leftTime: '' as 'ts', rightTime: 'ts', upper: 0 } })).toThrow('streamJoin: timeRange.leftTime must be a field name or a function of the row');
+      expect(() => streamJoin(left$, { on: 'id', timeRange: { leftTime: '' as 'ts', rightTime: 'ts', upper: 0 } })).toThrow('streamJoin: timeRange.leftTime must be a field name, { field, unit?, format? } or a function of the row');
       expect(() => streamJoin(left$, { on: 'id', where: { other: () => true } as never })).toThrow('streamJoin: where must be a function (left, right) => boolean or { left?, right?, both? } of functions');
       expect(() => streamJoin(left$, { on: 'id', select: 'left' as never })).toThrow('streamJoin: select must be a function (left, right) => row; got "left".');
       expect(() => streamJoin(left$, { on: 'id', policy: 'avg' as 'min' })).toThrow("Invalid value for multipleWatermarkPolicy: 'avg'. Valid values are 'min' and 'max'.");

@@ -325,7 +325,7 @@ describe('windowTumbling', () => {
     it('rejects a missing aggregate, a bad key and a bad event-time spec', () => {
       expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: 5, aggregate: {} })).toThrow(InvalidOptionError);
       expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: 5, keyBy: 7 as unknown as 'k', aggregate: { n: count() } })).toThrow('windowTumbling: keyBy must be');
-      expect(() => windowTumbling<Ev>({ eventTime: '' as 'ts', size: 5, aggregate: { n: count() } })).toThrow('windowTumbling: eventTime must be a field name or a function of the row');
+      expect(() => windowTumbling<Ev>({ eventTime: '' as 'ts', size: 5, aggregate: { n: count() } })).toThrow('windowTumbling: eventTime must be a field name, { field, unit?, format? } or a function of the row');
       expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: 5, keyBy: 'k', aggregate: { k: count() } })).toThrow('windowTumbling: aggregate.k clashes with a column of the result row');
     });
 

@@ -1,7 +1,8 @@
-import { InvalidOptionError, SourceError } from '../../../lib/errors/index.js';
+import { InvalidOptionError, KafkaOffsetLookupError, SourceError } from '../../../lib/errors/index.js';
+import { isRetriable } from '../../../lib/query/retry.js';
 import { fromKafka, type KafkaOffsets, type KafkaRow } from '../../../lib/sources/fromKafka.js';
 import type { DeadLetterRecord } from '../../../lib/sources/Source.js';
-import { claimTopic, closeTestKafka, kafkaBroker, messages, produce, sourceContext, waitFor } from './kafkaTestKit.js';
+import { API_KEY, claimTopic, closeTestKafka, faultyNetwork, kafkaBroker, messages, produce, sourceContext, waitFor } from './kafkaTestKit.js';
 
 jest.setTimeout(60_000);
 
@@ -252,6 +253,67 @@ describe('fromKafka', () => {
       const rows = await s.getBatch(undefined, (await s.latestOffset(undefined, NO_LIMIT))!);
       expect(rows[0]!.key).toEqual(Buffer.from('k'));
       expect(rows[0]!.value).toEqual(Buffer.from([1, 2, 3]));
+    });
+  });
+
+  describe('committed-offset lookup (never a guess)', () => {
+    it('a failing lookup is a retriable KafkaOffsetLookupError naming group and partition, never a fall-back to earliest; checkpointed partitions use their offsets and progress says so', async () => {
+      const topic = await claimTopic(2);
+      await produce(topic, messages('m', 10, 2)); // 5 per partition
+      const groupId = `g-${topic}`;
+      const network = faultyNetwork();
+      const s = source(topic, { groupId, kafka: { socketFactory: network.socketFactory, retry: { retries: 1, initialRetryTime: 1 } } });
+      await s.start(sourceContext());
+      await waitFor('both partitions assigned', () => s.assignment.length === 2);
+
+      // Both partitions in the checkpoint: their offsets are used, no lookup at all.
+      network.failing.add(API_KEY.offsetFetch);
+      const both: KafkaOffsets = { [topic]: { '0': 2, '1': 4 } };
+      expect(await s.latestOffset(both, NO_LIMIT)).toEqual({ [topic]: { '0': 5, '1': 5 } });
+      expect(s.progressMetrics()).toMatchObject({ numPartitionsFromCheckpoint: 2, numPartitionsFromGroupOffsets: 0, numPartitionsFromEarliest: 0 });
+      expect(network.refused.get(API_KEY.offsetFetch)).toBeUndefined();
+
+      // Partition 1 is not in the checkpoint (as after a rebalance): its start must come from the group.
+      const onlyP0: KafkaOffsets = { [topic]: { '0': 2 } };
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const error = await s.latestOffset(onlyP0, NO_LIMIT).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(KafkaOffsetLookupError);
+        expect(isRetriable(error)).toBe(true); // the runtime retries it with backoff, then stops the query with it
+        expect((error as KafkaOffsetLookupError).partitions).toEqual([1]);
+        expect((error as KafkaOffsetLookupError).groupId).toBe(groupId);
+        expect((error as Error).message).toContain(`cannot look up consumer group "${groupId}"'s committed offset for ${topic}/1`);
+        expect((error as Error).message).toContain('injected: connection reset');
+      }
+      expect(network.refused.get(API_KEY.offsetFetch)).toBeGreaterThanOrEqual(2);
+      // Nothing was planned from a guess: the last plan is still the checkpointed one.
+      expect(s.progressMetrics()).toMatchObject({ numPartitionsFromCheckpoint: 2, numPartitionsFromEarliest: 0 });
+
+      // mokapi (the test broker) answers an admin OffsetFetch with UNKNOWN_MEMBER_ID whatever the group's state,
+      // so with the network healed the lookup still fails here; the source still refuses to guess.
+      network.failing.clear();
+      const healed = await s.latestOffset(onlyP0, NO_LIMIT).catch((e: unknown) => e);
+      if (healed instanceof Error) {
+        expect(healed).toBeInstanceOf(KafkaOffsetLookupError);
+      } else {
+        expect(s.progressMetrics()).toMatchObject({ numPartitionsFromCheckpoint: 1 });
+        expect((s.progressMetrics()['numPartitionsFromGroupOffsets'] ?? 0) + (s.progressMetrics()['numPartitionsFromEarliest'] ?? 0)).toBe(1);
+      }
+    });
+  });
+
+  describe('null values (tombstones)', () => {
+    it('a null value is null in every format, never a malformed record', async () => {
+      const topic = await claimTopic(1);
+      await produce(topic, [{ partition: 0, key: 'tombstone', value: null }]);
+      for (const valueFormat of ['binary', 'string', 'json'] as const) {
+        const deadLetters: DeadLetterRecord[] = [];
+        const s = fromKafka({ brokers: [kafkaBroker()], topic, startingOffsets: 'earliest', keyFormat: 'string', valueFormat, onMalformed: 'deadLetter' });
+        started.push(s);
+        await s.start(sourceContext(deadLetters));
+        const rows = await s.getBatch(undefined, (await s.latestOffset(undefined, NO_LIMIT))!);
+        expect(rows.map((r) => [r.key, r.value])).toEqual([['tombstone', null]]);
+        expect(deadLetters).toEqual([]);
+      }
     });
   });
 

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Kafka, Partitioners, logLevel, type IHeaders, type Producer } from 'kafkajs';
+import { createConnection } from 'node:net';
+import { Kafka, Partitioners, logLevel, type IHeaders, type ISocketFactory, type Producer } from 'kafkajs';
 import { asyncScheduler } from 'rxjs';
 import { KafkaLog, type KafkaLogRecord } from '../../../lib/kafka/KafkaLog.js';
 import type { DeadLetterRecord, SourceContext } from '../../../lib/sources/Source.js';
@@ -116,4 +117,44 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
 /** `n` messages `${prefix}-${i}` spread round-robin over `partitions` partitions. */
 export function messages(prefix: string, n: number, partitions: number): TestMessage[] {
   return Array.from({ length: n }, (_, i) => ({ partition: i % partitions, key: `k${i}`, value: `${prefix}-${i}` }));
+}
+
+/** Kafka protocol API keys the fault injection below can refuse. */
+export const API_KEY = { offsetFetch: 9, findCoordinator: 10 } as const;
+
+/** A kafkajs `socketFactory` (public client option) whose connections fail while a request of a listed API key is sent. */
+export interface FaultyNetwork {
+  readonly socketFactory: ISocketFactory;
+  /** API keys whose requests reset the connection instead of being sent. */
+  readonly failing: Set<number>;
+  /** How many requests were refused, per API key. */
+  readonly refused: Map<number, number>;
+}
+
+/**
+ * Real TCP connections to the broker, except that a request whose API key is
+ * in `failing` resets its connection (the client sees a connection error, as
+ * when a broker or the network drops mid-request). No kafkajs internals are
+ * touched: `socketFactory` is a documented client option.
+ */
+export function faultyNetwork(): FaultyNetwork {
+  const failing = new Set<number>();
+  const refused = new Map<number, number>();
+  const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+    const socket = createConnection({ host, port }, onConnect);
+    const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (Buffer.isBuffer(chunk) && chunk.length >= 6) {
+        const apiKey = chunk.readInt16BE(4);
+        if (failing.has(apiKey)) {
+          refused.set(apiKey, (refused.get(apiKey) ?? 0) + 1);
+          socket.destroy(new Error(`injected: connection reset while sending a request with API key ${apiKey}`));
+          return false;
+        }
+      }
+      return write(chunk, ...rest);
+    }) as typeof socket.write;
+    return socket;
+  };
+  return { socketFactory, failing, refused };
 }

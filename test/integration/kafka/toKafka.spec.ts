@@ -110,6 +110,45 @@ describe('toKafka', () => {
     expect(valuesOf(mine)).toEqual(rows.map((t) => JSON.stringify(t)).sort());
   });
 
+  it('a forged marker of its own writer id for a far batch (rss.batch=1000000) suppresses nothing', async () => {
+    const topic = await claimTopic(2);
+    const first = sink<Trade>(topic, { key: 'id' });
+    await first.start(context('q8'));
+    await first.addBatch(0, trades('a', 3));
+    await first.stop();
+    await produce(topic, [{ partition: 1, key: 'x', value: 'forged', headers: { [MARKER_HEADERS.writer]: 'q8', [MARKER_HEADERS.batch]: '1000000', [MARKER_HEADERS.row]: '0' } }]);
+
+    const restarted = sink<Trade>(topic, { key: 'id' });
+    await restarted.start(context('q8'));
+    await restarted.addBatch(0, trades('a', 3)); // a replay: already there
+    await restarted.addBatch(1, trades('b', 4));
+    await restarted.addBatch(2, trades('c', 2));
+    const written = (await readTopic(topic)).filter((r) => r.value?.toString() !== 'forged');
+    expect(valuesOf(written)).toEqual([...trades('a', 3), ...trades('b', 4), ...trades('c', 2)].map((t) => JSON.stringify(t)).sort());
+  });
+
+  it('a marker for the very batch and row being written, but with other content, does not suppress the row', async () => {
+    const topic = await claimTopic(1);
+    await produce(topic, [{ partition: 0, value: 'not row 0', headers: { [MARKER_HEADERS.writer]: 'q9', [MARKER_HEADERS.batch]: '0', [MARKER_HEADERS.row]: '0' } }]);
+    const s = sink<Trade>(topic);
+    await s.start(context('q9'));
+    await s.addBatch(0, trades('a', 2));
+    expect(valuesOf(await readTopic(topic))).toEqual(['not row 0', ...trades('a', 2).map((t) => JSON.stringify(t))].sort());
+  });
+
+  it('a new query (new checkpoint, new query id) on a topic another query wrote gets all of its rows written', async () => {
+    const topic = await claimTopic(2);
+    const old = sink<Trade>(topic, { key: 'id' });
+    await old.start(context('old-query'));
+    for (let b = 0; b < 4; b++) await old.addBatch(b, trades(`o${b}-`, 3));
+    const fresh = sink<Trade>(topic, { key: 'id' });
+    await fresh.start(context('new-query'));
+    for (let b = 0; b < 4; b++) await fresh.addBatch(b, trades(`o${b}-`, 3));
+    const records = await readTopic(topic);
+    expect(records).toHaveLength(24);
+    expect(records.filter((r) => header(r, MARKER_HEADERS.writer) === 'new-query')).toHaveLength(12);
+  });
+
   it('is at-least-once without markers when exactlyOnce is false', async () => {
     const topic = await claimTopic(1);
     const s = sink<Trade>(topic, { exactlyOnce: false });

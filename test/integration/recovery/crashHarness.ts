@@ -87,25 +87,47 @@ export function writeInput(dir: string, files: number, seed: number): void {
   }
 }
 
-/** The files a plain reader of the output sees (names not starting with `_` or `.`), with their contents. */
+/**
+ * The query tags (`_spark_metadata/<query id>/`) of a `toFiles` output. Part
+ * files and manifests carry the writing query's id; two runs on different
+ * checkpoints have different ids, so comparisons replace it by `<query>`.
+ */
+function queryTags(dir: string): string[] {
+  const metadata = join(dir, '_spark_metadata');
+  if (!existsSync(metadata)) return [];
+  return readdirSync(metadata, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+}
+
+function anonymise(text: string, tags: readonly string[]): string {
+  let out = text;
+  for (const tag of tags) out = out.split(tag).join('<query>');
+  return out;
+}
+
+/** The files a plain reader of the output sees (names not starting with `_` or `.`), with their contents; the query id in names is `<query>`. */
 export function visibleOutput(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   if (!existsSync(dir)) return out;
+  const tags = queryTags(dir);
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('_') || name.startsWith('.')) continue;
-    out.set(name, readFileSync(join(dir, name), 'utf8'));
+    out.set(anonymise(name, tags), readFileSync(join(dir, name), 'utf8'));
   }
   return out;
 }
 
-/** The sink's manifest: batch id → its file list, as written. */
+/** The sink's manifest: batch id → its file list, as written (the query id as `<query>`). */
 export function manifest(dir: string): Map<string, string> {
   const out = new Map<string, string>();
-  const metadata = join(dir, '_spark_metadata');
-  if (!existsSync(metadata)) return out;
-  for (const name of readdirSync(metadata).sort()) {
-    if (name.startsWith('.')) continue;
-    out.set(name, readFileSync(join(metadata, name), 'utf8'));
+  const tags = queryTags(dir);
+  for (const tag of tags) {
+    const metadata = join(dir, '_spark_metadata', tag);
+    for (const name of readdirSync(metadata).sort()) {
+      if (name.startsWith('.')) continue;
+      out.set(name, anonymise(readFileSync(join(metadata, name), 'utf8'), tags));
+    }
   }
   return out;
 }

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subject } from 'rxjs';
-import { InvalidOptionError } from '../../../lib/errors/index.js';
+import { InvalidOptionError, SinkConflictError } from '../../../lib/errors/index.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import { StreamingQueryManager } from '../../../lib/query/StreamingQueryManager.js';
 import { committedFiles, readCommittedJson, toFiles } from '../../../lib/sinks/toFiles.js';
@@ -24,12 +24,12 @@ describe('toFiles (real files)', () => {
     await sink.addBatch(0, [{ id: 'phone1', ts: new Date('2018-03-02T10:02:33Z') }]);
     await sink.addBatch(1, []);
     await sink.addBatch(2, [{ id: 'phone2' }, { id: 'phone3' }]);
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['_spark_metadata', 'part-00000-0000.json', 'part-00002-0000.json']);
-    expect(readFileSync(join(dir, 'out', 'part-00000-0000.json'), 'utf8')).toBe('{"id":"phone1","ts":"2018-03-02T10:02:33.000Z"}\n');
-    expect(readdirSync(join(dir, 'out', '_spark_metadata')).sort()).toEqual(['0', '1', '2']);
-    expect((await committedFiles(join(dir, 'out'))).map((e) => [e.batchId, e.path])).toEqual([
-      [0, 'part-00000-0000.json'],
-      [2, 'part-00002-0000.json'],
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['_spark_metadata', 'part-00000-q.json', 'part-00002-q.json']);
+    expect(readFileSync(join(dir, 'out', 'part-00000-q.json'), 'utf8')).toBe('{"id":"phone1","ts":"2018-03-02T10:02:33.000Z"}\n');
+    expect(readdirSync(join(dir, 'out', '_spark_metadata', 'q')).sort()).toEqual(['0', '1', '2']);
+    expect((await committedFiles(join(dir, 'out'))).map((e) => [e.queryId, e.batchId, e.path])).toEqual([
+      ['q', 0, 'part-00000-q.json'],
+      ['q', 2, 'part-00002-q.json'],
     ]);
     expect(await readCommittedJson(join(dir, 'out'))).toEqual([{ id: 'phone1', ts: '2018-03-02T10:02:33.000Z' }, { id: 'phone2' }, { id: 'phone3' }]);
   });
@@ -53,7 +53,7 @@ describe('toFiles (real files)', () => {
       { id: 'b', note: null },
     ]);
     expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
-    expect(readFileSync(join(dir, 'part-00000-0000.csv'), 'utf8')).toBe('id,note\na,"x, ""y"""\nb,\n');
+    expect(readFileSync(join(dir, 'part-00000-q.csv'), 'utf8')).toBe('id,note\na,"x, ""y"""\nb,\n');
   });
 
   it('a query writing files and a query reading them with fromDirectory see each committed row once', async () => {
@@ -75,7 +75,78 @@ describe('toFiles (real files)', () => {
     });
     await reader.awaitTermination();
     expect(rows.sort()).toEqual([1, 2, 3]);
-    expect(existsSync(join(dir, 'stage', '_spark_metadata', '1'))).toBe(true);
+    expect(existsSync(join(dir, 'stage', '_spark_metadata', writer.id, '1'))).toBe(true);
+  });
+
+  describe('a new checkpoint on an existing output (manifest keyed by query id + batch id)', () => {
+    /** A query copying `input` (JSON files) to `out` with checkpoint `ckpt`, run until everything there is read. */
+    async function copy(ckpt: string, shareOutput?: boolean): Promise<{ id: string; error: Error | undefined }> {
+      const manager = new StreamingQueryManager();
+      const query = startQuery({
+        source: fromDirectory<{ n: number }>(join(dir, 'input'), { schema: { n: 'integer' }, maxFilesPerTrigger: 2 }),
+        sink: toFiles(join(dir, 'out'), shareOutput === undefined ? {} : { shareOutput }),
+        checkpointLocation: join(dir, ckpt),
+        trigger: { availableNow: true },
+        manager,
+      });
+      const error = await query.awaitTermination().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      return { id: query.id, error };
+    }
+
+    beforeEach(() => {
+      mkdirSync(join(dir, 'input'));
+      for (let f = 0; f < 5; f++) writeFileSync(join(dir, 'input', `f${f}.json`), Array.from({ length: 100 }, (_, i) => `{"n":${f * 100 + i}}`).join('\n'));
+    });
+
+    it('refuses at start, naming the directory and the query that owns it, and writes nothing', async () => {
+      const first = await copy('ckpt-a');
+      expect(first.error).toBeUndefined();
+      expect(await readCommittedJson(join(dir, 'out'))).toHaveLength(500);
+      const second = await copy('ckpt-b');
+      expect(second.error).toBeInstanceOf(SinkConflictError);
+      expect(second.error!.message).toContain(`output directory ${join(dir, 'out')} was written by query ${first.id} (batches 0 to 2)`);
+      expect(second.error!.message).toContain(`this query is ${second.id}`);
+      expect(second.error!.message).toContain('shareOutput: true');
+      expect((second.error as SinkConflictError).output).toBe(join(dir, 'out'));
+      expect(await readCommittedJson(join(dir, 'out'))).toHaveLength(500);
+    });
+
+    it('with shareOutput writes every row of the new query beside the old one (none skipped by batch id)', async () => {
+      const first = await copy('ckpt-a');
+      const second = await copy('ckpt-b', true);
+      expect(second.error).toBeUndefined();
+      const files = await committedFiles(join(dir, 'out'));
+      expect(new Set(files.map((f) => f.queryId))).toEqual(new Set([first.id, second.id]));
+      const rows = (await readCommittedJson<{ n: number }>(join(dir, 'out'))).map((r) => r.n);
+      expect(rows).toHaveLength(1000);
+      const expected = Array.from({ length: 500 }, (_, i) => i);
+      expect(rows.slice(0, 500).sort((a, b) => a - b)).toEqual(expected);
+      expect(rows.slice(500).sort((a, b) => a - b)).toEqual(expected);
+    });
+
+    it('the owning query restarted on its own checkpoint is not refused and writes nothing twice', async () => {
+      await copy('ckpt-a');
+      writeFileSync(join(dir, 'input', 'f9.json'), '{"n":900}');
+      const again = await copy('ckpt-a');
+      expect(again.error).toBeUndefined();
+      expect(await readCommittedJson(join(dir, 'out'))).toHaveLength(501);
+    });
+
+    it('refuses a directory with manifests that record no query id (written before manifests were kept per query)', async () => {
+      mkdirSync(join(dir, 'out', '_spark_metadata'), { recursive: true });
+      writeFileSync(join(dir, 'out', 'part-00000-0000.json'), '{"n":-1}\n');
+      writeFileSync(join(dir, 'out', '_spark_metadata', '0'), 'v1\n{"path":"part-00000-0000.json","size":9,"batchId":0}\n');
+      expect(await readCommittedJson(join(dir, 'out'))).toEqual([{ n: -1 }]);
+      const sink = toFiles(join(dir, 'out'));
+      await expect(sink.start!(context)).rejects.toThrow(/written by a query whose id the manifest does not record \(batches 0 to 0/);
+      const shared = toFiles(join(dir, 'out'), { shareOutput: true });
+      await shared.start!(context);
+      await shared.addBatch(0, [{ n: 1 }]);
+      expect(await readCommittedJson(join(dir, 'out'))).toEqual([{ n: -1 }, { n: 1 }]);
+    });
   });
 
   describe('misconfiguration', () => {

@@ -45,7 +45,7 @@ describe('eventTimeReader', () => {
 
   it('rejects a spec that is neither a field name nor a function', () => {
     expect(() => eventTimeReader('windowTumbling', 42 as never)).toThrow(InvalidOptionError);
-    expect(() => eventTimeReader('windowTumbling', 42 as never)).toThrow('windowTumbling: eventTime must be a field name or a function of the row; got 42.');
+    expect(() => eventTimeReader('windowTumbling', 42 as never)).toThrow('windowTumbling: eventTime must be a field name, { field, unit?, format? } or a function of the row; got 42.');
   });
 
   it('raises an EventTimeError naming the field, the value, the batch and the row, unless told to drop', () => {

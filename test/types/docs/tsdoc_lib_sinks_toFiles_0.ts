@@ -4,4 +4,4 @@ import { outputMode, toFiles } from '../../../lib/index.js';
 const sink = toFiles('/tmp/out', { format: 'json' });
 await sink.start!({ queryId: 'q', runId: 'r', outputMode: 'append' });
 await sink.addBatch(0, [{ word: 'a' }]);
-// => /tmp/out/part-00000-0000.json holds {"word":"a"}
+// => /tmp/out/part-00000-q.json holds {"word":"a"}; /tmp/out/_spark_metadata/q/0 lists it

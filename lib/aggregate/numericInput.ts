@@ -1,0 +1,62 @@
+import { InvalidOptionError, InvalidValueError, describeType, describeValue } from '../errors/index.js';
+import type { ValueCounts } from './Aggregator.js';
+import { castToDouble } from './castToDouble.js';
+
+/**
+ * Turns a value that is not a number into the number `sum`/`avg` add, or
+ * `undefined` when the value contributes nothing (as Spark's null):
+ * - `null`/`undefined`: nothing, not counted (a SQL null);
+ * - a string: cast as Spark casts a string to double ({@link castToDouble});
+ *   text that is not a number is nothing and counted in `counts.invalid`;
+ * - a bigint: its value as a double;
+ * - anything else (boolean, object, array, Date): an {@link InvalidValueError},
+ *   or with `policy` `'drop'` nothing and counted.
+ *
+ * Numbers never come here: the aggregators test `typeof v === 'number'` first.
+ */
+export function numericInput(aggregate: string, field: string, policy: 'error' | 'drop', counts: ValueCounts): (v: unknown) => number | undefined {
+  return (v) => {
+    if (v === null || v === undefined) return undefined;
+    if (typeof v === 'string') {
+      const n = castToDouble(v);
+      if (n === null) {
+        counts.invalid++;
+        return undefined;
+      }
+      return n;
+    }
+    if (typeof v === 'number') return v;
+    if (typeof v === 'bigint') return Number(v);
+    if (policy === 'drop') {
+      counts.invalid++;
+      return undefined;
+    }
+    throw new InvalidValueError(
+      aggregate,
+      field,
+      v,
+      `cannot ${aggregate === 'sum' ? 'sum' : 'average'} ${describeValue(v)} (${describeType(v)})`,
+      `${aggregate} takes numbers and numeric text, as Spark's ${aggregate} requires a numeric column; convert the field first, or pass { onInvalidValue: 'drop' } to drop and count such values (numRowsInvalidValue).`,
+    );
+  };
+}
+
+/** Validates the `onInvalidValue` option of `sum`/`avg`. */
+export function invalidValuePolicy(aggregate: string, options: { readonly onInvalidValue?: unknown } | undefined): 'error' | 'drop' {
+  const policy = options?.onInvalidValue;
+  if (policy === undefined || policy === 'error') return 'error';
+  if (policy === 'drop') return 'drop';
+  throw new InvalidOptionError(`${aggregate}: onInvalidValue must be 'error' or 'drop'; got ${describeValue(policy)}.`, 'onInvalidValue', policy, "'error' | 'drop'");
+}
+
+/** A JSON-safe form of a double for checkpoints: `NaN` and `±Infinity` as strings (JSON has no such numbers). */
+export function encodeDouble(v: number | null): number | string | null {
+  return v === null || Number.isFinite(v) ? v : String(v);
+}
+
+/** Reads {@link encodeDouble}'s output back. */
+export function decodeDouble(json: unknown): number | null {
+  if (typeof json === 'number') return json;
+  if (typeof json === 'string') return Number(json);
+  return null;
+}

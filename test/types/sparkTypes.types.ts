@@ -1,0 +1,61 @@
+/**
+ * Compile-time checks for Spark's types in aggregates (compiled by
+ * `npm run typecheck`, never run).
+ */
+import { expectTypeOf } from 'expect-type';
+import { pipe, type Observable } from 'rxjs';
+import {
+  avg, collectList, collectSet, count, first, groupAggregate, last, max, min, outputMode, sum, windowTumbling, withWatermark,
+  type Batch, type NumericString, type WindowBounds,
+} from '../../lib/index.js';
+
+type Ev = { ts: number; user: string; amount: number; price?: number | null; flag: boolean; text: NumericString; at: Date; extra: unknown };
+declare const events$: Observable<Batch<Ev>>;
+
+// sum/avg take numbers, numeric text by declaration, and unknown-typed fields …
+events$.pipe(groupAggregate({ keyBy: 'user', aggregate: { a: sum('amount'), b: avg('price'), c: sum('text'), d: avg('extra'), e: sum((r) => r.amount * 2) } }));
+// … but not a field typed string or boolean
+// @ts-expect-error sum of a string field
+events$.pipe(groupAggregate({ keyBy: 'user', aggregate: { total: sum('user') } }));
+// @ts-expect-error avg of a boolean field
+events$.pipe(groupAggregate({ keyBy: 'user', aggregate: { mean: avg('flag') } }));
+// @ts-expect-error sum of a Date field
+events$.pipe(groupAggregate({ keyBy: 'user', aggregate: { total: sum('at') } }));
+// @ts-expect-error a function returning a string
+events$.pipe(groupAggregate({ keyBy: 'user', aggregate: { total: sum((r) => r.user) } }));
+// @ts-expect-error an unknown option value
+sum('amount', { onInvalidValue: 'skip' });
+
+// min, max, first, last, collectList, collectSet by field name carry the field's type.
+events$.pipe(
+  withWatermark('ts', '10 seconds'),
+  windowTumbling({
+    eventTime: 'ts',
+    size: '1 minute',
+    keyBy: 'user',
+    aggregate: { lo: min('amount'), hi: max('user'), p: max('price'), f: first('flag'), l: last('at'), xs: collectList('amount'), us: collectSet('user'), fn: min((r) => r.amount > 1), n: count() },
+  }),
+  outputMode('append'),
+).subscribe((b) => {
+  expectTypeOf(b.rows[0]!).toEqualTypeOf<{
+    window: WindowBounds; user: string; lo: number | null; hi: string | null; p: number | null; f: boolean | null; l: Date | null; xs: number[]; us: string[]; fn: boolean | null; n: number;
+  }>();
+});
+
+// A reusable fragment takes its row type from its first operator; the aggregation infers the rest.
+const fragment = pipe(
+  withWatermark<Ev>('ts', '10 seconds'),
+  windowTumbling({ eventTime: 'ts', size: 10, keyBy: 'user', aggregate: { hi: max('amount'), total: sum('amount') } }),
+  outputMode('append'),
+);
+fragment(events$).subscribe((b) => {
+  expectTypeOf(b.rows[0]!).toEqualTypeOf<{ window: WindowBounds; user: string; hi: number | null; total: number | null }>();
+});
+
+// Event-time specs with a unit or a format name a field of the row.
+events$.pipe(withWatermark({ field: 'ts', unit: 'seconds' }, '10 seconds'));
+events$.pipe(withWatermark({ field: 'user', format: 'dd-MM-yyyy-HH-mm' }, '10 seconds'));
+// @ts-expect-error not a field
+events$.pipe(withWatermark({ field: 'tz', unit: 'seconds' }, '10 seconds'));
+// @ts-expect-error not a unit
+events$.pipe(withWatermark({ field: 'ts', unit: 'minutes' }, '10 seconds'));
