@@ -5,6 +5,13 @@
 // 10-minute window and action, and prints every batch with the console sink
 // (Spark's layout) plus a progress line. It stops by itself.
 //
+// It also serves the live progress page (Spark UI's Structured Streaming tab)
+// and prints its URL. With `npm start -- --serve` the demo keeps going: after
+// the notes' files it drops a new file of events every second and keeps the
+// page up until Ctrl-C. Environment: RSS_PROGRESS_PORT (default: a free
+// port), DEVICE_MONITOR_DIR (the directory to watch; default: a new
+// temporary one). A failed query makes it exit with code 1.
+//
 // PySpark original:
 //   msdf = spark.readStream.schema(mbscm).json('.../monitor/')
 //   gbmsdf = msdf.withWatermark('ts', '10 minutes').groupBy(window(msdf['ts'], '10 minutes'), 'action').count()
@@ -13,70 +20,67 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // (Imported file by file; an application imports the same names from 'rxjs-structured-streaming'.)
-import { count } from '../lib/aggregate/count.js';
 import { formatProgressLine } from '../lib/query/progress.js';
-import { startQuery } from '../lib/query/startQuery.js';
-import { toConsole } from '../lib/sinks/toConsole.js';
-import { fromDirectory } from '../lib/sources/fromDirectory.js';
-import { outputMode } from '../operators/outputMode.js';
-import { windowTumbling } from '../operators/windowTumbling.js';
-import { withWatermark } from '../operators/withWatermark.js';
+import { serveProgress } from '../lib/ui/serveProgress.js';
+import { FILES, startDeviceMonitor } from './deviceMonitorQuery.js';
 import { dropJsonLines } from './fileDrop.js';
 import { runExample } from './runExample.js';
 
-interface DeviceEvent {
-  readonly id: string;
-  readonly action: string;
-  readonly ts: Date;
-}
-
-// The files of the notes: f1 and f2 (sections 3 and 5), f3 (section 7).
-const FILES: readonly (readonly string[])[] = [
-  [
-    '{"id":"phone1","action":"open","ts":"2018-03-02T10:02:33"}',
-    '{"id":"phone2","action":"open","ts":"2018-03-02T10:03:35"}',
-    '{"id":"phone3","action":"open","ts":"2018-03-02T10:03:50"}',
-    '{"id":"phone1","action":"close","ts":"2018-03-02T10:04:35"}',
-  ],
-  ['{"id":"phone3","action":"close","ts":"2018-03-02T10:07:35"}', '{"id":"phone4","action":"open","ts":"2018-03-02T10:07:50"}'],
-  ['{"id":"phone2","action":"close","ts":"2018-03-02T10:04:50"}', '{"id":"phone5","action":"open","ts":"2018-03-02T10:10:50"}'],
-];
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** More events for `--serve`: file n holds a few opens and closes one minute of event time after file n - 1. */
+function generatedFile(n: number): string[] {
+  const base = Date.UTC(2018, 2, 2, 10, 11, 0) + n * 60_000;
+  const lines: string[] = [];
+  for (let i = 0; i < 2 + (n % 4); i++) {
+    const ts = new Date(base + i * 7_000).toISOString().slice(0, 19);
+    lines.push(JSON.stringify({ id: `phone${(n + i) % 9}`, action: (n + i) % 3 === 0 ? 'close' : 'open', ts }));
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
-  const monitor = mkdtempSync(join(tmpdir(), 'device-monitor-'));
+  const serve = process.argv.includes('--serve');
+  const given = process.env.DEVICE_MONITOR_DIR;
+  const monitor = given ?? mkdtempSync(join(tmpdir(), 'device-monitor-'));
   console.log(`Watching ${monitor} for JSON files of device events.\n`);
 
-  const query = startQuery({
-    name: 'deviceMonitor',
-    source: fromDirectory<DeviceEvent>(monitor, { format: 'json', schema: { id: 'string', action: 'string', ts: 'timestamp' } }),
-    pipeline: (events$) =>
-      events$.pipe(
-        withWatermark('ts', '10 minutes'),
-        windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { count: count() } }),
-        outputMode('complete'),
-      ),
-    sink: toConsole({ truncate: false }),
-  });
+  const query = startDeviceMonitor(monitor);
   query.progress$.subscribe((progress) => console.log(`progress: ${formatProgressLine(progress)}\n`));
+  const page = await serveProgress(query, { port: Number(process.env.RSS_PROGRESS_PORT ?? 0) });
+  console.log(`Progress page: ${page.url}${serve ? '' : ' (while the demo runs; npm start -- --serve keeps it going)'}\n`);
 
-  await query.ready;
-  for (const [i, lines] of FILES.entries()) {
-    // Written under a temporary name, then renamed into place: the source only reads complete files.
-    dropJsonLines(monitor, `f${i + 1}.json`, lines);
-    await query.processAllAvailable();
-    await sleep(200);
-  }
+  try {
+    await query.ready;
+    await query.processAllAvailable(); // the query's first look at the directory (a missing one fails the query here)
+    for (const [i, lines] of FILES.entries()) {
+      // Written under a temporary name, then renamed into place: the source only reads complete files.
+      dropJsonLines(monitor, `f${i + 1}.json`, lines);
+      await query.processAllAvailable();
+      await sleep(serve ? 2_000 : 200);
+    }
+    if (serve) {
+      console.log(`Dropping a file every second; the progress page is at ${page.url}. Press Ctrl-C to stop.\n`);
+      let interrupted = false;
+      process.once('SIGINT', () => (interrupted = true));
+      for (let n = 0; !interrupted; n++) {
+        dropJsonLines(monitor, `g${n}.json`, generatedFile(n));
+        await query.processAllAvailable();
+        await sleep(1_000);
+      }
+    }
 
-  console.log('status:', JSON.stringify(query.status));
-  const last = query.lastProgress;
-  if (last !== undefined) {
-    console.log('lastProgress:', JSON.stringify({ batchId: last.batchId, numInputRows: last.numInputRows, durationMs: last.durationMs, eventTime: last.eventTime, stateOperators: last.stateOperators, sources: last.sources, sink: last.sink }));
+    console.log('status:', JSON.stringify(query.status));
+    const last = query.lastProgress;
+    if (last !== undefined) {
+      console.log('lastProgress:', JSON.stringify({ batchId: last.batchId, numInputRows: last.numInputRows, durationMs: last.durationMs, eventTime: last.eventTime, stateOperators: last.stateOperators, sources: last.sources, sink: last.sink }));
+    }
+    await query.stop();
+    console.log('status after stop:', JSON.stringify(query.status));
+  } finally {
+    await page.close();
+    if (given === undefined) rmSync(monitor, { recursive: true, force: true });
   }
-  await query.stop();
-  console.log('status after stop:', JSON.stringify(query.status));
-  rmSync(monitor, { recursive: true, force: true });
 }
 
 runExample(main);

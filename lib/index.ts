@@ -29,6 +29,9 @@ export { formatProgressLine, type StreamingQueryProgress, type StreamingQuerySta
 export type { RetryOptions } from './query/retry.js';
 export { logQueryError, describeQuery, type QueryErrorHandler } from './query/queryErrors.js';
 export { STATUS_MESSAGES } from './query/QueryStatusTracker.js';
+// The progress page (Node: HTTP server).
+export { serveProgress, type ServeProgressOptions, type ProgressServer } from './ui/serveProgress.js';
+export { ProgressFeed, type ProgressFeedOptions, type ProgressFeedEvent, type ProgressSnapshot, type QueryView, type QueryHeader, type ErrorView } from './ui/ProgressFeed.js';
 export { EVENTS, type EventType, type EventPayloads, type InstrumentationEvent, type EventListener } from './instrumentation/events.js';
 // Sources and sinks (Node).
 export type { Source, SourceContext, ReadLimit, DeadLetterRecord } from './sources/Source.js';

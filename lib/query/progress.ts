@@ -92,13 +92,16 @@ export interface StreamingQueryProgress {
   readonly numRowsDroppedInvalidEventTime: number;
 }
 
-/** The status of a query right now (Spark's `StreamingQueryStatus`). */
+/**
+ * The status of a query right now (Spark's `StreamingQueryStatus`, with
+ * Spark's meanings: see `QueryStatusTracker` and docs/guides/monitoring.md).
+ */
 export interface StreamingQueryStatus {
-  /** What the query is doing, e.g. `Waiting for data to arrive`, `Processing new data`, `Stopped`. */
+  /** What the query is doing: `Getting offsets from <source>`, `Processing new data`, `Waiting for data to arrive`, `Waiting for next trigger`, `Stopped`, `Terminated with exception: <message>`. */
   readonly message: string;
-  /** The last trigger found new data. */
+  /** The last trigger found new data (kept while the query waits; `false` once a trigger found nothing; always `false` under a continuous trigger). */
   readonly isDataAvailable: boolean;
-  /** A trigger is running. */
+  /** A trigger is running (asking the source or running its batch); `false` while waiting, and always under a continuous trigger. */
   readonly isTriggerActive: boolean;
 }
 

@@ -39,8 +39,15 @@ describe('a query whose source cannot connect, in a script run with runExample (
     expect(run.stderr.match(new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}; got ECONNREFUSED`, 'g'))).toHaveLength(1);
   }, 60_000);
 
+  it('npm start (the device monitor demo) watching a directory that does not exist exits 1 with the source error', () => {
+    const run = runScript(join(root, 'examples', 'deviceMonitor.ts'), { DEVICE_MONITOR_DIR: join(root, 'tmp', 'no-such-directory', 'monitor') });
+    expect(run.stdout).toMatch(/^Progress page: http:\/\/127\.0\.0\.1:\d+\//m);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('no-such-directory/monitor does not exist; got ENOENT. Create it before starting the query');
+  }, 60_000);
+
   it('every example runs its main through runExample', () => {
-    const helpers = new Set(['fileDrop.ts', 'runExample.ts']);
+    const helpers = new Set(['fileDrop.ts', 'runExample.ts', 'deviceMonitorQuery.ts']);
     const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts') && !helpers.has(f));
     expect(examples.length).toBeGreaterThanOrEqual(5);
     for (const file of examples) expect([file, /^runExample\(main\);$/m.test(readFileSync(join(root, 'examples', file), 'utf8'))]).toEqual([file, true]);

@@ -26,6 +26,7 @@ describe('examples (run end to end, printing through the console sink)', () => {
     expect(out).toContain('|[2018-03-02 10:00:00, 2018-03-02 10:10:00]|close |3    |');
     expect(out).toContain('|[2018-03-02 10:10:00, 2018-03-02 10:20:00]|open  |1    |');
     expect(out.match(/^progress: batch \d+:/gm)).toHaveLength(3);
+    expect(out).toMatch(/^Progress page: http:\/\/127\.0\.0\.1:\d+\/ \(while the demo runs; npm start -- --serve keeps it going\)$/m);
     expect(out).toContain('status after stop: {"message":"Stopped","isDataAvailable":false,"isTriggerActive":false}');
   }, 60_000);
 
