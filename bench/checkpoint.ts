@@ -1,186 +1,321 @@
 /**
- * Checkpoint cost with a large state: 1,000,000 keys of aggregation state and
- * 1% of the keys changed per batch.
+ * What a checkpoint costs with a large state, through `startQuery`:
+ * `groupAggregate` (count and sum per key) over --keys keys, loaded by batch
+ * 0, then --batches batches that each change --changed of the keys, run
+ * back to back (the default trigger) into a sink that counts rows.
  *
- *   npx tsx bench/checkpoint.ts [--keys 1000000] [--changed 0.01] [--batches 25] [--snapshot-interval 10] [--dir /tmp/x]
+ *   npm run bench:checkpoint -- [--keys 1000000] [--changed 0.01] [--batches 20] [--runs 3] [--snapshot-interval 10]
  *
- * The query is `groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum('v') } })`
- * followed by `outputMode('update')`, driven batch by batch through the
- * Checkpoint API the way `startQuery` drives it (writeOffsets, run, commit) on
- * a FileCheckpointStore with fsync. For each batch it reports:
+ * Each run is two child processes, the same query without and with a
+ * `checkpoint` (a directory, fsync on), in alternating order, so that the
+ * load of a shared machine hits both alike; a third child restarts the query
+ * from the checkpoint the second left behind. Printed per run and as medians:
  *
- * - process: running the batch through the pipeline (the operator's work);
- * - checkpoint (critical path): writeOffsets + commit, which waits for the
- *   delta writes that started when the operator published its state;
- * - bytes written for the batch (offsets + deltas + commit);
- * - background snapshots (every --snapshot-interval versions): time and bytes,
- *   written after the commit while the next batches run.
+ * - the time per batch without and with the checkpoint (the wall time of
+ *   the N batches run back to back, divided by N) and their ratio, and the
+ *   same for the CPU time of the process (all threads, so the snapshot
+ *   worker's work counts too; steadier than wall time on a busy machine);
+ * - the checkpoint phases of `durationMs` (median per batch);
+ * - bytes written per batch (offsets + deltas + commit), and the snapshots
+ *   (version, size) with the snapshot lag the last progress report shows;
+ * - how long `stop()` takes right after the last batch;
+ * - recovery: `startQuery` to `ready` on the checkpoint, then the first batch
+ *   after the restart.
  *
  * Not a test: it never asserts; it prints figures.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Subject, asyncScheduler } from 'rxjs';
-import type { Batch } from '../lib/batch/Batch.js';
-import { FileCheckpointStore } from '../lib/checkpoint/FileCheckpointStore.js';
-import type { CheckpointStore } from '../lib/checkpoint/CheckpointStore.js';
-import { StoreCheckpoint } from '../lib/checkpoint/StoreCheckpoint.js';
-import { runInQueryContext } from '../lib/state/StateStore.js';
-import { prng } from '../test/helpers/prng.js';
+import { fileURLToPath } from 'node:url';
 import { count } from '../lib/aggregate/count.js';
 import { sum } from '../lib/aggregate/sum.js';
+import { openCheckpoint } from '../lib/checkpoint/openCheckpoint.js';
+import type { StreamingQueryProgress } from '../lib/query/progress.js';
+import { startQuery } from '../lib/query/startQuery.js';
+import type { Sink } from '../lib/sinks/Sink.js';
+import type { Source } from '../lib/sources/Source.js';
 import { groupAggregate } from '../operators/groupAggregate.js';
 import { outputMode } from '../operators/outputMode.js';
+import { parseCount, parseFlags } from './args.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const dirArg = process.argv.indexOf('--dir') >= 0 ? process.argv[process.argv.indexOf('--dir') + 1] : undefined;
-
-const KEYS = arg('keys', 1_000_000);
-const CHANGED = arg('changed', 0.01);
-const BATCHES = arg('batches', 25);
-const SNAPSHOT_INTERVAL = arg('snapshot-interval', 10);
-const PER_BATCH = Math.round(KEYS * CHANGED);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const RESULT_PREFIX = 'CKPT_RESULT ';
 
 interface Row {
   readonly k: string;
   readonly v: number;
 }
 
-/** A store that counts bytes and time per file written. */
-class MeasuredStore implements CheckpointStore {
-  readonly location: string;
-  readonly checksum;
-  readonly writes: Array<{ path: string; bytes: number; ms: number }> = [];
-  /** Snapshot writes in progress. */
-  snapshotsActive = 0;
-  constructor(private readonly inner: FileCheckpointStore) {
-    this.location = inner.location;
-    this.checksum = inner.checksum;
-  }
-  read(path: string) {
-    return this.inner.read(path);
-  }
-  async write(path: string, chunks: AsyncIterable<Uint8Array>) {
-    const t0 = performance.now();
-    const snapshot = path.endsWith('.snapshot');
-    if (snapshot) this.snapshotsActive++;
-    try {
-      const bytes = await this.inner.write(path, chunks);
-      this.writes.push({ path, bytes, ms: performance.now() - t0 });
-      return bytes;
-    } finally {
-      if (snapshot) this.snapshotsActive--;
-    }
-  }
-  list(dir: string) {
-    return this.inner.list(dir);
-  }
-  remove(path: string) {
-    return this.inner.remove(path);
-  }
-  removeTemporaryFiles(dir: string) {
-    return this.inner.removeTemporaryFiles(dir);
-  }
-  take(): Array<{ path: string; bytes: number; ms: number }> {
-    return this.writes.splice(0, this.writes.length);
-  }
+interface Settings {
+  readonly keys: number;
+  readonly changed: number;
+  readonly batches: number;
+  readonly snapshotInterval: number;
 }
 
-const fmtMs = (ms: number) => `${ms.toFixed(1)} ms`;
-const fmtBytes = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
-const median = (xs: number[]) => {
+/** A small seeded generator (mulberry32), so that every child builds the same batches. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Batch 0 loads every key; batch i > 0 writes `changed × keys` distinct keys picked by a generator seeded with i. */
+function makeBatches(s: Settings, upTo: number): Row[][] {
+  const keys = Array.from({ length: s.keys }, (_, i) => `key-${String(i).padStart(7, '0')}`);
+  const perBatch = Math.round(s.keys * s.changed);
+  const out: Row[][] = [keys.map((k) => ({ k, v: 1 }))];
+  for (let b = 1; b <= upTo; b++) {
+    const random = prng(b);
+    const picked = new Set<string>();
+    while (picked.size < perBatch) picked.add(keys[Math.floor(random() * s.keys)]!);
+    out.push([...picked].map((k) => ({ k, v: Math.floor(random() * 100) })));
+  }
+  return out;
+}
+
+/** A replayable source over prepared batches: the offset is the index of the last batch read; one batch per trigger. */
+function batchSource(batches: readonly Row[][]): Source<Row, number> {
+  return {
+    description: 'BenchSource',
+    start: async () => undefined,
+    latestOffset: async (start) => Math.min((start ?? -1) + 1, batches.length - 1),
+    getBatch: async (start, end) => (end === (start ?? -1) + 1 ? batches[end]! : batches.slice((start ?? -1) + 1, end + 1).flat()),
+    commit: async () => undefined,
+    stop: async () => undefined,
+    sameOffset: (a, b) => a === b,
+  };
+}
+
+function countingSink(): Sink<unknown> & { rows: number } {
+  const sink = {
+    description: 'CountingSink',
+    supportedModes: ['append', 'update', 'complete'] as const,
+    idempotent: true,
+    rows: 0,
+    addBatch: async (_batchId: number, rows: readonly unknown[]) => {
+      sink.rows += rows.length;
+    },
+  };
+  return sink;
+}
+
+const pipeline = (batches$: Parameters<NonNullable<Parameters<typeof startQuery<Row, unknown>>[0]['pipeline']>>[0]) =>
+  batches$.pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('update'));
+
+interface QueryResult {
+  readonly role: 'query';
+  readonly checkpoint: boolean;
+  /** `durationMs.triggerExecution` of batches 1..N. */
+  readonly batchMs: number[];
+  /** From the start of batch 1 to the end of batch N. */
+  readonly wallMs: number;
+  /** CPU time of the process (every thread: main, snapshot worker, I/O and GC threads) over the same span. */
+  readonly cpuMs: number;
+  readonly loadMs: number;
+  readonly stopMs: number;
+  readonly outputRows: number;
+  /** Median per batch of every `durationMs` phase over batches 1..N. */
+  readonly phases: Record<string, number>;
+  readonly lastProgress: StreamingQueryProgress | undefined;
+}
+
+interface RecoveryResult {
+  readonly role: 'recover';
+  readonly readyMs: number;
+  readonly firstBatchMs: number;
+  readonly lastCommitted: number;
+}
+
+const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
+  if (s.length === 0) return Number.NaN;
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function main(): Promise<void> {
-  const dir = dirArg ?? mkdtempSync(join(tmpdir(), 'rss-bench-ckpt-'));
-  const store = new MeasuredStore(new FileCheckpointStore(join(dir, 'checkpoint')));
-  const checkpoint = new StoreCheckpoint(store, { snapshotInterval: SNAPSHOT_INTERVAL });
-  await checkpoint.open();
-  const input = new Subject<Batch<Row>>();
-  let outputRows = 0;
-  runInQueryContext(checkpoint.createContext('bench', asyncScheduler), () =>
-    input.pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('update')).subscribe((b) => {
-      outputRows += b.rows.length;
-    }),
-  );
-
-  console.log(`checkpoint benchmark: ${KEYS.toLocaleString()} keys, ${PER_BATCH.toLocaleString()} keys changed per batch (${(CHANGED * 100).toFixed(2)}%), snapshot every ${SNAPSHOT_INTERVAL} versions, fsync on, dir ${dir}`);
-  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
-
-  // Batch 0 loads the whole key space (every key changed: its delta holds all of them).
-  const keys = Array.from({ length: KEYS }, (_, i) => `key-${String(i).padStart(7, '0')}`);
-  const random = prng(42);
-  const runBatch = async (batchId: number, rows: Row[]) => {
-    let withSnapshot = store.snapshotsActive > 0;
-    const t0 = performance.now();
-    await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: 0, timestamp: batchId });
-    const t1 = performance.now();
-    input.next({ batchId, rows, watermark: 0 });
-    const t2 = performance.now();
-    await checkpoint.commit(batchId, { watermark: 0 });
-    const t3 = performance.now();
-    withSnapshot ||= store.snapshotsActive > 0;
-    const files = store.take();
-    const fg = files.filter((f) => !f.path.endsWith('.snapshot'));
-    return { processMs: t2 - t1, checkpointMs: t1 - t0 + (t3 - t2), bytes: fg.reduce((s, f) => s + f.bytes, 0), files: fg.length, snapshots: files.filter((f) => f.path.endsWith('.snapshot')), withSnapshot };
+async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResult> {
+  const batches = makeBatches(s, s.batches);
+  const sink = countingSink();
+  const progress: StreamingQueryProgress[] = [];
+  let firstStart = 0;
+  let firstCpu = 0;
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
   };
-
-  const load = await runBatch(0, keys.map((k) => ({ k, v: 1 })));
-  console.log(`\nbatch 0 (initial load, all ${KEYS.toLocaleString()} keys): process ${fmtMs(load.processMs)}, checkpoint ${fmtMs(load.checkpointMs)}, ${fmtBytes(load.bytes)} written`);
-
-  const rows: Array<{ batchId: number; processMs: number; checkpointMs: number; bytes: number; withSnapshot: boolean }> = [];
-  const snapshots: Array<{ path: string; bytes: number; ms: number }> = [...load.snapshots];
-  console.log('\nbatch  process   checkpoint  bytes written   files  (* = a background snapshot was being written)');
-  for (let batchId = 1; batchId <= BATCHES; batchId++) {
-    const picked = new Set<string>();
-    while (picked.size < PER_BATCH) picked.add(keys[Math.floor(random() * KEYS)]!);
-    const batchRows = [...picked].map((k) => ({ k, v: Math.floor(random() * 100) }));
-    const r = await runBatch(batchId, batchRows);
-    snapshots.push(...r.snapshots);
-    rows.push({ batchId, ...r });
-    console.log(`${String(batchId).padStart(5)}  ${fmtMs(r.processMs).padStart(9)}  ${fmtMs(r.checkpointMs).padStart(10)}  ${fmtBytes(r.bytes).padStart(13)}  ${String(r.files).padStart(6)}${r.withSnapshot ? '  *' : ''}`);
-  }
-  const t0 = performance.now();
-  await checkpoint.flush();
-  const flushMs = performance.now() - t0;
-  snapshots.push(...store.take().filter((f) => f.path.endsWith('.snapshot')));
-  await checkpoint.close();
-
-  const bytes = rows.map((r) => r.bytes);
-  console.log('\nsummary over batches 1..' + BATCHES + ` (${PER_BATCH.toLocaleString()} changed keys each):`);
-  console.log(`  process the batch (median):           ${fmtMs(median(rows.map((r) => r.processMs)))}`);
-  console.log(`  checkpoint on the critical path (med): ${fmtMs(median(rows.map((r) => r.checkpointMs)))}  (offsets + wait for deltas + commit, fsync'd)`);
-  const quiet = rows.filter((r) => !r.withSnapshot);
-  const busy = rows.filter((r) => r.withSnapshot);
-  if (quiet.length > 0) console.log(`    batches with no snapshot in flight (${quiet.length}): process ${fmtMs(median(quiet.map((r) => r.processMs)))}, checkpoint ${fmtMs(median(quiet.map((r) => r.checkpointMs)))}`);
-  if (busy.length > 0) console.log(`    batches while a snapshot was written (${busy.length}): process ${fmtMs(median(busy.map((r) => r.processMs)))}, checkpoint ${fmtMs(median(busy.map((r) => r.checkpointMs)))}`);
-  console.log(`  bytes written per batch (median):     ${fmtBytes(median(bytes))}  = ${(median(bytes) / PER_BATCH).toFixed(1)} bytes per changed key`);
-  for (const s of snapshots) console.log(`  background snapshot ${s.path}: ${fmtBytes(s.bytes)} in ${fmtMs(s.ms)} (${(s.bytes / KEYS).toFixed(1)} bytes per key)`);
-  console.log(`  waiting for the remaining background work at the end: ${fmtMs(flushMs)}`);
-
-  // Recovery: rebuild the 1M-key state from the newest snapshot plus the deltas after it.
-  const recoverStore = new FileCheckpointStore(join(dir, 'checkpoint'));
-  const r0 = performance.now();
-  const recovered = new StoreCheckpoint(recoverStore);
-  const recovery = await recovered.open();
-  runInQueryContext(recovered.createContext('recover', asyncScheduler), () =>
-    new Subject<Batch<Row>>().pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('update')).subscribe(),
-  );
-  const recoverMs = performance.now() - r0;
-  await recovered.close();
-  console.log(`\nrecovery (open + restore ${KEYS.toLocaleString()} keys at batch ${recovery.lastCommittedBatchId}): ${fmtMs(recoverMs)}`);
-  console.log(`output rows emitted: ${outputRows.toLocaleString()}`);
-  if (dirArg === undefined) rmSync(dir, { recursive: true, force: true });
+  const query = startQuery<Row, unknown>({
+    source: batchSource(batches),
+    pipeline,
+    sink,
+    ...(dir === undefined ? {} : { checkpoint: openCheckpoint(dir, { snapshotInterval: s.snapshotInterval }) }),
+  });
+  query.progress$.subscribe((p) => {
+    progress.push(p);
+    if (p.batchId === 0) {
+      firstStart = performance.now();
+      firstCpu = cpu();
+    }
+  });
+  await query.ready;
+  await query.processAllAvailable();
+  const lastEnd = performance.now();
+  const lastCpu = cpu();
+  const s0 = performance.now();
+  await query.stop();
+  const stopMs = performance.now() - s0;
+  const steady = progress.filter((p) => p.batchId >= 1);
+  const phases: Record<string, number> = {};
+  for (const name of Object.keys(steady[0]?.durationMs ?? {})) phases[name] = median(steady.map((p) => (p.durationMs as unknown as Record<string, number>)[name] ?? 0));
+  return {
+    role: 'query',
+    checkpoint: dir !== undefined,
+    batchMs: steady.map((p) => p.durationMs.triggerExecution),
+    wallMs: lastEnd - firstStart,
+    cpuMs: lastCpu - firstCpu,
+    loadMs: progress[0]?.durationMs.triggerExecution ?? 0,
+    stopMs,
+    outputRows: sink.rows,
+    phases,
+    lastProgress: progress[progress.length - 1],
+  };
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+async function runRecovery(s: Settings, dir: string): Promise<RecoveryResult> {
+  // One batch more than the checkpointed run: the restarted query runs it.
+  const batches = makeBatches(s, s.batches + 1);
+  const sink = countingSink();
+  const r0 = performance.now();
+  const checkpoint = openCheckpoint(dir, { snapshotInterval: s.snapshotInterval });
+  const query = startQuery<Row, unknown>({ source: batchSource(batches), pipeline, sink, checkpoint });
+  const firstBatch = new Promise<number>((resolve) => {
+    query.progress$.subscribe((p) => resolve(p.durationMs.triggerExecution));
+  });
+  await query.ready;
+  const readyMs = performance.now() - r0;
+  const lastCommitted = checkpoint.recovered?.lastCommittedBatchId ?? -1;
+  const firstBatchMs = await firstBatch;
+  await query.stop();
+  return { role: 'recover', readyMs, firstBatchMs, lastCommitted };
+}
+
+// ---------------------------------------------------------------- parent
+
+function child(args: readonly string[]): QueryResult | RecoveryResult {
+  const result = spawnSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', join(HERE, 'checkpoint.ts'), ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = result.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (result.status !== 0 || line === undefined) throw new Error(`bench: child ${args.join(' ')} failed (status ${result.status}):\n${result.stderr}`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as QueryResult | RecoveryResult;
+}
+
+function filesOf(dir: string): Array<{ path: string; bytes: number }> {
+  const out: Array<{ path: string; bytes: number }> = [];
+  const walk = (d: string, prefix: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p, `${prefix}${name}/`);
+      else out.push({ path: `${prefix}${name}`, bytes: st.size });
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/** Bytes of `offsets/N`, `commits/N` and `state/<op>/N.delta` for each batch N >= 1; snapshots separately. */
+function bytesPerBatch(dir: string, batches: number): { perBatch: number[]; snapshots: Array<{ version: number; bytes: number }> } {
+  const perBatch = new Array<number>(batches).fill(0);
+  const snapshots: Array<{ version: number; bytes: number }> = [];
+  for (const f of filesOf(dir)) {
+    const m = /^(?:offsets|commits)\/(\d+)$/.exec(f.path) ?? /^state\/[^/]+\/(\d+)\.delta$/.exec(f.path);
+    const snap = /^state\/[^/]+\/(\d+)\.snapshot$/.exec(f.path);
+    if (snap !== null) snapshots.push({ version: Number(snap[1]), bytes: f.bytes });
+    else if (m !== null && Number(m[1]) >= 1 && Number(m[1]) <= batches) perBatch[Number(m[1]) - 1]! += f.bytes;
+  }
+  snapshots.sort((a, b) => a.version - b.version);
+  return { perBatch, snapshots };
+}
+
+const fmtMs = (ms: number): string => `${ms.toFixed(1)} ms`;
+const fmtBytes = (b: number): string => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+
+function main(): void {
+  const flags = parseFlags(process.argv.slice(2));
+  const settings: Settings = {
+    keys: parseCount('keys', flags.get('keys') ?? '1000000'),
+    changed: Number(flags.get('changed') ?? '0.01'),
+    batches: parseCount('batches', flags.get('batches') ?? '20'),
+    snapshotInterval: parseCount('snapshot-interval', flags.get('snapshot-interval') ?? '10'),
+  };
+  const settingsArgs = ['--keys', String(settings.keys), '--changed', String(settings.changed), '--batches', String(settings.batches), '--snapshot-interval', String(settings.snapshotInterval)];
+  const role = flags.get('role');
+  if (role === 'query' || role === 'recover') {
+    const dir = flags.get('dir');
+    const work = role === 'query' ? runQuery(settings, dir) : runRecovery(settings, dir!);
+    work.then(
+      (r) => {
+        process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(r)}\n`);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+    return;
+  }
+
+  const runs = parseCount('runs', flags.get('runs') ?? '3');
+  const perBatch = Math.round(settings.keys * settings.changed);
+  console.log(
+    `checkpoint benchmark: groupAggregate(count, sum) over ${settings.keys.toLocaleString()} keys, then ${settings.batches} batches of ${perBatch.toLocaleString()} changed keys (${(settings.changed * 100).toFixed(2)}%), back to back through startQuery; checkpoint in a directory, fsync on, snapshot every ${settings.snapshotInterval} versions`,
+  );
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${runs} runs`);
+  const summary: Array<{ ratio: number; wallRatio: number; cpuRatio: number; off: QueryResult; on: QueryResult; rec: RecoveryResult; bytes: number; snapshots: Array<{ version: number; bytes: number }> }> = [];
+  for (let run = 1; run <= runs; run++) {
+    const dir = mkdtempSync(join(tmpdir(), 'rss-bench-ckpt-'));
+    const ckptDir = join(dir, 'checkpoint');
+    let off: QueryResult;
+    let on: QueryResult;
+    if (run % 2 === 1) {
+      off = child(['--role', 'query', ...settingsArgs]) as QueryResult;
+      on = child(['--role', 'query', '--dir', ckptDir, ...settingsArgs]) as QueryResult;
+    } else {
+      on = child(['--role', 'query', '--dir', ckptDir, ...settingsArgs]) as QueryResult;
+      off = child(['--role', 'query', ...settingsArgs]) as QueryResult;
+    }
+    const { perBatch: bytes, snapshots } = bytesPerBatch(ckptDir, settings.batches);
+    const rec = child(['--role', 'recover', '--dir', ckptDir, ...settingsArgs]) as RecoveryResult;
+    rmSync(dir, { recursive: true, force: true });
+    const ratio = median(on.batchMs) / median(off.batchMs);
+    const wallRatio = on.wallMs / off.wallMs;
+    const cpuRatio = on.cpuMs / off.cpuMs;
+    summary.push({ ratio, wallRatio, cpuRatio, off, on, rec, bytes: median(bytes), snapshots });
+    console.log(`\nrun ${run}:`);
+    console.log(`  per batch, back to back (wall of all ${settings.batches} / ${settings.batches}): ${fmtMs(off.wallMs / settings.batches)} without, ${fmtMs(on.wallMs / settings.batches)} with the checkpoint: ${wallRatio.toFixed(2)}x`);
+    console.log(`  CPU of the process over those batches (all threads): ${fmtMs(off.cpuMs)} without, ${fmtMs(on.cpuMs)} with: ${cpuRatio.toFixed(2)}x`);
+    console.log(`  durationMs.triggerExecution (median; with a checkpoint it runs until the commit, which overlaps the next batch): ${fmtMs(median(off.batchMs))} / ${fmtMs(median(on.batchMs))}; initial load (batch 0): ${fmtMs(off.loadMs)} / ${fmtMs(on.loadMs)}`);
+    console.log(`  durationMs with the checkpoint (median per batch): ${Object.entries(on.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+    console.log(`  bytes written per batch (median): ${fmtBytes(median(bytes))} (${(median(bytes) / perBatch).toFixed(1)} per changed key)`);
+    console.log(`  snapshots on disk: ${snapshots.map((x) => `v${x.version} ${fmtBytes(x.bytes)}`).join(', ') || 'none'}; snapshot lag in the last report: ${JSON.stringify((on.lastProgress as { checkpoint?: unknown } | undefined)?.checkpoint ?? null)}`);
+    console.log(`  stop() right after the last batch: ${fmtMs(on.stopMs)} (without a checkpoint ${fmtMs(off.stopMs)})`);
+    console.log(`  recovery of ${settings.keys.toLocaleString()} keys at batch ${rec.lastCommitted}: startQuery to ready ${fmtMs(rec.readyMs)}, then the first batch ${fmtMs(rec.firstBatchMs)}`);
+    if (off.outputRows !== on.outputRows) console.log(`  OUTPUT DIFFERS: ${off.outputRows} rows without, ${on.outputRows} with the checkpoint`);
+  }
+  const m = (f: (x: (typeof summary)[number]) => number): number => median(summary.map(f));
+  console.log(`\nmedians over ${runs} runs:`);
+  console.log(`  per batch with / without the checkpoint (wall, back to back): ${m((x) => x.wallRatio).toFixed(2)}x (per run: ${summary.map((x) => x.wallRatio.toFixed(2)).join(', ')}); CPU ${m((x) => x.cpuRatio).toFixed(2)}x (per run: ${summary.map((x) => x.cpuRatio.toFixed(2)).join(', ')})`);
+  console.log(`  per batch: ${fmtMs(m((x) => x.off.wallMs / settings.batches))} without, ${fmtMs(m((x) => x.on.wallMs / settings.batches))} with`);
+  console.log(`  bytes written per batch: ${fmtBytes(m((x) => x.bytes))}`);
+  console.log(`  stop(): ${fmtMs(m((x) => x.on.stopMs))}`);
+  console.log(`  recovery: startQuery to ready ${fmtMs(m((x) => x.rec.readyMs))}, first batch after it ${fmtMs(m((x) => x.rec.firstBatchMs))}`);
+}
+
+main();

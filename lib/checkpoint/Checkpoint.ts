@@ -28,6 +28,28 @@ export interface CheckpointRecovery {
   readonly watermark?: number;
 }
 
+/** What a checkpoint did to commit a batch, for the batch's progress report. Times are on the query's scheduler clock. */
+export interface CheckpointCommitStats {
+  /** The longest delta write of the batch (encoding `state/<op>/N.delta` and writing it durably; it overlaps the sink). */
+  readonly stateDeltaMs: number;
+  /** Writing `commits/N`. */
+  readonly commitMs: number;
+  /** Bytes of `offsets/N`, the deltas and `commits/N`. */
+  readonly bytesWritten: number;
+  readonly snapshot: {
+    /** A snapshot is being built or written now. */
+    readonly inFlight: boolean;
+    /** Time with a snapshot in flight since the previous commit. */
+    readonly inFlightMs: number;
+    /** The newest durable snapshot version, the oldest one over the operators (-1: none). */
+    readonly lastVersion: number;
+    /** How many versions the newest durable snapshot is behind the committed state, the most over the operators. */
+    readonly lag: number;
+    /** Due snapshots replaced by a newer due one before they started, so far. */
+    readonly coalesced: number;
+  };
+}
+
 /** Optional facts about a finished batch that `commits/N` records. */
 export interface CommitInfo {
   /** The watermark after the batch (the one the next batch starts with; Spark's `nextBatchWatermarkMs`). */
@@ -42,10 +64,12 @@ export interface CommitInfo {
  *
  * 1. `open()` once, then `createContext()` and subscribe the pipeline inside it
  *    (stateful operators register and get their restored state);
- * 2. per batch: `writeOffsets(entry)` before the batch runs; after the
- *    pipeline emitted the batch and the sink finished it, `commit(batchId)`,
- *    which first makes the operators' published state for that batch durable,
- *    then writes `commits/N`.
+ * 2. per batch: `writeOffsets(entry)`, durable before any of the batch's
+ *    output reaches the sink (it may be written while the batch is
+ *    processed, but only after the previous batch's `commit` finished); after
+ *    the pipeline emitted the batch and the sink finished it,
+ *    `commit(batchId)`, which first makes the operators' published state for
+ *    that batch durable, then writes `commits/N`.
  */
 export interface Checkpoint {
   /** A directory path, or a name for in-memory checkpoints. */
@@ -53,7 +77,8 @@ export interface Checkpoint {
   open(): Promise<CheckpointRecovery>;
   createContext(runId: string, scheduler: SchedulerLike): QueryContext;
   writeOffsets(entry: OffsetLogEntry): Promise<void>;
-  commit(batchId: number, info?: CommitInfo): Promise<void>;
+  /** Resolves once `commits/N` is durable; an implementation may report what it did ({@link CheckpointCommitStats}). */
+  commit(batchId: number, info?: CommitInfo): Promise<CheckpointCommitStats | void>;
   /**
    * Optional: throws `CheckpointIncompatibleError` when a stateful operator of
    * the checkpoint did not register again (it was removed from the pipeline).

@@ -27,4 +27,26 @@ export interface CheckpointStore {
   remove(path: string): Promise<void>;
   /** Removes what interrupted writes left behind in `dir`. */
   removeTemporaryFiles(dir: string): Promise<void>;
+  /**
+   * Optional: a builder that makes snapshots away from the main thread
+   * (the file store's runs in a worker thread). Without one, the checkpoint
+   * builds snapshots itself with `read` and `write`.
+   */
+  snapshotBuilder?(): SnapshotBuilder;
+}
+
+/**
+ * Builds an operator's snapshot at a version from the state files already in
+ * the store (the newest snapshot below it and the deltas after it) and writes
+ * it atomically, as `state/<operator>/<version>.snapshot`.
+ */
+export interface SnapshotBuilder {
+  /**
+   * Resolves to the bytes written. Rejects with an `Error` named
+   * `StateFileError` (with the file's relative `path`) when a file it needs is
+   * missing or damaged, or with the store's I/O error.
+   */
+  build(operatorId: string, stateDir: string, version: number): Promise<number>;
+  /** Stops: a snapshot in flight is abandoned (its temporary file is removed on the next open); later builds reject. */
+  close(): Promise<void>;
 }

@@ -4,7 +4,8 @@ import { crc32 as nativeCrc32 } from 'node:zlib';
 import { CheckpointIOError } from '../errors/CheckpointError.js';
 import { atomicWrite, isTemporaryName, makeDirectory, type WritePhase } from './atomicWrite.js';
 import type { ChecksumFn } from './checksum.js';
-import type { CheckpointStore } from './CheckpointStore.js';
+import type { CheckpointStore, SnapshotBuilder } from './CheckpointStore.js';
+import { WorkerSnapshotBuilder } from './snapshotWorker.js';
 
 /** Options for {@link FileCheckpointStore}. */
 export interface FileCheckpointStoreOptions {
@@ -29,8 +30,9 @@ function errorCode(error: unknown): string | undefined {
 /**
  * A {@link CheckpointStore} over a directory: every file is written to a
  * hidden temporary name, fsynced, renamed into place, and the directory is
- * fsynced; checksums use Node's native CRC-32. File-system failures are
- * raised as the retriable `CheckpointIOError`.
+ * fsynced; checksums use Node's native CRC-32; snapshots are built in a
+ * worker thread. File-system failures are raised as the retriable
+ * `CheckpointIOError`.
  */
 export class FileCheckpointStore implements CheckpointStore {
   readonly location: string;
@@ -98,6 +100,12 @@ export class FileCheckpointStore implements CheckpointStore {
       if (code === 'ENOENT') return;
       throw new CheckpointIOError(`checkpoint: cannot remove ${file}; got ${code ?? String(error)}. Check the checkpoint location's permissions.`, file, error);
     }
+  }
+
+  /** Snapshots are built and written in a worker thread (see {@link WorkerSnapshotBuilder}). */
+  snapshotBuilder(): SnapshotBuilder {
+    const onWritePhase = this.options.onWritePhase;
+    return new WorkerSnapshotBuilder({ root: this.location, fsync: this.options.fsync ?? true, ...(onWritePhase === undefined ? {} : { onWritePhase }) });
   }
 
   async removeTemporaryFiles(dir: string): Promise<void> {

@@ -1,12 +1,13 @@
 import type { SchedulerLike } from 'rxjs';
-import { CheckpointCorruptError, CheckpointError, CheckpointIncompatibleError } from '../errors/CheckpointError.js';
+import { CheckpointCorruptError, CheckpointError, CheckpointIOError, CheckpointIncompatibleError } from '../errors/CheckpointError.js';
 import { InvalidOptionError } from '../errors/InvalidArgumentError.js';
 import { describeValue } from '../errors/StreamingError.js';
 import type { QueryContext, RestoredState, StateCodec, StatefulOperatorSpec, StateHandle } from '../state/StateStore.js';
-import type { Checkpoint, CheckpointRecovery, CommitInfo, OffsetLogEntry } from './Checkpoint.js';
+import type { Checkpoint, CheckpointCommitStats, CheckpointRecovery, CommitInfo, OffsetLogEntry } from './Checkpoint.js';
 import { crc32, type ChecksumFn } from './checksum.js';
-import type { CheckpointStore } from './CheckpointStore.js';
-import { corruptContent, frameFile, frameJson, parseJsonBody, unframeFile, type CheckpointFileType } from './fileFormat.js';
+import type { CheckpointStore, SnapshotBuilder } from './CheckpointStore.js';
+import { checkFrame, corruptContent, decodeBody, frameJson, parseJsonBody, unframeFile, type CheckpointFileType } from './fileFormat.js';
+import { InThreadSnapshotBuilder } from './InThreadSnapshotBuilder.js';
 import {
   COMMITS_DIR,
   METADATA_PATH,
@@ -20,7 +21,8 @@ import {
   stateDir,
   statePath,
 } from './layout.js';
-import { deltaBody, parseStateFile, rebuiltEntries, snapshotBody, type StateFileHeader } from './stateFiles.js';
+import { frameStateColumns } from './stateColumns.js';
+import { deltaBody, parseStateColumnsFile, parseStateFile, rebuiltEntries, type ParsedStateFile, type StateFileHeader } from './stateFiles.js';
 
 /** Options of a checkpoint (shared by `openCheckpoint`, the `checkpoint` operator and `startQuery`). */
 export interface CheckpointStateOptions {
@@ -63,12 +65,16 @@ export interface MetadataEntry {
   readonly id: string;
 }
 
-interface Publication<S> {
+interface Publication {
   readonly batchId: number;
-  state: S;
-  readonly keys: Set<string>;
+  /** The JSON text of each changed key's value, read when it was published (`undefined`: removed). */
+  readonly entries: Map<string, string | undefined>;
   readonly base: number;
   written: Promise<void>;
+  /** Bytes of the delta file, once written. */
+  bytes: number;
+  /** Time spent writing the delta (encoding and the durable write), once written. */
+  ms: number;
 }
 
 interface RegisteredOperator<S> {
@@ -80,13 +86,15 @@ interface RegisteredOperator<S> {
   version: number;
   /** Latest published version, committed or not. */
   publishedVersion: number;
-  /** The state at `version`, when known (for background snapshots). */
-  committedState: S | undefined;
   /** Version of the newest snapshot written or scheduled (-1: none; the chain starts from the empty state). */
   snapshotVersion: number;
-  /** A snapshot due but not started yet; a newer one due before it starts replaces it. */
-  pendingSnapshot: { readonly version: number; readonly state: S } | undefined;
-  readonly publications: Map<number, Publication<S>>;
+  /** Version of the newest snapshot known to be durable (-1: none). */
+  durableSnapshotVersion: number;
+  /** The snapshot being built, if one is. */
+  snapshotInFlight: Promise<void> | undefined;
+  /** A snapshot due while another was being built; a newer one due before it starts replaces it. */
+  pendingSnapshot: number | undefined;
+  readonly publications: Map<number, Publication>;
   chain: Promise<void>;
 }
 
@@ -99,6 +107,10 @@ function positiveInteger(option: string, value: unknown, fallback: number): numb
     throw new InvalidOptionError(`checkpoint: ${option} must be a positive integer; got ${describeValue(value)}.`, option, value, 'a positive integer');
   }
   return value;
+}
+
+async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }
 
 /** JSON text with object keys sorted, for comparing descriptors. */
@@ -153,6 +165,17 @@ export class StoreCheckpoint implements Checkpoint {
   private maintenance: Promise<void> = Promise.resolve();
   private backgroundError: unknown;
   private closed = false;
+  private snapshots: SnapshotBuilder | undefined;
+  /** The query's clock (from `createContext`), for the phase timings of {@link CheckpointCommitStats}. */
+  private scheduler: SchedulerLike | undefined;
+  /** Bytes of `offsets/N` per batch not committed yet. */
+  private readonly offsetBytes = new Map<number, number>();
+  /** Snapshots being built, and the time spent with at least one in flight. */
+  private snapshotsActive = 0;
+  private snapshotBusySince = 0;
+  private snapshotBusyMs = 0;
+  private snapshotBusyReported = 0;
+  private snapshotsCoalesced = 0;
 
   constructor(store: CheckpointStore, options: CheckpointStateOptions = {}) {
     this.store = store;
@@ -186,6 +209,20 @@ export class StoreCheckpoint implements Checkpoint {
     const bytes = await this.store.read(path);
     if (bytes === undefined) return undefined;
     return unframeFile(bytes, this.where(path), type, this.checksum);
+  }
+
+  /** Reads, checks and parses a state file of either format version; `undefined` when it does not exist. */
+  private async readStateFile(path: string, expected: { readonly operator: string; readonly version: number; readonly kind: 'delta' | 'snapshot' }): Promise<ParsedStateFile | undefined> {
+    const bytes = await this.store.read(path);
+    if (bytes === undefined) return undefined;
+    const where = this.where(path);
+    const frame = checkFrame(bytes, where, expected.kind, this.checksum, [1, 2]);
+    if (frame.version === 1) return parseStateFile(decodeBody(bytes, frame, where), where, expected);
+    return parseStateColumnsFile(bytes, frame.bodyStart, frame.bodyEnd, where, expected);
+  }
+
+  private now(): number {
+    return this.scheduler?.now() ?? 0;
   }
 
   private async readJson(path: string, type: CheckpointFileType): Promise<unknown> {
@@ -337,16 +374,16 @@ export class StoreCheckpoint implements Checkpoint {
 
   /** Rebuilds an operator's entries at `version`: the newest good snapshot at or below it, then the deltas after it. */
   private async rebuildState(operatorId: string, version: number): Promise<{ entries: Iterable<readonly [string, unknown]>; snapshotVersion: number }> {
-    const deltas: ReturnType<typeof parseStateFile>[] = [];
+    const deltas: ParsedStateFile[] = [];
     let current = version;
-    let base: ReturnType<typeof parseStateFile> | undefined;
+    let base: ParsedStateFile | undefined;
     while (current >= 0) {
       const snapshotFile = statePath(operatorId, current, 'snapshot');
       let snapshotError: unknown;
       try {
-        const body = await this.readFile(snapshotFile, 'snapshot');
-        if (body !== undefined) {
-          base = parseStateFile(body, this.where(snapshotFile), { operator: operatorId, version: current, kind: 'snapshot' });
+        const snapshot = await this.readStateFile(snapshotFile, { operator: operatorId, version: current, kind: 'snapshot' });
+        if (snapshot !== undefined) {
+          base = snapshot;
           break;
         }
       } catch (error) {
@@ -354,14 +391,13 @@ export class StoreCheckpoint implements Checkpoint {
         snapshotError = error; // fall back to the delta of the same version
       }
       const deltaFile = statePath(operatorId, current, 'delta');
-      const body = await this.readFile(deltaFile, 'delta').catch((error: unknown) => {
+      const delta = await this.readStateFile(deltaFile, { operator: operatorId, version: current, kind: 'delta' }).catch((error: unknown) => {
         throw snapshotError ?? error;
       });
-      if (body === undefined) {
+      if (delta === undefined) {
         if (snapshotError !== undefined) throw snapshotError;
         throw this.missing(deltaFile, `version ${current} of operator ${operatorId}'s state (a delta or snapshot)`);
       }
-      const delta = parseStateFile(body, this.where(deltaFile), { operator: operatorId, version: current, kind: 'delta' });
       deltas.push(delta);
       current = delta.header.base ?? -1;
     }
@@ -375,6 +411,7 @@ export class StoreCheckpoint implements Checkpoint {
     if (recovery === undefined) {
       throw new CheckpointError(`checkpoint: createContext was called before open() finished for ${this.location}; got no recovery yet. Await open() first.`, this.location);
     }
+    this.scheduler = scheduler;
     return {
       queryId: recovery.queryId,
       runId,
@@ -429,8 +466,9 @@ export class StoreCheckpoint implements Checkpoint {
       descriptor,
       version,
       publishedVersion: version,
-      committedState: restored?.state,
       snapshotVersion,
+      durableSnapshotVersion: snapshotVersion,
+      snapshotInFlight: undefined,
       pendingSnapshot: undefined,
       publications: new Map(),
       chain: Promise.resolve(),
@@ -443,33 +481,44 @@ export class StoreCheckpoint implements Checkpoint {
     };
   }
 
+  /**
+   * Reads the changed entries from `state` now (so the operator may keep
+   * changing its working state afterwards), then writes the delta in the
+   * background. A second publication of the same batch adds its keys.
+   */
   private publish<S>(operator: RegisteredOperator<S>, batchId: number, state: S, changedKeys: Iterable<string>): void {
     if (this.closed || batchId <= this.lastCommitted) return;
-    const existing = operator.publications.get(batchId);
-    if (existing !== undefined) {
-      for (const key of changedKeys) existing.keys.add(key);
-      existing.state = state;
-      this.startDeltaWrite(operator, existing);
-      return;
+    let publication = operator.publications.get(batchId);
+    if (publication === undefined) {
+      if (batchId < operator.publishedVersion) return;
+      publication = { batchId, entries: new Map(), base: operator.publishedVersion, written: Promise.resolve(), bytes: 0, ms: 0 };
+      operator.publishedVersion = batchId;
+      operator.publications.set(batchId, publication);
     }
-    if (batchId < operator.publishedVersion) return;
-    const publication: Publication<S> = { batchId, state, keys: new Set(changedKeys), base: operator.publishedVersion, written: Promise.resolve() };
-    operator.publishedVersion = batchId;
-    operator.publications.set(batchId, publication);
+    const t0 = this.now();
+    const { codec } = operator;
+    const entries = publication.entries;
+    for (const key of changedKeys) {
+      const value = codec.get(state, key);
+      entries.set(key, value === undefined ? undefined : (JSON.stringify(value) ?? 'null'));
+    }
+    publication.ms += this.now() - t0;
     this.startDeltaWrite(operator, publication);
   }
 
   /** Starts writing a publication's delta right away, so that it overlaps with the sink. */
-  private startDeltaWrite<S>(operator: RegisteredOperator<S>, publication: Publication<S>): void {
+  private startDeltaWrite<S>(operator: RegisteredOperator<S>, publication: Publication): void {
     const write = operator.chain.then(() => this.writeDelta(operator, publication));
     publication.written = write;
     operator.chain = write.catch(() => undefined);
   }
 
-  private async writeDelta<S>(operator: RegisteredOperator<S>, publication: Publication<S>): Promise<void> {
+  private async writeDelta<S>(operator: RegisteredOperator<S>, publication: Publication): Promise<void> {
+    const t0 = this.now();
     const header: StateFileHeader = { operator: operator.id, version: publication.batchId, kind: 'delta', base: publication.base };
-    const body = deltaBody(header, publication.state, [...publication.keys], operator.codec);
-    await this.writeFile(statePath(operator.id, publication.batchId, 'delta'), frameFile('delta', body, this.checksum));
+    const framed = frameStateColumns('delta', deltaBody(header, publication.entries), this.checksum);
+    publication.bytes = await this.writeFile(statePath(operator.id, publication.batchId, 'delta'), single(framed));
+    publication.ms += this.now() - t0;
   }
 
   // ---------------------------------------------------------------- per batch
@@ -524,10 +573,10 @@ export class StoreCheckpoint implements Checkpoint {
       );
     }
     const value: OffsetLogEntry = { batchId: entry.batchId, offsets: entry.offsets, watermark: entry.watermark, timestamp: entry.timestamp };
-    await this.writeFile(offsetsPath(entry.batchId), frameJson('offsets', value, this.checksum));
+    this.offsetBytes.set(entry.batchId, await this.writeFile(offsetsPath(entry.batchId), frameJson('offsets', value, this.checksum)));
   }
 
-  async commit(batchId: number, info: CommitInfo = {}): Promise<void> {
+  async commit(batchId: number, info: CommitInfo = {}): Promise<CheckpointCommitStats> {
     this.checkUsable('commit');
     this.checkRemovedOperators();
     this.throwBackgroundError();
@@ -535,11 +584,11 @@ export class StoreCheckpoint implements Checkpoint {
       throw new CheckpointError(`checkpoint: commit batchId must be above the last committed batch ${this.lastCommitted}; got ${describeValue(batchId)}. Commit each batch once.`, this.where(commitPath(batchId)));
     }
     // 1. The state of every operator as of this batch must be durable.
-    const newVersions = new Map<RegisteredOperator<unknown>, { version: number; state: unknown; hasState: boolean }>();
+    const newVersions = new Map<RegisteredOperator<unknown>, number>();
+    let bytesWritten = this.offsetBytes.get(batchId) ?? 0;
+    let stateDeltaMs = 0;
     for (const operator of this.operators.values()) {
       let version = operator.version;
-      let state: unknown = operator.committedState;
-      let hasState = false;
       for (const publication of operator.publications.values()) {
         if (publication.batchId > batchId) continue;
         try {
@@ -548,53 +597,105 @@ export class StoreCheckpoint implements Checkpoint {
           this.startDeltaWrite(operator, publication); // a retried commit writes it again
           throw error;
         }
-        if (publication.batchId > version) {
-          version = publication.batchId;
-          state = publication.state;
-          hasState = true;
-        }
+        bytesWritten += publication.bytes;
+        stateDeltaMs = Math.max(stateDeltaMs, publication.ms);
+        if (publication.batchId > version) version = publication.batchId;
       }
-      newVersions.set(operator, { version, state, hasState });
+      newVersions.set(operator, version);
     }
     // 2. The commit entry.
     const operators: Record<string, OperatorRecord> = {};
     const versions: Record<string, number> = {};
-    for (const [operator, next] of newVersions) {
-      operators[operator.id] = { kind: operator.spec.kind, descriptor: operator.descriptor, version: next.version };
-      versions[operator.id] = next.version;
+    for (const [operator, version] of newVersions) {
+      operators[operator.id] = { kind: operator.spec.kind, descriptor: operator.descriptor, version };
+      versions[operator.id] = version;
     }
     const entry: CommitEntry = { batchId, ...(info.watermark === undefined ? {} : { watermark: info.watermark }), operators };
-    await this.writeFile(commitPath(batchId), frameJson('commit', entry, this.checksum));
+    const c0 = this.now();
+    bytesWritten += await this.writeFile(commitPath(batchId), frameJson('commit', entry, this.checksum));
+    const commitMs = this.now() - c0;
     // 3. Bookkeeping, then snapshots and clean-up in the background.
     this.lastCommitted = batchId;
     this.commitVersions.set(batchId, versions);
-    for (const [operator, next] of newVersions) {
+    for (const id of [...this.offsetBytes.keys()]) if (id <= batchId) this.offsetBytes.delete(id);
+    for (const [operator, version] of newVersions) {
       for (const id of [...operator.publications.keys()]) if (id <= batchId) operator.publications.delete(id);
-      operator.version = next.version;
-      if (next.hasState) operator.committedState = next.state;
-      if (operator.committedState !== undefined && operator.version >= 0 && operator.version - operator.snapshotVersion >= this.snapshotInterval) {
-        // Due: written in the background. If the snapshot before it is still being written, this one
-        // replaces any that is still waiting, so slow snapshots never queue up behind each other.
-        operator.pendingSnapshot = { version: operator.version, state: operator.committedState };
-        operator.snapshotVersion = operator.version;
-      }
+      operator.version = version;
+      if (version >= 0 && version - operator.snapshotVersion >= this.snapshotInterval) this.snapshotDue(operator, version);
     }
-    this.maintenance = this.maintenance.then(() => this.runMaintenance(batchId)).catch((error: unknown) => {
+    this.maintenance = this.maintenance.then(() => this.cleanUp(batchId)).catch((error: unknown) => {
       this.backgroundError ??= error;
+    });
+    return { stateDeltaMs, commitMs, bytesWritten, snapshot: this.snapshotStats() };
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /**
+   * A snapshot of `operator` at `version` is due: built at once (off the main
+   * thread where the store can) unless one is being built, in which case it
+   * waits, replacing a due one that is still waiting (coalesced), so that
+   * slow snapshots never queue up and the lag shows in progress reports.
+   */
+  private snapshotDue(operator: RegisteredOperator<unknown>, version: number): void {
+    operator.snapshotVersion = version;
+    if (operator.snapshotInFlight !== undefined) {
+      if (operator.pendingSnapshot !== undefined) this.snapshotsCoalesced++;
+      operator.pendingSnapshot = version;
+      return;
+    }
+    this.startSnapshot(operator, version);
+  }
+
+  private startSnapshot(operator: RegisteredOperator<unknown>, version: number): void {
+    this.snapshots ??= this.store.snapshotBuilder?.() ?? new InThreadSnapshotBuilder(this.store, this.checksum);
+    const builder = this.snapshots;
+    if (this.snapshotsActive++ === 0) this.snapshotBusySince = this.now();
+    const run = builder.build(operator.id, stateDir(operator.id), version).then(
+      () => {
+        operator.durableSnapshotVersion = Math.max(operator.durableSnapshotVersion, version);
+      },
+      (error: unknown) => {
+        if (this.closed) return; // abandoned by close(): the deltas are durable, the snapshot is only a shortcut
+        this.backgroundError ??= this.snapshotError(error);
+      },
+    );
+    operator.snapshotInFlight = run.then(() => {
+      if (--this.snapshotsActive === 0) this.snapshotBusyMs += this.now() - this.snapshotBusySince;
+      operator.snapshotInFlight = undefined;
+      const next = operator.pendingSnapshot;
+      operator.pendingSnapshot = undefined;
+      if (next !== undefined && !this.closed) this.startSnapshot(operator, next);
     });
   }
 
-  /** Writes due snapshots, then deletes what retention no longer needs. Runs in the background, one at a time. */
-  private async runMaintenance(batchId: number): Promise<void> {
-    for (const operator of this.operators.values()) {
-      const due = operator.pendingSnapshot;
-      if (due === undefined) continue;
-      operator.pendingSnapshot = undefined;
-      const { version, state } = due;
-      const header: StateFileHeader = { operator: operator.id, version, kind: 'snapshot' };
-      await this.writeFile(statePath(operator.id, version, 'snapshot'), frameFile('snapshot', snapshotBody(header, state, operator.codec), this.checksum));
+  /** A builder's failure as the checkpoint's error. */
+  private snapshotError(error: unknown): unknown {
+    if (error instanceof Error && error.name === 'StateFileError' && typeof (error as { path?: unknown }).path === 'string') {
+      return corruptContent(this.where((error as Error & { path: string }).path), error.message);
     }
-    await this.cleanUp(batchId);
+    if (error instanceof Error && typeof (error as { code?: unknown }).code === 'string' && !(error instanceof CheckpointError)) {
+      const code = (error as Error & { code: string }).code;
+      return new CheckpointIOError(`checkpoint: cannot write a snapshot in ${this.location}; got ${code}. Check the checkpoint location's permissions and free space.`, this.location, error);
+    }
+    return error;
+  }
+
+  private snapshotStats(): CheckpointCommitStats['snapshot'] {
+    const now = this.now();
+    const busy = this.snapshotBusyMs + (this.snapshotsActive > 0 ? now - this.snapshotBusySince : 0);
+    const inFlightMs = busy - this.snapshotBusyReported;
+    this.snapshotBusyReported = busy;
+    let lastVersion = Number.POSITIVE_INFINITY;
+    let lag = 0;
+    let inFlight = false;
+    for (const operator of this.operators.values()) {
+      if (operator.version < 0) continue;
+      lastVersion = Math.min(lastVersion, operator.durableSnapshotVersion);
+      lag = Math.max(lag, operator.version - operator.durableSnapshotVersion);
+      inFlight ||= operator.snapshotInFlight !== undefined;
+    }
+    return { inFlight, inFlightMs, lastVersion: lastVersion === Number.POSITIVE_INFINITY ? -1 : lastVersion, lag, coalesced: this.snapshotsCoalesced };
   }
 
   /** Deletes offsets, commits and state files that recovery to any of the last `minBatchesToRetain` commits cannot need. */
@@ -628,19 +729,27 @@ export class StoreCheckpoint implements Checkpoint {
     }
   }
 
-  /** Waits for the background snapshots and clean-up started so far (tests and benchmarks use it). */
+  /** Waits for the background snapshots (including due ones waiting for their turn) and clean-up started so far (tests and benchmarks use it). */
   async flush(): Promise<void> {
-    await this.maintenance;
     for (const operator of this.operators.values()) await operator.chain;
+    for (const operator of this.operators.values()) while (operator.snapshotInFlight !== undefined) await operator.snapshotInFlight;
+    await this.maintenance;
     this.throwBackgroundError();
   }
 
-  /** Stops accepting publications; waits for the writes in flight and the snapshots already due (so no temporary files are left behind). */
+  /**
+   * Stops accepting publications and waits for the delta writes in flight. A
+   * snapshot still being built is abandoned: the deltas are durable, so
+   * recovery only replays a few more of them, and its temporary file is
+   * removed on the next open.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.maintenance;
     for (const operator of this.operators.values()) await operator.chain;
+    await this.snapshots?.close();
+    for (const operator of this.operators.values()) await operator.snapshotInFlight;
+    await this.maintenance;
   }
 
   /** `<location>/sources/<index>` when the store is a local directory; `undefined` for a store in memory. */

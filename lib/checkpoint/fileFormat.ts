@@ -15,8 +15,10 @@ import { checksumHex, type ChecksumFn } from './checksum.js';
  * file is detected before any of its body is used.
  */
 export const FORMAT_NAME = 'rss-checkpoint';
-/** The checkpoint format version this library writes and reads. */
+/** The checkpoint format version of the JSON files (metadata, offsets, commits, source logs; state files of older releases). */
 export const FORMAT_VERSION = 1;
+/** The format version of the columnar state files (`stateColumns.ts`); version 1 state files are still read. */
+export const STATE_FORMAT_VERSION = 2;
 
 /** What a checkpoint file holds. */
 export type CheckpointFileType = 'metadata' | 'offsets' | 'commit' | 'delta' | 'snapshot' | 'source';
@@ -74,14 +76,23 @@ function corrupt(path: string, what: string, expected?: string, actual?: string)
   );
 }
 
+/** Where a checked file's body is, and the format version its header names. */
+export interface CheckedFrame {
+  readonly version: number;
+  /** The body: `bytes[bodyStart..bodyEnd)` (after the header line, before the end line). */
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
+}
+
 /**
- * Checks a checkpoint file's frame and returns its body (without the header
- * and end lines). Nothing of a file that fails a check is returned.
+ * Checks a checkpoint file's frame (end line, length, checksum, header) and
+ * says where its body is. `versions` are the format versions accepted for
+ * this file type.
  *
  * @throws {CheckpointCorruptError} when the end line is missing or malformed, the length or checksum does not match, the header is not a checkpoint header, or the type is not `type`.
- * @throws {CheckpointError} when the file was written by another format version.
+ * @throws {CheckpointError} when the file was written by a format version not in `versions`.
  */
-export function unframeFile(bytes: Uint8Array, path: string, type: CheckpointFileType, checksum: ChecksumFn): string {
+export function checkFrame(bytes: Uint8Array, path: string, type: CheckpointFileType, checksum: ChecksumFn, versions: readonly number[] = [FORMAT_VERSION]): CheckedFrame {
   const size = bytes.length;
   if (size === 0) throw corrupt(path, 'an empty file');
   if (bytes[size - 1] !== NEWLINE) throw corrupt(path, 'no end line (the file is truncated)');
@@ -101,22 +112,45 @@ export function unframeFile(bytes: Uint8Array, path: string, type: CheckpointFil
   const actual = checksumHex(checksum(content, 0));
   if (actual !== expected) throw corrupt(path, `checksum crc32=${actual} where the file records crc32=${expected}`, expected, actual);
   const headerEnd = content.indexOf(NEWLINE);
-  let text: string;
+  let headerText: string;
   try {
-    text = decoder.decode(content);
+    headerText = decoder.decode(content.subarray(0, headerEnd < 0 ? 0 : headerEnd));
   } catch {
     throw corrupt(path, 'invalid UTF-8 text');
   }
-  const header = text.slice(0, headerEnd).split(' ');
-  if (header.length !== 3 || header[0] !== FORMAT_NAME) throw corrupt(path, `the header ${JSON.stringify(text.slice(0, Math.min(headerEnd, 60)))}`);
-  if (header[1] !== String(FORMAT_VERSION)) {
+  const header = headerText.split(' ');
+  if (headerEnd < 0 || header.length !== 3 || header[0] !== FORMAT_NAME) throw corrupt(path, `the header ${JSON.stringify(headerText.slice(0, 60))}`);
+  const version = Number(header[1]);
+  if (!versions.includes(version) || String(version) !== header[1]) {
+    const reads = versions.length === 1 ? `version ${versions[0]}` : `versions ${versions.join(' and ')}`;
     throw new CheckpointError(
-      `checkpoint: file ${path} has format version ${header[1]}; got a checkpoint this version of rxjs-structured-streaming cannot read (it reads version ${FORMAT_VERSION}). Use the library version that wrote it, or a new checkpoint location.`,
+      `checkpoint: file ${path} has format version ${header[1]}; got a checkpoint this version of rxjs-structured-streaming cannot read (it reads ${reads}). Use the library version that wrote it, or a new checkpoint location.`,
       path,
     );
   }
   if (header[2] !== type) throw corrupt(path, `a ${header[2]} file where a ${type} file belongs`);
-  return text.slice(headerEnd + 1);
+  return { version, bodyStart: headerEnd + 1, bodyEnd: endStart };
+}
+
+/**
+ * Checks a checkpoint file's frame and returns its body as text (without the
+ * header and end lines). Nothing of a file that fails a check is returned.
+ *
+ * @throws {CheckpointCorruptError} when the end line is missing or malformed, the length or checksum does not match, the header is not a checkpoint header, the type is not `type`, or the body is not UTF-8.
+ * @throws {CheckpointError} when the file was written by another format version.
+ */
+export function unframeFile(bytes: Uint8Array, path: string, type: CheckpointFileType, checksum: ChecksumFn): string {
+  const frame = checkFrame(bytes, path, type, checksum);
+  return decodeBody(bytes, frame, path);
+}
+
+/** The body of a checked frame as UTF-8 text. */
+export function decodeBody(bytes: Uint8Array, frame: CheckedFrame, path: string): string {
+  try {
+    return decoder.decode(bytes.subarray(frame.bodyStart, frame.bodyEnd));
+  } catch {
+    throw corrupt(path, 'invalid UTF-8 text');
+  }
 }
 
 /** Parses the body of a single-JSON-value file. */

@@ -1,18 +1,19 @@
-import type { StateCodec } from '../state/StateStore.js';
 import { corruptContent } from './fileFormat.js';
 import type { StateFileKind } from './layout.js';
+import { encodeStateColumns, readStateColumns, stateColumnKeys, stateColumnValues } from './stateColumns.js';
 
 /**
- * The body of a state file: a header line, then lines that each hold a JSON
- * array of up to {@link ENTRIES_PER_LINE} entries, `[key, value]` for a
- * written key and `[key]` for a removed one (deltas only).
+ * The header of a state file: which operator, which version, delta or
+ * snapshot. A delta applies on top of the state at version `base` (-1: the
+ * empty state).
+ *
+ * State files are written in the columnar format (version 2, see
+ * `stateColumns.ts`). Files of format version 1 (JSON lines) are still read:
  *
  * ```text
  * {"operator":"dropDuplicates#2","version":12,"kind":"delta","base":11}
- * [["k1",{"count":3}],["k7"]]
+ * [["k1",{"count":3}],["k7"]]                 up to 256 [key, value] or [key] (removed) per line
  * ```
- *
- * A delta applies on top of the state at version `base` (-1: the empty state).
  */
 export interface StateFileHeader {
   readonly operator: string;
@@ -22,80 +23,83 @@ export interface StateFileHeader {
   readonly base?: number;
 }
 
-/** Entries per body line (one `JSON.stringify` call each). */
-export const ENTRIES_PER_LINE = 256;
-/** Lines serialised between two yields to the event loop while a snapshot is written in the background. */
-const LINES_PER_SLICE = 1;
+/** Marks a removed key in {@link ParsedStateFile.values}. */
+export const REMOVED: unique symbol = Symbol('removed');
 
-/** Lets I/O callbacks and other work run (a macrotask turn where the platform has `setImmediate`). */
-function yieldToEventLoop(): Promise<void> {
-  return typeof setImmediate === 'function' ? new Promise((resolve) => setImmediate(resolve)) : Promise.resolve();
-}
-
-/** The body of a delta: the entries of `keys` in `state`, read with `codec.get` (`undefined` = removed). */
-export function* deltaBody<S>(header: StateFileHeader, state: S, keys: Iterable<string>, codec: StateCodec<S>): Generator<string> {
-  yield `${JSON.stringify(header)}\n`;
-  let line: Array<[string] | [string, unknown]> = [];
-  for (const key of keys) {
-    const value = codec.get(state, key);
-    line.push(value === undefined ? [key] : [key, value]);
-    if (line.length === ENTRIES_PER_LINE) {
-      yield `${JSON.stringify(line)}\n`;
-      line = [];
-    }
-  }
-  if (line.length > 0) yield `${JSON.stringify(line)}\n`;
+/** A parsed state file, as columns: `keys[i]` has `values[i]` (or {@link REMOVED}). */
+export interface ParsedStateFile {
+  readonly header: StateFileHeader;
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
 }
 
 /**
- * The body of a snapshot: every entry of `state`. It yields to the event loop
- * every few lines, so that writing a large snapshot in the background does
- * not hold up the batches and the foreground checkpoint writes meanwhile.
+ * The columnar body of a delta: the changed keys with the JSON text of each
+ * one's value (`undefined` = removed), in the order they were published.
  */
-export async function* snapshotBody<S>(header: StateFileHeader, state: S, codec: StateCodec<S>): AsyncGenerator<string> {
-  yield `${JSON.stringify(header)}\n`;
-  let line: Array<[string, unknown]> = [];
-  let lines = 0;
-  for (const [key, value] of codec.entries(state)) {
-    if (value === undefined) continue;
-    line.push([key, value]);
-    if (line.length === ENTRIES_PER_LINE) {
-      yield `${JSON.stringify(line)}\n`;
-      line = [];
-      if (++lines % LINES_PER_SLICE === 0) await yieldToEventLoop();
-    }
+export function deltaBody(header: StateFileHeader, entries: ReadonlyMap<string, string | undefined>): Uint8Array {
+  const keyTexts: string[] = [];
+  const valueTexts: (string | undefined)[] = [];
+  for (const [key, text] of entries) {
+    keyTexts.push(JSON.stringify(key));
+    valueTexts.push(text);
   }
-  if (line.length > 0) yield `${JSON.stringify(line)}\n`;
+  return encodeStateColumns(JSON.stringify({ ...header, count: keyTexts.length }), keyTexts, valueTexts);
 }
 
-/** One state-file entry: `[key, value]`, or `[key]` for a removed key. */
-export type StateEntry = readonly [string] | readonly [string, unknown];
-
-/** A parsed state file. */
-export interface ParsedStateFile {
-  readonly header: StateFileHeader;
-  /** The entry lines in file order. */
-  readonly lines: ReadonlyArray<readonly StateEntry[]>;
+function checkHeader(header: unknown, headerText: string, path: string, expected: { readonly operator: string; readonly version: number; readonly kind: StateFileKind }): StateFileHeader {
+  const h = header as StateFileHeader | null;
+  if (typeof h !== 'object' || h === null || h.operator !== expected.operator || h.version !== expected.version || h.kind !== expected.kind) {
+    throw corruptContent(path, `the header ${JSON.stringify(headerText).slice(0, 120)} where operator ${expected.operator}, version ${expected.version}, ${expected.kind} belongs`);
+  }
+  if (expected.kind === 'delta' && (typeof h.base !== 'number' || !Number.isSafeInteger(h.base) || h.base < -1 || h.base >= h.version)) {
+    throw corruptContent(path, `a delta with base ${JSON.stringify(h.base)}`);
+  }
+  return h;
 }
 
-/** Parses a state file body and checks that it is the file `expected` describes. */
+/**
+ * Parses a columnar (version 2) state file body, `bytes[start..end)`, and
+ * checks that it is the file `expected` describes. Each column is one
+ * `JSON.parse`.
+ */
+export function parseStateColumnsFile(bytes: Uint8Array, start: number, end: number, path: string, expected: { readonly operator: string; readonly version: number; readonly kind: StateFileKind }): ParsedStateFile {
+  let keys: string[];
+  let present: unknown[];
+  let header: StateFileHeader;
+  let valueLengths: Uint32Array;
+  try {
+    const view = readStateColumns(bytes, start, end);
+    header = checkHeader(JSON.parse(view.headerJson), view.headerJson, path, expected);
+    keys = stateColumnKeys(view);
+    present = stateColumnValues(view);
+    valueLengths = view.valueLengths;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'CheckpointCorruptError') throw error;
+    throw corruptContent(path, error instanceof Error ? error.message : String(error));
+  }
+  if (present.length === keys.length) return { header, keys, values: present };
+  if (expected.kind === 'snapshot') throw corruptContent(path, 'a snapshot with a removed key');
+  const values = new Array<unknown>(keys.length);
+  let j = 0;
+  for (let i = 0; i < keys.length; i++) values[i] = valueLengths[i] === 0 ? REMOVED : present[j++];
+  return { header, keys, values };
+}
+
+/** Parses a version-1 (JSON lines) state file body and checks that it is the file `expected` describes. */
 export function parseStateFile(body: string, path: string, expected: { readonly operator: string; readonly version: number; readonly kind: StateFileKind }): ParsedStateFile {
   const text = body.split('\n');
   if (text[text.length - 1] === '') text.pop();
-  let header: StateFileHeader;
+  let header: unknown;
   try {
-    header = JSON.parse(text[0] ?? '') as StateFileHeader;
+    header = JSON.parse(text[0] ?? '') as unknown;
   } catch {
     throw corruptContent(path, 'a state file without a valid header line');
   }
-  if (typeof header !== 'object' || header === null || header.operator !== expected.operator || header.version !== expected.version || header.kind !== expected.kind) {
-    throw corruptContent(path, `the header ${JSON.stringify(text[0]).slice(0, 120)} where operator ${expected.operator}, version ${expected.version}, ${expected.kind} belongs`);
-  }
-  if (expected.kind === 'delta' && (typeof header.base !== 'number' || !Number.isSafeInteger(header.base) || header.base < -1 || header.base >= header.version)) {
-    throw corruptContent(path, `a delta with base ${JSON.stringify(header.base)}`);
-  }
+  const checked = checkHeader(header, text[0] ?? '', path, expected);
   const snapshot = expected.kind === 'snapshot';
-  const lines: StateEntry[][] = new Array<StateEntry[]>(text.length - 1);
+  const keys: string[] = [];
+  const values: unknown[] = [];
   for (let i = 1; i < text.length; i++) {
     let line: unknown;
     try {
@@ -109,42 +113,40 @@ export function parseStateFile(body: string, path: string, expected: { readonly 
       if (!Array.isArray(entry) || typeof entry[0] !== 'string' || entry.length < 1 || entry.length > 2 || (snapshot && entry.length !== 2)) {
         throw corruptContent(path, `an invalid entry on line ${i + 2}`);
       }
+      keys.push(entry[0]);
+      values.push(entry.length === 1 ? REMOVED : entry[1]);
     }
-    lines[i - 1] = line as StateEntry[];
   }
-  return { header, lines };
+  return { header: checked, keys, values };
 }
-
-const REMOVED: unique symbol = Symbol('removed');
 
 /**
  * The entries of a state rebuilt from a snapshot (or the empty state) and the
  * deltas after it, oldest first. Only the keys the deltas touch are gathered
- * in a map; the snapshot's entries are streamed, so restoring a large state
+ * in a map; the snapshot's columns are streamed, so restoring a large state
  * does not build a second copy of it.
  *
  * The order is the one the live state had, for codecs whose `entries` follow
- * insertion order (Immutable's small maps do): a key updated by a delta keeps
- * its place, a new key comes after the older ones in the order the deltas
- * list them, and a key removed and added again moves to the end. Operators
- * that emit in state order then emit the same rows in the same order after a
- * restart.
+ * insertion order: a key updated by a delta keeps its place, a new key comes
+ * after the older ones in the order the deltas list them, and a key removed
+ * and added again moves to the end. Snapshots are written in this same order
+ * (`mergeStateColumns`), so a state restored from a snapshot and one restored
+ * from the deltas before it iterate alike.
  */
 export function rebuiltEntries(base: ParsedStateFile | undefined, deltas: readonly ParsedStateFile[]): Iterable<readonly [string, unknown]> {
   const overrides = new Map<string, unknown>();
   const removed = new Set<string>();
   for (const delta of deltas) {
-    for (const line of delta.lines) {
-      for (let j = 0; j < line.length; j++) {
-        const entry = line[j]!;
-        const key = entry[0];
-        if (entry.length === 1) {
-          overrides.delete(key); // a later add goes to the end
-          overrides.set(key, REMOVED);
-          removed.add(key);
-        } else {
-          overrides.set(key, entry[1]);
-        }
+    const { keys, values } = delta;
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[j]!;
+      const value = values[j];
+      if (value === REMOVED) {
+        overrides.delete(key); // a later add goes to the end
+        overrides.set(key, REMOVED);
+        removed.add(key);
+      } else {
+        overrides.set(key, value);
       }
     }
   }
@@ -152,16 +154,14 @@ export function rebuiltEntries(base: ParsedStateFile | undefined, deltas: readon
     *[Symbol.iterator]() {
       const inPlace = new Set<string>();
       if (base !== undefined) {
-        for (const line of base.lines) {
-          for (let j = 0; j < line.length; j++) {
-            const entry = line[j]!;
-            const key = entry[0];
-            if (!overrides.has(key)) {
-              yield entry as readonly [string, unknown];
-            } else if (!removed.has(key)) {
-              inPlace.add(key);
-              yield [key, overrides.get(key)] as const;
-            }
+        const { keys, values } = base;
+        for (let j = 0; j < keys.length; j++) {
+          const key = keys[j]!;
+          if (overrides.size === 0 || !overrides.has(key)) {
+            yield [key, values[j]] as const;
+          } else if (!removed.has(key)) {
+            inPlace.add(key);
+            yield [key, overrides.get(key)] as const;
           }
         }
       }

@@ -1,6 +1,6 @@
 import { Observable, Subject, Subscription, defer, from, type SchedulerLike } from 'rxjs';
 import type { Batch, BatchMetrics, EventTimeMarker } from '../batch/Batch.js';
-import type { Checkpoint, CheckpointRecovery } from '../checkpoint/Checkpoint.js';
+import type { Checkpoint, CheckpointCommitStats, CheckpointRecovery } from '../checkpoint/Checkpoint.js';
 import { StreamingError, UnsupportedOperationError } from '../errors/index.js';
 import { InstrumentationEmitter } from '../instrumentation/emitter.js';
 import { EVENTS, type EventListener, type EventType, type QueryRef } from '../instrumentation/events.js';
@@ -12,6 +12,7 @@ import { parseDuration } from '../time/parseDuration.js';
 import type { Duration } from '../types.js';
 import { UNSUPPORTED } from './unsupportedOperations.js';
 import { memoryQueryContext } from './memoryQueryContext.js';
+import { checkpointPhases, checkpointProgress, writeAheadAfter } from './checkpointPhases.js';
 import { QueryStatusTracker } from './QueryStatusTracker.js';
 import { callQueryErrorHandler, logQueryError, type QueryErrorHandler } from './queryErrors.js';
 import { buildProgress, type DurationMs, type StreamingQueryProgress, type StreamingQueryStatus } from './progress.js';
@@ -164,6 +165,13 @@ export class QueryRuntime<T, R> implements StreamingQuery {
   private terminating: Promise<void> | undefined;
   private termination!: { promise: Promise<void>; resolve(): void };
 
+  /**
+   * With a checkpoint: the commit of the last batch run (checkpoint commit,
+   * source commit, progress report), still in flight while the next batch is
+   * planned and processed. The next batch's `offsets/N` is written only after
+   * it, and the next batch's output reaches the sink only after that.
+   */
+  private committing: Promise<void> | undefined;
   private committedOffset: unknown = undefined;
   private nextBatchId = 0;
   private watermark = 0;
@@ -305,7 +313,8 @@ export class QueryRuntime<T, R> implements StreamingQuery {
             await this.continuousRead(this.committedOffset, pending.offsets[0]);
             await this.commitEpoch(pending.batchId, false);
           } else {
-            await this.runBatch(pending.batchId, this.committedOffset, pending.offsets[0], t0, 0, 0, pending.offsets[0]);
+            await this.runBatch(pending.batchId, this.committedOffset, pending.offsets[0], t0, 0, undefined, pending.offsets[0]);
+            this.statusTracker.batchFinished();
           }
         }
       }
@@ -430,6 +439,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     const hasData = latest !== undefined && !this.sameOffset(start, latest);
     this.statusTracker.offsetsFetched(hasData && !this.stopRequested);
     if (!hasData || this.stopRequested) {
+      await this.settleCommit();
       await this.commitEpochIfDue(false);
       this.emit(EVENTS.QUERY_IDLE, { ...this.ref(), batchId: this.nextBatchId });
       this.resolveWaiters(step);
@@ -442,20 +452,17 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       return { ranBatch: true, exhausted: this.pipelineCompleted };
     }
     const batchId = this.nextBatchId;
-    let walCommitMs = 0;
-    if (checkpoint !== undefined) {
-      const w0 = scheduler.now();
-      await this.retry(() => checkpoint.writeOffsets({ batchId, offsets: [latest], watermark: this.watermark, timestamp: t0 }), 'checkpoint.writeOffsets');
-      walCommitMs = scheduler.now() - w0;
-    }
-    await this.runBatch(batchId, start, latest, t0, latestOffsetMs, walCommitMs, latest);
+    // The write-ahead entry is written after the previous batch's commit and
+    // while this batch is processed; the sink gets the batch only once it is durable.
+    const wal = checkpoint === undefined ? undefined : writeAheadAfter(this.committing, scheduler, () => this.retry(() => checkpoint.writeOffsets({ batchId, offsets: [latest], watermark: this.watermark, timestamp: t0 }), 'checkpoint.writeOffsets'));
+    await this.runBatch(batchId, start, latest, t0, latestOffsetMs, wal, latest);
     // A pipeline that completed (e.g. a take(n) in it) can produce nothing more: stop after this batch.
     if (this.pipelineCompleted) void this.stop();
     this.statusTracker.batchFinished();
     return { ranBatch: true, exhausted: this.pipelineCompleted };
   }
 
-  private async runBatch(batchId: number, start: unknown, end: unknown, t0: number, latestOffsetMs: number, walCommitMs: number, latestOffset: unknown): Promise<void> {
+  private async runBatch(batchId: number, start: unknown, end: unknown, t0: number, latestOffsetMs: number, wal: Promise<number> | undefined, latestOffset: unknown): Promise<void> {
     const { source, sink, scheduler, checkpoint } = this.config;
     this.statusTracker.processing();
     this.deadLetters = 0;
@@ -465,27 +472,80 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     const deadLetters = this.deadLetters;
 
     const a0 = scheduler.now();
-    const output = await this.pushBatch({ batchId, rows, watermark: this.watermark });
+    let output: PipelineOutput<R>;
+    let walCommitMs = 0;
+    let walWaitMs = 0;
+    try {
+      output = await this.pushBatch({ batchId, rows, watermark: this.watermark });
+    } finally {
+      // A failed batch still waits for its write-ahead entry (and the commit before it) to settle.
+      if (wal !== undefined) {
+        const w0 = scheduler.now();
+        walCommitMs = await wal;
+        walWaitMs = scheduler.now() - w0;
+      }
+    }
     await this.retry(() => sink.addBatch(batchId, output.rows), 'sink.addBatch');
-    const addBatchMs = scheduler.now() - a0;
+    const addBatchMs = scheduler.now() - a0 - walWaitMs;
 
-    const c0 = scheduler.now();
-    if (checkpoint !== undefined) await this.retry(() => checkpoint.commit(batchId, { watermark: output.watermark }), 'checkpoint.commit');
-    await this.retry(() => source.commit(end), 'source.commit');
+    // The next batch is planned from here on; this one's commit goes on meanwhile (with a checkpoint).
     this.committedOffset = end;
     this.nextBatchId = batchId + 1;
     this.watermark = output.watermark;
-    const commitOffsetsMs = scheduler.now() - c0;
-
-    const finished = scheduler.now();
-    const durationMs: DurationMs = {
-      latestOffset: latestOffsetMs,
-      getBatch: getBatchMs,
-      addBatch: addBatchMs,
-      walCommit: walCommitMs,
-      commitOffsets: commitOffsetsMs,
-      triggerExecution: finished - t0,
+    const commit = async (): Promise<void> => {
+      const c0 = scheduler.now();
+      const stats = checkpoint === undefined ? undefined : await this.retry(() => checkpoint.commit(batchId, { watermark: output.watermark }), 'checkpoint.commit');
+      await this.retry(() => source.commit(end), 'source.commit');
+      const commitOffsetsMs = scheduler.now() - c0;
+      const finished = scheduler.now();
+      const durationMs: DurationMs = {
+        latestOffset: latestOffsetMs,
+        getBatch: getBatchMs,
+        addBatch: addBatchMs,
+        walCommit: walCommitMs,
+        commitOffsets: commitOffsetsMs,
+        triggerExecution: finished - t0,
+        ...(checkpoint === undefined ? {} : checkpointPhases(stats, walWaitMs)),
+      };
+      this.reportBatch(batchId, t0, durationMs, rows.length, output, start, end, latestOffset, deadLetters, stats);
     };
+    if (checkpoint === undefined) {
+      await commit();
+      return;
+    }
+    const committing = commit();
+    this.committing = committing;
+    committing.then(
+      () => {
+        if (this.committing === committing) this.committing = undefined;
+      },
+      () => {
+        // Fails the query: the next trigger rethrows it (an idle one too; wake it), and the next
+        // batch's write-ahead entry, chained on this commit, fails with it before the sink sees the batch.
+        this.wake$.next();
+      },
+    );
+  }
+
+  /** Waits for the commit of the last batch run, if it is still in flight; rethrows its failure. */
+  private async settleCommit(): Promise<void> {
+    const committing = this.committing;
+    if (committing !== undefined) await committing;
+  }
+
+  private reportBatch(
+    batchId: number,
+    t0: number,
+    durationMs: DurationMs,
+    numInputRows: number,
+    output: PipelineOutput<R>,
+    start: unknown,
+    end: unknown,
+    latestOffset: unknown,
+    deadLetters: number,
+    stats: CheckpointCommitStats | void,
+  ): void {
+    const { source, sink } = this.config;
     const progress = buildProgress({
       id: this.queryId,
       runId: this.runId,
@@ -494,13 +554,14 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       triggerStartMs: t0,
       previousTriggerStartMs: this.previousTriggerStartMs,
       durationMs,
-      numInputRows: rows.length,
+      numInputRows,
       numOutputRows: output.rows.length,
       watermark: output.watermark,
       watermarked: output.eventTime !== undefined,
       metrics: output.metrics,
       source: { description: source.description, startOffset: start, endOffset: end, latestOffset, metrics: { ...source.progressMetrics?.(), numDeadLetterRecords: deadLetters } },
       sinkDescription: sink.description,
+      ...(stats === undefined || stats === null ? {} : { checkpoint: checkpointProgress(stats) }),
     });
     this.publishProgress(progress, t0);
   }
@@ -611,11 +672,13 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     if (error === undefined) {
       await this.inFlight;
       try {
+        await this.settleCommit();
         await this.commitEpochIfDue(true);
       } catch (commitError) {
         if (this.failure === undefined) this.failure = commitError as Error;
       }
     }
+    await this.committing?.catch(() => undefined);
     this.pipelineSubscription?.unsubscribe();
     const closeErrors: unknown[] = [];
     for (const close of [() => source.stop(), () => sink.stop?.(), () => checkpoint?.close()]) {

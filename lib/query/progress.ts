@@ -14,6 +14,36 @@ export interface DurationMs {
   readonly commitOffsets: number;
   /** The whole trigger. */
   readonly triggerExecution: number;
+  /**
+   * With a checkpoint: how long the batch's output waited for `offsets/N` to
+   * be durable before it went to the sink (the write-ahead entry is written
+   * while the batch is processed; 0 when processing took longer).
+   */
+  readonly walWait?: number;
+  /** With a checkpoint: writing the operators' state deltas `state/<op>/N.delta` (encoding and the durable write, while the sink runs). */
+  readonly stateDelta?: number;
+  /** With a checkpoint: writing `commits/N` (part of `commitOffsets`). */
+  readonly commit?: number;
+  /** With a checkpoint: how long a background snapshot was in flight since the previous batch's commit (off the main thread; 0 when none ran). */
+  readonly snapshot?: number;
+}
+
+/** The checkpoint's side of a batch (in progress reports of queries with a checkpoint). */
+export interface CheckpointProgress {
+  /** Bytes of `offsets/N`, the state deltas and `commits/N` of this batch. */
+  readonly bytesWritten: number;
+  /** A snapshot was being written when the batch committed. */
+  readonly snapshotInFlight: boolean;
+  /** The newest durable snapshot version, over all stateful operators the oldest one (-1: none yet). */
+  readonly lastSnapshotVersion: number;
+  /**
+   * Versions the newest durable snapshot is behind the committed state (the
+   * largest over the stateful operators): what recovery would replay as
+   * deltas. It stays below twice the snapshot interval while snapshots keep up.
+   */
+  readonly snapshotLag: number;
+  /** Due snapshots replaced by a newer due one before they started (so far in this run). */
+  readonly snapshotsCoalesced: number;
 }
 
 /** Event-time statistics of a batch (Spark's progress `eventTime`), as ISO-8601 UTC strings. */
@@ -90,6 +120,8 @@ export interface StreamingQueryProgress {
   readonly sink: SinkProgress;
   /** Rows dropped because their event time was missing or invalid (`onInvalidEventTime: 'drop'`). */
   readonly numRowsDroppedInvalidEventTime: number;
+  /** With a checkpoint: what the checkpoint wrote for the batch and how far behind its snapshots are. */
+  readonly checkpoint?: CheckpointProgress;
 }
 
 /**
@@ -123,6 +155,7 @@ export interface BatchMeasurements {
   readonly metrics: BatchMetrics | undefined;
   readonly source: { readonly description: string; readonly startOffset: unknown; readonly endOffset: unknown; readonly latestOffset: unknown; readonly metrics: Readonly<Record<string, number>> };
   readonly sinkDescription: string;
+  readonly checkpoint?: CheckpointProgress;
 }
 
 /** ISO-8601 text of a time; a number that is not a time (event times are checked where they enter, so only a damaged value can be one) is written as the number instead of throwing a RangeError. */
@@ -185,6 +218,7 @@ export function buildProgress(m: BatchMeasurements): StreamingQueryProgress {
     ],
     sink: { description: m.sinkDescription, numOutputRows: m.numOutputRows },
     numRowsDroppedInvalidEventTime: m.metrics?.numRowsDroppedInvalidEventTime ?? 0,
+    ...(m.checkpoint === undefined ? {} : { checkpoint: m.checkpoint }),
   };
 }
 

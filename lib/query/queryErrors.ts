@@ -16,6 +16,11 @@ export type QueryErrorHandler = (error: Error, query: StreamingQuery) => void;
 /**
  * How Spark names a query in its logs (`prettyIdString`):
  * `deviceMonitor [id = …, runId = …]`, or `[id = …, runId = …]` without a name.
+ *
+ * @example
+ * ```ts
+ * describeQuery({ id: 'a1', runId: 'r7', name: 'monitor' }); // => 'monitor [id = a1, runId = r7]'
+ * ```
  */
 export function describeQuery(query: QueryRef): string {
   const ids = `[id = ${query.id}, runId = ${query.runId}]`;

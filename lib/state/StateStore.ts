@@ -45,8 +45,10 @@ export interface StateHandle<S> {
   readonly restored: RestoredState<S> | undefined;
   /**
    * Called once per batch, after the operator finished it: the state after the
-   * batch (an Immutable value, so this costs O(1)) and the keys whose entries
-   * changed (written or removed) in this batch.
+   * batch and the keys whose entries changed (written or removed) in this
+   * batch. The checkpoint reads those keys' entries (`codec.get`) before
+   * `publish` returns, so `state` may be the operator's working state: it is
+   * not read after the call.
    */
   publish(batchId: number, state: S, changedKeys: Iterable<string>): void;
 }

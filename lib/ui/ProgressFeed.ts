@@ -81,6 +81,17 @@ function headerOf(query: StreamingQuery): QueryHeader {
  * arrive with the queries' `query.progress` events; a query's status is read
  * again once each of its events was handled (a status that did not change
  * is not sent again).
+ *
+ * @example
+ * ```ts
+ * const feed = new ProgressFeed(streams, { history: 50 });
+ * const off = feed.subscribe((event) => {
+ *   if (event.type === 'progress') console.log(event.data.progress.batchId); // => 0, then 1, …
+ * });
+ * feed.snapshot().queries.map((q) => q.name); // => ['deviceMonitor']
+ * off();
+ * feed.close();
+ * ```
  */
 export class ProgressFeed {
   private readonly tracked = new Map<string, Tracked>();

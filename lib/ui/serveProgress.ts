@@ -156,7 +156,8 @@ export function serveProgress(target: StreamingQuery | StreamingQueryManager, op
         send(res, 200, 'application/json; charset=utf-8', feedJson(feed.snapshot()));
         return;
       case '/api/events':
-        openStream(req, res);
+        if (req.method === 'HEAD') send(res, 200, 'text/event-stream; charset=utf-8', '');
+        else openStream(req, res);
         return;
       default:
         send(res, 404, 'text/plain; charset=utf-8', `serveProgress: no page at ${path ?? ''}; the page is at / and the feed at /api/progress and /api/events.\n`);

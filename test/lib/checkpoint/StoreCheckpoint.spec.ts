@@ -4,7 +4,7 @@ import { MemoryCheckpointStore } from '../../../lib/checkpoint/MemoryCheckpointS
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
 import { CheckpointError, CheckpointIncompatibleError, InvalidOptionError } from '../../../lib/errors/index.js';
 import { runInQueryContext } from '../../../lib/state/StateStore.js';
-import { drive, rotatingInputs, text } from './drive.js';
+import { drive, rotatingInputs, stateFile, text } from './drive.js';
 import { countByKey, mapRows, type Row } from './fixtures.js';
 
 const stateFiles = (store: MemoryCheckpointStore, operator = 'countByKey%230') =>
@@ -60,19 +60,22 @@ describe('StoreCheckpoint', () => {
         [{ k: 'b', ts: 2 }, { k: 'c', ts: 2, remove: true }],
       ];
       await drive(store, inputs, { snapshotInterval: 100 });
-      const delta = text(store.files.get('state/countByKey%230/1.delta')).split('\n');
-      expect(delta.slice(1, 3)).toEqual(['{"operator":"countByKey#0","version":1,"kind":"delta","base":0}', '[["b",2],["c"]]']);
-      expect(delta[3]).toMatch(/^#end crc32=[0-9a-f]{8} bytes=\d+$/);
+      const delta = stateFile(store.files.get('state/countByKey%230/1.delta'), 'delta');
+      expect(delta.formatLine).toBe('rss-checkpoint 2 delta');
+      expect(delta.header).toEqual({ operator: 'countByKey#0', version: 1, kind: 'delta', base: 0, count: 2 });
+      expect(delta.entries).toEqual([['b', 2], ['c']]);
+      expect(text(store.files.get('state/countByKey%230/1.delta')).split('\n').at(-2)).toMatch(/^#end crc32=[0-9a-f]{8} bytes=\d+$/);
     });
 
     it('writes a full snapshot every snapshotInterval versions, in the background after the commit', async () => {
       const store = new MemoryCheckpointStore();
       await drive(store, rotatingInputs(7), { snapshotInterval: 3 });
       expect(stateFiles(store).filter((f) => f.endsWith('.snapshot'))).toEqual(['2.snapshot', '5.snapshot']);
-      const snapshot = text(store.files.get('state/countByKey%230/5.snapshot')).split('\n');
-      expect(snapshot[1]).toBe('{"operator":"countByKey#0","version":5,"kind":"snapshot"}');
-      expect((JSON.parse(snapshot[2]!) as Array<[string, number]>).sort()).toEqual([['k0', 3], ['k1', 3], ['k2', 2], ['k3', 2], ['k4', 2]]);
-      expect(snapshot.length).toBe(5); // format line, header, one line of entries, end line, ''
+      const snapshot = stateFile(store.files.get('state/countByKey%230/5.snapshot'), 'snapshot');
+      expect(snapshot.formatLine).toBe('rss-checkpoint 2 snapshot');
+      expect(snapshot.header).toEqual({ operator: 'countByKey#0', version: 5, kind: 'snapshot', count: 5 });
+      // Built from the snapshot of version 2 and the deltas 3..5, in the order the keys were first written.
+      expect(snapshot.entries).toEqual([['k0', 3], ['k1', 3], ['k2', 2], ['k3', 2], ['k4', 2]]);
     });
 
     it('records the watermark after the batch in its commit and recovers it', async () => {
@@ -151,11 +154,12 @@ describe('StoreCheckpoint', () => {
         await checkpoint.commit(batchId);
       }
       release();
+      await checkpoint.flush();
       await checkpoint.close();
       expect(stateFiles(store).filter((f) => f.endsWith('.snapshot'))).toEqual(['0.snapshot', '5.snapshot']);
     });
 
-    it('finishes the snapshots already due when closed', async () => {
+    it('finishes a snapshot it builds on the main thread (a store without a builder) when closed', async () => {
       const store = new MemoryCheckpointStore();
       const checkpoint = openCheckpoint(store, { snapshotInterval: 1 });
       await checkpoint.open();

@@ -3,6 +3,8 @@ import type { Batch } from '../../../lib/batch/Batch.js';
 import type { CheckpointRecovery } from '../../../lib/checkpoint/Checkpoint.js';
 import type { CheckpointStore } from '../../../lib/checkpoint/CheckpointStore.js';
 import { openCheckpoint, type OpenCheckpointOptions } from '../../../lib/checkpoint/openCheckpoint.js';
+import { crc32 } from '../../../lib/checkpoint/checksum.js';
+import { checkStateFrame, readStateColumns, stateColumnKeys, stateColumnValues } from '../../../lib/checkpoint/stateColumns.js';
 import { runInQueryContext } from '../../../lib/state/StateStore.js';
 import { countByKey, type Row } from './fixtures.js';
 
@@ -57,6 +59,18 @@ export async function drive<R = { k: string; count: number }>(
 /** The body of a framed file in a memory store, for assertions. */
 export function text(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? '' : new TextDecoder().decode(bytes);
+}
+
+/** A columnar state file in a memory store, decoded for assertions: its format line, header and entries (`[key]` = removed). */
+export function stateFile(bytes: Uint8Array | undefined, kind: 'delta' | 'snapshot'): { formatLine: string; header: unknown; entries: Array<[string] | [string, unknown]> } {
+  if (bytes === undefined) throw new Error('no such file');
+  const frame = checkStateFrame(bytes, kind, crc32);
+  const view = readStateColumns(bytes, frame.bodyStart, frame.bodyEnd);
+  const keys = stateColumnKeys(view);
+  const values = stateColumnValues(view);
+  let j = 0;
+  const entries = keys.map((key, i): [string] | [string, unknown] => (view.valueLengths[i] === 0 ? [key] : [key, values[j++]]));
+  return { formatLine: new TextDecoder().decode(bytes.subarray(0, frame.bodyStart - 1)), header: JSON.parse(view.headerJson) as unknown, entries };
 }
 
 /** The rows of a few batches: keys k0..k(n-1), batch i touching keys i % n and (i + 1) % n. */
