@@ -43,7 +43,7 @@ interface Profit {
   readonly id: string;
   readonly type: string;
   readonly amount: number;
-  readonly eventtime: number;
+  readonly time: string;
   readonly profit: number;
 }
 
@@ -55,18 +55,12 @@ const STEPS: Trade[][] = [
   [{ id: 'asus', amount: 5, type: 'buy', time: '20-04-2020-10-14' }], // late, but no watermark: it still counts
 ];
 
-/** to_timestamp(time, 'dd-MM-yyyy-HH-mm'), in UTC. */
-function toEventTime(time: string): number {
-  const [day, month, year, hour, minute] = time.split('-').map(Number);
-  return Date.UTC(year!, month! - 1, day!, hour!, minute!);
-}
-
-/** from_json + withColumn('eventtime', …) + withColumn('profit', when(type == 'sell', -amount).otherwise(amount)). */
+/** from_json + withColumn('profit', when(type == 'sell', -amount).otherwise(amount)). */
 const toProfits = map((batch: Batch<KafkaRow<Buffer, unknown>>): Batch<Profit> => {
   const rows: Profit[] = [];
   for (const record of batch.rows) {
     const trade = record.value as Trade;
-    rows.push({ id: trade.id, type: trade.type, amount: trade.amount, eventtime: toEventTime(trade.time), profit: trade.type === 'sell' ? -trade.amount : trade.amount });
+    rows.push({ id: trade.id, type: trade.type, amount: trade.amount, time: trade.time, profit: trade.type === 'sell' ? -trade.amount : trade.amount });
   }
   return { ...batch, rows };
 });
@@ -100,7 +94,12 @@ async function main(): Promise<void> {
     const query = startQuery({
       source: fromKafka({ brokers: [kafkaBroker.brokers], topic, startingOffsets: 'earliest', valueFormat: 'json' }),
       pipeline: (records$) =>
-        records$.pipe(toProfits, windowTumbling({ eventTime: 'eventtime', size: '5 minutes', aggregate: { profit: sum('profit') } }), outputMode('complete')),
+        records$.pipe(
+          toProfits,
+          // to_timestamp(col('time'), 'dd-MM-yyyy-HH-mm'): the event-time spec's format (UTC), no parser to write.
+          windowTumbling({ eventTime: { field: 'time', format: 'dd-MM-yyyy-HH-mm' }, size: '5 minutes', aggregate: { profit: sum('profit') } }),
+          outputMode('complete'),
+        ),
       sink: toConsole({ truncate: false }),
       checkpointLocation,
     });

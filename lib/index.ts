@@ -37,7 +37,7 @@ export { EVENTS, type EventType, type EventPayloads, type InstrumentationEvent, 
 export type { Source, SourceContext, ReadLimit, DeadLetterRecord } from './sources/Source.js';
 export type { Sink, SinkContext } from './sinks/Sink.js';
 export { fromDirectory, isIgnoredFileName, type FromDirectoryOptions, type DirectoryOffset } from './sources/fromDirectory.js';
-export type { Schema, ColumnType, FileFormat } from './sources/parseRecords.js';
+export type { Schema, ColumnType, ColumnValue, FileFormat, RowOf, CsvTextRow, ReaderMode, TimestampColumn } from './sources/parseRecords.js';
 export { fromSocket, type FromSocketOptions, type SocketLine } from './sources/fromSocket.js';
 export { rateSource, type RateSourceOptions, type RateRow, type RateOffset } from './sources/rateSource.js';
 export { fromObservable, type FromObservableOptions } from './sources/fromObservable.js';

@@ -7,7 +7,7 @@ import type { FixedAggState } from '../lib/aggregate/fixedWindowEngine.js';
 import { fixedCodec, fixedRunner } from '../lib/aggregate/fixedRunner.js';
 import { compileKey } from '../lib/aggregate/groupKey.js';
 import type { GroupedRow } from '../lib/aggregate/rowTypes.js';
-import type { AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
+import { aggregationColumns, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
 import { eventTimeReader, invalidEventTimePolicy, toEpochMs } from '../lib/time/eventTime.js';
 import type { KeySpec } from '../lib/types.js';
 
@@ -84,6 +84,8 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySp
     onLateRows: options.onLateRows,
     invalidPolicy,
     valueCounts: aggs.counts,
+    namedColumns: aggregationColumns(key, aggs),
+    checkColumns: options.checkColumns,
     planHasWatermark: (plan) => {
       if (!plan.watermarked) return false;
       if (plan.eventTimeField === undefined) return key.kind === 'function' ? false : undefined;

@@ -1,3 +1,4 @@
+import { knownColumnsOf, resolveColumns } from '../lib/internal/knownColumns.js';
 import { isObservable, Observable, Subscriber, type OperatorFunction, type Subscription } from 'rxjs';
 import { isBatch, mergeMetrics, withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../lib/batch/Batch.js';
 import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
@@ -209,6 +210,7 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
   const rightTimeMs = cond.range === undefined ? () => Number.NaN : (row: TRight) => cond.range!.rightTime.ms(row);
 
   return (source) => {
+    joinColumns(cond, source, other$);
     const leftPlan = planOf(source);
     const rightPlan = planOf(other$);
     const output = new Observable<Batch<O>>((subscriber) => {
@@ -345,6 +347,7 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
   const anyCond = cond as ResolvedJoinCondition<unknown, unknown>;
 
   return (source) => {
+    joinColumns(cond, source, undefined);
     const upstream = planOf(source);
     const output = new Observable<Batch<O>>((subscriber) => {
       let table: StaticTableIndex<TRight> | undefined = fixed === undefined ? undefined : indexStaticTable(cond, fixed);
@@ -500,6 +503,12 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
  * @see staticTable
  * @see withWatermark
  */
+/** Resolves the join keys against the known columns of each side (a source's schema) when the pipeline is built. */
+function joinColumns(cond: { readonly leftKeyFields: readonly string[] | undefined; readonly rightKeyFields: readonly string[] | undefined }, left: Observable<unknown>, right: Observable<unknown> | undefined): void {
+  resolveColumns('streamJoin', (cond.leftKeyFields ?? []).map((column) => ({ option: 'on (left)', column })), knownColumnsOf(left));
+  if (right !== undefined) resolveColumns('streamJoin', (cond.rightKeyFields ?? []).map((column) => ({ option: 'on (right)', column })), knownColumnsOf(right));
+}
+
 export function streamJoin<TLeft, TRight, J extends JoinType = 'inner', O = JoinRow<J, TLeft, TRight>>(
   other: Observable<Batch<TRight>>,
   options: StreamJoinOptions<TLeft, TRight, J, O>,

@@ -7,10 +7,10 @@ import { compileKey } from '../lib/aggregate/groupKey.js';
 import type { WindowedRow } from '../lib/aggregate/rowTypes.js';
 import type { SessionAggState } from '../lib/aggregate/sessionEngine.js';
 import { sessionCodec, sessionRunner } from '../lib/aggregate/sessionRunner.js';
-import { windowWatermarking, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
+import { aggregationColumns, windowWatermarking, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
-import { eventTimeReader, invalidEventTimePolicy } from '../lib/time/eventTime.js';
+import { eventTimeReader, invalidEventTimePolicy, type EventTimeReader } from '../lib/time/eventTime.js';
 import { parseDuration, parsePositiveDuration } from '../lib/time/parseDuration.js';
 import type { Duration, EventTimeSpec, KeySpec } from '../lib/types.js';
 
@@ -114,6 +114,8 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
     onLateRows: options.onLateRows,
     invalidPolicy,
     valueCounts: aggs.counts,
+    namedColumns: aggregationColumns(key, aggs, reader as EventTimeReader<unknown>),
+    checkColumns: options.checkColumns,
     ...windowWatermarking(options.eventTime, reader),
     checkShape: () => (key.kind === 'none' ? new UnsupportedOperationError(op, UNSUPPORTED.globalSessionWindow) : undefined),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => sessionRunner<T, WindowedRow<T, K, S>>(op, aggs, key, gapMs, time, reader, invalidPolicy, restored, checkpointing, mode),

@@ -1,6 +1,7 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { Batch, EventTimeMarker } from '../lib/batch/Batch.js';
 import { InvalidDurationError, UnsupportedOperationError } from '../lib/errors/index.js';
+import { knownColumnsOf, resolveColumns, withKnownColumns } from '../lib/internal/knownColumns.js';
 import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
 import { EMPTY_PLAN, planOf, withPlan } from '../lib/internal/plan.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
@@ -75,6 +76,8 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
   const read = reader.markerRead;
 
   return (source) => {
+    const known = knownColumnsOf(source);
+    resolveColumns(op, reader.isField ? [{ option: 'eventTime', column: reader.field }] : [], known);
     const upstream = planOf(source);
     const output = new Observable<Batch<T>>((subscriber) => {
       if (upstream?.watermarked === true) {
@@ -127,10 +130,10 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
         }),
       );
     });
-    return withPlan(output, {
+    return withKnownColumns(withPlan(output, {
       ...(upstream ?? EMPTY_PLAN),
       watermarked: true,
       ...(reader.isField ? { eventTimeField: reader.field } : {}),
-    });
+    }), known);
   };
 }

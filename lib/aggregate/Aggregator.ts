@@ -97,6 +97,15 @@ export interface ValueCounts {
 /** The key under which a built-in aggregator exposes its {@link ValueCounts}. */
 export const VALUE_COUNTS: unique symbol = Symbol.for('rxjs-structured-streaming.valueCounts') as never;
 
+/** The key under which a built-in aggregator records the field it reads (for column checks). */
+export const VALUE_FIELD: unique symbol = Symbol.for('rxjs-structured-streaming.valueField') as never;
+
+/** Records on a built-in aggregator the field it reads, when `spec` is a field name; returns the aggregator. */
+export function readsField<A extends object>(aggregator: A, spec: unknown): A {
+  if (typeof spec === 'string') Object.defineProperty(aggregator, VALUE_FIELD, { value: spec, enumerable: false });
+  return aggregator;
+}
+
 /** Reads an aggregator's {@link ValueCounts}, if it keeps any. */
 export function valueCountsOf(aggregator: object): ValueCounts | undefined {
   return (aggregator as { [VALUE_COUNTS]?: ValueCounts })[VALUE_COUNTS];
@@ -113,6 +122,8 @@ export interface CompiledAggregates<T> {
   readonly aggregators: readonly Aggregator<T, unknown, unknown>[];
   /** The counters of the aggregators that keep any (see {@link ValueCounts}). */
   readonly counts: readonly ValueCounts[];
+  /** The fields the built-in aggregators read by name, for column checks. */
+  readonly fields: readonly { readonly option: string; readonly column: string }[];
 }
 
 /** The total of the `invalid` counters of compiled aggregates (read before and after a batch: the difference is the batch's count). */
@@ -150,6 +161,7 @@ export function compileAggregates<T>(op: string, spec: unknown, reserved: readon
   const names: string[] = [];
   const aggregators: Aggregator<T, unknown, unknown>[] = [];
   const counts: ValueCounts[] = [];
+  const fields: { option: string; column: string }[] = [];
   for (const [name, agg] of Object.entries(spec)) {
     const a = agg as Partial<Aggregator<T, unknown, unknown>> | null;
     if (
@@ -175,6 +187,8 @@ export function compileAggregates<T>(op: string, spec: unknown, reserved: readon
     aggregators.push(a as Aggregator<T, unknown, unknown>);
     const c = valueCountsOf(a);
     if (c !== undefined && !counts.includes(c)) counts.push(c);
+    const field = (a as { [VALUE_FIELD]?: string })[VALUE_FIELD];
+    if (field !== undefined) fields.push({ option: `aggregate.${name}`, column: field });
   }
-  return { names, aggregators, counts };
+  return { names, aggregators, counts, fields };
 }

@@ -9,6 +9,7 @@ import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { currentQueryContext, registerState, type StateCodec } from '../state/StateStore.js';
 import type { InvalidEventTimePolicy, LateRowsHandler } from '../types.js';
 import { invalidValueTotal, type ValueCounts } from './Aggregator.js';
+import { batchColumnCheck, knownColumnsOf, resolveColumns, type NamedColumn } from '../internal/knownColumns.js';
 import { takeOutputMode } from './requestedMode.js';
 
 /** What an aggregation's engine did with one batch, in the terms the RxJS shell needs. */
@@ -128,6 +129,10 @@ export interface AggregationOperatorConfig<T, R, S> {
   readonly outputEventTimeField: (plan: StreamPlan) => string | undefined;
   /** The value counters of the operator's aggregators (`compileAggregates(...).counts`), read around each batch for `numRowsInvalidValue`. */
   readonly valueCounts?: readonly ValueCounts[];
+  /** The columns the operator names (resolved against known columns when the pipeline is built, else checked per batch). */
+  readonly namedColumns?: readonly NamedColumn[];
+  /** `false` turns the per-batch column check off (sparse data). @defaultValue `true` */
+  readonly checkColumns?: boolean | undefined;
   /** Checked on subscribe (and again at the first batch): an error to fail with, or undefined. */
   checkShape?(): UnsupportedOperationError | undefined;
   /** `checkpointing`: a query context is current, so the state is published (as a snapshot) after every batch. */
@@ -152,6 +157,10 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
 ): OperatorFunction<Batch<T>, ResultBatch<R, K>> {
   const { op, kind } = config;
   return (source) => {
+    // Known columns (a source's schema): a name that is not a column fails now, when the pipeline is built.
+    const known = knownColumnsOf(source);
+    resolveColumns(op, config.namedColumns ?? [], known);
+    const checkColumns = known === undefined && config.checkColumns !== false ? batchColumnCheck(op, config.namedColumns ?? []) : undefined;
     const upstream = planOf(source);
     const output = new Observable<ResultBatch<R, K>>((subscriber) => {
       const mode = takeOutputMode();
@@ -184,6 +193,7 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
           }
           const lateFiltering = hasWatermark && (!complete || kind === 'session');
           const evictWatermarkMs = hasWatermark && !complete ? batch.watermark : undefined;
+          checkColumns?.(batch.rows, batch.batchId);
           const counts = config.valueCounts ?? [];
           const invalidBefore = invalidValueTotal(counts);
           let step: AggregationStep<T, R, S>;

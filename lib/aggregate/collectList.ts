@@ -1,5 +1,5 @@
 import { decodeValue, encodeValue } from './valueKinds.js';
-import { valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
+import { readsField, valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
 
 /**
  * Every non-null value of a field, in arrival order (earlier batches first).
@@ -16,7 +16,7 @@ import { valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Ag
  */
 export function collectList<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>, V = ValueOf<T, F>>(field: F): Aggregator<T, V[], V[]> {
   const read = valueReader<T>('collectList', field) as (row: T) => V | null | undefined;
-  return {
+  return readsField({
     init: () => [],
     add: (acc, row) => {
       const v = read(row);
@@ -27,5 +27,5 @@ export function collectList<T = unknown, const F extends ValueSpec<T> = ValueSpe
     result: (acc) => acc.slice(),
     encode: (acc) => acc.map(encodeValue),
     decode: (json) => (json as unknown[]).map(decodeValue) as V[],
-  };
+  }, field);
 }

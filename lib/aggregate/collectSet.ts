@@ -1,5 +1,5 @@
 import { decodeValue, encodeValue } from './valueKinds.js';
-import { valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
+import { readsField, valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
 
 /**
  * The distinct non-null values of a field, in order of first arrival.
@@ -27,7 +27,7 @@ export function collectSet<T = unknown, const F extends ValueSpec<T> = ValueSpec
  */
 export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T>, result: (acc: Set<V>) => R): Aggregator<T, Set<V>, R> {
   const read = valueReader<T>(fn, field) as (row: T) => V | null | undefined;
-  return {
+  return readsField({
     init: () => new Set<V>(),
     add: (acc, row) => {
       const v = read(row);
@@ -44,5 +44,5 @@ export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T>, result:
     result,
     encode: (acc) => Array.from(acc, encodeValue),
     decode: (json) => new Set((json as unknown[]).map(decodeValue) as V[]),
-  };
+  }, field);
 }

@@ -1,4 +1,4 @@
-import { valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+import { readsField, valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 
 /**
  * Counts rows (`count()`), or the rows whose `field` is not null or undefined (`count(field)`).
@@ -16,7 +16,7 @@ export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, 
     return { init: () => 0, add: (acc) => acc + 1, merge: (a, b) => a + b, result: (acc) => acc };
   }
   const read = valueReader<T>('count', field);
-  return {
+  return readsField({
     init: () => 0,
     add: (acc, row) => {
       const v = read(row);
@@ -24,5 +24,5 @@ export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, 
     },
     merge: (a, b) => a + b,
     result: (acc) => acc,
-  };
+  }, field);
 }

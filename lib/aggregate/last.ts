@@ -1,4 +1,4 @@
-import { fieldLabel, valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
+import { fieldLabel, readsField, valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
 import { decodeEnds, encodeEnds, type EndsAcc } from './ends.js';
 import { isOfKind, kindOf, mixedTypes } from './valueKinds.js';
 
@@ -22,7 +22,7 @@ import { isOfKind, kindOf, mixedTypes } from './valueKinds.js';
 export function last<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>>(field: F): Aggregator<T, EndsAcc, ValueOf<T, F> | null> {
   const read = valueReader<T>('last', field);
   const label = fieldLabel(field);
-  return {
+  return readsField({
     init: () => [],
     add: (acc, row) => {
       const v = read(row);
@@ -49,5 +49,5 @@ export function last<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>>(f
     result: (acc) => (acc.length === 0 ? null : ((acc[0] ?? null) as ValueOf<T, F> | null)),
     encode: encodeEnds,
     decode: decodeEnds,
-  };
+  }, field);
 }

@@ -8,6 +8,7 @@ import { aggregationOperator, type AggregationOperatorConfig } from './aggregati
 import { compileAggregates, type AggregateSpec } from './Aggregator.js';
 import { fixedCodec, fixedRunner } from './fixedRunner.js';
 import { compileKey } from './groupKey.js';
+import type { NamedColumn } from '../internal/knownColumns.js';
 
 /** Options every aggregation operator takes besides its window. */
 export interface AggregationCommonOptions<T, K, S> {
@@ -21,6 +22,23 @@ export interface AggregationCommonOptions<T, K, S> {
   readonly onLateRows?: LateRowsHandler<T>;
   /** What to do with a row whose event time is missing or unparsable. @defaultValue `'error'` */
   readonly onInvalidEventTime?: InvalidEventTimePolicy;
+  /**
+   * Check that the columns this operator names (`keyBy` fields, the fields of
+   * built-in aggregates, the event-time column) exist: against the source's
+   * schema when the pipeline is built, else in every non-empty batch (a
+   * field no row of the batch has is a `ColumnNotFoundError`). Pass `false`
+   * for sparse data, where a field may be missing from a whole batch.
+   * @defaultValue `true`
+   */
+  readonly checkColumns?: boolean;
+}
+
+/** The columns an aggregation names, for the column checks: key fields, aggregate fields, and the event-time column. */
+export function aggregationColumns(key: { readonly fields: readonly string[] }, aggs: { readonly fields: readonly NamedColumn[] }, eventTime?: EventTimeReader<unknown>): NamedColumn[] {
+  const named: NamedColumn[] = key.fields.map((column) => ({ option: 'keyBy', column }));
+  if (eventTime !== undefined && eventTime.isField) named.push({ option: 'eventTime', column: eventTime.field });
+  for (const f of aggs.fields) named.push(f);
+  return named;
 }
 
 /** `true` when `marker` names the column `reader` reads (the same function, or the same column read the same way). */
@@ -74,6 +92,8 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
     onLateRows: options.onLateRows,
     invalidPolicy,
     valueCounts: aggs.counts,
+    namedColumns: aggregationColumns(key, aggs, reader as EventTimeReader<unknown>),
+    checkColumns: options.checkColumns,
     ...windowWatermarking(eventTime, reader),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => fixedRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, bucketing, time, reader, restored, checkpointing, mode),
   });

@@ -2,6 +2,7 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { withStateMetrics, type Batch } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
+import { knownColumnsOf, resolveColumns, withKnownColumns } from '../internal/knownColumns.js';
 import { resolveKeySpec } from '../internal/keySpec.js';
 import { emitLateRows } from '../internal/lateRows.js';
 import { derivePlan, planOf, withPlan, type StreamPlan } from '../internal/plan.js';
@@ -37,6 +38,8 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
   const key = resolveKeySpec<T>(op, keys, 'keys', true);
   const { name, onLateRows } = options;
   return (source) => {
+    const known = knownColumnsOf(source);
+    resolveColumns(op, (key.fields ?? []).map((column) => ({ option: 'keys', column })), known);
     const upstream = planOf(source);
     const output = new Observable<Batch<T>>((subscriber) => {
       const refused = upstream === undefined ? undefined : refusalFor(mode, upstream);
@@ -70,6 +73,6 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
         }),
       );
     });
-    return withPlan(output, derivePlan(source, {}, op));
+    return withKnownColumns(withPlan(output, derivePlan(source, {}, op)), known);
   };
 }

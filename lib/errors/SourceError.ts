@@ -83,11 +83,20 @@ export class MalformedRecordError extends SourceError {
   readonly file: string;
   readonly line: number;
   readonly text: string;
+  /** The column whose value did not fit the schema, when one did not (else the whole record is malformed). */
+  readonly column: string | undefined;
 
-  constructor(source: string, file: string, line: number, text: string, reason: string) {
-    super(source, `malformed record in ${file} at line ${line}: ${reason}; got ${JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text)}. Pass onMalformed: 'deadLetter' to route such lines to a dead-letter output instead.`, undefined, false);
+  constructor(source: string, file: string, line: number, text: string, reason: string, column?: string) {
+    super(
+      source,
+      `malformed record in ${file} at line ${line}${column === undefined ? '' : `, column ${column}`}: ${reason}; got ${JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text)}. ` +
+        "Pass mode: 'PERMISSIVE' (keep it with nulls) or 'DROPMALFORMED' (drop and count it), or onMalformed: 'deadLetter' to route such lines to a dead-letter output instead.",
+      undefined,
+      false,
+    );
     this.file = file;
     this.line = line;
     this.text = text;
+    this.column = column;
   }
 }

@@ -7,3 +7,4 @@ export { CheckpointError, CheckpointCorruptError, CheckpointIncompatibleError, C
 export { SourceError, SinkError, SinkConflictError, SourceBufferOverflowError, KafkaOffsetLookupError, MalformedRecordError } from './SourceError.js';
 export { InvariantViolationError, invariant } from './InvariantViolationError.js';
 export { InvalidValueError, describeType } from './InvalidValueError.js';
+export { ColumnNotFoundError } from './ColumnNotFoundError.js';

@@ -5,6 +5,7 @@ import type { Checkpoint } from '../checkpoint/Checkpoint.js';
 import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
 import type { EventType } from '../instrumentation/events.js';
+import { withKnownColumns } from '../internal/knownColumns.js';
 import { EMPTY_PLAN, planOf, withPlan, type OutputModeName } from '../internal/plan.js';
 import type { Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
@@ -135,7 +136,7 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
   // Build the pipeline now, so that misconfigured operators and refused shapes fail here, synchronously.
   const input$ = new Subject<Batch<T>>();
   // The input is a fresh stream: no watermark, no stateful operator upstream (operators read this plan).
-  const batches$ = withPlan(input$.asObservable(), EMPTY_PLAN);
+  const batches$ = withKnownColumns(withPlan(input$.asObservable(), EMPTY_PLAN), source.columns);
   const output$ = options.pipeline === undefined ? (batches$ as unknown as Observable<Batch<R>>) : options.pipeline(batches$);
   const plan = planOf(output$);
   const outputMode: OutputModeName = options.outputMode ?? plan?.outputMode ?? 'append';

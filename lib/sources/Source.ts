@@ -70,6 +70,12 @@ export interface Source<T, O = unknown> {
    * started. Optional.
    */
   progressMetrics?(): Readonly<Record<string, number>>;
-  /** Compare two offsets (negative when a < b); used to detect "nothing new". Default: JSON equality. */
+  /**
+   * The columns every row has, when the source knows them before reading
+   * (a schema); `startQuery` resolves the columns the pipeline names against
+   * them when it builds the pipeline (Spark's analysis). Optional.
+   */
+  readonly columns?: readonly string[] | undefined;
+    /** Compare two offsets (negative when a < b); used to detect "nothing new". Default: JSON equality. */
   sameOffset?(a: O | undefined, b: O | undefined): boolean;
 }

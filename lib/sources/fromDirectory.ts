@@ -9,22 +9,34 @@ import { corruptContent, frameJson, parseJsonBody, unframeFile } from '../checkp
 import { parseBatchFileName } from '../checkpoint/layout.js';
 import { CheckpointIOError } from '../errors/CheckpointError.js';
 import { InvalidOptionError, MalformedRecordError, SourceError, describeValue } from '../errors/index.js';
-import { isColumnType, parseRecords, type FileFormat, type Schema } from './parseRecords.js';
+import { fileRecordReader } from './fileRecords.js';
+import type { CsvTextRow, FileFormat, ReaderMode, RowOf, Schema } from './parseRecords.js';
 import type { Source, SourceContext } from './Source.js';
 
 /** Options for {@link fromDirectory}. */
 export interface FromDirectoryOptions {
   /** JSON lines, CSV or text (`{ value: line }`). @defaultValue `'json'` */
   readonly format?: FileFormat;
-  /** Column names and types; rows then hold exactly these columns, converted (a `timestamp` becomes a `Date`). */
+  /**
+   * Column names and types (`string`, `integer`, `long`, `double`, `boolean`,
+   * `timestamp`, or `{ type: 'timestamp', format }` for a date-fns format);
+   * rows then hold exactly these columns, converted (a `timestamp` becomes a
+   * `Date`), and are typed from the schema. See docs/guides/types-and-schemas.md.
+   */
   readonly schema?: Schema;
+  /** CSV without a schema: infer one from the first file read (Spark's `inferSchema`). @defaultValue `false` (every value stays text) */
+  readonly inferSchema?: boolean;
+  /** Spark's reader mode for malformed records: `'PERMISSIVE'`, `'DROPMALFORMED'` or `'FAILFAST'`. @defaultValue as `onMalformed` */
+  readonly mode?: ReaderMode;
+  /** The column `PERMISSIVE` puts a malformed record's text in, when the schema has it as a `string` column. @defaultValue `'_corrupt_record'` */
+  readonly columnNameOfCorruptRecord?: string;
   /** CSV: the first line of each file names the columns. @defaultValue `false` (as Spark) */
   readonly header?: boolean;
   /** Newest files first. @defaultValue `false` (oldest modification time first) */
   readonly latestFirst?: boolean;
   /** At most this many new files per batch (`{ once: true }` ignores it). @defaultValue no limit */
   readonly maxFilesPerTrigger?: number;
-  /** A malformed line stops the query with a `MalformedRecordError` (`'error'`), or goes to the query's dead-letter output and is counted (`'deadLetter'`). @defaultValue `'error'` */
+  /** Without `mode`: a malformed line stops the query with a `MalformedRecordError` (`'error'`, Spark's `FAILFAST`), or goes to the query's dead-letter output and is counted (`'deadLetter'`). @defaultValue `'error'` */
   readonly onMalformed?: 'error' | 'deadLetter';
   /** Only files whose name matches. @defaultValue every complete file */
   readonly pattern?: RegExp;
@@ -122,35 +134,26 @@ function errorCode(error: unknown): string {
  * @throws {CheckpointCorruptError} (stops the query) when an entry of the file log is torn, truncated or damaged (with its path).
  * @throws {MalformedRecordError} (stops the query) for a malformed line, unless `onMalformed: 'deadLetter'`.
  */
+export function fromDirectory<const S extends Schema>(dir: string, options: FromDirectoryOptions & { readonly schema: S }): Source<RowOf<S>, DirectoryOffset>;
+export function fromDirectory(dir: string, options: FromDirectoryOptions & { readonly format: 'csv'; readonly schema?: undefined; readonly inferSchema?: false }): Source<CsvTextRow, DirectoryOffset>;
+export function fromDirectory(dir: string, options: FromDirectoryOptions & { readonly format: 'text' }): Source<{ value: string }, DirectoryOffset>;
+export function fromDirectory<T = Record<string, unknown>>(dir: string, options?: FromDirectoryOptions): Source<T, DirectoryOffset>;
 export function fromDirectory<T = Record<string, unknown>>(dir: string, options: FromDirectoryOptions = {}): Source<T, DirectoryOffset> {
   const op = 'fromDirectory';
   if (typeof dir !== 'string' || dir.length === 0) {
     throw new InvalidOptionError(`${op}: dir must be a non-empty directory path; got ${describeValue(dir)}.`, 'dir', dir, 'a directory path');
   }
-  const { format = 'json', schema, header = false, latestFirst = false, maxFilesPerTrigger, onMalformed = 'error', pattern, watch: watchDir = true } = options;
+  const { format = 'json', schema, header = false, latestFirst = false, maxFilesPerTrigger, onMalformed, pattern, watch: watchDir = true } = options;
   if (format !== 'json' && format !== 'csv' && format !== 'text') {
     throw new InvalidOptionError(`${op}: format must be 'json', 'csv' or 'text'; got ${describeValue(format)}.`, 'format', format, "'json' | 'csv' | 'text'");
-  }
-  if (schema !== undefined) {
-    const bad = typeof schema !== 'object' || schema === null ? schema : Object.entries(schema).find(([, t]) => !isColumnType(t));
-    if (bad !== undefined) {
-      throw new InvalidOptionError(
-        `${op}: schema must map column names to 'string', 'integer', 'long', 'double', 'number', 'boolean' or 'timestamp'; got ${describeValue(bad)}.`,
-        'schema',
-        schema,
-        'a record of column types',
-      );
-    }
   }
   if (maxFilesPerTrigger !== undefined && (!Number.isSafeInteger(maxFilesPerTrigger) || maxFilesPerTrigger < 1)) {
     throw new InvalidOptionError(`${op}: maxFilesPerTrigger must be a positive integer; got ${describeValue(maxFilesPerTrigger)}.`, 'maxFilesPerTrigger', maxFilesPerTrigger, 'a positive integer');
   }
-  if (onMalformed !== 'error' && onMalformed !== 'deadLetter') {
-    throw new InvalidOptionError(`${op}: onMalformed must be 'error' or 'deadLetter'; got ${describeValue(onMalformed)}.`, 'onMalformed', onMalformed, "'error' | 'deadLetter'");
-  }
 
   const root = resolve(dir);
   const description = `FileStreamSource[${root}]`;
+  const records = fileRecordReader(op, description, { format, schema, header, mode: options.mode, onMalformed, columnNameOfCorruptRecord: options.columnNameOfCorruptRecord, inferSchema: options.inferSchema });
   const available = new Subject<void>();
   let watcher: FSWatcher | undefined;
   let context: SourceContext | undefined;
@@ -270,16 +273,7 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       if (errorCode(error) === 'ENOENT') throw new SourceError(description, `file ${path} named in the offsets is gone; got ENOENT. Files must stay in the directory until their batch is committed`, error, false);
       throw new SourceError(description, `cannot read ${path}; got ${errorCode(error)}`, error, true);
     }
-    const rows: T[] = [];
-    for (const record of parseRecords(text, { format, header, ...(schema === undefined ? {} : { schema }) })) {
-      if ('row' in record) {
-        rows.push(record.row as T);
-        continue;
-      }
-      const { line, text: lineText, reason } = record.malformed;
-      if (onMalformed === 'error' || context === undefined) throw new MalformedRecordError(description, path, line, lineText, reason);
-      context.deadLetter({ source: description, location: `${path}:${line}`, text: lineText, reason });
-    }
+    const rows = records.rowsOf(text, path, context) as T[];
     return rows;
   };
 
@@ -321,6 +315,7 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       return { logOffset: lastEntry };
     },
     async getBatch(start, end) {
+      records.startBatch();
       let names: readonly string[];
       if (end.files !== undefined) {
         names = end.files.slice(start?.logOffset ?? 0, end.logOffset);
@@ -339,6 +334,10 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
         for (const row of fileRows) rows.push(row);
       }
       return rows;
+    },
+    progressMetrics: () => records.metrics(),
+    get columns() {
+      return records.columns();
     },
     async commit() {
       // The file log is kept: a restart rebuilds the set of files read from it.

@@ -311,7 +311,7 @@ export function progressApp(): void {
     const wm = last?.eventTime.watermark;
     card.querySelector('.stats')!.replaceChildren(
       stat('batches', reports.length === 0 ? '0' : `${reports.length}${reports.length >= HISTORY ? '+' : ''} (last #${last!.batchId})`),
-      stat('input rows', fmt(totalRows)),
+      stat('input rows (charted)', fmt(totalRows)),
       stat('last input rate', last === undefined ? '–' : `${fmt(last.inputRowsPerSecond)} rows/s`),
       stat('last processing rate', last === undefined ? '–' : `${fmt(last.processedRowsPerSecond)} rows/s`),
       stat('watermark', wm === undefined ? 'none' : wm.replace('T', ' ').replace(/\.000Z$/, 'Z')),

@@ -29,7 +29,7 @@ dl.stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 
 .stat { border-left: 3px solid #d9e2ec; padding-left: 10px; }
 dl.stats dt { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 dl.stats dd { margin: 0 0 4px; font-size: 15px; font-weight: 600; font-variant-numeric: tabular-nums; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 14px; margin-top: 10px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(400px, 100%), 1fr)); gap: 14px; margin-top: 10px; }
 figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px 6px; background: #fcfdfe; }
 figcaption { display: flex; justify-content: space-between; gap: 8px; align-items: baseline; margin-bottom: 4px; }
 figcaption .title { font-weight: 600; }

@@ -130,11 +130,8 @@ describe('notes/000: device events counted per window (complete mode)', () => {
 });
 
 type Trade = { id: string; amount: number; type: 'buy' | 'sell'; time: string };
-/** Spark's `to_timestamp(col('time'), 'dd-MM-yyyy-HH-mm')` (UTC session time zone). */
-const tradeTime = (t: Trade): number => {
-  const [dd, mm, yyyy, hh, mi] = t.time.split('-');
-  return Date.UTC(Number(yyyy), Number(mm) - 1, Number(dd), Number(hh), Number(mi));
-};
+/** Spark's `to_timestamp(col('time'), 'dd-MM-yyyy-HH-mm')` (UTC session time zone): the event-time spec's `format`, no hand-written parser. */
+const tradeTime = { field: 'time', format: 'dd-MM-yyyy-HH-mm' } as const;
 /** `when(type == 'sell', -amount).otherwise(amount)`. */
 const profit = (t: Trade): number => (t.type === 'sell' ? -t.amount : t.amount);
 const twin = (from: string, to: string) => ({ start: at(from, '2020-04-20'), end: at(to, '2020-04-20') });
@@ -161,14 +158,12 @@ describe('notes/003: profit per 5-minute window, with a late event', () => {
   });
 
   it('still counts asus with a 10-minute watermark: its window ends after the watermark (update mode)', () => {
-    const withEventTime = (t: Trade) => ({ ...t, eventtime: tradeTime(t) });
-    type Row = ReturnType<typeof withEventTime>;
-    streamTest<Row, unknown>(pipe(withWatermark<Row>('eventtime', '10 minutes'), windowTumbling<Row>({ eventTime: 'eventtime', size: '5 minutes', aggregate: { profit: sum(profit) } }), outputMode('update')))
-      .addData([withEventTime(apple)])
-      .addData([withEventTime(shell)])
-      .addData([withEventTime(appleSell)]) // watermark after: 10:12
+    streamTest<Trade, unknown>(pipe(withWatermark<Trade>(tradeTime, '10 minutes'), windowTumbling<Trade>({ eventTime: tradeTime, size: '5 minutes', aggregate: { profit: sum(profit) } }), outputMode('update')))
+      .addData([apple])
+      .addData([shell])
+      .addData([appleSell]) // watermark after: 10:12
       .checkWatermark(at('10:12', '2020-04-20'))
-      .addData([withEventTime(asus)]) // 10:14 is 2 minutes behind the max, [10:10,10:15) ends at 10:15 > 10:12
+      .addData([asus]) // 10:14 is 2 minutes behind the max, [10:10,10:15) ends at 10:15 > 10:12
       .checkNewAnswer([{ window: twin('10:10', '10:15'), profit: 33 }])
       .checkDroppedByWatermark(0)
       .stop();

@@ -120,7 +120,7 @@ describe('groupAggregate', () => {
     createTestScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       expectObservable(cold<Batch<never>>('|').pipe(byAction())).toBe('|');
       expectObservable(cold('a#', { a: batch(0, []) }).pipe(byAction(), map((b) => b.batchId))).toBe('a#', { a: 0 });
-      const source = hot('-a-b-', { a: batch(0, [at(1)]), b: batch(1, [at(2)]) });
+      const source = hot('-a-b-', { a: batch(0, [{ ...at(1), action: 'open' }]), b: batch(1, [{ ...at(2), action: 'open' }]) });
       expectObservable(source.pipe(byAction(), map((b) => b.batchId)), '^-!').toBe('-a', { a: 0 });
       expectSubscriptions(source.subscriptions).toBe('^-!');
     });
@@ -132,7 +132,7 @@ describe('groupAggregate', () => {
     throwError(() => new Error('x')).pipe(byAction()).subscribe({ error: (e: unknown) => (error = e) });
     expect((error as Error).message).toBe('x');
     let emitted = 0;
-    fromBatches((function* () { for (;;) { emitted++; yield [at(emitted)]; } })()).pipe(byAction(), take(2)).subscribe();
+    fromBatches((function* () { for (;;) { emitted++; yield [{ ...at(emitted), action: 'open' }]; } })()).pipe(byAction(), take(2)).subscribe();
     expect(emitted).toBe(2);
   });
 

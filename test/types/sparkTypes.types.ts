@@ -5,8 +5,8 @@
 import { expectTypeOf } from 'expect-type';
 import { pipe, type Observable } from 'rxjs';
 import {
-  avg, collectList, collectSet, count, first, groupAggregate, last, max, min, outputMode, sum, windowTumbling, withWatermark,
-  type Batch, type NumericString, type WindowBounds,
+  avg, collectList, collectSet, count, first, fromDirectory, groupAggregate, last, max, min, outputMode, startQuery, sum, toMemory, windowTumbling, withWatermark,
+  type Batch, type CsvTextRow, type DirectoryOffset, type NumericString, type Source, type WindowBounds,
 } from '../../lib/index.js';
 
 type Ev = { ts: number; user: string; amount: number; price?: number | null; flag: boolean; text: NumericString; at: Date; extra: unknown };
@@ -59,3 +59,27 @@ events$.pipe(withWatermark({ field: 'user', format: 'dd-MM-yyyy-HH-mm' }, '10 se
 events$.pipe(withWatermark({ field: 'tz', unit: 'seconds' }, '10 seconds'));
 // @ts-expect-error not a unit
 events$.pipe(withWatermark({ field: 'ts', unit: 'minutes' }, '10 seconds'));
+
+// Rows typed from a source's schema: no row type written twice.
+const typed = fromDirectory('/data', { format: 'csv', header: true, schema: { id: 'string', amount: 'double', n: 'integer', ok: 'boolean', at: { type: 'timestamp', format: 'dd-MM-yyyy-HH-mm' } } });
+expectTypeOf(typed).toEqualTypeOf<Source<{ id: string | null; amount: number | null; n: number | null; ok: boolean | null; at: Date | null }, DirectoryOffset>>();
+startQuery({
+  source: typed,
+  pipeline: (rows$) => rows$.pipe(withWatermark('at', '10 minutes'), windowTumbling({ eventTime: 'at', size: '5 minutes', keyBy: 'id', aggregate: { total: sum('amount'), hi: max('n') } }), outputMode('append')),
+  sink: toMemory<{ window: WindowBounds; id: string | null; total: number | null; hi: number | null }>('t'),
+});
+startQuery({
+  source: typed,
+  // @ts-expect-error id is a string column: sum refuses it
+  pipeline: (rows$) => rows$.pipe(groupAggregate({ keyBy: 'n', aggregate: { total: sum('id') } }), outputMode('complete')),
+  sink: toMemory('t2'),
+});
+// CSV without a schema: text cells that sum/avg may cast.
+const text = fromDirectory('/data', { format: 'csv', header: true });
+expectTypeOf(text).toEqualTypeOf<Source<CsvTextRow, DirectoryOffset>>();
+startQuery({ source: text, pipeline: (rows$) => rows$.pipe(groupAggregate({ keyBy: 'id', aggregate: { total: sum('amount'), mean: avg('amount') } }), outputMode('complete')), sink: toMemory('t3') });
+expectTypeOf(fromDirectory('/data', { format: 'text' })).toEqualTypeOf<Source<{ value: string }, DirectoryOffset>>();
+// @ts-expect-error not a column type
+fromDirectory('/data', { schema: { id: 'varchar' } });
+// @ts-expect-error not a reader mode
+fromDirectory('/data', { mode: 'LENIENT' });
