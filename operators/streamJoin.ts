@@ -430,6 +430,12 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
   };
 }
 
+/** Resolves the join keys against the known columns of each side (a source's schema) when the pipeline is built. */
+function joinColumns(cond: { readonly leftKeyFields: readonly string[] | undefined; readonly rightKeyFields: readonly string[] | undefined }, left: Observable<unknown>, right: Observable<unknown> | undefined): void {
+  resolveColumns('streamJoin', (cond.leftKeyFields ?? []).map((column) => ({ option: 'on (left)', column })), knownColumnsOf(left));
+  if (right !== undefined) resolveColumns('streamJoin', (cond.rightKeyFields ?? []).map((column) => ({ option: 'on (right)', column })), knownColumnsOf(right));
+}
+
 /**
  * Joins this batch stream (the left side) with `other`: another batch stream
  * (stream-stream join, both sides buffered in state) or a static table (an
@@ -503,12 +509,6 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
  * @see staticTable
  * @see withWatermark
  */
-/** Resolves the join keys against the known columns of each side (a source's schema) when the pipeline is built. */
-function joinColumns(cond: { readonly leftKeyFields: readonly string[] | undefined; readonly rightKeyFields: readonly string[] | undefined }, left: Observable<unknown>, right: Observable<unknown> | undefined): void {
-  resolveColumns('streamJoin', (cond.leftKeyFields ?? []).map((column) => ({ option: 'on (left)', column })), knownColumnsOf(left));
-  if (right !== undefined) resolveColumns('streamJoin', (cond.rightKeyFields ?? []).map((column) => ({ option: 'on (right)', column })), knownColumnsOf(right));
-}
-
 export function streamJoin<TLeft, TRight, J extends JoinType = 'inner', O = JoinRow<J, TLeft, TRight>>(
   other: Observable<Batch<TRight>>,
   options: StreamJoinOptions<TLeft, TRight, J, O>,

@@ -25,6 +25,8 @@ describe('layout', () => {
     expect(doc).toContain('@example');
     expect(doc).toContain('Spark');
     expect(doc).toMatch(/```text\n[\s\S]*?-[\s\S]*?```/);
+    // The comment is the one right above the function, so that TypeDoc attaches it to it.
+    expect(text).toMatch(new RegExp(`\\*/\\nexport function ${op}\\b`));
   });
 
   it.each(operators)('explains %s in a guide that links to its source', (op) => {
