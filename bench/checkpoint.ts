@@ -120,6 +120,8 @@ interface QueryResult {
   readonly wallMs: number;
   /** CPU time of the process (every thread: main, snapshot worker, I/O and GC threads) over the same span. */
   readonly cpuMs: number;
+  /** Time the main thread's event loop was busy over the same span (`performance.eventLoopUtilization`). */
+  readonly mainBusyMs: number;
   readonly loadMs: number;
   readonly stopMs: number;
   readonly outputRows: number;
@@ -147,6 +149,7 @@ async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResu
   const progress: StreamingQueryProgress[] = [];
   let firstStart = 0;
   let firstCpu = 0;
+  let firstElu = performance.eventLoopUtilization();
   const cpu = (): number => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1000;
@@ -162,12 +165,14 @@ async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResu
     if (p.batchId === 0) {
       firstStart = performance.now();
       firstCpu = cpu();
+      firstElu = performance.eventLoopUtilization();
     }
   });
   await query.ready;
   await query.processAllAvailable();
   const lastEnd = performance.now();
   const lastCpu = cpu();
+  const elu = performance.eventLoopUtilization(firstElu);
   const s0 = performance.now();
   await query.stop();
   const stopMs = performance.now() - s0;
@@ -180,6 +185,7 @@ async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResu
     batchMs: steady.map((p) => p.durationMs.triggerExecution),
     wallMs: lastEnd - firstStart,
     cpuMs: lastCpu - firstCpu,
+    mainBusyMs: elu.active,
     loadMs: progress[0]?.durationMs.triggerExecution ?? 0,
     stopMs,
     outputRows: sink.rows,
@@ -278,7 +284,7 @@ function main(): void {
     `checkpoint benchmark: groupAggregate(count, sum) over ${settings.keys.toLocaleString()} keys, then ${settings.batches} batches of ${perBatch.toLocaleString()} changed keys (${(settings.changed * 100).toFixed(2)}%), back to back through startQuery; checkpoint in a directory, fsync on, snapshot every ${settings.snapshotInterval} versions`,
   );
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${runs} runs`);
-  const summary: Array<{ ratio: number; wallRatio: number; cpuRatio: number; off: QueryResult; on: QueryResult; rec: RecoveryResult; bytes: number; snapshots: Array<{ version: number; bytes: number }> }> = [];
+  const summary: Array<{ ratio: number; wallRatio: number; cpuRatio: number; busyRatio: number; off: QueryResult; on: QueryResult; rec: RecoveryResult; bytes: number; snapshots: Array<{ version: number; bytes: number }> }> = [];
   for (let run = 1; run <= runs; run++) {
     const dir = mkdtempSync(join(tmpdir(), 'rss-bench-ckpt-'));
     const ckptDir = join(dir, 'checkpoint');
@@ -297,10 +303,12 @@ function main(): void {
     const ratio = median(on.batchMs) / median(off.batchMs);
     const wallRatio = on.wallMs / off.wallMs;
     const cpuRatio = on.cpuMs / off.cpuMs;
-    summary.push({ ratio, wallRatio, cpuRatio, off, on, rec, bytes: median(bytes), snapshots });
+    const busyRatio = on.mainBusyMs / off.mainBusyMs;
+    summary.push({ ratio, wallRatio, cpuRatio, busyRatio, off, on, rec, bytes: median(bytes), snapshots });
     console.log(`\nrun ${run}:`);
     console.log(`  per batch, back to back (wall of all ${settings.batches} / ${settings.batches}): ${fmtMs(off.wallMs / settings.batches)} without, ${fmtMs(on.wallMs / settings.batches)} with the checkpoint: ${wallRatio.toFixed(2)}x`);
-    console.log(`  CPU of the process over those batches (all threads): ${fmtMs(off.cpuMs)} without, ${fmtMs(on.cpuMs)} with: ${cpuRatio.toFixed(2)}x`);
+    console.log(`  main thread busy per batch (event-loop utilisation): ${fmtMs(off.mainBusyMs / settings.batches)} without, ${fmtMs(on.mainBusyMs / settings.batches)} with: ${busyRatio.toFixed(2)}x`);
+    console.log(`  CPU of the process over those batches (all threads, the snapshot worker's too): ${fmtMs(off.cpuMs)} without, ${fmtMs(on.cpuMs)} with: ${cpuRatio.toFixed(2)}x`);
     console.log(`  durationMs.triggerExecution (median; with a checkpoint it runs until the commit, which overlaps the next batch): ${fmtMs(median(off.batchMs))} / ${fmtMs(median(on.batchMs))}; initial load (batch 0): ${fmtMs(off.loadMs)} / ${fmtMs(on.loadMs)}`);
     console.log(`  durationMs with the checkpoint (median per batch): ${Object.entries(on.phases).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
     console.log(`  bytes written per batch (median): ${fmtBytes(median(bytes))} (${(median(bytes) / perBatch).toFixed(1)} per changed key)`);
@@ -311,7 +319,7 @@ function main(): void {
   }
   const m = (f: (x: (typeof summary)[number]) => number): number => median(summary.map(f));
   console.log(`\nmedians over ${runs} runs:`);
-  console.log(`  per batch with / without the checkpoint (wall, back to back): ${m((x) => x.wallRatio).toFixed(2)}x (per run: ${summary.map((x) => x.wallRatio.toFixed(2)).join(', ')}); CPU ${m((x) => x.cpuRatio).toFixed(2)}x (per run: ${summary.map((x) => x.cpuRatio.toFixed(2)).join(', ')})`);
+  console.log(`  per batch with / without the checkpoint (wall, back to back): ${m((x) => x.wallRatio).toFixed(2)}x (per run: ${summary.map((x) => x.wallRatio.toFixed(2)).join(', ')}); main thread busy ${m((x) => x.busyRatio).toFixed(2)}x (per run: ${summary.map((x) => x.busyRatio.toFixed(2)).join(', ')}); process CPU ${m((x) => x.cpuRatio).toFixed(2)}x (per run: ${summary.map((x) => x.cpuRatio.toFixed(2)).join(', ')})`);
   console.log(`  per batch: ${fmtMs(m((x) => x.off.wallMs / settings.batches))} without, ${fmtMs(m((x) => x.on.wallMs / settings.batches))} with`);
   console.log(`  bytes written per batch: ${fmtBytes(m((x) => x.bytes))}`);
   console.log(`  stop(): ${fmtMs(m((x) => x.on.stopMs))}`);

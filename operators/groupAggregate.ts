@@ -53,6 +53,8 @@ export interface GroupAggregateOptions<T, K extends KeySpec<T> | undefined, S ex
  *
  * @param options The key, aggregators and late-data handling.
  * @returns An operator from row batches to {@link ResultBatch}es; follow it with `outputMode`.
+ * @throws {ColumnNotFoundError} `groupAggregate: cannot resolve '<col>' given input columns: [...]` when the pipeline is built over a source with a schema, for a `keyBy`, event-time or aggregate field that is not a column; without a schema (as an error notification) `… in batch <n>: no row has it; …`, unless `checkColumns: false`.
+ * @throws {InvalidValueError} (as an error notification) when an aggregate gets a value it cannot take, e.g. `sum("flag"): cannot sum true (a boolean) in batch 3. …` (see docs/guides/types-and-schemas.md).
  * @throws {InvalidOptionError} `groupAggregate: aggregate must be a non-empty record of aggregators; got …`
  * @throws {InvalidOptionError} `groupAggregate: aggregate.<name> clashes with a column of the result row; …`
  * @throws {UnsupportedOperationError} (on subscribe, from `outputMode('append')`) `Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark` without a watermarked key.

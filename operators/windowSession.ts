@@ -67,6 +67,8 @@ export interface WindowSessionOptions<T, K extends KeySpec<T> | undefined, S ext
  *
  * @param options The event time, gap, key, aggregators and late-data handling.
  * @returns An operator from row batches to {@link ResultBatch}es; follow it with `outputMode('append' | 'complete')`.
+ * @throws {ColumnNotFoundError} `windowSession: cannot resolve '<col>' given input columns: [...]` when the pipeline is built over a source with a schema, for a `keyBy`, event-time or aggregate field that is not a column; without a schema (as an error notification) `… in batch <n>: no row has it; …`, unless `checkColumns: false`.
+ * @throws {InvalidValueError} (as an error notification) when an aggregate gets a value it cannot take, e.g. `sum("flag"): cannot sum true (a boolean) in batch 3. …` (see docs/guides/types-and-schemas.md).
  * @throws {InvalidDurationError} `windowSession: gap must be positive; got …` for a static gap of zero or less.
  * @throws {InvalidDurationError} `windowSession: gap must have a fixed length: intervals greater than a month are not supported; …`
  * @throws {InvalidOptionError} `windowSession: gap is required; got undefined. …`

@@ -55,6 +55,8 @@ export interface WindowSlidingOptions<T, K extends KeySpec<T> | undefined, S ext
  *
  * @param options The event time, window size, slide and offset, key, aggregators and late-data handling.
  * @returns An operator from row batches to {@link ResultBatch}es; follow it with `outputMode`.
+ * @throws {ColumnNotFoundError} `windowSliding: cannot resolve '<col>' given input columns: [...]` when the pipeline is built over a source with a schema, for a `keyBy`, event-time or aggregate field that is not a column; without a schema (as an error notification) `… in batch <n>: no row has it; …`, unless `checkColumns: false`.
+ * @throws {InvalidValueError} (as an error notification) when an aggregate gets a value it cannot take, e.g. `sum("flag"): cannot sum true (a boolean) in batch 3. …` (see docs/guides/types-and-schemas.md).
  * @throws {InvalidOptionError} `windowSliding: slide is required; got undefined. …`
  * @throws {InvalidOptionError} `windowSliding: slide must not exceed size; got slide …, size …. Use windowTumbling for non-overlapping windows.`
  * @throws {InvalidOptionError} `windowSliding: startTime must be less than slide in absolute value; got …`

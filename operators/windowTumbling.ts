@@ -62,6 +62,8 @@ export interface WindowTumblingOptions<T, K extends KeySpec<T> | undefined, S ex
  *
  * @param options The event time, window size and offset, key, aggregators and late-data handling.
  * @returns An operator from row batches to {@link ResultBatch}es; follow it with `outputMode`.
+ * @throws {ColumnNotFoundError} `windowTumbling: cannot resolve '<col>' given input columns: [...]` when the pipeline is built over a source with a schema, for a `keyBy`, event-time or aggregate field that is not a column; without a schema (as an error notification) `… in batch <n>: no row has it; …`, unless `checkColumns: false`.
+ * @throws {InvalidValueError} (as an error notification) when an aggregate gets a value it cannot take, e.g. `sum("flag"): cannot sum true (a boolean) in batch 3. …` (see docs/guides/types-and-schemas.md).
  * @throws {InvalidDurationError} `windowTumbling: size is not a duration; got …` / `… must have a fixed length: intervals greater than a month are not supported; …`
  * @throws {InvalidOptionError} `windowTumbling: size must be positive; got …`
  * @throws {InvalidOptionError} `windowTumbling: startTime must be less than slide in absolute value; got …`

@@ -92,15 +92,31 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
     },
     fromEntries(entries) {
       let lateWatermarkMs = 0;
-      const buckets = IMap<number, BucketGroups>().asMutable();
+      // One mutable map per bucket, sealed once at the end (not a persistent update per entry).
+      const groups = new Map<number, BucketGroups>();
+      let lastBucket = Number.NaN;
+      let last: BucketGroups | undefined;
       for (const [entryKey, value] of entries) {
         if (entryKey === LATE_WATERMARK_KEY) {
           lateWatermarkMs = value as number;
           continue;
         }
-        const [bucket, gk] = parseKey(entryKey);
-        buckets.set(bucket, (buckets.get(bucket) ?? IMap<unknown, GroupRecord>()).set(gk, decodeGroup(value)));
+        const bucket = Number(entryKey.slice(0, entryKey.indexOf('/')));
+        const g = decodeGroup(value);
+        // The raw key is in the value too (`k`): the same JSON round trip as the entry key's, without parsing it again.
+        const gk = key.canonical(g[n]);
+        if (bucket !== lastBucket || last === undefined) {
+          lastBucket = bucket;
+          last = groups.get(bucket);
+          if (last === undefined) {
+            last = IMap<unknown, GroupRecord>().asMutable();
+            groups.set(bucket, last);
+          }
+        }
+        last.set(gk, g);
       }
+      const buckets = IMap<number, BucketGroups>().asMutable();
+      for (const [bucket, inner] of groups) buckets.set(bucket, inner.asImmutable());
       return { buckets: buckets.asImmutable(), lateWatermarkMs };
     },
   };
@@ -132,10 +148,12 @@ export function fixedRunner<T, R>(
     step(batch: Batch<T>, lateFiltering, evictWatermarkMs): AggregationStep<T, R, FixedAggState> {
       const lateWatermarkMs = engine.lateWatermark;
       const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, invalidHandler(batch.batchId));
-      const snapshot = new StepSnapshot<FixedAggState>(engine, op, checkpointing);
+      // A checkpoint reads the changed groups from the working state when the step is published;
+      // the Immutable snapshot is taken only if the result table is read.
+      const snapshot = new StepSnapshot<FixedAggState>(engine, op, false);
       const total = engine.totalGroups;
       return {
-        ...stepStats(snapshot.current, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
+        ...stepStats(checkpointing ? engine.working() : undefined, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
         changedKeys: {
           *[Symbol.iterator]() {
             for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;

@@ -145,6 +145,16 @@ export class FixedWindowEngine<T> {
   }
 
   /**
+   * The working state after the last batch, read through the same
+   * `buckets.get(bucket)?.get(key)` calls as a snapshot: for a checkpoint,
+   * which reads the changed groups while the operator publishes them (before
+   * the next batch changes them), so that checkpointing needs no snapshot.
+   */
+  working(): FixedAggState {
+    return { buckets: this.groups as unknown as FixedAggState['buckets'], lateWatermarkMs: this.lateWatermarkMs };
+  }
+
+  /**
    * Takes a snapshot of the state after the last batch: an Immutable value
    * that later batches never change. Incremental (O(groups written by the
    * last batch)) when the batch before was sealed too, else O(state).

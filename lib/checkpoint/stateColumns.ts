@@ -177,7 +177,8 @@ export function stateColumnValues(columns: StateColumnsView): unknown[] {
 
 /**
  * The body of the snapshot after `deltas` (oldest first) are applied to
- * `base` (`undefined`: the empty state), with `headerJson` as its header
+ * `base` (`undefined`: the empty state; or the first delta, applied to the
+ * empty state, whose removed keys are dropped), with `headerJson` as its header
  * (its `count` is filled in here). Bytes of entries are copied, never parsed,
  * except the keys.
  *
@@ -225,6 +226,7 @@ export function mergeStateColumns(
       const key = keys[i]!;
       const o = overrides.size === 0 ? undefined : overrides.get(key);
       if (o === undefined) {
+        if (base.valueLengths[i] === 0) continue; // removed in a base that is the first delta
         sources[n] = -1;
         entries[n++] = i;
         outKeys.push(key);
@@ -497,6 +499,11 @@ export function* snapshotSteps(
   }
   deltas.reverse();
   deltaKeys.reverse();
+  if (base === undefined && deltas.length > 0) {
+    // The first delta applies to the empty state: it is the base (its keys are not gathered in a map).
+    base = deltas.shift();
+    baseKeys = deltaKeys.shift();
+  }
   const merged = mergeStateColumns(JSON.stringify({ operator: operatorId, version, kind: 'snapshot' }), base, baseKeys, deltas, deltaKeys);
   const framed = frameStateColumns('snapshot', merged.body, checksum);
   const start = framed.indexOf(0x0a) + 1;

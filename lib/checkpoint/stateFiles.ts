@@ -134,6 +134,11 @@ export function parseStateFile(body: string, path: string, expected: { readonly 
  * from the deltas before it iterate alike.
  */
 export function rebuiltEntries(base: ParsedStateFile | undefined, deltas: readonly ParsedStateFile[]): Iterable<readonly [string, unknown]> {
+  if (base === undefined && deltas.length > 0) {
+    // The first delta applies to the empty state: stream it as the base instead of gathering it in a map.
+    base = deltas[0];
+    deltas = deltas.slice(1);
+  }
   const overrides = new Map<string, unknown>();
   const removed = new Set<string>();
   for (const delta of deltas) {
@@ -158,7 +163,7 @@ export function rebuiltEntries(base: ParsedStateFile | undefined, deltas: readon
         for (let j = 0; j < keys.length; j++) {
           const key = keys[j]!;
           if (overrides.size === 0 || !overrides.has(key)) {
-            yield [key, values[j]] as const;
+            if (values[j] !== REMOVED) yield [key, values[j]] as const;
           } else if (!removed.has(key)) {
             inPlace.add(key);
             yield [key, overrides.get(key)] as const;

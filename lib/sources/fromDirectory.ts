@@ -114,10 +114,21 @@ function errorCode(error: unknown): string {
  * each `offsets/N` stays the same small size however many files were read.
  * Old offsets `{ logOffset, files }` are still read.
  *
+ * **Schema**: with `schema`, rows hold exactly its columns, converted as
+ * Spark converts them, and are typed from it (`RowOf<typeof schema>`); the
+ * source publishes its columns, so `startQuery` resolves the columns the
+ * pipeline names before the query starts. A CSV without a schema keeps its
+ * values as text (`inferSchema: true` infers the types from the first file).
+ * See docs/guides/types-and-schemas.md.
+ *
  * **Malformed lines** (invalid JSON, wrong CSV column count, a value that
- * does not fit the schema) stop the query with a `MalformedRecordError`
- * naming the file and line, or with `onMalformed: 'deadLetter'` go to the
- * query's `deadLetter` output and are counted in progress
+ * does not fit the schema) follow Spark's reader `mode`: `FAILFAST` (the
+ * default) stops the query with a `MalformedRecordError` naming the file,
+ * line and column; `PERMISSIVE` keeps the record with nulls (its text in the
+ * schema's `_corrupt_record` column, if it has one) and `DROPMALFORMED` drops
+ * it, both counted in progress (`sources[0].metrics.numMalformedRecords`,
+ * `numMalformedRecordsDropped`); with `onMalformed: 'deadLetter'` they go to
+ * the query's `deadLetter` output and are counted in progress
  * (`sources[0].metrics.numDeadLetterRecords`).
  *
  * @example
@@ -129,10 +140,10 @@ function errorCode(error: unknown): string {
  * // => Batch: 0 … one table per batch of new files
  * ```
  *
- * @throws {InvalidOptionError} `fromDirectory: dir must be a non-empty directory path; got …`, and one per bad option (format, schema, maxFilesPerTrigger, onMalformed).
+ * @throws {InvalidOptionError} `fromDirectory: dir must be a non-empty directory path; got …`, and one per bad option (format, schema, mode, inferSchema, columnNameOfCorruptRecord, maxFilesPerTrigger, onMalformed).
  * @throws {SourceError} (stops the query) when the directory does not exist, a file listed in the offsets is gone or an offset names a file-log entry the source does not have; retriable for other I/O errors.
  * @throws {CheckpointCorruptError} (stops the query) when an entry of the file log is torn, truncated or damaged (with its path).
- * @throws {MalformedRecordError} (stops the query) for a malformed line, unless `onMalformed: 'deadLetter'`.
+ * @throws {MalformedRecordError} (stops the query) for a malformed line, unless `mode` is `'PERMISSIVE'` or `'DROPMALFORMED'` or `onMalformed` is `'deadLetter'`.
  */
 export function fromDirectory<const S extends Schema>(dir: string, options: FromDirectoryOptions & { readonly schema: S }): Source<RowOf<S>, DirectoryOffset>;
 export function fromDirectory(dir: string, options: FromDirectoryOptions & { readonly format: 'csv'; readonly schema?: undefined; readonly inferSchema?: false }): Source<CsvTextRow, DirectoryOffset>;

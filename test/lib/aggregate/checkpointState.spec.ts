@@ -33,7 +33,8 @@ function recordingContext(restore: Record<string, RestoredState<unknown>> = {}):
       return {
         operatorId,
         restored: restore[operatorId] as RestoredState<St> | undefined,
-        publish: (batchId: number, state: St, changed: Iterable<string>) => entry.published.push({ batchId, state, changed: [...changed] }),
+        // A checkpoint reads the published state during the call (the operator may change it afterwards): keep what it would read.
+        publish: (batchId: number, state: St, changed: Iterable<string>) => entry.published.push({ batchId, state: roundTrip(spec.codec as StateCodec<unknown>, state), changed: [...changed] }),
       };
     },
   };

@@ -91,6 +91,21 @@ describe('columnar state files', () => {
     );
   });
 
+  it('gives the same snapshot when the first delta (on the empty state) is taken as the base', () => {
+    fc.assert(
+      fc.property(fc.array(entriesArb(true), { minLength: 1, maxLength: 5 }), (deltas) => {
+        const bodies = deltas.map((d, i) => encode({ operator: 'op', version: i, kind: 'delta', base: i - 1 }, d));
+        const header = JSON.stringify({ operator: 'op', version: deltas.length - 1, kind: 'snapshot' });
+        const all = mergeStateColumns(header, undefined, undefined, bodies.map(view), bodies.map((b) => stateColumnKeys(view(b))));
+        const rest = bodies.slice(1);
+        const fromFirst = mergeStateColumns(header, view(bodies[0]!), stateColumnKeys(view(bodies[0]!)), rest.map(view), rest.map((b) => stateColumnKeys(view(b))));
+        expect(fromFirst.body).toEqual(all.body);
+        expect(fromFirst.keys).toEqual(all.keys);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('converts a format-1 (JSON lines) body to the same columns', () => {
     const v1 = '{"operator":"op","version":4,"kind":"delta","base":3}\n[["a",{"n":1}],["b"]]\n[["c",[1,2]]]\n';
     const body = stateColumnsFromJsonLines(v1);
