@@ -18,8 +18,9 @@ function consumeEvents(checksum: Checksum, rows: readonly Ev[]): void {
 
 /**
  * The hand-written loop: state bucketed by second, Map second -> Map ts ->
- * keys seen at that ts; eviction drops whole buckets below the watermark and
- * trims the one it falls into.
+ * keys seen at that ts (the current second's map cached: rows mostly come in
+ * time order); eviction drops whole buckets below the watermark and trims the
+ * one it falls into.
  */
 function dedupLoop(ctx: RunContext): void {
   const { checksum } = ctx;
@@ -27,7 +28,11 @@ function dedupLoop(ctx: RunContext): void {
   let lateWm = 0;
   let wm = 0;
   let opWm = Number.NEGATIVE_INFINITY;
+  // The second of the last row and its map: consecutive rows mostly share it.
+  let lastB = Number.NaN;
+  let byTs: Map<number, string[]> | undefined;
   for (const rows of batches(ctx.options)) {
+    lastB = Number.NaN; // its bucket may have been dropped
     const out: Ev[] = [];
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < rows.length; i++) {
@@ -36,13 +41,13 @@ function dedupLoop(ctx: RunContext): void {
       if (ts > max) max = ts;
       if (ts <= lateWm) continue;
       const b = Math.floor(ts / BUCKET_MS);
-      let byTs = buckets.get(b);
-      if (byTs === undefined) {
-        byTs = new Map();
-        buckets.set(b, byTs);
+      if (b !== lastB) {
+        byTs = buckets.get(b);
+        if (byTs === undefined) buckets.set(b, (byTs = new Map()));
+        lastB = b;
       }
-      const seen = byTs.get(ts);
-      if (seen === undefined) byTs.set(ts, [row.key]);
+      const seen = byTs!.get(ts);
+      if (seen === undefined) byTs!.set(ts, [row.key]);
       else if (seen.includes(row.key)) continue;
       else seen.push(row.key);
       out.push(row);

@@ -5,6 +5,9 @@
 // rows, then one watermark step). Rows with ts <= the previous global
 // watermark (min of both sides) are late. State cleanup as Spark derives it:
 // left rows go once ts <= W - 1 ms, right rows once ts <= W - 1 min - 1 ms.
+// (A left row with ts <= W - 1 could only match a right row with ts <= W - 1,
+// which is late; likewise for right rows: cleanup bounds memory, it decides no
+// output.)
 import { concat, connectable, filter, from, groupBy, map, merge, mergeMap, scan, Subject, tap, type Observable } from 'rxjs';
 import { pairHash, type Checksum } from '../checksum.js';
 import { pairedBatches, type Ev } from '../workload.js';
@@ -32,16 +35,20 @@ class JoinClock {
   }
 }
 
-/** Drops every buffered row with ts <= `stateWm` (each key's list filtered in place; empty keys removed). */
+/**
+ * Drops buffered rows with ts <= `stateWm` from the front of each key's list
+ * (arrival order, so mostly time order): a row behind a newer one that is
+ * still kept stays a little longer. That never changes the output: a row past
+ * its state watermark can match no row that is not late (see the file
+ * comment), so eviction only bounds memory, and the probes' range check does
+ * the rest.
+ */
 function evict(buffer: Map<string, Ev[]>, stateWm: number): void {
   for (const [key, list] of buffer) {
-    let kept = 0;
-    for (let i = 0; i < list.length; i++) {
-      const row = list[i]!;
-      if (row.ts > stateWm) list[kept++] = row;
-    }
-    if (kept === 0) buffer.delete(key);
-    else list.length = kept;
+    let p = 0;
+    while (p < list.length && list[p]!.ts <= stateWm) p++;
+    if (p === list.length) buffer.delete(key);
+    else if (p > 0) list.splice(0, p);
   }
 }
 

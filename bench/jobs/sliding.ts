@@ -17,16 +17,36 @@ interface Acc {
   count: number;
 }
 
+/** One 1-minute pane of the loop: sum and count per dense key id, and the ids it holds. */
+interface Pane {
+  sum: number[];
+  count: number[];
+  readonly ids: number[];
+}
+
 /**
- * The hand-written loop: Map window start -> Map key -> accumulator, each row
- * added to its 10 windows; the 10 per-window maps of the latest window start
- * are cached (rows mostly come in time order, so consecutive rows share them).
+ * The hand-written loop, by panes (the fastest plain JS for this job that we
+ * could write): each row is added to one partial aggregate, its key's in its
+ * 1-minute pane, instead of to its 10 windows. Keys get dense ids (one `Map`
+ * lookup per row); a pane holds sums and counts in arrays indexed by id (the
+ * current pane cached, as rows mostly come in time order). When the watermark
+ * passes a window's end, the window's 10 panes are added up per id into
+ * scratch arrays and emitted; a pane is dropped with the last window holding
+ * it. Lateness is per window as in Spark: a row counts in its windows that end
+ * after the previous watermark, and it is late only when its latest window
+ * (the one starting at its pane) has ended.
  */
 function slidingLoop(ctx: RunContext): void {
   const { checksum } = ctx;
-  const windows = new Map<number, Map<string, Acc>>();
-  const cached: Map<string, Acc>[] = [];
-  let cachedLastStart = Number.NaN;
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const panes = new Map<number, Pane>();
+  // Per-window scratch, indexed by id (count 0 = the key is not in the window yet).
+  const wSum: number[] = [];
+  const wCount: number[] = [];
+  const wIds: number[] = [];
+  let curStart = Number.NaN;
+  let cur: Pane | undefined;
   let lateWm = 0;
   let wm = 0;
   let opWm = Number.NEGATIVE_INFINITY;
@@ -36,38 +56,63 @@ function slidingLoop(ctx: RunContext): void {
       const row = rows[i]!;
       const ts = row.ts;
       if (ts > max) max = ts;
-      const lastStart = ts - floorMod(ts, SLIDE_MS);
-      if (lastStart !== cachedLastStart) {
-        for (let j = 0; j < PER_ROW; j++) {
-          const start = lastStart - j * SLIDE_MS;
-          let byKey = windows.get(start);
-          if (byKey === undefined) windows.set(start, (byKey = new Map()));
-          cached[j] = byKey;
-        }
-        cachedLastStart = lastStart;
+      if (!(ts >= curStart && ts < curStart + SLIDE_MS)) {
+        const pane = ts - floorMod(ts, SLIDE_MS);
+        if (pane + SIZE_MS <= lateWm) continue; // every window of the row has ended
+        cur = panes.get(pane);
+        if (cur === undefined) panes.set(pane, (cur = { sum: [], count: [], ids: [] }));
+        curStart = pane;
       }
-      for (let j = 0; j < PER_ROW; j++) {
-        if (lastStart - j * SLIDE_MS + SIZE_MS <= lateWm) break; // earlier windows end earlier: late too
-        const byKey = cached[j]!;
-        const acc = byKey.get(row.key);
-        if (acc === undefined) byKey.set(row.key, { sum: row.value, count: 1 });
-        else {
-          acc.sum += row.value;
-          acc.count++;
-        }
+      let id = ids.get(row.key);
+      if (id === undefined) {
+        id = names.length;
+        ids.set(row.key, id);
+        names.push(row.key);
+        wSum.push(0);
+        wCount.push(0);
       }
+      const p = cur!;
+      while (p.count.length <= id) {
+        p.count.push(0);
+        p.sum.push(0);
+      }
+      if (p.count[id] === 0) p.ids.push(id);
+      p.sum[id] = p.sum[id]! + row.value;
+      p.count[id] = p.count[id]! + 1;
     }
     if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
     if (opWm > wm) wm = opWm;
     const out: AggRow[] = [];
-    for (const [start, byKey] of windows) {
-      const end = start + SIZE_MS;
-      if (end > wm) continue;
-      for (const [key, acc] of byKey) out.push({ window: { start, end }, key, sum: acc.sum, count: acc.count });
-      windows.delete(start);
+    if (panes.size > 0) {
+      let first = Number.POSITIVE_INFINITY;
+      for (const p of panes.keys()) if (p < first) first = p;
+      // Windows ending in (lateWm, wm] that hold a pane.
+      const lo = lateWm - floorMod(lateWm, SLIDE_MS) - SIZE_MS + SLIDE_MS;
+      for (let s = Math.max(lo, first - SIZE_MS + SLIDE_MS); s + SIZE_MS <= wm; s += SLIDE_MS) {
+        for (let j = 0; j < PER_ROW; j++) {
+          const p = panes.get(s + j * SLIDE_MS);
+          if (p === undefined) continue;
+          const pIds = p.ids;
+          for (let k = 0; k < pIds.length; k++) {
+            const id = pIds[k]!;
+            if (wCount[id] === 0) wIds.push(id);
+            wSum[id] = wSum[id]! + p.sum[id]!;
+            wCount[id] = wCount[id]! + p.count[id]!;
+          }
+        }
+        const end = s + SIZE_MS;
+        for (let k = 0; k < wIds.length; k++) {
+          const id = wIds[k]!;
+          out.push({ window: { start: s, end }, key: names[id]!, sum: wSum[id]!, count: wCount[id]! });
+          wSum[id] = 0;
+          wCount[id] = 0;
+        }
+        wIds.length = 0;
+      }
+      for (const p of panes.keys()) if (p + SIZE_MS <= wm) panes.delete(p);
     }
     consumeAggRows(checksum, out);
-    cachedLastStart = Number.NaN; // the cache may hold evicted windows
+    curStart = Number.NaN; // the cached pane may have been dropped
     lateWm = wm;
   }
 }

@@ -41,26 +41,31 @@ export function tumblingLoop(ctx: RunContext, options: { readonly watermark: boo
   let lateWm = 0;
   let wm = 0;
   let opWm = Number.NEGATIVE_INFINITY;
+  // The window of the last row and its map: consecutive rows mostly share a window.
+  let curStart = Number.NaN;
+  let byKey: Map<string, Acc> | undefined;
   for (const rows of batches(ctx.options)) {
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       const ts = row.ts;
       if (ts > max) max = ts;
-      const start = ts - floorMod(ts, SIZE_MS);
-      if (start + SIZE_MS <= lateWm) continue;
-      let byKey = windows.get(start);
-      if (byKey === undefined) {
-        byKey = new Map();
-        windows.set(start, byKey);
+      if (!(ts >= curStart && ts < curStart + SIZE_MS)) {
+        const start = ts - floorMod(ts, SIZE_MS);
+        if (start + SIZE_MS <= lateWm) continue;
+        byKey = windows.get(start);
+        if (byKey === undefined) windows.set(start, (byKey = new Map()));
+        curStart = start;
       }
-      const acc = byKey.get(row.key);
-      if (acc === undefined) byKey.set(row.key, { sum: row.value, count: 1 });
+      const acc = byKey!.get(row.key);
+      if (acc === undefined) byKey!.set(row.key, { sum: row.value, count: 1 });
       else {
         acc.sum += row.value;
         acc.count++;
       }
     }
+    // The cached window may be evicted below (and would be late next batch).
+    curStart = Number.NaN;
     if (!options.watermark) continue;
     if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
     if (opWm > wm) wm = opWm;

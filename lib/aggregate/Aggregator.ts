@@ -40,6 +40,17 @@ export interface Aggregator<T, A, R> {
   encode?(acc: A): unknown;
   /** Reads an accumulator back from {@link Aggregator.encode}'s JSON value. @defaultValue identity */
   decode?(json: unknown): A;
+  /**
+   * `true` when the result does not depend on the order of the rows: `merge`
+   * is commutative as well as associative (a sum, a count, a maximum; not a
+   * first value or a list). `windowSliding` then keeps one partial aggregate
+   * per slide-sized pane and merges a window's panes when it emits it,
+   * instead of folding every row into each of its `size / slide` windows.
+   * The built-ins `count`, `sum`, `avg`, `min`, `max` and `countDistinct`
+   * are order-insensitive already.
+   * @defaultValue `false`
+   */
+  readonly commutative?: boolean;
 }
 
 /** Any aggregator over rows `T` (the accumulator type is private to each aggregator). */

@@ -1,3 +1,4 @@
+import { orderInsensitive } from './orderInsensitive.js';
 import { fieldLabel, readsField, valueReader, VALUE_COUNTS, type Aggregator, type NumericAggregateOptions, type NumericFieldOf, type NumericValue, type ValueCounts } from './Aggregator.js';
 import { isInheritedName } from '../internal/columns.js';
 import { decodeDouble, encodeDouble, invalidValuePolicy, numericInput } from './numericInput.js';
@@ -40,7 +41,7 @@ export function avg<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
   // A plain field name is read inline (no reader call per row); names Object.prototype has go through the own-property reader.
   const inline = typeof field === 'string' && !isInheritedName(field) ? field : undefined;
   if (inline !== undefined) {
-    return readsField({
+    return orderInsensitive(readsField({
       init,
       add: (acc, row) => {
         let v = (row as Record<string, unknown>)[inline];
@@ -57,9 +58,9 @@ export function avg<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
       encode,
       decode,
       [VALUE_COUNTS]: counts,
-    }, field) as Aggregator<T, [number, number], number | null>;
+    }, field)) as Aggregator<T, [number, number], number | null>;
   }
-  return readsField({
+  return orderInsensitive(readsField({
     init,
     add: (acc, row) => {
       let v = read(row);
@@ -76,5 +77,5 @@ export function avg<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
     encode,
     decode,
     [VALUE_COUNTS]: counts,
-  }, field) as Aggregator<T, [number, number], number | null>;
+  }, field)) as Aggregator<T, [number, number], number | null>;
 }

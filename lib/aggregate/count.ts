@@ -1,3 +1,4 @@
+import { orderInsensitive } from './orderInsensitive.js';
 import { readsField, valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 
 /**
@@ -13,10 +14,10 @@ import { readsField, valueReader, type Aggregator, type ValueSpec } from './Aggr
  */
 export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, number> {
   if (field === undefined) {
-    return { init: () => 0, add: (acc) => acc + 1, merge: (a, b) => a + b, result: (acc) => acc };
+    return orderInsensitive({ init: () => 0, add: (acc) => acc + 1, merge: (a, b) => a + b, result: (acc) => acc });
   }
   const read = valueReader<T>('count', field);
-  return readsField({
+  return orderInsensitive(readsField({
     init: () => 0,
     add: (acc, row) => {
       const v = read(row);
@@ -24,5 +25,5 @@ export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, 
     },
     merge: (a, b) => a + b,
     result: (acc) => acc,
-  }, field);
+  }, field));
 }

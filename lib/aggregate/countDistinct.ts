@@ -1,3 +1,4 @@
+import { orderInsensitive } from './orderInsensitive.js';
 import type { Aggregator, ValueSpec } from './Aggregator.js';
 import { distinctValues } from './collectSet.js';
 
@@ -21,5 +22,5 @@ import { distinctValues } from './collectSet.js';
  * ```
  */
 export function countDistinct<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, Set<V>, number> {
-  return distinctValues('countDistinct', field, (acc) => acc.size);
+  return orderInsensitive(distinctValues('countDistinct', field, (acc) => acc.size));
 }

@@ -1,3 +1,4 @@
+import { orderInsensitive } from './orderInsensitive.js';
 import { fieldLabel, readsField, valueReader, type Aggregator } from './Aggregator.js';
 import { compareValues } from './compareValues.js';
 import { decodeValue, encodeValue, kindOf, mixedTypes } from './valueKinds.js';
@@ -26,7 +27,7 @@ export function extremum<T>(fn: 'min' | 'max', field: unknown): Aggregator<T, un
           if (kindOf(v) !== kindOf(acc)) throw mixedTypes(fn, label, acc, v);
           return compareValues(v, acc) > 0;
         };
-  return readsField({
+  return orderInsensitive(readsField({
     init: () => null,
     add: (acc, row) => {
       const v = read(row);
@@ -37,5 +38,5 @@ export function extremum<T>(fn: 'min' | 'max', field: unknown): Aggregator<T, un
     result: (acc) => acc,
     encode: encodeValue,
     decode: decodeValue,
-  }, field);
+  }, field));
 }

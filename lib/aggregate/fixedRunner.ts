@@ -156,6 +156,8 @@ export function fixedRunner<T, R>(
         ...stepStats(checkpointing ? engine.working() : undefined, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
         changedKeys: {
           *[Symbol.iterator]() {
+            // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
+            yield LATE_WATERMARK_KEY;
             for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;
             for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${JSON.stringify(g[n])}`;
           },

@@ -32,9 +32,32 @@ export interface FixedAggState {
  * How rows map to buckets:
  * - `tumbling` / `sliding`: time windows on `spec`; a bucket is a window start, it ends at `start + size`;
  * - `eventTime`: the bucket is the row's watermark value (event time, or a window column's end) and ends there;
- * - `none`: one bucket 0 that never ends.
+ * - `none`: one bucket 0 that never ends;
+ * - `pane`: the panes of sliding windows on `spec` (see {@link paneSpec}): a bucket is a pane start, and
+ *   it ends (is evicted, and its rows are late) with the last window holding it.
  */
-export type Bucketing = 'tumbling' | 'sliding' | 'eventTime' | 'none';
+export type Bucketing = 'tumbling' | 'sliding' | 'eventTime' | 'none' | 'pane';
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * The pane grid of a sliding window spec: panes of `gcd(size, slide)` ms on
+ * the windows' grid, so that every window `[start, start + size)` is exactly
+ * `size / paneMs` consecutive panes.
+ */
+export function paneSpec(spec: WindowSpec): { readonly paneMs: number; readonly panesPerWindow: number } {
+  const paneMs = gcd(spec.sizeMs, spec.slideMs);
+  return { paneMs, panesPerWindow: spec.sizeMs / paneMs };
+}
+
+/** The end of the last window (of `spec`) that holds the pane or time `t`: its lateness and eviction time. */
+export function lastWindowEnd(t: number, spec: WindowSpec): number {
+  const r = (t - spec.startMs) % spec.slideMs;
+  return (r < 0 ? t - r - spec.slideMs : t - r) + spec.sizeMs;
+}
 
 /** Reads a row's time for bucketing: a field name (fast path) or a function returning epoch ms (NaN when invalid). */
 export interface TimeAccess<T> {
@@ -118,6 +141,8 @@ export class FixedWindowEngine<T> {
   private readonly newRecord: () => unknown[];
   private readonly starts: number[] = [];
 
+  private readonly paneMs: number;
+
   constructor(
     private readonly aggs: CompiledAggregates<T>,
     private readonly key: CompiledKey<T>,
@@ -125,6 +150,7 @@ export class FixedWindowEngine<T> {
     private readonly spec: WindowSpec | undefined,
     initial?: FixedAggState,
   ) {
+    this.paneMs = bucketing === 'pane' ? paneSpec(spec!).paneMs : 0;
     this.fold = rowFolder(aggs.aggregators);
     this.newRecord = accumulatorFactory(aggs.aggregators, 3);
     this.snapshot = initial?.buckets ?? IMap<number, BucketGroups>();
@@ -197,6 +223,8 @@ export class FixedWindowEngine<T> {
       case 'tumbling':
       case 'sliding':
         return bucket + this.spec!.sizeMs;
+      case 'pane':
+        return lastWindowEnd(bucket, this.spec!);
       case 'eventTime':
         return bucket;
       default:
@@ -212,7 +240,15 @@ export class FixedWindowEngine<T> {
    * `onInvalid(row, index)` is called for a row whose time is invalid; it
    * throws (policy `'error'`) or returns (the row is dropped).
    */
-  step(rows: readonly T[], time: TimeAccess<T>, lateFiltering: boolean, evictWatermarkMs: number | undefined, nextLateWatermarkMs: number, onInvalid: (row: T, index: number) => void): FixedStepResult<T> {
+  step(
+    rows: readonly T[],
+    time: TimeAccess<T>,
+    lateFiltering: boolean,
+    evictWatermarkMs: number | undefined,
+    nextLateWatermarkMs: number,
+    onInvalid: (row: T, index: number) => void,
+    beforeEvict?: (result: FixedStepResult<T>) => void,
+  ): FixedStepResult<T> {
     const track = this.trackUpdates;
     let numUpdated = 0;
     const { aggregators } = this.aggs;
@@ -228,8 +264,12 @@ export class FixedWindowEngine<T> {
     const slideMs = sliding ? this.spec!.slideMs : sizeMs;
     const startMs = this.spec?.startMs ?? 0;
     // For 'eventTime' and 'none' the bucket is the time itself / 0 and the window length is 0.
+    const pane = bucketing === 'pane';
     const tumbling = bucketing === 'tumbling';
     const windowed = tumbling || sliding;
+    // Panes: rows go to one pane each, late when the last window holding the pane is.
+    const unitMs = pane ? this.paneMs : sizeMs;
+    const slideSpan = pane ? this.spec!.slideMs : 0;
     const candidates = sliding ? Math.ceil(sizeMs / slideMs) : 1;
     const fold = this.fold;
     const newRecord = this.newRecord;
@@ -244,6 +284,9 @@ export class FixedWindowEngine<T> {
     const pending: unknown[][] = [];
     const starts = this.starts;
     let lastBucket = Number.NaN;
+    // The bucket of the last row (tumbling windows and panes) and when it ends for lateness.
+    let cacheStart = Number.NaN;
+    let cacheEnd = 0;
     let inner: Map<unknown, unknown[]> | undefined;
     const version = ++this.version;
 
@@ -263,10 +306,17 @@ export class FixedWindowEngine<T> {
       }
       // The windows (buckets) of the row that are not late.
       let nb = 0;
-      if (tumbling) {
-        const r = (t - startMs) % sizeMs;
-        const start = r < 0 ? t - r - sizeMs : t - r;
-        if (start + sizeMs > lateWm) starts[nb++] = start;
+      if (tumbling || pane) {
+        // One bucket per row; consecutive rows mostly share it, so the last one is cached.
+        if (!(t >= cacheStart && t < cacheStart + unitMs)) {
+          const r = (t - startMs) % unitMs;
+          cacheStart = r < 0 ? t - r - unitMs : t - r;
+          if (pane) {
+            const rs = (cacheStart - startMs) % slideSpan;
+            cacheEnd = (rs < 0 ? cacheStart - rs - slideSpan : cacheStart - rs) + sizeMs;
+          } else cacheEnd = cacheStart + sizeMs;
+        }
+        if (cacheEnd > lateWm) starts[nb++] = cacheStart;
       } else if (windowed) {
         const r = (t - startMs) % slideMs;
         const lastStart = r < 0 ? t - r - slideMs : t - r;
@@ -358,8 +408,10 @@ export class FixedWindowEngine<T> {
       // Its accumulators may be shared with the snapshot: copy again on the next write.
       fresh[nAggs + 1] = epoch + 0.5;
     }
-    // Eviction: buckets are sorted by end, so only the ones that end are visited.
     const evicted: [number, ReadonlyMap<unknown, GroupRecord>][] = [];
+    const result: FixedStepResult<T> = { numUpdated, tracked: track, updatedBuckets, updatedKeys, updatedGroups, evicted, numRemoved: 0, late, invalid };
+    beforeEvict?.(result);
+    // Eviction: buckets are sorted by end, so only the ones that end are visited.
     let numRemoved = 0;
     if (evictWatermarkMs !== undefined) {
       while (this.head < this.sorted.length && this.bucketEnd(this.sorted[this.head]!) <= evictWatermarkMs) {
@@ -377,10 +429,23 @@ export class FixedWindowEngine<T> {
       }
     }
     this.lateWatermarkMs = nextLateWatermarkMs;
-    const result: FixedStepResult<T> = { numUpdated, tracked: track, updatedBuckets, updatedKeys, updatedGroups, evicted, numRemoved, late, invalid };
+    (result as { numRemoved: number }).numRemoved = numRemoved;
     // Only an incremental seal reads the last result; untracked, keeping it would hold the evicted groups alive for another batch.
     this.last = track ? result : undefined;
     return result;
+  }
+
+  /**
+   * The buckets in the working state, ascending, as a live view: read
+   * `list[from .. list.length)`, and only until the next step.
+   */
+  bucketList(): { readonly list: readonly number[]; readonly from: number } {
+    return { list: this.sorted, from: this.head };
+  }
+
+  /** The working groups of one bucket (live: read before the next step, never write). */
+  bucketGroups(bucket: number): ReadonlyMap<unknown, GroupRecord> | undefined {
+    return this.groups.get(bucket);
   }
 
   private insertBucket(bucket: number): void {

@@ -1,3 +1,4 @@
+import { orderInsensitive } from './orderInsensitive.js';
 import { fieldLabel, readsField, valueReader, VALUE_COUNTS, type Aggregator, type NumericAggregateOptions, type NumericFieldOf, type NumericValue, type ValueCounts } from './Aggregator.js';
 import { isInheritedName } from '../internal/columns.js';
 import { decodeDouble, encodeDouble, invalidValuePolicy, numericInput } from './numericInput.js';
@@ -34,7 +35,7 @@ export function sum<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
   // A plain field name is read inline (no reader call per row); names Object.prototype has go through the own-property reader.
   const inline = typeof field === 'string' && !isInheritedName(field) ? field : undefined;
   if (inline !== undefined) {
-    return readsField({
+    return orderInsensitive(readsField({
       init: () => null,
       add: (acc, row) => {
         let v = (row as Record<string, unknown>)[inline];
@@ -49,9 +50,9 @@ export function sum<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
       encode: encodeDouble,
       decode: decodeDouble,
       [VALUE_COUNTS]: counts,
-    }, field) as Aggregator<T, number | null, number | null>;
+    }, field)) as Aggregator<T, number | null, number | null>;
   }
-  return readsField({
+  return orderInsensitive(readsField({
     init: () => null,
     add: (acc, row) => {
       let v = read(row);
@@ -66,5 +67,5 @@ export function sum<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
     encode: encodeDouble,
     decode: decodeDouble,
     [VALUE_COUNTS]: counts,
-  }, field) as Aggregator<T, number | null, number | null>;
+  }, field)) as Aggregator<T, number | null, number | null>;
 }

@@ -8,6 +8,8 @@ import { aggregationOperator, type AggregationOperatorConfig } from './aggregati
 import { compileAggregates, type AggregateSpec } from './Aggregator.js';
 import { fixedCodec, fixedRunner } from './fixedRunner.js';
 import { compileKey } from './groupKey.js';
+import { isOrderInsensitive } from './orderInsensitive.js';
+import { isPerWindowState, paneRunner, slidingCodec, type SlidingAggState } from './paneRunner.js';
 import type { NamedColumn } from '../internal/knownColumns.js';
 
 /** Options every aggregation operator takes besides its window. */
@@ -83,18 +85,24 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
   const bucketing = spec.slideMs === spec.sizeMs ? 'tumbling' : 'sliding';
   const time = { field: reader.isField && reader.markerRead === undefined ? reader.field : undefined, ms: reader.ms };
-  return aggregationOperator<T, R, ReturnType<ReturnType<typeof fixedCodec>['fromEntries']>, 'window'>({
+  // Sliding windows of order-insensitive aggregators keep one partial aggregate per pane.
+  const panes = bucketing === 'sliding' && aggs.aggregators.every(isOrderInsensitive);
+  return aggregationOperator<T, R, SlidingAggState, 'window'>({
     op,
     kind: 'window',
     name: options.name,
     descriptor: { eventTime: reader.field, sizeMs: spec.sizeMs, slideMs: spec.slideMs, startMs: spec.startMs, keyBy: key.kind === 'function' ? '<function>' : key.fields, aggregate: aggs.names },
-    codec: fixedCodec(aggs, key),
+    codec: slidingCodec(fixedCodec(aggs, key)),
     onLateRows: options.onLateRows,
     invalidPolicy,
     valueCounts: aggs.counts,
     namedColumns: aggregationColumns(key, aggs, reader as EventTimeReader<unknown>),
     checkColumns: options.checkColumns,
     ...windowWatermarking(eventTime, reader),
-    createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => fixedRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, bucketing, time, reader, restored, checkpointing, mode),
+    createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) =>
+      // A pane checkpoint is read by panes; one from before panes keeps its per-window layout.
+      (panes && !isPerWindowState(restored)) || restored?.paneMs !== undefined
+        ? paneRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, time, reader, restored, checkpointing, mode)
+        : fixedRunner<T, R>({ op, aggs, key, spec, invalidPolicy }, bucketing, time, reader, restored, checkpointing, mode),
   });
 }

@@ -1,5 +1,5 @@
 import type { Map as IMap } from 'immutable';
-import { inTimeRange, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
+import { type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
 import { normaliseEvictionTime, segmentMaxEvictionTime, segmentOf, type JoinSideBuffer, type LiveEntry } from './JoinSideBuffer.js';
 import { segmentKey, type JoinSegment, type JoinSideState, type JoinState } from './JoinState.js';
 import { matchLeftRow } from './matchLeftRow.js';
@@ -180,6 +180,12 @@ export function joinStep<TLeft, TRight, O>(
     const rightTime = cond.range?.rightTime;
     const leftByKey = leftBuffer.byKey;
     const markLeft = leftPreserved || semi;
+    // The range check, inlined: a missing bound is infinite (a range has at least one bound).
+    const ranged = range !== undefined && (range.lowerMs !== undefined || range.upperMs !== undefined);
+    const lowerMs = range?.lowerMs ?? Number.NEGATIVE_INFINITY;
+    const upperMs = range?.upperMs ?? Number.POSITIVE_INFINITY;
+    const lowerInclusive = range?.lowerInclusive ?? true;
+    const upperInclusive = range?.upperInclusive ?? true;
     for (let n = 0; n < rightRows.length; n++) {
       const r = rightRows[n]!;
       if (lateValue !== undefined && lateValue(r) <= lateWm) {
@@ -201,7 +207,13 @@ export function joinStep<TLeft, TRight, O>(
           for (let i = 0; i < candidates.length; i++) {
             const e = candidates[i]!;
             if (semi && e.matched) continue;
-            if (range !== undefined && !inTimeRange(range, e.t, rt)) continue;
+            if (ranged) {
+              // inTimeRange(range, e.t, rt): e.t + lower <= rt <= e.t + upper.
+              const lo = e.t + lowerMs;
+              if (lowerInclusive ? !(rt >= lo) : !(rt > lo)) continue;
+              const hi = e.t + upperMs;
+              if (upperInclusive ? !(rt <= hi) : !(rt < hi)) continue;
+            }
             if (whereBoth !== undefined && !whereBoth(e.row, r)) continue;
             matched = true;
             output.push(semi ? emit.semi(e.row) : emit.row(e.row, r));

@@ -1,4 +1,4 @@
-import { inTimeRange, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
+import { type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
 import type { JoinEmitter } from './joinStep.js';
 
 /** A right-side row a left row is probed against: the row, its range time, and (for a buffered row) its `matched` flag. */
@@ -32,9 +32,19 @@ export function matchLeftRow<TLeft, TRight, O, E extends RightCandidate<TRight>>
   const whereBoth = cond.whereBoth;
   const semi = cond.semi;
   let matched = false;
+  // inTimeRange(range, lt, e.t) with the bounds computed once: lt + lower <= e.t <= lt + upper (a missing bound is infinite).
+  const ranged = range !== undefined && (range.lowerMs !== undefined || range.upperMs !== undefined);
+  const lo = ranged ? lt + (range.lowerMs ?? Number.NEGATIVE_INFINITY) : 0;
+  const hi = ranged ? lt + (range.upperMs ?? Number.POSITIVE_INFINITY) : 0;
+  const lowerInclusive = range?.lowerInclusive ?? true;
+  const upperInclusive = range?.upperInclusive ?? true;
   for (let i = 0; i < candidates.length; i++) {
     const e = candidates[i]!;
-    if (range !== undefined && !inTimeRange(range, lt, e.t)) continue;
+    if (ranged) {
+      const t = e.t;
+      if (lowerInclusive ? !(t >= lo) : !(t > lo)) continue;
+      if (upperInclusive ? !(t <= hi) : !(t < hi)) continue;
+    }
     if (whereBoth !== undefined && !whereBoth(left, e.row)) continue;
     matched = true;
     if (semi) break;
