@@ -6,6 +6,9 @@ const transform = {
 };
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 module.exports = {
+  // No test may depend on how fast the machine is: tests are bounded by the work they do, and this
+  // limit only stops a hung test (a loaded 2-core machine can be many times slower than an idle one).
+  testTimeout: 600_000,
   projects: [
     {
       displayName: 'unit',

@@ -101,6 +101,8 @@ export function sessionRunner<T, R>(
         ...(r.discardedGap > 0 ? { customMetrics: { numRowsDiscardedByGap: r.discardedGap } } : {}),
         changedKeys: {
           *[Symbol.iterator]() {
+            // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
+            yield LATE_WATERMARK_KEY;
             for (const k of r.changedRaw) yield JSON.stringify(k);
           },
         },

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors/InvalidArgumentError.js';
 import { describeValue } from '../errors/StreamingError.js';
 import type { QueryContext, RestoredState, StateCodec, StatefulOperatorSpec, StateHandle } from '../state/StateStore.js';
 import type { Checkpoint, CheckpointCommitStats, CheckpointRecovery, CommitInfo, OffsetLogEntry } from './Checkpoint.js';
+import { acquireCheckpointLock, type CheckpointLock } from './checkpointLock.js';
 import { crc32, type ChecksumFn } from './checksum.js';
 import type { CheckpointStore, SnapshotBuilder } from './CheckpointStore.js';
 import { checkFrame, corruptContent, decodeBody, frameJson, parseJsonBody, unframeFile, type CheckpointFileType } from './fileFormat.js';
@@ -165,6 +166,8 @@ export class StoreCheckpoint implements Checkpoint {
   private maintenance: Promise<void> = Promise.resolve();
   private backgroundError: unknown;
   private closed = false;
+  /** The lock of a directory checkpoint, held from open() to close(). */
+  private lock: CheckpointLock | undefined;
   private snapshots: SnapshotBuilder | undefined;
   /** The query's clock (from `createContext`), for the phase timings of {@link CheckpointCommitStats}. */
   private scheduler: SchedulerLike | undefined;
@@ -279,6 +282,23 @@ export class StoreCheckpoint implements Checkpoint {
   }
 
   private async doOpen(): Promise<CheckpointRecovery> {
+    // One writer per checkpoint: a directory is locked before anything in it is read or changed.
+    if (this.store.directory !== undefined) this.lock = await acquireCheckpointLock(this.store.directory);
+    try {
+      return await this.recover();
+    } catch (error) {
+      await this.releaseLock();
+      throw error;
+    }
+  }
+
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = undefined;
+    await lock?.release();
+  }
+
+  private async recover(): Promise<CheckpointRecovery> {
     await this.store.removeTemporaryFiles('');
     await this.store.removeTemporaryFiles(OFFSETS_DIR);
     await this.store.removeTemporaryFiles(COMMITS_DIR);
@@ -746,10 +766,14 @@ export class StoreCheckpoint implements Checkpoint {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const operator of this.operators.values()) await operator.chain;
-    await this.snapshots?.close();
-    for (const operator of this.operators.values()) await operator.snapshotInFlight;
-    await this.maintenance;
+    try {
+      for (const operator of this.operators.values()) await operator.chain;
+      await this.snapshots?.close();
+      for (const operator of this.operators.values()) await operator.snapshotInFlight;
+      await this.maintenance;
+    } finally {
+      await this.releaseLock();
+    }
   }
 
   /** `<location>/sources/<index>` when the store is a local directory; `undefined` for a store in memory. */

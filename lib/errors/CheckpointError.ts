@@ -44,3 +44,51 @@ export class CheckpointIOError extends CheckpointError {
     super(message, path, { retriable: true, cause });
   }
 }
+
+/** Who holds a checkpoint's lock (`<checkpoint>/lock`). */
+export interface CheckpointLockHolder {
+  /** The holder's process id. */
+  readonly pid: number;
+  /** The host name of the holder's machine. */
+  readonly host: string;
+  /** When the holder took the lock (ISO-8601, from the lock file's modification time). */
+  readonly startedAt: string;
+  /** The run id of the holder's query, when it was started by `startQuery`. */
+  readonly runId?: string;
+}
+
+/**
+ * Another live process (or another query of this process) holds the
+ * checkpoint: one writer per checkpoint. Not retriable: stop the other query
+ * first.
+ */
+export class CheckpointLockedError extends CheckpointError {
+  override name = 'CheckpointLockedError';
+  readonly holder: CheckpointLockHolder;
+
+  constructor(message: string, path: string, holder: CheckpointLockHolder) {
+    super(message, path);
+    this.holder = holder;
+  }
+}
+
+/**
+ * The sink already holds batches of this query that the checkpoint does not
+ * commit (the checkpoint was restored from an older copy, or offsets were
+ * deleted), and the source cannot re-plan them exactly as they ran: running
+ * on would make the sink skip re-planned batches with other rows under the
+ * same ids. Not retriable.
+ */
+export class CheckpointBehindOutputError extends CheckpointError {
+  override name = 'CheckpointBehindOutputError';
+  /** The last batch the checkpoint commits (or re-runs from its write-ahead log). */
+  readonly checkpointBatchId: number;
+  /** The last batch the sink holds. */
+  readonly outputBatchId: number;
+
+  constructor(message: string, path: string, checkpointBatchId: number, outputBatchId: number) {
+    super(message, path);
+    this.checkpointBatchId = checkpointBatchId;
+    this.outputBatchId = outputBatchId;
+  }
+}

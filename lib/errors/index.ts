@@ -3,7 +3,7 @@ export { InvalidArgumentError, InvalidDurationError, InvalidOptionError } from '
 export { UnsupportedOperationError } from './UnsupportedOperationError.js';
 export { EventTimeError, BatchSequenceError } from './EventTimeError.js';
 export { UserFunctionError } from './UserFunctionError.js';
-export { CheckpointError, CheckpointCorruptError, CheckpointIncompatibleError, CheckpointIOError } from './CheckpointError.js';
+export { CheckpointError, CheckpointCorruptError, CheckpointIncompatibleError, CheckpointIOError, CheckpointLockedError, CheckpointBehindOutputError, type CheckpointLockHolder } from './CheckpointError.js';
 export { SourceError, SinkError, SinkConflictError, SourceBufferOverflowError, KafkaOffsetLookupError, MalformedRecordError } from './SourceError.js';
 export { InvariantViolationError, invariant } from './InvariantViolationError.js';
 export { InvalidValueError, describeType } from './InvalidValueError.js';

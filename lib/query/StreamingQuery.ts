@@ -16,6 +16,8 @@ import { checkpointPhases, checkpointProgress, writeAheadAfter } from './checkpo
 import { QueryStatusTracker } from './QueryStatusTracker.js';
 import { callQueryErrorHandler, logQueryError, type QueryErrorHandler } from './queryErrors.js';
 import { buildProgress, type DurationMs, type StreamingQueryProgress, type StreamingQueryStatus } from './progress.js';
+import { BatchClock } from './batchClock.js';
+import { checkReplan } from './replanGuard.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { triggerLoop, type ResolvedTrigger, type TriggerStep } from './triggers.js';
 
@@ -183,8 +185,11 @@ export class QueryRuntime<T, R> implements StreamingQuery {
   private continuousSeq = 0;
   private epochDeadlineMs = 0;
   private checkedContinuousOutput = false;
+  /** The stateful operators' clock: the current batch's logged timestamp (see {@link BatchClock}). */
+  private readonly batchClock: BatchClock;
 
   constructor(private readonly config: QueryRuntimeConfig<T, R>) {
+    this.batchClock = new BatchClock(config.scheduler);
     this.queryId = config.queryId;
     this.runId = config.runId;
     this.name = config.name ?? null;
@@ -264,9 +269,9 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       if (checkpoint !== undefined) {
         recovery = await this.retry(() => checkpoint.open(), 'checkpoint.open');
         this.queryId = recovery.queryId;
-        context = checkpoint.createContext(this.runId, scheduler);
+        context = checkpoint.createContext(this.runId, this.batchClock);
       } else {
-        context = memoryQueryContext(this.queryId, this.runId, scheduler);
+        context = memoryQueryContext(this.queryId, this.runId, this.batchClock);
       }
       this.hooks.started(this);
       if (this.stopRequested) throw new StopBeforeStart();
@@ -300,6 +305,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       }
 
       if (recovery !== undefined && !recovery.fresh) {
+        await checkReplan({ location: checkpoint!.location, queryId: this.queryId, recovery, source, sink: sink as Sink<unknown> });
         this.committedOffset = recovery.lastCommitted?.offsets[0];
         this.nextBatchId = recovery.lastCommittedBatchId + 1;
         this.watermark = recovery.watermark ?? recovery.pending?.watermark ?? recovery.lastCommitted?.watermark ?? 0;
@@ -313,6 +319,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
             await this.continuousRead(this.committedOffset, pending.offsets[0]);
             await this.commitEpoch(pending.batchId, false);
           } else {
+            this.batchClock.setBatchTimestamp(pending.timestamp); // the time of its first run
             await this.runBatch(pending.batchId, this.committedOffset, pending.offsets[0], t0, 0, undefined, pending.offsets[0]);
             this.statusTracker.batchFinished();
           }
@@ -455,6 +462,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     // The write-ahead entry is written after the previous batch's commit and
     // while this batch is processed; the sink gets the batch only once it is durable.
     const wal = checkpoint === undefined ? undefined : writeAheadAfter(this.committing, scheduler, () => this.retry(() => checkpoint.writeOffsets({ batchId, offsets: [latest], watermark: this.watermark, timestamp: t0 }), 'checkpoint.writeOffsets'));
+    this.batchClock.setBatchTimestamp(t0); // = the timestamp of offsets/N
     await this.runBatch(batchId, start, latest, t0, latestOffsetMs, wal, latest);
     // A pipeline that completed (e.g. a take(n) in it) can produce nothing more: stop after this batch.
     if (this.pipelineCompleted) void this.stop();

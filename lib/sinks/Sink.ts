@@ -24,6 +24,12 @@ export interface Sink<R> {
   addBatch(batchId: number, rows: readonly R[]): Promise<void>;
   stop?(): Promise<void>;
   /**
+   * The highest batch id this sink already holds for the query (after
+   * `start`), or -1. Optional: with it the runtime detects a checkpoint that
+   * is older than the output (see `CheckpointBehindOutputError`).
+   */
+  lastCommittedBatchId?(): Promise<number>;
+  /**
    * Continuous processing (`trigger: { continuous }`): rows of epoch
    * `epochId`, given as soon as they are produced (many calls per epoch). A
    * sink without it cannot run under a continuous trigger. Optional.

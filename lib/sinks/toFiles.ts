@@ -271,6 +271,11 @@ export function toFiles<R>(dir: string, options: ToFilesOptions = {}): Sink<R> {
       }
       committed.add(batchId);
     },
+    async lastCommittedBatchId() {
+      let last = -1;
+      for (const id of committed) if (id > last) last = id;
+      return last;
+    },
   };
 }
 

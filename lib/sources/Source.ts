@@ -62,6 +62,13 @@ export interface Source<T, O = unknown> {
    * available now"; later `latestOffset` calls never go past it.
    */
   prepareForAvailableNow?(): Promise<void>;
+  /**
+   * How many batches after `start` this source will plan again exactly as it
+   * planned them before (e.g. entries of its own log that no `offsets/N`
+   * names any more, after a crash or a deleted offsets file); 0 when it
+   * cannot. Optional (no such batches).
+   */
+  replannableBatches?(start: O | undefined): Promise<number>;
   /** `false` for a source that cannot feed a continuous trigger (Spark's file source); others may. Optional. */
   readonly supportsContinuous?: boolean;
   /**

@@ -317,13 +317,17 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
       // A new-style offset past the log: the log that says which files were read is not here; never re-read them silently.
       if (start !== undefined && start.files === undefined && from > lastEntry) throw missingEntry(from);
       const limited = !limit.all && maxFilesPerTrigger !== undefined;
-      // Entries planned after `start` but never run (a crash or stop before offsets/N): run them first, one per batch when limited.
-      if (lastEntry > from && limited) return { logOffset: from + 1 };
+      // Entries planned after `start` but not committed (a crash or stop before offsets/N, or a deleted
+      // offsets/N): run them first, one per batch, so that each batch is planned again exactly as it ran.
+      if (lastEntry > from) return { logOffset: from + 1 };
       let fresh = (await listComplete()).filter((f) => !seen.has(f.name) && (availableNow === undefined || availableNow.has(f.name)));
       if (limited) fresh = fresh.slice(0, maxFilesPerTrigger);
       if (fresh.length > 0) await appendEntry(Math.max(lastEntry, from) + 1, fresh.map((f) => f.name));
       if (lastEntry <= from) return start;
       return { logOffset: lastEntry };
+    },
+    async replannableBatches(start) {
+      return Math.max(0, lastEntry - lastEntryOf(start));
     },
     async getBatch(start, end) {
       records.startBatch();

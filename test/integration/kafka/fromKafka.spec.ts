@@ -4,7 +4,6 @@ import { fromKafka, type KafkaOffsets, type KafkaRow } from '../../../lib/source
 import type { DeadLetterRecord } from '../../../lib/sources/Source.js';
 import { API_KEY, claimTopic, closeTestKafka, faultyNetwork, kafkaBroker, messages, produce, sourceContext, waitFor } from './kafkaTestKit.js';
 
-jest.setTimeout(60_000);
 
 const NO_LIMIT = { all: false } as const;
 

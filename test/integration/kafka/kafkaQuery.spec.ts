@@ -12,7 +12,6 @@ import { MARKER_HEADERS, toKafka } from '../../../lib/sinks/toKafka.js';
 import { fromKafka, type KafkaRow } from '../../../lib/sources/fromKafka.js';
 import { claimTopic, closeTestKafka, kafkaBroker, messages, produce, readTopic } from './kafkaTestKit.js';
 
-jest.setTimeout(60_000);
 
 afterAll(closeTestKafka);
 

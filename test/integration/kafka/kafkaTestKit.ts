@@ -104,8 +104,11 @@ export function sourceContext(deadLetters: DeadLetterRecord[] = []): SourceConte
   return { queryId: randomUUID(), runId: randomUUID(), scheduler: asyncScheduler, deadLetter: (record) => deadLetters.push(record) };
 }
 
-/** Polls `condition` every 25 ms until it holds; fails after `timeoutMs` with `what`. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+/**
+ * Polls `condition` every 25 ms until it holds; fails after `timeoutMs` with `what`. The limit is
+ * generous (a rebalance on a loaded machine is slow): it only turns a hang into a clear failure.
+ */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;

@@ -5,7 +5,6 @@ import type { SinkContext } from '../../../lib/sinks/Sink.js';
 import { MARKER_HEADERS, toKafka, type ToKafkaOptions } from '../../../lib/sinks/toKafka.js';
 import { claimTopic, closeTestKafka, kafkaBroker, produce, readTopic } from './kafkaTestKit.js';
 
-jest.setTimeout(60_000);
 
 afterAll(closeTestKafka);
 

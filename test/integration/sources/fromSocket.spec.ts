@@ -25,9 +25,18 @@ afterEach(async () => {
   dropMemoryTable('lines');
 });
 
+/** Waits (by turns of the event loop, not by a clock) until the server has accepted the source's connection. */
 const waitForClient = async (): Promise<Socket> => {
-  for (let i = 0; i < 200 && clients.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  while (clients.length === 0) await new Promise((r) => setImmediate(r));
   return clients[0]!;
+};
+
+/** Runs the query's triggers until the memory table holds `n` rows: bounded by the data sent, not by a clock. */
+const processUntilRows = async (query: { processAllAvailable(): Promise<void> }, n: number): Promise<void> => {
+  while (memoryTable('lines').length < n) {
+    await new Promise((r) => setImmediate(r));
+    await query.processAllAvailable();
+  }
 };
 
 describe('fromSocket (a TCP server on 127.0.0.1)', () => {
@@ -37,11 +46,9 @@ describe('fromSocket (a TCP server on 127.0.0.1)', () => {
     const client = await waitForClient();
     client.write('the cat\r\nthe d');
     client.write('og\n');
-    await new Promise((r) => setTimeout(r, 30));
-    await query.processAllAvailable();
+    await processUntilRows(query, 2);
     client.write('sat\n');
-    await new Promise((r) => setTimeout(r, 30));
-    await query.processAllAvailable();
+    await processUntilRows(query, 3);
     expect(memoryTable('lines')).toEqual([{ value: 'the cat' }, { value: 'the dog' }, { value: 'sat' }]);
     expect(query.lastProgress?.sources[0]).toMatchObject({ description: `TextSocketSource[host: 127.0.0.1, port: ${port}]`, endOffset: 3 });
   });
@@ -50,8 +57,7 @@ describe('fromSocket (a TCP server on 127.0.0.1)', () => {
     const query = startQuery({ source: fromSocket({ host: '127.0.0.1', port, includeTimestamp: true }), sink: toMemory('lines'), manager });
     await query.ready;
     (await waitForClient()).write('x\n');
-    await new Promise((r) => setTimeout(r, 30));
-    await query.processAllAvailable();
+    await processUntilRows(query, 1);
     const [row] = memoryTable<{ value: string; timestamp: Date }>('lines');
     expect(row?.value).toBe('x');
     expect(row?.timestamp).toBeInstanceOf(Date);
