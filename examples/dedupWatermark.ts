@@ -1,4 +1,4 @@
-// Streaming deduplication with a watermark (notes/000 section 9): events are
+// Streaming deduplication with a watermark: events are
 // deduplicated on (id, ts) with a 6-hour watermark, so the dedup state of a
 // key is dropped once the watermark passes its ts, then counted per action in
 // complete mode.

@@ -1,4 +1,4 @@
-// Device join (notes/000 section 5): device events joined with device health
+// Device join: device events joined with device health
 // reports on the device id, both with a 1-hour watermark, as a stream-stream
 // inner join; then the same events joined with a static health table.
 //

@@ -1,4 +1,4 @@
-// `npm start`: the device monitor of the Spark study notes (notes/000, "Example 1"),
+// `npm start`: a device monitor (a classic first Structured Streaming job),
 // end to end with no external service. JSON files of open/close events are
 // dropped into a temporary directory over time; the query reads each new file
 // as a batch, puts a 10-minute watermark on the event time, counts events per

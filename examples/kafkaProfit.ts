@@ -1,5 +1,5 @@
-// Profit per 5-minute window from a Kafka topic (notes/003, "Continuous Profit
-// Generator"): trades arrive as JSON records; buys count as profit, sells as
+// Profit per 5-minute window from a Kafka topic (a "continuous profit
+// generator"): trades arrive as JSON records; buys count as profit, sells as
 // loss; the query sums profit per tumbling 5-minute event-time window and
 // prints the whole result table (complete mode) after every batch.
 //

@@ -1,4 +1,4 @@
-// Socket word count in complete mode (notes/002), with a small line producer
+// Socket word count in complete mode, with a small line producer
 // in the same process instead of `nc -lk 9994`: a TCP server on 127.0.0.1
 // sends a few lines; the query counts words over everything it received and
 // prints the whole result table after every batch.

@@ -1,3 +1,11 @@
+/**
+ * Spark Structured Streaming semantics as batch-at-a-time RxJS operators: the
+ * whole public API (Node). The browser-safe subset is
+ * `rxjs-structured-streaming/browser`, the operators alone
+ * `rxjs-structured-streaming/operators`.
+ *
+ * @module rxjs-structured-streaming
+ */
 // Package entry point: the whole public API (Node). The browser-safe subset is
 // `rxjs-structured-streaming/browser`.
 export * from './core.js';

@@ -56,6 +56,7 @@ export type WithWindow<T, A extends string> = T & { readonly [P in A]: WindowBou
  * @returns An operator adding the window column (one output row per window).
  * @throws {InvalidOptionError} `assignWindows: slide must not exceed size; got …` and the other window rules of {@link windowSliding}.
  * @throws {InvalidOptionError} `assignWindows: as must be a non-empty string; got …`
+ * @throws {InvalidDurationError} `size`, `slide` or `startTime` is not a duration, or uses months or years.
  * @throws {EventTimeError} (as an error notification) a row's event time is missing or invalid, unless `onInvalidEventTime: 'drop'`.
  * @see windowSliding
  * @see groupAggregate

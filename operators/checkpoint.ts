@@ -82,6 +82,8 @@ export interface CheckpointOptions extends OpenCheckpointOptions {
  * @throws {CheckpointIncompatibleError} (as an error notification) `checkpoint: stateful operator <id> does not match the checkpoint; …`, `… is not in the checkpoint; …` or `… is in the checkpoint but not in the pipeline; …` when the pipeline's stateful operators changed.
  * @throws {CheckpointCorruptError} (as an error notification) `checkpoint: file <path> is corrupt; …` or `… is missing; …` when recovery needs a damaged file.
  * @throws {CheckpointIOError} (as an error notification) when the file system fails.
+ * @throws {CheckpointError} (as an error notification) a checkpoint file of another format version.
+ * @throws {UserFunctionError} (as an error notification) when `onRecovery` throws.
  * @see startQuery
  */
 export function checkpoint<T>(location: string | CheckpointStore, options: CheckpointOptions = {}): MonoTypeOperatorFunction<Batch<T>> {

@@ -65,6 +65,7 @@ export interface DropDuplicatesOptions<T> {
  * @throws {InvalidOptionError} `dropDuplicates: keys must be a field name, a non-empty list of field names or a function of the row; got <value>. …` for a bad key spec.
  * @throws {UnsupportedOperationError} (on subscribe) `dropDuplicates: dropDuplicates is not supported after aggregation on a streaming DataFrame/Dataset` after an aggregation.
  * @throws {UserFunctionError} (as an error notification) when a key function or `onLateRows` throws.
+ * @throws {BatchSequenceError} (as an error notification) when the batch ids from upstream do not increase.
  * @see dropDuplicatesWithinWatermark
  * @see withWatermark
  */

@@ -58,6 +58,7 @@ export interface GroupAggregateOptions<T, K extends KeySpec<T> | undefined, S ex
  * @throws {InvalidOptionError} `groupAggregate: aggregate must be a non-empty record of aggregators; got …`
  * @throws {InvalidOptionError} `groupAggregate: aggregate.<name> clashes with a column of the result row; …`
  * @throws {UnsupportedOperationError} (on subscribe, from `outputMode('append')`) `Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark` without a watermarked key.
+ * @throws {UserFunctionError} (as an error notification) when `keyBy` or an aggregator throws.
  * @see windowTumbling
  * @see outputMode
  */

@@ -430,6 +430,12 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
   };
 }
 
+/** Resolves the join keys against the known columns of each side (a source's schema) when the pipeline is built. */
+function joinColumns(cond: { readonly leftKeyFields: readonly string[] | undefined; readonly rightKeyFields: readonly string[] | undefined }, left: Observable<unknown>, right: Observable<unknown> | undefined): void {
+  resolveColumns('streamJoin', (cond.leftKeyFields ?? []).map((column) => ({ option: 'on (left)', column })), knownColumnsOf(left));
+  if (right !== undefined) resolveColumns('streamJoin', (cond.rightKeyFields ?? []).map((column) => ({ option: 'on (right)', column })), knownColumnsOf(right));
+}
+
 /**
  * Joins this batch stream (the left side) with `other`: another batch stream
  * (stream-stream join, both sides buffered in state) or a static table (an
@@ -498,15 +504,11 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
  * @throws {UnsupportedOperationError} `streamJoin: RightOuter join with a streaming DataFrame/Dataset on the left and a static DataFrame/DataSet on the right not supported` for a right outer stream-static join.
  * @throws {InvalidOptionError} for a malformed option, e.g. `streamJoin: type must be one of 'inner', 'leftOuter', 'rightOuter', 'fullOuter', 'leftSemi'; got "leftAnti". …`.
  * @throws {UserFunctionError} (as an error notification) when `on`, `where`, `select` or a time function throws.
+ * @throws {InvalidDurationError} an unparsable `timeRange.lower` or `timeRange.upper`.
+ * @throws {BatchSequenceError} (as an error notification) when an input's batch ids do not increase.
  * @see staticTable
  * @see withWatermark
  */
-/** Resolves the join keys against the known columns of each side (a source's schema) when the pipeline is built. */
-function joinColumns(cond: { readonly leftKeyFields: readonly string[] | undefined; readonly rightKeyFields: readonly string[] | undefined }, left: Observable<unknown>, right: Observable<unknown> | undefined): void {
-  resolveColumns('streamJoin', (cond.leftKeyFields ?? []).map((column) => ({ option: 'on (left)', column })), knownColumnsOf(left));
-  if (right !== undefined) resolveColumns('streamJoin', (cond.rightKeyFields ?? []).map((column) => ({ option: 'on (right)', column })), knownColumnsOf(right));
-}
-
 export function streamJoin<TLeft, TRight, J extends JoinType = 'inner', O = JoinRow<J, TLeft, TRight>>(
   other: Observable<Batch<TRight>>,
   options: StreamJoinOptions<TLeft, TRight, J, O>,

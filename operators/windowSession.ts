@@ -74,6 +74,8 @@ export interface WindowSessionOptions<T, K extends KeySpec<T> | undefined, S ext
  * @throws {InvalidOptionError} `windowSession: gap is required; got undefined. …`
  * @throws {UnsupportedOperationError} (on subscribe) `windowSession: Global aggregation with session window in streaming query is not supported.` without `keyBy`.
  * @throws {UnsupportedOperationError} (on subscribe, from `outputMode('update')`) `Update output mode not supported for session window on streaming DataFrames/DataSets`.
+ * @throws {EventTimeError} (as an error notification) a row's event time is missing or invalid, unless `onInvalidEventTime: 'drop'`.
+ * @throws {UserFunctionError} (as an error notification) `keyBy`, an event-time function or an aggregator threw.
  * @see windowTumbling
  * @see outputMode
  */

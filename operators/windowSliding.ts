@@ -62,6 +62,8 @@ export interface WindowSlidingOptions<T, K extends KeySpec<T> | undefined, S ext
  * @throws {InvalidOptionError} `windowSliding: startTime must be less than slide in absolute value; got …`
  * @throws {InvalidDurationError} `windowSliding: slide must have a fixed length: intervals greater than a month are not supported; …`
  * @throws {UnsupportedOperationError} (on subscribe) `Detected pattern of possible 'correctness' issue due to global watermark. …` after an aggregation in update or complete mode.
+ * @throws {EventTimeError} (as an error notification) a row's event time is missing or invalid, unless `onInvalidEventTime: 'drop'`.
+ * @throws {UserFunctionError} (as an error notification) `keyBy`, an event-time function or an aggregator threw.
  * @see windowTumbling
  * @see outputMode
  */

@@ -62,6 +62,7 @@ const codec: StateCodec<number> = {
  * @param eventTime The event-time column (epoch ms, `Date` or ISO-8601 string), or a function of the row.
  * @param delay How late data may be: a {@link Duration}; months count as 31 days, as in Spark.
  * @throws {InvalidDurationError} `withWatermark: delay threshold (<delay>) should not be negative.` for a negative delay.
+ * @throws {InvalidOptionError} `eventTime` is neither a field name nor a function of the row.
  * @throws {UnsupportedOperationError} (as an error notification on subscribe) `Redefining watermark is disallowed. …` when a watermark is already defined upstream.
  * @throws {EventTimeError} (as an error notification) when a row's event time is missing or unparsable, unless `onInvalidEventTime: 'drop'`.
  * @see union

@@ -2,7 +2,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
- * The steps of an atomic write, reported to {@link AtomicWriteOptions.onPhase}:
+ * The steps of an atomic write, reported to `AtomicWriteOptions.onPhase` (the `onWritePhase` option of checkpoints):
  * `open` (the temporary file exists, empty), `partial` (its first chunk is
  * written), `synced` (all of it is written and fsynced), `renamed` (it is in
  * place under its final name; the directory is not yet fsynced).

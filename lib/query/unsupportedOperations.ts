@@ -1,7 +1,7 @@
 /**
  * Spark's own wording for every pipeline shape it refuses, in one table so
  * that messages stay identical wherever they are raised. Each entry names the
- * Spark source it comes from (see ../shared/SEMANTICS.md §12).
+ * Spark source it comes from (see docs/guides/semantics.md §11 and docs/guides/errors.md, "What is refused").
  */
 export const UNSUPPORTED = {
   /** UnsupportedOperationChecker.checkForStreaming */

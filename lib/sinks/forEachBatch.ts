@@ -27,6 +27,7 @@ import type { Sink } from './Sink.js';
  *
  * @throws {InvalidOptionError} `forEachBatch: fn must be a function; got …`
  * @throws {UserFunctionError} (stops the query) when `fn` throws or rejects.
+ * @throws {UnsupportedOperationError} (from `startQuery`) with a continuous trigger: `Data source ForeachBatchSink does not support continuous processing. …`
  */
 export function forEachBatch<R>(fn: (rows: readonly R[], batchId: number) => void | Promise<void>): Sink<R> {
   if (typeof fn !== 'function') {

@@ -176,6 +176,7 @@ export async function committedFiles(dir: string): Promise<FileSinkEntry[]> {
  * @throws {InvalidOptionError} `toFiles: dir must be a non-empty directory path; got …` / `toFiles: format must be 'json' or 'csv'; got …`
  * @throws {SinkConflictError} at start, when another query has written to `dir` and `shareOutput` is not set.
  * @throws {SinkError} (retriable) when the file system fails.
+ * @throws {UnsupportedOperationError} (from `startQuery`) in complete or update mode: `startQuery: Data source FileSink[…] does not support Complete output mode; it supports Append. …`
  */
 export function toFiles<R>(dir: string, options: ToFilesOptions = {}): Sink<R> {
   if (typeof dir !== 'string' || dir.length === 0) {

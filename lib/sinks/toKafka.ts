@@ -118,6 +118,8 @@ function isHeaderList(value: unknown): value is ReadonlyArray<{ key: string; val
  * @throws {InvalidOptionError} `topic` is not a valid topic name.
  * @throws {InvalidOptionError} `key` or `value` is neither a column name nor a function; `headers` or `partition` is not a function.
  * @throws {InvalidOptionError} `maxRecordsPerSend` is not a positive integer; `sinkId` is not a non-empty string.
+ * @throws {SinkError} (while the query runs; `retriable` copied from kafkajs) connecting, reading back the markers, or writing failed; the message names the topic and brokers, e.g. `toKafka: writing batch 3 failed for topic out on brokers host:9092: …`.
+ * @throws {SinkError} `addBatch` was called without `start()` and without `sinkId` (no writer id for the markers).
  * @see fromKafka
  */
 export function toKafka<R>(options: ToKafkaOptions<R>): KafkaSink<R> {

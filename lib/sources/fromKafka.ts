@@ -119,6 +119,9 @@ function validateStartingOffsets(value: unknown, topics: readonly string[]): Sta
  * @throws {InvalidOptionError} `startingOffsets` is not `'earliest'`, `'latest'` or a per-partition map of offsets ≥ -2 over the read topics.
  * @throws {InvalidOptionError} `maxOffsetsPerTrigger` is not a positive integer.
  * @throws {InvalidOptionError} `keyFormat`/`valueFormat` is not `'binary'`, `'string'` or `'json'`; `onMalformed` is not `'fail'` or `'deadLetter'`; `groupId` is not a non-empty string.
+ * @throws {SourceError} (while the query runs; `retriable` copied from kafkajs) connecting, joining the group, reading offsets or fetching failed; the message names the topics and brokers, e.g. `fromKafka: connecting failed for topics orders on brokers 127.0.0.1:1: …`. When kafkajs gave up after its own retries, `retriable` is that of the underlying error, so an unreachable broker is retriable.
+ * @throws {SourceError} (not retriable) a malformed JSON record (`fromKafka: malformed JSON record in orders/0@17: …`), or offsets no longer in the log (`… Pass failOnDataLoss: false to read what is left instead.`).
+ * @throws {KafkaOffsetLookupError} (retriable, while the query runs) the group's committed offset for a partition the checkpoint has no offset for could not be looked up: `fromKafka: cannot look up consumer group "g"'s committed offset for orders/1, …`; it has `groupId`, `topic` and `partitions`. Offsets are never guessed.
  * @see toKafka
  */
 export function fromKafka<K extends KafkaFormat = 'binary', V extends KafkaFormat = 'binary'>(

@@ -5,6 +5,8 @@
  *
  * Import from `rxjs-structured-streaming/testing`. Nothing here needs a broker
  * or a file system.
+ *
+ * @module rxjs-structured-streaming/testing
  */
 export { createTestScheduler, batch, at } from './marbles.js';
 export { runBatches, type BatchStep } from './runBatches.js';

@@ -18,7 +18,7 @@ const HAS_ZONE = /(Z|[+-]\d{2}(:?\d{2})?)$/i;
 /**
  * Converts an event-time value to epoch milliseconds, or `NaN` when it is not
  * a time. Numbers are epoch milliseconds (finite, at most
- * {@link MAX_EVENT_TIME_MS} from the epoch); `Date`s their time; strings must be
+ * `8.64e15` ms, the range of a `Date`, from the epoch); `Date`s their time; strings must be
  * ISO-8601 (`2018-03-02T10:02:33`, with `T` or a space, optional fraction and
  * zone; a string without a zone is read as UTC, like Spark with a UTC session
  * time zone); a window `{ start, end }` counts as `end - 1` (Spark's

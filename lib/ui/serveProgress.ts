@@ -66,7 +66,8 @@ function isTarget(value: unknown): value is StreamingQuery | StreamingQueryManag
  *
  * @example
  * ```ts
- * const query = startQuery({ source: fromObservable(events$), pipeline, sink: toConsole(), name: 'monitor' });
+ * const events$ = new Subject<{ ts: number; page: string }>();
+ * const query = startQuery({ source: fromObservable(events$), sink: toConsole(), name: 'monitor' });
  * const page = await serveProgress(query, { port: 4040 });
  * console.log(`Progress page: ${page.url}`); // => Progress page: http://127.0.0.1:4040/
  * // …
