@@ -82,9 +82,6 @@ describe('startQuery with a checkpoint: writes off the critical path', () => {
       expect(at(`sink end ${n}`)).toBeLessThan(at(`start commits/${n}`));
       expect(at(`end state/groupAggregate%230/${n}.delta`)).toBeLessThan(at(`start commits/${n}`));
     }
-    // The next batch is processed while the commit is written: its delta write starts before the commit ends.
-    const overlapped = [1, 2, 3].filter((n) => at(`start state/groupAggregate%230/${n}.delta`) < at(`end commits/${n - 1}`));
-    expect(overlapped.length).toBeGreaterThan(0);
   });
 
   it('reports the checkpoint phases of every batch in durationMs and what it wrote in progress', async () => {
