@@ -109,7 +109,7 @@ async function writeTemporary(path: string, text: string): Promise<void> {
   }
 }
 
-const MAX_ATTEMPTS = 20;
+const MAX_ATTEMPTS = 1000;
 
 /**
  * Takes the lock of a checkpoint directory: `<directory>/lock`, holding this
@@ -163,19 +163,28 @@ export async function acquireCheckpointLock(directory: string): Promise<Checkpoi
       if (existing === undefined) continue; // released meanwhile
       // A lock file is only ever created whole (by link), so one that does not parse was not written by a holder.
       if (existing.body !== undefined && (await holderMayBeLive(path, existing.body))) throw lockedError(directory, path, existing.body, existing.startedAt);
-      const moved = join(directory, `.lock-stale-${token}.tmp`);
+      // Only the holder of `lock.takeover` (created by link, like the lock) may delete a stale lock, and it
+      // deletes it only if it is still the one read above; the lock is then taken by link as usual, so of
+      // several processes taking a dead lock over at once exactly one gets it.
+      const guard = join(directory, `${LOCK_FILE}.takeover`);
       try {
-        await rename(path, moved);
+        await link(temporary, guard);
+        heldHere.set(guard, token);
       } catch (error) {
-        if (errorCode(error) === 'ENOENT') continue; // another process took it over first
-        throw io('take over', error);
+        const code = errorCode(error);
+        if (code === 'ENOENT') continue;
+        if (code !== 'EEXIST') throw io('take over', error);
+        const other = await readLock(guard);
+        if (other?.body !== undefined && !(await holderMayBeLive(guard, other.body))) await unlink(guard).catch(() => undefined);
+        continue;
       }
-      const taken = await readLock(moved);
-      if (taken !== undefined && taken.text !== existing.text) {
-        // Between our read and the rename another process took the lock over: give it back.
-        await link(moved, path).catch(() => undefined);
+      try {
+        const current = await readLock(path);
+        if (current !== undefined && current.text === existing.text) await unlink(path).catch(() => undefined);
+      } finally {
+        heldHere.delete(guard);
+        await unlink(guard).catch(() => undefined);
       }
-      await unlink(moved).catch(() => undefined);
     }
   } finally {
     await unlink(temporary).catch(() => undefined);
