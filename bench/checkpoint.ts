@@ -40,6 +40,7 @@ import type { Source } from '../lib/sources/Source.js';
 import { groupAggregate } from '../operators/groupAggregate.js';
 import { outputMode } from '../operators/outputMode.js';
 import { parseCount, parseFlags } from './args.js';
+import { prng } from './workload.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RESULT_PREFIX = 'CKPT_RESULT ';
@@ -56,17 +57,6 @@ interface Settings {
   readonly snapshotInterval: number;
 }
 
-/** A small seeded generator (mulberry32), so that every child builds the same batches. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Batch 0 loads every key; batch i > 0 writes `changed × keys` distinct keys picked by a generator seeded with i. */
 function makeBatches(s: Settings, upTo: number): Row[][] {
