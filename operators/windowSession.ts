@@ -118,7 +118,7 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
     valueCounts: aggs.counts,
     namedColumns: aggregationColumns(key, aggs, reader as EventTimeReader<unknown>),
     checkColumns: options.checkColumns,
-    ...windowWatermarking(options.eventTime, reader),
+    ...windowWatermarking(reader),
     checkShape: () => (key.kind === 'none' ? new UnsupportedOperationError(op, UNSUPPORTED.globalSessionWindow) : undefined),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => sessionRunner<T, WindowedRow<T, K, S>>(op, aggs, key, gapMs, time, reader, invalidPolicy, restored, checkpointing, mode),
   });

@@ -1,13 +1,14 @@
+import { inQueryContext } from '../../lib/internal/pipeline.js';
 import { List, Map as IMap } from 'immutable';
 import { BehaviorSubject, NEVER, Observable, Subject, map, of, take, throwError, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../../lib/batch/Batch.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import { toBatches } from '../../lib/batch/toBatches.js';
 import { BatchSequenceError, InvalidDurationError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
-import { EMPTY_PLAN, withPlan } from '../../lib/internal/plan.js';
+import { EMPTY_PLAN, withPlan } from '../helpers/plan.js';
 import { joinStateCodec, type JoinState } from '../../lib/join/JoinState.js';
 import { staticTable } from '../../lib/join/staticTable.js';
-import { runInQueryContext, type QueryContext, type StateHandle, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
+import { type QueryContext, type StateHandle, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
 import type { LateRows } from '../../lib/types.js';
 import { streamJoin, type JoinType, type StreamJoinOptions } from '../../operators/streamJoin.js';
 import { withWatermark } from '../../operators/withWatermark.js';
@@ -498,7 +499,7 @@ describe('streamJoin', () => {
           if (s.kind !== 'streamJoin') return { operatorId: s.kind, restored: undefined, publish: () => undefined };
           spec = s as StatefulOperatorSpec<unknown>;
           return {
-            operatorId: s.name ?? `${s.kind}#0`,
+            operatorId: s.id,
             restored: restored as { batchId: number; state: S } | undefined,
             publish: (batchId, state, keys) => published.push({ batchId, keys: [...keys], state }),
           };
@@ -514,9 +515,7 @@ describe('streamJoin', () => {
       const out: string[][] = [];
       const left$ = fromBatches(inputs.left).pipe(withWatermark('ts', 0));
       const right$ = fromBatches(inputs.right).pipe(withWatermark('ts', 0));
-      runInQueryContext(context, () =>
-        left$.pipe(streamJoin(right$, { on: 'id', type: 'leftOuter', timeRange: range10s, aligned: true, name: 'j' })).subscribe((b) => out.push(names(b.rows))),
-      );
+      left$.pipe(inQueryContext(context), streamJoin(right$, { on: 'id', type: 'leftOuter', timeRange: range10s, aligned: true, name: 'j' })).subscribe((b) => out.push(names(b.rows)));
       return out;
     };
 

@@ -19,7 +19,6 @@ import { sum } from '../../../lib/aggregate/sum.js';
 import { max } from '../../../lib/aggregate/max.js';
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
 import type { WritePhase } from '../../../lib/checkpoint/atomicWrite.js';
-import { EMPTY_PLAN, planOf, withPlan } from '../../../lib/internal/plan.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import type { StreamingQuery } from '../../../lib/query/StreamingQuery.js';
 import type { Sink } from '../../../lib/sinks/Sink.js';
@@ -112,15 +111,13 @@ export function generateInput(seed: number, batches = BATCHES): Row[][] {
 
 /** A hook after the source: sets the batch clock (and reports the batch to `onPoint`). */
 function enter(clock: BatchClock, onBatch: (batchId: number) => void): MonoTypeOperatorFunction<Batch<Row>> {
+  // A plain RxJS tap: the pipeline information travels with the batches and through the tap's source link.
   return (source) =>
-    withPlan(
-      source.pipe(
-        tap((batch) => {
-          clock.set(batch.batchId);
-          onBatch(batch.batchId);
-        }),
-      ),
-      planOf(source) ?? EMPTY_PLAN,
+    source.pipe(
+      tap((batch) => {
+        clock.set(batch.batchId);
+        onBatch(batch.batchId);
+      }),
     );
 }
 

@@ -1,3 +1,4 @@
+import { inQueryContext } from '../../../lib/internal/pipeline.js';
 import { asyncScheduler, pipe, type OperatorFunction } from 'rxjs';
 import { windowTumbling } from '../../../operators/windowTumbling.js';
 import { windowSession } from '../../../operators/windowSession.js';
@@ -8,7 +9,7 @@ import { count } from '../../../lib/aggregate/count.js';
 import { collectSet } from '../../../lib/aggregate/collectSet.js';
 import { fromBatches } from '../../../lib/batch/fromBatches.js';
 import type { Batch } from '../../../lib/batch/Batch.js';
-import { runInQueryContext, type QueryContext, type RestoredState, type StateCodec, type StatefulOperatorSpec } from '../../../lib/state/StateStore.js';
+import { type QueryContext, type RestoredState, type StateCodec, type StatefulOperatorSpec } from '../../../lib/state/StateStore.js';
 
 type Ev = { ts: number; k: string };
 const S = 1000;
@@ -27,7 +28,7 @@ function recordingContext(restore: Record<string, RestoredState<unknown>> = {}):
     runId: 'r',
     scheduler: asyncScheduler,
     registerState<St>(spec: StatefulOperatorSpec<St>) {
-      const operatorId = spec.name ?? `${spec.kind}#${n++}`;
+      const operatorId = spec.id;
       const entry: Registered = { spec: spec as StatefulOperatorSpec<unknown>, published: [] };
       ops.set(operatorId, entry);
       return {
@@ -44,7 +45,7 @@ function recordingContext(restore: Record<string, RestoredState<unknown>> = {}):
 function run<R>(pipeline: OperatorFunction<Batch<Ev>, Batch<R>>, inputs: Ev[][], restore?: Record<string, RestoredState<unknown>>) {
   const { context, ops } = recordingContext(restore);
   const out: Batch<R>[] = [];
-  runInQueryContext(context, () => fromBatches(inputs).pipe(pipeline).subscribe((b) => out.push(b)));
+  fromBatches(inputs).pipe(inQueryContext(context), pipeline).subscribe((b) => out.push(b));
   return { out, ops };
 }
 
