@@ -6,7 +6,7 @@ import { pairBatches, type PairedBatch } from '../lib/internal/alignBatches.js';
 import { wrapError } from '../lib/internal/batchSubscriber.js';
 import { emitLateRows } from '../lib/internal/lateRows.js';
 import { lateValueReader } from '../lib/internal/lateValueReader.js';
-import { SOURCE_INFO, Stage, infoOfBatch, registerStage, stamp, staticInfoOf, unionInfo, withStateful, type PipelineInfo, type WatermarkColumn as PipelineWatermark, type Registration } from '../lib/internal/pipeline.js';
+import { SOURCE_INFO, Stage, freezeInfo, infoOfBatch, registerStage, stamp, staticInfoOf, unionInfo, withStateful, type PipelineInfo, type WatermarkColumn as PipelineWatermark, type Registration } from '../lib/internal/pipeline.js';
 import { watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
 import { resolveJoinCondition, sparkJoinTypeName, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere, type ResolvedJoinCondition } from '../lib/join/JoinCondition.js';
 import { emptyJoinState, joinStateCodec, type JoinSideState, type JoinState } from '../lib/join/JoinState.js';
@@ -17,7 +17,7 @@ import { indexStaticTable, isStaticRows, staticJoinStep, staticRowsOf, type Stat
 import { isStaticTable, type StaticTable } from '../lib/join/staticTable.js';
 import { deriveEvictionPlan, evictionTimeReader, joinOutputWatermark, outerJoinSupported, type EvictionPlan, type WatermarkColumn } from '../lib/join/stateWatermarks.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
-import type { StateHandle } from '../lib/state/StateStore.js';
+import { checkOperatorName, type StateHandle } from '../lib/state/StateStore.js';
 import type { LateRowsHandler } from '../lib/types.js';
 
 export type { JoinKeys, JoinTimeRange, JoinType, JoinWhere } from '../lib/join/JoinCondition.js';
@@ -214,6 +214,7 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
     throw new InvalidOptionError(`${OP}: aligned must be a boolean; got ${describeValue(options.aligned)}.`, 'aligned', options.aligned, 'a boolean');
   }
   const aligned = options.aligned;
+  checkOperatorName(OP, options.name);
   validateLateHandler(options.onLateRows);
   const lateLeftHandler = sideLateHandler<TLeft>(options.onLateRows, 'left');
   const lateRightHandler = sideLateHandler<TRight>(options.onLateRows, 'right');
@@ -261,16 +262,20 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         }
         if (step.left !== undefined) observeBatch(left, step.left, 'left');
         if (step.right !== undefined) observeBatch(right, step.right, 'right');
-        const infos = [left.info ?? staticInfoOf(source) ?? SOURCE_INFO, right.info ?? staticInfoOf(other$) ?? SOURCE_INFO];
+        const leftInfo = left.info ?? staticInfoOf(source);
+        const rightInfo = right.info ?? staticInfoOf(other$);
+        const infos = [leftInfo ?? SOURCE_INFO, rightInfo ?? SOURCE_INFO];
+        // Spark's checks need both inputs; until the other input's first batch, derive without them.
+        const bothKnown = leftInfo !== undefined && rightInfo !== undefined;
         if (reg === undefined) {
           // Registered with the query of the first step (an input that has not sent a batch yet counts as a fresh stream).
-          const derived = stage.derive(infos);
+          const derived = bothKnown ? stage.derive(infos) : freezeInfo(joinInfo(anyCond, hasSelect, infos[0]!, infos[1]!));
           reg = registerStage<JoinState<TLeft, TRight>>(stage, infos, { kind: OP, name: options.name, descriptor: cond.descriptor, codec: joinStateCodec<TLeft, TRight>(), outputMode: 'append' });
           handle = reg.handle;
           skipUpTo = handle.restored?.batchId ?? -1;
           state = handle.restored?.state ?? state;
           outInfo = withStateful(derived, reg.self);
-        } else if (left.info !== undefined && right.info !== undefined) {
+        } else if (bothKnown) {
           outInfo = withStateful(stage.derive(infos), reg.self);
         }
         const plan = deriveEvictionPlan(anyCond, left.column, right.column);

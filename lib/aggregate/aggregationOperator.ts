@@ -186,7 +186,10 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
   return (source) => {
     // Known columns (a source's schema): a name that is not a column fails now, when the pipeline is built.
     resolveColumns(op, config.namedColumns ?? [], knownColumnsOf(source));
-    const stage: Stage = new Stage(op, [source], ([input]) => derive(input!, stage.node.requestedMode), { aggregation: true, stateful: { kind: op } });
+    // The mode comes from downstream (outputMode, startQuery), after this node exists: read it when deriving.
+    const box: { stage?: Stage } = {};
+    const stage = new Stage(op, [source], ([input]) => derive(input!, box.stage?.node.requestedMode), { aggregation: true, stateful: { kind: op } });
+    box.stage = stage;
     const output = new Observable<ResultBatch<R, K>>((subscriber) => {
       if (stage.node.refusal !== undefined) {
         subscriber.error(stage.node.refusal);

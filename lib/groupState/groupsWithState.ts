@@ -67,7 +67,7 @@ export function validateGroupsWithState<T>(operator: string, options: GroupsWith
 
 /** Spark's refusal of a `(flat)MapGroupsWithState` over a stream with this info, if any. */
 function refusalFor(operator: 'mapGroupsWithState' | 'flatMapGroupsWithState', outputMode: 'append' | 'update', timeout: GroupStateTimeout, input: PipelineInfo): string | undefined {
-  const aggregated = input.stateful.some((s) => isAggregationKind(s.kind));
+  const aggregated = input.aggregation !== undefined || input.stateful.some((s) => isAggregationKind(s.kind));
   if (aggregated) {
     if (operator === 'mapGroupsWithState') return UNSUPPORTED.mapGroupsWithStateWithAggregation;
     return outputMode === 'update' ? UNSUPPORTED.flatMapGroupsWithStateUpdateWithAggregation : UNSUPPORTED.flatMapGroupsWithStateAppendAfterAggregation;

@@ -163,10 +163,12 @@ export interface PipelineNode {
   readonly op: string;
   /** The nodes of its inputs (`undefined` where a foreign Observable hides it). */
   readonly inputs: readonly (PipelineNode | undefined)[];
-  /** The info of its output when it can be told before any batch (else `undefined`). */
+  /** The info of its output as far as it can be told before any batch (a best guess where a foreign Observable hides an input); `undefined` when not even that. */
   readonly info: PipelineInfo | undefined;
   /** A refusal found when the pipeline was built, raised when it is subscribed. */
   readonly refusal: Error | undefined;
+  /** The info is a best guess (a foreign Observable hides part of the pipeline upstream): refusals wait for the first batch. */
+  readonly guessed?: boolean;
   /** `true` for an aggregation, whose output mode is set from downstream. */
   readonly aggregation: boolean;
   /** The output mode asked of an aggregation by `outputMode(…)` or `startQuery({ outputMode })`. */
@@ -276,18 +278,20 @@ export class Stage {
   ) {
     const found = inputs.map((input) => findNode(input));
     const infos = inputs.map((input) => staticInfoOf(input));
+    // An input whose info is hidden (a foreign Observable) is taken as a fresh stream for a best guess of the output's
+    // info (what this operator itself decides, e.g. a withWatermark's column); a refusal then waits for the first batch.
+    // Through a foreign operator the info is a guess too (it may rebuild the batches), so refusals wait for the first batch there.
+    const guessed = infos.some((i) => i === undefined) || found.some((f) => f?.foreign === true || f?.node.guessed === true);
     let info: PipelineInfo | undefined;
     let refusal: Error | undefined;
-    if (infos.every((i) => i !== undefined)) {
-      try {
-        info = freezeInfo(this.deriveInfo(infos as PipelineInfo[]));
-        if (options.stateful !== undefined) info = withStateful(info, pendingSelf(options.stateful.kind, options.stateful.outputMode));
-      } catch (error) {
-        if (!(error instanceof UnsupportedOperationError)) throw error;
-        refusal = error;
-      }
+    try {
+      info = freezeInfo(this.deriveInfo(infos.map((i) => i ?? SOURCE_INFO)));
+      if (options.stateful !== undefined) info = withStateful(info, pendingSelf(options.stateful.kind, options.stateful.outputMode));
+    } catch (error) {
+      if (!(error instanceof UnsupportedOperationError)) throw error;
+      if (!guessed) refusal = error;
     }
-    this.node = { op, inputs: found.map((f) => f?.node), info, refusal, aggregation: options.aggregation === true, requestedMode: undefined, requestedBy: undefined, binding: undefined };
+    this.node = { op, inputs: found.map((f) => f?.node), info, refusal, guessed, aggregation: options.aggregation === true, requestedMode: undefined, requestedBy: undefined, binding: undefined };
   }
 
   /** The output info for these input infos (cached while the inputs' infos stay the same objects, as they do batch after batch). */

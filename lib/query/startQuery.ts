@@ -5,7 +5,7 @@ import type { Checkpoint } from '../checkpoint/Checkpoint.js';
 import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
 import type { EventType } from '../instrumentation/events.js';
-import { SOURCE_INFO, aggregationFeeding, attachNode, freezeInfo, requestMode, staticInfoOf, type OutputModeName } from '../internal/pipeline.js';
+import { SOURCE_INFO, aggregationFeeding, attachNode, findNode, freezeInfo, requestMode, staticInfoOf, type OutputModeName } from '../internal/pipeline.js';
 import type { Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import { parseDuration } from '../time/parseDuration.js';
@@ -145,6 +145,7 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
       `Data source ${sink.description} does not support ${MODE_NAMES[outputMode]} output mode; it supports ${sink.supportedModes.map((m) => MODE_NAMES[m]).join(', ')}. Choose another sink or output mode.`,
     );
   }
+  checkQueryMode(output$, outputMode);
   const plan = staticInfoOf(output$);
   if (trigger.kind === 'continuous') {
     if (source.supportsContinuous === false) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation('StreamingRelation'));
@@ -210,9 +211,15 @@ function resolveOutputMode(option: OutputModeName | undefined, output$: Observab
   const mode = own ?? option ?? 'append';
   // An aggregation the pipeline leaves without a mode runs in the query's (Spark's default: append, with its rules).
   if (feeding !== undefined && feeding.requestedMode === undefined) requestMode(feeding, mode, 'startQuery');
-  if (info !== undefined) {
-    const refused = queryModeRefusal(info.aggregation === undefined && feeding?.info?.aggregation !== undefined ? { ...info, aggregation: feeding.info.aggregation } : info, mode);
-    if (refused !== undefined) throw new UnsupportedOperationError('startQuery', refused);
-  }
   return mode;
+}
+
+/** Spark's rules for the query's output mode, checked on the pipeline before any batch (on the first output batch when a foreign Observable hides it). */
+function checkQueryMode(output$: Observable<unknown>, mode: OutputModeName): void {
+  const found = findNode(output$);
+  const info = staticInfoOf(output$);
+  if (info === undefined || found?.node.guessed === true) return;
+  const feeding = aggregationFeeding(output$);
+  const refused = queryModeRefusal(info.aggregation === undefined && feeding?.info?.aggregation !== undefined ? { ...info, aggregation: feeding.info.aggregation } : info, mode);
+  if (refused !== undefined) throw new UnsupportedOperationError('startQuery', refused);
 }

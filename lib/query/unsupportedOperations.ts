@@ -59,10 +59,6 @@ export const UNSUPPORTED = {
   /** UnsupportedOperationChecker: continuous processing */
   continuousWithAggregation: (op: string): string =>
     `Continuous processing does not support ${op} operations.`,
-  /** UnsupportedOperationChecker: flatMapGroupsWithState / mapGroupsWithState */
-  mapGroupsWithStateNotUpdate: 'mapGroupsWithState is not supported with Append output mode on a streaming DataFrame/Dataset',
-  /** UnsupportedOperationChecker.checkForStreaming: Deduplicate after an aggregation */
-  dedupAfterAggregation: 'dropDuplicates is not supported after aggregation on a streaming DataFrame/Dataset',
   /** UnsupportedOperationChecker.checkForStreaming: mapGroupsWithState with an aggregation in the query */
   mapGroupsWithStateWithAggregation: 'mapGroupsWithState is not supported with aggregation on a streaming DataFrame/Dataset',
   /** UnsupportedOperationChecker.checkForStreaming: flatMapGroupsWithState in update mode with an aggregation in the query */

@@ -136,8 +136,8 @@ describe('flatMapGroupsWithState', () => {
 
   describe('misconfiguration', () => {
     it('rejects a missing or unknown output mode when the operator is built', () => {
-      expect(() => flatMapGroupsWithState({ keyBy: 'user' } as { keyBy: 'user'; outputMode: 'append' }, totals)).toThrow("flatMapGroupsWithState: outputMode must be 'append' or 'update'; got undefined. Spark does not allow complete mode here.");
-      expect(() => flatMapGroupsWithState({ keyBy: 'user', outputMode: 'complete' as never }, totals)).toThrow(InvalidOptionError);
+      expect(() => flatMapGroupsWithState({ keyBy: 'user' } as { keyBy: 'user'; outputMode: 'append' }, totals)).toThrow('flatMapGroupsWithState: The output mode of function should be append or update; got undefined.');
+      expect(() => flatMapGroupsWithState({ keyBy: 'user', outputMode: 'complete' as never }, totals)).toThrow(new InvalidOptionError('flatMapGroupsWithState: The output mode of function should be append or update; got "complete".', 'outputMode', 'complete', "'append' | 'update'"));
       expect(() => flatMapGroupsWithState({ keyBy: ['user', ''] as never, outputMode: 'update' }, totals)).toThrow(InvalidOptionError);
     });
 

@@ -187,7 +187,7 @@ describe('mapGroupsWithState', () => {
         .stop();
     });
 
-    it('reports the eviction watermark and rejects a timeout timestamp below it with Spark wording', () => {
+    it('shows data calls the late-events watermark (the previous batch\'s, as FlatMapGroupsWithStateExec does) and rejects a timeout below it with Spark wording', () => {
       const seen: number[] = [];
       let caught: unknown;
       fromBatches([[e('a', 30)], [e('a', 31)]])
@@ -200,7 +200,8 @@ describe('mapGroupsWithState', () => {
           }),
         )
         .subscribe({ error: (err: unknown) => (caught = err) });
-      expect(seen).toEqual([20_000]);
+      // Batch 0 runs with watermark 0 (a timeout at 15 s is fine); batch 1 with 20 s, the watermark after batch 0.
+      expect(seen).toEqual([0, 20_000]);
       expect(caught).toBeInstanceOf(InvalidArgumentError);
       expect((caught as Error).message).toBe('mapGroupsWithState: Timeout timestamp (15000) cannot be earlier than the current watermark (20000)');
     });

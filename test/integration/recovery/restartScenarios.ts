@@ -235,15 +235,16 @@ export const SCENARIOS: readonly Scenario[] = [
       ) as Observable<Batch<unknown>>,
   },
   {
-    name: 'chain: streamJoin/inner → groupAggregate/complete',
+    // Spark's MultiStatefulOperatorsSuite "join -> window agg, append mode": the joined rows keep the left side's watermarked ts.
+    name: 'chain: streamJoin/inner → windowTumbling/append',
     batches: generateInput(20),
     pipeline: (b$) => {
       const left$ = b$.pipe(side('L'), withWatermark<Row>('ts', WM, { name: 'wmL' }));
       const right$ = b$.pipe(side('R'), withWatermark<Row>('ts', WM, { name: 'wmR' }));
       return left$.pipe(
-        streamJoin(right$, { on: 'k', aligned: true, timeRange: { leftTime: 'ts', rightTime: 'ts', lower: -2000, upper: 2000 }, select: (l: Row, r: Row) => ({ k: l.k, v: l.v + r.v }) }),
-        groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum<{ v: number }>('v') } }),
-        outputMode('complete'),
+        streamJoin(right$, { on: 'k', aligned: true, timeRange: { leftTime: 'ts', rightTime: 'ts', lower: -2000, upper: 2000 }, select: (l: Row, r: Row) => ({ k: l.k, ts: l.ts, v: l.v + r.v }) }),
+        windowTumbling({ eventTime: 'ts', size: '5 seconds', keyBy: 'k', aggregate: { n: count(), total: sum<{ v: number }>('v') } }),
+        outputMode('append'),
       ) as Observable<Batch<unknown>>;
     },
   },

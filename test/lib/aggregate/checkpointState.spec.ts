@@ -67,7 +67,7 @@ describe('checkpointable aggregation state', () => {
 
   it('registers with a descriptor, publishes once per batch with the changed keys, and the codec reads each key', () => {
     const { ops } = run(tumbling(), inputs);
-    const op = ops.get('windowTumbling#0')!;
+    const op = ops.get('windowTumbling#1')!;
     expect(op.spec.descriptor).toEqual({ eventTime: 'ts', sizeMs: 5000, slideMs: 5000, startMs: 0, keyBy: ['k'], aggregate: ['n', 'ks'] });
     expect(op.published.map((p) => p.batchId)).toEqual([0, 1, 2, 3]);
     // Every delta carries the late-rows watermark: a restart from deltas alone drops the same late rows.
@@ -82,12 +82,12 @@ describe('checkpointable aggregation state', () => {
 
   it('restores from a snapshot, skips batches up to the restored one, and continues exactly as without the restart', () => {
     const whole = run(tumbling(), inputs);
-    const op = whole.ops.get('windowTumbling#0')!;
+    const op = whole.ops.get('windowTumbling#1')!;
     const restoredState = roundTrip(op.spec.codec, op.published[1]!.state);
-    const watermarkOp = whole.ops.get('watermark#1')!;
+    const watermarkOp = whole.ops.get('watermark#0')!;
     const restored = run(tumbling(), inputs, {
-      'watermark#1': { batchId: 1, state: roundTrip(watermarkOp.spec.codec, watermarkOp.published[1]!.state) },
-      'windowTumbling#0': { batchId: 1, state: restoredState },
+      'watermark#0': { batchId: 1, state: roundTrip(watermarkOp.spec.codec, watermarkOp.published[1]!.state) },
+      'windowTumbling#1': { batchId: 1, state: restoredState },
     });
     expect(restored.out.map((b) => b.batchId)).toEqual([2, 3]);
     expect(restored.out.map((b) => b.rows)).toEqual(whole.out.slice(2).map((b) => b.rows));
@@ -96,7 +96,7 @@ describe('checkpointable aggregation state', () => {
 
   it('round-trips session state and plain group state', () => {
     const sessions = run(pipe(withWatermark<Ev>('ts', 0), windowSession<Ev>({ eventTime: 'ts', gap: 3 * S, keyBy: 'k', aggregate: { n: count() } }), outputMode('append')), inputs);
-    const sop = sessions.ops.get('windowSession#0')!;
+    const sop = sessions.ops.get('windowSession#1')!;
     const sState = sop.published[1]!.state;
     expect([...sop.spec.codec.entries(roundTrip(sop.spec.codec, sState))]).toEqual([...sop.spec.codec.entries(sState)]);
     expect(sop.published[1]!.changed).toContain('"a"');

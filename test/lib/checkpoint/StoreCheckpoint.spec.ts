@@ -246,7 +246,7 @@ describe('StoreCheckpoint', () => {
       const store = new MemoryCheckpointStore();
       const checkpoint = openCheckpoint(store);
       await checkpoint.open();
-      new Subject<Batch<Row>>().pipe(inQueryContext(checkpoint.createContext('r', asyncScheduler)), countByKey()).subscribe();
+      checkpoint.createContext('r', asyncScheduler).registerState({ kind: 'countByKey', id: 'countByKey#0', descriptor: { by: 'k' }, codec: { entries: () => [], get: () => undefined, fromEntries: (e) => [...e] } });
       await checkpoint.writeOffsets({ batchId: 0, offsets: [], watermark: 0, timestamp: 0 });
       await checkpoint.commit(0);
       await checkpoint.close();
@@ -315,7 +315,7 @@ describe('StoreCheckpoint', () => {
     it('rejects two stateful operators with the same name', async () => {
       const store = new MemoryCheckpointStore();
       await expect(drive(store, rotatingInputs(1), { pipeline: (s) => s.pipe(countByKey({ name: 'x' }), countByKey({ name: 'x' })) })).rejects.toThrow(
-        new InvalidOptionError('countByKey: name must be unique among the stateful operators of a query; got "x" twice. Give each stateful operator its own name.', 'name', 'x', 'a unique name'),
+        new InvalidOptionError('countByKey: the operator id must be unique among the stateful operators of a query; got "x" twice (two operators with that name, or two unnamed operators of that kind at the same depth in parallel branches). Give each stateful operator its own name.', 'name', 'x', 'a unique name'),
       );
     });
   });
