@@ -11,7 +11,7 @@ export interface FlatMapGroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec
   /**
    * The output mode the function's rows are meant for, as Spark requires it
    * to be declared: `'append'` (each row is final) or `'update'` (rows update
-   * earlier ones). It is recorded in the pipeline plan for the checks
+   * earlier ones). It is recorded in the pipeline information for the checks
    * downstream (an update-mode function is rejected next to an aggregation).
    */
   readonly outputMode: 'append' | 'update';

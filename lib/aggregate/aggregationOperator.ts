@@ -62,7 +62,7 @@ export function stepStats<T, S>(
 export function staleRead(op: string, what: string): never {
   throw new UnsupportedOperationError(
     op,
-    `ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
+    `ResultBatch.${what} was read after a later batch was processed; an aggregation outside a checkpointed query updates its state in place, so a result batch's parts can be read only until the next batch arrives. Read ${what} while the batch is emitted (in a map or tap before the next batch, as outputMode does) and keep the rows, e.g. map((b) => b.${what === 'table' ? 'table.toArray()' : what}).`,
   );
 }
 

@@ -80,7 +80,8 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
   const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
   const bucketing = spec.slideMs === spec.sizeMs ? 'tumbling' : 'sliding';
-  const time = { field: reader.isField && reader.markerRead === undefined ? reader.field : undefined, ms: reader.ms };
+  // A plain column is read directly by the engine; a dotted name (`left.ts`) or a converted one through the reader.
+  const time = { field: reader.isField && reader.markerRead === undefined && !reader.field.includes('.') ? reader.field : undefined, ms: reader.ms };
   // Sliding windows of order-insensitive aggregators keep one partial aggregate per pane.
   const panes = bucketing === 'sliding' && aggs.aggregators.every(isOrderInsensitive);
   return aggregationOperator<T, R, SlidingAggState, 'window'>({

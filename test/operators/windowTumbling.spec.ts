@@ -155,7 +155,7 @@ describe('windowTumbling', () => {
   it('refuses to build ResultBatch.updated after later batches updated the state in place', () => {
     const out: ResultBatch<unknown>[] = [];
     fromBatches([[at(1 * S)], [at(2 * S)]]).pipe(tumbling5s()).subscribe((b) => out.push(b));
-    expect(() => out[0]!.updated).toThrow('windowTumbling: ResultBatch.updated was read after a later batch was processed.');
+    expect(() => out[0]!.updated).toThrow('windowTumbling: ResultBatch.updated was read after a later batch was processed;');
     expect(out[1]!.updated).toEqual([{ window: w(0, 5 * S), n: 2 }]);
   });
 
