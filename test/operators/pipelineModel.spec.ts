@@ -200,14 +200,15 @@ describe('pipeline model: refusals Spark makes, with its wording', () => {
   });
 
   it('an update-mode flatMapGroupsWithState after an aggregation, also when no watermark is upstream', () => {
-    const fn = (_k: string, rows: readonly unknown[], _s: GroupState<number>) => rows;
-    const { error } = refusal(() => fromBatches([[ev('a', 1)]]).pipe(groupAggregate<Ev>({ keyBy: 'k', aggregate: { n: count() } }), outputMode('update'), flatMapGroupsWithState({ keyBy: 'k', outputMode: 'update' }, fn)));
+    type Counted = { k: string; n: number };
+    const fn = (_k: string, rows: readonly Counted[], _s: GroupState<number>) => rows;
+    const { error } = refusal(() => fromBatches<Ev>([[ev('a', 1)]]).pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count() } }), outputMode('update'), flatMapGroupsWithState<Counted, number, Counted, 'k'>({ keyBy: 'k', outputMode: 'update' }, fn)));
     expect(error.message).toBe('flatMapGroupsWithState: flatMapGroupsWithState in update mode is not supported with aggregation on a streaming DataFrame/Dataset');
   });
 
   it('two mapGroupsWithState in one pipeline', () => {
-    const fn = (_k: string, _rows: readonly unknown[], _s: GroupState<number>) => ({ k: 'x' });
-    const { error } = refusal(() => fromBatches([[ev('a', 1)]]).pipe(mapGroupsWithState({ keyBy: 'k' }, fn), mapGroupsWithState({ keyBy: 'k' }, fn)));
+    const fn = (_k: string, _rows: readonly Ev[], _s: GroupState<number>) => ({ k: 'x', ts: 0 });
+    const { error } = refusal(() => fromBatches([[ev('a', 1)]]).pipe(mapGroupsWithState<Ev, number, Ev, 'k'>({ keyBy: 'k' }, fn), mapGroupsWithState<Ev, number, Ev, 'k'>({ keyBy: 'k' }, fn)));
     expect(error.message).toBe(
       'mapGroupsWithState: Multiple flatMapGroupsWithStates are not supported when they are not all in append mode or the output mode is not append on a streaming DataFrames/Datasets',
     );
