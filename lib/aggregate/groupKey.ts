@@ -54,6 +54,22 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** A dotted name (`left.k`) read from a nested column. */
+function isNested(field: string): boolean {
+  const dot = field.indexOf('.');
+  return dot > 0 && dot < field.length - 1;
+}
+
+/**
+ * The result columns of key fields: a nested field is named by its last part
+ * (`left.k` → `k`, as Spark names a struct field it groups by), unless that
+ * would give two key columns one name.
+ */
+function outputNames(fields: readonly string[]): string[] {
+  const short = fields.map((f) => (isNested(f) ? f.slice(f.lastIndexOf('.') + 1) : f));
+  return short.map((name, i) => (short.indexOf(name) !== short.lastIndexOf(name) ? fields[i]! : name));
+}
+
 /**
  * Compiles a `keyBy` option.
  *
@@ -64,7 +80,7 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
     return { kind: 'none', fields: [], outputFields: [], raw: () => null, canonical: () => null, write: () => undefined };
   }
   // A name Object.prototype has (`__proto__`, `constructor`, …) takes the list path: the engines read a single key field inline.
-  if (typeof spec === 'string' && spec.length > 0 && !isInheritedName(spec)) {
+  if (typeof spec === 'string' && spec.length > 0 && !isInheritedName(spec) && !isNested(spec)) {
     const field = spec;
     return {
       kind: 'field',
@@ -81,12 +97,13 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
   const list = typeof spec === 'string' && spec.length > 0 ? [spec] : spec;
   if (Array.isArray(list) && list.length > 0 && list.every((f) => typeof f === 'string' && f.length > 0)) {
     const fields = [...(list as readonly string[])];
-    if (fields.length === 1 && !isInheritedName(fields[0]!)) return compileKey<T>(op, fields[0] as KeySpec<T>);
+    if (fields.length === 1 && !isInheritedName(fields[0]!) && !isNested(fields[0]!)) return compileKey<T>(op, fields[0] as KeySpec<T>);
     const readers = fields.map(columnReader);
+    const outputFields = outputNames(fields);
     return {
       kind: 'fields',
       fields,
-      outputFields: fields,
+      outputFields,
       raw: (row) => {
         const values = new Array<unknown>(fields.length);
         for (let i = 0; i < fields.length; i++) values[i] = readers[i]!(row) ?? null;
@@ -95,7 +112,7 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
       canonical: (raw) => JSON.stringify(raw),
       write: (target, raw) => {
         const values = raw as readonly unknown[];
-        for (let i = 0; i < fields.length; i++) setColumn(target, fields[i]!, values[i]);
+        for (let i = 0; i < fields.length; i++) setColumn(target, outputFields[i]!, values[i]);
       },
     };
   }
