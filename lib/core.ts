@@ -19,7 +19,7 @@ export { slidingWindowStarts, windowsOf } from './window/sliding.js';
 export { mergeSessionLists, type Session } from './window/session.js';
 export type { Aggregator, AggregateSpec, AggregateResults, ValueSpec, FieldOf } from './aggregate/Aggregator.js';
 export type { KeyFields } from './aggregate/groupKey.js';
-export type { WindowedRow, GroupedRow } from './aggregate/rowTypes.js';
+export type { WindowedRow, GroupedRow, RowTypeArgumentOnly } from './aggregate/rowTypes.js';
 export type { AggregationCommonOptions } from './aggregate/windowAggregation.js';
 export { count } from './aggregate/count.js';
 export { sum } from './aggregate/sum.js';
