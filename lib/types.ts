@@ -19,17 +19,27 @@ export type EventTimeValue = number | Date | string | { readonly start: number; 
  *   one (`X`, `x`). Numbers and `Date`s in the column are still read as times.
  */
 export interface EventTimeColumn<T> {
-  readonly field: keyof T & string;
+  readonly field: FieldName<T>;
   /** @defaultValue `'ms'` */
   readonly unit?: 'ms' | 'seconds';
   readonly format?: string;
 }
 
+/**
+ * A field name of rows `T`; any string when the row type is not known
+ * (`unknown`), as in a fragment `pipe(withWatermark('ts', …), …)` written
+ * without a row type argument. The row type is never inferred from a field
+ * name (it would be `{ ts: any }`, which no later field name fits): it comes
+ * from the source, an earlier operator, a type argument or an annotated
+ * function of the row.
+ */
+export type FieldName<T> = NoInfer<unknown extends T ? string : keyof T & string>;
+
 /** Where a row's event time is: a field name, a field with its unit or format, or a function of the row. */
-export type EventTimeSpec<T> = (keyof T & string) | EventTimeColumn<T> | ((row: T) => EventTimeValue | null | undefined);
+export type EventTimeSpec<T> = FieldName<T> | EventTimeColumn<T> | ((row: T) => EventTimeValue | null | undefined);
 
 /** A grouping key: a field name, a list of field names, or a function of the row. */
-export type KeySpec<T> = (keyof T & string) | readonly (keyof T & string)[] | ((row: T) => unknown);
+export type KeySpec<T> = FieldName<T> | readonly FieldName<T>[] | ((row: T) => unknown);
 
 /** What to do with a row whose event time is missing or unparsable. */
 export type InvalidEventTimePolicy = 'error' | 'drop';

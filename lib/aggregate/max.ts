@@ -1,4 +1,4 @@
-import type { Aggregator, ValueOf, ValueSpec } from './Aggregator.js';
+import type { Aggregator, FieldOf, RecordFieldOf, ValueOf, ValueSpec } from './Aggregator.js';
 import { extremum } from './extremum.js';
 
 /**
@@ -18,6 +18,10 @@ import { extremum } from './extremum.js';
  *
  * @throws {InvalidValueError} (as an error notification) `max('price'): values of two types in one group: … in batch 3. …`
  */
+export function max<T, const F extends FieldOf<T>>(field: F): Aggregator<T, unknown, ValueOf<T, F> | null>;
+export function max<T, V>(field: (row: T) => V): Aggregator<T, unknown, Exclude<V, null | undefined> | null>;
+/** `max<Row>(field)`: for a record row type only (`Record<string, V>`); refused for others, whose field type it would lose (see {@link RecordFieldOf}). */
+export function max<T>(field: RecordFieldOf<T, 'max'>): Aggregator<T, unknown, ValueOf<T, string> | null>;
 export function max<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>>(field: F): Aggregator<T, unknown, ValueOf<T, F> | null> {
   return extremum<T>('max', field) as Aggregator<T, unknown, ValueOf<T, F> | null>;
 }

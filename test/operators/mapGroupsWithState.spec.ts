@@ -61,9 +61,9 @@ describe('mapGroupsWithState', () => {
     const keys: unknown[] = [];
     const record = (k: unknown) => (keys.push(k), 0);
     const rows = [[{ a: 1, b: 'x', c: true }]];
-    runBatches(mapGroupsWithState<R, number, number>({ keyBy: 'a' }, record), rows);
-    runBatches(mapGroupsWithState<R, number, number>({ keyBy: ['a', 'b'] }, record), rows);
-    runBatches(mapGroupsWithState<R, number, number>({ keyBy: (r) => `${r.b}${r.a}` }, record), rows);
+    runBatches(mapGroupsWithState<R>()({ keyBy: 'a' }, record), rows);
+    runBatches(mapGroupsWithState<R>()({ keyBy: ['a', 'b'] }, record), rows);
+    runBatches(mapGroupsWithState<R>()({ keyBy: (r) => `${r.b}${r.a}` }, record), rows);
     expect(keys).toEqual([1, { a: 1, b: 'x' }, 'x1']);
   });
 

@@ -122,12 +122,12 @@ describe('aggregation laws', () => {
     ['count(field)', count<R>('v') as Aggregator<R, unknown, unknown>],
     ['sum', sum<R>('v') as Aggregator<R, unknown, unknown>],
     ['avg', avg<R>('v') as Aggregator<R, unknown, unknown>],
-    ['min', min<R>('v') as Aggregator<R, unknown, unknown>],
-    ['max', max<R>('v') as Aggregator<R, unknown, unknown>],
-    ['first', first<R>('v') as Aggregator<R, unknown, unknown>],
-    ['last', last<R>('v') as Aggregator<R, unknown, unknown>],
-    ['collectList', collectList<R>('v') as Aggregator<R, unknown, unknown>],
-    ['collectSet', collectSet<R>('k') as Aggregator<R, unknown, unknown>],
+    ['min', min<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['max', max<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['first', first<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['last', last<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['collectList', collectList<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['collectSet', collectSet<R, 'k'>('k') as Aggregator<R, unknown, unknown>],
     ['countDistinct', countDistinct<R>('k') as Aggregator<R, unknown, unknown>],
   ];
 
@@ -177,7 +177,7 @@ describe('snapshot laws (checkpointed state)', () => {
   it('a result table, once read, never changes afterwards (copy-on-write), for fixed windows and sessions', () => {
     fc.assert(
       fc.property(rowsArb, (batches) => {
-        const aggregate = { n: count(), first: first<R>('v'), list: collectList<R>('v'), set: collectSet<R>('k') };
+        const aggregate = { n: count(), first: first<R, 'v'>('v'), list: collectList<R, 'v'>('v'), set: collectSet<R, 'k'>('k') };
         const ops: OperatorFunction<Batch<R>, Batch<unknown>>[] = [
           windowTumbling<R>()({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate, name: 'agg' }),
           windowSession<R>()({ eventTime: 'ts', gap: 5_000, keyBy: 'k', aggregate, name: 'agg' }),
@@ -206,7 +206,7 @@ describe('snapshot laws (checkpointed state)', () => {
   it('the snapshot holds what a run without checkpoint holds (same table)', () => {
     fc.assert(
       fc.property(rowsArb, (batches) => {
-        const aggregate = { n: count(), total: sum<R>('v'), list: collectList<R>('v') };
+        const aggregate = { n: count(), total: sum<R>('v'), list: collectList<R, 'v'>('v') };
         const op = () => pipe(windowTumbling<R>()({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate, name: 'agg' }), outputMode('complete'));
         const records = published(op(), batches, 'agg');
         const tables: unknown[][] = [];

@@ -23,7 +23,7 @@ type R = { ts: number; k: string; v: number };
  * the same aggregators copied into fresh objects (`{ ...count() }`) are not
  * known to be order-insensitive, so they take the per-window path.
  */
-const builtins = (): AggregateSpec<R> => ({ n: count(), total: sum<R>('v'), mean: avg<R>('v'), lo: min<R>('v'), hi: max<R>('v'), distinct: countDistinct<R>('v') });
+const builtins = (): AggregateSpec<R> => ({ n: count(), total: sum<R>('v'), mean: avg<R>('v'), lo: min<R, 'v'>('v'), hi: max<R, 'v'>('v'), distinct: countDistinct<R>('v') });
 const perWindow = (spec: AggregateSpec<R>): AggregateSpec<R> => Object.fromEntries(Object.entries(spec).map(([name, a]) => [name, { ...a }]));
 /** A user aggregator: a product of (v + 1) modulo a prime, declared commutative or not. */
 const product = (commutative: boolean) => ({
