@@ -102,9 +102,10 @@ export function flatMapGroupsWithState<T, S, R, const K extends KeySpec<T>>(
   fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
 ): OperatorFunction<Batch<T>, Batch<R>>;
 /**
- * `flatMapGroupsWithState<Row>()` fixes the row type and returns `flatMapGroupsWithState` for rows
- * `Row`, still generic in the state, the output and the key: use it where no
- * source gives the row type (or annotate `fn`'s `rows` parameter instead).
+ * `flatMapGroupsWithState<Row>()` fixes the row type and returns
+ * `flatMapGroupsWithState` for rows `Row`, still generic in the state, the
+ * output and the key: use it where no source gives the row type (or annotate
+ * `fn`'s `rows` parameter instead).
  */
 export function flatMapGroupsWithState<T>(): FlatMapGroupsWithStateFor<T>;
 /** Refused: `flatMapGroupsWithState<Row, S, R>(options, fn)` would lose the key type `keyBy` gives; write `flatMapGroupsWithState<Row>()(options, fn)`. */

@@ -45,13 +45,13 @@ export interface GroupAggregateFor<T> {
  * **Output modes**: `update` and `complete` always; `append` only with a
  * watermarked key column.
  *
- * **Types**: the result row type follows `keyBy` and `aggregate`. The row
- * type comes from the source (`source$.pipe(groupAggregate(…))`) or an earlier
- * operator (`pipe(withWatermark<Row>(…), groupAggregate(…))`). Where this operator
- * starts a fragment, fix the row type with `groupAggregate<Row>()`, which returns
- * `groupAggregate` for rows `Row`. `groupAggregate<Row>(options)` does not compile: once a
- * type argument is given TypeScript infers none, and the key and aggregate
- * types would be lost.
+ * **Types**: the result row type follows `keyBy` and `aggregate`. The row type
+ * comes from the source (`source$.pipe(groupAggregate(…))`) or an earlier
+ * operator (`pipe(withWatermark<Row>(…), groupAggregate(…))`). Where this
+ * operator starts a fragment, fix the row type with `groupAggregate<Row>()`,
+ * which returns `groupAggregate` for rows `Row`.
+ * `groupAggregate<Row>(options)` does not compile: once a type argument is
+ * given TypeScript infers none, and the key and aggregate types would be lost.
  *
  * ```ts
  * type Click = { ts: number; page: string; user: string };
@@ -89,9 +89,10 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined, const 
   options: GroupAggregateOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>>;
 /**
- * `groupAggregate<Row>()` fixes the row type and returns `groupAggregate` for rows `Row`, still
- * generic in the key and the aggregates: use it to start a fragment where no
- * source gives the row type, `pipe(groupAggregate<Row>()({ … }), outputMode(…))`.
+ * `groupAggregate<Row>()` fixes the row type and returns `groupAggregate` for
+ * rows `Row`, still generic in the key and the aggregates: use it to start a
+ * fragment where no source gives the row type,
+ * `pipe(groupAggregate<Row>()({ … }), outputMode(…))`.
  */
 export function groupAggregate<T>(): GroupAggregateFor<T>;
 /** Refused: `groupAggregate<Row>(options)` would lose the aggregate types; write `groupAggregate<Row>()(options)`. */

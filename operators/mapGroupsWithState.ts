@@ -81,9 +81,10 @@ export function mapGroupsWithState<T, S, R, const K extends KeySpec<T>>(
   fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => R,
 ): OperatorFunction<Batch<T>, Batch<R>>;
 /**
- * `mapGroupsWithState<Row>()` fixes the row type and returns `mapGroupsWithState` for rows
- * `Row`, still generic in the state, the output and the key: use it where no
- * source gives the row type (or annotate `fn`'s `rows` parameter instead).
+ * `mapGroupsWithState<Row>()` fixes the row type and returns
+ * `mapGroupsWithState` for rows `Row`, still generic in the state, the output
+ * and the key: use it where no source gives the row type (or annotate `fn`'s
+ * `rows` parameter instead).
  */
 export function mapGroupsWithState<T>(): MapGroupsWithStateFor<T>;
 /** Refused: `mapGroupsWithState<Row, S, R>(options, fn)` would lose the key type `keyBy` gives; write `mapGroupsWithState<Row>()(options, fn)`. */

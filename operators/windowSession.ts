@@ -62,13 +62,13 @@ export interface WindowSessionFor<T> {
  * end; `complete` emits every session every batch; `update` is rejected, as
  * in Spark.
  *
- * **Types**: the result row type follows `keyBy` and `aggregate`. The row
- * type comes from the source (`source$.pipe(windowSession(…))`) or an earlier
- * operator (`pipe(withWatermark<Row>(…), windowSession(…))`). Where this operator
- * starts a fragment, fix the row type with `windowSession<Row>()`, which returns
- * `windowSession` for rows `Row`. `windowSession<Row>(options)` does not compile: once a
- * type argument is given TypeScript infers none, and the key and aggregate
- * types would be lost.
+ * **Types**: the result row type follows `keyBy` and `aggregate`. The row type
+ * comes from the source (`source$.pipe(windowSession(…))`) or an earlier
+ * operator (`pipe(withWatermark<Row>(…), windowSession(…))`). Where this
+ * operator starts a fragment, fix the row type with `windowSession<Row>()`,
+ * which returns `windowSession` for rows `Row`. `windowSession<Row>(options)`
+ * does not compile: once a type argument is given TypeScript infers none, and
+ * the key and aggregate types would be lost.
  *
  * ```ts
  * type Click = { ts: number; page: string; user: string };
@@ -106,9 +106,10 @@ export function windowSession<T, const K extends KeySpec<T> | undefined, const S
   options: WindowSessionOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'session'>>;
 /**
- * `windowSession<Row>()` fixes the row type and returns `windowSession` for rows `Row`, still
- * generic in the key and the aggregates: use it to start a fragment where no
- * source gives the row type, `pipe(windowSession<Row>()({ … }), outputMode(…))`.
+ * `windowSession<Row>()` fixes the row type and returns `windowSession` for
+ * rows `Row`, still generic in the key and the aggregates: use it to start a
+ * fragment where no source gives the row type,
+ * `pipe(windowSession<Row>()({ … }), outputMode(…))`.
  */
 export function windowSession<T>(): WindowSessionFor<T>;
 /** Refused: `windowSession<Row>(options)` would lose the aggregate types; write `windowSession<Row>()(options)`. */

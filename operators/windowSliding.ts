@@ -51,13 +51,13 @@ export interface WindowSlidingFor<T> {
  *
  * **Output modes**: as {@link windowTumbling}.
  *
- * **Types**: the result row type follows `keyBy` and `aggregate`. The row
- * type comes from the source (`source$.pipe(windowSliding(…))`) or an earlier
- * operator (`pipe(withWatermark<Row>(…), windowSliding(…))`). Where this operator
- * starts a fragment, fix the row type with `windowSliding<Row>()`, which returns
- * `windowSliding` for rows `Row`. `windowSliding<Row>(options)` does not compile: once a
- * type argument is given TypeScript infers none, and the key and aggregate
- * types would be lost.
+ * **Types**: the result row type follows `keyBy` and `aggregate`. The row type
+ * comes from the source (`source$.pipe(windowSliding(…))`) or an earlier
+ * operator (`pipe(withWatermark<Row>(…), windowSliding(…))`). Where this
+ * operator starts a fragment, fix the row type with `windowSliding<Row>()`,
+ * which returns `windowSliding` for rows `Row`. `windowSliding<Row>(options)`
+ * does not compile: once a type argument is given TypeScript infers none, and
+ * the key and aggregate types would be lost.
  *
  * ```ts
  * type Click = { ts: number; page: string; user: string };
@@ -94,9 +94,10 @@ export function windowSliding<T, const K extends KeySpec<T> | undefined, const S
   options: WindowSlidingOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>>;
 /**
- * `windowSliding<Row>()` fixes the row type and returns `windowSliding` for rows `Row`, still
- * generic in the key and the aggregates: use it to start a fragment where no
- * source gives the row type, `pipe(windowSliding<Row>()({ … }), outputMode(…))`.
+ * `windowSliding<Row>()` fixes the row type and returns `windowSliding` for
+ * rows `Row`, still generic in the key and the aggregates: use it to start a
+ * fragment where no source gives the row type,
+ * `pipe(windowSliding<Row>()({ … }), outputMode(…))`.
  */
 export function windowSliding<T>(): WindowSlidingFor<T>;
 /** Refused: `windowSliding<Row>(options)` would lose the aggregate types; write `windowSliding<Row>()(options)`. */

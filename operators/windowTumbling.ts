@@ -57,13 +57,13 @@ export interface WindowTumblingFor<T> {
  * the batch; `complete` emits the whole table every batch and then neither
  * drops late rows nor evicts (as Spark).
  *
- * **Types**: the result row type follows `keyBy` and `aggregate`. The row
- * type comes from the source (`source$.pipe(windowTumbling(…))`) or an earlier
- * operator (`pipe(withWatermark<Row>(…), windowTumbling(…))`). Where this operator
- * starts a fragment, fix the row type with `windowTumbling<Row>()`, which returns
- * `windowTumbling` for rows `Row`. `windowTumbling<Row>(options)` does not compile: once a
- * type argument is given TypeScript infers none, and the key and aggregate
- * types would be lost.
+ * **Types**: the result row type follows `keyBy` and `aggregate`. The row type
+ * comes from the source (`source$.pipe(windowTumbling(…))`) or an earlier
+ * operator (`pipe(withWatermark<Row>(…), windowTumbling(…))`). Where this
+ * operator starts a fragment, fix the row type with `windowTumbling<Row>()`,
+ * which returns `windowTumbling` for rows `Row`.
+ * `windowTumbling<Row>(options)` does not compile: once a type argument is
+ * given TypeScript infers none, and the key and aggregate types would be lost.
  *
  * ```ts
  * type Click = { ts: number; page: string; user: string };

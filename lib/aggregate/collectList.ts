@@ -8,6 +8,13 @@ import { readsField, valueReader, type Aggregator, type FieldOf, type RecordFiel
  *
  * **State**: the list itself, so it grows with the group.
  *
+ * **Types**: inside an operator's `aggregate` option the row type comes
+ * from the operator. Elsewhere give it with the field,
+ * `collectList<Row, 'id'>('id')`, or annotate a function,
+ * `collectList((r: Row) => r.id)`. `collectList<Row>('id')` does not compile, since
+ * TypeScript infers no type argument once one is given and the field's type
+ * would be lost (a record row type such as `Record<string, number>` excepted).
+ *
  * @example
  * ```ts
  * windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { ids: collectList('id') } });

@@ -10,6 +10,13 @@ import { readsField, valueReader, type Aggregator, type FieldOf, type RecordFiel
  *
  * **State**: one entry per distinct value of the group (checkpointed as an array).
  *
+ * **Types**: inside an operator's `aggregate` option the row type comes
+ * from the operator. Elsewhere give it with the field,
+ * `collectSet<Row, 'id'>('id')`, or annotate a function,
+ * `collectSet((r: Row) => r.id)`. `collectSet<Row>('id')` does not compile, since
+ * TypeScript infers no type argument once one is given and the field's type
+ * would be lost (a record row type such as `Record<string, number>` excepted).
+ *
  * @example
  * ```ts
  * windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { ids: collectSet('id') } });

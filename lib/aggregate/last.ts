@@ -11,6 +11,13 @@ import { isOfKind, kindOf, mixedTypes } from './valueKinds.js';
  *
  * Spark: `last(col)`.
  *
+ * **Types**: inside an operator's `aggregate` option the row type comes
+ * from the operator. Elsewhere give it with the field,
+ * `last<Row, 'page'>('page')`, or annotate a function,
+ * `last((r: Row) => r.page)`. `last<Row>('page')` does not compile, since
+ * TypeScript infers no type argument once one is given and the field's type
+ * would be lost (a record row type such as `Record<string, number>` excepted).
+ *
  * @example
  * ```ts
  * windowSession({ eventTime: 'ts', gap: '30 seconds', keyBy: 'user', aggregate: { exit: last('page') } });

@@ -11,6 +11,13 @@ import { extremum } from './extremum.js';
  *
  * Spark: `min(col)`.
  *
+ * **Types**: inside an operator's `aggregate` option the row type comes
+ * from the operator. Elsewhere give it with the field,
+ * `min<Row, 'price'>('price')`, or annotate a function,
+ * `min((r: Row) => r.price)`. `min<Row>('price')` does not compile, since
+ * TypeScript infers no type argument once one is given and the field's type
+ * would be lost (a record row type such as `Record<string, number>` excepted).
+ *
  * @example
  * ```ts
  * windowTumbling({ eventTime: 'ts', size: '1 minute', aggregate: { low: min('price') } });

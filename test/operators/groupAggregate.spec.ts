@@ -144,6 +144,11 @@ describe('groupAggregate', () => {
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (groupAggregate<Row>()) and rejects undefined options', () => {
+      expect(groupAggregate<Ev>()).toBe(groupAggregate);
+      expect(() => groupAggregate(undefined as never)).toThrow('groupAggregate: aggregate must be a non-empty record of aggregators; got undefined.');
+    });
+
     it('rejects append mode without a watermarked key, with Spark wording', () => {
       let error: unknown;
       fromBatches([[at(1, { action: 'a' })]]).pipe(withWatermark('ts', 0), byAction(), outputMode('append')).subscribe({ error: (e: unknown) => (error = e) });

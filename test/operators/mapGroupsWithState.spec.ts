@@ -323,6 +323,11 @@ describe('mapGroupsWithState', () => {
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (mapGroupsWithState<Row>()) and rejects undefined options', () => {
+      expect(mapGroupsWithState<{ k: string }>()).toBe(mapGroupsWithState);
+      expect(() => mapGroupsWithState(undefined as never, (() => 0) as never)).toThrow('mapGroupsWithState: options must be an object with at least keyBy; got undefined.');
+    });
+
     it('rejects bad options when the operator is built', () => {
       expect(() => mapGroupsWithState({ keyBy: undefined as never }, runningTotal)).toThrow('mapGroupsWithState: keyBy must be a field name, a non-empty list of field names or a function of the row; got undefined.');
       expect(() => mapGroupsWithState({ keyBy: 'user', timeout: 'wallClock' as never }, runningTotal)).toThrow("mapGroupsWithState: timeout must be 'none', 'processingTime' or 'eventTime'; got \"wallClock\".");

@@ -147,6 +147,11 @@ describe('windowSession', () => {
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (windowSession<Row>()) and rejects undefined options', () => {
+      expect(windowSession<Ev>()).toBe(windowSession);
+      expect(() => windowSession(undefined as never)).toThrow('windowSession: gap is required; got undefined.');
+    });
+
     it('rejects a global session window (no key) on subscribe, with Spark wording', () => {
       let error: unknown;
       fromBatches([[e(1)]]).pipe(windowSession<Ev>()({ eventTime: 'ts', gap: 10, aggregate: { n: count() } })).subscribe({ error: (err: unknown) => (error = err) });

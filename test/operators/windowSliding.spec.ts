@@ -110,6 +110,11 @@ describe('windowSliding', () => {
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (windowSliding<Row>()) and rejects undefined options', () => {
+      expect(windowSliding<Ev>()).toBe(windowSliding);
+      expect(() => windowSliding(undefined as never)).toThrow('windowSliding: slide is required; got undefined.');
+    });
+
     it('rejects a slide longer than the size, with both echoed', () => {
       expect(() => windowSliding<Ev>()({ eventTime: 'ts', size: '10 minutes', slide: '15 minutes', aggregate: { n: count() } })).toThrow(
         `windowSliding: slide must not exceed size; got slide "15 minutes" (900000 ms), size "10 minutes" (600000 ms). Use windowTumbling for non-overlapping windows.`,

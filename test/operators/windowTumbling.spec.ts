@@ -314,6 +314,11 @@ describe('windowTumbling', () => {
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (windowTumbling<Row>()) and rejects undefined options', () => {
+      expect(windowTumbling<Ev>()).toBe(windowTumbling);
+      expect(() => windowTumbling(undefined as never)).toThrow('windowTumbling: size is required; got undefined.');
+    });
+
     it('rejects a bad size, startTime or months, with the option named', () => {
       expect(() => windowTumbling<Ev>()({ eventTime: 'ts', size: '0 seconds', aggregate: { n: count() } })).toThrow('windowTumbling: size must be positive; got "0 seconds" (0 ms).');
       expect(() => windowTumbling<Ev>()({ eventTime: 'ts', size: '1 month', aggregate: { n: count() } })).toThrow(InvalidDurationError);
