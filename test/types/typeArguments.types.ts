@@ -10,9 +10,9 @@
 import { expectTypeOf } from 'expect-type';
 import { pipe, type Observable, type OperatorFunction } from 'rxjs';
 import {
-  avg, collectList, collectSet, count, countDistinct, first, flatMapGroupsWithState, fromBatches, groupAggregate, last, mapGroupsWithState, max, min, outputMode, sum,
+  assignWindows, avg, collectList, collectSet, count, countDistinct, first, flatMapGroupsWithState, fromBatches, groupAggregate, last, mapGroupsWithState, max, min, outputMode, sum,
   windowSession, windowSliding, windowTumbling, withWatermark,
-  type Aggregator, type Batch, type GroupState, type ResultBatch, type WindowBounds,
+  type Aggregator, type Batch, type GroupState, type ResultBatch, type WindowBounds, type WithWindow,
 } from '../../lib/index.js';
 
 type Ev = { ts: number; user: string; amount: number; price?: number | null; flag: boolean; at: Date };
@@ -82,6 +82,12 @@ expectTypeOf(groupAggregate<Ev, typeof spec>({ aggregate: spec })).toEqualTypeOf
 events$.pipe(windowTumbling({ eventTime: 'ts', size: 10, keyBy: 'user', aggregate: { us: collectSet('user'), l: last('price') } }), outputMode('update')).subscribe((b) => {
   expectTypeOf(b.rows[0]!).toEqualTypeOf<{ window: WindowBounds; user: string; us: string[]; l: number | null }>();
 });
+
+// assignWindows: its only other type argument is the column name, which defaults to 'window'.
+expectTypeOf(assignWindows<Ev>({ eventTime: 'ts', size: 10 })).toEqualTypeOf<OperatorFunction<Batch<Ev>, Batch<WithWindow<Ev, 'window'>>>>();
+expectTypeOf(assignWindows<Ev, 'bucket'>({ eventTime: 'ts', size: 10, as: 'bucket' })).toEqualTypeOf<OperatorFunction<Batch<Ev>, Batch<WithWindow<Ev, 'bucket'>>>>();
+// @ts-expect-error with only the row type argument the column is 'window': name it as a type argument too
+assignWindows<Ev>({ eventTime: 'ts', size: 10, as: 'bucket' });
 
 // ---------------------------------------------------------------------------
 // Built-in aggregators that read a field carry its type (null and undefined taken out of the value type).
