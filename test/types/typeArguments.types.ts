@@ -191,6 +191,8 @@ other$.pipe(untyped);
 fromBatches([[{ anything: 1 }]]).pipe(untyped);
 const untypedKeys = pipe(withWatermark('ts', 0), groupAggregate({ keyBy: ['page', 'user'], aggregate: { n: count() } }), outputMode('complete'));
 events$.pipe(untypedKeys).subscribe((b) => expectTypeOf(b.rows[0]!).toEqualTypeOf<{ page: unknown; user: unknown; n: number }>());
+const untypedFnKey = pipe(groupAggregate({ keyBy: () => ({ day: 1 }), aggregate: { n: count() } }), outputMode('complete'));
+events$.pipe(untypedFnKey).subscribe((b) => expectTypeOf(b.rows[0]!).toEqualTypeOf<{ day: number; n: number }>());
 // With a row type argument on the first operator the same fragment is checked and typed.
 const typed = pipe(withWatermark<Ev>('ts', '10 seconds'), windowTumbling({ eventTime: 'ts', size: '5 seconds', keyBy: 'user', aggregate: { top: max('amount') } }), outputMode('append'));
 events$.pipe(typed).subscribe((b) => expectTypeOf(b.rows[0]!).toEqualTypeOf<{ window: WindowBounds; user: string; top: number | null }>());
