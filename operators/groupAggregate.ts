@@ -1,7 +1,11 @@
 import type { OperatorFunction } from 'rxjs';
-import type { Batch, EventTimeMarker } from '../lib/batch/Batch.js';
+import type { Batch } from '../lib/batch/Batch.js';
 import type { ResultBatch } from '../lib/batch/ResultBatch.js';
-import { aggregationOperator } from '../lib/aggregate/aggregationOperator.js';
+import { aggregationOperator, type GroupingWatermark } from '../lib/aggregate/aggregationOperator.js';
+import { UnsupportedOperationError } from '../lib/errors/index.js';
+import { columnReader } from '../lib/internal/columns.js';
+import { watermarkNamed } from '../lib/internal/pipeline.js';
+import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
 import { compileAggregates, type AggregateSpec } from '../lib/aggregate/Aggregator.js';
 import type { FixedAggState } from '../lib/aggregate/fixedWindowEngine.js';
 import { fixedCodec, fixedRunner } from '../lib/aggregate/fixedRunner.js';
@@ -106,8 +110,6 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined, const 
   const key = compileKey<T>(op, options?.keyBy);
   const aggs = compileAggregates<T>(op, options?.aggregate, key.outputFields);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
-  const keyed = (field: string | undefined): boolean => field !== undefined && key.fields.includes(field);
-  const markerKeyed = (marker: EventTimeMarker | undefined): boolean => marker !== undefined && marker.read === undefined && keyed(marker.field);
   return aggregationOperator<T, GroupedRow<T, K, S>, FixedAggState, 'group'>({
     op,
     kind: 'group',
@@ -119,24 +121,28 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined, const 
     valueCounts: aggs.counts,
     namedColumns: aggregationColumns(key, aggs),
     checkColumns: options.checkColumns,
-    planHasWatermark: (plan) => {
-      if (!plan.watermarked) return false;
-      if (plan.eventTimeField === undefined) return key.kind === 'function' ? false : undefined;
-      return keyed(plan.eventTimeField);
+    // Watermarked when a key column is watermarked (Spark: a grouping expression carrying watermark metadata); two are refused.
+    groupingWatermark: (info) => {
+      const found: GroupingWatermark[] = [];
+      for (const field of key.fields) {
+        const column = watermarkNamed(info, field);
+        if (column !== undefined) found.push({ name: field, column });
+      }
+      if (found.length > 1) throw new UnsupportedOperationError(op, `${UNSUPPORTED.multipleEventTimeColumns} event time columns: ${found.map((f) => f.name).join(', ')}`);
+      return found[0];
     },
-    markerHasWatermark: markerKeyed,
-    outputMarker: (marker) => ({ field: marker.field, isWindow: marker.isWindow, delayMs: marker.delayMs }),
-    outputEventTimeField: (plan) => plan.eventTimeField,
+    outputWatermark: (input) => ({ column: input.name, isWindow: input.column.isWindow, delayMs: input.column.delayMs }),
     createRunner: (hasWatermark, marker, restored, checkpointing, mode) => {
       if (!hasWatermark || marker === undefined) return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'none', { field: undefined, ms: () => 0 }, undefined, restored, checkpointing, mode);
       const field = marker.field;
       const reader = eventTimeReader<T>(op, field as EventTimeSpecOf<T>);
+      const read = columnReader(field);
       const ms = marker.isWindow
         ? (row: T): number => {
-            const end = ((row as Record<string, unknown>)[field] as { end?: unknown } | null | undefined)?.end;
+            const end = (read(row) as { end?: unknown } | null | undefined)?.end;
             return typeof end === 'number' ? end : Number.NaN;
           }
-        : (row: T): number => toEpochMs((row as Record<string, unknown>)[field]);
+        : (row: T): number => toEpochMs(read(row));
       return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field, ms }, reader, restored, checkpointing, mode);
     },
   });

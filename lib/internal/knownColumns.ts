@@ -1,24 +1,17 @@
 import type { Observable } from 'rxjs';
 import { ColumnNotFoundError } from '../errors/index.js';
 import { hasColumn } from './columns.js';
-
-const COLUMNS = Symbol.for('rxjs-structured-streaming.columns');
+import { staticInfoOf } from './pipeline.js';
 
 /**
  * The columns the rows of a stream are known to have (a source's schema),
- * attached to the Observable an operator is applied to, or `undefined` when
- * not known. `startQuery` attaches a source's columns to the input stream;
- * operators that keep the rows' columns (`withWatermark`, `dropDuplicates`,
- * `filterRows`) pass them on.
+ * before any batch flows, or `undefined` when not known. They travel in the
+ * pipeline info (lib/internal/pipeline.ts): `startQuery` puts a source's
+ * columns there; operators that keep the rows' columns pass them on; a
+ * foreign RxJS operator (which may reshape rows) hides them.
  */
 export function knownColumnsOf(observable: Observable<unknown>): readonly string[] | undefined {
-  return (observable as unknown as { [COLUMNS]?: readonly string[] })[COLUMNS];
-}
-
-/** Attaches known columns to an Observable (none when `columns` is `undefined`); returns the same Observable. */
-export function withKnownColumns<O extends Observable<unknown>>(observable: O, columns: readonly string[] | undefined): O {
-  if (columns !== undefined) Object.defineProperty(observable, COLUMNS, { value: Object.freeze([...columns]), enumerable: false, configurable: true });
-  return observable;
+  return staticInfoOf(observable)?.columns;
 }
 
 /** A column an operator names, with the option that names it (for messages). */
