@@ -10,20 +10,29 @@ import type { KeySpec } from '../types.js';
  * - a function returning anything else (a string, a number, a `Date`, an array):
  *   a single `key` field;
  * - no key: nothing.
+ *
+ * When the row type is not known (`unknown`, a fragment written without a row
+ * type argument), named key fields are typed `unknown`.
  */
 export type KeyFields<T, K> = [K] extends [undefined]
   ? {}
-  : K extends keyof T
-    ? { -readonly [F in K]: T[F] }
-    : K extends readonly (infer F)[]
-      ? { -readonly [P in F & keyof T]: T[P] }
-      : K extends (row: T) => infer V
-        ? [V] extends [Date | readonly unknown[] | null | undefined]
-          ? { key: V }
-          : [V] extends [object]
-            ? V
-            : { key: V }
-        : {};
+  : K extends (row: never) => infer V
+    ? [V] extends [Date | readonly unknown[] | null | undefined]
+      ? { key: V }
+      : [V] extends [object]
+        ? V
+        : { key: V }
+    : unknown extends T
+      ? K extends string
+        ? { -readonly [F in K]: unknown }
+        : K extends readonly (infer F extends string)[]
+          ? { -readonly [P in F]: unknown }
+          : {}
+      : K extends keyof T
+        ? { -readonly [F in K]: T[F] }
+        : K extends readonly (infer F)[]
+          ? { -readonly [P in F & keyof T]: T[P] }
+          : {};
 
 /** How the engine reads and writes a grouping key. */
 export interface CompiledKey<T> {

@@ -14,7 +14,7 @@ import { createTestScheduler, batch, at } from '../helpers/scheduler.js';
 
 type Ev = { ts: number; action?: string; user?: string; amount?: number };
 const S = 1000;
-const byAction = () => groupAggregate<Ev>({ keyBy: 'action', aggregate: { count: count() } });
+const byAction = () => groupAggregate<Ev>()({ keyBy: 'action', aggregate: { count: count() } });
 
 describe('groupAggregate', () => {
   it('keeps running totals per key (complete and update modes)', () => {
@@ -33,7 +33,7 @@ describe('groupAggregate', () => {
   });
 
   it('reproduces the running shopping totals of notes/003 use case 1 (update mode)', () => {
-    streamTest<Ev, unknown>(pipe(groupAggregate<Ev>({ keyBy: 'user', aggregate: { total: sum('amount') } }), outputMode('update')))
+    streamTest<Ev, unknown>(pipe(groupAggregate<Ev>()({ keyBy: 'user', aggregate: { total: sum('amount') } }), outputMode('update')))
       .addData([{ ts: 0, user: 'Sankar', amount: 200 }])
       .checkNewAnswer([{ user: 'Sankar', total: 200 }])
       .addData([{ ts: 0, user: 'Jade', amount: 800 }])
@@ -48,12 +48,12 @@ describe('groupAggregate', () => {
   });
 
   it('keeps one global row without a key, emitted every batch in complete mode', () => {
-    const steps = runBatches(pipe(groupAggregate<Ev>({ aggregate: { n: count(), mean: avg('amount') } }), outputMode('complete')), [[{ ts: 1, amount: 2 }, { ts: 2, amount: 4 }], []]);
+    const steps = runBatches(pipe(groupAggregate<Ev>()({ aggregate: { n: count(), mean: avg('amount') } }), outputMode('complete')), [[{ ts: 1, amount: 2 }, { ts: 2, amount: 4 }], []]);
     expect(steps.map((s) => s.rows)).toEqual([[{ n: 2, mean: 3 }], [{ n: 2, mean: 3 }]]);
   });
 
   it('has a watermark when grouping by the raw watermarked timestamp: late iff t <= W, finalised once W reaches t (EWS group by on raw timestamp)', () => {
-    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '10 seconds'), groupAggregate<Ev>({ keyBy: ['ts'], aggregate: { n: count() } }), outputMode('append')))
+    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '10 seconds'), groupAggregate<Ev>()({ keyBy: ['ts'], aggregate: { n: count() } }), outputMode('append')))
       .addData([at(10 * S), at(10 * S), at(12 * S)]) // watermark after: 2s
       .checkNewAnswer([])
       .checkStateRows(2)
@@ -81,14 +81,14 @@ describe('groupAggregate', () => {
   });
 
   it('puts the fields of an object returned by a keyBy function in the row, anything else in `key`', () => {
-    const [s1] = runBatches(pipe(groupAggregate<Ev>({ keyBy: (r) => ({ user: r.user!.toLowerCase() }), aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 0, user: 'ANN' }, { ts: 0, user: 'ann' }]]);
+    const [s1] = runBatches(pipe(groupAggregate<Ev>()({ keyBy: (r) => ({ user: r.user!.toLowerCase() }), aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 0, user: 'ANN' }, { ts: 0, user: 'ann' }]]);
     expect(s1!.rows).toEqual([{ user: 'ann', n: 2 }]);
-    const [s2] = runBatches(pipe(groupAggregate<Ev>({ keyBy: (r) => r.user!.length, aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 0, user: 'ANN' }, { ts: 0, user: 'bo' }]]);
+    const [s2] = runBatches(pipe(groupAggregate<Ev>()({ keyBy: (r) => r.user!.length, aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 0, user: 'ANN' }, { ts: 0, user: 'bo' }]]);
     expect(s2!.rows).toEqual([{ key: 3, n: 1 }, { key: 2, n: 1 }]);
   });
 
   it('groups by several fields', () => {
-    const [step] = runBatches(pipe(groupAggregate<Ev>({ keyBy: ['user', 'action'], aggregate: { n: count() } }), outputMode('complete')), [
+    const [step] = runBatches(pipe(groupAggregate<Ev>()({ keyBy: ['user', 'action'], aggregate: { n: count() } }), outputMode('complete')), [
       [{ ts: 0, user: 'a', action: 'x' }, { ts: 0, user: 'a', action: 'y' }, { ts: 0, user: 'a', action: 'x' }],
     ]);
     expect(step!.rows).toEqual([{ user: 'a', action: 'x', n: 2 }, { user: 'a', action: 'y', n: 1 }]);
@@ -138,12 +138,17 @@ describe('groupAggregate', () => {
 
   it('wraps a throwing keyBy in a UserFunctionError', () => {
     let error: unknown;
-    fromBatches([[at(1)]]).pipe(groupAggregate<Ev>({ keyBy: () => { throw new Error('k'); }, aggregate: { n: count() } })).subscribe({ error: (e: unknown) => (error = e) });
+    fromBatches([[at(1)]]).pipe(groupAggregate<Ev>()({ keyBy: () => { throw new Error('k'); }, aggregate: { n: count() } })).subscribe({ error: (e: unknown) => (error = e) });
     expect(error).toBeInstanceOf(UserFunctionError);
     expect((error as Error).message).toBe('groupAggregate: a user function threw while processing batch 0: Error: k');
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (groupAggregate<Row>()) and rejects undefined options', () => {
+      expect(groupAggregate<Ev>()).toBe(groupAggregate);
+      expect(() => groupAggregate(undefined as never)).toThrow('groupAggregate: aggregate must be a non-empty record of aggregators; got undefined.');
+    });
+
     it('rejects append mode without a watermarked key, with Spark wording', () => {
       let error: unknown;
       fromBatches([[at(1, { action: 'a' })]]).pipe(withWatermark('ts', 0), byAction(), outputMode('append')).subscribe({ error: (e: unknown) => (error = e) });
@@ -152,9 +157,9 @@ describe('groupAggregate', () => {
     });
 
     it('rejects bad aggregate and key options', () => {
-      expect(() => groupAggregate<Ev>({ keyBy: 'action', aggregate: undefined as unknown as {} })).toThrow('groupAggregate: aggregate must be a non-empty record of aggregators; got undefined.');
-      expect(() => groupAggregate<Ev>({ keyBy: 'action', aggregate: { action: count() } })).toThrow(InvalidOptionError);
-      expect(() => groupAggregate<Ev>({ keyBy: {} as unknown as 'action', aggregate: { n: count() } })).toThrow('groupAggregate: keyBy must be a field name');
+      expect(() => groupAggregate<Ev>()({ keyBy: 'action', aggregate: undefined as unknown as {} })).toThrow('groupAggregate: aggregate must be a non-empty record of aggregators; got undefined.');
+      expect(() => groupAggregate<Ev>()({ keyBy: 'action', aggregate: { action: count() } })).toThrow(InvalidOptionError);
+      expect(() => groupAggregate<Ev>()({ keyBy: {} as unknown as 'action', aggregate: { n: count() } })).toThrow('groupAggregate: keyBy must be a field name');
     });
   });
 });

@@ -37,8 +37,8 @@ describe('event times are checked at the door', () => {
   });
 
   it('windows refuse it too (no withWatermark upstream)', () => {
-    expect(() => runBatches(windowTumbling<Row>({ eventTime: 'ts', size: 10, aggregate: { n: count() } }), [[{ ts: 9e15 }]])).toThrow(EventTimeError);
-    const steps = runBatches(windowTumbling<Row>({ eventTime: 'ts', size: 10, aggregate: { n: count() }, onInvalidEventTime: 'drop' }), [[{ ts: 9e15 }, { ts: 1 }]]);
+    expect(() => runBatches(windowTumbling<Row>()({ eventTime: 'ts', size: 10, aggregate: { n: count() } }), [[{ ts: 9e15 }]])).toThrow(EventTimeError);
+    const steps = runBatches(windowTumbling<Row>()({ eventTime: 'ts', size: 10, aggregate: { n: count() }, onInvalidEventTime: 'drop' }), [[{ ts: 9e15 }, { ts: 1 }]]);
     expect(steps[0]!.metrics?.numRowsDroppedInvalidEventTime).toBe(1);
   });
 });
@@ -72,7 +72,7 @@ describe('event-time specs { field, unit?, format? }', () => {
   it('runs a watermark and a window on a formatted column, the window recognising the watermarked column', () => {
     const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
     const steps = runBatches(
-      pipe(withWatermark<Row>(ts, '10 minutes'), windowTumbling<Row>({ eventTime: ts, size: '5 minutes', aggregate: { n: count() } }), outputMode('append')),
+      pipe(withWatermark<Row>(ts, '10 minutes'), windowTumbling<Row>()({ eventTime: ts, size: '5 minutes', aggregate: { n: count() } }), outputMode('append')),
       [[{ ts: '02-03-2018-10-01' }, { ts: '02-03-2018-10-03' }], [{ ts: '02-03-2018-10-30' }], [{ ts: '02-03-2018-10-02' }]],
     );
     const t = (m: number) => Date.UTC(2018, 2, 2, 10, m);
