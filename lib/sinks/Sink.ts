@@ -53,7 +53,9 @@ export interface Sink<R> {
   /**
    * The highest batch id this sink already holds for the query (after
    * `start`), or -1. Optional: with it the runtime detects a checkpoint that
-   * is older than the output (see `CheckpointBehindOutputError`).
+   * is older than the output, and re-plans the batches the sink holds beyond
+   * it from {@link Sink.committedOrigin} (or refuses to start with a
+   * `CheckpointBehindOutputError` when it cannot).
    */
   lastCommittedBatchId?(): Promise<number>;
   /**

@@ -156,7 +156,12 @@ export async function committedFiles(dir: string): Promise<FileSinkEntry[]> {
  * id (kept by the checkpoint), not by the batch id alone: a directory that
  * another query wrote to is refused at start ({@link SinkConflictError},
  * naming that query) unless `shareOutput: true`, and then both queries' rows
- * are kept. Readers should list files through the manifest
+ * are kept. The manifest also records what input each batch read (the
+ * `origin` the query hands the sink: its `offsets/N` and the source's plan,
+ * e.g. the files), so a checkpoint restored from an older copy, or one whose
+ * pending offsets file was deleted, re-plans the batches this directory
+ * already holds with exactly that input and goes on without losing or
+ * doubling a row (see docs/guides/checkpointing.md). Readers should list files through the manifest
  * ({@link committedFiles}), or ignore names starting with `.` or `_` (as
  * `fromDirectory` does).
  *
