@@ -230,6 +230,37 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     return this.toRows(records);
   }
 
+  /**
+   * Where the partitions of `(start, end]` that `start` has no offset for
+   * began (resolved from `startingOffsets`, the group or the earliest
+   * offset), `{ from: { topic: { partition: offset } } }`; `null` when every
+   * partition of `end` has its start in `start` (the offsets then say it all).
+   * Kept by the sink with the batch, so the batch is planned again from the
+   * same offsets even when `'latest'` has moved on since.
+   */
+  async describePlan(start: KafkaOffsets | undefined, end: KafkaOffsets): Promise<unknown> {
+    const cache = start === undefined ? this.starting : this.discovered;
+    const from: Array<[TopicPartition, number]> = [];
+    for (const [tp] of offsetEntries(end)) {
+      if (offsetOf(start, tp.topic, tp.partition) !== undefined) continue;
+      const resolved = cache.get(key(tp.topic, tp.partition));
+      if (resolved !== undefined) from.push([tp, resolved]);
+    }
+    return from.length === 0 ? null : { from: buildOffsets(from) };
+  }
+
+  /** Before a batch is re-run from the sink's record: its partitions without a start in `start` begin where {@link KafkaSource.describePlan} said they did. */
+  async restorePlan(start: KafkaOffsets | undefined, _end: KafkaOffsets, plan: unknown): Promise<void> {
+    const from = (plan as { from?: unknown } | null)?.from;
+    if (typeof from !== 'object' || from === null) return;
+    const cache = start === undefined ? this.starting : this.discovered;
+    for (const [tp, offset] of offsetEntries(from as KafkaOffsets)) {
+      if (!Number.isSafeInteger(offset) || offset < 0) continue;
+      cache.set(key(tp.topic, tp.partition), offset);
+      this.origin.set(`${start === undefined}\u0000${key(tp.topic, tp.partition)}`, start === undefined ? 'startingOffsets' : this.config.groupId !== undefined ? 'groupOffset' : 'earliest');
+    }
+  }
+
   async commit(end: KafkaOffsets): Promise<void> {
     if (this.member === undefined || !this.config.commitToGroup) return;
     try {
