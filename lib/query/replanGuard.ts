@@ -31,6 +31,15 @@ function offsetsText(offsets: readonly unknown[] | undefined, count: number): st
 
 const fromJson = (offset: unknown): unknown => (offset === null ? undefined : offset);
 
+/** Gives each source the plan the sink recorded for it with a batch (`Source.restorePlan`). */
+async function restorePlans(sources: readonly Source<unknown, unknown>[], origin: BatchOrigin): Promise<void> {
+  for (const [s, source] of sources.entries()) {
+    const plan = origin.plans[s];
+    if (plan === null || plan === undefined || source.restorePlan === undefined) continue;
+    await source.restorePlan(fromJson(origin.startOffsets[s]), origin.endOffsets[s], plan);
+  }
+}
+
 type SinkReplay = { readonly ok: true; readonly entries: OffsetLogEntry[] } | { readonly ok: false; readonly reason: string };
 
 /**
@@ -57,13 +66,10 @@ async function replayFromSink(check: ReplanCheck, after: number, last: number, p
     origins.push(origin);
   }
   for (const [i, origin] of origins.entries()) {
-    for (const [s, source] of sources.entries()) {
-      const plan = origin.plans[s];
-      if (plan === null || plan === undefined) continue;
-      if (source.restorePlan === undefined) return { ok: false, reason: `the sink's record of batch ${after + 1 + i} has a plan for ${source.description}, which cannot restore one` };
-      await source.restorePlan(fromJson(origin.startOffsets[s]), origin.endOffsets[s], plan);
-    }
+    const unable = sources.find((source, s) => origin.plans[s] !== null && origin.plans[s] !== undefined && source.restorePlan === undefined);
+    if (unable !== undefined) return { ok: false, reason: `the sink's record of batch ${after + 1 + i} has a plan for ${unable.description}, which cannot restore one` };
   }
+  for (const origin of origins) await restorePlans(sources, origin);
   return {
     ok: true,
     entries: origins.map((origin, i) => ({ batchId: after + 1 + i, offsets: origin.endOffsets, watermark: origin.watermark, timestamp: origin.timestamp })),
@@ -106,7 +112,11 @@ export async function checkReplan(check: ReplanCheck): Promise<readonly OffsetLo
   const behind = `checkpoint: ${check.location} commits batches up to ${checkpointBatchId}, but the sink ${sink.description} already holds batches up to ${outputBatchId} of query ${check.queryId}; got a checkpoint older than the output (restored from an older copy, or offsets files deleted)`;
   if (pending !== undefined && outputBatchId >= pending.batchId && sink.committedOrigin !== undefined) {
     const held = await sink.committedOrigin(pending.batchId);
-    if (held !== undefined && offsetsText(held.endOffsets, sources.length) !== offsetsText(pending.offsets, sources.length)) {
+    // Without a record the pending batch simply runs again from its own entry.
+    if (held !== undefined && offsetsText(held.endOffsets, sources.length) === offsetsText(pending.offsets, sources.length)) {
+      // The pending batch is in the output: it must start where it started (e.g. where 'latest' was for fromKafka's batch 0).
+      if (offsetsText(held.startOffsets, sources.length) === offsetsText(recovery.lastCommitted?.offsets, sources.length)) await restorePlans(sources, held);
+    } else if (held !== undefined) {
       throw new CheckpointBehindOutputError(
         `checkpoint: ${check.location} has a pending offsets/${pending.batchId} that ends at ${canonical(pending.offsets)}, but the sink ${sink.description} already holds batch ${pending.batchId} of query ${check.queryId}, which ended at ${canonical(held.endOffsets)}; got a checkpoint and an output from different runs (a checkpoint file replaced or edited by hand). Restore the newest copy of the checkpoint, or start the query with a new checkpoint location and a new output.`,
         check.location,

@@ -8,10 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { map } from 'rxjs';
+import { count } from '../../../lib/aggregate/count.js';
+import { SinkError } from '../../../lib/errors/index.js';
+import { groupAggregate } from '../../../operators/groupAggregate.js';
+import { outputMode } from '../../../operators/outputMode.js';
 import type { KafkaLogRecord } from '../../../lib/kafka/KafkaLog.js';
 import type { StreamingQueryProgress } from '../../../lib/query/progress.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
-import type { BatchOrigin } from '../../../lib/sinks/Sink.js';
+import type { BatchOrigin, Sink } from '../../../lib/sinks/Sink.js';
 import { MARKER_HEADERS, toKafka } from '../../../lib/sinks/toKafka.js';
 import { fromKafka, type KafkaRow } from '../../../lib/sources/fromKafka.js';
 import { claimTopic, closeTestKafka, kafkaBroker, messages, produce, readTopic } from './kafkaTestKit.js';
@@ -124,6 +128,49 @@ describe('fromKafka → toKafka: a checkpoint behind the output topic', () => {
       [3, 3],
     ]);
     expect(await counts(output)).toEqual(once([...messages('d', 4, 1), ...messages('e', 2, 1), ...messages('f', 3, 1)].map((m) => m.value as string)));
+  });
+
+  it("re-runs a pending batch 0 the topic already holds from where 'latest' was at its first run, so state has its rows", async () => {
+    const input = await claimTopic(1);
+    const output = await claimTopic(1);
+    await produce(input, messages('before', 3, 1)); // 'latest' skips these
+    const total = (crashAfterSink: boolean) => {
+      const real = toKafka<{ all: string; n: number }>({ brokers: [kafkaBroker()], topic: output, idempotentProducer: false });
+      const sink: Sink<{ all: string; n: number }> = {
+        description: real.description,
+        supportedModes: real.supportedModes,
+        idempotent: true,
+        start: (context) => real.start(context),
+        stop: () => real.stop(),
+        lastCommittedBatchId: () => real.lastCommittedBatchId(),
+        committedOrigin: (batchId) => real.committedOrigin(batchId),
+        async addBatch(batchId, rows, origin) {
+          await real.addBatch(batchId, rows, origin);
+          if (crashAfterSink) throw new SinkError('crashingSink', 'simulated crash after the write, before the commit', undefined, false);
+        },
+      };
+      return startQuery<KafkaRow, { all: string; n: number }>({
+        source: fromKafka({ brokers: [kafkaBroker()], topic: input, startingOffsets: 'latest' }),
+        pipeline: (b$) => b$.pipe(map((batch) => ({ ...batch, rows: batch.rows.map(() => ({ all: 'rows' })) })), groupAggregate({ keyBy: 'all', aggregate: { n: count() } }), outputMode('update')),
+        sink,
+        checkpointLocation: checkpoint,
+      });
+    };
+    const first = total(true);
+    await first.ready;
+    await produce(input, messages('d', 4, 1));
+    await expect(first.awaitTermination()).rejects.toThrow(/simulated crash/); // batch 0 in the topic, offsets/0 pending
+    await produce(input, messages('e', 3, 1)); // 'latest' is 7 now
+    const second = total(false);
+    await second.ready;
+    await second.processAllAvailable();
+    await second.stop();
+    expect(second.recentProgress.map((p) => [p.batchId, p.numInputRows])).toEqual([
+      [0, 4],
+      [1, 3],
+    ]);
+    const values = (await readTopic(output)).map((r) => JSON.parse(r.value!.toString()) as { n: number });
+    expect(values.map((v) => v.n)).toEqual([4, 7]);
   });
 
   it('gives back what each batch read after a restart of the sink (lastCommittedBatchId, committedOrigin); a foreign writer never counts', async () => {
