@@ -3,7 +3,7 @@
 // re-planned from the origins toKafka keeps on each batch's row 0 (`rss.origin`,
 // `rss.before`), re-run (the sink skips them) and the query goes on; every
 // input record reaches the output exactly once. Counted, not sampled.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,9 @@ import { startQuery } from '../../../lib/query/startQuery.js';
 import type { BatchOrigin, Sink } from '../../../lib/sinks/Sink.js';
 import { MARKER_HEADERS, toKafka } from '../../../lib/sinks/toKafka.js';
 import { fromKafka, type KafkaRow } from '../../../lib/sources/fromKafka.js';
+import type { KafkaSource } from '../../../lib/kafka/KafkaSource.js';
+import type { KafkaOffsets } from '../../../lib/kafka/KafkaOffsets.js';
+import type { ReadLimit, Source } from '../../../lib/sources/Source.js';
 import { claimTopic, closeTestKafka, kafkaBroker, messages, produce, readTopic } from './kafkaTestKit.js';
 
 afterAll(closeTestKafka);
@@ -44,10 +47,35 @@ async function counts(topic: string): Promise<Map<string, number>> {
 
 const once = (values: readonly string[]): Map<string, number> => new Map(values.map((v) => [v, 1]));
 
+/**
+ * A Kafka source whose first `latestOffset` waits for `gate`: with
+ * `startingOffsets: 'latest'` the test produces records after `'latest'` is
+ * fixed (at start) but before the first trigger looks, so batch 0 has them
+ * however the machine schedules the trigger.
+ */
+function gated(source: KafkaSource<KafkaRow>, gate: Promise<void>): Source<KafkaRow, KafkaOffsets> {
+  return new Proxy(source, {
+    get(target, property) {
+      if (property === 'latestOffset') return async (start: KafkaOffsets | undefined, limit: ReadLimit) => (await gate, target.latestOffset(start, limit));
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A gate and the function that opens it. */
+function gate(): { readonly promise: Promise<void>; open(): void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
 /** The query under test: batches of at most 4 records; values starting with `x-` are dropped (batches without output). */
-function query(input: string, output: string, startingOffsets: 'earliest' | 'latest', trigger?: { readonly availableNow: true }) {
+function query(input: string, output: string, startingOffsets: 'earliest' | 'latest', trigger?: { readonly availableNow: true }, opened: Promise<void> = Promise.resolve()) {
   return startQuery<KafkaRow, { key: string | null; value: string }>({
-    source: fromKafka({ brokers: [kafkaBroker()], topic: input, startingOffsets, maxOffsetsPerTrigger: 4 }),
+    source: gated(fromKafka({ brokers: [kafkaBroker()], topic: input, startingOffsets, maxOffsetsPerTrigger: 4 }), opened),
     pipeline: (b$) =>
       b$.pipe(
         map((batch) => ({
@@ -102,9 +130,11 @@ describe('fromKafka → toKafka: a checkpoint behind the output topic', () => {
     await empty.stop(); // the checkpoint has its metadata, no batch
     const backup = join(work, 'backup');
     cpSync(checkpoint, backup, { recursive: true });
-    const live = query(input, output, 'latest');
+    const produced = gate();
+    const live = query(input, output, 'latest', undefined, produced.promise);
     await live.ready; // 'latest' is fixed now: offset 3
     await produce(input, [...messages('d', 4, 1), ...messages('x', 4, 1), ...messages('e', 2, 1)]); // one request: visible at once
+    produced.open();
     await live.processAllAvailable();
     await live.stop();
     const second = live.recentProgress; // batches 0 (d), 1 (x: no output), 2 (e)
@@ -130,11 +160,11 @@ describe('fromKafka → toKafka: a checkpoint behind the output topic', () => {
     expect(await counts(output)).toEqual(once([...messages('d', 4, 1), ...messages('e', 2, 1), ...messages('f', 3, 1)].map((m) => m.value as string)));
   });
 
-  it("re-runs a pending batch 0 the topic already holds from where 'latest' was at its first run, so state has its rows", async () => {
-    const input = await claimTopic(1);
-    const output = await claimTopic(1);
+  it("re-runs a pending batch 0 from where 'latest' was at its first run, whether the topic holds it or not, so state has its rows", async () => {
+    let input = await claimTopic(1);
+    let output = await claimTopic(1);
     await produce(input, messages('before', 3, 1)); // 'latest' skips these
-    const total = (crashAfterSink: boolean) => {
+    const total = (crash: 'before sink' | 'after sink' | 'no', opened: Promise<void> = Promise.resolve()) => {
       const real = toKafka<{ all: string; n: number }>({ brokers: [kafkaBroker()], topic: output, idempotentProducer: false });
       const sink: Sink<{ all: string; n: number }> = {
         description: real.description,
@@ -145,23 +175,26 @@ describe('fromKafka → toKafka: a checkpoint behind the output topic', () => {
         lastCommittedBatchId: () => real.lastCommittedBatchId(),
         committedOrigin: (batchId) => real.committedOrigin(batchId),
         async addBatch(batchId, rows, origin) {
+          if (crash === 'before sink') throw new SinkError('crashingSink', 'simulated crash before the write', undefined, false);
           await real.addBatch(batchId, rows, origin);
-          if (crashAfterSink) throw new SinkError('crashingSink', 'simulated crash after the write, before the commit', undefined, false);
+          if (crash === 'after sink') throw new SinkError('crashingSink', 'simulated crash after the write, before the commit', undefined, false);
         },
       };
       return startQuery<KafkaRow, { all: string; n: number }>({
-        source: fromKafka({ brokers: [kafkaBroker()], topic: input, startingOffsets: 'latest' }),
+        source: gated(fromKafka({ brokers: [kafkaBroker()], topic: input, startingOffsets: 'latest' }), opened),
         pipeline: (b$) => b$.pipe(map((batch) => ({ ...batch, rows: batch.rows.map(() => ({ all: 'rows' })) })), groupAggregate({ keyBy: 'all', aggregate: { n: count() } }), outputMode('update')),
         sink,
         checkpointLocation: checkpoint,
       });
     };
-    const first = total(true);
+    const firstProduced = gate();
+    const first = total('after sink', firstProduced.promise);
     await first.ready;
     await produce(input, messages('d', 4, 1));
+    firstProduced.open();
     await expect(first.awaitTermination()).rejects.toThrow(/simulated crash/); // batch 0 in the topic, offsets/0 pending
     await produce(input, messages('e', 3, 1)); // 'latest' is 7 now
-    const second = total(false);
+    const second = total('no');
     await second.ready;
     await second.processAllAvailable();
     await second.stop();
@@ -171,6 +204,32 @@ describe('fromKafka → toKafka: a checkpoint behind the output topic', () => {
     ]);
     const values = (await readTopic(output)).map((r) => JSON.parse(r.value!.toString()) as { n: number });
     expect(values.map((v) => v.n)).toEqual([4, 7]);
+
+    // A pending batch 0 that never reached the topic: it starts where 'latest' was at the first start too
+    // (the source keeps its first batch's start offsets in <checkpoint>/sources/0/initial).
+    rmSync(checkpoint, { recursive: true });
+    const input2 = await claimTopic(1);
+    const output2 = await claimTopic(1);
+    input = input2;
+    output = output2;
+    await produce(input, messages('before', 3, 1));
+    const thirdProduced = gate();
+    const third = total('before sink', thirdProduced.promise);
+    await third.ready;
+    expect(existsSync(join(checkpoint, 'sources', '0', 'initial'))).toBe(true);
+    await produce(input, messages('d', 4, 1));
+    thirdProduced.open();
+    await expect(third.awaitTermination()).rejects.toThrow(/simulated crash before the write/);
+    await produce(input, messages('e', 3, 1));
+    const fourth = total('no');
+    await fourth.ready;
+    await fourth.processAllAvailable();
+    await fourth.stop();
+    expect(fourth.recentProgress.map((p) => [p.batchId, p.numInputRows])).toEqual([
+      [0, 4],
+      [1, 3],
+    ]);
+    expect((await readTopic(output)).map((r) => (JSON.parse(r.value!.toString()) as { n: number }).n)).toEqual([4, 7]);
   });
 
   it('gives back what each batch read after a restart of the sink (lastCommittedBatchId, committedOrigin); a foreign writer never counts', async () => {
