@@ -325,7 +325,10 @@ export class QueryRuntime<T, R> implements StreamingQuery {
             this.statusTracker.batchFinished();
           }
         }
-        for (const entry of replay) await this.replayBatch(entry);
+        for (const entry of replay) {
+          if (this.stopRequested) break; // the next start re-plans the rest from the sink again
+          await this.replayBatch(entry);
+        }
       }
       this.emit(EVENTS.QUERY_STARTED, this.ref());
       this.epochDeadlineMs = scheduler.now() + (this.config.trigger.kind === 'continuous' ? this.config.trigger.intervalMs : 0);

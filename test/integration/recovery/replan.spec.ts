@@ -211,6 +211,42 @@ describe('re-planning batches the checkpoint lost', () => {
     expect(await written()).toEqual(expected({ a: 10, b: 20, c: 30, d: 40, e: 50 }));
   });
 
+  it('stops between re-planned batches when asked; the next start re-plans the rest from the output again', async () => {
+    put('a', 10);
+    await run(); // batch 0
+    const backup = join(work, 'backup');
+    cpSync(checkpoint, backup, { recursive: true });
+    for (const [i, name] of ['b', 'c', 'd'].entries()) {
+      put(name, 20 + i);
+      await run(); // batches 1, 2, 3
+    }
+    restore(backup);
+    const files = toFiles<Reading>(output, { format: 'json', fsync: false });
+    let stopAt: (() => Promise<void>) | undefined;
+    const query = startQuery<Reading>({
+      source: fromDirectory<Reading>(input, { format: 'json', watch: false }),
+      sink: {
+        ...files,
+        addBatch: async (batchId, rows, origin) => {
+          await files.addBatch(batchId, rows, origin);
+          if (batchId === 1) void stopAt?.();
+        },
+      },
+      trigger: { availableNow: true },
+      checkpoint: openCheckpoint(checkpoint, { fsync: false }),
+    });
+    stopAt = () => query.stop();
+    await query.awaitTermination();
+    expect(query.recentProgress.map((p) => p.batchId)).toEqual([1]);
+    put('e', 5);
+    expect((await run()).map((p) => [p.batchId, p.numInputRows])).toEqual([
+      [2, 21],
+      [3, 22],
+      [4, 5],
+    ]);
+    expect(await written()).toEqual(expected({ a: 10, b: 20, c: 21, d: 22, e: 5 }));
+  });
+
   it('rebuilds operator state by re-running the re-planned batches: a running count is right after an older copy is restored', async () => {
     put('a', 3);
     await runTotal(); // batch 0: 3
