@@ -351,7 +351,8 @@ describe('re-planning batches the checkpoint lost', () => {
  * exactly once at the end.
  */
 describe('re-planning: seeded trials', () => {
-  const seeds = [1, 2, 3, 4, 5, 6];
+  const seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const tally = { replanned: 0, crashesWhileReplanning: 0 };
   it.each(seeds)('seed %i: every row is written exactly once', async (seed) => {
     const random = prng(seed);
     const pick = (n: number): number => Math.floor(random() * n);
@@ -380,11 +381,24 @@ describe('re-planning: seeded trials', () => {
         const commits = new Set(existsSync(join(checkpoint, 'commits')) ? readdirSync(join(checkpoint, 'commits')) : []);
         for (const name of offsets) if (!commits.has(name)) unlinkSync(join(checkpoint, 'offsets', name));
       }
-      if (random() < 0.4) await run({ failAfterSink: batchesRun + pick(2) });
-      else await run();
+      // The checkpoint's last batch (committed or pending): batches after it that run now come from the output's records.
+      const ids = (sub: string): number[] => (existsSync(join(checkpoint, sub)) ? readdirSync(join(checkpoint, sub)).filter((n) => /^\d+$/.test(n)).map(Number) : []);
+      const checkpointLast = Math.max(-1, ...ids('commits'), ...ids('offsets'));
+      // A crash after the sink wrote a batch: a new one, or one re-planned from the output.
+      const crashAt = random() < 0.4 ? pick(batchesRun + 2) : undefined;
+      const progress = await run(crashAt === undefined ? {} : { failAfterSink: crashAt });
+      const fromOutput = progress.filter((p) => p.batchId > checkpointLast && p.batchId < batchesRun).length;
+      tally.replanned += fromOutput;
+      if (crashAt !== undefined && crashAt > checkpointLast && crashAt < batchesRun) tally.crashesWhileReplanning++;
       batchesRun = manifestBatches().length;
     }
     await run();
     expect(await written()).toEqual(expected(files));
+  });
+
+  it('re-planned batches from the output in the trials, and crashed while doing it', () => {
+    process.stdout.write(`re-plan trials: ${seeds.length} seeds, ${tally.replanned} batches re-planned from the output, ${tally.crashesWhileReplanning} crashes while re-planning\n`);
+    expect(tally.replanned).toBeGreaterThan(10);
+    expect(tally.crashesWhileReplanning).toBeGreaterThan(0);
   });
 });
