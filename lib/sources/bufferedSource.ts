@@ -70,10 +70,11 @@ export class RowBuffer<T> {
   private pauses = 0;
   private highWater = 0;
   /**
-   * `false` until the runtime first names an offset. A query restarted from
-   * a checkpoint names offsets counted by an earlier run (another source
-   * instance): this run's rows are then numbered after them, so none is
-   * skipped as if it had been read.
+   * `false` until the runtime first plans a batch (`latestOffset`). A query
+   * restarted from a checkpoint names offsets counted by an earlier run
+   * (another source instance): this run's rows are then numbered after them,
+   * so none is skipped as if it had been read, and batches it re-runs before
+   * planning (`getBatch` first) are the earlier run's.
    */
   private anchored = false;
   /** Rows of batches planned by an earlier run, gone with it (counted, never silently). */
@@ -139,9 +140,9 @@ export class RowBuffer<T> {
   getBatch(start: number | undefined, end: number): T[] {
     const from = start ?? 0;
     if (!this.anchored) {
-      // A batch planned by an earlier run (re-run after a restart): its rows were in that run's memory and
-      // are gone. It runs without them, counted (numRowsLost); this run's rows come after it.
-      this.anchored = true;
+      // Before this run planned anything, a batch is one an earlier run planned (a pending batch, or one
+      // re-planned from the sink's record after a restart): its rows were in that run's memory and are gone.
+      // It runs without them, counted (numRowsLost); this run's rows come after it.
       this.lost += Math.max(0, end - from);
       if (end > this.base) this.rebase(end);
       return [];

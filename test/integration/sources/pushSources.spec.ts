@@ -3,7 +3,7 @@
 // server on 127.0.0.1), and the socket source reconnecting when the server
 // closes the connection or restarts. Everything waits on events or on the
 // rows themselves, never on the clock.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import type { StreamingQuery } from '../../../lib/query/StreamingQuery.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import { StreamingQueryManager } from '../../../lib/query/StreamingQueryManager.js';
 import { forEachBatch } from '../../../lib/sinks/forEachBatch.js';
+import { readCommittedJson, toFiles } from '../../../lib/sinks/toFiles.js';
 import { fromObservable } from '../../../lib/sources/fromObservable.js';
 import { SocketConnectionLostError, fromSocket, type SocketLine } from '../../../lib/sources/fromSocket.js';
 
@@ -271,5 +272,35 @@ describe('push sources restarted from a checkpoint', () => {
       [2, [100]],
     ]);
     expect(q2.recentProgress[0]!.sources[0]!.metrics).toMatchObject({ numRowsLost: 3 });
+  });
+
+  it('re-runs the batches a restored older checkpoint lost without their rows (they are in the output), then writes every new row once', async () => {
+    const out = join(dir, 'out');
+    const start = (input: Subject<{ n: number }>) => startQuery({ source: fromObservable(input), sink: toFiles<{ n: number }>(out, { fsync: false }), checkpointLocation: join(dir, 'ckpt'), manager });
+    const feed = async (values: number[][]): Promise<StreamingQuery> => {
+      const input = new Subject<{ n: number }>();
+      const query = start(input);
+      await query.ready;
+      for (const batch of values) {
+        for (const n of batch) input.next({ n });
+        await query.processAllAvailable();
+      }
+      await query.stop();
+      return query;
+    };
+    await feed([[1, 2]]); // batch 0
+    cpSync(join(dir, 'ckpt'), join(dir, 'backup'), { recursive: true });
+    await feed([[3], [4, 5]]); // batches 1, 2
+    rmSync(join(dir, 'ckpt'), { recursive: true });
+    cpSync(join(dir, 'backup'), join(dir, 'ckpt'), { recursive: true });
+    const third = await feed([[6, 7, 8]]);
+    expect(third.recentProgress.map((p) => [p.batchId, p.numInputRows])).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 3],
+    ]);
+    expect(metricsOf(third)['numRowsLost']).toBe(3); // so far: batch 1's row and batch 2's two
+
+    expect((await readCommittedJson<{ n: number }>(out)).map((r) => r.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });
