@@ -5,7 +5,7 @@ import type { CheckpointStore } from '../lib/checkpoint/CheckpointStore.js';
 import { openCheckpoint, type OpenCheckpointOptions } from '../lib/checkpoint/openCheckpoint.js';
 import { BatchSequenceError, CheckpointError } from '../lib/errors/index.js';
 import { wrapError } from '../lib/internal/batchSubscriber.js';
-import { Stage, infoOfBatch, upstreamNodes, type QueryBinding } from '../lib/internal/pipeline.js';
+import { Stage, assignOperatorIds, infoOfBatch, upstreamNodes, type QueryBinding } from '../lib/internal/pipeline.js';
 
 /** Options for {@link checkpoint}. */
 export interface CheckpointOptions extends OpenCheckpointOptions {
@@ -94,6 +94,7 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
     // The stateful operators upstream register with this checkpoint's query: bind them now, while the pipeline is built.
     const binding: QueryBinding = { context: undefined };
     for (const node of upstreamNodes(source)) node.binding = binding;
+    assignOperatorIds(source, ['0']);
     const stage = new Stage(op, [source], ([input]) => input!);
     const output = new Observable<Batch<T>>((subscriber) => {
       const store = openCheckpoint(location, checkpointOptions);

@@ -28,11 +28,27 @@ export type KeyFields<T, K> = [K] extends [undefined]
         : K extends readonly (infer F extends string)[]
           ? { -readonly [P in F]: unknown }
           : {}
-      : K extends keyof T
-        ? { -readonly [F in K]: T[F] }
+      : K extends string
+        ? KeyColumn<T, K>
         : K extends readonly (infer F)[]
-          ? { -readonly [P in F & keyof T]: T[P] }
+          ? UnionToIntersection<F extends string ? KeyColumn<T, F> : never>
           : {};
+
+/**
+ * The result column of one key field: the field itself, or for a nested name
+ * (`left.k` on a join's rows) a column named by its last part (`k`), as
+ * Spark names a struct field it groups by; `null` where the outer field may
+ * be null (an outer join's missing side).
+ */
+type KeyColumn<T, F extends string> = F extends keyof T
+  ? { -readonly [P in F]: T[F] }
+  : F extends `${infer A}.${infer B}`
+    ? A extends keyof T
+      ? { -readonly [P in B]: B extends keyof NonNullable<T[A]> ? NonNullable<T[A]>[B] | (null extends T[A] ? null : never) : unknown }
+      : {}
+    : {};
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 
 /** How the engine reads and writes a grouping key. */
 export interface CompiledKey<T> {

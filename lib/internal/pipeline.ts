@@ -177,6 +177,10 @@ export interface PipelineNode {
   requestedBy: string | undefined;
   /** Set by a `checkpoint` operator downstream. */
   binding: QueryBinding | undefined;
+  /** The kind of a stateful operator. */
+  readonly statefulKind?: string;
+  /** The id {@link assignOperatorIds} gave it when the query was built (unique within the query). */
+  assignedId?: string;
 }
 
 const NODE = Symbol.for('rxjs-structured-streaming.node');
@@ -291,7 +295,18 @@ export class Stage {
       if (!(error instanceof UnsupportedOperationError)) throw error;
       if (!guessed) refusal = error;
     }
-    this.node = { op, inputs: found.map((f) => f?.node), info, refusal, guessed, aggregation: options.aggregation === true, requestedMode: undefined, requestedBy: undefined, binding: undefined };
+    this.node = {
+      op,
+      inputs: found.map((f) => f?.node),
+      info,
+      refusal,
+      guessed,
+      aggregation: options.aggregation === true,
+      requestedMode: undefined,
+      requestedBy: undefined,
+      binding: undefined,
+      ...(options.stateful === undefined ? {} : { statefulKind: options.stateful.kind }),
+    };
   }
 
   /** The output info for these input infos (cached while the inputs' infos stay the same objects, as they do batch after batch). */
@@ -371,7 +386,7 @@ export function registerStage<S>(
   spec: { readonly kind: string; readonly name: string | undefined; readonly descriptor: unknown; readonly codec: StateCodec<S>; readonly outputMode?: OutputModeName },
 ): Registration<S> {
   const query = stage.queryOf(inputs);
-  const id = operatorIdOf(spec.kind, spec.name, inputs, query);
+  const id = spec.name ?? (query === undefined ? undefined : stage.node.assignedId) ?? operatorIdOf(spec.kind, spec.name, inputs, query);
   const handle = registerState<S>(query, { kind: spec.kind, id, descriptor: spec.descriptor, codec: spec.codec });
   return { handle, query, self: { kind: spec.kind, id: handle.operatorId, query, ...(spec.outputMode === undefined ? {} : { outputMode: spec.outputMode }) } };
 }
@@ -434,4 +449,47 @@ export function inQueryContext<T>(context: QueryContext): (source: Observable<Ba
 /** Marks `observable` as a source: a fresh stream whose info is known before any batch (no watermark, nothing stateful). */
 export function sourceNode<O extends Observable<unknown>>(observable: O): O {
   return attachNode(observable, { op: 'source', inputs: [], info: SOURCE_INFO, refusal: undefined, aggregation: false, requestedMode: undefined, requestedBy: undefined, binding: undefined });
+}
+
+/**
+ * Gives every unnamed stateful operator of a query its id when the query is
+ * built (`startQuery`, a `checkpoint` operator): `<kind>#<n>`, n the number
+ * of stateful operators upstream of it, as {@link operatorIdOf} computes it
+ * from the batches; operators that would share one (the same kind at the same
+ * depth in parallel branches, such as a `withWatermark` on each side of a
+ * join) are told apart by their place in the graph — inputs in argument
+ * order, the first keeps the plain id, the next get `.2`, `.3`… — so ids
+ * depend only on the pipeline's shape, never on which batch arrives first.
+ */
+export function assignOperatorIds(output: Observable<unknown>, queryInputs: readonly string[]): void {
+  const root = findNode(output)?.node;
+  if (root === undefined) return;
+  const order: PipelineNode[] = [];
+  const seen = new Set<PipelineNode>();
+  const visit = (node: PipelineNode | undefined): void => {
+    if (node === undefined || seen.has(node)) return;
+    seen.add(node);
+    for (const input of node.inputs) visit(input);
+    order.push(node);
+  };
+  visit(root);
+  const upstream = new Map<PipelineNode, Set<PipelineNode>>();
+  const taken = new Set<string>();
+  for (const node of order) {
+    const above = new Set<PipelineNode>();
+    for (const input of node.inputs) {
+      if (input === undefined) continue;
+      for (const s of upstream.get(input) ?? []) above.add(s);
+      if (input.statefulKind !== undefined) above.add(input);
+    }
+    upstream.set(node, above);
+    if (node.statefulKind === undefined) continue;
+    const names = node.info?.inputs ?? [];
+    const suffix = queryInputs.length > 1 && names.length > 0 && names.length < queryInputs.length ? `@${[...names].sort().join('+')}` : '';
+    const base = `${node.statefulKind}#${above.size}${suffix}`;
+    let id = base;
+    for (let k = 2; taken.has(id); k++) id = `${base}.${k}`;
+    taken.add(id);
+    node.assignedId = id;
+  }
 }

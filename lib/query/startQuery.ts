@@ -5,7 +5,7 @@ import type { Checkpoint } from '../checkpoint/Checkpoint.js';
 import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
 import type { EventType } from '../instrumentation/events.js';
-import { SOURCE_INFO, aggregationFeeding, attachNode, findNode, freezeInfo, requestMode, staticInfoOf, type OutputModeName, type PipelineInfo } from '../internal/pipeline.js';
+import { SOURCE_INFO, aggregationFeeding, assignOperatorIds, attachNode, findNode, freezeInfo, requestMode, staticInfoOf, type OutputModeName, type PipelineInfo } from '../internal/pipeline.js';
 import type { Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import { parseDuration } from '../time/parseDuration.js';
@@ -114,6 +114,34 @@ function requireObject(option: string, value: unknown, methods: readonly string[
  * continues the numbering. An error stops this query only, kept in
  * `exception`; retriable source, sink and checkpoint errors are retried first.
  *
+ * **Several sources** (`sources: { left, right }` and a `pipeline` of the
+ * named inputs): one trigger plans every input, batch N of every input has
+ * the same id and a join or union of them treats it as one micro-batch, the
+ * write-ahead entry `offsets/N` holds every input's offset, recovery restores
+ * all of them, and progress lists each input as a source. `sources` with one
+ * entry is the same query as `source`.
+ *
+ * **Output mode**, set in one place as Spark's `writeStream.outputMode`: the
+ * pipeline's own `outputMode(…)`, else the `outputMode` option (which sets the
+ * mode of an aggregation the pipeline leaves without one), else append —
+ * with Spark's rules for it (no watermark on an append aggregation, joins only
+ * in append mode, the `(flat)MapGroupsWithState` mode rules). The option and
+ * a different `outputMode(…)` in the pipeline are refused together.
+ *
+ * ```ts
+ * const joined = startQuery({
+ *   sources: { clicks: fromDirectory('/data/clicks', { format: 'json' }), views: fromDirectory('/data/views', { format: 'json' }) },
+ *   pipeline: ({ clicks, views }) =>
+ *     clicks.pipe(
+ *       withWatermark('ts', '10 seconds'),
+ *       streamJoin(views.pipe(withWatermark('ts', '10 seconds')), { on: 'ad', timeRange: { leftTime: 'ts', rightTime: 'ts', lower: '-1 minute', upper: 0 } }),
+ *     ),
+ *   sink: toConsole(),
+ *   checkpointLocation: '/checkpoints/clicks-views',
+ * });
+ * await joined.stop();
+ * ```
+ *
  * @example
  * ```ts
  * const query = startQuery({
@@ -125,7 +153,9 @@ function requireObject(option: string, value: unknown, methods: readonly string[
  * await query.stop();
  * ```
  *
- * @throws {InvalidOptionError} `startQuery: source must be a Source …` / `sink must be a Sink …` / bad trigger, name, pollInterval.
+ * @throws {InvalidOptionError} `startQuery: source must be a Source …` / `sink must be a Sink …` / bad trigger, name, pollInterval; `sources` empty, not sources, or given with `source`.
+ * @throws {InvalidOptionError} `startQuery: outputMode is <mode> but the pipeline already emits in <mode> mode …` when the option contradicts the pipeline's `outputMode(…)`.
+ * @throws {UnsupportedOperationError} Spark's refusals of the query's output mode, e.g. `startQuery: Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark`, `Join between two streaming DataFrames/Datasets is not supported in Update output mode, only in Append output mode`.
  * @throws {UnsupportedOperationError} `startQuery: Data source <sink> does not support <Mode> output mode …` when the sink does not support the pipeline's output mode.
  * @throws {UnsupportedOperationError} `startQuery: Continuous processing does not support <Operator> operations.` for a stateful pipeline, a source or a sink that cannot run continuously.
  */
@@ -170,6 +200,8 @@ export function startQuery<T, R = T>(given: StartQueryOptions<T, R> | StartMulti
       : options.pipeline === undefined
         ? (batches$ as unknown as Observable<Batch<R>>)
         : options.pipeline(batches$);
+  // Operator ids from the pipeline's shape, unique within the query (parallel branches told apart by their place).
+  assignOperatorIds(output$, inputInfo.inputs);
   const outputMode = resolveOutputMode(options.outputMode, output$);
   if (!sink.supportedModes.includes(outputMode)) {
     throw new UnsupportedOperationError(

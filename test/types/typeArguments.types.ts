@@ -203,3 +203,18 @@ pipe(withWatermark<Ev>('ts', '10 seconds'), windowTumbling({ eventTime: 'ts', si
 events$.pipe(withWatermark('tz', '10 seconds'));
 // @ts-expect-error 'tz' is not a field of Ev
 events$.pipe(withWatermark({ field: 'tz', unit: 'seconds' }, '10 seconds'));
+
+// A nested key (a join's `left.k`) gives a result column named by its last part, typed from the nested field.
+{
+  type L = { k: string; ts: number };
+  type J = { readonly left: L; readonly right: L | null };
+  const joined$ = null as unknown as Observable<Batch<J>>;
+  const nested$ = joined$.pipe(groupAggregate({ keyBy: 'left.k', aggregate: { n: count() } }));
+  type NestedRow = typeof nested$ extends Observable<ResultBatch<infer R>> ? R : never;
+  expectTypeOf<NestedRow>().toEqualTypeOf<{ k: string; n: number }>();
+  const row: NestedRow = { k: 'a', n: 1 };
+  void row;
+  // @ts-expect-error the column is `k`, not `left.k`
+  const wrong: NestedRow = { 'left.k': 'a', n: 1 };
+  void wrong;
+}

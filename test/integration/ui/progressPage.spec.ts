@@ -88,7 +88,7 @@ describe('the progress page in headless Chromium', () => {
       expect(seen.map((marks) => marks.map((m) => [m.chart, m.points, m.lastBatch]))).toEqual(
         [1, 2, 3].map((n) => ['rates', 'durations', 'state', 'watermark', 'late'].map((chart) => [chart, n, String(n - 1)])),
       );
-      // The charts themselves grew: two rate lines of n dots, and one state line (windowTumbling#0) of n dots.
+      // The charts themselves grew: two rate lines of n dots, and one state line (windowTumbling#1) of n dots.
       expect(seen.map((marks) => marks.find((m) => m.chart === 'rates')!.circles)).toEqual([2, 4, 6]);
       expect(seen.map((marks) => marks.find((m) => m.chart === 'state')!.circles)).toEqual([1, 2, 3]);
       expect(seen[2]!.find((m) => m.chart === 'durations')!.rects).toBeGreaterThanOrEqual(3);
@@ -96,7 +96,7 @@ describe('the progress page in headless Chromium', () => {
       const card = page.locator(`section.query[data-query-id="${query.id}"]`);
       expect(await card.locator('h2').textContent()).toBe('deviceMonitor');
       expect(await card.locator('.badge').textContent()).toBe('active');
-      expect(await card.locator('figure[data-chart="state"] .legend').textContent()).toContain('windowTumbling#0');
+      expect(await card.locator('figure[data-chart="state"] .legend').textContent()).toContain('windowTumbling#1');
       // Watermark after batch 2: 10:10:50 - 10 minutes; the lag behind the max event time is the delay.
       expect(await card.locator('dl.stats').textContent()).toContain('2018-03-02 10:00:50Z');
       expect(await page.locator('figure[data-chart="watermark"]').getAttribute('data-lag-ms')).toBe(String(10 * 60_000));
