@@ -209,6 +209,7 @@ export function mergeStateColumns(
         overrides.set(key, -1);
         removed.add(key);
       } else {
+        if (overrides.get(key) === -1) overrides.delete(key); // added again after a removal: to the end
         overrides.set(key, d * SCALE + i);
       }
     }
@@ -230,7 +231,8 @@ export function mergeStateColumns(
         sources[n] = -1;
         entries[n++] = i;
         outKeys.push(key);
-      } else if (!removed.has(key)) {
+      } else if (!removed.has(key) && base.valueLengths[i] !== 0) {
+        // (A key removed in a base that is the first delta is new when a later delta adds it: at the end.)
         inPlace.add(key);
         sources[n] = Math.floor(o / SCALE);
         entries[n++] = o % SCALE;
