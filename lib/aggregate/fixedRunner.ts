@@ -10,7 +10,8 @@ import type { WindowSpec } from '../window/WindowBounds.js';
 import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import { FixedStateBuilder, FixedWindowEngine, type Bucketing, type FixedAggState, type FixedStepResult, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
-import type { BulkStateCodec, StateFileEntries } from '../checkpoint/stateFiles.js';
+import type { BulkStateCodec, StateFileEntries, TextStateCodec } from '../checkpoint/stateFiles.js';
+import { encodeDouble } from './numericInput.js';
 import type { CompiledKey } from './groupKey.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
@@ -100,17 +101,20 @@ export function fixedChangedKeys(r: FixedStepResult<unknown>, n: number, state: 
       // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
       yield LATE_WATERMARK_KEY;
       for (let i = 0; i < r.updatedGroups.length; i++) {
-        const g = r.updatedGroups[i]!;
-        yield hinted(state, `${r.updatedBuckets[i]!}/${JSON.stringify(g[n])}`, r.updatedBuckets[i]!, g);
+        const g = r.updatedGroups[i] as unknown[];
+        // The entry key is kept in the record (slot n + 3): built once per group, not once per batch.
+        let entryKey = g[n + 3] as string | undefined;
+        if (entryKey === undefined) g[n + 3] = entryKey = `${r.updatedBuckets[i]!}/${JSON.stringify(g[n])}`;
+        yield hinted(state, entryKey, r.updatedBuckets[i]!, g);
       }
-      for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield hinted(state, `${bucket}/${JSON.stringify(g[n])}`, bucket, undefined);
+      for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield hinted(state, (g[n + 3] as string | undefined) ?? `${bucket}/${JSON.stringify(g[n])}`, bucket, undefined);
       if (state !== undefined) state.hintKey = undefined;
     },
   };
 }
 
-/** A fixed-window codec, with the bulk restore and a hook for entries that are not groups (see {@link slidingCodec}). */
-export interface FixedCodec extends StateCodec<FixedAggState>, BulkStateCodec<FixedAggState> {
+/** A fixed-window codec, with the bulk restore, the text reader and a hook for entries that are not groups (see {@link slidingCodec}). */
+export interface FixedCodec extends StateCodec<FixedAggState>, BulkStateCodec<FixedAggState>, TextStateCodec<FixedAggState> {
   /** {@link BulkStateCodec.fromStateFiles}, handing entries it does not know (keys starting with `$`) to `other`. */
   restore(files: readonly StateFileEntries[], removed: unknown, other: ((entryKey: string, value: unknown) => void) | undefined): FixedAggState;
 }
@@ -140,6 +144,18 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
     a[n + 1] = bucket;
     a[n + 2] = 0;
     return a;
+  };
+  // The JSON text of a group's value, written directly: an accumulator that is a finite number and
+  // is encoded as itself (no encoder, or sum's encodeDouble) is its decimal text, as JSON.stringify writes it.
+  const asItself = aggregators.map((a) => a.encode === undefined || a.encode === (encodeDouble as unknown));
+  const accText = (j: number, acc: unknown): string => {
+    if (typeof acc === 'number' && asItself[j] && Number.isFinite(acc)) return `${acc}`;
+    return JSON.stringify(encoders[j] === undefined ? acc : encoders[j]!(acc)) ?? 'null';
+  };
+  const groupText = (bucket: number, g: GroupRecord): string => {
+    let text = '[';
+    for (let j = 0; j < n; j++) text += `${accText(j, g[j])},`;
+    return `${text}${JSON.stringify(g[n]) ?? 'null'},${bucket},0]`;
   };
   const parseKey = (entryKey: string): [number, unknown] => {
     const slash = entryKey.indexOf('/');
@@ -194,6 +210,14 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
       const [bucket, gk] = parseKey(entryKey);
       const g = state.buckets.get(bucket)?.get(gk);
       return g === undefined ? undefined : encodeGroup(bucket, g);
+    },
+    getText(state, entryKey) {
+      const h = state as Partial<HintedFixedState>;
+      if (h.hintKey === entryKey && entryKey !== undefined) return h.hintGroup === undefined ? undefined : groupText(h.hintBucket!, h.hintGroup);
+      if (entryKey === LATE_WATERMARK_KEY) return JSON.stringify(state.lateWatermarkMs) ?? 'null';
+      const [bucket, gk] = parseKey(entryKey);
+      const g = state.buckets.get(bucket)?.get(gk);
+      return g === undefined ? undefined : groupText(bucket, g);
     },
     fromEntries(entries) {
       const keys: string[] = [];

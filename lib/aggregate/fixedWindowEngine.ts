@@ -8,8 +8,10 @@ import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 
 /**
  * One group's state, as one flat array: the accumulator of each aggregate at
- * `0 .. n-1`, the group's raw key (for output) at `n`, and at `n + 1` an
- * ownership tag (see {@link FixedWindowEngine}). Once a snapshot holds a
+ * `0 .. n-1`, the group's raw key (for output) at `n`, at `n + 1` an
+ * ownership tag and at `n + 2` the batch that last listed it (see
+ * {@link FixedWindowEngine}), and at `n + 3`, once a checkpoint has read the
+ * group, its checkpoint entry key (built once per group, not per batch). Once a snapshot holds a
  * record, the record is never written again.
  */
 export type GroupRecord = readonly unknown[];
@@ -210,7 +212,7 @@ export class FixedWindowEngine<T> {
   private snapshotVersion = 0;
   private last: FixedStepResult<T> | undefined;
   private readonly fold: RowFolder<T>;
-  /** A fresh record: `init()` of each aggregate, then slots for the raw key, the tag and the batch version that listed it. */
+  /** A fresh record: `init()` of each aggregate, then slots for the raw key, the tag, the batch version that listed it and its checkpoint entry key (see {@link GroupRecord}). */
   private readonly newRecord: () => unknown[];
   private readonly starts: number[] = [];
 
@@ -225,7 +227,7 @@ export class FixedWindowEngine<T> {
   ) {
     this.paneMs = bucketing === 'pane' ? paneSpec(spec!).paneMs : 0;
     this.fold = rowFolder(aggs.aggregators);
-    this.newRecord = accumulatorFactory(aggs.aggregators, 3);
+    this.newRecord = accumulatorFactory(aggs.aggregators, 4);
     this.lateWatermarkMs = initial?.lateWatermarkMs ?? 0;
     const owned = initial?.owned;
     if (owned !== undefined) {
@@ -470,6 +472,7 @@ export class FixedWindowEngine<T> {
             const fresh = newRecord();
             fresh[nAggs] = rec[nAggs];
             fresh[nAggs + 1] = -epoch;
+            fresh[nAggs + 3] = rec[nAggs + 3];
             pending.push(fresh, rec);
             inner!.set(gk, fresh);
             numUpdated++;

@@ -9,7 +9,7 @@ import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type Aggreg
 import type { Aggregator } from './Aggregator.js';
 import { FixedWindowEngine, paneSpec, type FixedAggState, type FixedStepResult, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
 import { fixedChangedKeys, fixedRowBuilder, hintedWorkingState, type FixedCodec, type FixedRunnerOptions } from './fixedRunner.js';
-import type { BulkStateCodec } from '../checkpoint/stateFiles.js';
+import type { BulkStateCodec, TextStateCodec } from '../checkpoint/stateFiles.js';
 
 /**
  * The state of a sliding-window aggregation. With `paneMs` set, the buckets
@@ -32,7 +32,7 @@ const ACC_BYTES = 16;
  * (`<bucket>/<key as JSON>`, `$lateWatermark`) plus `$panes`, the pane
  * length, which tells a pane state from a per-window one when reading.
  */
-export function slidingCodec(base: FixedCodec): StateCodec<SlidingAggState> & BulkStateCodec<SlidingAggState> {
+export function slidingCodec(base: FixedCodec): StateCodec<SlidingAggState> & BulkStateCodec<SlidingAggState> & TextStateCodec<SlidingAggState> {
   return {
     *entries(state) {
       if (state.paneMs !== undefined) yield [PANES_KEY, state.paneMs];
@@ -40,6 +40,10 @@ export function slidingCodec(base: FixedCodec): StateCodec<SlidingAggState> & Bu
     },
     get(state, entryKey) {
       return entryKey === PANES_KEY ? state.paneMs : base.get(state, entryKey);
+    },
+    getText(state, entryKey) {
+      if (entryKey !== PANES_KEY) return base.getText(state, entryKey);
+      return state.paneMs === undefined ? undefined : (JSON.stringify(state.paneMs) ?? 'null');
     },
     fromEntries(entries) {
       let paneMs: number | undefined;

@@ -23,7 +23,7 @@ import {
   statePath,
 } from './layout.js';
 import { frameStateColumns } from './stateColumns.js';
-import { REMOVED, bulkRestore, deltaBody, parseStateColumnsFile, parseStateFile, rebuiltFileEntries, stateFileEntries, type ParsedStateFile, type StateFileHeader } from './stateFiles.js';
+import { REMOVED, bulkRestore, textReader, deltaBody, parseStateColumnsFile, parseStateFile, rebuiltFileEntries, stateFileEntries, type ParsedStateFile, type StateFileHeader } from './stateFiles.js';
 
 /** Options of a checkpoint (shared by `openCheckpoint`, the `checkpoint` operator and `startQuery`). */
 export interface CheckpointStateOptions {
@@ -82,6 +82,8 @@ interface RegisteredOperator<S> {
   readonly id: string;
   readonly spec: StatefulOperatorSpec<S>;
   readonly codec: StateCodec<S>;
+  /** The codec's JSON text reader, when it has one (`TextStateCodec`). */
+  readonly getText: ((state: S, key: string) => string | undefined) | undefined;
   readonly descriptor: unknown;
   /** Committed state version (-1: none). */
   version: number;
@@ -487,6 +489,7 @@ export class StoreCheckpoint implements Checkpoint {
       id,
       spec,
       codec: spec.codec,
+      getText: textReader<S>(spec.codec),
       descriptor,
       version,
       publishedVersion: version,
@@ -522,9 +525,14 @@ export class StoreCheckpoint implements Checkpoint {
     const t0 = this.now();
     const { codec } = operator;
     const entries = publication.entries;
-    for (const key of changedKeys) {
-      const value = codec.get(state, key);
-      entries.set(key, value === undefined ? undefined : (JSON.stringify(value) ?? 'null'));
+    const getText = operator.getText;
+    if (getText !== undefined) {
+      for (const key of changedKeys) entries.set(key, getText(state, key));
+    } else {
+      for (const key of changedKeys) {
+        const value = codec.get(state, key);
+        entries.set(key, value === undefined ? undefined : (JSON.stringify(value) ?? 'null'));
+      }
     }
     publication.ms += this.now() - t0;
     this.startDeltaWrite(operator, publication);

@@ -59,6 +59,22 @@ export interface BulkStateCodec<S> {
   fromStateFiles(files: readonly StateFileEntries[], removed: typeof REMOVED): S;
 }
 
+/**
+ * The optional text part of a `StateCodec`: the JSON text of `get(state, key)`
+ * (`undefined` when the key is absent), the same text as
+ * `JSON.stringify(get(state, key)) ?? 'null'`, written without building the
+ * value first. A checkpoint uses it to encode a delta's entries.
+ */
+export interface TextStateCodec<S> {
+  getText(state: S, key: string): string | undefined;
+}
+
+/** The codec's text reader when it has one (see {@link TextStateCodec}). */
+export function textReader<S>(codec: object): TextStateCodec<S>['getText'] | undefined {
+  const f = (codec as Partial<TextStateCodec<S>>).getText;
+  return typeof f === 'function' ? f.bind(codec) : undefined;
+}
+
 /** `files` as {@link StateFileEntries} (a columnar file parses its keys only when asked). */
 export function stateFileEntries(files: readonly ParsedStateFile[]): StateFileEntries[] {
   return files.map((f) => (f instanceof ColumnarStateFile ? f : { count: f.keys.length, values: f.values, key: (i: number) => f.keys[i]! }));

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { compileAggregates } from '../../../lib/aggregate/Aggregator.js';
 import { count } from '../../../lib/aggregate/count.js';
+import { sum } from '../../../lib/aggregate/sum.js';
+import { min } from '../../../lib/aggregate/min.js';
 import { collectSet } from '../../../lib/aggregate/collectSet.js';
 import { fixedCodec } from '../../../lib/aggregate/fixedRunner.js';
 import { compileKey } from '../../../lib/aggregate/groupKey.js';
@@ -83,6 +85,24 @@ describe('bulk restore of aggregation state', () => {
         expect((pb as unknown[])[0]).toEqual(['$panes', 60_000]);
         const [sb, sm] = bothWays(sessions, () => sessionFiles.map((f) => f()));
         expect(sb).toEqual(sm);
+      }),
+    );
+  });
+});
+
+describe('the fixed-window codec\'s value text', () => {
+  it('is the JSON text of its value, for every kind of accumulator and key', () => {
+    const sums = compileAggregates<{ v: unknown; k: unknown }>('test', { n: count(), total: sum('v'), low: min('v'), ks: collectSet('v') }, ['k']);
+    const codec = fixedCodec(sums, compileKey<{ v: unknown; k: unknown }>('test', 'k'));
+    const acc = fc.oneof(fc.double(), fc.constantFrom(-0, 0, null, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e21, 5e-7), fc.integer());
+    const rawKey = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null)), { maxLength: 3 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(0, 60_000, -60_000), rawKey, fc.nat(), acc, acc, fc.array(fc.string(), { maxLength: 3 })), { maxLength: 10 }), (groups) => {
+        // Values as the codec writes them (encoded), restored, then read back as text and as values.
+        const entries = groups.map(([bucket, k, n, total, low, ks]): [string, unknown] => [`${bucket}/${JSON.stringify(k)}`, JSON.parse(JSON.stringify([n, typeof total === 'number' && !Number.isFinite(total) ? String(total) : total, low, ks, k, bucket, 0]))]);
+        const state = codec.fromEntries([['$lateWatermark', 5], ...entries]);
+        const keys = ['$lateWatermark', ...entries.map((e) => e[0]), '0/"absent"'];
+        for (const key of keys) expect(codec.getText(state, key)).toBe(codec.get(state, key) === undefined ? undefined : JSON.stringify(codec.get(state, key)));
       }),
     );
   });
