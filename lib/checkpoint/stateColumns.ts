@@ -121,16 +121,31 @@ export function readStateColumns(bytes: Uint8Array, start: number, end: number):
   const keysStart = valueLengthsAt + count * 4;
   if (keysStart + 5 > end) throw new Error(`a state file shorter than its ${count} entries`);
   const keyStarts = new Uint32Array(count);
-  const keyLengths = new Uint32Array(count);
   const valueStarts = new Uint32Array(count);
-  const valueLengths = new Uint32Array(count);
+  // The two length columns, copied in one go into an aligned buffer and read as 32-bit words
+  // where the platform is little-endian as the file (elsewhere word by word).
+  let keyLengths: Uint32Array;
+  let valueLengths: Uint32Array;
+  if (new Uint8Array(new Uint32Array([1]).buffer)[0] === 1) {
+    const copy = new Uint8Array(keysStart - keyLengthsAt); // its own buffer, at offset 0 (a Buffer's slice would share the pool)
+    copy.set(bytes.subarray(keyLengthsAt, keysStart));
+    const words = new Uint32Array(copy.buffer, 0, 2 * count);
+    keyLengths = words.subarray(0, count);
+    valueLengths = words.subarray(count, 2 * count);
+  } else {
+    keyLengths = new Uint32Array(count);
+    valueLengths = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      keyLengths[i] = view.getUint32(keyLengthsAt + i * 4, true);
+      valueLengths[i] = view.getUint32(valueLengthsAt + i * 4, true);
+    }
+  }
   if (bytes[keysStart] !== 0x5b) throw new Error('a state file whose key column does not start with [');
   let at = keysStart + 1;
   for (let i = 0; i < count; i++) {
     if (i > 0) at++;
-    const length = view.getUint32(keyLengthsAt + i * 4, true);
+    const length = keyLengths[i]!;
     keyStarts[i] = at;
-    keyLengths[i] = length;
     at += length;
     if (length === 0 || at > end) throw new Error(`a state file whose key ${i} does not fit`);
   }
@@ -141,8 +156,7 @@ export function readStateColumns(bytes: Uint8Array, start: number, end: number):
   at = valuesStart + 1;
   let first = true;
   for (let i = 0; i < count; i++) {
-    const length = view.getUint32(valueLengthsAt + i * 4, true);
-    valueLengths[i] = length;
+    const length = valueLengths[i]!;
     if (length === 0) continue;
     if (!first) at++;
     first = false;
