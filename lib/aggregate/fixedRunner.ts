@@ -12,7 +12,7 @@ import type { CompiledAggregates } from './Aggregator.js';
 import { FixedStateBuilder, FixedWindowEngine, type Bucketing, type FixedAggState, type FixedStepResult, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
 import type { BulkStateCodec, StateFileEntries, TextStateCodec } from '../checkpoint/stateFiles.js';
 import { encodeDouble } from './numericInput.js';
-import type { CompiledKey } from './groupKey.js';
+import { decodeRawKey, encodeRawKey, type CompiledKey } from './groupKey.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
 
@@ -104,10 +104,10 @@ export function fixedChangedKeys(r: FixedStepResult<unknown>, n: number, state: 
         const g = r.updatedGroups[i] as unknown[];
         // The entry key is kept in the record (slot n + 3): built once per group, not once per batch.
         let entryKey = g[n + 3] as string | undefined;
-        if (entryKey === undefined) g[n + 3] = entryKey = `${r.updatedBuckets[i]!}/${JSON.stringify(g[n])}`;
+        if (entryKey === undefined) g[n + 3] = entryKey = `${r.updatedBuckets[i]!}/${JSON.stringify(encodeRawKey(g[n]))}`;
         yield hinted(state, entryKey, r.updatedBuckets[i]!, g);
       }
-      for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield hinted(state, (g[n + 3] as string | undefined) ?? `${bucket}/${JSON.stringify(g[n])}`, bucket, undefined);
+      for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield hinted(state, (g[n + 3] as string | undefined) ?? `${bucket}/${JSON.stringify(encodeRawKey(g[n]))}`, bucket, undefined);
       if (state !== undefined) state.hintKey = undefined;
     },
   };
@@ -140,7 +140,7 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   const encodeGroup = (bucket: number, g: GroupRecord): unknown => {
     const a = new Array<unknown>(n + 3);
     for (let j = 0; j < n; j++) a[j] = encoders[j] === undefined ? g[j] : encoders[j]!(g[j]);
-    a[n] = g[n];
+    a[n] = encodeRawKey(g[n]);
     a[n + 1] = bucket;
     a[n + 2] = 0;
     return a;
@@ -155,11 +155,11 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   const groupText = (bucket: number, g: GroupRecord): string => {
     let text = '[';
     for (let j = 0; j < n; j++) text += `${accText(j, g[j])},`;
-    return `${text}${JSON.stringify(g[n]) ?? 'null'},${bucket},0]`;
+    return `${text}${JSON.stringify(encodeRawKey(g[n])) ?? 'null'},${bucket},0]`;
   };
   const parseKey = (entryKey: string): [number, unknown] => {
     const slash = entryKey.indexOf('/');
-    return [Number(entryKey.slice(0, slash)), key.canonical(JSON.parse(entryKey.slice(slash + 1)))];
+    return [Number(entryKey.slice(0, slash)), key.canonical(decodeRawKey(JSON.parse(entryKey.slice(slash + 1))))];
   };
   const restore = (files: readonly StateFileEntries[], removed: unknown, other: ((entryKey: string, value: unknown) => void) | undefined): FixedAggState => {
     const builder = new FixedStateBuilder(n);
@@ -173,7 +173,8 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
           if (!plain) for (let j = 0; j < n; j++) if (decoders[j] !== undefined) g[j] = decoders[j]!(g[j]);
           const bucket = g[n + 1] as number;
           builder.restored(g);
-          const k: unknown = g[n];
+          let k: unknown = g[n];
+          if (typeof k === 'object' && k !== null) g[n] = k = decodeRawKey(k);
           builder.set(bucket, typeof k === 'object' && k !== null ? key.canonical(k) : k, g);
           continue;
         }
@@ -201,7 +202,7 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   return {
     *entries(state) {
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
-      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${JSON.stringify(g[n])}`, encodeGroup(bucket, g)];
+      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${JSON.stringify(encodeRawKey(g[n]))}`, encodeGroup(bucket, g)];
     },
     get(state, entryKey) {
       const h = state as Partial<HintedFixedState>;

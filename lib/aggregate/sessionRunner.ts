@@ -9,7 +9,7 @@ import type { InvalidEventTimePolicy } from '../types.js';
 import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
-import type { CompiledKey } from './groupKey.js';
+import { decodeRawKey, encodeRawKey, type CompiledKey } from './groupKey.js';
 import { SessionEngine, type KeySessions, type SessionAggState, type WorkingSession } from './sessionEngine.js';
 import type { OutputModeName } from '../internal/plan.js';
 
@@ -21,12 +21,12 @@ const ACC_BYTES = 16;
 export function sessionCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>): StateCodec<SessionAggState> & BulkStateCodec<SessionAggState> {
   const { aggregators } = aggs;
   const encode = (ks: KeySessions): unknown => ({
-    k: ks.k,
+    k: encodeRawKey(ks.k),
     s: ks.s.map((s) => [s.start, s.end, s.acc.map((acc, j) => (aggregators[j]!.encode === undefined ? acc : aggregators[j]!.encode!(acc as never)))]),
   });
   const decode = (json: unknown): KeySessions => {
     const v = json as { k: unknown; s: [number, number, unknown[]][] };
-    return { k: v.k, s: v.s.map(([start, end, accs]) => ({ start, end, acc: accs.map((acc, j) => (aggregators[j]!.decode === undefined ? acc : aggregators[j]!.decode!(acc))) })) };
+    return { k: decodeRawKey(v.k), s: v.s.map(([start, end, accs]) => ({ start, end, acc: accs.map((acc, j) => (aggregators[j]!.decode === undefined ? acc : aggregators[j]!.decode!(acc))) })) };
   };
   /** Applies the files' entries in order to an empty plain map (see {@link SessionAggState.owned}); a key's raw value is in its entry's value. */
   const restore = (files: readonly StateFileEntries[], removed: unknown): SessionAggState => {
@@ -45,7 +45,7 @@ export function sessionCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>
         const entryKey = file.key(i);
         if (entryKey === LATE_WATERMARK_KEY) {
           if (v !== removed) lateWatermarkMs = v as number;
-        } else if (v === removed) keys.delete(key.canonical(JSON.parse(entryKey)));
+        } else if (v === removed) keys.delete(key.canonical(decodeRawKey(JSON.parse(entryKey))));
         else throw new InvariantViolationError(`windowSession state: the checkpoint entry ${entryKey} holds ${describeValue(v)}, which is not a key's sessions.`);
       }
     }
@@ -54,12 +54,12 @@ export function sessionCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>
   return {
     *entries(state) {
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
-      for (const ks of state.keys.values()) yield [JSON.stringify(ks.k), encode(ks)];
+      for (const ks of state.keys.values()) yield [JSON.stringify(encodeRawKey(ks.k)), encode(ks)];
     },
     get(state, entryKey) {
       if (entryKey === LATE_WATERMARK_KEY) return state.lateWatermarkMs;
       const h = state as Partial<HintedSessionState>;
-      const ks = state.keys.get(h.hintKey === entryKey ? h.hintGk : key.canonical(JSON.parse(entryKey)));
+      const ks = state.keys.get(h.hintKey === entryKey ? h.hintGk : key.canonical(decodeRawKey(JSON.parse(entryKey))));
       return ks === undefined ? undefined : encode(ks);
     },
     fromEntries(entries) {
@@ -142,7 +142,7 @@ export function sessionRunner<T, R>(
             // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
             yield LATE_WATERMARK_KEY;
             for (let i = 0; i < r.changedRaw.length; i++) {
-              const entryKey = JSON.stringify(r.changedRaw[i]);
+              const entryKey = JSON.stringify(encodeRawKey(r.changedRaw[i]));
               if (published !== undefined) {
                 published.hintKey = entryKey;
                 published.hintGk = r.changed[i];
