@@ -84,7 +84,7 @@ describe('columnar state files', () => {
           ),
         ];
         expect(entriesOf(merged.body)).toEqual(model);
-        expect(merged.keys).toEqual(model.map((e) => e[0]));
+        expect(stateColumnKeys(view(merged.body))).toEqual(model.map((e) => e[0]));
         expect(JSON.parse(view(merged.body).headerJson)).toEqual({ operator: 'op', version: deltas.length, kind: 'snapshot', count: model.length });
       }),
       { numRuns: 300 },
@@ -100,7 +100,6 @@ describe('columnar state files', () => {
         const rest = bodies.slice(1);
         const fromFirst = mergeStateColumns(header, view(bodies[0]!), stateColumnKeys(view(bodies[0]!)), rest.map(view), rest.map((b) => stateColumnKeys(view(b))));
         expect(fromFirst.body).toEqual(all.body);
-        expect(fromFirst.keys).toEqual(all.keys);
       }),
       { numRuns: 300 },
     );
