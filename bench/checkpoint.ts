@@ -8,6 +8,11 @@ import type { Batch } from '../lib/batch/Batch.js';
  *
  *   npm run bench:checkpoint -- [--keys 1000000] [--changed 0.01] [--batches 20] [--runs 3] [--snapshot-interval 10]
  *
+ * One query child alone, with a CPU profile of its main thread over batches 1..N
+ * (summarise it with `npx tsx bench/profileSummary.ts <file>`):
+ *
+ *   npx tsx bench/checkpoint.ts --role query [--dir <new checkpoint dir>] --profile-steady <file.cpuprofile> [settings]
+ *
  * Each run is two child processes, the same query without and with a
  * `checkpoint` (a directory, fsync on), in alternating order, so that the
  * load of a shared machine hits both alike; a third child restarts the query
@@ -27,6 +32,8 @@ import type { Batch } from '../lib/batch/Batch.js';
  * Not a test: it never asserts; it prints figures.
  */
 import { spawnSync } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -135,7 +142,28 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResult> {
+/** `--profile-steady <file>`: a CPU profile of the main thread from the end of batch 0 to the end of the last batch. */
+async function steadyProfiler(file: string | undefined): Promise<{ start(): void; stop(): Promise<void> }> {
+  if (file === undefined) return { start: () => undefined, stop: async () => undefined };
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  let started: Promise<unknown> | undefined;
+  return {
+    start: () => {
+      started ??= session.post('Profiler.start');
+    },
+    stop: async () => {
+      await started;
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+async function runQuery(s: Settings, dir: string | undefined, profileFile?: string): Promise<QueryResult> {
+  const profiler = await steadyProfiler(profileFile);
   const batches = makeBatches(s, s.batches);
   const sink = countingSink();
   const progress: StreamingQueryProgress[] = [];
@@ -155,6 +183,7 @@ async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResu
   query.progress$.subscribe((p) => {
     progress.push(p);
     if (p.batchId === 0) {
+      profiler.start();
       firstStart = performance.now();
       firstCpu = cpu();
       firstElu = performance.eventLoopUtilization();
@@ -165,6 +194,7 @@ async function runQuery(s: Settings, dir: string | undefined): Promise<QueryResu
   const lastEnd = performance.now();
   const lastCpu = cpu();
   const elu = performance.eventLoopUtilization(firstElu);
+  await profiler.stop();
   const s0 = performance.now();
   await query.stop();
   const stopMs = performance.now() - s0;
@@ -256,7 +286,7 @@ function main(): void {
   const role = flags.get('role');
   if (role === 'query' || role === 'recover') {
     const dir = flags.get('dir');
-    const work = role === 'query' ? runQuery(settings, dir) : runRecovery(settings, dir!);
+    const work = role === 'query' ? runQuery(settings, dir, flags.get('profile-steady')) : runRecovery(settings, dir!);
     work.then(
       (r) => {
         process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(r)}\n`);

@@ -31,6 +31,7 @@ import { sum } from '../lib/aggregate/sum.js';
 import { groupAggregate } from '../operators/groupAggregate.js';
 import { outputMode } from '../operators/outputMode.js';
 import { dropDuplicates } from '../operators/dropDuplicates.js';
+import { textReader } from '../lib/checkpoint/stateFiles.js';
 
 interface Row {
   readonly k: string;
@@ -57,10 +58,19 @@ function publishingContext(encoded: { entries: number }): QueryContext {
     runId: 'bench',
     scheduler: asyncScheduler,
     registerState<S>(spec: StatefulOperatorSpec<S>): StateHandle<S> {
+      const getText = textReader<S>(spec.codec);
       return {
         operatorId: spec.kind,
         restored: undefined,
         publish(_batchId: number, state: S, changedKeys: Iterable<string>) {
+          // As the checkpoint does: the codec's text reader when it has one, else JSON.stringify of `get`.
+          if (getText !== undefined) {
+            for (const key of changedKeys) {
+              getText(state, key);
+              encoded.entries++;
+            }
+            return;
+          }
           for (const key of changedKeys) {
             JSON.stringify(spec.codec.get(state, key));
             encoded.entries++;

@@ -1,5 +1,5 @@
 import { setColumn } from '../internal/columns.js';
-import { Map as IMap } from 'immutable';
+import { InvariantViolationError, describeValue } from '../errors/index.js';
 import type { Batch } from '../batch/Batch.js';
 import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
 import type { StateCodec } from '../state/StateStore.js';
@@ -9,8 +9,10 @@ import type { InvalidEventTimePolicy } from '../types.js';
 import type { WindowSpec } from '../window/WindowBounds.js';
 import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
-import { FixedWindowEngine, type BucketGroups, type Bucketing, type FixedAggState, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
-import type { CompiledKey } from './groupKey.js';
+import { FixedStateBuilder, FixedWindowEngine, type Bucketing, type FixedAggState, type FixedStepResult, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
+import type { BulkStateCodec, StateFileEntries, TextStateCodec } from '../checkpoint/stateFiles.js';
+import { encodeDouble } from './numericInput.js';
+import { decodeRawKey, encodeRawKey, type CompiledKey } from './groupKey.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
 
@@ -59,68 +61,183 @@ export function fixedRowBuilder<T, R>(aggs: CompiledAggregates<T>, key: Compiled
   };
 }
 
-/** The checkpoint codec of a fixed-window state: one entry `<bucket>/<key as JSON>` per group, plus the late-events watermark. */
-export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>): StateCodec<FixedAggState> {
+/**
+ * A state handed to a checkpoint while the changed-keys iterator runs: the
+ * working state, plus the group behind the entry key the iterator yielded
+ * last, so that the codec's `get` of that key (which the checkpoint calls
+ * right after each key) needs no parsing and no lookup.
+ */
+export interface HintedFixedState extends FixedAggState {
+  hintKey: string | undefined;
+  hintBucket: number;
+  hintGroup: GroupRecord | undefined;
+}
+
+/** A {@link HintedFixedState} over the engine's working state after the last batch. */
+export function hintedWorkingState(engine: FixedWindowEngine<unknown>, extra?: object): HintedFixedState {
+  return { ...engine.working(), ...extra, hintKey: undefined, hintBucket: 0, hintGroup: undefined };
+}
+
+/** Sets the hint of `state` (if any) and returns the entry key. */
+function hinted(state: HintedFixedState | undefined, entryKey: string, bucket: number, group: GroupRecord | undefined): string {
+  if (state !== undefined) {
+    state.hintKey = entryKey;
+    state.hintBucket = bucket;
+    state.hintGroup = group;
+  }
+  return entryKey;
+}
+
+/**
+ * The changed entry keys of a fixed-window step (the late-rows watermark,
+ * `extra`, then every group written and every group evicted), hinting each
+ * one's group to the codec through `state`.
+ */
+export function fixedChangedKeys(r: FixedStepResult<unknown>, n: number, state: HintedFixedState | undefined, extra: readonly string[] = []): Iterable<string> {
+  return {
+    *[Symbol.iterator]() {
+      if (state !== undefined) state.hintKey = undefined;
+      yield* extra;
+      // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
+      yield LATE_WATERMARK_KEY;
+      for (let i = 0; i < r.updatedGroups.length; i++) {
+        const g = r.updatedGroups[i] as unknown[];
+        // The entry key is kept in the record (slot n + 3): built once per group, not once per batch.
+        let entryKey = g[n + 3] as string | undefined;
+        if (entryKey === undefined) g[n + 3] = entryKey = `${r.updatedBuckets[i]!}/${JSON.stringify(encodeRawKey(g[n]))}`;
+        yield hinted(state, entryKey, r.updatedBuckets[i]!, g);
+      }
+      for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield hinted(state, (g[n + 3] as string | undefined) ?? `${bucket}/${JSON.stringify(encodeRawKey(g[n]))}`, bucket, undefined);
+      if (state !== undefined) state.hintKey = undefined;
+    },
+  };
+}
+
+/** A fixed-window codec, with the bulk restore, the text reader and a hook for entries that are not groups (see {@link slidingCodec}). */
+export interface FixedCodec extends StateCodec<FixedAggState>, BulkStateCodec<FixedAggState>, TextStateCodec<FixedAggState> {
+  /** {@link BulkStateCodec.fromStateFiles}, handing entries it does not know (keys starting with `$`) to `other`. */
+  restore(files: readonly StateFileEntries[], removed: unknown, other: ((entryKey: string, value: unknown) => void) | undefined): FixedAggState;
+}
+
+/**
+ * The checkpoint codec of a fixed-window state: one entry `<bucket>/<key as
+ * JSON>` per group, valued `[...accumulators, raw key, bucket, 0]` (the
+ * engine's record layout, the bucket and a 0 in its two bookkeeping slots),
+ * plus the late-events watermark. States are restored in the engine's
+ * working layout ({@link FixedStateBuilder}) from the values alone: each
+ * parsed value array becomes the group's record, and the key column is read
+ * only for removed and `$` entries.
+ * Values of the earlier format `{ k: raw key, a: accumulators }` are read
+ * too (their bucket comes from the entry key).
+ */
+export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>): FixedCodec {
   const { aggregators } = aggs;
   const n = aggregators.length;
-  const encodeGroup = (g: GroupRecord): unknown => {
-    const a = new Array<unknown>(n);
-    for (let j = 0; j < n; j++) a[j] = aggregators[j]!.encode === undefined ? g[j] : aggregators[j]!.encode!(g[j] as never);
-    return { k: g[n], a };
+  const encoders = aggregators.map((a) => (a.encode === undefined ? undefined : (acc: unknown) => a.encode!(acc as never)));
+  const decoders = aggregators.map((a) => (a.decode === undefined ? undefined : (json: unknown) => a.decode!(json)));
+  const plain = encoders.every((e) => e === undefined) && decoders.every((d) => d === undefined);
+  // The value is laid out as the engine's record, so that a restore can keep the parsed array as the record.
+  const encodeGroup = (bucket: number, g: GroupRecord): unknown => {
+    const a = new Array<unknown>(n + 3);
+    for (let j = 0; j < n; j++) a[j] = encoders[j] === undefined ? g[j] : encoders[j]!(g[j]);
+    a[n] = encodeRawKey(g[n]);
+    a[n + 1] = bucket;
+    a[n + 2] = 0;
+    return a;
   };
-  const decodeGroup = (json: unknown): GroupRecord => {
-    const v = json as { k: unknown; a: unknown[] };
-    const g = new Array<unknown>(n + 1);
-    for (let j = 0; j < n; j++) g[j] = aggregators[j]!.decode === undefined ? v.a[j] : aggregators[j]!.decode!(v.a[j]);
-    g[n] = v.k;
-    return g;
+  // The JSON text of a group's value, written directly: an accumulator that is a finite number and
+  // is encoded as itself (no encoder, or sum's encodeDouble) is its decimal text, as JSON.stringify writes it.
+  const asItself = aggregators.map((a) => a.encode === undefined || a.encode === (encodeDouble as unknown));
+  const accText = (j: number, acc: unknown): string => {
+    if (typeof acc === 'number' && asItself[j] && Number.isFinite(acc)) return `${acc}`;
+    return JSON.stringify(encoders[j] === undefined ? acc : encoders[j]!(acc)) ?? 'null';
+  };
+  const groupText = (bucket: number, g: GroupRecord): string => {
+    let text = '[';
+    for (let j = 0; j < n; j++) text += `${accText(j, g[j])},`;
+    return `${text}${JSON.stringify(encodeRawKey(g[n])) ?? 'null'},${bucket},0]`;
   };
   const parseKey = (entryKey: string): [number, unknown] => {
     const slash = entryKey.indexOf('/');
-    return [Number(entryKey.slice(0, slash)), key.canonical(JSON.parse(entryKey.slice(slash + 1)))];
+    return [Number(entryKey.slice(0, slash)), key.canonical(decodeRawKey(JSON.parse(entryKey.slice(slash + 1))))];
+  };
+  const restore = (files: readonly StateFileEntries[], removed: unknown, other: ((entryKey: string, value: unknown) => void) | undefined): FixedAggState => {
+    const builder = new FixedStateBuilder(n);
+    for (const file of files) {
+      const { values, count } = file;
+      for (let i = 0; i < count; i++) {
+        const v = values[i];
+        if (Array.isArray(v) && v.length === n + 3) {
+          // [...accumulators, raw key, bucket, 0]: the parsed array becomes the record.
+          const g = v as unknown[];
+          if (!plain) for (let j = 0; j < n; j++) if (decoders[j] !== undefined) g[j] = decoders[j]!(g[j]);
+          const bucket = g[n + 1] as number;
+          builder.restored(g);
+          let k: unknown = g[n];
+          if (typeof k === 'object' && k !== null) g[n] = k = decodeRawKey(k);
+          builder.set(bucket, typeof k === 'object' && k !== null ? key.canonical(k) : k, g);
+          continue;
+        }
+        const entryKey = file.key(i);
+        if (entryKey.charCodeAt(0) === 36 /* $ */) {
+          if (v === removed) continue;
+          if (entryKey === LATE_WATERMARK_KEY) builder.lateWatermarkMs = v as number;
+          else other?.(entryKey, v);
+        } else if (v === removed) {
+          const [bucket, gk] = parseKey(entryKey);
+          builder.remove(bucket, gk);
+        } else {
+          // The earlier format: { k, a }, the bucket in the entry key.
+          const old = v as { k: unknown; a: unknown[] };
+          if (typeof v !== 'object' || v === null || !Array.isArray(old.a)) throw new InvariantViolationError(`fixed-window state: the checkpoint entry ${entryKey} holds ${describeValue(v)}, which is not a group of ${n} aggregates.`);
+          const g = builder.record();
+          for (let j = 0; j < n; j++) g[j] = decoders[j] === undefined ? old.a[j] : decoders[j]!(old.a[j]);
+          g[n] = old.k;
+          builder.set(Number(entryKey.slice(0, entryKey.indexOf('/'))), key.canonical(old.k), g);
+        }
+      }
+    }
+    return builder.finish();
   };
   return {
     *entries(state) {
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
-      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${JSON.stringify(g[n])}`, encodeGroup(g)];
+      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${JSON.stringify(encodeRawKey(g[n]))}`, encodeGroup(bucket, g)];
     },
     get(state, entryKey) {
+      const h = state as Partial<HintedFixedState>;
+      if (h.hintKey === entryKey && entryKey !== undefined) return h.hintGroup === undefined ? undefined : encodeGroup(h.hintBucket!, h.hintGroup);
       if (entryKey === LATE_WATERMARK_KEY) return state.lateWatermarkMs;
       const [bucket, gk] = parseKey(entryKey);
       const g = state.buckets.get(bucket)?.get(gk);
-      return g === undefined ? undefined : encodeGroup(g);
+      return g === undefined ? undefined : encodeGroup(bucket, g);
+    },
+    getText(state, entryKey) {
+      const h = state as Partial<HintedFixedState>;
+      if (h.hintKey === entryKey && entryKey !== undefined) return h.hintGroup === undefined ? undefined : groupText(h.hintBucket!, h.hintGroup);
+      if (entryKey === LATE_WATERMARK_KEY) return JSON.stringify(state.lateWatermarkMs) ?? 'null';
+      const [bucket, gk] = parseKey(entryKey);
+      const g = state.buckets.get(bucket)?.get(gk);
+      return g === undefined ? undefined : groupText(bucket, g);
     },
     fromEntries(entries) {
-      let lateWatermarkMs = 0;
-      // One mutable map per bucket, sealed once at the end (not a persistent update per entry).
-      const groups = new Map<number, BucketGroups>();
-      let lastBucket = Number.NaN;
-      let last: BucketGroups | undefined;
+      const keys: string[] = [];
+      const values: unknown[] = [];
       for (const [entryKey, value] of entries) {
-        if (entryKey === LATE_WATERMARK_KEY) {
-          lateWatermarkMs = value as number;
-          continue;
-        }
-        const bucket = Number(entryKey.slice(0, entryKey.indexOf('/')));
-        const g = decodeGroup(value);
-        // The raw key is in the value too (`k`): the same JSON round trip as the entry key's, without parsing it again.
-        const gk = key.canonical(g[n]);
-        if (bucket !== lastBucket || last === undefined) {
-          lastBucket = bucket;
-          last = groups.get(bucket);
-          if (last === undefined) {
-            last = IMap<unknown, GroupRecord>().asMutable();
-            groups.set(bucket, last);
-          }
-        }
-        last.set(gk, g);
+        keys.push(entryKey);
+        values.push(value);
       }
-      const buckets = IMap<number, BucketGroups>().asMutable();
-      for (const [bucket, inner] of groups) buckets.set(bucket, inner.asImmutable());
-      return { buckets: buckets.asImmutable(), lateWatermarkMs };
+      return restore([{ count: keys.length, values, key: (i) => keys[i]! }], NOT_REMOVED, undefined);
     },
+    fromStateFiles(files, removed) {
+      return restore(files, removed, undefined);
+    },
+    restore,
   };
 }
+
+/** A marker no entry value is: `fromEntries` has no removed entries. */
+const NOT_REMOVED = Symbol('not removed');
 
 /** The per-subscription runner of `windowTumbling`, `windowSliding` and `groupAggregate`. */
 export function fixedRunner<T, R>(
@@ -152,16 +269,10 @@ export function fixedRunner<T, R>(
       // the Immutable snapshot is taken only if the result table is read.
       const snapshot = new StepSnapshot<FixedAggState>(engine, op, false);
       const total = engine.totalGroups;
+      const published = checkpointing ? hintedWorkingState(engine as FixedWindowEngine<unknown>) : undefined;
       return {
-        ...stepStats(checkpointing ? engine.working() : undefined, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
-        changedKeys: {
-          *[Symbol.iterator]() {
-            // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
-            yield LATE_WATERMARK_KEY;
-            for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;
-            for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${JSON.stringify(g[n])}`;
-          },
-        },
+        ...stepStats(published, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
+        changedKeys: fixedChangedKeys(r as FixedStepResult<unknown>, n, published),
         updated: () => {
           snapshot.assertReadable('updated');
           if (!r.tracked) staleRead(op, 'updated');

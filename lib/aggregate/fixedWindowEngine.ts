@@ -3,12 +3,15 @@ import type { WindowSpec } from '../window/WindowBounds.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { CompiledKey } from './groupKey.js';
 import { MAX_EVENT_TIME_MS, toEpochMs } from '../time/eventTime.js';
+import { InvariantViolationError } from '../errors/index.js';
 import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 
 /**
  * One group's state, as one flat array: the accumulator of each aggregate at
- * `0 .. n-1`, the group's raw key (for output) at `n`, and at `n + 1` an
- * ownership tag (see {@link FixedWindowEngine}). Once a snapshot holds a
+ * `0 .. n-1`, the group's raw key (for output) at `n`, at `n + 1` an
+ * ownership tag and at `n + 2` the batch that last listed it (see
+ * {@link FixedWindowEngine}), and at `n + 3`, once a checkpoint has read the
+ * group, its checkpoint entry key (built once per group, not per batch). Once a snapshot holds a
  * record, the record is never written again.
  */
 export type GroupRecord = readonly unknown[];
@@ -26,6 +29,78 @@ export interface FixedAggState {
   readonly buckets: IMap<number, BucketGroups>;
   /** The late-events watermark for the next batch (the watermark after the last batch). */
   readonly lateWatermarkMs: number;
+  /**
+   * Set on a state restored from a checkpoint ({@link FixedStateBuilder}):
+   * `buckets` is then a view of these plain working maps (read through the
+   * `get` / `forEach` / `values` / `size` that `Map` and Immutable's map
+   * share), and the engine created from the state takes them over as its
+   * working state instead of copying them. Only one engine may.
+   */
+  readonly owned?: OwnedGroups;
+}
+
+/** The working maps of a restored state, handed to the one engine that restores it. */
+export interface OwnedGroups {
+  readonly groups: Map<number, Map<unknown, unknown[]>>;
+  adopted: boolean;
+}
+
+/** The engine's first epoch: a restored record tagged with it is clean for an engine that adopts it (see {@link FixedWindowEngine}). */
+const INITIAL_EPOCH = 1;
+
+/**
+ * Builds a restored fixed-window state in the engine's working layout: one
+ * plain `Map` per bucket, records with their ownership slots already set, so
+ * that restoring costs one record and one `Map.set` per group and the engine
+ * adopts the maps as they are. Entries are applied in order (a later set of a
+ * group replaces it in place, a removal deletes it, a bucket left without
+ * groups goes), which gives the order a live state would have.
+ */
+export class FixedStateBuilder {
+  private readonly groups = new Map<number, Map<unknown, unknown[]>>();
+  private lastBucket = Number.NaN;
+  private last: Map<unknown, unknown[]> | undefined;
+  lateWatermarkMs = 0;
+
+  constructor(private readonly nAggs: number) {}
+
+  /** A new record: accumulators `0 .. n-1` and the raw key at `n` are the caller's to fill. */
+  record(): unknown[] {
+    const n = this.nAggs;
+    const g = new Array<unknown>(n + 3);
+    g[n + 1] = INITIAL_EPOCH;
+    g[n + 2] = 0;
+    return g;
+  }
+
+  /** Makes `g` (accumulators and raw key filled in, at least `n + 3` slots) a restored record: sets its bookkeeping slots. */
+  restored(g: unknown[]): void {
+    g[this.nAggs + 1] = INITIAL_EPOCH;
+    g[this.nAggs + 2] = 0;
+  }
+
+  set(bucket: number, gk: unknown, g: unknown[]): void {
+    let inner = this.last;
+    if (bucket !== this.lastBucket || inner === undefined) {
+      inner = this.groups.get(bucket);
+      if (inner === undefined) this.groups.set(bucket, (inner = new Map()));
+      this.lastBucket = bucket;
+      this.last = inner;
+    }
+    inner.set(gk, g);
+  }
+
+  remove(bucket: number, gk: unknown): void {
+    const inner = this.groups.get(bucket);
+    if (inner === undefined || !inner.delete(gk) || inner.size > 0) return;
+    this.groups.delete(bucket);
+    if (bucket === this.lastBucket) this.last = undefined;
+  }
+
+  finish(): FixedAggState {
+    const groups = this.groups;
+    return { buckets: groups as unknown as FixedAggState['buckets'], lateWatermarkMs: this.lateWatermarkMs, owned: { groups, adopted: false } };
+  }
 }
 
 /**
@@ -117,7 +192,7 @@ function windowEndOf(v: object): number {
  */
 export class FixedWindowEngine<T> {
   /** Working state. */
-  private readonly groups = new Map<number, Map<unknown, unknown[]>>();
+  private readonly groups: Map<number, Map<unknown, unknown[]>>;
   private lateWatermarkMs: number;
   /** Bucket ids present in the state, ascending (so by end too); read from the front for eviction. */
   private sorted: number[] = [];
@@ -132,12 +207,12 @@ export class FixedWindowEngine<T> {
    * checkpoint needs only their number.
    */
   trackUpdates = true;
-  private epoch = 1;
+  private epoch = INITIAL_EPOCH;
   private snapshot: IMap<number, BucketGroups>;
   private snapshotVersion = 0;
   private last: FixedStepResult<T> | undefined;
   private readonly fold: RowFolder<T>;
-  /** A fresh record: `init()` of each aggregate, then slots for the raw key, the tag and the batch version that listed it. */
+  /** A fresh record: `init()` of each aggregate, then slots for the raw key, the tag, the batch version that listed it and its checkpoint entry key (see {@link GroupRecord}). */
   private readonly newRecord: () => unknown[];
   private readonly starts: number[] = [];
 
@@ -152,15 +227,35 @@ export class FixedWindowEngine<T> {
   ) {
     this.paneMs = bucketing === 'pane' ? paneSpec(spec!).paneMs : 0;
     this.fold = rowFolder(aggs.aggregators);
-    this.newRecord = accumulatorFactory(aggs.aggregators, 3);
-    this.snapshot = initial?.buckets ?? IMap<number, BucketGroups>();
+    this.newRecord = accumulatorFactory(aggs.aggregators, 4);
     this.lateWatermarkMs = initial?.lateWatermarkMs ?? 0;
-    for (const [bucket, groups] of this.snapshot) {
-      const inner = new Map<unknown, unknown[]>();
-      groups.forEach((g, gk) => void inner.set(gk, g as unknown[]));
-      this.groups.set(bucket, inner);
-      this.sorted.push(bucket);
-      this.totalGroups += groups.size;
+    const owned = initial?.owned;
+    if (owned !== undefined) {
+      // A restored state in the working layout: taken over as it is. No snapshot holds its
+      // records (they are tagged with this first epoch), so the first seal builds one.
+      if (owned.adopted) throw new InvariantViolationError('FixedWindowEngine: a restored state was handed to a second engine; each restored state belongs to one subscription.');
+      owned.adopted = true;
+      this.groups = owned.groups;
+      this.snapshot = IMap<number, BucketGroups>();
+      this.snapshotVersion = -1;
+      for (const [bucket, inner] of this.groups) {
+        if (inner.size === 0) {
+          this.groups.delete(bucket);
+          continue;
+        }
+        this.sorted.push(bucket);
+        this.totalGroups += inner.size;
+      }
+    } else {
+      this.groups = new Map();
+      this.snapshot = initial?.buckets ?? IMap<number, BucketGroups>();
+      for (const [bucket, groups] of this.snapshot) {
+        const inner = new Map<unknown, unknown[]>();
+        groups.forEach((g, gk) => void inner.set(gk, g as unknown[]));
+        this.groups.set(bucket, inner);
+        this.sorted.push(bucket);
+        this.totalGroups += groups.size;
+      }
     }
     this.sorted.sort((x, y) => x - y);
   }
@@ -377,6 +472,7 @@ export class FixedWindowEngine<T> {
             const fresh = newRecord();
             fresh[nAggs] = rec[nAggs];
             fresh[nAggs + 1] = -epoch;
+            fresh[nAggs + 3] = rec[nAggs + 3];
             pending.push(fresh, rec);
             inner!.set(gk, fresh);
             numUpdated++;

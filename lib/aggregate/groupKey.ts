@@ -73,6 +73,25 @@ export function canonicalValue(v: unknown): unknown {
   return `\u0000j${JSON.stringify(v)}`;
 }
 
+/** The property that marks a `Date` group key in checkpoint JSON (a NUL-prefixed name no user object is expected to have alone). */
+const DATE_TAG = '\u0000date';
+
+/**
+ * A group's raw key as checkpoints store it: itself, except that a `Date`
+ * (which JSON would turn into a string, a different group after a restart)
+ * becomes `{ "\u0000date": epoch ms }`. Undone by {@link decodeRawKey}.
+ */
+export function encodeRawKey(raw: unknown): unknown {
+  return raw instanceof Date ? { [DATE_TAG]: raw.getTime() } : raw;
+}
+
+/** Reads a raw key back from {@link encodeRawKey}'s JSON value. */
+export function decodeRawKey(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const ms = (json as Record<string, unknown>)[DATE_TAG];
+  return typeof ms === 'number' && Object.keys(json).length === 1 ? new Date(ms) : json;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return false;
   const proto: unknown = Object.getPrototypeOf(v);

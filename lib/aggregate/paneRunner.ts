@@ -8,7 +8,8 @@ import type { WindowSpec } from '../window/WindowBounds.js';
 import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { Aggregator } from './Aggregator.js';
 import { FixedWindowEngine, paneSpec, type FixedAggState, type FixedStepResult, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
-import { fixedRowBuilder, type FixedRunnerOptions } from './fixedRunner.js';
+import { fixedChangedKeys, fixedRowBuilder, hintedWorkingState, type FixedCodec, type FixedRunnerOptions } from './fixedRunner.js';
+import type { BulkStateCodec, TextStateCodec } from '../checkpoint/stateFiles.js';
 
 /**
  * The state of a sliding-window aggregation. With `paneMs` set, the buckets
@@ -31,7 +32,7 @@ const ACC_BYTES = 16;
  * (`<bucket>/<key as JSON>`, `$lateWatermark`) plus `$panes`, the pane
  * length, which tells a pane state from a per-window one when reading.
  */
-export function slidingCodec(base: StateCodec<FixedAggState>): StateCodec<SlidingAggState> {
+export function slidingCodec(base: FixedCodec): StateCodec<SlidingAggState> & BulkStateCodec<SlidingAggState> & TextStateCodec<SlidingAggState> {
   return {
     *entries(state) {
       if (state.paneMs !== undefined) yield [PANES_KEY, state.paneMs];
@@ -39,6 +40,10 @@ export function slidingCodec(base: StateCodec<FixedAggState>): StateCodec<Slidin
     },
     get(state, entryKey) {
       return entryKey === PANES_KEY ? state.paneMs : base.get(state, entryKey);
+    },
+    getText(state, entryKey) {
+      if (entryKey !== PANES_KEY) return base.getText(state, entryKey);
+      return state.paneMs === undefined ? undefined : (JSON.stringify(state.paneMs) ?? 'null');
     },
     fromEntries(entries) {
       let paneMs: number | undefined;
@@ -49,6 +54,13 @@ export function slidingCodec(base: StateCodec<FixedAggState>): StateCodec<Slidin
         }
       })();
       const state = base.fromEntries(rest);
+      return paneMs === undefined ? state : { ...state, paneMs };
+    },
+    fromStateFiles(files, removed) {
+      let paneMs: number | undefined;
+      const state = base.restore(files, removed, (entryKey, value) => {
+        if (entryKey === PANES_KEY) paneMs = value as number;
+      });
       return paneMs === undefined ? state : { ...state, paneMs };
     },
   };
@@ -138,6 +150,7 @@ export function paneRunner<T, R>(
     },
     seal: (): SlidingAggState => ({ ...engine.seal(), paneMs }),
   };
+  const changedExtra = [PANES_KEY];
   /** The latest window start at or before `t`. */
   const lastStart = (t: number): number => {
     const r = (t - startMs) % slideMs;
@@ -226,18 +239,14 @@ export function paneRunner<T, R>(
         finalized = rows;
       };
       const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, invalidHandler(batch.batchId), beforeEvict);
-      const snapshot = new StepSnapshot<SlidingAggState>(sealer, op, checkpointing);
+      // A checkpoint reads the changed groups from the working state while the step is published;
+      // the Immutable snapshot is taken only if the result table is read.
+      const snapshot = new StepSnapshot<SlidingAggState>(sealer, op, false);
       const total = engine.totalGroups;
+      const published = checkpointing ? hintedWorkingState(engine as FixedWindowEngine<unknown>, { paneMs }) : undefined;
       return {
-        ...stepStats(snapshot.current, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
-        changedKeys: {
-          *[Symbol.iterator]() {
-            yield PANES_KEY;
-            yield LATE_WATERMARK_KEY;
-            for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;
-            for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${JSON.stringify(g[n])}`;
-          },
-        },
+        ...stepStats<T, SlidingAggState>(published, lateWatermarkMs, r, r.numRemoved, total, bytesPerGroup),
+        changedKeys: fixedChangedKeys(r as FixedStepResult<unknown>, n, published, changedExtra),
         updated: () => {
           if (updated === undefined) staleRead(op, 'updated');
           return updated;

@@ -6,6 +6,7 @@ import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 import type { Session } from '../window/session.js';
 import { MinHeap } from '../internal/MinHeap.js';
 import { MAX_EVENT_TIME_MS } from '../time/eventTime.js';
+import { InvariantViolationError } from '../errors/index.js';
 
 /** A session in a snapshot: `[start, end)` and one accumulator per aggregate. Never changed. */
 export type SessionState = Session<unknown[]>;
@@ -20,6 +21,13 @@ export interface KeySessions {
 export interface SessionAggState {
   readonly keys: IMap<unknown, KeySessions>;
   readonly lateWatermarkMs: number;
+  /**
+   * Set on a state restored from a checkpoint (`sessionCodec`): `keys` is
+   * then a plain `Map` (read through the `get` / `forEach` / `values` /
+   * `size` it shares with Immutable's map), which the one engine created from
+   * the state reads into its working state without taking a snapshot of it.
+   */
+  readonly owned?: { adopted: boolean };
 }
 
 /**
@@ -104,9 +112,17 @@ export class SessionEngine<T> {
   ) {
     this.fold = rowFolder(aggs.aggregators);
     this.newAcc = accumulatorFactory(aggs.aggregators);
-    this.snapshot = initial?.keys ?? IMap<unknown, KeySessions>();
     this.lateWatermarkMs = initial?.lateWatermarkMs ?? 0;
-    this.snapshot.forEach((ks, gk) => {
+    const owned = initial?.owned;
+    if (owned !== undefined) {
+      if (owned.adopted) throw new InvariantViolationError('SessionEngine: a restored state was handed to a second engine; each restored state belongs to one subscription.');
+      owned.adopted = true;
+    }
+    const restored = initial?.keys ?? IMap<unknown, KeySessions>();
+    // A restored plain map is no snapshot: the first seal builds one from the working state.
+    this.snapshot = owned === undefined ? restored : IMap<unknown, KeySessions>();
+    if (owned !== undefined) this.snapshotVersion = -1;
+    restored.forEach((ks, gk) => {
       const s = ks.s.map((x): WorkingSession => ({ start: x.start, end: x.end, base: x.acc, delta: undefined, listed: 0, dead: false }));
       if (s.length === 0) return;
       const entry: KeyEntry = { gk, k: ks.k, s, heapEnd: s[0]!.end, touched: 0 };
@@ -128,6 +144,43 @@ export class SessionEngine<T> {
     const out = new Array<unknown>(aggregators.length);
     for (let j = 0; j < aggregators.length; j++) out[j] = aggregators[j]!.merge(s.base[j] as never, s.delta[j] as never);
     return out;
+  }
+
+  /** A key's sessions as a snapshot would hold them, without freezing the working ones (for a checkpoint reading the working state). */
+  private sessionsOf(entry: KeyEntry): KeySessions {
+    const s: SessionState[] = new Array(entry.s.length);
+    for (let i = 0; i < entry.s.length; i++) {
+      const w = entry.s[i]!;
+      s[i] = { start: w.start, end: w.end, acc: this.valueOf(w) };
+    }
+    return { k: entry.k, s };
+  }
+
+  /**
+   * The working state after the last batch, read through the same
+   * `keys.get(key)` / `keys.values()` as a snapshot (each key's sessions
+   * built when read): for a checkpoint, which reads the changed keys while
+   * the operator publishes them, so that checkpointing needs no snapshot.
+   */
+  working(): SessionAggState {
+    const byKey = this.byKey;
+    const sessionsOf = (entry: KeyEntry): KeySessions => this.sessionsOf(entry);
+    const view = {
+      get size(): number {
+        return byKey.size;
+      },
+      get: (gk: unknown): KeySessions | undefined => {
+        const entry = byKey.get(gk);
+        return entry === undefined ? undefined : sessionsOf(entry);
+      },
+      *values(): IterableIterator<KeySessions> {
+        for (const entry of byKey.values()) yield sessionsOf(entry);
+      },
+      forEach(visit: (ks: KeySessions, gk: unknown) => void): void {
+        for (const entry of byKey.values()) visit(sessionsOf(entry), entry.gk);
+      },
+    };
+    return { keys: view as unknown as SessionAggState['keys'], lateWatermarkMs: this.lateWatermarkMs };
   }
 
   /** Freezes a key's working sessions into snapshot values; the working sessions keep them as their base. */

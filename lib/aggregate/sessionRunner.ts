@@ -1,14 +1,15 @@
 import { setColumn } from '../internal/columns.js';
-import { Map as IMap } from 'immutable';
 import type { Batch } from '../batch/Batch.js';
 import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
 import type { StateCodec } from '../state/StateStore.js';
+import type { BulkStateCodec, StateFileEntries } from '../checkpoint/stateFiles.js';
+import { InvariantViolationError, describeValue } from '../errors/index.js';
 import { invalidEventTime, type EventTimeReader } from '../time/eventTime.js';
 import type { InvalidEventTimePolicy } from '../types.js';
 import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
-import type { CompiledKey } from './groupKey.js';
+import { decodeRawKey, encodeRawKey, type CompiledKey } from './groupKey.js';
 import { SessionEngine, type KeySessions, type SessionAggState, type WorkingSession } from './sessionEngine.js';
 import type { OutputModeName } from '../internal/pipeline.js';
 
@@ -17,36 +18,70 @@ const SESSION_BYTES = 112;
 const ACC_BYTES = 16;
 
 /** The checkpoint codec of a session state: one entry per key (its key as JSON) holding its sessions, plus the late-events watermark. */
-export function sessionCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>): StateCodec<SessionAggState> {
+export function sessionCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>): StateCodec<SessionAggState> & BulkStateCodec<SessionAggState> {
   const { aggregators } = aggs;
   const encode = (ks: KeySessions): unknown => ({
-    k: ks.k,
+    k: encodeRawKey(ks.k),
     s: ks.s.map((s) => [s.start, s.end, s.acc.map((acc, j) => (aggregators[j]!.encode === undefined ? acc : aggregators[j]!.encode!(acc as never)))]),
   });
   const decode = (json: unknown): KeySessions => {
     const v = json as { k: unknown; s: [number, number, unknown[]][] };
-    return { k: v.k, s: v.s.map(([start, end, accs]) => ({ start, end, acc: accs.map((acc, j) => (aggregators[j]!.decode === undefined ? acc : aggregators[j]!.decode!(acc))) })) };
+    return { k: decodeRawKey(v.k), s: v.s.map(([start, end, accs]) => ({ start, end, acc: accs.map((acc, j) => (aggregators[j]!.decode === undefined ? acc : aggregators[j]!.decode!(acc))) })) };
+  };
+  /** Applies the files' entries in order to an empty plain map (see {@link SessionAggState.owned}); a key's raw value is in its entry's value. */
+  const restore = (files: readonly StateFileEntries[], removed: unknown): SessionAggState => {
+    let lateWatermarkMs = 0;
+    const keys = new Map<unknown, KeySessions>();
+    for (const file of files) {
+      const { values, count } = file;
+      for (let i = 0; i < count; i++) {
+        const v = values[i];
+        if (v !== removed && typeof v === 'object' && v !== null) {
+          const ks = decode(v);
+          const k = ks.k;
+          keys.set(typeof k === 'object' && k !== null ? key.canonical(k) : k, ks);
+          continue;
+        }
+        const entryKey = file.key(i);
+        if (entryKey === LATE_WATERMARK_KEY) {
+          if (v !== removed) lateWatermarkMs = v as number;
+        } else if (v === removed) keys.delete(key.canonical(decodeRawKey(JSON.parse(entryKey))));
+        else throw new InvariantViolationError(`windowSession state: the checkpoint entry ${entryKey} holds ${describeValue(v)}, which is not a key's sessions.`);
+      }
+    }
+    return { keys: keys as unknown as SessionAggState['keys'], lateWatermarkMs, owned: { adopted: false } };
   };
   return {
     *entries(state) {
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
-      for (const ks of state.keys.values()) yield [JSON.stringify(ks.k), encode(ks)];
+      for (const ks of state.keys.values()) yield [JSON.stringify(encodeRawKey(ks.k)), encode(ks)];
     },
     get(state, entryKey) {
       if (entryKey === LATE_WATERMARK_KEY) return state.lateWatermarkMs;
-      const ks = state.keys.get(key.canonical(JSON.parse(entryKey)));
+      const h = state as Partial<HintedSessionState>;
+      const ks = state.keys.get(h.hintKey === entryKey ? h.hintGk : key.canonical(decodeRawKey(JSON.parse(entryKey))));
       return ks === undefined ? undefined : encode(ks);
     },
     fromEntries(entries) {
-      let lateWatermarkMs = 0;
-      const keys = IMap<unknown, KeySessions>().asMutable();
+      const keys: string[] = [];
+      const values: unknown[] = [];
       for (const [entryKey, value] of entries) {
-        if (entryKey === LATE_WATERMARK_KEY) lateWatermarkMs = value as number;
-        else keys.set(key.canonical(JSON.parse(entryKey)), decode(value));
+        keys.push(entryKey);
+        values.push(value);
       }
-      return { keys: keys.asImmutable(), lateWatermarkMs };
+      return restore([{ count: keys.length, values, key: (i) => keys[i]! }], NOT_REMOVED);
     },
+    fromStateFiles: restore,
   };
+}
+
+/** A marker no entry value is: `fromEntries` has no removed entries. */
+const NOT_REMOVED = Symbol('not removed');
+
+/** The working state handed to a checkpoint, with the canonical key of the entry key the changed-keys iterator yielded last (so that `get` need not parse it). */
+interface HintedSessionState extends SessionAggState {
+  hintKey: string | undefined;
+  hintGk: unknown;
 }
 
 /** The per-subscription runner of `windowSession`. */
@@ -94,16 +129,27 @@ export function sessionRunner<T, R>(
     step(batch: Batch<T>, lateFiltering, evictWatermarkMs): AggregationStep<T, R, SessionAggState> {
       const lateWatermarkMs = engine.lateWatermark;
       const r = engine.step(batch.rows, time, lateFiltering, evictWatermarkMs, batch.watermark, invalidHandler(batch.batchId));
-      const snapshot = new StepSnapshot<SessionAggState>(engine, op, checkpointing);
+      // A checkpoint reads the changed keys from the working state while the step is published;
+      // the Immutable snapshot is taken only if the result table is read.
+      const snapshot = new StepSnapshot<SessionAggState>(engine, op, false);
       const total = engine.totalSessions;
+      const published: HintedSessionState | undefined = checkpointing ? { ...engine.working(), hintKey: undefined, hintGk: undefined } : undefined;
       return {
-        ...stepStats(snapshot.current, lateWatermarkMs, r, r.evicted.length, total, bytesPerSession),
+        ...stepStats(published, lateWatermarkMs, r, r.evicted.length, total, bytesPerSession),
         ...(r.discardedGap > 0 ? { customMetrics: { numRowsDiscardedByGap: r.discardedGap } } : {}),
         changedKeys: {
           *[Symbol.iterator]() {
             // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
             yield LATE_WATERMARK_KEY;
-            for (const k of r.changedRaw) yield JSON.stringify(k);
+            for (let i = 0; i < r.changedRaw.length; i++) {
+              const entryKey = JSON.stringify(encodeRawKey(r.changedRaw[i]));
+              if (published !== undefined) {
+                published.hintKey = entryKey;
+                published.hintGk = r.changed[i];
+              }
+              yield entryKey;
+            }
+            if (published !== undefined) published.hintKey = undefined;
           },
         },
         updated: () => {

@@ -23,7 +23,7 @@ import {
   statePath,
 } from './layout.js';
 import { frameStateColumns } from './stateColumns.js';
-import { deltaBody, parseStateColumnsFile, parseStateFile, rebuiltEntries, type ParsedStateFile, type StateFileHeader } from './stateFiles.js';
+import { REMOVED, bulkRestore, textReader, deltaBody, parseStateColumnsFile, parseStateFile, rebuiltFileEntries, stateFileEntries, type ParsedStateFile, type StateFileHeader } from './stateFiles.js';
 
 /** Options of a checkpoint (shared by `openCheckpoint`, the `checkpoint` operator and `startQuery`). */
 export interface CheckpointStateOptions {
@@ -82,6 +82,8 @@ interface RegisteredOperator<S> {
   readonly id: string;
   readonly spec: StatefulOperatorSpec<S>;
   readonly codec: StateCodec<S>;
+  /** The codec's JSON text reader, when it has one (`TextStateCodec`). */
+  readonly getText: ((state: S, key: string) => string | undefined) | undefined;
   readonly descriptor: unknown;
   /** Committed state version (-1: none). */
   version: number;
@@ -154,8 +156,8 @@ export class StoreCheckpoint implements Checkpoint {
   private lastCommitted = -1;
   /** The operators of the last commit found on open (compared with the pipeline's). */
   private recoveredOperators: Readonly<Record<string, OperatorRecord>> = {};
-  /** State entries rebuilt on open, handed to each operator's codec when it registers. */
-  private readonly restoredEntries = new Map<string, Iterable<readonly [string, unknown]>>();
+  /** The state files read on open (the snapshot or first delta, then the later deltas), handed to each operator's codec when it registers. */
+  private readonly restoredFiles = new Map<string, readonly ParsedStateFile[]>();
   /** Snapshot version each restored chain started from. */
   private readonly restoredSnapshotVersions = new Map<string, number>();
   private readonly operators = new Map<string, RegisteredOperator<unknown>>();
@@ -365,8 +367,8 @@ export class StoreCheckpoint implements Checkpoint {
       for (const [id, record] of Object.entries(lastCommit.operators)) {
         versions[id] = record.version;
         if (record.version >= 0) {
-          const { entries, snapshotVersion } = await this.rebuildState(id, record.version);
-          this.restoredEntries.set(id, entries);
+          const { files, snapshotVersion } = await this.rebuildState(id, record.version);
+          this.restoredFiles.set(id, files);
           this.restoredSnapshotVersions.set(id, snapshotVersion);
         }
       }
@@ -391,8 +393,8 @@ export class StoreCheckpoint implements Checkpoint {
     );
   }
 
-  /** Rebuilds an operator's entries at `version`: the newest good snapshot at or below it, then the deltas after it. */
-  private async rebuildState(operatorId: string, version: number): Promise<{ entries: Iterable<readonly [string, unknown]>; snapshotVersion: number }> {
+  /** Reads the files of an operator's state at `version`: the newest good snapshot at or below it, then the deltas after it, oldest first. */
+  private async rebuildState(operatorId: string, version: number): Promise<{ files: readonly ParsedStateFile[]; snapshotVersion: number }> {
     const deltas: ParsedStateFile[] = [];
     let current = version;
     let base: ParsedStateFile | undefined;
@@ -420,7 +422,8 @@ export class StoreCheckpoint implements Checkpoint {
       deltas.push(delta);
       current = delta.header.base ?? -1;
     }
-    return { entries: rebuiltEntries(base, deltas.reverse()), snapshotVersion: base?.header.version ?? -1 };
+    deltas.reverse();
+    return { files: base === undefined ? deltas : [base, ...deltas], snapshotVersion: base?.header.version ?? -1 };
   }
 
   // ---------------------------------------------------------------- registration
@@ -473,15 +476,19 @@ export class StoreCheckpoint implements Checkpoint {
         );
       }
       version = record.version;
-      const entries = this.restoredEntries.get(id);
-      this.restoredEntries.delete(id);
-      restored = { batchId: this.lastCommitted, state: spec.codec.fromEntries(entries ?? []) };
+      const files = this.restoredFiles.get(id) ?? [];
+      this.restoredFiles.delete(id);
+      // A codec that restores in bulk reads the files' columns directly; others get the merged entries.
+      const bulk = bulkRestore<S>(spec.codec);
+      const state = bulk !== undefined ? bulk(stateFileEntries(files), REMOVED) : spec.codec.fromEntries(rebuiltFileEntries(files));
+      restored = { batchId: this.lastCommitted, state };
       snapshotVersion = this.restoredSnapshotVersions.get(id) ?? -1;
     }
     const operator: RegisteredOperator<S> = {
       id,
       spec,
       codec: spec.codec,
+      getText: textReader<S>(spec.codec),
       descriptor,
       version,
       publishedVersion: version,
@@ -517,9 +524,14 @@ export class StoreCheckpoint implements Checkpoint {
     const t0 = this.now();
     const { codec } = operator;
     const entries = publication.entries;
-    for (const key of changedKeys) {
-      const value = codec.get(state, key);
-      entries.set(key, value === undefined ? undefined : (JSON.stringify(value) ?? 'null'));
+    const getText = operator.getText;
+    if (getText !== undefined) {
+      for (const key of changedKeys) entries.set(key, getText(state, key));
+    } else {
+      for (const key of changedKeys) {
+        const value = codec.get(state, key);
+        entries.set(key, value === undefined ? undefined : (JSON.stringify(value) ?? 'null'));
+      }
     }
     publication.ms += this.now() - t0;
     this.startDeltaWrite(operator, publication);

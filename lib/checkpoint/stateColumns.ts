@@ -121,16 +121,31 @@ export function readStateColumns(bytes: Uint8Array, start: number, end: number):
   const keysStart = valueLengthsAt + count * 4;
   if (keysStart + 5 > end) throw new Error(`a state file shorter than its ${count} entries`);
   const keyStarts = new Uint32Array(count);
-  const keyLengths = new Uint32Array(count);
   const valueStarts = new Uint32Array(count);
-  const valueLengths = new Uint32Array(count);
+  // The two length columns, copied in one go into an aligned buffer and read as 32-bit words
+  // where the platform is little-endian as the file (elsewhere word by word).
+  let keyLengths: Uint32Array;
+  let valueLengths: Uint32Array;
+  if (new Uint8Array(new Uint32Array([1]).buffer)[0] === 1) {
+    const copy = new Uint8Array(keysStart - keyLengthsAt); // its own buffer, at offset 0 (a Buffer's slice would share the pool)
+    copy.set(bytes.subarray(keyLengthsAt, keysStart));
+    const words = new Uint32Array(copy.buffer, 0, 2 * count);
+    keyLengths = words.subarray(0, count);
+    valueLengths = words.subarray(count, 2 * count);
+  } else {
+    keyLengths = new Uint32Array(count);
+    valueLengths = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      keyLengths[i] = view.getUint32(keyLengthsAt + i * 4, true);
+      valueLengths[i] = view.getUint32(valueLengthsAt + i * 4, true);
+    }
+  }
   if (bytes[keysStart] !== 0x5b) throw new Error('a state file whose key column does not start with [');
   let at = keysStart + 1;
   for (let i = 0; i < count; i++) {
     if (i > 0) at++;
-    const length = view.getUint32(keyLengthsAt + i * 4, true);
+    const length = keyLengths[i]!;
     keyStarts[i] = at;
-    keyLengths[i] = length;
     at += length;
     if (length === 0 || at > end) throw new Error(`a state file whose key ${i} does not fit`);
   }
@@ -141,8 +156,7 @@ export function readStateColumns(bytes: Uint8Array, start: number, end: number):
   at = valuesStart + 1;
   let first = true;
   for (let i = 0; i < count; i++) {
-    const length = view.getUint32(valueLengthsAt + i * 4, true);
-    valueLengths[i] = length;
+    const length = valueLengths[i]!;
     if (length === 0) continue;
     if (!first) at++;
     first = false;
@@ -180,7 +194,7 @@ export function stateColumnValues(columns: StateColumnsView): unknown[] {
  * `base` (`undefined`: the empty state; or the first delta, applied to the
  * empty state, whose removed keys are dropped), with `headerJson` as its header
  * (its `count` is filled in here). Bytes of entries are copied, never parsed,
- * except the keys.
+ * except the deltas' keys: a base key is looked up among them by its bytes.
  *
  * The order is the one restoring gives ({@link rebuiltEntries} in
  * `stateFiles.ts`): the base's order, a key a delta updates keeps its place,
@@ -190,11 +204,11 @@ export function stateColumnValues(columns: StateColumnsView): unknown[] {
 export function mergeStateColumns(
   headerJson: string,
   base: StateColumnsView | undefined,
-  baseKeys: readonly string[] | undefined,
+  _baseKeys: readonly string[] | undefined,
   deltas: readonly StateColumnsView[],
   deltaKeys: readonly (readonly string[])[],
-): { readonly body: Uint8Array; readonly keys: string[] } {
-  // overrides: key -> (delta index << 32 | entry) packed as delta * 2^26 + entry; -1 = removed
+): { readonly body: Uint8Array } {
+  // overrides: key -> where its latest occurrence is, packed as delta * 2^26 + entry; a removal as -(that) - 1
   const overrides = new Map<string, number>();
   const removed = new Set<string>();
   const SCALE = 67108864; // 2^26 entries per delta at most
@@ -204,43 +218,103 @@ export function mergeStateColumns(
     const keys = deltaKeys[d]!;
     for (let i = 0; i < delta.count; i++) {
       const key = keys[i]!;
+      const at = d * SCALE + i;
       if (delta.valueLengths[i] === 0) {
         overrides.delete(key);
-        overrides.set(key, -1);
+        overrides.set(key, -at - 1);
         removed.add(key);
       } else {
-        overrides.set(key, d * SCALE + i);
+        const o = overrides.get(key);
+        if (o !== undefined && o < 0) overrides.delete(key); // added again after a removal: to the end
+        overrides.set(key, at);
       }
     }
   }
+  // The overridden keys by their bytes (FNV-1a hash, open addressing), so that each base key is
+  // looked up by its JSON bytes: no string is built per base entry. Equal keys have equal JSON text.
+  const ovKeys: string[] = [];
+  const ovAt: number[] = [];
+  for (const [key, o] of overrides) {
+    ovKeys.push(key);
+    ovAt.push(o);
+  }
+  const count = ovKeys.length;
+  // Per overridden key: where its bytes are (its latest occurrence), whether it is removed at the
+  // end, whether a delta removed it at some point, and whether it took its place in the base.
+  const where = new Float64Array(count);
+  const removedLast = new Uint8Array(count);
+  const removedEver = new Uint8Array(count);
+  const inPlace = new Uint8Array(count);
+  for (let k = 0; k < count; k++) {
+    const o = ovAt[k]!;
+    where[k] = o < 0 ? -o - 1 : o;
+    removedLast[k] = o < 0 ? 1 : 0;
+    removedEver[k] = removed.has(ovKeys[k]!) ? 1 : 0;
+  }
+  let size = 16;
+  while (size < count * 2) size *= 2;
+  const mask = size - 1;
+  // Slot p holds [key index (-1: empty), hash] at 2p, 2p + 1: one cache line for both.
+  const table = new Int32Array(2 * size).fill(-1);
+  const hashOf = (bytes: Uint8Array, from: number, length: number): number => {
+    let h = 0x811c9dc5 | 0;
+    for (let j = 0; j < length; j++) h = Math.imul(h ^ bytes[from + j]!, 0x01000193);
+    return h;
+  };
+  for (let k = 0; k < count; k++) {
+    const at = where[k]!;
+    const delta = deltas[Math.floor(at / SCALE)]!;
+    const e = at % SCALE;
+    const h = hashOf(delta.bytes, delta.keyStarts[e]!, delta.keyLengths[e]!);
+    let p = h & mask;
+    while (table[2 * p] !== -1) p = (p + 1) & mask;
+    table[2 * p] = k;
+    table[2 * p + 1] = h;
+  }
+  /** The index in `ovKeys` of the key whose JSON text is `bytes[from .. from + length)`, or -1. */
+  const find = (bytes: Uint8Array, from: number, length: number): number => {
+    const h = hashOf(bytes, from, length);
+    for (let p = h & mask; ; p = (p + 1) & mask) {
+      const c = table[2 * p]!;
+      if (c === -1) return -1;
+      if (table[2 * p + 1] !== h) continue;
+      const at = where[c]!;
+      const delta = deltas[Math.floor(at / SCALE)]!;
+      const e = at % SCALE;
+      if (delta.keyLengths[e] !== length) continue;
+      const start = delta.keyStarts[e]!;
+      let j = 0;
+      while (j < length && delta.bytes[start + j] === bytes[from + j]) j++;
+      if (j === length) return c;
+    }
+  };
   // The entries of the result: source (-1 = base, else a delta index) and entry index.
   let capacity = (base?.count ?? 0) + overrides.size;
   let sources = new Int32Array(capacity);
   let entries = new Int32Array(capacity);
   let n = 0;
-  const outKeys: string[] = [];
-  const inPlace = new Set<string>();
   if (base !== undefined) {
-    const keys = baseKeys!;
+    const any = count > 0;
     for (let i = 0; i < base.count; i++) {
-      const key = keys[i]!;
-      const o = overrides.size === 0 ? undefined : overrides.get(key);
-      if (o === undefined) {
+      const c = any ? find(base.bytes, base.keyStarts[i]!, base.keyLengths[i]!) : -1;
+      if (c < 0) {
         if (base.valueLengths[i] === 0) continue; // removed in a base that is the first delta
         sources[n] = -1;
         entries[n++] = i;
-        outKeys.push(key);
-      } else if (!removed.has(key)) {
-        inPlace.add(key);
+        continue;
+      }
+      if (removedEver[c] === 0 && base.valueLengths[i] !== 0) {
+        // (A key removed in a base that is the first delta is new when a later delta adds it: at the end.)
+        const o = where[c]!;
+        inPlace[c] = 1;
         sources[n] = Math.floor(o / SCALE);
         entries[n++] = o % SCALE;
-        outKeys.push(key);
       }
     }
   }
-  for (const [key, o] of overrides) {
-    if (o < 0 || inPlace.has(key)) continue;
-    outKeys.push(key);
+  for (let c = 0; c < count; c++) {
+    if (removedLast[c] === 1 || inPlace[c] === 1) continue;
+    const o = where[c]!;
     if (n === capacity) {
       capacity *= 2;
       const s = new Int32Array(capacity);
@@ -286,7 +360,8 @@ export function mergeStateColumns(
     if (j > 0) out[at++] = 0x2c;
     const from = src.keyStarts[first]!;
     const to = src.keyStarts[last]! + src.keyLengths[last]!;
-    out.set(src.bytes.subarray(from, to), at);
+    if (to - from > 64) out.set(src.bytes.subarray(from, to), at);
+    else for (let b = from; b < to; b++) out[at + b - from] = src.bytes[b]!;
     at += to - from;
     for (let m = j; m < k; m++) view.setUint32(keyLengthsAt + m * 4, src.keyLengths[entries[m]!]!, true);
     j = k;
@@ -303,7 +378,8 @@ export function mergeStateColumns(
     if (j > 0) out[at++] = 0x2c;
     const from = src.valueStarts[first]!;
     const to = src.valueStarts[last]! + src.valueLengths[last]!;
-    out.set(src.bytes.subarray(from, to), at);
+    if (to - from > 64) out.set(src.bytes.subarray(from, to), at);
+    else for (let b = from; b < to; b++) out[at + b - from] = src.bytes[b]!;
     at += to - from;
     for (let m = j; m < k; m++) view.setUint32(valueLengthsAt + m * 4, src.valueLengths[entries[m]!]!, true);
     j = k;
@@ -311,7 +387,7 @@ export function mergeStateColumns(
   out[at++] = 0x5d;
   out[at++] = 0x0a;
   if (at !== total) throw new Error(`mergeStateColumns: wrote ${at} bytes where ${total} were planned`);
-  return { body: out, keys: outKeys };
+  return { body: out };
 }
 
 /**
@@ -400,7 +476,6 @@ export function frameStateColumns(type: string, body: Uint8Array, checksum: (dat
 export interface CachedSnapshot {
   readonly version: number;
   readonly view: StateColumnsView;
-  readonly keys: readonly string[];
 }
 
 /** A snapshot built by {@link snapshotSteps}: the framed file and what to cache for the next one. */
@@ -425,7 +500,7 @@ export function openStateFile(
   operatorId: string,
   version: number,
   checksum: (data: Uint8Array, previous: number) => number,
-): { readonly view: StateColumnsView; readonly keys: string[]; readonly base: number } {
+): { readonly view: StateColumnsView; readonly base: number } {
   try {
     const frame = checkStateFrame(bytes, kind, checksum);
     let view: StateColumnsView;
@@ -439,7 +514,7 @@ export function openStateFile(
     if (header.operator !== operatorId || header.version !== version || header.kind !== kind) throw new Error(`the header ${view.headerJson.slice(0, 120)} where operator ${operatorId}, version ${version}, ${kind} belongs`);
     const base = kind === 'delta' ? header.base : -1;
     if (typeof base !== 'number' || !Number.isSafeInteger(base) || base < -1 || base >= version) throw new Error(`a delta with base ${JSON.stringify(header.base)}`);
-    return { view, keys: stateColumnKeys(view), base };
+    return { view, base };
   } catch (error) {
     if (error instanceof Error && error.name === 'StateFileError') throw error;
     throw stateFileError(path, error instanceof Error ? error.message : String(error));
@@ -462,21 +537,19 @@ export function* snapshotSteps(
   checksum: (data: Uint8Array, previous: number) => number,
 ): Generator<string, BuiltSnapshot, Uint8Array | undefined> {
   const deltas: StateColumnsView[] = [];
-  const deltaKeys: string[][] = [];
+  const deltaPaths: string[] = [];
   let base: StateColumnsView | undefined;
-  let baseKeys: readonly string[] | undefined;
   let current = version;
   while (current >= 0) {
     if (cached !== undefined && cached.version === current) {
       base = cached.view;
-      baseKeys = cached.keys;
       break;
     }
     if (current !== version) {
       const snapshotPath = `${stateDir}/${current}.snapshot`;
       const bytes = yield snapshotPath;
       if (bytes !== undefined) {
-        let opened: { readonly view: StateColumnsView; readonly keys: string[] } | undefined;
+        let opened: { readonly view: StateColumnsView } | undefined;
         try {
           opened = openStateFile(bytes, snapshotPath, 'snapshot', operatorId, current, checksum);
         } catch {
@@ -484,7 +557,6 @@ export function* snapshotSteps(
         }
         if (opened !== undefined) {
           base = opened.view;
-          baseKeys = opened.keys;
           break;
         }
       }
@@ -494,21 +566,29 @@ export function* snapshotSteps(
     if (bytes === undefined) throw stateFileError(deltaPath, `no file, where version ${current} of operator ${operatorId}'s state belongs`);
     const opened = openStateFile(bytes, deltaPath, 'delta', operatorId, current, checksum);
     deltas.push(opened.view);
-    deltaKeys.push(opened.keys);
+    deltaPaths.push(deltaPath);
     current = opened.base;
   }
   deltas.reverse();
-  deltaKeys.reverse();
+  deltaPaths.reverse();
   if (base === undefined && deltas.length > 0) {
-    // The first delta applies to the empty state: it is the base (its keys are not gathered in a map).
+    // The first delta applies to the empty state: it is the base (its keys are neither parsed nor gathered in a map).
     base = deltas.shift();
-    baseKeys = deltaKeys.shift();
+    deltaPaths.shift();
   }
-  const merged = mergeStateColumns(JSON.stringify({ operator: operatorId, version, kind: 'snapshot' }), base, baseKeys, deltas, deltaKeys);
+  // Only the keys of the deltas applied on top of the base are parsed.
+  const deltaKeys = deltas.map((delta, d) => {
+    try {
+      return stateColumnKeys(delta);
+    } catch (error) {
+      throw stateFileError(deltaPaths[d]!, error instanceof Error ? error.message : String(error));
+    }
+  });
+  const merged = mergeStateColumns(JSON.stringify({ operator: operatorId, version, kind: 'snapshot' }), base, undefined, deltas, deltaKeys);
   const framed = frameStateColumns('snapshot', merged.body, checksum);
   const start = framed.indexOf(0x0a) + 1;
   const view = readStateColumns(framed, start, start + merged.body.length);
-  return { framed, cached: { version, view, keys: merged.keys } };
+  return { framed, cached: { version, view } };
 }
 
 /** The functions the snapshot worker runs, by their source text (see `snapshotWorker.ts`). */

@@ -1,6 +1,6 @@
 import { corruptContent } from './fileFormat.js';
 import type { StateFileKind } from './layout.js';
-import { encodeStateColumns, readStateColumns, stateColumnKeys, stateColumnValues } from './stateColumns.js';
+import { encodeStateColumns, readStateColumns, stateColumnKeys, stateColumnValues, type StateColumnsView } from './stateColumns.js';
 
 /**
  * The header of a state file: which operator, which version, delta or
@@ -34,6 +34,114 @@ export interface ParsedStateFile {
 }
 
 /**
+ * One state file as a codec that restores in bulk reads it: entry `i` has
+ * key `key(i)` and value `values[i]`, or the removed marker (deltas only).
+ * `key(i)` parses one key; the whole key column is parsed only if `keys` is read.
+ */
+export interface StateFileEntries {
+  readonly count: number;
+  readonly values: readonly unknown[];
+  key(i: number): string;
+}
+
+/**
+ * The optional bulk part of a `StateCodec`: restores the state straight from
+ * the state files of a recovery (the snapshot or first delta, then the later
+ * deltas, oldest first), as if each file's entries were applied in order to
+ * the empty state, an entry setting its key to its value or, when its value
+ * is `removed`, removing the key. The result must equal
+ * `fromEntries(rebuiltEntries(...))` of the same files, iteration order
+ * included; what it saves is the merged entry stream (a lookup of every
+ * snapshot key among the deltas' keys, a tuple per entry) and, where the
+ * values carry what the state is keyed by, the parsing of the key column.
+ */
+export interface BulkStateCodec<S> {
+  fromStateFiles(files: readonly StateFileEntries[], removed: typeof REMOVED): S;
+}
+
+/**
+ * The optional text part of a `StateCodec`: the JSON text of `get(state, key)`
+ * (`undefined` when the key is absent), the same text as
+ * `JSON.stringify(get(state, key)) ?? 'null'`, written without building the
+ * value first. A checkpoint uses it to encode a delta's entries.
+ */
+export interface TextStateCodec<S> {
+  getText(state: S, key: string): string | undefined;
+}
+
+/** The codec's text reader when it has one (see {@link TextStateCodec}). */
+export function textReader<S>(codec: object): TextStateCodec<S>['getText'] | undefined {
+  const f = (codec as Partial<TextStateCodec<S>>).getText;
+  return typeof f === 'function' ? f.bind(codec) : undefined;
+}
+
+/** `files` as {@link StateFileEntries} (a columnar file parses its keys only when asked). */
+export function stateFileEntries(files: readonly ParsedStateFile[]): StateFileEntries[] {
+  return files.map((f) => (f instanceof ColumnarStateFile ? f : { count: f.keys.length, values: f.values, key: (i: number) => f.keys[i]! }));
+}
+
+/** The codec's bulk restore when it has one (see {@link BulkStateCodec}). */
+export function bulkRestore<S>(codec: object): BulkStateCodec<S>['fromStateFiles'] | undefined {
+  const f = (codec as Partial<BulkStateCodec<S>>).fromStateFiles;
+  return typeof f === 'function' ? f.bind(codec) : undefined;
+}
+
+/**
+ * The entries of a state rebuilt from `files` (the snapshot or first delta,
+ * then the later deltas), for codecs without a bulk restore.
+ */
+export function rebuiltFileEntries(files: readonly ParsedStateFile[]): Iterable<readonly [string, unknown]> {
+  return rebuiltEntries(files[0], files.slice(1));
+}
+
+/**
+ * A columnar (version 2) state file: the layout was checked and the values
+ * parsed when it was opened; the keys are parsed when first needed (all of
+ * them with {@link keys}, one with {@link key}), since a bulk restore needs
+ * only the keys of removed and special entries.
+ */
+class ColumnarStateFile implements ParsedStateFile, StateFileEntries {
+  private parsedKeys: string[] | undefined;
+  private decoder: TextDecoder | undefined;
+
+  constructor(
+    readonly header: StateFileHeader,
+    readonly values: readonly unknown[],
+    private readonly view: StateColumnsView,
+    private readonly path: string,
+  ) {}
+
+  get count(): number {
+    return this.view.count;
+  }
+
+  get keys(): readonly string[] {
+    if (this.parsedKeys === undefined) {
+      try {
+        this.parsedKeys = stateColumnKeys(this.view);
+      } catch (error) {
+        throw corruptContent(this.path, error instanceof Error ? error.message : String(error));
+      }
+    }
+    return this.parsedKeys;
+  }
+
+  key(i: number): string {
+    if (this.parsedKeys !== undefined) return this.parsedKeys[i]!;
+    const { bytes, keyStarts, keyLengths } = this.view;
+    this.decoder ??= new TextDecoder('utf-8', { fatal: true });
+    let key: unknown;
+    try {
+      key = JSON.parse(this.decoder.decode(bytes.subarray(keyStarts[i]!, keyStarts[i]! + keyLengths[i]!)));
+    } catch (error) {
+      throw corruptContent(this.path, `a key ${i} that is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (typeof key !== 'string') throw corruptContent(this.path, `a state file whose key ${i} is not a string`);
+    return key;
+  }
+}
+
+/**
  * The columnar body of a delta: the changed keys with the JSON text of each
  * one's value (`undefined` = removed), in the order they were published.
  */
@@ -60,30 +168,30 @@ function checkHeader(header: unknown, headerText: string, path: string, expected
 
 /**
  * Parses a columnar (version 2) state file body, `bytes[start..end)`, and
- * checks that it is the file `expected` describes. Each column is one
- * `JSON.parse`.
+ * checks that it is the file `expected` describes: the layout and the
+ * value column (one `JSON.parse`) now, the key column (one `JSON.parse`)
+ * when the keys are first read.
  */
 export function parseStateColumnsFile(bytes: Uint8Array, start: number, end: number, path: string, expected: { readonly operator: string; readonly version: number; readonly kind: StateFileKind }): ParsedStateFile {
-  let keys: string[];
   let present: unknown[];
   let header: StateFileHeader;
-  let valueLengths: Uint32Array;
+  let view: StateColumnsView;
   try {
-    const view = readStateColumns(bytes, start, end);
+    view = readStateColumns(bytes, start, end);
     header = checkHeader(JSON.parse(view.headerJson), view.headerJson, path, expected);
-    keys = stateColumnKeys(view);
     present = stateColumnValues(view);
-    valueLengths = view.valueLengths;
   } catch (error) {
     if (error instanceof Error && error.name === 'CheckpointCorruptError') throw error;
     throw corruptContent(path, error instanceof Error ? error.message : String(error));
   }
-  if (present.length === keys.length) return { header, keys, values: present };
+  const count = view.count;
+  if (present.length === count) return new ColumnarStateFile(header, present, view, path);
   if (expected.kind === 'snapshot') throw corruptContent(path, 'a snapshot with a removed key');
-  const values = new Array<unknown>(keys.length);
+  const values = new Array<unknown>(count);
+  const valueLengths = view.valueLengths;
   let j = 0;
-  for (let i = 0; i < keys.length; i++) values[i] = valueLengths[i] === 0 ? REMOVED : present[j++];
-  return { header, keys, values };
+  for (let i = 0; i < count; i++) values[i] = valueLengths[i] === 0 ? REMOVED : present[j++];
+  return new ColumnarStateFile(header, values, view, path);
 }
 
 /** Parses a version-1 (JSON lines) state file body and checks that it is the file `expected` describes. */
@@ -129,7 +237,7 @@ export function parseStateFile(body: string, path: string, expected: { readonly 
  * The order is the one the live state had, for codecs whose `entries` follow
  * insertion order: a key updated by a delta keeps its place, a new key comes
  * after the older ones in the order the deltas list them, and a key removed
- * and added again moves to the end. Snapshots are written in this same order
+ * and added again moves to the end (where it was added again). Snapshots are written in this same order
  * (`mergeStateColumns`), so a state restored from a snapshot and one restored
  * from the deltas before it iterate alike.
  */
@@ -151,6 +259,7 @@ export function rebuiltEntries(base: ParsedStateFile | undefined, deltas: readon
         overrides.set(key, REMOVED);
         removed.add(key);
       } else {
+        if (overrides.get(key) === REMOVED) overrides.delete(key); // added again after a removal: to the end, as in the live state
         overrides.set(key, value);
       }
     }
@@ -164,7 +273,7 @@ export function rebuiltEntries(base: ParsedStateFile | undefined, deltas: readon
           const key = keys[j]!;
           if (overrides.size === 0 || !overrides.has(key)) {
             if (values[j] !== REMOVED) yield [key, values[j]] as const;
-          } else if (!removed.has(key)) {
+          } else if (!removed.has(key) && values[j] !== REMOVED) {
             inPlace.add(key);
             yield [key, overrides.get(key)] as const;
           }

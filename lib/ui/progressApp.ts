@@ -69,7 +69,8 @@ export function progressApp(): void {
     ['latestOffset', 'latest offset', '#4e79a7'],
     ['getBatch', 'get batch', '#59a14f'],
     ['addBatch', 'add batch (pipeline + sink)', '#f28e2b'],
-    ['walCommit', 'WAL commit', '#b07aa1'],
+    // The WAL entry is written while the batch runs (walCommit overlaps addBatch): stack only the wait for it.
+    ['walWait', 'WAL wait', '#b07aa1'],
     ['commitOffsets', 'commit', '#76b7b2'],
   ];
 
