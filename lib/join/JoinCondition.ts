@@ -1,5 +1,6 @@
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
-import { resolveKeySpec, type StableKey } from '../internal/keySpec.js';
+import { columnReader } from '../internal/columns.js';
+import { resolveKeySpec, stableKeyOf, type StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { eventTimeReader, type EventTimeReader } from '../time/eventTime.js';
 import { parseDuration } from '../time/parseDuration.js';
@@ -109,21 +110,23 @@ export function resolveJoinType(operator: string, type: unknown): JoinType {
   );
 }
 
-const NULL_KEY = '\u0000null';
-const UNDEFINED_KEY = '\u0000undefined';
+/** The stable key of a null (or missing) single key: SQL null, which equals nothing. */
+const NULL_KEY = stableKeyOf(null);
 
+/**
+ * `true` when a row's join key is null: for one field or a function, the
+ * value is `null`/`undefined`; for a list of fields, any of them is (SQL
+ * equality is null when a part is null, so the row matches nothing). A
+ * function returning an array or object is one value compared as a whole
+ * (like a struct in Spark), so only a null result counts.
+ */
 function nullCheck<T>(fields: readonly string[] | undefined, keyOf: (row: T) => StableKey): (row: T) => boolean {
-  if (fields === undefined || fields.length === 1) {
-    return (row) => {
-      const k = keyOf(row);
-      return k === NULL_KEY || k === UNDEFINED_KEY;
-    };
-  }
-  const n = fields.length;
+  if (fields === undefined || fields.length === 1) return (row) => keyOf(row) === NULL_KEY;
+  const readers = fields.map(columnReader);
+  const n = readers.length;
   return (row) => {
-    const r = row as Record<string, unknown>;
     for (let i = 0; i < n; i++) {
-      const v = r[fields[i]!];
+      const v = readers[i]!(row);
       if (v === null || v === undefined) return true;
     }
     return false;

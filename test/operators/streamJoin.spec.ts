@@ -195,6 +195,48 @@ describe('streamJoin', () => {
       expect(all.filter((n) => n.startsWith('L1+null') || n.endsWith('null+R1'))).toEqual([]);
     });
 
+    it('never matches null or missing keys, and emits their outer rows with nulls at eviction, as for any unmatched row', () => {
+      const h = harness({ type: 'fullOuter', timeRange: range10s });
+      const nul = (name: string, sec: number, id: null | undefined): Row => ({ name, id, ts: sec * 1000 }) as unknown as Row;
+      const missing = (name: string, sec: number): Row => ({ name, ts: sec * 1000 }) as unknown as Row;
+      const first = h.left([nul('Ln', 10, null), nul('Lu', 10, undefined), missing('Lm', 10), r('L1', 1, 10)]);
+      expect(names(first.rows)).toEqual([]);
+      const second = h.right([nul('Rn', 12, null), nul('Ru', 12, undefined), missing('Rm', 12), r('R1', 1, 12)]);
+      expect(names(second.rows)).toEqual(['L1+R1']); // no null key matches another
+      expect(stateOf(second).numRowsTotal).toBe(8); // the preserved sides buffer their null-keyed rows until eviction
+      h.left([r('L9', 9, 200)]);
+      const evicted = h.right([r('R9', 9, 200)]);
+      expect(names(evicted.rows).sort()).toEqual(['L9+R9', 'Lm+null', 'Ln+null', 'Lu+null', 'null+Rm', 'null+Rn', 'null+Ru']);
+      const inner = harness({ timeRange: range10s });
+      inner.left([nul('Ln', 10, null)]);
+      const b = inner.right([nul('Rn', 10, null)]);
+      expect(names(b.rows)).toEqual([]);
+      expect(stateOf(b).numRowsTotal).toBe(0); // an inner join never buffers a row that can match nothing
+    });
+
+    it('treats a part of a composite key as null when missing, also for a column named like an Object member', () => {
+      const out: string[] = [];
+      type C = Record<string, unknown> & { n: string };
+      const left = fromBatches<C>([[{ constructor: 1, b: 'x', n: 'L1' }, { b: 'x', n: 'L2' }, { constructor: 1, n: 'L3' }]]);
+      const right = fromBatches<C>([[{ constructor: 1, b: 'x', n: 'R1' }, { b: 'x', n: 'R2' }, { constructor: 1, n: 'R3' }]]);
+      left
+        .pipe(streamJoin(right, { on: ['constructor', 'b'], aligned: true, select: (l, x) => `${l.n}+${x.n}` }))
+        .subscribe((batch) => out.push(...batch.rows));
+      expect(out).toEqual(['L1+R1']);
+    });
+
+    it('keeps a string key starting with U+0000 apart from null, Date and object keys', () => {
+      const out: string[] = [];
+      const keys: unknown[] = [null, new Date(5), { a: 1 }, '\u0000null', '\u0000D5', '\u0000{"a":1}'];
+      type K = { k: unknown; n: string };
+      const left = fromBatches<K>([keys.map((k, i) => ({ k, n: `L${i}` }))]);
+      const right = fromBatches<K>([keys.map((k, i) => ({ k, n: `R${i}` }))]);
+      left
+        .pipe(streamJoin(right, { on: 'k', aligned: true, select: (l, x) => `${l.n}+${x.n}` }))
+        .subscribe((batch) => out.push(...batch.rows));
+      expect(out.sort()).toEqual(['L1+R1', 'L2+R2', 'L3+R3', 'L4+R4', 'L5+R5']);
+    });
+
     it('emits each left semi row at most once: on arrival, or when the first partner arrives', () => {
       const h = harness<Row>({ type: 'leftSemi', timeRange: range10s });
       h.right([r('R1', 1, 10)]);
@@ -422,6 +464,24 @@ describe('streamJoin', () => {
       expect(out).toEqual(['L1+T1', 'L1+T1b', 'L3+null']);
       const semi: string[] = [];
       fromBatches([[r('L1', 1, 0), r('L3', 3, 0)]]).pipe(streamJoin(table, { on: 'id', type: 'leftSemi' })).subscribe((b) => semi.push(...b.rows.map((x) => x.name)));
+      expect(semi).toEqual(['L1']);
+    });
+
+    it('never matches a null or missing key: left outer rows come out with nulls at once, table rows with null keys match nothing', () => {
+      const tableRows = [{ id: null, n: 'Tn' }, { n: 'Tm' }, { id: 1, n: 'T1' }] as { id?: number | null; n: string }[];
+      const stream = [{ id: null, n: 'Ln' }, { n: 'Lm' }, { id: undefined, n: 'Lu' }, { id: 1, n: 'L1' }] as { id?: number | null; n: string }[];
+      const shown = (rows: readonly unknown[]) => rows.map((row) => {
+        const { left, right } = row as { left: { n: string } | null; right: { n: string } | null };
+        return `${left?.n ?? 'null'}+${right?.n ?? 'null'}`;
+      });
+      const outer: string[] = [];
+      fromBatches([stream]).pipe(streamJoin(tableRows, { on: 'id', type: 'leftOuter' })).subscribe((b) => outer.push(...shown(b.rows)));
+      expect(outer).toEqual(['Ln+null', 'Lm+null', 'Lu+null', 'L1+T1']);
+      const inner: string[] = [];
+      fromBatches([stream]).pipe(streamJoin(tableRows, { on: 'id' })).subscribe((b) => inner.push(...shown(b.rows)));
+      expect(inner).toEqual(['L1+T1']);
+      const semi: string[] = [];
+      fromBatches([stream]).pipe(streamJoin(tableRows, { on: 'id', type: 'leftSemi' })).subscribe((b) => semi.push(...b.rows.map((x) => x.n)));
       expect(semi).toEqual(['L1']);
     });
 
