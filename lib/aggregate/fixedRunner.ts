@@ -10,7 +10,7 @@ import type { WindowSpec } from '../window/WindowBounds.js';
 import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import { FixedWindowEngine, type BucketGroups, type Bucketing, type FixedAggState, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
-import type { CompiledKey } from './groupKey.js';
+import { decodeKeyValue, encodeKeyValue, keyFromJson, keyToJson, type CompiledKey } from './groupKey.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
 
@@ -66,23 +66,23 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   const encodeGroup = (g: GroupRecord): unknown => {
     const a = new Array<unknown>(n);
     for (let j = 0; j < n; j++) a[j] = aggregators[j]!.encode === undefined ? g[j] : aggregators[j]!.encode!(g[j] as never);
-    return { k: g[n], a };
+    return { k: encodeKeyValue(g[n]), a };
   };
   const decodeGroup = (json: unknown): GroupRecord => {
     const v = json as { k: unknown; a: unknown[] };
     const g = new Array<unknown>(n + 1);
     for (let j = 0; j < n; j++) g[j] = aggregators[j]!.decode === undefined ? v.a[j] : aggregators[j]!.decode!(v.a[j]);
-    g[n] = v.k;
+    g[n] = decodeKeyValue(v.k);
     return g;
   };
   const parseKey = (entryKey: string): [number, unknown] => {
     const slash = entryKey.indexOf('/');
-    return [Number(entryKey.slice(0, slash)), key.canonical(JSON.parse(entryKey.slice(slash + 1)))];
+    return [Number(entryKey.slice(0, slash)), key.canonical(keyFromJson(entryKey.slice(slash + 1)))];
   };
   return {
     *entries(state) {
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
-      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${JSON.stringify(g[n])}`, encodeGroup(g)];
+      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${keyToJson(g[n])}`, encodeGroup(g)];
     },
     get(state, entryKey) {
       if (entryKey === LATE_WATERMARK_KEY) return state.lateWatermarkMs;
@@ -158,8 +158,8 @@ export function fixedRunner<T, R>(
           *[Symbol.iterator]() {
             // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
             yield LATE_WATERMARK_KEY;
-            for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;
-            for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${JSON.stringify(g[n])}`;
+            for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${keyToJson(r.updatedGroups[i]![n])}`;
+            for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${keyToJson(g[n])}`;
           },
         },
         updated: () => {

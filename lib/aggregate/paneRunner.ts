@@ -9,6 +9,7 @@ import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type Aggreg
 import type { Aggregator } from './Aggregator.js';
 import { FixedWindowEngine, paneSpec, type FixedAggState, type FixedStepResult, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
 import { fixedRowBuilder, type FixedRunnerOptions } from './fixedRunner.js';
+import { keyToJson } from './groupKey.js';
 
 /**
  * The state of a sliding-window aggregation. With `paneMs` set, the buckets
@@ -234,8 +235,8 @@ export function paneRunner<T, R>(
           *[Symbol.iterator]() {
             yield PANES_KEY;
             yield LATE_WATERMARK_KEY;
-            for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${JSON.stringify(r.updatedGroups[i]![n])}`;
-            for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${JSON.stringify(g[n])}`;
+            for (let i = 0; i < r.updatedGroups.length; i++) yield `${r.updatedBuckets[i]!}/${keyToJson(r.updatedGroups[i]![n])}`;
+            for (const [bucket, groups] of r.evicted) for (const g of groups.values()) yield `${bucket}/${keyToJson(g[n])}`;
           },
         },
         updated: () => {

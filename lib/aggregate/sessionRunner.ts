@@ -8,7 +8,7 @@ import type { InvalidEventTimePolicy } from '../types.js';
 import { StepSnapshot, staleRead, stepStats, type AggregationRunner, type AggregationStep } from './aggregationOperator.js';
 import type { CompiledAggregates } from './Aggregator.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
-import type { CompiledKey } from './groupKey.js';
+import { decodeKeyValue, encodeKeyValue, keyFromJson, keyToJson, type CompiledKey } from './groupKey.js';
 import { SessionEngine, type KeySessions, type SessionAggState, type WorkingSession } from './sessionEngine.js';
 import type { OutputModeName } from '../internal/plan.js';
 
@@ -20,21 +20,21 @@ const ACC_BYTES = 16;
 export function sessionCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>): StateCodec<SessionAggState> {
   const { aggregators } = aggs;
   const encode = (ks: KeySessions): unknown => ({
-    k: ks.k,
+    k: encodeKeyValue(ks.k),
     s: ks.s.map((s) => [s.start, s.end, s.acc.map((acc, j) => (aggregators[j]!.encode === undefined ? acc : aggregators[j]!.encode!(acc as never)))]),
   });
   const decode = (json: unknown): KeySessions => {
     const v = json as { k: unknown; s: [number, number, unknown[]][] };
-    return { k: v.k, s: v.s.map(([start, end, accs]) => ({ start, end, acc: accs.map((acc, j) => (aggregators[j]!.decode === undefined ? acc : aggregators[j]!.decode!(acc))) })) };
+    return { k: decodeKeyValue(v.k), s: v.s.map(([start, end, accs]) => ({ start, end, acc: accs.map((acc, j) => (aggregators[j]!.decode === undefined ? acc : aggregators[j]!.decode!(acc))) })) };
   };
   return {
     *entries(state) {
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
-      for (const ks of state.keys.values()) yield [JSON.stringify(ks.k), encode(ks)];
+      for (const ks of state.keys.values()) yield [keyToJson(ks.k), encode(ks)];
     },
     get(state, entryKey) {
       if (entryKey === LATE_WATERMARK_KEY) return state.lateWatermarkMs;
-      const ks = state.keys.get(key.canonical(JSON.parse(entryKey)));
+      const ks = state.keys.get(key.canonical(keyFromJson(entryKey)));
       return ks === undefined ? undefined : encode(ks);
     },
     fromEntries(entries) {
@@ -42,7 +42,7 @@ export function sessionCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>
       const keys = IMap<unknown, KeySessions>().asMutable();
       for (const [entryKey, value] of entries) {
         if (entryKey === LATE_WATERMARK_KEY) lateWatermarkMs = value as number;
-        else keys.set(key.canonical(JSON.parse(entryKey)), decode(value));
+        else keys.set(key.canonical(keyFromJson(entryKey)), decode(value));
       }
       return { keys: keys.asImmutable(), lateWatermarkMs };
     },
@@ -103,7 +103,7 @@ export function sessionRunner<T, R>(
           *[Symbol.iterator]() {
             // The late-rows watermark decides which rows a restarted query drops: in every delta, not only in snapshots.
             yield LATE_WATERMARK_KEY;
-            for (const k of r.changedRaw) yield JSON.stringify(k);
+            for (const k of r.changedRaw) yield keyToJson(k);
           },
         },
         updated: () => {

@@ -9,7 +9,7 @@ import { collectList } from '../../../lib/aggregate/collectList.js';
 import { collectSet } from '../../../lib/aggregate/collectSet.js';
 import { countDistinct } from '../../../lib/aggregate/countDistinct.js';
 import { compileAggregates, type Aggregator } from '../../../lib/aggregate/Aggregator.js';
-import { compileKey } from '../../../lib/aggregate/groupKey.js';
+import { compileKey, decodeKeyValue, encodeKeyValue, keyFromJson, keyToJson, needsCanonical } from '../../../lib/aggregate/groupKey.js';
 import { InvalidOptionError } from '../../../lib/errors/index.js';
 
 type Row = { x?: number | null; s?: string; d?: Date };
@@ -132,6 +132,50 @@ describe('compileKey', () => {
     prim.write(t2, prim.raw({ u: 'ANN' }));
     expect(t2).toEqual({ key: 3 });
     expect(obj.canonical({ user: 'a' })).toBe(obj.canonical({ user: 'a' }));
+  });
+
+  it('compares keys as Spark groups them: NaN is one key apart from null, -0 is 0, Dates by time apart from their text, objects by value', () => {
+    const many = compileKey<Record<string, unknown>>('op', ['a', 'b']);
+    expect(many.canonical(many.raw({ a: Number.NaN, b: 'x' }))).toBe(many.canonical(many.raw({ a: Number.NaN, b: 'x' })));
+    expect(many.canonical(many.raw({ a: Number.NaN, b: 'x' }))).not.toBe(many.canonical(many.raw({ a: null, b: 'x' })));
+    expect(many.canonical(many.raw({ b: 'x' }))).toBe(many.canonical(many.raw({ a: null, b: 'x' })));
+    expect(many.raw({ a: -0, b: 'x' })).toEqual([0, 'x']);
+    expect(Object.is((many.raw({ a: -0, b: 'x' }) as unknown[])[0], 0)).toBe(true);
+    expect(many.canonical([new Date(5), 'x'])).not.toBe(many.canonical([new Date(5).toISOString(), 'x']));
+    expect(many.canonical([{ p: 1, q: 2 }, 'x'])).toBe(many.canonical([{ q: 2, p: 1 }, 'x']));
+    const one = compileKey<Record<string, unknown>>('op', 'a');
+    expect(Object.is(one.raw({ a: -0 }), 0)).toBe(true);
+    expect(one.canonical(new Date(5))).toBe(one.canonical(new Date(5)));
+    expect(one.canonical({ p: 1, q: [Number.NaN] })).toBe(one.canonical({ q: [Number.NaN], p: 1 }));
+    expect(one.canonical({ p: Number.NaN })).not.toBe(one.canonical({ p: null }));
+    for (const [text, other] of [['\u0000d5', new Date(5)], ['\u0000{"p":1}', { p: 1 }]] as const) expect(one.canonical(text)).not.toBe(one.canonical(other));
+    expect(needsCanonical('\u0000x')).toBe(true);
+    expect(needsCanonical('x')).toBe(false);
+    expect(needsCanonical(Number.NaN)).toBe(false);
+  });
+
+  it('writes raw keys to checkpoint JSON and reads them back unchanged: NaN, ±Infinity, Dates, bigints, nested and tag-like objects', () => {
+    const keys: unknown[] = [
+      'a',
+      3,
+      null,
+      Number.NaN,
+      [Number.NaN, 'x', Number.NEGATIVE_INFINITY],
+      new Date(7),
+      10n,
+      { user: 'u', at: new Date(9), score: Number.POSITIVE_INFINITY },
+      { $date: 1 },
+      [{ $object: { $double: 'x' } }],
+      { __proto__: 1 } as never,
+    ];
+    for (const raw of keys) {
+      const back = keyFromJson(JSON.parse(JSON.stringify(keyToJson(raw))) as string);
+      expect(back).toEqual(raw);
+      expect(keyToJson(back)).toBe(keyToJson(raw));
+    }
+    expect(keyToJson('a')).toBe('"a"'); // plain JSON keys are written as before
+    expect(keyToJson(['a', 1])).toBe('["a",1]');
+    expect(decodeKeyValue(encodeKeyValue(Object.defineProperty({}, '__proto__', { value: 1, enumerable: true })))).toHaveProperty('__proto__', 1);
   });
 
   it('rejects a bad key spec', () => {

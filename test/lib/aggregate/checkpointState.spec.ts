@@ -93,6 +93,28 @@ describe('checkpointable aggregation state', () => {
     expect(restored.out.map((b) => b.metrics?.stateOperators?.[0]?.numRowsDroppedByWatermark)).toEqual([1, 0]);
   });
 
+  it('keeps NaN, Date and -0 keys through a checkpoint and a restart: restored groups go on collecting their rows', () => {
+    type K = { ts: number; k: unknown; j: string };
+    const batches: K[][] = [
+      [{ ts: 0, k: Number.NaN, j: 'x' }, { ts: 0, k: null, j: 'x' }, { ts: 0, k: new Date(5), j: 'x' }, { ts: 0, k: -0, j: 'x' }],
+      [{ ts: 0, k: Number.NaN, j: 'x' }, { ts: 0, k: null, j: 'x' }, { ts: 0, k: new Date(5), j: 'x' }, { ts: 0, k: 0, j: 'x' }],
+    ];
+    for (const keyBy of ['k', ['k', 'j']] as const) {
+      const op = () => pipe(groupAggregate<K>({ keyBy: keyBy as never, aggregate: { n: count() } }), outputMode('complete'));
+      const { context, ops } = recordingContext();
+      const whole: Batch<unknown>[] = [];
+      runInQueryContext(context, () => fromBatches(batches).pipe(op()).subscribe((b) => whole.push(b)));
+      const published = ops.get('groupAggregate#0')!.published[0]!;
+      const restored = recordingContext({ 'groupAggregate#0': { batchId: 0, state: published.state } });
+      const after: Batch<unknown>[] = [];
+      runInQueryContext(restored.context, () => fromBatches(batches).pipe(op()).subscribe((b) => after.push(b)));
+      expect(after.map((b) => b.batchId)).toEqual([1]);
+      expect(after[0]!.rows).toEqual(whole[1]!.rows);
+      expect(after[0]!.rows.map((r) => (r as { n: number }).n)).toEqual([2, 2, 2, 2]);
+      expect(published.changed.filter((c) => c !== '$lateWatermark')).toHaveLength(4);
+    }
+  });
+
   it('round-trips session state and plain group state', () => {
     const sessions = run(pipe(withWatermark<Ev>('ts', 0), windowSession<Ev>({ eventTime: 'ts', gap: 3 * S, keyBy: 'k', aggregate: { n: count() } }), outputMode('append')), inputs);
     const sop = sessions.ops.get('windowSession#0')!;
