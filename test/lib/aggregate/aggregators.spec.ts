@@ -67,6 +67,24 @@ describe('built-in aggregators', () => {
     expect(run(countDistinct<Row>('s'), ...chunks)).toBe(3);
   });
 
+  it('collectSet and countDistinct compare Dates, arrays and objects by value (Spark compares structs and arrays by value), keeping types', () => {
+    type V = { v?: unknown };
+    const values: unknown[] = [new Date(5), new Date(5), [1, 'a'], [1, 'a'], [1, 'b'], { p: 1, q: [2] }, { q: [2], p: 1 }, 'x', 'x', 1, '1', Number.NaN, Number.NaN, -0, 0, null, undefined];
+    const chunks: V[][] = [values.slice(0, 6).map((v) => ({ v })), values.slice(6).map((v) => ({ v }))];
+    const set = run(collectSet<V>('v') as unknown as Aggregator<Row, unknown, unknown[]>, ...(chunks as Row[][]));
+    expect(set).toEqual([new Date(5), [1, 'a'], [1, 'b'], { p: 1, q: [2] }, 'x', 1, '1', Number.NaN, 0]);
+    expect(Object.is(set[8], 0)).toBe(true);
+    expect(set[0]).toBeInstanceOf(Date);
+    expect(run(countDistinct<V>('v') as unknown as Aggregator<Row, unknown, number>, ...(chunks as Row[][]))).toBe(9);
+    // Through a checkpoint: the values come back with their types, and equal values stay one.
+    const agg = collectSet<V>('v');
+    let acc = agg.init();
+    for (const v of values) acc = agg.add(acc, { v });
+    const restored = agg.decode!(JSON.parse(JSON.stringify(agg.encode!(acc))) as unknown);
+    expect(agg.result(agg.add(agg.add(restored, { v: new Date(5) }), { v: { p: 1, q: [2] } }))).toEqual(set);
+    expect(agg.result(restored)[0]).toBeInstanceOf(Date);
+  });
+
   it('encodes Set accumulators as JSON arrays and reads them back', () => {
     const agg = countDistinct<Row>('s');
     const acc = agg.add(agg.add(agg.init(), { s: 'a' }), { s: 'b' });
@@ -81,9 +99,9 @@ describe('built-in aggregators', () => {
     const b = Object.freeze(['y']) as unknown as string[];
     expect(list.merge(a, b)).toEqual(['x', 'y']);
     const set = collectSet<Row>('s');
-    const sa = new Set(['x']);
-    set.merge(sa, new Set(['y']));
-    expect([...sa]).toEqual(['x']);
+    const sa = set.add(set.init(), { s: 'x' });
+    set.merge(sa, set.add(set.init(), { s: 'y' }));
+    expect(set.result(sa)).toEqual(['x']);
     const mean = avg<Row>('x');
     const ma: [number, number] = [1, 1];
     mean.merge(ma, [2, 1]);
