@@ -2,7 +2,7 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { withStateMetrics, type Batch } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
-import { knownColumnsOf, resolveColumns, withKnownColumns } from '../internal/knownColumns.js';
+import { columnChecks, knownColumnsOf, withKnownColumns } from '../internal/knownColumns.js';
 import { resolveKeySpec } from '../internal/keySpec.js';
 import { emitLateRows } from '../internal/lateRows.js';
 import { derivePlan, planOf, withPlan, type StreamPlan } from '../internal/plan.js';
@@ -16,6 +16,8 @@ import { Deduplicator, type DedupeMode } from './Deduplicator.js';
 export interface DedupeOperatorOptions<T> {
   readonly name?: string;
   readonly onLateRows?: LateRowsHandler<T>;
+  /** `false` turns off the per-batch check that each key field is present in some row (sparse data). @defaultValue `true` */
+  readonly checkColumns?: boolean;
 }
 
 /** Spark's message refusing the upstream plan, if it does: an aggregation before `dropDuplicates`, no watermark before `dropDuplicatesWithinWatermark`. */
@@ -39,7 +41,7 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
   const { name, onLateRows } = options;
   return (source) => {
     const known = knownColumnsOf(source);
-    resolveColumns(op, (key.fields ?? []).map((column) => ({ option: 'keys', column })), known);
+    const checkColumns = columnChecks(op, (key.fields ?? []).map((column) => ({ option: 'keys', column })), known, options.checkColumns);
     const upstream = planOf(source);
     const output = new Observable<Batch<T>>((subscriber) => {
       const refused = upstream === undefined ? undefined : refusalFor(mode, upstream);
@@ -53,6 +55,7 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
       return source.subscribe(
         batchSubscriber<T>(subscriber, op, (batch) => {
           if (batch.batchId <= skipUpTo || subscriber.closed) return;
+          checkColumns?.(batch.rows, batch.batchId);
           const step = dedupe.step(batch, onLateRows !== undefined);
           if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });
           handle.publish(batch.batchId, dedupe.state, step.changedKeys);

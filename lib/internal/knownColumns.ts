@@ -38,13 +38,29 @@ export function resolveColumns(operator: string, named: readonly NamedColumn[], 
   }
 }
 
+/** A per-batch column check (see {@link batchColumnCheck}). */
+export type BatchColumnCheck = (rows: readonly unknown[], batchId: number | undefined) => void;
+
+/**
+ * The column checks of an operator naming `named` columns of a stream whose
+ * columns are `known` (or not known, `undefined`): resolves them now against
+ * known columns (throwing a {@link ColumnNotFoundError}), and otherwise
+ * returns the per-batch check of {@link batchColumnCheck}, unless `enabled`
+ * is `false` (the operator's `checkColumns: false`, for sparse data).
+ */
+export function columnChecks(operator: string, named: readonly NamedColumn[], known: readonly string[] | undefined, enabled: boolean | undefined): BatchColumnCheck | undefined {
+  resolveColumns(operator, named, known);
+  return known === undefined && enabled !== false ? batchColumnCheck(operator, named) : undefined;
+}
+
 /**
  * Builds the per-batch check used when the columns are not known: a named
  * field that no row of a non-empty batch has is a {@link ColumnNotFoundError}
  * naming the field, the batch and the columns present. The cost is one
- * own-property test per named field when the first row has it.
+ * own-property test per named field when the first row has it. A
+ * `batchId` of `undefined` checks rows that are not a batch (a static table).
  */
-export function batchColumnCheck(operator: string, named: readonly NamedColumn[]): ((rows: readonly unknown[], batchId: number) => void) | undefined {
+export function batchColumnCheck(operator: string, named: readonly NamedColumn[]): BatchColumnCheck | undefined {
   if (named.length === 0) return undefined;
   return (rows, batchId) => {
     if (rows.length === 0) return;

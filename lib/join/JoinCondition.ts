@@ -89,6 +89,8 @@ export interface ResolvedJoinCondition<TLeft, TRight> {
   readonly leftPreserved: boolean;
   readonly rightPreserved: boolean;
   readonly semi: boolean;
+  /** `false` turns off the column checks without a schema (`checkColumns: false`). */
+  readonly checkColumns: boolean;
   /** A JSON-able description for checkpoint descriptors. */
   readonly descriptor: unknown;
 }
@@ -254,10 +256,11 @@ export interface JoinConditionOptions {
   readonly type?: unknown;
   readonly timeRange?: unknown;
   readonly where?: unknown;
+  readonly checkColumns?: unknown;
 }
 
 /**
- * Validates a join's `on`, `type`, `timeRange` and `where` options and turns
+ * Validates a join's `on`, `type`, `timeRange`, `where` and `checkColumns` options and turns
  * them into fast functions. `requireKey` (stream-stream joins) makes a missing
  * key Spark's "without equality predicate" error.
  *
@@ -269,6 +272,9 @@ export function resolveJoinCondition<TLeft, TRight>(operator: string, options: J
   const keys = resolveKeys<TLeft, TRight>(operator, options.on, requireKey);
   const range = resolveRange<TLeft, TRight>(operator, options.timeRange);
   const where = resolveWhere<TLeft, TRight>(operator, options.where);
+  if (options.checkColumns !== undefined && typeof options.checkColumns !== 'boolean') {
+    throw new InvalidOptionError(`${operator}: checkColumns must be a boolean; got ${describeValue(options.checkColumns)}.`, 'checkColumns', options.checkColumns, 'a boolean');
+  }
   return {
     type,
     ...keys,
@@ -277,6 +283,7 @@ export function resolveJoinCondition<TLeft, TRight>(operator: string, options: J
     leftPreserved: type === 'leftOuter' || type === 'fullOuter',
     rightPreserved: type === 'rightOuter' || type === 'fullOuter',
     semi: type === 'leftSemi',
+    checkColumns: options.checkColumns !== false,
     descriptor: {
       type,
       on: keys.descriptor,

@@ -1,5 +1,7 @@
 import { isCollection } from 'immutable';
+import { batchColumnCheck } from '../internal/knownColumns.js';
 import type { StableKey } from '../internal/keySpec.js';
+import { joinSideColumns } from './joinColumns.js';
 import type { ResolvedJoinCondition } from './JoinCondition.js';
 import type { JoinEmitter } from './joinStep.js';
 import { matchLeftRow } from './matchLeftRow.js';
@@ -23,8 +25,14 @@ export function staticRowsOf<R>(table: StaticRows<R>): readonly R[] {
   return Array.isArray(table) ? (table as readonly R[]) : (table as { valueSeq: () => { toArray(): R[] } }).valueSeq().toArray();
 }
 
-/** Indexes a static table by the right side's join key, once per table version. */
-export function indexStaticTable<TLeft, TRight>(cond: ResolvedJoinCondition<TLeft, TRight>, rows: readonly TRight[]): StaticTableIndex<TRight> {
+/**
+ * Indexes a static table by the right side's join key, once per table
+ * version. Unless `checkColumns` is off, a key or time-range field that no
+ * row of a non-empty table has is a `ColumnNotFoundError` naming the columns
+ * the table has.
+ */
+export function indexStaticTable<TLeft, TRight>(cond: ResolvedJoinCondition<TLeft, TRight>, rows: readonly TRight[], operator = 'streamJoin'): StaticTableIndex<TRight> {
+  if (cond.checkColumns) batchColumnCheck(operator, joinSideColumns(cond as ResolvedJoinCondition<unknown, unknown>, 'right'))?.(rows, undefined);
   const byKey = new Map<StableKey, { row: TRight; t: number }[]>();
   const rightTime = cond.range?.rightTime;
   let size = 0;

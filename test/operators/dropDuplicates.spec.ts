@@ -3,7 +3,8 @@ import { dropDuplicates } from '../../operators/dropDuplicates.js';
 import { withWatermark } from '../../operators/withWatermark.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import type { Batch } from '../../lib/batch/Batch.js';
-import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { BatchSequenceError, ColumnNotFoundError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { withKnownColumns } from '../../lib/internal/knownColumns.js';
 import { withPlan, EMPTY_PLAN } from '../../lib/internal/plan.js';
 import { runInQueryContext, type QueryContext, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
 import { dedupeCodec, type DedupeState } from '../../lib/dedupe/DedupeState.js';
@@ -299,6 +300,50 @@ describe('dropDuplicates', () => {
       subject.next(batch(1, ['x', 'y']));
       expect(a).toEqual([['x'], ['y']]);
       expect(b).toEqual([['x', 'y']]);
+    });
+  });
+
+  describe('column checks', () => {
+    type Loose = Record<string, unknown>;
+    const errorOf = (run: (report: (e: unknown) => void) => void): unknown => {
+      let error: unknown;
+      run((e) => (error = e));
+      return error;
+    };
+
+    it('without a schema, fails on the first non-empty batch in which no row has a key field, naming the field, the batch and the columns present', () => {
+      const out: Loose[][] = [];
+      const error = errorOf((report) =>
+        fromBatches<Loose>([[], [{ id: 1, ts: 1 }, { id: 2, ts: 2, extra: true }]])
+          .pipe(dropDuplicates<Loose>(['id', 'acton']))
+          .subscribe({ next: (b) => out.push([...b.rows]), error: report }),
+      );
+      expect(out).toEqual([[]]); // the empty batch passes
+      expect(error).toBeInstanceOf(ColumnNotFoundError);
+      expect((error as Error).message).toBe(
+        "dropDuplicates: cannot resolve 'acton' in batch 1: no row has it; input columns present: [id, ts, extra] (keys). If the field may be absent from a whole batch (sparse data), pass checkColumns: false.",
+      );
+      expect((error as ColumnNotFoundError).batchId).toBe(1);
+    });
+
+    it('accepts a key field that only some rows of a batch have, and with checkColumns: false one that none has (the null key)', () => {
+      const [some] = runBatches(dropDuplicates<Loose>(['id', 'tag']), [[{ id: 1 }, { id: 1, tag: 'a' }, { id: 1 }]]);
+      expect(some!.rows).toEqual([{ id: 1 }, { id: 1, tag: 'a' }]);
+      const [sparse] = runBatches(dropDuplicates<Loose>(['id', 'tag'], { checkColumns: false }), [[{ id: 1 }, { id: 1 }, { id: 2 }]]);
+      expect(sparse!.rows).toEqual([{ id: 1 }, { id: 2 }]);
+      const [whole] = runBatches(dropDuplicates<Loose>(), [[{ id: 1 }, { id: 1 }]]); // no named field: nothing to check
+      expect(whole!.rows).toEqual([{ id: 1 }]);
+    });
+
+    it('resolves key fields against the known columns of the source when the pipeline is built', () => {
+      const source = withKnownColumns(fromBatches<Loose>([[{ id: 1, ts: 1 }]]), ['id', 'ts']);
+      expect(() => source.pipe(dropDuplicates<Loose>(['id', 'acton']))).toThrow("dropDuplicates: cannot resolve 'acton' given input columns: [id, ts] (keys).");
+      // With known columns the schema decides, so there is no per-batch check: a batch whose rows all lack a known column is deduplicated (null key).
+      const out: Loose[] = [];
+      withKnownColumns(fromBatches<Loose>([[{ id: 1 }, { id: 1 }]]), ['id', 'ts'])
+        .pipe(dropDuplicates<Loose>(['id', 'ts']))
+        .subscribe((b) => out.push(...b.rows));
+      expect(out).toEqual([{ id: 1 }]);
     });
   });
 

@@ -3,7 +3,8 @@ import { BehaviorSubject, NEVER, Observable, Subject, map, of, take, throwError,
 import type { Batch } from '../../lib/batch/Batch.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import { toBatches } from '../../lib/batch/toBatches.js';
-import { BatchSequenceError, InvalidDurationError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { BatchSequenceError, ColumnNotFoundError, InvalidDurationError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { withKnownColumns } from '../../lib/internal/knownColumns.js';
 import { EMPTY_PLAN, withPlan } from '../../lib/internal/plan.js';
 import { joinStateCodec, type JoinState } from '../../lib/join/JoinState.js';
 import { staticTable } from '../../lib/join/staticTable.js';
@@ -609,6 +610,60 @@ describe('streamJoin', () => {
       const out = run(second.context);
       expect(out).toEqual([['L3+R3', 'L2+null'], ['L4+R4']]);
       expect(second.published.map((p) => p.batchId)).toEqual([1, 2]);
+    });
+  });
+
+  describe('column checks', () => {
+    type Loose = Record<string, unknown>;
+    const failure = (joined: Observable<Batch<unknown>>): unknown => {
+      let error: unknown;
+      joined.subscribe({ error: (e: unknown) => (error = e) });
+      return error;
+    };
+
+    it('without a schema, fails on a batch of either input in which no row has a key or time-range field', () => {
+      const left = () => fromBatches<Loose>([[], [{ id: 1, ts: 1 }]]);
+      const right = (rows: Loose[]) => fromBatches<Loose>([[], rows]);
+      const noLeftKey = failure(left().pipe(streamJoin(right([{ id: 1, ts: 1 }]), { on: { left: 'ident', right: 'id' }, aligned: true })) as never);
+      expect(noLeftKey).toBeInstanceOf(ColumnNotFoundError);
+      expect((noLeftKey as Error).message).toBe(
+        "streamJoin: cannot resolve 'ident' in batch 1: no row has it; input columns present: [id, ts] (on (left)). If the field may be absent from a whole batch (sparse data), pass checkColumns: false.",
+      );
+      const noRightKey = failure(left().pipe(streamJoin(right([{ key: 1, ts: 1 }]), { on: 'id', aligned: true })) as never);
+      expect((noRightKey as Error).message).toContain("streamJoin: cannot resolve 'id' in batch 1: no row has it; input columns present: [key, ts] (on (right)).");
+      const noTime = failure(left().pipe(streamJoin(right([{ id: 1, at: 1 }]), { on: 'id', aligned: true, timeRange: { leftTime: 'ts', rightTime: 'ts', lower: 0, upper: 10 } })) as never);
+      expect((noTime as Error).message).toContain("streamJoin: cannot resolve 'ts' in batch 1: no row has it; input columns present: [id, at] (timeRange.rightTime).");
+      const out: unknown[] = [];
+      left()
+        .pipe(streamJoin(right([{ key: 1, ts: 1 }]), { on: 'id', aligned: true, type: 'inner', checkColumns: false }))
+        .subscribe({ next: (b) => out.push(...b.rows), error: (e: unknown) => out.push(e) });
+      expect(out).toEqual([]); // sparse data: the rows without the key have the null key and match nothing
+    });
+
+    it('resolves the keys against the known columns of each input when the pipeline is built', () => {
+      const known = (columns: string[]) => withKnownColumns(fromBatches<Loose>([]), columns);
+      expect(() => known(['id', 'ts']).pipe(streamJoin(known(['key', 'ts']), { on: 'id' }))).toThrow("streamJoin: cannot resolve 'id' given input columns: [key, ts] (on (right)).");
+      expect(() => known(['id', 'ts']).pipe(streamJoin(known(['id', 'ts']), { on: 'id', timeRange: { leftTime: 'at', rightTime: 'ts', lower: 0 } }))).toThrow(
+        "streamJoin: cannot resolve 'at' given input columns: [id, ts] (timeRange.leftTime).",
+      );
+      expect(() => known(['id', 'ts']).pipe(streamJoin(known(['id', 'ts']), { on: 'id', timeRange: { leftTime: 'ts', rightTime: 'ts', lower: 0 } }))).not.toThrow();
+    });
+
+    it('stream-static: a table in which no row has the key fails on subscribe naming the table columns; a stream batch without it fails naming the batch', () => {
+      const table: Loose[] = [{ ident: 1, n: 'T1' }];
+      const noTableKey = failure(fromBatches<Loose>([[{ id: 1 }]]).pipe(streamJoin(table, { on: 'id' })) as never);
+      expect(noTableKey).toBeInstanceOf(ColumnNotFoundError);
+      expect((noTableKey as Error).message).toBe("streamJoin: cannot resolve 'id' given input columns: [ident, n] (on (right)).");
+      const replaced = failure(fromBatches<Loose>([[{ id: 1 }]]).pipe(streamJoin(staticTable(of([{ id: 1 }], table)), { on: 'id' })) as never);
+      expect((replaced as Error).message).toBe("streamJoin: cannot resolve 'id' given input columns: [ident, n] (on (right)).");
+      const noStreamKey = failure(fromBatches<Loose>([[{ ident: 1 }]]).pipe(streamJoin([{ id: 1 }], { on: 'id' })) as never);
+      expect((noStreamKey as Error).message).toContain("streamJoin: cannot resolve 'id' in batch 0: no row has it; input columns present: [ident] (on (left)).");
+      const out: unknown[] = [];
+      fromBatches<Loose>([[{ ident: 1 }]])
+        .pipe(streamJoin(table, { on: 'id', type: 'leftOuter', checkColumns: false }))
+        .subscribe({ next: (b) => out.push(...b.rows), error: (e: unknown) => out.push(e) });
+      expect(out).toEqual([{ left: { ident: 1 }, right: null }]);
+      expect(() => streamJoin(table, { on: 'id', checkColumns: 'no' as never })).toThrow('streamJoin: checkColumns must be a boolean; got "no".');
     });
   });
 
