@@ -8,7 +8,7 @@ import { fixedCodec, fixedRunner } from '../lib/aggregate/fixedRunner.js';
 import { compileKey } from '../lib/aggregate/groupKey.js';
 import type { GroupedRow } from '../lib/aggregate/rowTypes.js';
 import { aggregationColumns, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
-import { eventTimeReader, invalidEventTimePolicy, toEpochMs } from '../lib/time/eventTime.js';
+import { eventTimeReader, invalidEventTimePolicy, markerColumn, toEpochMs } from '../lib/time/eventTime.js';
 import type { KeySpec } from '../lib/types.js';
 
 /** Options for {@link groupAggregate}. */
@@ -76,7 +76,8 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySp
   const aggs = compileAggregates<T>(op, options?.aggregate, key.outputFields);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
   const keyed = (field: string | undefined): boolean => field !== undefined && key.fields.includes(field);
-  const markerKeyed = (marker: EventTimeMarker | undefined): boolean => marker !== undefined && marker.read === undefined && keyed(marker.field);
+  // The watermarked column is a key column: a plain one, or one read through its unit or format (`{ field, format }`).
+  const markerKeyed = (marker: EventTimeMarker | undefined): boolean => marker !== undefined && keyed(markerColumn(marker));
   return aggregationOperator<T, GroupedRow<T, K, S>, FixedAggState, 'group'>({
     op,
     kind: 'group',
@@ -105,8 +106,10 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySp
             const end = ((row as Record<string, unknown>)[field] as { end?: unknown } | null | undefined)?.end;
             return typeof end === 'number' ? end : Number.NaN;
           }
-        : (row: T): number => toEpochMs((row as Record<string, unknown>)[field]);
-      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field, ms }, reader, restored, checkpointing, mode);
+        : marker.read !== undefined
+          ? (marker.read as (row: T) => number) // the column's converter (unit or format): epoch ms, NaN when not a time
+          : (row: T): number => toEpochMs((row as Record<string, unknown>)[field]);
+      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field: marker.read === undefined ? field : undefined, ms }, reader, restored, checkpointing, mode);
     },
   });
 }

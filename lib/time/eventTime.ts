@@ -65,6 +65,34 @@ export interface EventTimeReader<T> {
 
 /** One converter per distinct `{ field, unit, format }`, so that markers compare by identity. */
 const converters = new Map<string, (row: unknown) => number>();
+/** The spec each converter was made for. */
+const converterSpecs = new WeakMap<(row: never) => unknown, EventTimeColumn<Record<string, unknown>>>();
+
+/**
+ * The column a watermark marker (or any `{ field, read }` pair) names: its
+ * `field` when it reads the column as it is (no `read`) or through the
+ * converter of a `{ field, unit?, format? }` spec for that column; `undefined`
+ * when the time is computed by a function. A formatted or unit-scaled column
+ * is thereby a named column downstream (key checks, deduplication and
+ * aggregation by the event-time column, join eviction) like a plain one.
+ */
+export function markerColumn(marker: { readonly field: string | undefined; readonly read?: ((row: never) => unknown) | undefined }): string | undefined {
+  if (marker.read === undefined) return marker.field;
+  const field = converterSpecs.get(marker.read)?.field;
+  // A `{ field, read }` pair may leave the name out when `read` is a converter, which knows it.
+  return field !== undefined && (marker.field === undefined || marker.field === field) ? field : undefined;
+}
+
+/**
+ * The converter reading column `field` with the unit and format of converter
+ * `read` (for the other side of a join whose key is a formatted watermarked
+ * column), or `undefined` when `read` is not a converter.
+ */
+export function sameConversion(read: (row: never) => unknown, field: string): ((row: unknown) => number) | undefined {
+  const spec = converterSpecs.get(read);
+  if (spec === undefined) return undefined;
+  return spec.field === field ? (read as (row: unknown) => number) : columnConverter('streamJoin', 'on', { ...spec, field } as EventTimeColumn<unknown>);
+}
 
 function columnConverter(operator: string, option: string, spec: EventTimeColumn<unknown>): (row: unknown) => number {
   const { field, unit, format } = spec;
@@ -91,6 +119,7 @@ function columnConverter(operator: string, option: string, spec: EventTimeColumn
     return toEpochMs(v);
   };
   converters.set(id, convert);
+  converterSpecs.set(convert as (row: never) => unknown, { field, ...(unit === undefined ? {} : { unit }), ...(format === undefined ? {} : { format }) });
   return convert;
 }
 

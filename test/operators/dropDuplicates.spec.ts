@@ -1,4 +1,4 @@
-import { Observable, Subject, map, of, take, throwError, type OperatorFunction } from 'rxjs';
+import { Observable, Subject, map, of, pipe, take, throwError, type OperatorFunction } from 'rxjs';
 import { dropDuplicates } from '../../operators/dropDuplicates.js';
 import { withWatermark } from '../../operators/withWatermark.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
@@ -301,6 +301,21 @@ describe('dropDuplicates', () => {
       expect(a).toEqual([['x'], ['y']]);
       expect(b).toEqual([['x', 'y']]);
     });
+  });
+
+  it('evicts by a watermarked column given with a format, as by a plain one (the key holds it by name)', () => {
+    type F = { id: string; ts: string };
+    const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
+    const steps = runBatches(pipe(withWatermark<F>(ts, '10 minutes'), dropDuplicates<F>(['id', 'ts'])), [
+      [{ id: 'a', ts: '02-03-2018-10-01' }, { id: 'a', ts: '02-03-2018-10-01' }],
+      [{ id: 'b', ts: '02-03-2018-11-30' }],
+      [{ id: 'a', ts: '02-03-2018-10-01' }],
+    ]);
+    expect(steps.map((s) => s.rows.length)).toEqual([1, 1, 0]);
+    // Batch 1's watermark (11:20) passes 10:01: the key leaves the state; batch 2's row is late and dropped.
+    expect(steps.map((s) => stateOf(s)?.numRowsTotal)).toEqual([1, 1, 1]);
+    expect(steps.map((s) => stateOf(s)?.numRowsRemoved)).toEqual([0, 1, 0]);
+    expect(stateOf(steps[2])?.numRowsDroppedByWatermark).toBe(1);
   });
 
   describe('column checks', () => {

@@ -67,6 +67,18 @@ describe('groupAggregate', () => {
       .stop();
   });
 
+  it('has a watermark when grouping by a watermarked column given with a format: finalised once W passes the parsed time', () => {
+    type F = { ts: string; n?: number };
+    const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
+    const steps = runBatches(pipe(withWatermark<F>(ts, '10 minutes'), groupAggregate<F>({ keyBy: 'ts', aggregate: { n: count() } }), outputMode('append')), [
+      [{ ts: '02-03-2018-10-01' }, { ts: '02-03-2018-10-01' }],
+      [{ ts: '02-03-2018-11-30' }],
+      [{ ts: '02-03-2018-10-01' }],
+    ]);
+    expect(steps.map((s) => s.rows)).toEqual([[], [{ ts: '02-03-2018-10-01', n: 2 }], []]);
+    expect(steps[2]!.metrics?.stateOperators?.[0]?.numRowsDroppedByWatermark).toBe(1);
+  });
+
   it('has a watermark when grouping by a window column assigned from the watermarked column', () => {
     streamTest<Ev, unknown>(
       pipe(withWatermark<Ev>('ts', '5 seconds'), assignWindows<Ev>({ eventTime: 'ts', size: '10 seconds' }), groupAggregate({ keyBy: ['window', 'action'], aggregate: { n: count() } }), outputMode('append')),

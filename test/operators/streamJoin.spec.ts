@@ -238,6 +238,44 @@ describe('streamJoin', () => {
       expect(out.sort()).toEqual(['L1+R1', 'L2+R2', 'L3+R3', 'L4+R4', 'L5+R5']);
     });
 
+    it('evicts by watermarked columns given with a format, in a time range and as a join key, emitting outer rows when due', () => {
+      type F = { id: string; ts: string };
+      type G = { id: string; at: string };
+      const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
+      const at = { field: 'at', format: 'dd-MM-yyyy-HH-mm' } as const;
+      const shown = (rows: readonly unknown[]) => rows.map((row) => {
+        const { left, right } = row as { left: { id: string } | null; right: { id: string } | null };
+        return `${left?.id ?? 'null'}+${right?.id ?? 'null'}`;
+      });
+      const out: string[][] = [];
+      fromBatches<F>([[{ id: 'a', ts: '02-03-2018-10-01' }], [{ id: 'z', ts: '02-03-2018-12-30' }]])
+        .pipe(
+          withWatermark<F>(ts, '10 minutes'),
+          streamJoin(fromBatches<G>([[{ id: 'b', at: '02-03-2018-10-02' }], [{ id: 'y', at: '02-03-2018-12-30' }]]).pipe(withWatermark<G>(at, '10 minutes')), {
+            on: 'id',
+            type: 'leftOuter',
+            aligned: true,
+            timeRange: { leftTime: ts, rightTime: at, lower: 0, upper: '5 minutes' },
+          }),
+        )
+        .subscribe((b) => out.push(shown(b.rows)));
+      expect(out).toEqual([[], ['a+null']]); // W 12:20 at batch 1: the left state watermark passes 10:01
+      const keyed: string[][] = [];
+      const totals: number[] = [];
+      fromBatches<F>([[{ id: 'a', ts: '02-03-2018-10-01' }, { id: 'b', ts: '02-03-2018-10-02' }], [{ id: 'z', ts: '02-03-2018-12-30' }]])
+        .pipe(
+          withWatermark<F>(ts, '10 minutes'),
+          streamJoin(fromBatches<G>([[{ id: 'b', at: '02-03-2018-10-02' }], [{ id: 'y', at: '02-03-2018-12-30' }]]).pipe(withWatermark<G>(at, '10 minutes')), {
+            on: { left: ['id', 'ts'], right: ['id', 'at'] },
+            type: 'fullOuter',
+            aligned: true,
+          }),
+        )
+        .subscribe((b) => (keyed.push(shown(b.rows)), totals.push(stateOf(b).numRowsTotal)));
+      expect(keyed).toEqual([['b+b'], ['a+null']]); // the key's time (parsed with the format on both sides) is at or below W 12:20
+      expect(totals).toEqual([3, 2]);
+    });
+
     it('emits each left semi row at most once: on arrival, or when the first partner arrives', () => {
       const h = harness<Row>({ type: 'leftSemi', timeRange: range10s });
       h.right([r('R1', 1, 10)]);

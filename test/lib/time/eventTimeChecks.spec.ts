@@ -5,7 +5,7 @@ import { assignWindows } from '../../../operators/assignWindows.js';
 import { outputMode } from '../../../operators/outputMode.js';
 import { count } from '../../../lib/aggregate/count.js';
 import { EventTimeError, InvalidOptionError } from '../../../lib/errors/index.js';
-import { MAX_EVENT_TIME_MS, eventTimeReader, toEpochMs } from '../../../lib/time/eventTime.js';
+import { MAX_EVENT_TIME_MS, eventTimeReader, markerColumn, sameConversion, toEpochMs } from '../../../lib/time/eventTime.js';
 import { runBatches } from '../../../lib/testing/index.js';
 
 type Row = Record<string, unknown>;
@@ -81,6 +81,23 @@ describe('event-time specs { field, unit?, format? }', () => {
     expect(steps[2]!.metrics?.stateOperators?.[0]?.numRowsDroppedByWatermark).toBe(1);
     const windows = runBatches(pipe(withWatermark<Row>(ts, 0), assignWindows<Row>({ eventTime: ts, size: '5 minutes' })), [[{ ts: '02-03-2018-10-01' }]]);
     expect((windows[0]!.rows[0] as { window: unknown }).window).toEqual({ start: t(0), end: t(5) });
+  });
+
+  it('a column with a format or unit is a named column: markerColumn gives its name, a function spec has none', () => {
+    const formatted = eventTimeReader<Row>('op', { field: 'ts', format: 'dd-MM-yyyy-HH-mm' });
+    expect(formatted.isField).toBe(true);
+    expect(markerColumn({ field: 'ts', read: formatted.markerRead })).toBe('ts');
+    expect(markerColumn({ field: undefined, read: formatted.markerRead })).toBe('ts');
+    expect(markerColumn({ field: 'other', read: formatted.markerRead })).toBeUndefined();
+    expect(markerColumn({ field: 'ts', read: eventTimeReader<Row>('op', { field: 'ts', unit: 'seconds' }).markerRead })).toBe('ts');
+    expect(markerColumn({ field: 'ts' })).toBe('ts');
+    const fn = eventTimeReader<Row>('op', (r) => r['ts'] as number);
+    expect(markerColumn({ field: fn.field, read: fn.markerRead })).toBeUndefined();
+    // The same conversion for another column (the other side of a join keyed by the formatted column).
+    const other = sameConversion(formatted.markerRead!, 'at')!;
+    expect(other({ at: '02-03-2018-10-15' })).toBe(Date.UTC(2018, 2, 2, 10, 15));
+    expect(sameConversion(formatted.markerRead!, 'ts')).toBe(formatted.markerRead);
+    expect(sameConversion(fn.markerRead!, 'ts')).toBeUndefined();
   });
 
   it('refuses a bad spec when the operator is built', () => {
