@@ -18,13 +18,13 @@ export function isOfKind(v: unknown, kind: string): boolean {
   return t !== 'object' ? t === kind : kindOf(v) === kind;
 }
 
-/** The error for two kinds of value in one group. */
-export function mixedTypes(aggregate: string, field: string, seen: unknown, v: unknown): InvalidValueError {
+/** The error for two kinds of value in one group (or, for `orderBy`, in one sort column: `where` `'one column'`). */
+export function mixedTypes(aggregate: string, field: string, seen: unknown, v: unknown, where = 'one group'): InvalidValueError {
   return new InvalidValueError(
     aggregate,
     field,
     v,
-    `values of two types in one group: ${describeValue(seen)} (${describeType(seen)}) and ${describeValue(v)} (${describeType(v)})`,
+    `values of two types in ${where}: ${describeValue(seen)} (${describeType(seen)}) and ${describeValue(v)} (${describeType(v)})`,
     `A column has one type, as in Spark; give the source a schema or convert the field (mapRows) so that every row holds the same type.`,
   );
 }
