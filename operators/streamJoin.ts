@@ -378,7 +378,7 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
       const run = (batch: Batch<TLeft>): void => {
         try {
           columns.left?.(batch.rows, batch.batchId);
-          const rows = staticJoinStep(cond, emit, table!, batch.rows);
+          const rows = staticJoinStep(cond, emit, table!, batch.rows, batch.batchId);
           const marker = outputMarker(anyCond, hasSelect, batch.eventTime, undefined);
           subscriber.next({ batchId: batch.batchId, rows, watermark: batch.watermark, ...(marker === undefined ? {} : { eventTime: marker }), ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }) });
         } catch (error) {

@@ -1,4 +1,4 @@
-import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
+import { EventTimeError, InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
 import { columnReader } from '../internal/columns.js';
 import { resolveKeySpec, stableKeyOf, type StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
@@ -310,4 +310,24 @@ export function inTimeRange(range: ResolvedTimeRange<unknown, unknown>, leftMs: 
     if (range.upperInclusive ? !(rightMs <= bound) : !(rightMs < bound)) return false;
   }
   return true;
+}
+
+/**
+ * The range time of a row, checked: `NaN` for a null or missing time (SQL
+ * null: the row matches nothing and, on a preserved side, comes out with
+ * nulls), an {@link EventTimeError} for a value that is not a time (text in
+ * another format, a boolean, a number beyond the `Date` range), which would
+ * otherwise never match without a word.
+ *
+ * @param table The row is a static table's (the message names its row, not a batch).
+ */
+export function rangeTimeOf<T>(reader: EventTimeReader<T>, option: string, row: T, batchId: number, rowIndex: number, table = false): number {
+  const ms = reader.ms(row);
+  if (ms === ms) return ms;
+  const raw = reader.raw(row);
+  if (raw === null || raw === undefined) return ms;
+  throw new EventTimeError('streamJoin', `${reader.field} (${option})`, table ? -1 : batchId, rowIndex, raw, {
+    ...(table ? { where: `in static table row ${rowIndex}` } : {}),
+    hint: 'Use epoch milliseconds, a Date or an ISO-8601 string, or give the time as { field, format } or { field, unit }; null or missing times match nothing.',
+  });
 }

@@ -1,5 +1,5 @@
 import type { Map as IMap } from 'immutable';
-import { type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
+import { rangeTimeOf, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
 import { normaliseEvictionTime, segmentMaxEvictionTime, segmentOf, type JoinSideBuffer, type LiveEntry } from './JoinSideBuffer.js';
 import { segmentKey, type JoinSegment, type JoinSideState, type JoinState } from './JoinState.js';
 import { matchLeftRow } from './matchLeftRow.js';
@@ -157,7 +157,7 @@ export function joinStep<TLeft, TRight, O>(
       const nullKey = leftKeyIsNull(l);
       if (nullKey && !leftPreserved) continue;
       const key = leftKey(l);
-      const lt = leftTime === undefined ? Number.NaN : leftTime.ms(l);
+      const lt = leftTime === undefined ? Number.NaN : rangeTimeOf(leftTime, 'timeRange.leftTime', l, stepId, n);
       let matched = false;
       if (!nullKey) {
         const candidates = rightByKey.get(key);
@@ -199,7 +199,7 @@ export function joinStep<TLeft, TRight, O>(
       const nullKey = rightKeyIsNull(r);
       if (nullKey && !rightPreserved) continue;
       const key = rightKey(r);
-      const rt = rightTime === undefined ? Number.NaN : rightTime.ms(r);
+      const rt = rightTime === undefined ? Number.NaN : rangeTimeOf(rightTime, 'timeRange.rightTime', r, stepId, n);
       let matched = false;
       if (!nullKey) {
         const candidates = leftByKey.get(key);

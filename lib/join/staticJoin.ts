@@ -2,7 +2,7 @@ import { isCollection } from 'immutable';
 import { batchColumnCheck } from '../internal/knownColumns.js';
 import type { StableKey } from '../internal/keySpec.js';
 import { joinSideColumns } from './joinColumns.js';
-import type { ResolvedJoinCondition } from './JoinCondition.js';
+import { rangeTimeOf, type ResolvedJoinCondition } from './JoinCondition.js';
 import type { JoinEmitter } from './joinStep.js';
 import { matchLeftRow } from './matchLeftRow.js';
 
@@ -41,7 +41,7 @@ export function indexStaticTable<TLeft, TRight>(cond: ResolvedJoinCondition<TLef
     if (cond.whereRight !== undefined && !cond.whereRight(r)) continue;
     if (cond.rightKeyIsNull(r)) continue;
     const key = cond.rightKey(r);
-    const entry = { row: r, t: rightTime === undefined ? Number.NaN : rightTime.ms(r as never) };
+    const entry = { row: r, t: rightTime === undefined ? Number.NaN : rangeTimeOf(rightTime, 'timeRange.rightTime', r, -1, i, true) };
     const list = byKey.get(key);
     if (list === undefined) byKey.set(key, [entry]);
     else list.push(entry);
@@ -53,9 +53,10 @@ export function indexStaticTable<TLeft, TRight>(cond: ResolvedJoinCondition<TLef
 /**
  * Joins one batch of stream rows (the left side) with a static table: every
  * row against the whole table as it is now, nothing buffered (Spark's
- * stream-static join). Inner, left outer and left semi.
+ * stream-static join). Inner, left outer and left semi. `batchId` names the
+ * batch in an `EventTimeError` for a range time that is not a time.
  */
-export function staticJoinStep<TLeft, TRight, O>(cond: ResolvedJoinCondition<TLeft, TRight>, emit: JoinEmitter<TLeft, TRight, O>, table: StaticTableIndex<TRight>, rows: readonly TLeft[]): O[] {
+export function staticJoinStep<TLeft, TRight, O>(cond: ResolvedJoinCondition<TLeft, TRight>, emit: JoinEmitter<TLeft, TRight, O>, table: StaticTableIndex<TRight>, rows: readonly TLeft[], batchId = -1): O[] {
   const output: O[] = [];
   const leftTime = cond.range?.leftTime;
   const { whereLeft, leftPreserved, semi } = cond;
@@ -66,7 +67,7 @@ export function staticJoinStep<TLeft, TRight, O>(cond: ResolvedJoinCondition<TLe
       continue;
     }
     const candidates = table.byKey.get(cond.leftKey(l));
-    const lt = leftTime === undefined ? Number.NaN : leftTime.ms(l as never);
+    const lt = leftTime === undefined ? Number.NaN : rangeTimeOf(leftTime, 'timeRange.leftTime', l, batchId, n);
     const matched = candidates !== undefined && matchLeftRow(cond, emit, l, lt, candidates, output, undefined);
     if (semi) {
       if (matched) output.push(emit.semi(l));

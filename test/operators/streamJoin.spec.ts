@@ -3,7 +3,7 @@ import { BehaviorSubject, NEVER, Observable, Subject, map, of, take, throwError,
 import type { Batch } from '../../lib/batch/Batch.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import { toBatches } from '../../lib/batch/toBatches.js';
-import { BatchSequenceError, ColumnNotFoundError, InvalidDurationError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { BatchSequenceError, ColumnNotFoundError, EventTimeError, InvalidDurationError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
 import { withKnownColumns } from '../../lib/internal/knownColumns.js';
 import { EMPTY_PLAN, withPlan } from '../../lib/internal/plan.js';
 import { joinStateCodec, type JoinState } from '../../lib/join/JoinState.js';
@@ -702,6 +702,38 @@ describe('streamJoin', () => {
         .subscribe({ next: (b) => out.push(...b.rows), error: (e: unknown) => out.push(e) });
       expect(out).toEqual([{ left: { ident: 1 }, right: null }]);
       expect(() => streamJoin(table, { on: 'id', checkColumns: 'no' as never })).toThrow('streamJoin: checkColumns must be a boolean; got "no".');
+    });
+  });
+
+  describe('range times', () => {
+    type T = { id: number; ts: unknown; n: string };
+    const failure = (joined: Observable<Batch<unknown>>): unknown => {
+      let error: unknown;
+      joined.subscribe({ error: (e: unknown) => (error = e) });
+      return error;
+    };
+    const range = { leftTime: 'ts', rightTime: 'ts', lower: 0, upper: 10 } as const;
+
+    it('a range time that is not a time is an EventTimeError naming the side, the batch and the row, never a silent non-match', () => {
+      const left = fromBatches<T>([[{ id: 1, ts: 5, n: 'L' }]]);
+      const right = fromBatches<T>([[{ id: 1, ts: 6, n: 'R1' }, { id: 1, ts: '02-03-2018 10:15', n: 'R2' }]]);
+      const error = failure(left.pipe(streamJoin(right, { on: 'id', aligned: true, timeRange: range })) as never);
+      expect(error).toBeInstanceOf(EventTimeError);
+      expect((error as Error).message).toBe(
+        'streamJoin: event time ts (timeRange.rightTime) is not a valid time in batch 0, row 1; got "02-03-2018 10:15". Use epoch milliseconds, a Date or an ISO-8601 string, or give the time as { field, format } or { field, unit }; null or missing times match nothing.',
+      );
+      const table = failure(fromBatches<T>([[{ id: 1, ts: 5, n: 'L' }]]).pipe(streamJoin([{ id: 1, ts: true, n: 'T' }] as T[], { on: 'id', timeRange: range })) as never);
+      expect((table as Error).message).toContain('streamJoin: event time ts (timeRange.rightTime) is not a valid time in static table row 0; got true.');
+      const stream = failure(fromBatches<T>([[], [{ id: 1, ts: 9e15, n: 'L' }]]).pipe(streamJoin([{ id: 1, ts: 5, n: 'T' }] as T[], { on: 'id', timeRange: range })) as never);
+      expect((stream as Error).message).toContain('streamJoin: event time ts (timeRange.leftTime) is not a valid time in batch 1, row 0; got 9000000000000000.');
+    });
+
+    it('a null or missing range time matches nothing, and an outer row comes out with nulls', () => {
+      const out: string[] = [];
+      fromBatches<T>([[{ id: 1, ts: null, n: 'L1' }, { id: 1, ts: 5, n: 'L2' }]])
+        .pipe(streamJoin([{ id: 1, ts: 6, n: 'T' }, { id: 1, n: 'Tm' } as T], { on: 'id', type: 'leftOuter', timeRange: range, select: (l, r) => `${l.n}+${r?.n ?? 'null'}` }))
+        .subscribe((b) => out.push(...b.rows));
+      expect(out).toEqual(['L1+null', 'L2+T']);
     });
   });
 
