@@ -1,4 +1,5 @@
-import { EventTimeError, InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
+import { EventTimeError, InvalidOptionError, InvalidValueError, UnsupportedOperationError, describeType, describeValue } from '../errors/index.js';
+import { kindOf, mixedTypes } from '../aggregate/valueKinds.js';
 import { columnReader } from '../internal/columns.js';
 import { resolveKeySpec, stableKeyOf, type StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
@@ -78,6 +79,9 @@ export interface ResolvedJoinCondition<TLeft, TRight> {
   /** `true` when the row's key holds a null/undefined part: it can never match (SQL equality). */
   readonly leftKeyIsNull: (row: TLeft) => boolean;
   readonly rightKeyIsNull: (row: TRight) => boolean;
+  /** The values of a row's key: one per key field, or the function's result. */
+  readonly leftKeyParts: (row: TLeft) => readonly unknown[];
+  readonly rightKeyParts: (row: TRight) => readonly unknown[];
   /** The key field names per side (aligned by position), `undefined` for a function key. */
   readonly leftKeyFields: readonly string[] | undefined;
   readonly rightKeyFields: readonly string[] | undefined;
@@ -139,13 +143,26 @@ function isPlainFunction(value: unknown): value is (...args: never[]) => unknown
   return typeof value === 'function';
 }
 
-function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: boolean): Pick<ResolvedJoinCondition<TLeft, TRight>, 'leftKey' | 'rightKey' | 'leftKeyIsNull' | 'rightKeyIsNull' | 'leftKeyFields' | 'rightKeyFields'> & { descriptor: unknown } {
+/** The key values of a row, one per field (or the function's result). */
+function keyParts<T>(fields: readonly string[] | undefined, valueOf: (row: T) => unknown): (row: T) => readonly unknown[] {
+  if (fields === undefined) return (row) => [valueOf(row)];
+  const readers = fields.map(columnReader);
+  return (row) => readers.map((read) => read(row));
+}
+
+type ResolvedKeys<TLeft, TRight> = Pick<
+  ResolvedJoinCondition<TLeft, TRight>,
+  'leftKey' | 'rightKey' | 'leftKeyIsNull' | 'rightKeyIsNull' | 'leftKeyParts' | 'rightKeyParts' | 'leftKeyFields' | 'rightKeyFields'
+> & { descriptor: unknown };
+
+function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: boolean): ResolvedKeys<TLeft, TRight> {
   const emptyList = Array.isArray(on) && on.length === 0;
   if (on === undefined || on === null || emptyList) {
     if (requireKey) throw new UnsupportedOperationError(operator, `${UNSUPPORTED.joinWithoutEquality}. Give the equi-join key with on: a field name, a list of field names or { left, right }.`);
     const constant = (): StableKey => 0;
     const never = (): boolean => false;
-    return { leftKey: constant, rightKey: constant, leftKeyIsNull: never, rightKeyIsNull: never, leftKeyFields: undefined, rightKeyFields: undefined, descriptor: null };
+    const none = (): readonly unknown[] => [];
+    return { leftKey: constant, rightKey: constant, leftKeyIsNull: never, rightKeyIsNull: never, leftKeyParts: none, rightKeyParts: none, leftKeyFields: undefined, rightKeyFields: undefined, descriptor: null };
   }
   let leftSpec: unknown;
   let rightSpec: unknown;
@@ -180,6 +197,8 @@ function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: b
     rightKey: right.keyOf,
     leftKeyIsNull: nullCheck(left.fields, left.keyOf),
     rightKeyIsNull: nullCheck(right.fields, right.keyOf),
+    leftKeyParts: keyParts(left.fields, left.valueOf),
+    rightKeyParts: keyParts(right.fields, right.valueOf),
     leftKeyFields: left.fields,
     rightKeyFields: right.fields,
     descriptor: { left: left.descriptor, right: right.descriptor },
@@ -330,4 +349,61 @@ export function rangeTimeOf<T>(reader: EventTimeReader<T>, option: string, row: 
     ...(table ? { where: `in static table row ${rowIndex}` } : {}),
     hint: 'Use epoch milliseconds, a Date or an ISO-8601 string, or give the time as { field, format } or { field, unit }; null or missing times match nothing.',
   });
+}
+
+/** The kinds of value (see `kindOf`) a join side's key parts were seen to hold, with a value of each, for messages. */
+export interface KeySample {
+  readonly kinds: (string | undefined)[];
+  readonly values: unknown[];
+}
+
+/**
+ * Checks the key of one row of a side (called for the first row with a
+ * non-null key of each batch, and for a static table) against the kinds seen
+ * on the other side: keys of two types (a number on one side, numeric text on
+ * the other, as from a JSON source and a CSV source without a schema) could
+ * never be equal, so every row would silently match nothing. Records the
+ * row's kinds in `own`; a kind that differs from the one recorded for the
+ * same side is an error too (a column has one type).
+ *
+ * @throws {InvalidValueError} `streamJoin("<field>"): join keys of two types: left <value> (<type>) and right <value> (<type>) in batch <n>. …`
+ */
+export function checkKeyKinds<TLeft, TRight>(
+  cond: ResolvedJoinCondition<TLeft, TRight>,
+  side: 'left' | 'right',
+  row: unknown,
+  own: { keySample: KeySample | undefined },
+  other: KeySample | undefined,
+  batchId: number | undefined,
+): void {
+  const parts = side === 'left' ? cond.leftKeyParts(row as TLeft) : cond.rightKeyParts(row as TRight);
+  const sample = (own.keySample ??= { kinds: [], values: [] });
+  for (let i = 0; i < parts.length; i++) {
+    const v = parts[i];
+    if (v === null || v === undefined) continue;
+    const kind = kindOf(v);
+    const mine = sample.kinds[i];
+    if (mine !== undefined && mine !== kind) {
+      const fields = side === 'left' ? cond.leftKeyFields : cond.rightKeyFields;
+      const error = mixedTypes('streamJoin', fields?.[i] ?? '<function>', sample.values[i], v, `one key column (on ${side})`);
+      throw batchId === undefined ? error : error.inBatch(batchId);
+    }
+    const theirs = other?.kinds[i];
+    if (theirs !== undefined && theirs !== kind) {
+      const fields = side === 'left' ? cond.leftKeyFields : cond.rightKeyFields;
+      const [l, r] = side === 'left' ? [v, other!.values[i]] : [other!.values[i], v];
+      throw new InvalidValueError(
+        'streamJoin',
+        fields?.[i] ?? '<function>',
+        v,
+        `join keys of two types: left ${describeValue(l)} (${describeType(l)}) and right ${describeValue(r)} (${describeType(r)})`,
+        'Keys of two types are never equal, so no row would match. Give the sources a schema or convert the key (mapRows) so that both sides hold the same type.',
+        batchId,
+      );
+    }
+    if (sample.kinds[i] === undefined) {
+      sample.kinds[i] = kind;
+      sample.values[i] = v;
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import type { Map as IMap } from 'immutable';
-import { rangeTimeOf, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
+import { checkKeyKinds, rangeTimeOf, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
 import { normaliseEvictionTime, segmentMaxEvictionTime, segmentOf, type JoinSideBuffer, type LiveEntry } from './JoinSideBuffer.js';
 import { segmentKey, type JoinSegment, type JoinSideState, type JoinState } from './JoinState.js';
 import { matchLeftRow } from './matchLeftRow.js';
@@ -136,6 +136,9 @@ export function joinStep<TLeft, TRight, O>(
   const rightAdded: LiveEntry<TRight>[] = [];
   const leftMarked: LiveEntry<TLeft>[] = [];
   const rightMarked: LiveEntry<TRight>[] = [];
+  // The first row with a key of each side and step has its key's types checked against the other side's (checkKeyKinds).
+  let leftSampled = false;
+  let rightSampled = false;
 
   // 1. Left rows join the right rows buffered before this step, then are buffered.
   const leftRows = input.leftRows;
@@ -156,6 +159,10 @@ export function joinStep<TLeft, TRight, O>(
       }
       const nullKey = leftKeyIsNull(l);
       if (nullKey && !leftPreserved) continue;
+      if (!nullKey && !leftSampled) {
+        checkKeyKinds(cond, 'left', l, leftBuffer, rightBuffer.keySample, stepId);
+        leftSampled = true;
+      }
       const key = leftKey(l);
       const lt = leftTime === undefined ? Number.NaN : rangeTimeOf(leftTime, 'timeRange.leftTime', l, stepId, n);
       let matched = false;
@@ -198,6 +205,10 @@ export function joinStep<TLeft, TRight, O>(
       }
       const nullKey = rightKeyIsNull(r);
       if (nullKey && !rightPreserved) continue;
+      if (!nullKey && !rightSampled) {
+        checkKeyKinds(cond, 'right', r, rightBuffer, leftBuffer.keySample, stepId);
+        rightSampled = true;
+      }
       const key = rightKey(r);
       const rt = rightTime === undefined ? Number.NaN : rangeTimeOf(rightTime, 'timeRange.rightTime', r, stepId, n);
       let matched = false;

@@ -2,7 +2,7 @@ import { isCollection } from 'immutable';
 import { batchColumnCheck } from '../internal/knownColumns.js';
 import type { StableKey } from '../internal/keySpec.js';
 import { joinSideColumns } from './joinColumns.js';
-import { rangeTimeOf, type ResolvedJoinCondition } from './JoinCondition.js';
+import { checkKeyKinds, rangeTimeOf, type KeySample, type ResolvedJoinCondition } from './JoinCondition.js';
 import type { JoinEmitter } from './joinStep.js';
 import { matchLeftRow } from './matchLeftRow.js';
 
@@ -13,6 +13,8 @@ export type StaticRows<R> = readonly R[] | { readonly valueSeq: () => { toArray(
 export interface StaticTableIndex<R> {
   readonly byKey: ReadonlyMap<StableKey, readonly { readonly row: R; readonly t: number }[]>;
   readonly size: number;
+  /** The kinds of key value the table holds (see `checkKeyKinds`). */
+  readonly keySample: KeySample | undefined;
 }
 
 /** `true` for an array or an Immutable collection. */
@@ -35,11 +37,13 @@ export function indexStaticTable<TLeft, TRight>(cond: ResolvedJoinCondition<TLef
   if (cond.checkColumns) batchColumnCheck(operator, joinSideColumns(cond as ResolvedJoinCondition<unknown, unknown>, 'right'))?.(rows, undefined);
   const byKey = new Map<StableKey, { row: TRight; t: number }[]>();
   const rightTime = cond.range?.rightTime;
+  const sampled: { keySample: KeySample | undefined } = { keySample: undefined };
   let size = 0;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     if (cond.whereRight !== undefined && !cond.whereRight(r)) continue;
     if (cond.rightKeyIsNull(r)) continue;
+    checkKeyKinds(cond, 'right', r, sampled, undefined, undefined); // every row of a table: its key column has one type
     const key = cond.rightKey(r);
     const entry = { row: r, t: rightTime === undefined ? Number.NaN : rangeTimeOf(rightTime, 'timeRange.rightTime', r, -1, i, true) };
     const list = byKey.get(key);
@@ -47,7 +51,7 @@ export function indexStaticTable<TLeft, TRight>(cond: ResolvedJoinCondition<TLef
     else list.push(entry);
     size++;
   }
-  return { byKey, size };
+  return { byKey, size, keySample: sampled.keySample };
 }
 
 /**
@@ -60,11 +64,17 @@ export function staticJoinStep<TLeft, TRight, O>(cond: ResolvedJoinCondition<TLe
   const output: O[] = [];
   const leftTime = cond.range?.leftTime;
   const { whereLeft, leftPreserved, semi } = cond;
+  // The first row with a key has its key's types checked against the table's (checkKeyKinds).
+  let sampled = false;
   for (let n = 0; n < rows.length; n++) {
     const l = rows[n]!;
     if ((whereLeft !== undefined && !whereLeft(l)) || cond.leftKeyIsNull(l)) {
       if (leftPreserved) output.push(emit.row(l, null));
       continue;
+    }
+    if (!sampled) {
+      checkKeyKinds(cond, 'left', l, { keySample: undefined }, table.keySample, batchId);
+      sampled = true;
     }
     const candidates = table.byKey.get(cond.leftKey(l));
     const lt = leftTime === undefined ? Number.NaN : rangeTimeOf(leftTime, 'timeRange.leftTime', l, batchId, n);

@@ -3,7 +3,7 @@ import { BehaviorSubject, NEVER, Observable, Subject, map, of, take, throwError,
 import type { Batch } from '../../lib/batch/Batch.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import { toBatches } from '../../lib/batch/toBatches.js';
-import { BatchSequenceError, ColumnNotFoundError, EventTimeError, InvalidDurationError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { BatchSequenceError, ColumnNotFoundError, EventTimeError, InvalidDurationError, InvalidOptionError, InvalidValueError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
 import { withKnownColumns } from '../../lib/internal/knownColumns.js';
 import { EMPTY_PLAN, withPlan } from '../../lib/internal/plan.js';
 import { joinStateCodec, type JoinState } from '../../lib/join/JoinState.js';
@@ -702,6 +702,46 @@ describe('streamJoin', () => {
         .subscribe({ next: (b) => out.push(...b.rows), error: (e: unknown) => out.push(e) });
       expect(out).toEqual([{ left: { ident: 1 }, right: null }]);
       expect(() => streamJoin(table, { on: 'id', checkColumns: 'no' as never })).toThrow('streamJoin: checkColumns must be a boolean; got "no".');
+    });
+  });
+
+  describe('key types', () => {
+    type K = { id: unknown; n: string };
+    const failure = (joined: Observable<Batch<unknown>>): unknown => {
+      let error: unknown;
+      joined.subscribe({ error: (e: unknown) => (error = e) });
+      return error;
+    };
+
+    it('refuses keys of two types on the two sides (they could never be equal), naming both values and the batch', () => {
+      const left = fromBatches<K>([[{ id: 1, n: 'L' }]]);
+      const right = fromBatches<K>([[], [{ id: '1', n: 'R' }]]);
+      const error = failure(left.pipe(streamJoin(right, { on: 'id' })) as never);
+      expect(error).toBeInstanceOf(InvalidValueError);
+      expect((error as Error).message).toBe(
+        'streamJoin("id"): join keys of two types: left 1 (a number) and right "1" (a string) in batch 2. Keys of two types are never equal, so no row would match. Give the sources a schema or convert the key (mapRows) so that both sides hold the same type.',
+      );
+      const byFn = failure(left.pipe(streamJoin(fromBatches<K>([[{ id: 'x', n: 'R' }]]), { on: { left: (l) => String(l.id), right: (r) => r.id === 'x' } })) as never);
+      expect((byFn as Error).message).toContain('streamJoin("<function>"): join keys of two types: left "1" (a string) and right true (a boolean)');
+    });
+
+    it('refuses a side whose key changes type between batches, and passes keys of one type with nulls', () => {
+      const mixed = failure(fromBatches<K>([[{ id: 1, n: 'L1' }], [{ id: '2', n: 'L2' }]]).pipe(streamJoin(fromBatches<K>([]), { on: 'id' })) as never);
+      expect(mixed).toBeInstanceOf(InvalidValueError);
+      expect((mixed as Error).message).toContain('streamJoin("id"): values of two types in one key column (on left): 1 (a number) and "2" (a string) in batch 1.');
+      const out: string[] = [];
+      fromBatches<K>([[{ id: null, n: 'L0' }, { id: 1, n: 'L1' }]])
+        .pipe(streamJoin(fromBatches<K>([[{ id: 1, n: 'R1' }, { id: undefined, n: 'R0' }]]), { on: 'id', aligned: true, select: (l, r) => `${l.n}+${r.n}` }))
+        .subscribe((b) => out.push(...b.rows));
+      expect(out).toEqual(['L1+R1']);
+    });
+
+    it('stream-static: refuses a table whose keys have two types, and stream keys of another type than the table', () => {
+      const table = [{ id: 'a', n: 'T' }, { id: 2, n: 'T2' }] as K[];
+      const mixedTable = failure(fromBatches<K>([[{ id: 'a', n: 'L' }]]).pipe(streamJoin(table, { on: 'id' })) as never);
+      expect((mixedTable as Error).message).toContain('streamJoin("id"): values of two types in one key column (on right): "a" (a string) and 2 (a number).');
+      const other = failure(fromBatches<K>([[], [{ id: 1, n: 'L' }]]).pipe(streamJoin([{ id: '1', n: 'T' }] as K[], { on: 'id' })) as never);
+      expect((other as Error).message).toContain('streamJoin("id"): join keys of two types: left 1 (a number) and right "1" (a string) in batch 1.');
     });
   });
 
