@@ -83,29 +83,14 @@ export function keyFromJson(text: string): unknown {
   return decodeKeyValue(JSON.parse(text));
 }
 
-/** A JSON-safe form of a raw key (deep: the values of a list key, the fields of an object key). */
+/** A JSON-safe form of a raw key (deep: the values of a list key, the fields of an object key); see `encodeValue`. */
 export function encodeKeyValue(raw: unknown): unknown {
-  if (Array.isArray(raw)) return raw.map(encodeKeyValue);
-  if (!isPlainObject(raw)) return encodeValue(raw);
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(raw)) setColumn(out, name, encodeKeyValue(raw[name]));
-  return looksTagged(out) ? { $object: out } : out;
+  return encodeValue(raw);
 }
 
 /** Reads {@link encodeKeyValue}'s output back. */
 export function decodeKeyValue(json: unknown): unknown {
-  if (Array.isArray(json)) return json.map(decodeKeyValue);
-  if (typeof json !== 'object' || json === null) return json;
-  const o = json as Record<string, unknown>;
-  if ('$double' in o || '$bigint' in o || '$date' in o) return decodeValue(json);
-  const fields = '$object' in o && isPlainObject(o['$object']) ? o['$object'] : o;
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(fields)) setColumn(out, name, decodeKeyValue(fields[name]));
-  return out;
-}
-
-function looksTagged(o: Record<string, unknown>): boolean {
-  return '$double' in o || '$bigint' in o || '$date' in o || '$object' in o;
+  return decodeValue(json);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { InvalidValueError, describeType, describeValue } from '../errors/index.js';
+import { setColumn } from '../internal/columns.js';
 
 /**
  * The kind of a non-null value, as one Spark column type: `typeof` for
@@ -30,25 +31,42 @@ export function mixedTypes(aggregate: string, field: string, seen: unknown, v: u
 }
 
 /**
- * A JSON-safe form of one value for checkpoints: `NaN`/`±Infinity`, `Date`s
- * and bigints (which JSON loses or refuses) as tagged objects; an object that
- * looks like a tag is wrapped so it reads back as itself.
+ * A JSON-safe form of one value for checkpoints: `NaN`/`±Infinity`/`-0`, `Date`s
+ * and bigints (which JSON loses or refuses) as tagged objects, also inside
+ * arrays and plain objects (a struct's `Date` field stays a `Date`); an
+ * object that looks like a tag is wrapped so it reads back as itself. Other
+ * values (primitives, class instances) are as they are.
  */
 export function encodeValue(v: unknown): unknown {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : { $double: String(v) };
-  if (typeof v === 'bigint') return { $bigint: String(v) };
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? v : { $double: Object.is(v, -0) ? '-0' : String(v) };
+  if (typeof v !== 'object' || v === null) return typeof v === 'bigint' ? { $bigint: String(v) } : v;
   if (v instanceof Date) return { $date: v.getTime() };
-  if (typeof v === 'object' && v !== null && !Array.isArray(v) && ('$double' in v || '$bigint' in v || '$date' in v || '$object' in v)) return { $object: v };
-  return v;
+  if (Array.isArray(v)) return v.map(encodeValue);
+  if (!isPlainObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(v)) setColumn(out, name, encodeValue(v[name]));
+  return looksTagged(out) ? { $object: out } : out;
 }
 
 /** Reads {@link encodeValue}'s output back. */
 export function decodeValue(json: unknown): unknown {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  if (typeof json !== 'object' || json === null) return json;
+  if (Array.isArray(json)) return json.map(decodeValue);
   const o = json as { $double?: unknown; $bigint?: unknown; $date?: unknown; $object?: unknown };
   if (typeof o.$double === 'string') return Number(o.$double);
   if (typeof o.$bigint === 'string') return BigInt(o.$bigint);
   if (typeof o.$date === 'number') return new Date(o.$date);
-  if ('$object' in o) return o.$object;
-  return json;
+  const fields = '$object' in o && typeof o.$object === 'object' && o.$object !== null && !Array.isArray(o.$object) ? (o.$object as Record<string, unknown>) : (json as Record<string, unknown>);
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(fields)) setColumn(out, name, decodeValue(fields[name]));
+  return out;
+}
+
+function isPlainObject(v: object): v is Record<string, unknown> {
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function looksTagged(o: Record<string, unknown>): boolean {
+  return '$double' in o || '$bigint' in o || '$date' in o || '$object' in o;
 }
