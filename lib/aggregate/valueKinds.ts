@@ -41,6 +41,8 @@ export function encodeValue(v: unknown): unknown {
   if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? v : { $double: Object.is(v, -0) ? '-0' : String(v) };
   if (typeof v !== 'object' || v === null) return typeof v === 'bigint' ? { $bigint: String(v) } : v;
   if (v instanceof Date) return { $date: v.getTime() };
+  // The common case, a row or list of plain JSON values, is returned as it is (no copy).
+  if (isJsonSafe(v)) return v;
   if (Array.isArray(v)) return v.map(encodeValue);
   if (!isPlainObject(v)) return v;
   const out: Record<string, unknown> = {};
@@ -51,6 +53,8 @@ export function encodeValue(v: unknown): unknown {
 /** Reads {@link encodeValue}'s output back. */
 export function decodeValue(json: unknown): unknown {
   if (typeof json !== 'object' || json === null) return json;
+  // The common case, plain JSON without a tag anywhere, is returned as it is (no copy).
+  if (!hasTag(json)) return json;
   if (Array.isArray(json)) return json.map(decodeValue);
   const o = json as { $double?: unknown; $bigint?: unknown; $date?: unknown; $object?: unknown };
   if (typeof o.$double === 'string') return Number(o.$double);
@@ -60,6 +64,49 @@ export function decodeValue(json: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(fields)) setColumn(out, name, decodeValue(fields[name]));
   return out;
+}
+
+/** `true` when JSON writes `v` so that it reads back equal (and not as a tag): nothing for {@link encodeValue} to do. */
+function isJsonSafe(v: unknown): boolean {
+  switch (typeof v) {
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object': {
+      if (v === null) return true;
+      if (v instanceof Date) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!isJsonSafe(v[i])) return false;
+        return true;
+      }
+      if (!isPlainObject(v)) return true; // left as it is anyway
+      if (looksTagged(v)) return false;
+      for (const name in v) if (Object.prototype.hasOwnProperty.call(v, name) && !isJsonSafe(v[name])) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/** `true` when parsed JSON holds a tagged value (see {@link encodeValue}) anywhere. */
+function hasTag(json: object): boolean {
+  if (Array.isArray(json)) {
+    for (let i = 0; i < json.length; i++) {
+      const v: unknown = json[i];
+      if (typeof v === 'object' && v !== null && hasTag(v)) return true;
+    }
+    return false;
+  }
+  if (looksTagged(json as Record<string, unknown>)) return true;
+  for (const name in json) {
+    const v: unknown = (json as Record<string, unknown>)[name];
+    if (typeof v === 'object' && v !== null && hasTag(v)) return true;
+  }
+  return false;
 }
 
 function isPlainObject(v: object): v is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { List, Map as IMap } from 'immutable';
+import { List, Map as IMap, Set as ISet } from 'immutable';
 import { BehaviorSubject, NEVER, Observable, Subject, map, of, take, throwError, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../../lib/batch/Batch.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
@@ -648,6 +648,30 @@ describe('streamJoin', () => {
       const out = run(second.context);
       expect(out).toEqual([['L3+R3', 'L2+null'], ['L4+R4']]);
       expect(second.published.map((p) => p.batchId)).toEqual([1, 2]);
+    });
+
+    it('keeps Date, NaN and -0 values of buffered rows through a checkpoint, so a restored Date key still matches', () => {
+      type D = { at: Date; x: number; n: string };
+      const codec = joinStateCodec<D, D>();
+      const rows: D[] = [{ at: new Date(5), x: Number.NaN, n: 'L1' }, { at: new Date(6), x: -0, n: 'L2' }];
+      const left = fromBatches<D>([rows, []]);
+      const right = fromBatches<D>([[], [{ at: new Date(5), x: 1, n: 'R1' }]]);
+      const first = fakeContext();
+      const out: string[] = [];
+      runInQueryContext(first.context, () => left.pipe(streamJoin(right, { on: 'at', aligned: true, name: 'j', select: (l, x) => `${l.n}+${x.n}` })).subscribe((b) => out.push(...b.rows)));
+      expect(out).toEqual(['L1+R1']);
+      const entries = JSON.parse(JSON.stringify([...codec.entries(first.published[0]!.state as JoinState<D, D>)])) as [string, unknown][];
+      const state = codec.fromEntries(entries);
+      const restoredRows = state.left.segments.get(0)!.rows;
+      expect(restoredRows[0]!.at).toBeInstanceOf(Date);
+      expect(restoredRows[0]!.x).toBeNaN();
+      expect(Object.is(restoredRows[1]!.x, -0)).toBe(true);
+      const second = fakeContext({ batchId: 0, state });
+      const after: string[] = [];
+      runInQueryContext(second.context, () => left.pipe(streamJoin(right, { on: 'at', aligned: true, name: 'j', select: (l, x) => `${l.n}+${x.n}` })).subscribe((b) => after.push(...b.rows)));
+      expect(after).toEqual(['L1+R1']);
+      // Rows of plain JSON values are written as they are.
+      expect(joinStateCodec<Row, Row>().get({ left: { segments: IMap([[0, { rows: [r('a', 1, 1)], matched: ISet<number>(), maxEvictionTime: 1 }]]), evictedUpTo: undefined }, right: { segments: IMap(), evictedUpTo: undefined }, watermark: 0, outputWatermark: 0 } as never, 'L0')).toEqual({ rows: [r('a', 1, 1)], matched: [], maxEvictionTime: 1 });
     });
   });
 
