@@ -164,7 +164,8 @@ export function joinStep<TLeft, TRight, O>(
         leftSampled = true;
       }
       const key = leftKey(l);
-      const lt = leftTime === undefined ? Number.NaN : rangeTimeOf(leftTime, 'timeRange.leftTime', l, stepId, n);
+      let lt = leftTime === undefined ? Number.NaN : leftTime.ms(l);
+      if (lt !== lt && leftTime !== undefined) lt = rangeTimeOf(leftTime, 'timeRange.leftTime', l, stepId, n); // null: NaN; not a time: EventTimeError
       let matched = false;
       if (!nullKey) {
         const candidates = rightByKey.get(key);
@@ -210,7 +211,8 @@ export function joinStep<TLeft, TRight, O>(
         rightSampled = true;
       }
       const key = rightKey(r);
-      const rt = rightTime === undefined ? Number.NaN : rangeTimeOf(rightTime, 'timeRange.rightTime', r, stepId, n);
+      let rt = rightTime === undefined ? Number.NaN : rightTime.ms(r);
+      if (rt !== rt && rightTime !== undefined) rt = rangeTimeOf(rightTime, 'timeRange.rightTime', r, stepId, n); // null: NaN; not a time: EventTimeError
       let matched = false;
       if (!nullKey) {
         const candidates = leftByKey.get(key);
