@@ -24,7 +24,8 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Subject, asyncScheduler } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
-import { runInQueryContext, type QueryContext, type StatefulOperatorSpec, type StateHandle } from '../lib/state/StateStore.js';
+import { inQueryContext } from '../lib/internal/pipeline.js';
+import { type QueryContext, type StatefulOperatorSpec, type StateHandle } from '../lib/state/StateStore.js';
 import { count } from '../lib/aggregate/count.js';
 import { sum } from '../lib/aggregate/sum.js';
 import { groupAggregate } from '../operators/groupAggregate.js';
@@ -78,12 +79,9 @@ function child(job: string, keys: number, batches: number, publish: boolean): vo
   const consume = (b: { readonly rows: readonly unknown[] }) => {
     out += b.rows.length;
   };
-  const subscribe = () =>
-    job === 'dedup'
-      ? input.pipe(dropDuplicates<Row>(['k'])).subscribe(consume)
-      : input.pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('update')).subscribe(consume);
-  if (publish) runInQueryContext(publishingContext(encoded), subscribe);
-  else subscribe();
+  const input$ = publish ? input.pipe(inQueryContext<Row>(publishingContext(encoded))) : input.asObservable();
+  if (job === 'dedup') input$.pipe(dropDuplicates<Row>(['k'])).subscribe(consume);
+  else input$.pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('update')).subscribe(consume);
   const names = Array.from({ length: keys }, (_, i) => `key-${i}`);
   let batchId = 0;
   for (let from = 0; from < keys; from += FILL) {

@@ -26,10 +26,22 @@ export interface EventTimeColumn<T> {
 }
 
 /** Where a row's event time is: a field name, a field with its unit or format, or a function of the row. */
-export type EventTimeSpec<T> = (keyof T & string) | EventTimeColumn<T> | ((row: T) => EventTimeValue | null | undefined);
+export type EventTimeSpec<T> = ColumnName<T> | EventTimeColumn<T> | ((row: T) => EventTimeValue | null | undefined);
+
+/**
+ * A column of rows of type `T`: a field name, or `<field>.<nested field>` for
+ * a field holding an object (e.g. `left.ts` on the `{ left, right }` rows of a
+ * join), as Spark names a field of a struct column.
+ */
+export type ColumnName<T> = (keyof T & string) | NestedColumnName<T>;
+
+/** `<field>.<nested field>` for the object-valued fields of `T` (one level). */
+export type NestedColumnName<T> = {
+  [K in keyof T & string]: NonNullable<T[K]> extends readonly unknown[] | Date ? never : NonNullable<T[K]> extends object ? `${K}.${keyof NonNullable<T[K]> & string}` : never;
+}[keyof T & string];
 
 /** A grouping key: a field name, a list of field names, or a function of the row. */
-export type KeySpec<T> = (keyof T & string) | readonly (keyof T & string)[] | ((row: T) => unknown);
+export type KeySpec<T> = ColumnName<T> | readonly ColumnName<T>[] | ((row: T) => unknown);
 
 /** What to do with a row whose event time is missing or unparsable. */
 export type InvalidEventTimePolicy = 'error' | 'drop';

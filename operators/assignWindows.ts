@@ -1,11 +1,11 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { Batch, EventTimeMarker } from '../lib/batch/Batch.js';
+import type { Batch } from '../lib/batch/Batch.js';
 import { InvalidOptionError, describeValue } from '../lib/errors/index.js';
 import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
-import { EMPTY_PLAN, planOf, withPlan } from '../lib/internal/plan.js';
+import { Stage, infoOfBatch, markerOf, stamp } from '../lib/internal/pipeline.js';
 import { eventTimeReader, invalidEventTime, invalidEventTimePolicy } from '../lib/time/eventTime.js';
 import type { Duration, EventTimeSpec, InvalidEventTimePolicy } from '../lib/types.js';
-import { markerMatches } from '../lib/aggregate/windowAggregation.js';
+import { namedWatermark } from '../lib/aggregate/windowAggregation.js';
 import { windowSpec, type WindowBounds } from '../lib/window/WindowBounds.js';
 
 /** Options for {@link assignWindows}. */
@@ -77,10 +77,17 @@ export function assignWindows<T, const A extends string = 'window'>(options: Ass
   const { sizeMs, slideMs, startMs } = spec;
   const candidates = Math.ceil(sizeMs / slideMs);
   return (source) => {
-    const upstream = planOf(source);
+    // The window column of a watermarked event time is watermarked (Spark: window() keeps the column's watermark metadata).
+    const stage = new Stage(op, [source], ([input]) => {
+      const grouping = namedWatermark(input!, reader);
+      if (grouping === undefined) return input!;
+      const { columns: _columns, ...rest } = input!;
+      return { ...rest, watermarks: [{ column: as, isWindow: true, delayMs: grouping.column.delayMs }, ...input!.watermarks.filter((w) => w !== grouping.column)] };
+    });
     const output = new Observable<Batch<WithWindow<T, A>>>((subscriber) =>
       source.subscribe(
         batchSubscriber<T>(subscriber, op, (batch) => {
+          const info = stage.derive([infoOfBatch(batch)]);
           const rows = batch.rows;
           const out: WithWindow<T, A>[] = [];
           let invalid = 0;
@@ -101,20 +108,23 @@ export function assignWindows<T, const A extends string = 'window'>(options: Ass
               out.push({ ...row, [as]: { start, end: start + sizeMs } } as WithWindow<T, A>);
             }
           }
-          const marker: EventTimeMarker | undefined = markerMatches(batch.eventTime, reader) ? { field: as, isWindow: true, delayMs: batch.eventTime!.delayMs } : batch.eventTime;
+          const marker = markerOf(info);
           const metrics = invalid === 0 ? batch.metrics : { ...batch.metrics, numRowsDroppedInvalidEventTime: (batch.metrics?.numRowsDroppedInvalidEventTime ?? 0) + invalid };
-          subscriber.next({
-            batchId: batch.batchId,
-            rows: out,
-            watermark: batch.watermark,
-            ...(marker === undefined ? {} : { eventTime: marker }),
-            ...(metrics === undefined ? {} : { metrics }),
-          });
+          subscriber.next(
+            stamp(
+              {
+                batchId: batch.batchId,
+                rows: out,
+                watermark: batch.watermark,
+                ...(marker === undefined ? {} : { eventTime: marker }),
+                ...(metrics === undefined ? {} : { metrics }),
+              },
+              info,
+            ),
+          );
         }),
       ),
     );
-    if (upstream === undefined) return output;
-    const moves = reader.isField && upstream.eventTimeField === reader.field;
-    return withPlan(output, { ...(upstream ?? EMPTY_PLAN), ...(moves ? { eventTimeField: as } : {}) });
+    return stage.attach(output);
   };
 }

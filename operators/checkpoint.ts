@@ -3,10 +3,9 @@ import type { Batch } from '../lib/batch/Batch.js';
 import type { CheckpointRecovery } from '../lib/checkpoint/Checkpoint.js';
 import type { CheckpointStore } from '../lib/checkpoint/CheckpointStore.js';
 import { openCheckpoint, type OpenCheckpointOptions } from '../lib/checkpoint/openCheckpoint.js';
-import { BatchSequenceError } from '../lib/errors/index.js';
+import { BatchSequenceError, CheckpointError } from '../lib/errors/index.js';
 import { wrapError } from '../lib/internal/batchSubscriber.js';
-import { EMPTY_PLAN, planOf, withPlan } from '../lib/internal/plan.js';
-import { runInQueryContext } from '../lib/state/StateStore.js';
+import { Stage, infoOfBatch, upstreamNodes, type QueryBinding } from '../lib/internal/pipeline.js';
 
 /** Options for {@link checkpoint}. */
 export interface CheckpointOptions extends OpenCheckpointOptions {
@@ -92,8 +91,13 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
   const { scheduler = asyncScheduler, onRecovery, ...checkpointOptions } = options;
 
   return (source) => {
+    // The stateful operators upstream register with this checkpoint's query: bind them now, while the pipeline is built.
+    const binding: QueryBinding = { context: undefined };
+    for (const node of upstreamNodes(source)) node.binding = binding;
+    const stage = new Stage(op, [source], ([input]) => input!);
     const output = new Observable<Batch<T>>((subscriber) => {
       const store = openCheckpoint(location, checkpointOptions);
+      let verified = false;
       const queue: Batch<T>[] = [];
       let upstream: Subscription | undefined;
       let upstreamEnd: { readonly error?: unknown; readonly failed: boolean } | undefined;
@@ -118,6 +122,18 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
           while (queue.length > 0 && !stopped) {
             const batch = queue.shift()!;
             batchId = batch.batchId;
+            if (!verified) {
+              // Every stateful operator upstream registered with this checkpoint, and every one the checkpoint has is there.
+              const stray = infoOfBatch(batch).stateful.find((s) => s.query !== binding.context);
+              if (stray !== undefined) {
+                throw new CheckpointError(
+                  `checkpoint: stateful operator ${stray.id} upstream of the checkpoint at ${store.location} did not register with it; got an Observable between them that is not an RxJS operator (no source link), which hides the pipeline. Build the pipeline from RxJS operators, or run it with startQuery.`,
+                  store.location,
+                );
+              }
+              store.verifyOperators();
+              verified = true;
+            }
             await store.writeOffsets({ batchId: batch.batchId, offsets: [], watermark, timestamp: scheduler.now() });
             if (stopped) break;
             subscriber.next(batch);
@@ -155,10 +171,9 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
             fail(error, opened.lastCommittedBatchId);
             return;
           }
-          const context = store.createContext(globalThis.crypto.randomUUID(), scheduler);
+          binding.context = store.createContext(globalThis.crypto.randomUUID(), scheduler);
           const skipUpTo = opened.lastCommittedBatchId;
-          const subscription = runInQueryContext(context, () =>
-            source.subscribe({
+          const subscription = source.subscribe({
               next: (batch) => {
                 if (stopped) return;
                 if (batch.batchId <= lastBatchId) {
@@ -180,23 +195,13 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
                 upstreamEnd = { failed: false };
                 void drain();
               },
-            }),
-          );
+            });
           if (stopped) {
             subscription.unsubscribe();
             return;
           }
           upstream = subscription;
           subscribed = true;
-          if (upstreamEnd?.failed !== true) {
-            // Every operator in the checkpoint has registered again (unless subscribing failed, e.g. on a re-keyed operator).
-            try {
-              store.verifyOperators();
-            } catch (error) {
-              fail(error, skipUpTo);
-              return;
-            }
-          }
           void drain();
         },
         (error: unknown) => fail(error, -1),
@@ -210,6 +215,6 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
         upstream?.unsubscribe();
       };
     });
-    return withPlan(output, planOf(source) ?? EMPTY_PLAN);
+    return stage.attach(output);
   };
 }

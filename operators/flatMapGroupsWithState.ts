@@ -1,3 +1,4 @@
+import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
 import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import { InvalidOptionError, describeValue } from '../lib/errors/index.js';
@@ -10,7 +11,7 @@ export interface FlatMapGroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec
   /**
    * The output mode the function's rows are meant for, as Spark requires it
    * to be declared: `'append'` (each row is final) or `'update'` (rows update
-   * earlier ones). It is recorded in the pipeline plan for the checks
+   * earlier ones). It is recorded in the pipeline information for the checks
    * downstream (an update-mode function is rejected next to an aggregation).
    */
   readonly outputMode: 'append' | 'update';
@@ -80,7 +81,7 @@ export interface FlatMapGroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec
  * @param options `keyBy`, `outputMode`, `timeout`, `scheduler`, `name`, `onLateRows`.
  * @param fn `(key, rows, state) => Iterable<R>`: the key (the field's value, an object of the listed fields, or the key function's result), the key's rows in this batch (empty on timeout), the state handle.
  * @returns An operator emitting, per batch, every row the calls returned.
- * @throws {InvalidOptionError} `flatMapGroupsWithState: outputMode must be 'append' or 'update'; got <value>.`, `… timeout must be 'none', 'processingTime' or 'eventTime'; got <value>.`, `… keyBy must be a field name, a non-empty list of field names or a function of the row; got <value>.`, or a `fn` that is not a function.
+ * @throws {InvalidOptionError} `flatMapGroupsWithState: The output mode of function should be append or update; got <value>.`, `… timeout must be 'none', 'processingTime' or 'eventTime'; got <value>.`, `… keyBy must be a field name, a non-empty list of field names or a function of the row; got <value>.`, or a `fn` that is not a function.
  * @throws {UnsupportedOperationError} (on subscribe) `Watermark must be specified in the query using '[Dataset/DataFrame].withWatermark()' for using event-time timeout in a [map|flatMap]GroupsWithState. …` for an event-time timeout without watermark (checked on the first batch when a foreign operator hides the pipeline); `flatMapGroupsWithState in update mode is not supported with aggregation on a streaming DataFrame/Dataset` / `flatMapGroupsWithState in append mode is not supported after aggregation on a streaming DataFrame/Dataset` after an aggregation.
  * @throws {UnsupportedOperationError} / {InvalidArgumentError} / {NoSuchStateError} (as error notifications) for misuse of the state handle, with Spark's wording — see {@link GroupState}.
  * @throws {UserFunctionError} (as an error notification) when `fn`, a key function or `onLateRows` throws anything else.
@@ -102,7 +103,7 @@ export function flatMapGroupsWithState<T, S, R, const K extends KeySpec<T> = Key
   const timeout = validateGroupsWithState(op, options, fn);
   const outputMode = options.outputMode;
   if (outputMode !== 'append' && outputMode !== 'update') {
-    throw new InvalidOptionError(`${op}: outputMode must be 'append' or 'update'; got ${describeValue(outputMode)}. Spark does not allow complete mode here.`, 'outputMode', outputMode, "'append' | 'update'");
+    throw new InvalidOptionError(`${op}: ${UNSUPPORTED.flatMapGroupsWithStateFunctionMode}; got ${describeValue(outputMode)}.`, 'outputMode', outputMode, "'append' | 'update'");
   }
   return groupsWithState<T, R>(op, options, timeout, outputMode, (key, rows, state, emit) => {
     for (const row of fn(key as GroupKeyOf<T, K>, rows, state as GroupState<S>)) emit(row);

@@ -1,14 +1,18 @@
 import type { OperatorFunction } from 'rxjs';
-import type { Batch, EventTimeMarker } from '../lib/batch/Batch.js';
+import type { Batch } from '../lib/batch/Batch.js';
 import type { ResultBatch } from '../lib/batch/ResultBatch.js';
-import { aggregationOperator } from '../lib/aggregate/aggregationOperator.js';
+import { aggregationOperator, type GroupingWatermark } from '../lib/aggregate/aggregationOperator.js';
+import { UnsupportedOperationError } from '../lib/errors/index.js';
+import { columnReader } from '../lib/internal/columns.js';
+import { watermarkNamed } from '../lib/internal/pipeline.js';
+import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
 import { compileAggregates, type AggregateSpec } from '../lib/aggregate/Aggregator.js';
 import type { FixedAggState } from '../lib/aggregate/fixedWindowEngine.js';
 import { fixedCodec, fixedRunner } from '../lib/aggregate/fixedRunner.js';
 import { compileKey } from '../lib/aggregate/groupKey.js';
 import type { GroupedRow } from '../lib/aggregate/rowTypes.js';
 import { aggregationColumns, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
-import { eventTimeReader, invalidEventTimePolicy, markerColumn, toEpochMs } from '../lib/time/eventTime.js';
+import { eventTimeReader, invalidEventTimePolicy, sameConversion, toEpochMs } from '../lib/time/eventTime.js';
 import type { KeySpec } from '../lib/types.js';
 
 /** Options for {@link groupAggregate}. */
@@ -75,9 +79,6 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySp
   const key = compileKey<T>(op, options?.keyBy);
   const aggs = compileAggregates<T>(op, options?.aggregate, key.outputFields);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
-  const keyed = (field: string | undefined): boolean => field !== undefined && key.fields.includes(field);
-  // The watermarked column is a key column: a plain one, or one read through its unit or format (`{ field, format }`).
-  const markerKeyed = (marker: EventTimeMarker | undefined): boolean => marker !== undefined && keyed(markerColumn(marker));
   return aggregationOperator<T, GroupedRow<T, K, S>, FixedAggState, 'group'>({
     op,
     kind: 'group',
@@ -89,27 +90,33 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySp
     valueCounts: aggs.counts,
     namedColumns: aggregationColumns(key, aggs),
     checkColumns: options.checkColumns,
-    planHasWatermark: (plan) => {
-      if (!plan.watermarked) return false;
-      if (plan.eventTimeField === undefined) return key.kind === 'function' ? false : undefined;
-      return keyed(plan.eventTimeField);
+    // Watermarked when a key column is watermarked (Spark: a grouping expression carrying watermark metadata); two are refused.
+    groupingWatermark: (info) => {
+      const found: GroupingWatermark[] = [];
+      for (const field of key.fields) {
+        const column = watermarkNamed(info, field);
+        if (column !== undefined) found.push({ name: field, column });
+      }
+      if (found.length > 1) throw new UnsupportedOperationError(op, `${UNSUPPORTED.multipleEventTimeColumns} event time columns: ${found.map((f) => f.name).join(', ')}`);
+      return found[0];
     },
-    markerHasWatermark: markerKeyed,
-    outputMarker: (marker) => ({ field: marker.field, isWindow: marker.isWindow, delayMs: marker.delayMs }),
-    outputEventTimeField: (plan) => plan.eventTimeField,
+    outputWatermark: (input) => ({ column: input.name, isWindow: input.column.isWindow, delayMs: input.column.delayMs }),
     createRunner: (hasWatermark, marker, restored, checkpointing, mode) => {
       if (!hasWatermark || marker === undefined) return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'none', { field: undefined, ms: () => 0 }, undefined, restored, checkpointing, mode);
       const field = marker.field;
       const reader = eventTimeReader<T>(op, field as EventTimeSpecOf<T>);
+      const read = columnReader(field);
+      // A watermark on { field, format } (or a unit): the key column is read through the same conversion.
+      const convert = marker.read === undefined ? undefined : sameConversion(marker.read, field);
       const ms = marker.isWindow
         ? (row: T): number => {
-            const end = ((row as Record<string, unknown>)[field] as { end?: unknown } | null | undefined)?.end;
+            const end = (read(row) as { end?: unknown } | null | undefined)?.end;
             return typeof end === 'number' ? end : Number.NaN;
           }
-        : marker.read !== undefined
-          ? (marker.read as (row: T) => number) // the column's converter (unit or format): epoch ms, NaN when not a time
-          : (row: T): number => toEpochMs((row as Record<string, unknown>)[field]);
-      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field: marker.read === undefined ? field : undefined, ms }, reader, restored, checkpointing, mode);
+        : convert !== undefined
+          ? convert // the column's converter (unit or format): epoch ms, NaN when not a time
+          : (row: T): number => toEpochMs(read(row));
+      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field: convert === undefined ? field : undefined, ms }, reader, restored, checkpointing, mode);
     },
   });
 }

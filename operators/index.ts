@@ -11,6 +11,8 @@ export { windowSliding, type WindowSlidingOptions } from './windowSliding.js';
 export { windowSession, type WindowSessionOptions } from './windowSession.js';
 export { groupAggregate, type GroupAggregateOptions } from './groupAggregate.js';
 export { outputMode, type OutputBatch } from './outputMode.js';
+export { mapRows } from './mapRows.js';
+export { filterRows } from './filterRows.js';
 export { orderBy, type OrderSpec, type CompleteBatch } from './orderBy.js';
 export { limit, type LimitOptions, type LimitableBatch } from './limit.js';
 export { streamJoin, type StreamJoinOptions, type StaticJoinOptions, type StaticJoinType, type JoinRow, type JoinedLeft, type JoinedRight, type JoinLateRowsHandler, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere } from './streamJoin.js';

@@ -2,9 +2,9 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
 import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
-import { derivePlan, planOf, withPlan } from '../lib/internal/plan.js';
+import { Stage, infoOfBatch, registerStage, stamp, withStateful, type PipelineInfo } from '../lib/internal/pipeline.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
-import { registerState, type StateCodec } from '../lib/state/StateStore.js';
+import { checkOperatorName, type StateCodec, type StateHandle } from '../lib/state/StateStore.js';
 
 /** Options for {@link limit}. */
 export interface LimitOptions {
@@ -59,44 +59,56 @@ export function limit<R>(n: number, options: LimitOptions = {}): OperatorFunctio
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     throw new InvalidOptionError(`${op}: n must be a non-negative integer; got ${describeValue(n)}. Use e.g. limit(10).`, 'n', n, 'a non-negative integer');
   }
+  checkOperatorName(op, options.name);
+  const modeOf = (info: PipelineInfo, batch: Batch<unknown> | undefined): string | undefined => info.outputMode ?? (batch as { outputMode?: string } | undefined)?.outputMode;
   return (source) => {
-    const upstream = planOf(source);
+    const stage = new Stage(op, [source], ([input]) => {
+      if (input!.outputMode === 'update') throw new UnsupportedOperationError(op, UNSUPPORTED.limitInUpdateMode);
+      return input!;
+    });
     const output = new Observable<LimitableBatch<R>>((subscriber) => {
-      if (upstream?.outputMode === 'update') {
-        subscriber.error(new UnsupportedOperationError(op, UNSUPPORTED.limitInUpdateMode));
+      if (stage.node.refusal !== undefined) {
+        subscriber.error(stage.node.refusal);
         return undefined;
       }
       let mode: string | undefined;
       let first = true;
-      let handle: ReturnType<typeof registerState<number>> | undefined;
+      let handle: StateHandle<number> | undefined;
       let emitted = 0;
       let skipUpTo = -1;
-      if (upstream?.outputMode !== 'complete') {
-        handle = registerState<number>({ kind: op, ...(options.name === undefined ? {} : { name: options.name }), descriptor: { n }, codec });
-        emitted = handle.restored?.state ?? 0;
-        skipUpTo = handle.restored?.batchId ?? -1;
-      }
+      let outInfo: PipelineInfo | undefined;
       return source.subscribe(
         batchSubscriber<R>(subscriber, op, (input) => {
           const batch = input as LimitableBatch<R>;
-          if (batch.batchId <= skipUpTo) return;
           if (first) {
-            mode = (batch as { outputMode?: string }).outputMode ?? upstream?.outputMode;
+            const info = infoOfBatch(batch);
+            const derived = stage.derive([info]);
+            mode = modeOf(info, batch);
             if (mode === 'update') throw new UnsupportedOperationError(op, UNSUPPORTED.limitInUpdateMode);
+            outInfo = derived;
+            if (mode !== 'complete') {
+              // Outside complete mode a limit counts what it emitted across batches: state.
+              const reg = registerStage<number>(stage, [info], { kind: op, name: options.name, descriptor: { n }, codec });
+              handle = reg.handle;
+              emitted = handle.restored?.state ?? 0;
+              skipUpTo = handle.restored?.batchId ?? -1;
+              outInfo = withStateful(derived, reg.self);
+            }
             first = false;
           }
+          if (batch.batchId <= skipUpTo) return;
           if (mode === 'complete') {
-            subscriber.next(batch.rows.length <= n ? batch : { ...batch, rows: batch.rows.slice(0, n) });
+            subscriber.next(stamp(batch.rows.length <= n ? { ...batch } : { ...batch, rows: batch.rows.slice(0, n) }, outInfo!));
             return;
           }
           const room = Math.max(0, n - emitted);
           const rows = batch.rows.length <= room ? batch.rows : batch.rows.slice(0, room);
           emitted += rows.length;
           handle?.publish(batch.batchId, emitted, ['emitted']);
-          subscriber.next(rows === batch.rows ? batch : { ...batch, rows });
+          subscriber.next(stamp({ ...batch, rows }, outInfo!));
         }),
       );
     });
-    return upstream === undefined ? output : withPlan(output, derivePlan(source, {}, upstream.outputMode === 'complete' ? undefined : op));
+    return stage.attach(output);
   };
 }

@@ -35,7 +35,7 @@ export type MapGroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec<T>> = Gr
  * **Late data**: dropped and counted only with `timeout: 'eventTime'`.
  *
  * **Output modes**: update only (each call's row updates the key's result),
- * as in Spark; recorded in the pipeline plan.
+ * as in Spark; recorded in the pipeline information.
  *
  * @example
  * ```ts

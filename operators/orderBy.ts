@@ -4,7 +4,7 @@ import { compareValues } from '../lib/aggregate/compareValues.js';
 import { InvalidOptionError, InvalidValueError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
 import { kindOf, mixedTypes } from '../lib/aggregate/valueKinds.js';
 import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
-import { planOf, withPlan } from '../lib/internal/plan.js';
+import { Stage, infoOfBatch, stamp, type PipelineInfo } from '../lib/internal/pipeline.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
 
 /** One sort key: a field name (ascending), `{ by, desc? }` with a field name or a function of the row, or a comparator. */
@@ -96,19 +96,23 @@ export function orderBy<R>(...specs: OrderSpec<R>[]): OperatorFunction<CompleteB
   const op = 'orderBy';
   const compare = compileComparator(op, specs);
   return (source) => {
-    const upstream = planOf(source);
+    const stage = new Stage(op, [source], ([input]) => {
+      if (!(input!.outputMode === 'complete' && input!.aggregation !== undefined)) throw new UnsupportedOperationError(op, UNSUPPORTED.sortNotAfterCompleteAggregation);
+      return input!;
+    });
     const output = new Observable<CompleteBatch<R>>((subscriber) => {
-      if (upstream !== undefined && !(upstream.outputMode === 'complete' && upstream.aggregation !== undefined)) {
-        subscriber.error(new UnsupportedOperationError(op, UNSUPPORTED.sortNotAfterCompleteAggregation));
+      if (stage.node.refusal !== undefined) {
+        subscriber.error(stage.node.refusal);
         return undefined;
       }
-      let checked = upstream !== undefined;
+      let outInfo: PipelineInfo | undefined;
       return source.subscribe(
         batchSubscriber<R>(subscriber, op, (input) => {
           const batch = input as CompleteBatch<R>;
-          if (!checked) {
-            if (batch.outputMode !== 'complete') throw new UnsupportedOperationError(op, UNSUPPORTED.sortNotAfterCompleteAggregation);
-            checked = true;
+          if (outInfo === undefined) {
+            const info = infoOfBatch(batch);
+            // A batch from outputMode('complete') says so itself, also when a foreign operator rebuilt it.
+            outInfo = batch.outputMode === 'complete' && info.outputMode === undefined ? info : stage.derive([info]);
           }
           let rows: R[];
           try {
@@ -116,10 +120,10 @@ export function orderBy<R>(...specs: OrderSpec<R>[]): OperatorFunction<CompleteB
           } catch (error) {
             throw error instanceof InvalidValueError && error.batchId === undefined ? error.inBatch(batch.batchId) : error;
           }
-          subscriber.next({ ...batch, rows });
+          subscriber.next(stamp({ ...batch, rows }, outInfo));
         }),
       );
     });
-    return upstream === undefined ? output : withPlan(output, upstream);
+    return stage.attach(output);
   };
 }

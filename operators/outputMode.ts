@@ -1,11 +1,10 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
-import { isResultBatch, type AggregationInfo, type AggregationKind, type ResultBatch } from '../lib/batch/ResultBatch.js';
+import { isResultBatch, type AggregationInfo, type ResultBatch } from '../lib/batch/ResultBatch.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
 import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
-import { derivePlan, planOf, withPlan, type OutputModeName } from '../lib/internal/plan.js';
-import { subscribeWithOutputMode } from '../lib/aggregate/requestedMode.js';
-import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
+import { Stage, aggregationFeeding, infoOfBatch, requestMode, stamp, type OutputModeName, type PipelineInfo } from '../lib/internal/pipeline.js';
+import { queryModeRefusal } from '../lib/query/unsupportedOperations.js';
 
 /** A batch emitted by {@link outputMode}: the rows of the mode, tagged with the mode (and the aggregation it came from). */
 export interface OutputBatch<R, M extends OutputModeName = OutputModeName> extends Batch<R> {
@@ -13,11 +12,10 @@ export interface OutputBatch<R, M extends OutputModeName = OutputModeName> exten
   readonly aggregation?: AggregationInfo;
 }
 
-function check(op: string, mode: OutputModeName, aggregation: { readonly kind: AggregationKind; readonly hasWatermark: boolean } | undefined): UnsupportedOperationError | undefined {
-  if (aggregation === undefined) return mode === 'complete' ? new UnsupportedOperationError(op, UNSUPPORTED.completeWithoutAggregation) : undefined;
-  if (mode === 'append' && !aggregation.hasWatermark) return new UnsupportedOperationError(op, UNSUPPORTED.appendWithoutWatermark);
-  if (mode === 'update' && aggregation.kind === 'session') return new UnsupportedOperationError(op, UNSUPPORTED.updateWithSessionWindow);
-  return undefined;
+/** Spark's refusals of `mode` for a stream with this info. */
+function check(op: string, mode: OutputModeName, info: PipelineInfo): void {
+  const refused = queryModeRefusal(info, mode);
+  if (refused !== undefined) throw new UnsupportedOperationError(op, refused);
 }
 
 /**
@@ -38,8 +36,8 @@ function check(op: string, mode: OutputModeName, aggregation: { readonly kind: A
  * The mode also tells the aggregation how to run: in complete mode it keeps
  * every group and drops no late row (Spark ignores the watermark there), in
  * append and update mode it evicts what the watermark passes.
- * `outputMode` must be subscribed together with the aggregation (directly
- * downstream, or with only plain RxJS operators in between).
+ * The mode reaches the aggregation when the pipeline is built, through any
+ * RxJS operators in between (`tap`, `map`, `share`, `subscribeOn`…).
  *
  * @example
  * ```ts
@@ -70,46 +68,50 @@ export function outputMode<R>(mode: OutputModeName): OperatorFunction<ResultBatc
     throw new InvalidOptionError(`${op}: mode must be 'append', 'update' or 'complete'; got ${describeValue(mode)}.`, 'mode', mode, "'append' | 'update' | 'complete'");
   }
   return (source) => {
-    const upstream = planOf(source);
+    // Tell the aggregation feeding this operator which mode it runs in (complete keeps every group), when the pipeline is built.
+    const feeding = aggregationFeeding(source);
+    if (feeding !== undefined) requestMode(feeding, mode, op);
+    const stage = new Stage(op, [source], ([input]) => {
+      check(op, mode, input!);
+      return { ...input!, outputMode: mode };
+    });
     const output = new Observable<OutputBatch<R>>((subscriber) => {
-      if (upstream !== undefined) {
-        const error = check(op, mode, upstream.aggregation);
-        if (error !== undefined) {
-          subscriber.error(error);
-          return undefined;
-        }
+      if (stage.node.refusal !== undefined) {
+        subscriber.error(stage.node.refusal);
+        return undefined;
       }
-      let checked = upstream !== undefined;
-      return subscribeWithOutputMode(mode, () =>
-        source.subscribe(
-          batchSubscriber<R>(subscriber, op, (input) => {
-            const batch = input as Batch<R> | ResultBatch<R>;
-            const result = isResultBatch(batch) ? (batch as ResultBatch<R>) : undefined;
-            if (!checked) {
-              const error = check(op, mode, result?.aggregation);
-              if (error !== undefined) throw error;
-              checked = true;
-            }
+      let outInfo: PipelineInfo | undefined;
+      return source.subscribe(
+        batchSubscriber<R>(subscriber, op, (input) => {
+          const batch = input as Batch<R> | ResultBatch<R>;
+          const result = isResultBatch(batch) ? (batch as ResultBatch<R>) : undefined;
+          if (outInfo === undefined) {
+            outInfo = stage.derive([infoOfBatch(batch)]);
             if (mode === 'complete' && result !== undefined && result.aggregation.hasWatermark && !result.aggregation.complete) {
               throw new UnsupportedOperationError(
                 op,
-                `complete mode needs the aggregation ${result.aggregation.operatorId} to keep every group, but it was subscribed without this outputMode and evicts by watermark. Subscribe outputMode('complete') together with the aggregation (no share() or subscribeOn in between).`,
+                `complete mode needs the aggregation ${result.aggregation.operatorId} to keep every group, but it runs in ${feeding === undefined ? 'append' : 'another'} mode and evicts by watermark: an Observable that is not an RxJS operator (no source link) lies between them. Put outputMode('complete') right after the aggregation, or use RxJS operators in between.`,
               );
             }
-            const rows = result === undefined ? batch.rows : mode === 'append' ? result.finalized : mode === 'update' ? result.updated : result.table.toArray();
-            subscriber.next({
-              batchId: batch.batchId,
-              rows,
-              watermark: batch.watermark,
-              ...(batch.eventTime === undefined ? {} : { eventTime: batch.eventTime }),
-              ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }),
-              outputMode: mode,
-              ...(result === undefined ? {} : { aggregation: result.aggregation }),
-            });
-          }),
-        ),
+          }
+          const rows = result === undefined ? batch.rows : mode === 'append' ? result.finalized : mode === 'update' ? result.updated : result.table.toArray();
+          subscriber.next(
+            stamp(
+              {
+                batchId: batch.batchId,
+                rows,
+                watermark: batch.watermark,
+                ...(batch.eventTime === undefined ? {} : { eventTime: batch.eventTime }),
+                ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }),
+                outputMode: mode,
+                ...(result === undefined ? {} : { aggregation: result.aggregation }),
+              },
+              outInfo,
+            ),
+          );
+        }),
       );
     });
-    return upstream === undefined ? output : withPlan(output, derivePlan(source, { outputMode: mode }));
+    return stage.attach(output);
   };
 }

@@ -5,7 +5,7 @@ import { pairBatches, type PairedBatch } from '../lib/internal/alignBatches.js';
 import { wrapError } from '../lib/internal/batchSubscriber.js';
 import { emitLateRows } from '../lib/internal/lateRows.js';
 import { lateValueReader } from '../lib/internal/lateValueReader.js';
-import { EMPTY_PLAN, planOf, withPlan, type StreamPlan } from '../lib/internal/plan.js';
+import { SOURCE_INFO, Stage, freezeInfo, infoOfBatch, registerStage, stamp, staticInfoOf, unionInfo, withStateful, type PipelineInfo, type WatermarkColumn as PipelineWatermark, type Registration } from '../lib/internal/pipeline.js';
 import { watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
 import { resolveJoinCondition, sparkJoinTypeName, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere, type ResolvedJoinCondition } from '../lib/join/JoinCondition.js';
 import { joinColumnChecks } from '../lib/join/joinColumns.js';
@@ -17,7 +17,7 @@ import { indexStaticTable, isStaticRows, staticJoinStep, staticRowsOf, type Stat
 import { isStaticTable, type StaticTable } from '../lib/join/staticTable.js';
 import { deriveEvictionPlan, evictionTimeReader, joinOutputWatermark, outerJoinSupported, type EvictionPlan, type WatermarkColumn } from '../lib/join/stateWatermarks.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
-import { registerState } from '../lib/state/StateStore.js';
+import { checkOperatorName, type StateHandle } from '../lib/state/StateStore.js';
 import type { LateRowsHandler } from '../lib/types.js';
 
 export type { JoinKeys, JoinTimeRange, JoinType, JoinWhere } from '../lib/join/JoinCondition.js';
@@ -143,10 +143,6 @@ function outputMarker(cond: ResolvedJoinCondition<unknown, unknown>, hasSelect: 
   return pairMarker(left, right);
 }
 
-function columnOfMarker(marker: EventTimeMarker | undefined): WatermarkColumn | undefined {
-  if (marker === undefined) return undefined;
-  return marker.read !== undefined ? { field: undefined, read: marker.read } : { field: marker.field, read: undefined };
-}
 
 /** What is known about one input's watermarked column. */
 interface SideKnowledge {
@@ -158,21 +154,38 @@ interface SideKnowledge {
   watermarkMs: number;
   marker: EventTimeMarker | undefined;
   lastBatchId: number;
+  /** The side's pipeline info, once a batch arrived. */
+  info?: PipelineInfo;
 }
 
-function knowledgeFromPlan(plan: StreamPlan | undefined): SideKnowledge {
+function columnOfWatermark(w: PipelineWatermark | undefined): WatermarkColumn | undefined {
+  if (w === undefined) return undefined;
+  return w.read !== undefined ? { field: undefined, read: w.read } : { field: w.column, read: undefined };
+}
+
+function knowledgeFromInfo(info: PipelineInfo | undefined): SideKnowledge {
   const base = { watermarkMs: 0, marker: undefined, lastBatchId: Number.NEGATIVE_INFINITY };
-  if (plan === undefined) return { ...base, known: false, column: undefined, watermarked: false };
-  if (!plan.watermarked) return { ...base, known: true, column: undefined, watermarked: false };
-  if (plan.eventTimeField !== undefined) return { ...base, known: true, column: { field: plan.eventTimeField, read: undefined }, watermarked: true };
-  return { ...base, known: false, column: undefined, watermarked: true };
+  if (info === undefined) return { ...base, known: false, column: undefined, watermarked: false };
+  return { ...base, known: true, column: columnOfWatermark(info.watermarks[0]), watermarked: info.watermarked };
+}
+
+/** The info of a stream-stream join's output: both sides' watermarked columns (qualified by side), stateful operators and inputs; append mode. */
+function joinInfo(cond: ResolvedJoinCondition<unknown, unknown>, hasSelect: boolean, left: PipelineInfo, right: PipelineInfo): PipelineInfo {
+  checkAppendOnly([left, right]);
+  const merged = unionInfo([left, right]);
+  const sided = (info: PipelineInfo, side: 'left' | 'right'): PipelineWatermark[] => info.watermarks.map((w) => ({ ...w, side }));
+  const watermarks = cond.semi ? left.watermarks : [...sided(left, 'left'), ...sided(right, 'right')];
+  // A watermarked column is named `<c>` (after a select or a projection that keeps it) or `left.<c>` / `right.<c>` on the { left, right } rows.
+  void hasSelect;
+  return { ...merged, watermarks, outputMode: 'append' };
 }
 
 function observeBatch(side: SideKnowledge, batch: Batch<unknown>, which: string): void {
   if (batch.batchId <= side.lastBatchId) throw new BatchSequenceError(`${OP} (${which} input)`, side.lastBatchId, batch.batchId);
   side.lastBatchId = batch.batchId;
   side.known = true;
-  side.column = columnOfMarker(batch.eventTime);
+  side.info = infoOfBatch(batch);
+  side.column = columnOfWatermark(side.info.watermarks[0]);
   side.marker = batch.eventTime;
   if (batch.eventTime !== undefined || batch.watermark > 0) side.watermarked = true;
   if (batch.watermark > side.watermarkMs) side.watermarkMs = batch.watermark;
@@ -194,9 +207,9 @@ function sideRuntime<T>(eviction: EvictionPlan['left'], side: JoinSideState<T>, 
   return { runtime: { eviction, evictionTime, buffer: rebuilt.buffer }, side: rebuilt.side };
 }
 
-function checkAppendOnly(plans: readonly (StreamPlan | undefined)[]): void {
-  for (const plan of plans) {
-    const mode = plan?.outputMode;
+function checkAppendOnly(infos: readonly PipelineInfo[]): void {
+  for (const info of infos) {
+    const mode = info.outputMode;
     if (mode === 'update' || mode === 'complete') throw new UnsupportedOperationError(OP, UNSUPPORTED.joinNotAppend(mode === 'update' ? 'Update' : 'Complete'));
   }
 }
@@ -208,7 +221,8 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
   if (options.aligned !== undefined && typeof options.aligned !== 'boolean') {
     throw new InvalidOptionError(`${OP}: aligned must be a boolean; got ${describeValue(options.aligned)}.`, 'aligned', options.aligned, 'a boolean');
   }
-  const aligned = options.aligned ?? false;
+  const aligned = options.aligned;
+  checkOperatorName(OP, options.name);
   validateLateHandler(options.onLateRows);
   const lateLeftHandler = sideLateHandler<TLeft>(options.onLateRows, 'left');
   const lateRightHandler = sideLateHandler<TRight>(options.onLateRows, 'right');
@@ -219,32 +233,25 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
 
   return (source) => {
     const columns = joinColumnChecks(OP, anyCond, source, other$);
-    const leftPlan = planOf(source);
-    const rightPlan = planOf(other$);
+    const stage = new Stage(OP, [source, other$], ([l, r]) => {
+      const out = joinInfo(anyCond, hasSelect, l!, r!);
+      if (!outerJoinSupported(anyCond, columnOfWatermark(l!.watermarks[0]), columnOfWatermark(r!.watermarks[0]))) {
+        throw new UnsupportedOperationError(OP, UNSUPPORTED.outerJoinWithoutWatermark(sparkJoinTypeName(cond.type) as 'LeftOuter'));
+      }
+      return out;
+    }, { stateful: { kind: OP, outputMode: 'append' } });
     const output = new Observable<Batch<O>>((subscriber) => {
-      const left = knowledgeFromPlan(leftPlan);
-      const right = knowledgeFromPlan(rightPlan);
-      let checked = cond.type === 'inner';
-      const checkSupported = (): void => {
-        if (checked || !left.known || !right.known) return;
-        if (!outerJoinSupported(anyCond, left.column, right.column)) throw new UnsupportedOperationError(OP, UNSUPPORTED.outerJoinWithoutWatermark(sparkJoinTypeName(cond.type) as 'LeftOuter'));
-        checked = true;
-      };
-      try {
-        checkAppendOnly([leftPlan, rightPlan]);
-        checkSupported();
-      } catch (error) {
-        subscriber.error(error);
+      if (stage.node.refusal !== undefined) {
+        subscriber.error(stage.node.refusal);
         return undefined;
       }
-      const handle = registerState<JoinState<TLeft, TRight>>({
-        kind: OP,
-        ...(options.name === undefined ? {} : { name: options.name }),
-        descriptor: cond.descriptor,
-        codec: joinStateCodec<TLeft, TRight>(),
-      });
-      const skipUpTo = handle.restored?.batchId ?? -1;
-      let state: JoinState<TLeft, TRight> = handle.restored?.state ?? emptyJoinState<TLeft, TRight>();
+      const left = knowledgeFromInfo(staticInfoOf(source));
+      const right = knowledgeFromInfo(staticInfoOf(other$));
+      let reg: Registration<JoinState<TLeft, TRight>> | undefined;
+      let handle: StateHandle<JoinState<TLeft, TRight>> | undefined;
+      let skipUpTo = -1;
+      let outInfo: PipelineInfo | undefined;
+      let state: JoinState<TLeft, TRight> = emptyJoinState<TLeft, TRight>();
       // The live buffers are built from the state at the first step, once the watermarked columns are known.
       let signature: string | undefined;
       let runtime: { left: JoinSideRuntime<TLeft>; right: JoinSideRuntime<TRight> } | undefined;
@@ -263,7 +270,22 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         }
         if (step.left !== undefined) observeBatch(left, step.left, 'left');
         if (step.right !== undefined) observeBatch(right, step.right, 'right');
-        checkSupported();
+        const leftInfo = left.info ?? staticInfoOf(source);
+        const rightInfo = right.info ?? staticInfoOf(other$);
+        const infos = [leftInfo ?? SOURCE_INFO, rightInfo ?? SOURCE_INFO];
+        // Spark's checks need both inputs; until the other input's first batch, derive without them.
+        const bothKnown = leftInfo !== undefined && rightInfo !== undefined;
+        if (reg === undefined) {
+          // Registered with the query of the first step (an input that has not sent a batch yet counts as a fresh stream).
+          const derived = bothKnown ? stage.derive(infos) : freezeInfo(joinInfo(anyCond, hasSelect, infos[0]!, infos[1]!));
+          reg = registerStage<JoinState<TLeft, TRight>>(stage, infos, { kind: OP, name: options.name, descriptor: cond.descriptor, codec: joinStateCodec<TLeft, TRight>(), outputMode: 'append' });
+          handle = reg.handle;
+          skipUpTo = handle.restored?.batchId ?? -1;
+          state = handle.restored?.state ?? state;
+          outInfo = withStateful(derived, reg.self);
+        } else if (bothKnown) {
+          outInfo = withStateful(stage.derive(infos), reg.self);
+        }
         const plan = deriveEvictionPlan(anyCond, left.column, right.column);
         if (runtime === undefined || plan.signature !== signature) {
           signature = plan.signature;
@@ -274,8 +296,8 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         }
         const watermark = combineWatermarks(policy, left, right, state.watermark);
         if (step.batchId <= skipUpTo) return;
-        if (step.left !== undefined) columns.left?.(step.left.rows, step.batchId);
-        if (step.right !== undefined) columns.right?.(step.right.rows, step.batchId);
+        if (step.left !== undefined) columns.left(step.left, step.batchId);
+        if (step.right !== undefined) columns.right(step.right, step.batchId);
         const lateWatermark = state.watermark;
         const result = joinStep(cond, emit, runtime, state, {
           stepId: step.batchId,
@@ -289,14 +311,14 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         const outputWatermark = Math.max(state.outputWatermark, joinOutputWatermark(watermark, result.leftStateWatermark, result.rightStateWatermark));
         state = { ...result.state, outputWatermark };
         const lateCount = result.lateLeft.length + result.lateRight.length;
-        emitLateRows(lateLeftHandler, { operatorId: handle.operatorId, batchId: step.batchId, watermark: lateWatermark, rows: result.lateLeft });
-        emitLateRows(lateRightHandler, { operatorId: handle.operatorId, batchId: step.batchId, watermark: lateWatermark, rows: result.lateRight });
-        handle.publish(step.batchId, state, result.changedKeys);
+        emitLateRows(lateLeftHandler, { operatorId: handle!.operatorId, batchId: step.batchId, watermark: lateWatermark, rows: result.lateLeft });
+        emitLateRows(lateRightHandler, { operatorId: handle!.operatorId, batchId: step.batchId, watermark: lateWatermark, rows: result.lateRight });
+        handle!.publish(step.batchId, state, result.changedKeys);
         const leftSize = runtime.left.buffer.size;
         const rightSize = runtime.right.buffer.size;
         const total = leftSize + rightSize;
         const metrics: BatchMetrics = withStateMetrics(mergeMetrics(step.left?.metrics, step.right?.metrics), {
-          operatorId: handle.operatorId,
+          operatorId: handle!.operatorId,
           operatorName: OP,
           numRowsTotal: total,
           numRowsUpdated: result.numRowsUpdated,
@@ -306,7 +328,7 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
           customMetrics: { numLeftRowsTotal: leftSize, numRightRowsTotal: rightSize, numLeftKeys: runtime.left.buffer.byKey.size, numRightKeys: runtime.right.buffer.byKey.size },
         });
         const marker = outputMarker(anyCond, hasSelect, left.marker, right.marker);
-        subscriber.next({ batchId: step.batchId, rows: result.output, watermark: outputWatermark, ...(marker === undefined ? {} : { eventTime: marker }), metrics });
+        subscriber.next(stamp({ batchId: step.batchId, rows: result.output, watermark: outputWatermark, ...(marker === undefined ? {} : { eventTime: marker }), metrics }, outInfo!));
       };
       // Linked to the output before subscribing, so an unsubscribe reaches a synchronous input while it emits.
       const inner = new Subscriber<PairedBatch<TLeft, TRight>>({
@@ -329,15 +351,7 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
       subscriber.add(inner);
       pairBatches(source, other$, aligned).subscribe(inner);
     });
-    const watermarked = (leftPlan?.watermarked ?? false) || (rightPlan?.watermarked ?? false);
-    const semiPassThrough = cond.semi && !hasSelect && leftPlan?.eventTimeField !== undefined;
-    return withPlan(output, {
-      ...EMPTY_PLAN,
-      watermarked,
-      ...(semiPassThrough ? { eventTimeField: leftPlan!.eventTimeField! } : {}),
-      statefulOperators: [...(leftPlan?.statefulOperators ?? []), ...(rightPlan?.statefulOperators ?? []), OP],
-      outputMode: 'append',
-    });
+    return stage.attach(output);
   };
 }
 
@@ -358,7 +372,14 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
 
   return (source) => {
     const columns = joinColumnChecks(OP, anyCond, source, undefined);
-    const upstream = planOf(source);
+    const semiPassThrough = cond.semi && !hasSelect;
+    // A stream-static join keeps the stream's watermarked columns (qualified `left.<c>` on { left, right } rows); it holds no state.
+    const stage = new Stage(OP, [source], ([input]) => {
+      const { columns: _columns, ...rest } = input!;
+      if (semiPassThrough) return input!;
+      const watermarks = input!.watermarks.map((w) => ({ ...w, side: 'left' as const }));
+      return { ...rest, watermarks };
+    });
     const output = new Observable<Batch<O>>((subscriber) => {
       let table: StaticTableIndex<TRight> | undefined = fixed === undefined ? undefined : indexStaticTable(cond, fixed);
       const pending: Batch<TLeft>[] = [];
@@ -377,10 +398,11 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
       };
       const run = (batch: Batch<TLeft>): void => {
         try {
-          columns.left?.(batch.rows, batch.batchId);
+          columns.left(batch, batch.batchId);
           const rows = staticJoinStep(cond, emit, table!, batch.rows, batch.batchId);
           const marker = outputMarker(anyCond, hasSelect, batch.eventTime, undefined);
-          subscriber.next({ batchId: batch.batchId, rows, watermark: batch.watermark, ...(marker === undefined ? {} : { eventTime: marker }), ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }) });
+          const info = stage.derive([infoOfBatch(batch)]);
+          subscriber.next(stamp({ batchId: batch.batchId, rows, watermark: batch.watermark, ...(marker === undefined ? {} : { eventTime: marker }), ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }) }, info));
         } catch (error) {
           fail(batch.batchId, error);
         }
@@ -432,12 +454,7 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
         tableSub?.unsubscribe();
       };
     });
-    const semiPassThrough = cond.semi && !hasSelect;
-    return withPlan(output, {
-      ...(upstream ?? EMPTY_PLAN),
-      ...(semiPassThrough ? {} : { eventTimeField: undefined }),
-      statefulOperators: upstream?.statefulOperators ?? [],
-    } as StreamPlan);
+    return stage.attach(output);
   };
 }
 

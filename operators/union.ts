@@ -1,7 +1,7 @@
 import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import { mergeMetrics, type Batch } from '../lib/batch/Batch.js';
 import { pairBatches, type PairedBatch } from '../lib/internal/alignBatches.js';
-import { EMPTY_PLAN, planOf, withPlan } from '../lib/internal/plan.js';
+import { SOURCE_INFO, Stage, infoOfBatch, stamp, unionInfo, type PipelineInfo } from '../lib/internal/pipeline.js';
 import { GlobalWatermark, watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
 
 /** Options for {@link union}. */
@@ -51,27 +51,39 @@ export interface UnionOptions {
 export function union<T, U = T>(other$: Observable<Batch<U>>, options: UnionOptions = {}): OperatorFunction<Batch<T>, Batch<T | U>> {
   const op = 'union';
   const policy = watermarkPolicy(op, options.policy);
-  const aligned = options.aligned ?? false;
+  const aligned = options.aligned;
   return (source) => {
-    const leftPlan = planOf(source);
-    const rightPlan = planOf(other$);
+    const stage = new Stage(op, [source, other$], unionInfo);
     const output = new Observable<Batch<T | U>>((subscriber) => {
       const tracker = new GlobalWatermark(policy, 2);
+      let leftInfo: PipelineInfo = SOURCE_INFO;
+      let rightInfo: PipelineInfo = SOURCE_INFO;
       const inner = new Subscriber<PairedBatch<T, U>>({
           next: (step) => {
             const { left, right } = step;
-            if (left !== undefined) tracker.observe(0, left.watermark);
-            if (right !== undefined) tracker.observe(1, right.watermark);
+            if (left !== undefined) {
+              tracker.observe(0, left.watermark);
+              leftInfo = infoOfBatch(left);
+            }
+            if (right !== undefined) {
+              tracker.observe(1, right.watermark);
+              rightInfo = infoOfBatch(right);
+            }
             const rows: readonly (T | U)[] = left === undefined ? (right?.rows ?? []) : right === undefined ? left.rows : [...left.rows, ...right.rows];
             const eventTime = left?.eventTime ?? right?.eventTime;
             const metrics = mergeMetrics(left?.metrics, right?.metrics);
-            subscriber.next({
-              batchId: step.batchId,
-              rows,
-              watermark: tracker.advance(),
-              ...(eventTime === undefined ? {} : { eventTime }),
-              ...(metrics === undefined ? {} : { metrics }),
-            });
+            subscriber.next(
+              stamp(
+                {
+                  batchId: step.batchId,
+                  rows,
+                  watermark: tracker.advance(),
+                  ...(eventTime === undefined ? {} : { eventTime }),
+                  ...(metrics === undefined ? {} : { metrics }),
+                },
+                stage.derive([leftInfo, rightInfo]),
+              ),
+            );
           },
           error: (error: unknown) => subscriber.error(error),
           complete: () => subscriber.complete(),
@@ -80,12 +92,6 @@ export function union<T, U = T>(other$: Observable<Batch<U>>, options: UnionOpti
       subscriber.add(inner);
       pairBatches(source, other$, aligned).subscribe(inner);
     });
-    const watermarked = (leftPlan?.watermarked ?? false) || (rightPlan?.watermarked ?? false);
-    return withPlan(output, {
-      ...EMPTY_PLAN,
-      watermarked,
-      ...(leftPlan?.eventTimeField !== undefined ? { eventTimeField: leftPlan.eventTimeField } : rightPlan?.eventTimeField !== undefined ? { eventTimeField: rightPlan.eventTimeField } : {}),
-      statefulOperators: [...(leftPlan?.statefulOperators ?? []), ...(rightPlan?.statefulOperators ?? [])],
-    });
+    return stage.attach(output);
   };
 }

@@ -106,7 +106,8 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
   const key = compileKey<T>(op, options.keyBy);
   const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
-  const time = { field: reader.isField && reader.markerRead === undefined ? reader.field : undefined, ms: reader.ms };
+  // A plain column is read directly by the engine; a dotted name (`left.ts`) or a converted one through the reader.
+  const time = { field: reader.isField && reader.markerRead === undefined && !reader.field.includes('.') ? reader.field : undefined, ms: reader.ms };
   return aggregationOperator<T, WindowedRow<T, K, S>, SessionAggState, 'session'>({
     op,
     kind: 'session',
@@ -118,7 +119,7 @@ export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpe
     valueCounts: aggs.counts,
     namedColumns: aggregationColumns(key, aggs, reader as EventTimeReader<unknown>),
     checkColumns: options.checkColumns,
-    ...windowWatermarking(options.eventTime, reader),
+    ...windowWatermarking(reader),
     checkShape: () => (key.kind === 'none' ? new UnsupportedOperationError(op, UNSUPPORTED.globalSessionWindow) : undefined),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) => sessionRunner<T, WindowedRow<T, K, S>>(op, aggs, key, gapMs, time, reader, invalidPolicy, restored, checkpointing, mode),
   });

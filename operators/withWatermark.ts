@@ -1,11 +1,11 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { Batch, EventTimeMarker } from '../lib/batch/Batch.js';
 import { InvalidDurationError, UnsupportedOperationError } from '../lib/errors/index.js';
-import { knownColumnsOf, resolveColumns, withKnownColumns } from '../lib/internal/knownColumns.js';
+import { resolveColumns } from '../lib/internal/knownColumns.js';
 import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
-import { EMPTY_PLAN, planOf, withPlan } from '../lib/internal/plan.js';
+import { Stage, freezeInfo, infoOfBatch, markerOf, registerStage, stamp, withStateful, type PipelineInfo, type Registration, type WatermarkColumn } from '../lib/internal/pipeline.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
-import { registerState, type StateCodec } from '../lib/state/StateStore.js';
+import { checkOperatorName, type StateCodec } from '../lib/state/StateStore.js';
 import { eventTimeReader, invalidEventTime, invalidEventTimePolicy } from '../lib/time/eventTime.js';
 import { parseDuration } from '../lib/time/parseDuration.js';
 import type { Duration, EventTimeSpec, InvalidEventTimePolicy } from '../lib/types.js';
@@ -74,24 +74,36 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
   if (delayMs < 0) throw new InvalidDurationError(`${op}: ${UNSUPPORTED.negativeDelay(String(typeof delay === 'object' ? JSON.stringify(delay) : delay))}`, 'delay', delay);
   const policy = invalidEventTimePolicy(op, options.onInvalidEventTime);
   const read = reader.markerRead;
+  checkOperatorName(op, options.name);
 
   return (source) => {
-    const known = knownColumnsOf(source);
-    resolveColumns(op, reader.isField ? [{ option: 'eventTime', column: reader.field }] : [], known);
-    const upstream = planOf(source);
+    const stage = new Stage(op, [source], ([input]) => {
+      if (input!.watermarked) throw new UnsupportedOperationError(op, UNSUPPORTED.redefiningWatermark);
+      resolveColumns(op, reader.isField ? [{ option: 'eventTime', column: reader.field }] : [], input!.columns);
+      return { ...input!, watermarked: true, watermarks: [{ column: reader.field, isWindow: false, delayMs, ...(read === undefined ? {} : { read: read as (row: never) => unknown }) }] };
+    }, { stateful: { kind: 'watermark' } });
     const output = new Observable<Batch<T>>((subscriber) => {
-      if (upstream?.watermarked === true) {
-        subscriber.error(new UnsupportedOperationError(op, UNSUPPORTED.redefiningWatermark));
+      if (stage.node.refusal !== undefined) {
+        subscriber.error(stage.node.refusal);
         return undefined;
       }
-      const handle = registerState<number>({ kind: 'watermark', ...(options.name === undefined ? {} : { name: options.name }), descriptor: { field: reader.field, delayMs }, codec });
-      const skipUpTo = handle.restored?.batchId ?? -1;
-      let operatorWatermarkMs = handle.restored?.state ?? Number.NEGATIVE_INFINITY;
+      let reg: Registration<number> | undefined;
+      let skipUpTo = -1;
+      let operatorWatermarkMs = Number.NEGATIVE_INFINITY;
       let isWindow: boolean | undefined;
+      let lastInput: PipelineInfo | undefined;
+      let outInfo: PipelineInfo | undefined;
+      let marker: EventTimeMarker | undefined;
       return source.subscribe(
         batchSubscriber<T>(subscriber, op, (batch) => {
+          const input = infoOfBatch(batch);
+          if (reg === undefined) {
+            stage.derive([input]);
+            reg = registerStage<number>(stage, [input], { kind: 'watermark', name: options.name, descriptor: { field: reader.field, delayMs }, codec });
+            skipUpTo = reg.handle.restored?.batchId ?? -1;
+            operatorWatermarkMs = reg.handle.restored?.state ?? Number.NEGATIVE_INFINITY;
+          }
           if (batch.batchId <= skipUpTo) return;
-          if (batch.eventTime !== undefined) throw new UnsupportedOperationError(op, UNSUPPORTED.redefiningWatermark);
           const rows = batch.rows;
           let kept: T[] | undefined;
           let max = Number.NEGATIVE_INFINITY;
@@ -118,22 +130,24 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
           }
           if (count > 0 && max - delayMs > operatorWatermarkMs) operatorWatermarkMs = max - delayMs;
           const watermark = Math.max(batch.watermark, operatorWatermarkMs, 0);
-          const marker: EventTimeMarker = { field: reader.field, isWindow: isWindow ?? false, delayMs, ...(read === undefined ? {} : { read: read as (row: never) => unknown }) };
+          if (outInfo === undefined || input !== lastInput || (marker!.isWindow !== (isWindow ?? false))) {
+            const derived = stage.derive([input]);
+            const column: WatermarkColumn = { ...derived.watermarks[0]!, isWindow: isWindow ?? false };
+            outInfo = withStateful(freezeInfo({ ...derived, watermarks: [column] }), reg.self);
+            marker = markerOf(outInfo)!;
+            lastInput = input;
+          }
           const dropped = kept === undefined ? 0 : rows.length - kept.length;
           const metrics = {
             ...batch.metrics,
             ...(count > 0 ? { eventTime: { min, max, avg: sum / count, count } } : {}),
             ...(dropped > 0 ? { numRowsDroppedInvalidEventTime: (batch.metrics?.numRowsDroppedInvalidEventTime ?? 0) + dropped } : {}),
           };
-          handle.publish(batch.batchId, operatorWatermarkMs, ['watermark']);
-          subscriber.next({ ...batch, rows: kept ?? rows, watermark, eventTime: marker, metrics });
+          reg.handle.publish(batch.batchId, operatorWatermarkMs, ['watermark']);
+          subscriber.next(stamp({ ...batch, rows: kept ?? rows, watermark, eventTime: marker, metrics }, outInfo));
         }),
       );
     });
-    return withKnownColumns(withPlan(output, {
-      ...(upstream ?? EMPTY_PLAN),
-      watermarked: true,
-      ...(reader.isField ? { eventTimeField: reader.field } : {}),
-    }), known);
+    return stage.attach(output);
   };
 }

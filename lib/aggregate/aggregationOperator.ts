@@ -1,16 +1,15 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../batch/Batch.js';
 import { createResultBatch, type AggregationInfo, type AggregationKind, type ResultBatch, type ResultTable } from '../batch/ResultBatch.js';
-import { InvalidValueError, InvariantViolationError, UnsupportedOperationError } from '../errors/index.js';
+import { InvalidValueError, UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
 import { emitLateRows } from '../internal/lateRows.js';
-import { derivePlan, planOf, withPlan, type OutputModeName, type StreamPlan } from '../internal/plan.js';
+import { Stage, infoOfBatch, markerOf, registerStage, stamp, withStateful, type OutputModeName, type PipelineInfo, type Registration, type WatermarkColumn } from '../internal/pipeline.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
-import { currentQueryContext, registerState, type StateCodec } from '../state/StateStore.js';
+import type { StateCodec } from '../state/StateStore.js';
 import type { InvalidEventTimePolicy, LateRowsHandler } from '../types.js';
 import { invalidValueTotal, type ValueCounts } from './Aggregator.js';
 import { batchColumnCheck, knownColumnsOf, resolveColumns, type NamedColumn } from '../internal/knownColumns.js';
-import { takeOutputMode } from './requestedMode.js';
 
 /** What an aggregation's engine did with one batch, in the terms the RxJS shell needs. */
 export interface AggregationStep<T, R, S> {
@@ -63,7 +62,7 @@ export function stepStats<T, S>(
 export function staleRead(op: string, what: string): never {
   throw new UnsupportedOperationError(
     op,
-    `ResultBatch.${what} was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read ${what} while the batch is emitted (outputMode does), or read table, which takes a snapshot.`,
+    `ResultBatch.${what} was read after a later batch was processed; an aggregation outside a checkpointed query updates its state in place, so a result batch's parts can be read only until the next batch arrives. Read ${what} while the batch is emitted (in a map or tap before the next batch, as outputMode does) and keep the rows, e.g. map((b) => b.${what === 'table' ? 'table.toArray()' : what}).`,
   );
 }
 
@@ -110,6 +109,12 @@ export interface AggregationRunner<T, R, S> {
   step(batch: Batch<T>, lateFiltering: boolean, evictWatermarkMs: number | undefined): AggregationStep<T, R, S>;
 }
 
+/** The watermarked column an aggregation groups by, as the user named it. */
+export interface GroupingWatermark {
+  readonly name: string;
+  readonly column: WatermarkColumn;
+}
+
 /** What an aggregation operator file declares; {@link aggregationOperator} does the rest. */
 export interface AggregationOperatorConfig<T, R, S> {
   readonly op: string;
@@ -119,35 +124,48 @@ export interface AggregationOperatorConfig<T, R, S> {
   readonly codec: StateCodec<S>;
   readonly onLateRows: LateRowsHandler<T> | undefined;
   readonly invalidPolicy: InvalidEventTimePolicy;
-  /** Whether grouping uses the watermarked column, judged from a plan (`undefined` when it cannot be told). */
-  planHasWatermark(plan: StreamPlan): boolean | undefined;
-  /** Whether grouping uses the watermarked column, judged from a batch's marker. */
-  markerHasWatermark(marker: EventTimeMarker | undefined): boolean;
-  /** The marker of the output batches when the aggregation carries the watermark. */
-  outputMarker(marker: EventTimeMarker): EventTimeMarker;
-  /** The plan's `eventTimeField` of the output when the aggregation carries the watermark. */
-  readonly outputEventTimeField: (plan: StreamPlan) => string | undefined;
+  /** The watermarked column the grouping uses (`undefined` when none: no late filtering, no eviction); throws Spark's refusal when ambiguous. */
+  groupingWatermark(info: PipelineInfo): GroupingWatermark | undefined;
+  /** The watermarked column of the output rows when the aggregation groups by `input` (the window column, or the key column). */
+  outputWatermark(input: GroupingWatermark): WatermarkColumn;
   /** The value counters of the operator's aggregators (`compileAggregates(...).counts`), read around each batch for `numRowsInvalidValue`. */
   readonly valueCounts?: readonly ValueCounts[];
   /** The columns the operator names (resolved against known columns when the pipeline is built, else checked per batch). */
   readonly namedColumns?: readonly NamedColumn[];
   /** `false` turns the per-batch column check off (sparse data). @defaultValue `true` */
   readonly checkColumns?: boolean | undefined;
-  /** Checked on subscribe (and again at the first batch): an error to fail with, or undefined. */
+  /** Checked with the pipeline: an error to fail with, or undefined. */
   checkShape?(): UnsupportedOperationError | undefined;
   /** `checkpointing`: a query context is current, so the state is published (as a snapshot) after every batch. */
   createRunner(hasWatermark: boolean, marker: EventTimeMarker | undefined, restored: S | undefined, checkpointing: boolean, mode: OutputModeName | undefined): AggregationRunner<T, R, S>;
 }
 
-function chainedAfterNonAppend(plan: StreamPlan | undefined, first: Batch<unknown> | undefined): boolean {
-  if (plan !== undefined) return plan.aggregation !== undefined && (plan.outputMode === 'update' || plan.outputMode === 'complete');
-  const b = first as { outputMode?: unknown; aggregation?: unknown } | undefined;
-  return b !== undefined && b.aggregation !== undefined && (b.outputMode === 'update' || b.outputMode === 'complete');
+/**
+ * Spark's refusals for an aggregation over a stream with this info: after a
+ * stateful operator that can emit rows behind the watermark (an aggregation in
+ * update or complete mode), or with a `(flat)MapGroupsWithState` that Spark
+ * does not allow together with an aggregation.
+ */
+function refusalAfter(op: string, info: PipelineInfo): UnsupportedOperationError | undefined {
+  for (const s of info.stateful) {
+    if ((s.kind === 'windowTumbling' || s.kind === 'windowSliding' || s.kind === 'windowSession' || s.kind === 'groupAggregate') && (s.outputMode === 'update' || s.outputMode === 'complete')) {
+      return new UnsupportedOperationError(op, UNSUPPORTED.globalWatermarkCorrectness);
+    }
+    if (s.kind === 'mapGroupsWithState') return new UnsupportedOperationError(op, UNSUPPORTED.mapGroupsWithStateWithAggregation);
+    if (s.kind === 'flatMapGroupsWithState' && s.outputMode === 'update') return new UnsupportedOperationError(op, UNSUPPORTED.flatMapGroupsWithStateUpdateWithAggregation);
+  }
+  return undefined;
+}
+
+/** The marker of a grouping watermark, for the engines (which read the column by the user's name). */
+function groupingMarker(w: GroupingWatermark): EventTimeMarker {
+  return { field: w.name, isWindow: w.column.isWindow, delayMs: w.column.delayMs, ...(w.column.read === undefined ? {} : { read: w.column.read }) };
 }
 
 /**
  * The RxJS shell shared by every aggregation operator: validates the pipeline
- * shape on subscribe, registers checkpointable state, runs the engine once per
+ * shape (when the pipeline is built, else on the first batch), registers
+ * checkpointable state with the batches' query, runs the engine once per
  * batch with Spark's two watermarks (late rows against the previous batch's
  * watermark, eviction with this batch's), hands late rows to the side output,
  * appends state metrics and emits one {@link ResultBatch} per input batch.
@@ -156,41 +174,54 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
   config: AggregationOperatorConfig<T, R, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<R, K>> {
   const { op, kind } = config;
+  const derive = (input: PipelineInfo, mode: OutputModeName | undefined): PipelineInfo => {
+    const refused = refusalAfter(op, input) ?? config.checkShape?.();
+    if (refused !== undefined) throw refused;
+    resolveColumns(op, config.namedColumns ?? [], input.columns);
+    const grouping = config.groupingWatermark(input);
+    const out: WatermarkColumn[] = grouping === undefined ? [] : [config.outputWatermark(grouping)];
+    const { columns: _columns, aggregation: _aggregation, outputMode: _mode, ...rest } = input;
+    return { ...rest, watermarks: out, aggregation: { kind, hasWatermark: grouping !== undefined }, ...(mode === undefined ? {} : { outputMode: mode }) };
+  };
   return (source) => {
     // Known columns (a source's schema): a name that is not a column fails now, when the pipeline is built.
-    const known = knownColumnsOf(source);
-    resolveColumns(op, config.namedColumns ?? [], known);
-    const checkColumns = known === undefined && config.checkColumns !== false ? batchColumnCheck(op, config.namedColumns ?? []) : undefined;
-    const upstream = planOf(source);
+    resolveColumns(op, config.namedColumns ?? [], knownColumnsOf(source));
+    // The mode comes from downstream (outputMode, startQuery), after this node exists: read it when deriving.
+    const box: { stage?: Stage } = {};
+    const stage = new Stage(op, [source], ([input]) => derive(input!, box.stage?.node.requestedMode), { aggregation: true, stateful: { kind: op } });
+    box.stage = stage;
     const output = new Observable<ResultBatch<R, K>>((subscriber) => {
-      const mode = takeOutputMode();
+      if (stage.node.refusal !== undefined) {
+        subscriber.error(stage.node.refusal);
+        return undefined;
+      }
+      const mode = stage.node.requestedMode;
       const complete = mode === 'complete';
-      if (chainedAfterNonAppend(upstream, undefined)) {
-        subscriber.error(new UnsupportedOperationError(op, UNSUPPORTED.globalWatermarkCorrectness));
-        return undefined;
-      }
-      const shapeError = config.checkShape?.();
-      if (shapeError !== undefined) {
-        subscriber.error(shapeError);
-        return undefined;
-      }
-      const checkpointing = currentQueryContext() !== undefined;
-      const handle = registerState<S>({ kind: op, ...(config.name === undefined ? {} : { name: config.name }), descriptor: config.descriptor, codec: config.codec });
-      const skipUpTo = handle.restored?.batchId ?? -1;
+      let reg: Registration<S> | undefined;
+      let skipUpTo = -1;
       let runner: AggregationRunner<T, R, S> | undefined;
       let info: AggregationInfo<K> | undefined;
       let hasWatermark = false;
+      let outInfo: PipelineInfo | undefined;
       let outMarker: EventTimeMarker | undefined;
+      let checkColumns: ((rows: readonly unknown[], batchId: number) => void) | undefined;
       return source.subscribe(
         batchSubscriber<T>(subscriber, op, (batch) => {
-          if (batch.batchId <= skipUpTo) return;
           if (runner === undefined) {
-            if (chainedAfterNonAppend(undefined, batch)) throw new UnsupportedOperationError(op, UNSUPPORTED.globalWatermarkCorrectness);
-            hasWatermark = config.markerHasWatermark(batch.eventTime);
-            outMarker = hasWatermark && batch.eventTime !== undefined ? config.outputMarker(batch.eventTime) : undefined;
-            runner = config.createRunner(hasWatermark, batch.eventTime, handle.restored?.state, checkpointing, mode);
-            info = { kind: kind as K, hasWatermark, operatorId: handle.operatorId, complete };
+            const input = infoOfBatch(batch);
+            const derived = stage.derive([input]);
+            const grouping = config.groupingWatermark(input);
+            hasWatermark = grouping !== undefined;
+            reg = registerStage<S>(stage, [input], { kind: op, name: config.name, descriptor: config.descriptor, codec: config.codec, ...(mode === undefined ? {} : { outputMode: mode }) });
+            skipUpTo = reg.handle.restored?.batchId ?? -1;
+            outInfo = withStateful(derived, reg.self);
+            outMarker = markerOf(outInfo);
+            runner = config.createRunner(hasWatermark, grouping === undefined ? undefined : groupingMarker(grouping), reg.handle.restored?.state, reg.query !== undefined, mode);
+            info = { kind: kind as K, hasWatermark, operatorId: reg.handle.operatorId, complete };
+            checkColumns = input.columns === undefined && config.checkColumns !== false ? batchColumnCheck(op, config.namedColumns ?? []) : undefined;
           }
+          if (batch.batchId <= skipUpTo) return;
+          const handle = reg!.handle;
           const lateFiltering = hasWatermark && (!complete || kind === 'session');
           const evictWatermarkMs = hasWatermark && !complete ? batch.watermark : undefined;
           checkColumns?.(batch.rows, batch.batchId);
@@ -219,27 +250,18 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
           if (step.numInvalid > 0) metrics = { ...metrics, numRowsDroppedInvalidEventTime: (metrics.numRowsDroppedInvalidEventTime ?? 0) + step.numInvalid };
           if (step.state !== undefined) handle.publish(batch.batchId, step.state, step.changedKeys);
           subscriber.next(
-            createResultBatch<R, K>(
-              { batchId: batch.batchId, watermark: batch.watermark, ...(outMarker === undefined ? {} : { eventTime: outMarker }), metrics },
-              info!,
-              { finalized: step.finalized, updated: step.updated, table: step.table },
+            stamp(
+              createResultBatch<R, K>(
+                { batchId: batch.batchId, watermark: batch.watermark, ...(outMarker === undefined ? {} : { eventTime: outMarker }), metrics },
+                info!,
+                { finalized: step.finalized, updated: step.updated, table: step.table },
+              ),
+              outInfo!,
             ),
           );
         }),
       );
     });
-    if (upstream === undefined) return output;
-    const hasWatermark = config.planHasWatermark(upstream);
-    const eventTimeField = hasWatermark === true ? config.outputEventTimeField(upstream) : undefined;
-    const plan: StreamPlan = derivePlan(
-      source,
-      {
-        aggregation: { kind, hasWatermark: hasWatermark === true },
-        outputMode: undefined,
-        eventTimeField,
-      },
-      op,
-    );
-    return hasWatermark === undefined ? output : withPlan(output, plan);
+    return stage.attach(output);
   };
 }

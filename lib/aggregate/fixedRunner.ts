@@ -3,7 +3,7 @@ import { Map as IMap } from 'immutable';
 import type { Batch } from '../batch/Batch.js';
 import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
 import type { StateCodec } from '../state/StateStore.js';
-import type { OutputModeName } from '../internal/plan.js';
+import type { OutputModeName } from '../internal/pipeline.js';
 import { invalidEventTime, type EventTimeReader } from '../time/eventTime.js';
 import type { InvalidEventTimePolicy } from '../types.js';
 import type { WindowSpec } from '../window/WindowBounds.js';

@@ -1,7 +1,7 @@
 import type { Batch } from '../batch/Batch.js';
 import { resultTable, type ResultTable } from '../batch/ResultBatch.js';
 import { InvariantViolationError } from '../errors/index.js';
-import type { OutputModeName } from '../internal/plan.js';
+import type { OutputModeName } from '../internal/pipeline.js';
 import type { StateCodec } from '../state/StateStore.js';
 import { invalidEventTime, type EventTimeReader } from '../time/eventTime.js';
 import type { WindowSpec } from '../window/WindowBounds.js';

@@ -10,7 +10,7 @@ import type { CompiledAggregates } from './Aggregator.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
 import { decodeKeyValue, encodeKeyValue, keyFromJson, keyToJson, type CompiledKey } from './groupKey.js';
 import { SessionEngine, type KeySessions, type SessionAggState, type WorkingSession } from './sessionEngine.js';
-import type { OutputModeName } from '../internal/plan.js';
+import type { OutputModeName } from '../internal/pipeline.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
 const SESSION_BYTES = 112;

@@ -1,10 +1,11 @@
 import type { OperatorFunction } from 'rxjs';
-import type { Batch, EventTimeMarker } from '../batch/Batch.js';
+import type { Batch } from '../batch/Batch.js';
 import type { ResultBatch } from '../batch/ResultBatch.js';
 import { eventTimeReader, invalidEventTimePolicy, type EventTimeReader } from '../time/eventTime.js';
 import type { EventTimeSpec, InvalidEventTimePolicy, KeySpec, LateRowsHandler } from '../types.js';
 import type { WindowSpec } from '../window/WindowBounds.js';
-import { aggregationOperator, type AggregationOperatorConfig } from './aggregationOperator.js';
+import { aggregationOperator, type AggregationOperatorConfig, type GroupingWatermark } from './aggregationOperator.js';
+import { watermarkNamed, type PipelineInfo } from '../internal/pipeline.js';
 import { compileAggregates, type AggregateSpec } from './Aggregator.js';
 import { fixedCodec, fixedRunner } from './fixedRunner.js';
 import { compileKey } from './groupKey.js';
@@ -43,32 +44,27 @@ export function aggregationColumns(key: { readonly fields: readonly string[] }, 
   return named;
 }
 
-/** `true` when `marker` names the column `reader` reads (the same function, or the same column read the same way). */
-export function markerMatches<T>(marker: EventTimeMarker | undefined, reader: EventTimeReader<T>): boolean {
-  if (marker === undefined) return false;
-  if (reader.markerRead !== undefined) return marker.read === reader.markerRead;
-  return marker.read === undefined && marker.field === reader.field;
+/**
+ * The watermarked column a window aggregation's event time names: by name
+ * (also `left.<c>` / `right.<c>` after a join), or the very function given to
+ * `withWatermark`.
+ */
+export function namedWatermark<T>(info: PipelineInfo, reader: EventTimeReader<T>): GroupingWatermark | undefined {
+  if (reader.isField) {
+    const column = watermarkNamed(info, reader.field);
+    return column === undefined ? undefined : { name: reader.field, column };
+  }
+  const column = info.watermarks.find((w) => w.read !== undefined && w.read === reader.markerRead);
+  return column === undefined ? undefined : { name: reader.field, column };
 }
 
-/** The watermark-tracking part of an {@link AggregationOperatorConfig}. */
-export type WatermarkTracking<T> = Pick<AggregationOperatorConfig<T, unknown, unknown>, 'planHasWatermark' | 'markerHasWatermark' | 'outputMarker' | 'outputEventTimeField'>;
+export type WatermarkTracking = Pick<AggregationOperatorConfig<unknown, unknown, unknown>, 'groupingWatermark' | 'outputWatermark'>;
 
-/**
- * Watermark tracking of an aggregation by event-time window (`windowTumbling`,
- * `windowSliding`, `windowSession`): grouping uses the watermarked column when
- * the event time is that column, and the output carries the watermark on its
- * `window` column.
- */
-export function windowWatermarking<T>(eventTime: EventTimeSpec<T>, reader: EventTimeReader<T>): WatermarkTracking<T> {
+/** Window aggregations: watermarked when the event time is a watermarked column; the output's watermarked column is `window`. */
+export function windowWatermarking<T>(reader: EventTimeReader<T>): WatermarkTracking {
   return {
-    planHasWatermark: (plan) => {
-      if (!plan.watermarked) return false;
-      if (!reader.isField) return undefined;
-      return plan.eventTimeField === undefined ? undefined : plan.eventTimeField === reader.field;
-    },
-    markerHasWatermark: (marker) => markerMatches(marker, reader),
-    outputMarker: (marker) => ({ field: 'window', isWindow: true, delayMs: marker.delayMs }),
-    outputEventTimeField: () => 'window',
+    groupingWatermark: (info) => namedWatermark(info, reader),
+    outputWatermark: (input) => ({ column: 'window', isWindow: true, delayMs: input.column.delayMs }),
   };
 }
 
@@ -84,7 +80,8 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
   const aggs = compileAggregates<T>(op, options.aggregate, ['window', ...key.outputFields]);
   const invalidPolicy = invalidEventTimePolicy(op, options.onInvalidEventTime);
   const bucketing = spec.slideMs === spec.sizeMs ? 'tumbling' : 'sliding';
-  const time = { field: reader.isField && reader.markerRead === undefined ? reader.field : undefined, ms: reader.ms };
+  // A plain column is read directly by the engine; a dotted name (`left.ts`) or a converted one through the reader.
+  const time = { field: reader.isField && reader.markerRead === undefined && !reader.field.includes('.') ? reader.field : undefined, ms: reader.ms };
   // Sliding windows of order-insensitive aggregators keep one partial aggregate per pane.
   const panes = bucketing === 'sliding' && aggs.aggregators.every(isOrderInsensitive);
   return aggregationOperator<T, R, SlidingAggState, 'window'>({
@@ -98,7 +95,7 @@ export function windowAggregation<T, K extends KeySpec<T> | undefined, S extends
     valueCounts: aggs.counts,
     namedColumns: aggregationColumns(key, aggs, reader as EventTimeReader<unknown>),
     checkColumns: options.checkColumns,
-    ...windowWatermarking(eventTime, reader),
+    ...windowWatermarking(reader),
     createRunner: (_hasWatermark, _marker, restored, checkpointing, mode) =>
       // A pane checkpoint is read by panes; one from before panes keeps its per-window layout.
       (panes && !isPerWindowState(restored)) || restored?.paneMs !== undefined

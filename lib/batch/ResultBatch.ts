@@ -3,7 +3,7 @@ import type { Batch } from './Batch.js';
 /** What kind of aggregation produced a result: a time window (tumbling or sliding), a session window, or plain grouping. */
 export type AggregationKind = 'window' | 'session' | 'group';
 
-/** What an aggregation tells `outputMode` about itself, also when the pipeline plan is unknown. */
+/** What an aggregation tells `outputMode` about itself, also when the pipeline information is hidden. */
 export interface AggregationInfo<K extends AggregationKind = AggregationKind> {
   readonly kind: K;
   /** The aggregation groups by the watermarked column or a window on it (append mode is allowed). */

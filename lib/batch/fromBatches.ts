@@ -1,3 +1,4 @@
+import { sourceNode } from '../internal/pipeline.js';
 import { Observable, type SchedulerLike } from 'rxjs';
 import type { Batch } from './Batch.js';
 
@@ -15,7 +16,7 @@ import type { Batch } from './Batch.js';
  * // => 2 1
  */
 export function fromBatches<T>(batches: Iterable<readonly T[]>, scheduler?: SchedulerLike): Observable<Batch<T>> {
-  return new Observable<Batch<T>>((subscriber) => {
+  return sourceNode(new Observable<Batch<T>>((subscriber) => {
     const iterator = batches[Symbol.iterator]();
     let batchId = 0;
     const emitNext = (): boolean => {
@@ -34,5 +35,5 @@ export function fromBatches<T>(batches: Iterable<readonly T[]>, scheduler?: Sche
     return scheduler.schedule(function loop() {
       if (emitNext()) this.schedule();
     });
-  });
+  }));
 }

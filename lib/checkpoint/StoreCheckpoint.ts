@@ -159,7 +159,6 @@ export class StoreCheckpoint implements Checkpoint {
   /** Snapshot version each restored chain started from. */
   private readonly restoredSnapshotVersions = new Map<string, number>();
   private readonly operators = new Map<string, RegisteredOperator<unknown>>();
-  private registrations = 0;
   private removedChecked = false;
   /** Operator versions per committed batch, for retention. */
   private readonly commitVersions = new Map<number, Readonly<Record<string, number>>>();
@@ -426,7 +425,7 @@ export class StoreCheckpoint implements Checkpoint {
 
   // ---------------------------------------------------------------- registration
 
-  createContext(runId: string, scheduler: SchedulerLike): QueryContext {
+  createContext(runId: string, scheduler: SchedulerLike, inputs: readonly string[] = ['0']): QueryContext {
     const recovery = this.recovery;
     if (recovery === undefined) {
       throw new CheckpointError(`checkpoint: createContext was called before open() finished for ${this.location}; got no recovery yet. Await open() first.`, this.location);
@@ -436,16 +435,16 @@ export class StoreCheckpoint implements Checkpoint {
       queryId: recovery.queryId,
       runId,
       scheduler,
+      inputs,
       registerState: <S>(spec: StatefulOperatorSpec<S>): StateHandle<S> => this.register(spec),
     };
   }
 
   private register<S>(spec: StatefulOperatorSpec<S>): StateHandle<S> {
-    const id = spec.name ?? `${spec.kind}#${this.registrations}`;
-    this.registrations++;
+    const id = spec.id;
     if (this.operators.has(id)) {
       throw new InvalidOptionError(
-        `${spec.kind}: name must be unique among the stateful operators of a query; got ${describeValue(id)} twice. Give each stateful operator its own name.`,
+        `${spec.kind}: the operator id must be unique among the stateful operators of a query; got ${describeValue(id)} twice (two operators with that name, or two unnamed operators of that kind at the same depth in parallel branches). Give each stateful operator its own name.`,
         'name',
         id,
         'a unique name',
@@ -584,7 +583,7 @@ export class StoreCheckpoint implements Checkpoint {
 
   async writeOffsets(entry: OffsetLogEntry): Promise<void> {
     this.checkUsable('writeOffsets');
-    this.checkRemovedOperators();
+    // Operators register when their first batch arrives, after its offsets are written: removed operators are checked at commit.
     this.throwBackgroundError();
     if (!Number.isSafeInteger(entry.batchId) || entry.batchId !== this.lastCommitted + 1) {
       throw new CheckpointError(

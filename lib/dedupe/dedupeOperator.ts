@@ -2,12 +2,12 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { withStateMetrics, type Batch } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
-import { columnChecks, knownColumnsOf, withKnownColumns } from '../internal/knownColumns.js';
+import { batchColumnCheck, knownColumnsOf, resolveColumns } from '../internal/knownColumns.js';
 import { resolveKeySpec } from '../internal/keySpec.js';
 import { emitLateRows } from '../internal/lateRows.js';
-import { derivePlan, planOf, withPlan, type StreamPlan } from '../internal/plan.js';
+import { Stage, infoOfBatch, registerStage, stamp, watermarkNamed, withStateful, type PipelineInfo, type Registration } from '../internal/pipeline.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
-import { registerState } from '../state/StateStore.js';
+import { checkOperatorName } from '../state/StateStore.js';
 import type { KeySpec, LateRowsHandler } from '../types.js';
 import { dedupeCodec, type DedupeState } from './DedupeState.js';
 import { Deduplicator, type DedupeMode } from './Deduplicator.js';
@@ -20,62 +20,92 @@ export interface DedupeOperatorOptions<T> {
   readonly checkColumns?: boolean;
 }
 
-/** Spark's message refusing the upstream plan, if it does: an aggregation before `dropDuplicates`, no watermark before `dropDuplicatesWithinWatermark`. */
-function refusalFor(mode: DedupeMode, upstream: StreamPlan): string | undefined {
-  if (mode === 'first') return upstream.aggregation === undefined ? undefined : UNSUPPORTED.dedupAfterAggregation;
-  return upstream.watermarked ? undefined : UNSUPPORTED.dedupWithinWatermarkWithoutWatermark;
+/** Spark's refusal for deduplicating a stream with this info, if any. */
+function refusalFor(op: string, mode: DedupeMode, input: PipelineInfo, keyFields: readonly string[] | undefined): UnsupportedOperationError | undefined {
+  for (const s of input.stateful) {
+    const aggregation = s.kind === 'windowTumbling' || s.kind === 'windowSliding' || s.kind === 'windowSession' || s.kind === 'groupAggregate';
+    if (aggregation && (s.outputMode === 'update' || s.outputMode === 'complete')) return new UnsupportedOperationError(op, UNSUPPORTED.globalWatermarkCorrectness);
+  }
+  if (mode === 'withinWatermark' && !input.watermarked) return new UnsupportedOperationError(op, UNSUPPORTED.dedupWithinWatermarkWithoutWatermark);
+  const timed = (keyFields ?? []).filter((f) => watermarkNamed(input, f) !== undefined);
+  if (timed.length > 1) return new UnsupportedOperationError(op, `${UNSUPPORTED.multipleEventTimeColumns} event time columns: ${timed.join(', ')}`);
+  return undefined;
 }
 
 /**
  * The RxJS shell shared by `dropDuplicates` (`mode` `'first'`) and
  * `dropDuplicatesWithinWatermark` (`'withinWatermark'`): resolves the key
- * (a bad key spec throws here, inside `pipe()`), checks the upstream plan on
- * subscribe (no aggregation upstream for `dropDuplicates`, a watermark
- * upstream for `dropDuplicatesWithinWatermark`), registers the state, skips
- * batches already in a restored state, runs a {@link Deduplicator} per batch,
- * hands late rows to `onLateRows`, publishes the state and emits the batch
- * with its state metrics.
+ * (a bad key spec throws here, inside `pipe()`), checks the pipeline (no
+ * aggregation in update or complete mode upstream, a watermark upstream for
+ * `dropDuplicatesWithinWatermark`), registers the state with the query of its
+ * first batch, skips batches already in a restored state, runs a
+ * {@link Deduplicator} per batch, hands late rows to `onLateRows`, publishes
+ * the state and emits the batch with its state metrics.
  */
 export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T> | undefined, options: DedupeOperatorOptions<T>): MonoTypeOperatorFunction<Batch<T>> {
   const key = resolveKeySpec<T>(op, keys, 'keys', true);
   const { name, onLateRows } = options;
+  checkOperatorName(op, name);
+  const named = (key.fields ?? []).map((column) => ({ option: 'keys', column }));
   return (source) => {
-    const known = knownColumnsOf(source);
-    const checkColumns = columnChecks(op, (key.fields ?? []).map((column) => ({ option: 'keys', column })), known, options.checkColumns);
-    const upstream = planOf(source);
+    resolveColumns(op, named, knownColumnsOf(source));
+    const stage = new Stage(op, [source], ([input]) => {
+      const refused = refusalFor(op, mode, input!, key.fields);
+      if (refused !== undefined) throw refused;
+      resolveColumns(op, named, input!.columns);
+      return input!;
+    }, { stateful: { kind: op } });
     const output = new Observable<Batch<T>>((subscriber) => {
-      const refused = upstream === undefined ? undefined : refusalFor(mode, upstream);
-      if (refused !== undefined) {
-        subscriber.error(new UnsupportedOperationError(op, refused));
+      if (stage.node.refusal !== undefined) {
+        subscriber.error(stage.node.refusal);
         return undefined;
       }
-      const handle = registerState<DedupeState>({ kind: op, ...(name === undefined ? {} : { name }), descriptor: { keys: key.descriptor }, codec: dedupeCodec });
-      const skipUpTo = handle.restored?.batchId ?? -1;
-      const dedupe = new Deduplicator<T>(op, mode, key, handle.restored?.state);
+      let reg: Registration<DedupeState> | undefined;
+      let dedupe: Deduplicator<T> | undefined;
+      let skipUpTo = -1;
+      let outInfo: PipelineInfo | undefined;
+      let checkColumns: ((rows: readonly unknown[], batchId: number) => void) | undefined;
       return source.subscribe(
         batchSubscriber<T>(subscriber, op, (batch) => {
-          if (batch.batchId <= skipUpTo || subscriber.closed) return;
+          if (subscriber.closed) return;
+          if (reg === undefined) {
+            const input = infoOfBatch(batch);
+            const derived = stage.derive([input]);
+            reg = registerStage<DedupeState>(stage, [input], { kind: op, name, descriptor: { keys: key.descriptor }, codec: dedupeCodec });
+            skipUpTo = reg.handle.restored?.batchId ?? -1;
+            dedupe = new Deduplicator<T>(op, mode, key, reg.handle.restored?.state);
+            outInfo = withStateful(derived, reg.self);
+            // Unknown columns: a key field no row of a non-empty batch has is a ColumnNotFoundError (as for aggregations).
+            checkColumns = input.columns === undefined && options.checkColumns !== false ? batchColumnCheck(op, named) : undefined;
+          }
+          if (batch.batchId <= skipUpTo) return;
           checkColumns?.(batch.rows, batch.batchId);
-          const step = dedupe.step(batch, onLateRows !== undefined);
+          const handle = reg.handle;
+          const step = dedupe!.step(batch, onLateRows !== undefined);
           if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });
-          handle.publish(batch.batchId, dedupe.state, step.changedKeys);
-          subscriber.next({
-            ...batch,
-            rows: step.rows,
-            metrics: withStateMetrics(batch.metrics, {
-              operatorId: handle.operatorId,
-              operatorName: op,
-              numRowsTotal: dedupe.state.size,
-              numRowsUpdated: step.numAdded,
-              numRowsRemoved: step.numRemoved,
-              numRowsDroppedByWatermark: step.numLate,
-              memoryUsedBytes: dedupe.memoryUsedBytes,
-              customMetrics: { numDroppedDuplicateRows: step.numDuplicates },
-            }),
-          });
+          handle.publish(batch.batchId, dedupe!.state, step.changedKeys);
+          subscriber.next(
+            stamp(
+              {
+                ...batch,
+                rows: step.rows,
+                metrics: withStateMetrics(batch.metrics, {
+                  operatorId: handle.operatorId,
+                  operatorName: op,
+                  numRowsTotal: dedupe!.state.size,
+                  numRowsUpdated: step.numAdded,
+                  numRowsRemoved: step.numRemoved,
+                  numRowsDroppedByWatermark: step.numLate,
+                  memoryUsedBytes: dedupe!.memoryUsedBytes,
+                  customMetrics: { numDroppedDuplicateRows: step.numDuplicates },
+                }),
+              },
+              outInfo!,
+            ),
+          );
         }),
       );
     });
-    return withKnownColumns(withPlan(output, derivePlan(source, {}, op)), known);
+    return stage.attach(output);
   };
 }

@@ -137,7 +137,9 @@ export class GroupsWithStateRunner<T, R> {
       const k = order[g]!;
       const before = m.get(k);
       const userKey = before === undefined ? keyValues[g] : before.key;
-      const handle = new GroupStateImpl<unknown>(op, userKey, before, nowMs, watermarkMs, watermarkPresent, this.timeout, false);
+      // Data calls run in the batch itself, where Spark's watermark is still the previous batch's (the late-events watermark);
+      // the timeouts below run in the eviction pass that Spark's following no-data batch makes with this batch's watermark.
+      const handle = new GroupStateImpl<unknown>(op, userKey, before, nowMs, Math.max(lateW, 0), watermarkPresent, this.timeout, false);
       this.invoke(userKey, groups.get(k)!, handle, emit);
       apply(k, before, handle);
     }

@@ -4,9 +4,9 @@ import { InvalidOptionError, UnsupportedOperationError, describeValue } from '..
 import { batchSubscriber } from '../internal/batchSubscriber.js';
 import { resolveKeySpec } from '../internal/keySpec.js';
 import { emitLateRows } from '../internal/lateRows.js';
-import { derivePlan, planOf, withPlan } from '../internal/plan.js';
-import { UNSUPPORTED } from '../query/unsupportedOperations.js';
-import { currentQueryContext, registerState } from '../state/StateStore.js';
+import { Stage, infoOfBatch, registerStage, stamp, withStateful, type PipelineInfo, type Registration } from '../internal/pipeline.js';
+import { UNSUPPORTED, isAggregationKind } from '../query/unsupportedOperations.js';
+import { checkOperatorName } from '../state/StateStore.js';
 import type { KeySpec, LateRowsHandler } from '../types.js';
 import type { GroupStateTimeout } from './GroupState.js';
 import { groupStateCodec, type GroupStateStore } from './GroupStateStore.js';
@@ -65,6 +65,19 @@ export function validateGroupsWithState<T>(operator: string, options: GroupsWith
   return timeout;
 }
 
+/** Spark's refusal of a `(flat)MapGroupsWithState` over a stream with this info, if any. */
+function refusalFor(operator: 'mapGroupsWithState' | 'flatMapGroupsWithState', outputMode: 'append' | 'update', timeout: GroupStateTimeout, input: PipelineInfo): string | undefined {
+  const aggregated = input.aggregation !== undefined || input.stateful.some((s) => isAggregationKind(s.kind));
+  if (aggregated) {
+    if (operator === 'mapGroupsWithState') return UNSUPPORTED.mapGroupsWithStateWithAggregation;
+    return outputMode === 'update' ? UNSUPPORTED.flatMapGroupsWithStateUpdateWithAggregation : UNSUPPORTED.flatMapGroupsWithStateAppendAfterAggregation;
+  }
+  const groups = input.stateful.filter((s) => s.kind === 'mapGroupsWithState' || s.kind === 'flatMapGroupsWithState');
+  if (groups.length > 0 && (outputMode !== 'append' || operator === 'mapGroupsWithState' || groups.some((g) => g.outputMode !== 'append'))) return UNSUPPORTED.multipleFlatMapGroupsWithState;
+  if (timeout === 'eventTime' && !input.watermarked) return UNSUPPORTED.eventTimeTimeoutWithoutWatermark;
+  return undefined;
+}
+
 /**
  * The RxJS shell shared by `mapGroupsWithState` and `flatMapGroupsWithState`:
  * subscribe-time checks, state registration and recovery, one
@@ -82,59 +95,65 @@ export function groupsWithState<T, R>(
 ): OperatorFunction<Batch<T>, Batch<R>> {
   const key = resolveKeySpec<T>(operator, options.keyBy, 'keyBy', false);
   const { name, onLateRows } = options;
+  checkOperatorName(operator, name);
   return (source) => {
-    const upstream = planOf(source);
+    const stage = new Stage(operator, [source], ([input]) => {
+      const refused = refusalFor(operator, outputMode, timeout, input!);
+      if (refused !== undefined) throw new UnsupportedOperationError(operator, refused);
+      // The function's rows have no known event-time column: no watermarked column downstream (Spark: no output watermark).
+      const { columns: _columns, aggregation: _aggregation, ...rest } = input!;
+      return { ...rest, watermarks: [], outputMode };
+    }, { stateful: { kind: operator, outputMode } });
     const output = new Observable<Batch<R>>((subscriber) => {
-      let rejection: string | undefined;
-      if (upstream?.aggregation !== undefined) {
-        rejection =
-          operator === 'mapGroupsWithState'
-            ? UNSUPPORTED.mapGroupsWithStateWithAggregation
-            : outputMode === 'update'
-              ? UNSUPPORTED.flatMapGroupsWithStateUpdateWithAggregation
-              : UNSUPPORTED.flatMapGroupsWithStateAppendAfterAggregation;
-      } else if (timeout === 'eventTime' && upstream !== undefined && !upstream.watermarked) {
-        rejection = UNSUPPORTED.eventTimeTimeoutWithoutWatermark;
-      }
-      if (rejection !== undefined) {
-        subscriber.error(new UnsupportedOperationError(operator, rejection));
+      if (stage.node.refusal !== undefined) {
+        subscriber.error(stage.node.refusal);
         return undefined;
       }
-      const scheduler = options.scheduler ?? currentQueryContext()?.scheduler ?? asyncScheduler;
-      const handle = registerState<GroupStateStore>({
-        kind: operator,
-        ...(name === undefined ? {} : { name }),
-        descriptor: { keyBy: key.descriptor, timeout, outputMode },
-        codec: groupStateCodec,
-      });
-      const skipUpTo = handle.restored?.batchId ?? -1;
-      const runner = new GroupsWithStateRunner<T, R>(operator, key, timeout, invoke, handle.restored?.state);
+      let reg: Registration<GroupStateStore> | undefined;
+      let runner: GroupsWithStateRunner<T, R> | undefined;
+      let scheduler: SchedulerLike = asyncScheduler;
+      let skipUpTo = -1;
+      let outInfo: PipelineInfo | undefined;
       return source.subscribe(
         batchSubscriber<T>(subscriber, operator, (batch) => {
-          if (batch.batchId <= skipUpTo || subscriber.closed) return;
-          const step = runner.step(batch, scheduler.now(), onLateRows !== undefined);
+          if (subscriber.closed) return;
+          if (reg === undefined) {
+            const input = infoOfBatch(batch);
+            const derived = stage.derive([input]);
+            reg = registerStage<GroupStateStore>(stage, [input], { kind: operator, name, descriptor: { keyBy: key.descriptor, timeout, outputMode }, codec: groupStateCodec, outputMode });
+            scheduler = options.scheduler ?? reg.query?.scheduler ?? asyncScheduler;
+            skipUpTo = reg.handle.restored?.batchId ?? -1;
+            runner = new GroupsWithStateRunner<T, R>(operator, key, timeout, invoke, reg.handle.restored?.state);
+            outInfo = withStateful(derived, reg.self);
+          }
+          if (batch.batchId <= skipUpTo) return;
+          const handle = reg.handle;
+          const step = runner!.step(batch, scheduler.now(), onLateRows !== undefined);
           if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });
-          handle.publish(batch.batchId, runner.state, step.changedKeys);
-          subscriber.next({
-            batchId: batch.batchId,
-            rows: step.rows,
-            watermark: batch.watermark,
-            metrics: withStateMetrics(batch.metrics, {
-              operatorId: handle.operatorId,
-              operatorName: operator,
-              numRowsTotal: runner.state.groups.size,
-              numRowsUpdated: step.numUpdated,
-              numRowsRemoved: step.numRemoved,
-              numRowsDroppedByWatermark: step.numLate,
-              memoryUsedBytes: runner.memoryUsedBytes,
-              customMetrics: { numTimedOutKeys: step.numTimedOut },
-            }),
-          });
+          handle.publish(batch.batchId, runner!.state, step.changedKeys);
+          subscriber.next(
+            stamp(
+              {
+                batchId: batch.batchId,
+                rows: step.rows,
+                watermark: batch.watermark,
+                metrics: withStateMetrics(batch.metrics, {
+                  operatorId: handle.operatorId,
+                  operatorName: operator,
+                  numRowsTotal: runner!.state.groups.size,
+                  numRowsUpdated: step.numUpdated,
+                  numRowsRemoved: step.numRemoved,
+                  numRowsDroppedByWatermark: step.numLate,
+                  memoryUsedBytes: runner!.memoryUsedBytes,
+                  customMetrics: { numTimedOutKeys: step.numTimedOut },
+                }),
+              },
+              outInfo!,
+            ),
+          );
         }),
       );
     });
-    const plan = derivePlan(source, { watermarked: false, outputMode }, operator);
-    const { eventTimeField: _dropped, ...rest } = plan;
-    return withPlan(output, rest);
+    return stage.attach(output);
   };
 }

@@ -1,5 +1,6 @@
 import { Observable, Subscriber, type Observer } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
+import { infoOfBatch } from './pipeline.js';
 
 /** One step of two merged batch streams: a batch from one side, or (aligned) batch N of both sides. */
 export interface PairedBatch<L, R> {
@@ -15,8 +16,16 @@ export interface PairedBatch<L, R> {
  * early contributes nothing). Completes when both inputs complete; errors as
  * soon as either errors.
  */
-export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observable<Batch<R>>, aligned: boolean): Observable<PairedBatch<L, R>> {
+export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observable<Batch<R>>, alignedOption: boolean | undefined): Observable<PairedBatch<L, R>> {
   return new Observable<PairedBatch<L, R>>((subscriber) => {
+    // Unless the user says, batches of one query's inputs (one trigger plans all of them) are aligned: the first batch tells.
+    let aligned = alignedOption ?? false;
+    let decided = alignedOption !== undefined;
+    const decide = (batch: Batch<unknown>): void => {
+      if (decided) return;
+      aligned = infoOfBatch(batch).aligned;
+      decided = true;
+    };
     let done = 0;
     let nextId = 0;
     const pendingLeft = new Map<number, Batch<L>>();
@@ -61,6 +70,7 @@ export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observabl
     };
     left$.subscribe(linked<Batch<L>>({
       next: (batch) => {
+        decide(batch);
         if (!aligned) return subscriber.next({ batchId: nextId++, left: batch, right: undefined });
         pendingLeft.set(batch.batchId, batch);
         leftMax = Math.max(leftMax, batch.batchId);
@@ -74,6 +84,7 @@ export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observabl
     }));
     right$.subscribe(linked<Batch<R>>({
       next: (batch) => {
+        decide(batch);
         if (!aligned) return subscriber.next({ batchId: nextId++, left: undefined, right: batch });
         pendingRight.set(batch.batchId, batch);
         rightMax = Math.max(rightMax, batch.batchId);

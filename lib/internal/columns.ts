@@ -18,8 +18,24 @@ export function isInheritedName(name: string): boolean {
   return INHERITED.has(name);
 }
 
-/** A function reading column `field` of a row: `undefined` when the row has no such own column. */
+/**
+ * A function reading column `field` of a row: `undefined` when the row has no
+ * such own column. A dotted name (`left.ts`) that is not itself a column reads
+ * the nested column (`row.left.ts`), as Spark resolves `left.ts` on a struct
+ * column — the way a downstream operator names a column of the default
+ * `{ left, right }` rows of a join.
+ */
 export function columnReader(field: string): (row: unknown) => unknown {
+  const dot = field.indexOf('.');
+  if (dot > 0 && dot < field.length - 1) {
+    const readHead = columnReader(field.slice(0, dot));
+    const readRest = columnReader(field.slice(dot + 1));
+    return (row) => {
+      if (typeof row === 'object' && row !== null && hasOwn.call(row, field)) return (row as Record<string, unknown>)[field];
+      const head = readHead(row);
+      return typeof head === 'object' && head !== null ? readRest(head) : undefined;
+    };
+  }
   if (INHERITED.has(field)) {
     return (row) => (typeof row === 'object' && row !== null && hasOwn.call(row, field) ? (row as Record<string, unknown>)[field] : undefined);
   }
@@ -33,9 +49,16 @@ export function readColumn(row: unknown, field: string): unknown {
   return (row as Record<string, unknown>)[field];
 }
 
-/** `true` when the row has column `field` as an own property. */
+/** `true` when the row has column `field` as an own property (or, for a dotted name, the nested column, see {@link columnReader}). */
 export function hasColumn(row: unknown, field: string): boolean {
-  return typeof row === 'object' && row !== null && hasOwn.call(row, field);
+  if (typeof row !== 'object' || row === null) return false;
+  if (hasOwn.call(row, field)) return true;
+  const dot = field.indexOf('.');
+  if (dot <= 0 || dot >= field.length - 1) return false;
+  const head = (row as Record<string, unknown>)[field.slice(0, dot)];
+  // A null side of an outer join's row still has the column (its value is null).
+  if (head === null && hasOwn.call(row, field.slice(0, dot))) return true;
+  return hasColumn(head, field.slice(dot + 1));
 }
 
 /** Sets column `name` of `target` as an own, enumerable, writable property (also for `__proto__`). */

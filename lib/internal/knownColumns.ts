@@ -1,24 +1,17 @@
 import type { Observable } from 'rxjs';
 import { ColumnNotFoundError } from '../errors/index.js';
 import { hasColumn } from './columns.js';
-
-const COLUMNS = Symbol.for('rxjs-structured-streaming.columns');
+import { staticInfoOf } from './pipeline.js';
 
 /**
  * The columns the rows of a stream are known to have (a source's schema),
- * attached to the Observable an operator is applied to, or `undefined` when
- * not known. `startQuery` attaches a source's columns to the input stream;
- * operators that keep the rows' columns (`withWatermark`, `dropDuplicates`,
- * `filterRows`) pass them on.
+ * before any batch flows, or `undefined` when not known. They travel in the
+ * pipeline info (lib/internal/pipeline.ts): `startQuery` puts a source's
+ * columns there; operators that keep the rows' columns pass them on; a
+ * foreign RxJS operator (which may reshape rows) hides them.
  */
 export function knownColumnsOf(observable: Observable<unknown>): readonly string[] | undefined {
-  return (observable as unknown as { [COLUMNS]?: readonly string[] })[COLUMNS];
-}
-
-/** Attaches known columns to an Observable (none when `columns` is `undefined`); returns the same Observable. */
-export function withKnownColumns<O extends Observable<unknown>>(observable: O, columns: readonly string[] | undefined): O {
-  if (columns !== undefined) Object.defineProperty(observable, COLUMNS, { value: Object.freeze([...columns]), enumerable: false, configurable: true });
-  return observable;
+  return staticInfoOf(observable)?.columns;
 }
 
 /** A column an operator names, with the option that names it (for messages). */
@@ -40,18 +33,6 @@ export function resolveColumns(operator: string, named: readonly NamedColumn[], 
 
 /** A per-batch column check (see {@link batchColumnCheck}). */
 export type BatchColumnCheck = (rows: readonly unknown[], batchId: number | undefined) => void;
-
-/**
- * The column checks of an operator naming `named` columns of a stream whose
- * columns are `known` (or not known, `undefined`): resolves them now against
- * known columns (throwing a {@link ColumnNotFoundError}), and otherwise
- * returns the per-batch check of {@link batchColumnCheck}, unless `enabled`
- * is `false` (the operator's `checkColumns: false`, for sparse data).
- */
-export function columnChecks(operator: string, named: readonly NamedColumn[], known: readonly string[] | undefined, enabled: boolean | undefined): BatchColumnCheck | undefined {
-  resolveColumns(operator, named, known);
-  return known === undefined && enabled !== false ? batchColumnCheck(operator, named) : undefined;
-}
 
 /**
  * Builds the per-batch check used when the columns are not known: a named

@@ -1,11 +1,16 @@
 import type { Observable } from 'rxjs';
-import { columnChecks, knownColumnsOf, type BatchColumnCheck, type NamedColumn } from '../internal/knownColumns.js';
+import type { Batch } from '../batch/Batch.js';
+import { batchColumnCheck, knownColumnsOf, resolveColumns, type BatchColumnCheck, type NamedColumn } from '../internal/knownColumns.js';
+import { infoOfBatch } from '../internal/pipeline.js';
 import type { ResolvedJoinCondition } from './JoinCondition.js';
 
-/** The per-batch column checks of a join's two sides (`undefined` for a side whose columns are known, or with `checkColumns: false`). */
+/** The column check of one join input, run on each of its batches (see {@link joinColumnChecks}). */
+export type JoinSideCheck = (batch: Batch<unknown>, batchId: number) => void;
+
+/** The column checks of a join's two inputs (`right` is a no-op for a stream-static join: the table is checked when indexed). */
 export interface JoinColumnChecks {
-  readonly left: BatchColumnCheck | undefined;
-  readonly right: BatchColumnCheck | undefined;
+  readonly left: JoinSideCheck;
+  readonly right: JoinSideCheck;
 }
 
 /** The columns one side of a join names: its key fields and its time-range column. */
@@ -18,15 +23,37 @@ export function joinSideColumns(cond: ResolvedJoinCondition<unknown, unknown>, s
 }
 
 /**
- * Resolves the columns a join names against each input's known columns (a
- * source's schema) when the pipeline is built, throwing a
- * `ColumnNotFoundError` for one that is not a column, and returns the
- * per-batch checks for the inputs whose columns are not known. `right$` is
- * `undefined` for a stream-static join (the table is checked when it is
- * indexed, see `indexStaticTable`).
+ * One input's check: resolved against the input's known columns (a
+ * source's schema) when the pipeline is built, else against the columns its
+ * first batch's pipeline info knows, else (`enabled`, i.e. not
+ * `checkColumns: false`) a per-batch check that each named field is present
+ * in some row of every non-empty batch.
+ */
+function sideCheck(operator: string, named: readonly NamedColumn[], input: Observable<unknown>, enabled: boolean): JoinSideCheck {
+  const known = knownColumnsOf(input);
+  resolveColumns(operator, named, known);
+  if (known !== undefined || named.length === 0) return () => undefined;
+  let check: BatchColumnCheck | undefined;
+  let decided = false;
+  return (batch, batchId) => {
+    if (!decided) {
+      decided = true;
+      const columns = infoOfBatch(batch).columns;
+      resolveColumns(operator, named, columns);
+      check = columns === undefined && enabled ? batchColumnCheck(operator, named) : undefined;
+    }
+    check?.(batch.rows, batchId);
+  };
+}
+
+/**
+ * The column checks of a join (ColumnNotFoundError for a key or time-range
+ * field that is not a column): each input resolved now when its columns are
+ * known, else when its first batch arrives, else checked per batch.
+ * `right$` is `undefined` for a stream-static join.
  */
 export function joinColumnChecks(operator: string, cond: ResolvedJoinCondition<unknown, unknown>, left$: Observable<unknown>, right$: Observable<unknown> | undefined): JoinColumnChecks {
-  const left = columnChecks(operator, joinSideColumns(cond, 'left'), knownColumnsOf(left$), cond.checkColumns);
-  const right = right$ === undefined ? undefined : columnChecks(operator, joinSideColumns(cond, 'right'), knownColumnsOf(right$), cond.checkColumns);
+  const left = sideCheck(operator, joinSideColumns(cond, 'left'), left$, cond.checkColumns);
+  const right = right$ === undefined ? () => undefined : sideCheck(operator, joinSideColumns(cond, 'right'), right$, cond.checkColumns);
   return { left, right };
 }

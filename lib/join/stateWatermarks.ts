@@ -171,7 +171,8 @@ export function outerJoinSupported(cond: ResolvedJoinCondition<unknown, unknown>
     case 'rightOuter':
       return rightOk;
     case 'fullOuter':
-      return leftOk && rightOk;
+      // Spark's checkForStreamStreamJoinWatermark accepts a full outer join when either side gets a state watermark.
+      return leftOk || rightOk;
   }
 }
 

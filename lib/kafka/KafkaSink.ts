@@ -1,5 +1,5 @@
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
-import type { OutputModeName } from '../internal/plan.js';
+import type { OutputModeName } from '../internal/pipeline.js';
 import { SinkError, StreamingError } from '../errors/index.js';
 import type { Sink, SinkContext } from '../sinks/Sink.js';
 import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';

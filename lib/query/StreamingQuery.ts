@@ -4,10 +4,11 @@ import type { Checkpoint, CheckpointCommitStats, CheckpointRecovery } from '../c
 import { StreamingError, UnsupportedOperationError } from '../errors/index.js';
 import { InstrumentationEmitter } from '../instrumentation/emitter.js';
 import { EVENTS, type EventListener, type EventType, type QueryRef } from '../instrumentation/events.js';
-import type { OutputModeName } from '../internal/plan.js';
+import type { OutputModeName } from '../internal/pipeline.js';
 import type { Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
-import { runInQueryContext, type QueryContext } from '../state/StateStore.js';
+import type { QueryContext } from '../state/StateStore.js';
+import { freezeInfo, stamp, type PipelineInfo } from '../internal/pipeline.js';
 import { parseDuration } from '../time/parseDuration.js';
 import type { Duration } from '../types.js';
 import { UNSUPPORTED } from './unsupportedOperations.js';
@@ -64,6 +65,8 @@ export interface QueryRuntimeConfig<T, R> {
   readonly source: Source<T, unknown>;
   readonly output$: Observable<Batch<R>>;
   readonly input$: Subject<Batch<T>>;
+  /** The pipeline info of the input batches (without the query context, added when the query starts). */
+  readonly inputInfo: PipelineInfo;
   readonly sink: Sink<R>;
   readonly outputMode: OutputModeName;
   readonly trigger: ResolvedTrigger;
@@ -175,6 +178,8 @@ export class QueryRuntime<T, R> implements StreamingQuery {
    */
   private committing: Promise<void> | undefined;
   private committedOffset: unknown = undefined;
+  /** The pipeline info of the query's input batches (with the query context once started). */
+  private inputInfo: PipelineInfo | undefined;
   private nextBatchId = 0;
   private watermark = 0;
   private previousTriggerStartMs: number | undefined;
@@ -269,21 +274,21 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       if (checkpoint !== undefined) {
         recovery = await this.retry(() => checkpoint.open(), 'checkpoint.open');
         this.queryId = recovery.queryId;
-        context = checkpoint.createContext(this.runId, this.batchClock);
+        context = checkpoint.createContext(this.runId, this.batchClock, this.config.inputInfo.inputs);
       } else {
-        context = memoryQueryContext(this.queryId, this.runId, this.batchClock);
+        context = memoryQueryContext(this.queryId, this.runId, this.batchClock, this.config.inputInfo.inputs);
       }
       this.hooks.started(this);
       if (this.stopRequested) throw new StopBeforeStart();
 
       this.statusTracker.initializingSources();
-      this.pipelineSubscription = runInQueryContext(context, () =>
-        this.config.output$.subscribe({
-          next: (batch) => this.onOutput(batch),
-          error: (error: unknown) => this.onPipelineError(error),
-          complete: () => this.onPipelineComplete(),
-        }),
-      );
+      // Every input batch carries the query context to the pipeline's stateful operators (lib/internal/pipeline.ts).
+      this.inputInfo = freezeInfo({ ...this.config.inputInfo, query: context });
+      this.pipelineSubscription = this.config.output$.subscribe({
+        next: (batch) => this.onOutput(batch),
+        error: (error: unknown) => this.onPipelineError(error),
+        complete: () => this.onPipelineComplete(),
+      });
       if (this.failure !== undefined) throw this.failure;
 
       // The only source of the query is source 0 (`<checkpoint>/sources/0`).
@@ -414,7 +419,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     return new Promise<PipelineOutput<R>>((resolve, reject) => {
       const pending: PendingOutput<R> = { batchId: batch.batchId, parts: [], sync: true, resolve, reject };
       this.pending = pending;
-      this.config.input$.next(batch);
+      this.config.input$.next(stamp({ ...batch }, this.inputInfo ?? this.config.inputInfo));
       pending.sync = false;
       if (this.pending === pending && (pending.parts.length > 0 || this.pipelineCompleted)) this.resolvePending();
     });

@@ -5,13 +5,12 @@ import type { Checkpoint } from '../checkpoint/Checkpoint.js';
 import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
 import type { EventType } from '../instrumentation/events.js';
-import { withKnownColumns } from '../internal/knownColumns.js';
-import { EMPTY_PLAN, planOf, withPlan, type OutputModeName } from '../internal/plan.js';
+import { SOURCE_INFO, aggregationFeeding, attachNode, findNode, freezeInfo, requestMode, staticInfoOf, type OutputModeName } from '../internal/pipeline.js';
 import type { Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import { parseDuration } from '../time/parseDuration.js';
 import type { Duration } from '../types.js';
-import { UNSUPPORTED } from './unsupportedOperations.js';
+import { UNSUPPORTED, isAggregationKind, queryModeRefusal } from './unsupportedOperations.js';
 import { requireQueryErrorHandler, type QueryErrorHandler } from './queryErrors.js';
 import type { RetryOptions } from './retry.js';
 import { QueryRuntime, continuousNodeName, type StreamingQuery } from './StreamingQuery.js';
@@ -135,22 +134,24 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
 
   // Build the pipeline now, so that misconfigured operators and refused shapes fail here, synchronously.
   const input$ = new Subject<Batch<T>>();
-  // The input is a fresh stream: no watermark, no stateful operator upstream (operators read this plan).
-  const batches$ = withKnownColumns(withPlan(input$.asObservable(), EMPTY_PLAN), source.columns);
+  // The input is a fresh stream of this query's one input; its batches will carry the query context (lib/internal/pipeline.ts).
+  const inputInfo = freezeInfo({ ...SOURCE_INFO, inputs: ['0'], aligned: true, ...(source.columns === undefined ? {} : { columns: source.columns }) });
+  const batches$ = attachNode(input$.asObservable(), { op: 'startQuery', inputs: [], info: inputInfo, refusal: undefined, aggregation: false, requestedMode: undefined, requestedBy: undefined, binding: undefined });
   const output$ = options.pipeline === undefined ? (batches$ as unknown as Observable<Batch<R>>) : options.pipeline(batches$);
-  const plan = planOf(output$);
-  const outputMode: OutputModeName = options.outputMode ?? plan?.outputMode ?? 'append';
+  const outputMode = resolveOutputMode(options.outputMode, output$);
   if (!sink.supportedModes.includes(outputMode)) {
     throw new UnsupportedOperationError(
       'startQuery',
       `Data source ${sink.description} does not support ${MODE_NAMES[outputMode]} output mode; it supports ${sink.supportedModes.map((m) => MODE_NAMES[m]).join(', ')}. Choose another sink or output mode.`,
     );
   }
+  checkQueryMode(output$, outputMode);
+  const plan = staticInfoOf(output$);
   if (trigger.kind === 'continuous') {
     if (source.supportsContinuous === false) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation('StreamingRelation'));
-    if (plan?.aggregation !== undefined) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation('Aggregate'));
-    const stateful = plan?.statefulOperators[0];
-    if (stateful !== undefined) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation(continuousNodeName(stateful)));
+    if (plan?.aggregation !== undefined || plan?.stateful.some((s) => isAggregationKind(s.kind)) === true) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation('Aggregate'));
+    const stateful = plan?.stateful.find((s) => s.kind !== 'watermark');
+    if (stateful !== undefined) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation(continuousNodeName(stateful.kind)));
     if (plan?.watermarked === true) throw new UnsupportedOperationError('startQuery', UNSUPPORTED.continuousWithAggregation('EventTimeWatermark'));
     if (typeof sink.addRows !== 'function') {
       throw new UnsupportedOperationError('startQuery', `Data source ${sink.description} does not support continuous processing. Use a micro-batch trigger, or toConsole, toMemory or forEach.`);
@@ -164,6 +165,7 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
     source,
     output$,
     input$,
+    inputInfo,
     sink,
     outputMode,
     trigger,
@@ -181,4 +183,43 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
   const hooks = (options.manager ?? streams).register(runtime);
   runtime.begin(hooks);
   return runtime;
+}
+
+/**
+ * The query's output mode, set in one place (Spark's `writeStream.outputMode`):
+ * the pipeline's own (`outputMode(…)`, a join's append, a
+ * `flatMapGroupsWithState`'s mode), else `startQuery`'s option, else append.
+ * The option sets the mode of an aggregation the pipeline leaves without one,
+ * and is refused when the pipeline already says otherwise. Spark's rules for
+ * the mode are checked here, before any batch.
+ */
+function resolveOutputMode(option: OutputModeName | undefined, output$: Observable<unknown>): OutputModeName {
+  if (option !== undefined && option !== 'append' && option !== 'update' && option !== 'complete') {
+    throw new InvalidOptionError(`startQuery: outputMode must be 'append', 'update' or 'complete'; got ${describeValue(option)}.`, 'outputMode', option, "'append' | 'update' | 'complete'");
+  }
+  const info = staticInfoOf(output$);
+  const feeding = aggregationFeeding(output$);
+  const own = info?.outputMode ?? feeding?.requestedMode;
+  if (option !== undefined && own !== undefined && own !== option) {
+    throw new InvalidOptionError(
+      `startQuery: outputMode is ${describeValue(option)} but the pipeline already emits in ${own} mode (${info?.outputMode !== undefined ? 'its last operators fix it' : 'outputMode(…) in the pipeline'}). Set the output mode once: remove the option or change the pipeline.`,
+      'outputMode',
+      option,
+      `'${own}'`,
+    );
+  }
+  const mode = own ?? option ?? 'append';
+  // An aggregation the pipeline leaves without a mode runs in the query's (Spark's default: append, with its rules).
+  if (feeding !== undefined && feeding.requestedMode === undefined) requestMode(feeding, mode, 'startQuery');
+  return mode;
+}
+
+/** Spark's rules for the query's output mode, checked on the pipeline before any batch (on the first output batch when a foreign Observable hides it). */
+function checkQueryMode(output$: Observable<unknown>, mode: OutputModeName): void {
+  const found = findNode(output$);
+  const info = staticInfoOf(output$);
+  if (info === undefined || found?.node.guessed === true) return;
+  const feeding = aggregationFeeding(output$);
+  const refused = queryModeRefusal(info.aggregation === undefined && feeding?.info?.aggregation !== undefined ? { ...info, aggregation: feeding.info.aggregation } : info, mode);
+  if (refused !== undefined) throw new UnsupportedOperationError('startQuery', refused);
 }

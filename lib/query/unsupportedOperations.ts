@@ -59,10 +59,6 @@ export const UNSUPPORTED = {
   /** UnsupportedOperationChecker: continuous processing */
   continuousWithAggregation: (op: string): string =>
     `Continuous processing does not support ${op} operations.`,
-  /** UnsupportedOperationChecker: flatMapGroupsWithState / mapGroupsWithState */
-  mapGroupsWithStateNotUpdate: 'mapGroupsWithState is not supported with Append output mode on a streaming DataFrame/Dataset',
-  /** UnsupportedOperationChecker.checkForStreaming: Deduplicate after an aggregation */
-  dedupAfterAggregation: 'dropDuplicates is not supported after aggregation on a streaming DataFrame/Dataset',
   /** UnsupportedOperationChecker.checkForStreaming: mapGroupsWithState with an aggregation in the query */
   mapGroupsWithStateWithAggregation: 'mapGroupsWithState is not supported with aggregation on a streaming DataFrame/Dataset',
   /** UnsupportedOperationChecker.checkForStreaming: flatMapGroupsWithState in update mode with an aggregation in the query */
@@ -72,4 +68,69 @@ export const UNSUPPORTED = {
   /** UnsupportedOperationChecker.checkForStreaming: EventTimeTimeout without a watermark */
   eventTimeTimeoutWithoutWatermark:
     "Watermark must be specified in the query using '[Dataset/DataFrame].withWatermark()' for using event-time timeout in a [map|flatMap]GroupsWithState. Event-time timeout not supported without watermark.",
+  /** UnsupportedOperationChecker.checkForStreaming: several flatMapGroupsWithState */
+  multipleFlatMapGroupsWithState:
+    'Multiple flatMapGroupsWithStates are not supported when they are not all in append mode or the output mode is not append on a streaming DataFrames/Datasets',
+  /** UnsupportedOperationChecker.checkForStreaming: flatMapGroupsWithState without aggregation, whose mode differs from the query's */
+  flatMapGroupsWithStateModeMismatch: ([functionMode, queryMode]: readonly ['append' | 'update', 'Append' | 'Update' | 'Complete']): string =>
+    `flatMapGroupsWithState in ${functionMode} mode is not supported with ${queryMode} output mode on a streaming DataFrame/Dataset`,
+  /** UnsupportedOperationChecker.checkForStreaming: mapGroupsWithState outside update mode */
+  mapGroupsWithStateMode: (queryMode: 'Append' | 'Complete'): string => `mapGroupsWithState is not supported with ${queryMode} output mode on a streaming DataFrame/Dataset`,
+  /** FlatMapGroupsWithState: the function's output mode */
+  flatMapGroupsWithStateFunctionMode: 'The output mode of function should be append or update',
 } as const;
+
+const MODE_NAMES = { append: 'Append', update: 'Update', complete: 'Complete' } as const;
+
+const AGGREGATIONS: ReadonlySet<string> = new Set(['windowTumbling', 'windowSliding', 'windowSession', 'groupAggregate']);
+
+/** `true` for the kind of an aggregation operator. */
+export function isAggregationKind(kind: string): boolean {
+  return AGGREGATIONS.has(kind);
+}
+
+/**
+ * Spark's refusals that depend on the query's output mode, for a stream whose
+ * stateful operators upstream are `stateful` (Spark's
+ * UnsupportedOperationChecker, with the query output mode given by
+ * `outputMode(…)` or `startQuery({ outputMode })`): joins only in append mode,
+ * an aggregation feeding another only in append mode, the
+ * `(flat)MapGroupsWithState` mode rules. `undefined` when accepted.
+ */
+export function outputModeRefusal(stateful: readonly { readonly kind: string; readonly outputMode?: 'append' | 'update' | 'complete' }[], mode: 'append' | 'update' | 'complete'): string | undefined {
+  const name = MODE_NAMES[mode];
+  if (mode !== 'append' && stateful.some((s) => s.kind === 'streamJoin')) return UNSUPPORTED.joinNotAppend(name as 'Update' | 'Complete');
+  const aggregations = stateful.filter((s) => AGGREGATIONS.has(s.kind));
+  if (mode !== 'append' && aggregations.length > 1) return UNSUPPORTED.globalWatermarkCorrectness;
+  const groups = stateful.filter((s) => s.kind === 'mapGroupsWithState' || s.kind === 'flatMapGroupsWithState');
+  if (groups.length > 1 && (mode !== 'append' || groups.some((g) => g.outputMode !== 'append'))) return UNSUPPORTED.multipleFlatMapGroupsWithState;
+  for (const g of groups) {
+    if (g.kind === 'mapGroupsWithState') {
+      if (aggregations.length > 0) return UNSUPPORTED.mapGroupsWithStateWithAggregation;
+      if (mode !== 'update') return UNSUPPORTED.mapGroupsWithStateMode(name as 'Append' | 'Complete');
+    } else if (aggregations.length === 0) {
+      const fnMode = g.outputMode === 'update' ? 'update' : 'append';
+      if (fnMode !== mode) return UNSUPPORTED.flatMapGroupsWithStateModeMismatch([fnMode, name]);
+    } else if (g.outputMode === 'update') return UNSUPPORTED.flatMapGroupsWithStateUpdateWithAggregation;
+  }
+  return undefined;
+}
+
+/**
+ * Spark's refusals of output mode `mode` for the stream a query writes, whose
+ * stream info says whether an aggregation feeds it (`aggregation`) and which
+ * stateful operators are upstream. `undefined` when accepted.
+ */
+export function queryModeRefusal(
+  info: { readonly aggregation?: { readonly kind: string; readonly hasWatermark: boolean }; readonly stateful: readonly { readonly kind: string; readonly outputMode?: 'append' | 'update' | 'complete' }[] },
+  mode: 'append' | 'update' | 'complete',
+): string | undefined {
+  const aggregation = info.aggregation;
+  if (aggregation === undefined) {
+    if (mode === 'complete' && !info.stateful.some((s) => AGGREGATIONS.has(s.kind))) return UNSUPPORTED.completeWithoutAggregation;
+  } else {
+    if (mode === 'append' && !aggregation.hasWatermark) return UNSUPPORTED.appendWithoutWatermark;
+    if (mode === 'update' && aggregation.kind === 'session') return UNSUPPORTED.updateWithSessionWindow;
+  }
+  return outputModeRefusal(info.stateful, mode);
+}

@@ -1,4 +1,4 @@
-import type { OutputModeName } from '../internal/plan.js';
+import type { OutputModeName } from '../internal/pipeline.js';
 
 /** What the runtime gives a sink when the query starts. */
 export interface SinkContext {

@@ -1,5 +1,5 @@
 import { InvalidOptionError, describeValue } from '../errors/index.js';
-import type { OutputModeName } from '../internal/plan.js';
+import type { OutputModeName } from '../internal/pipeline.js';
 import type { Sink } from './Sink.js';
 
 interface MemoryTable {

@@ -21,8 +21,8 @@ export interface StateCodec<S> {
 export interface StatefulOperatorSpec<S> {
   /** The operator kind, e.g. `windowTumbling`. */
   readonly kind: string;
-  /** The user's `options.name`; the id is `<kind>#<n>` without it. */
-  readonly name?: string;
+  /** The operator id: the user's `options.name`, else `<kind>#<n>` from the pipeline's shape (`operatorIdOf` in lib/internal/pipeline.ts). */
+  readonly id: string;
   /**
    * What must not change for a checkpoint to be reusable: the key columns,
    * window sizes, aggregate names… A JSON-able value compared on recovery;
@@ -55,49 +55,34 @@ export interface StateHandle<S> {
 
 /**
  * A running query's context: created by `startQuery` or the `checkpoint`
- * operator, made current while the pipeline subscribes, so that stateful
- * operators can register and restore their state.
+ * operator. It travels with the batches (their pipeline info, see
+ * lib/internal/pipeline.ts), so that stateful operators register and restore
+ * their state when their first batch arrives, whatever RxJS operators lie
+ * between them and the query.
  */
 export interface QueryContext {
   readonly queryId: string;
   readonly runId: string;
   /** The scheduler for processing time (triggers, timeouts). */
   readonly scheduler: SchedulerLike;
+  /** The names of the query's inputs (`startQuery`'s `sources`); one entry for a single source. */
+  readonly inputs?: readonly string[];
   registerState<S>(spec: StatefulOperatorSpec<S>): StateHandle<S>;
 }
 
-let current: QueryContext | undefined;
-
-/**
- * Runs `subscribe` with `context` as the current query context. Subscribing an
- * RxJS chain is synchronous, so every operator of the pipeline sees the
- * context while it subscribes; the previous context is restored afterwards.
- */
-export function runInQueryContext<T>(context: QueryContext, subscribe: () => T): T {
-  const previous = current;
-  current = context;
-  try {
-    return subscribe();
-  } finally {
-    current = previous;
+/** Validates a stateful operator's `name` option (inside `pipe()`). */
+export function checkOperatorName(kind: string, name: unknown): void {
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
+    throw new InvalidOptionError(`${kind}: name must be a non-empty string; got ${JSON.stringify(name)}.`, 'name', name, 'a non-empty string');
   }
 }
 
-/** The query context of the pipeline being subscribed, if any. Call it in an operator's subscribe function, not later. */
-export function currentQueryContext(): QueryContext | undefined {
-  return current;
-}
-
 /**
- * Registers a stateful operator with the current query, if there is one.
+ * Registers a stateful operator with its query, if it runs in one.
  * Stand-alone pipelines (no query, no checkpoint) get a handle that restores
  * nothing and ignores publications.
  */
-export function registerState<S>(spec: StatefulOperatorSpec<S>): StateHandle<S> {
-  if (spec.name !== undefined && (typeof spec.name !== 'string' || spec.name.length === 0)) {
-    throw new InvalidOptionError(`${spec.kind}: name must be a non-empty string; got ${JSON.stringify(spec.name)}.`, 'name', spec.name, 'a non-empty string');
-  }
-  const context = current;
-  if (context !== undefined) return context.registerState(spec);
-  return { operatorId: spec.name ?? spec.kind, restored: undefined, publish: () => undefined };
+export function registerState<S>(query: QueryContext | undefined, spec: StatefulOperatorSpec<S>): StateHandle<S> {
+  if (query !== undefined) return query.registerState(spec);
+  return { operatorId: spec.id, restored: undefined, publish: () => undefined };
 }

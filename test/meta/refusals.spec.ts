@@ -12,9 +12,7 @@ const root = join(__dirname, '..', '..');
 const NOT_RAISED: Readonly<Partial<Record<keyof typeof UNSUPPORTED, string>>> = {
   distinctAggregation: 'countDistinct is offered: exact distinct counts kept in state per group (Spark refuses count(distinct) and suggests approx_count_distinct)',
   unionStreamingAndBatch: 'every input of union is a stream of batches; there is no batch DataFrame to mix in',
-  multipleEventTimeColumns: 'a batch carries at most one event-time marker, so an operator never sees two watermarked columns',
   multipleWindows: 'each window operator takes exactly one window specification',
-  mapGroupsWithStateNotUpdate: 'mapGroupsWithState has no output-mode option: it is always update',
 };
 
 function files(dir: string, suffix: string): string[] {

@@ -33,7 +33,9 @@ describe('checkpoint', () => {
     const input = fromBatches(INPUT.slice(0, 3));
     const out = await collect(input.pipe(withWatermark<Row>('ts', '1 second'), checkpoint(store)));
     const plain = await collect(input.pipe(withWatermark<Row>('ts', '1 second')));
-    expect(out).toEqual(plain);
+    // The same batches; only the query context in their pipeline info differs.
+    const strip = (bs: readonly Batch<Row>[]) => bs.map(({ batchId, rows, watermark, eventTime, metrics }) => ({ batchId, rows, watermark, eventTime, metrics }));
+    expect(strip(out)).toEqual(strip(plain));
     expect([...store.files.keys()].sort()).toEqual([
       'commits/0', 'commits/1', 'commits/2', 'metadata', 'offsets/0', 'offsets/1', 'offsets/2',
       'state/watermark%230/0.delta', 'state/watermark%230/1.delta', 'state/watermark%230/2.delta',
@@ -180,7 +182,7 @@ describe('checkpoint', () => {
       const location = join(dir, 'nested', 'ck');
       await collect(fromBatches(INPUT.slice(0, 2)).pipe(withWatermark<Row>('ts', 0), countByKey(), checkpoint(location)));
       expect(readdirSync(location).sort()).toEqual(['commits', 'metadata', 'offsets', 'state']);
-      expect(readdirSync(join(location, 'state')).sort()).toEqual(['countByKey%230', 'watermark%231']);
+      expect(readdirSync(join(location, 'state')).sort()).toEqual(['countByKey%231', 'watermark%230']);
       expect(ids(await collect(fromBatches(INPUT).pipe(withWatermark<Row>('ts', 0), countByKey(), checkpoint(location))))).toEqual([2, 3]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

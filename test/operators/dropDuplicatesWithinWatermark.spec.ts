@@ -4,7 +4,7 @@ import { withWatermark } from '../../operators/withWatermark.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import type { Batch } from '../../lib/batch/Batch.js';
 import { BatchSequenceError, ColumnNotFoundError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
-import { withKnownColumns } from '../../lib/internal/knownColumns.js';
+import { withPlan } from '../helpers/plan.js';
 import type { LateRows } from '../../lib/types.js';
 import { streamTest } from '../../lib/testing/index.js';
 import { createTestScheduler, batch } from '../helpers/scheduler.js';
@@ -157,7 +157,7 @@ describe('dropDuplicatesWithinWatermark', () => {
         .pipe(withWatermark<Loose>('ts', '1 minute'), dropDuplicatesWithinWatermark<Loose>('id', { checkColumns: false }))
         .subscribe((b) => out.push(...b.rows));
       expect(out).toEqual([{ ts: 1000 }]);
-      const known = withKnownColumns(fromBatches<Loose>([]), ['ts', 'id']).pipe(withWatermark<Loose>('ts', 0));
+      const known = withPlan(fromBatches<Loose>([]), { columns: ['ts', 'id'] }).pipe(withWatermark<Loose>('ts', 0));
       expect(() => known.pipe(dropDuplicatesWithinWatermark<Loose>('idx' as 'id'))).toThrow("dropDuplicatesWithinWatermark: cannot resolve 'idx' given input columns: [ts, id] (keys).");
     });
   });

@@ -5,7 +5,7 @@ import { fromBatches } from '../../lib/batch/fromBatches.js';
 import type { Batch } from '../../lib/batch/Batch.js';
 import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
 import type { GroupState } from '../../lib/groupState/GroupState.js';
-import { EMPTY_PLAN, planOf, withPlan } from '../../lib/internal/plan.js';
+import { EMPTY_PLAN, planOf, withPlan } from '../helpers/plan.js';
 import { runBatches, streamTest } from '../../lib/testing/index.js';
 import { createTestScheduler, batch } from '../helpers/scheduler.js';
 
@@ -92,7 +92,7 @@ describe('flatMapGroupsWithState', () => {
   });
 
   it('records the declared output mode in the plan', () => {
-    expect(planOf(of(batch(0, [a('u', 1)])).pipe(flatMapGroupsWithState({ keyBy: 'user', outputMode: 'append' }, totals)))).toMatchObject({ outputMode: 'append', statefulOperators: ['flatMapGroupsWithState'] });
+    expect(planOf(withPlan(of(batch(0, [a('u', 1)])), {}).pipe(flatMapGroupsWithState({ keyBy: 'user', outputMode: 'append' }, totals)))).toMatchObject({ outputMode: 'append', stateful: [expect.objectContaining({ kind: 'flatMapGroupsWithState', outputMode: 'append' })] });
   });
 
   describe('stream contract', () => {
@@ -136,8 +136,8 @@ describe('flatMapGroupsWithState', () => {
 
   describe('misconfiguration', () => {
     it('rejects a missing or unknown output mode when the operator is built', () => {
-      expect(() => flatMapGroupsWithState({ keyBy: 'user' } as { keyBy: 'user'; outputMode: 'append' }, totals)).toThrow("flatMapGroupsWithState: outputMode must be 'append' or 'update'; got undefined. Spark does not allow complete mode here.");
-      expect(() => flatMapGroupsWithState({ keyBy: 'user', outputMode: 'complete' as never }, totals)).toThrow(InvalidOptionError);
+      expect(() => flatMapGroupsWithState({ keyBy: 'user' } as { keyBy: 'user'; outputMode: 'append' }, totals)).toThrow('flatMapGroupsWithState: The output mode of function should be append or update; got undefined.');
+      expect(() => flatMapGroupsWithState({ keyBy: 'user', outputMode: 'complete' as never }, totals)).toThrow(new InvalidOptionError('flatMapGroupsWithState: The output mode of function should be append or update; got "complete".', 'outputMode', 'complete', "'append' | 'update'"));
       expect(() => flatMapGroupsWithState({ keyBy: ['user', ''] as never, outputMode: 'update' }, totals)).toThrow(InvalidOptionError);
     });
 

@@ -1,3 +1,4 @@
+import { inQueryContext } from '../../lib/internal/pipeline.js';
 import { Observable, Subject, map, of, take, throwError, type OperatorFunction } from 'rxjs';
 import { mapGroupsWithState } from '../../operators/mapGroupsWithState.js';
 import { withWatermark } from '../../operators/withWatermark.js';
@@ -6,8 +7,8 @@ import type { Batch } from '../../lib/batch/Batch.js';
 import { BatchSequenceError, InvalidArgumentError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
 import { NoSuchStateError, type GroupState } from '../../lib/groupState/GroupState.js';
 import { groupStateCodec, type GroupStateStore } from '../../lib/groupState/GroupStateStore.js';
-import { EMPTY_PLAN, planOf, withPlan } from '../../lib/internal/plan.js';
-import { runInQueryContext, type QueryContext, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
+import { EMPTY_PLAN, planOf, withPlan } from '../helpers/plan.js';
+import { type QueryContext, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
 import type { LateRows } from '../../lib/types.js';
 import { runBatches, streamTest } from '../../lib/testing/index.js';
 import { createTestScheduler, batch } from '../helpers/scheduler.js';
@@ -186,7 +187,7 @@ describe('mapGroupsWithState', () => {
         .stop();
     });
 
-    it('reports the eviction watermark and rejects a timeout timestamp below it with Spark wording', () => {
+    it('shows data calls the late-events watermark (the previous batch\'s, as FlatMapGroupsWithStateExec does) and rejects a timeout below it with Spark wording', () => {
       const seen: number[] = [];
       let caught: unknown;
       fromBatches([[e('a', 30)], [e('a', 31)]])
@@ -199,7 +200,8 @@ describe('mapGroupsWithState', () => {
           }),
         )
         .subscribe({ error: (err: unknown) => (caught = err) });
-      expect(seen).toEqual([20_000]);
+      // Batch 0 runs with watermark 0 (a timeout at 15 s is fine); batch 1 with 20 s, the watermark after batch 0.
+      expect(seen).toEqual([0, 20_000]);
       expect(caught).toBeInstanceOf(InvalidArgumentError);
       expect((caught as Error).message).toBe('mapGroupsWithState: Timeout timestamp (15000) cannot be earlier than the current watermark (20000)');
     });
@@ -244,20 +246,18 @@ describe('mapGroupsWithState', () => {
         runId: 'r',
         scheduler: createTestScheduler(),
         registerState: <S>(spec: StatefulOperatorSpec<S>) => ({
-          operatorId: spec.name ?? spec.kind,
+          operatorId: spec.id,
           restored: restored as never,
           publish: (batchId: number, state: S, changed: Iterable<string>) => published.push({ batchId, state: state as unknown as GroupStateStore, changed: [...changed] }),
         }),
       });
-      runInQueryContext(ctx(), () => fromBatches([[p('Sankar', 200, '')], [p('Jade', 800, '')]]).pipe(mapGroupsWithState({ keyBy: 'user' }, runningTotal)).subscribe());
+      fromBatches([[p('Sankar', 200, '')], [p('Jade', 800, '')]]).pipe(inQueryContext(ctx()), mapGroupsWithState({ keyBy: 'user' }, runningTotal)).subscribe();
       expect(published.map((x) => [x.batchId, x.changed])).toEqual([[0, ['sSankar']], [1, ['sJade']]]);
       const json = JSON.parse(JSON.stringify([...groupStateCodec.entries(published[1]!.state)])) as [string, unknown][];
       expect(json).toContainEqual(['sSankar', { key: 'Sankar', exists: true, value: 200, timeoutAt: null }]);
       const restored = groupStateCodec.fromEntries(json);
       const out: unknown[] = [];
-      runInQueryContext(ctx({ batchId: 1, state: restored }), () =>
-        fromBatches([[p('Sankar', 200, '')], [p('Jade', 800, '')], [p('Sankar', 300, '')]]).pipe(mapGroupsWithState({ keyBy: 'user' }, runningTotal)).subscribe((b) => out.push([b.batchId, b.rows])),
-      );
+      fromBatches([[p('Sankar', 200, '')], [p('Jade', 800, '')], [p('Sankar', 300, '')]]).pipe(inQueryContext(ctx({ batchId: 1, state: restored })), mapGroupsWithState({ keyBy: 'user' }, runningTotal)).subscribe((b) => out.push([b.batchId, b.rows]));
       expect(out).toEqual([[2, [{ user: 'Sankar', total: 500 }]]]);
     });
   });
@@ -272,8 +272,7 @@ describe('mapGroupsWithState', () => {
 
     it('records update output mode in the plan and drops the watermarked column', () => {
       const plan = planOf(fromBatches<Purchase>([]).pipe(withWatermark<Purchase>('date', 0), mapGroupsWithState({ keyBy: 'user' }, runningTotal)));
-      expect(plan).toMatchObject({ outputMode: 'update', watermarked: false, statefulOperators: ['mapGroupsWithState'] });
-      expect(plan?.eventTimeField).toBeUndefined();
+      expect(plan).toMatchObject({ outputMode: 'update', watermarks: [], stateful: [expect.objectContaining({ kind: 'watermark' }), expect.objectContaining({ kind: 'mapGroupsWithState', outputMode: 'update' })] });
     });
 
     it('completes, never completes, unsubscribes', () => {

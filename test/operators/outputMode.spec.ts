@@ -1,4 +1,4 @@
-import { EMPTY, NEVER, Subject, map, of, pipe, share, take, throwError, type Observable, type OperatorFunction } from 'rxjs';
+import { EMPTY, NEVER, Observable, Subject, map, of, pipe, share, take, throwError, type OperatorFunction } from 'rxjs';
 import { outputMode } from '../../operators/outputMode.js';
 import { windowTumbling } from '../../operators/windowTumbling.js';
 import { withWatermark } from '../../operators/withWatermark.js';
@@ -138,14 +138,24 @@ describe('outputMode', () => {
       expect((hidden as Error).message).toContain('Complete output mode not supported');
     });
 
-    it('rejects complete mode when the aggregation was subscribed without it (shared) and evicts', () => {
+    it('reaches the aggregation through share() and map: complete mode keeps every group', () => {
       const input = new Subject<Batch<Ev>>();
       const shared = input.pipe(withWatermark('ts', 0), counts(), share());
-      shared.subscribe(); // the aggregation starts here, without an output mode
+      const tables: unknown[][] = [];
+      shared.pipe(map((b) => b as ResultBatch<unknown>), outputMode('complete')).subscribe((b) => tables.push([...b.rows]));
+      input.next(batch(0, [{ ts: 1 * S }]));
+      input.next(batch(1, [{ ts: 20 * S }]));
+      expect(tables.map((t) => t.length)).toEqual([1, 2]); // the first window is kept though the watermark passed it
+    });
+
+    it('rejects complete mode when an Observable without a source link hides the aggregation, which then evicts', () => {
+      const input = new Subject<Batch<Ev>>();
+      const aggregated = input.pipe(withWatermark('ts', 0), counts());
+      const hidden = new Observable<ResultBatch<unknown>>((subscriber) => aggregated.subscribe({ next: (b) => subscriber.next(b as ResultBatch<unknown>) }));
       let error: unknown;
-      shared.pipe(map((b) => b as ResultBatch<unknown>), outputMode('complete')).subscribe({ error: (e: unknown) => (error = e) });
+      hidden.pipe(outputMode('complete')).subscribe({ error: (e: unknown) => (error = e) });
       input.next(batch(0, [at(1)]));
-      expect((error as Error).message).toContain('complete mode needs the aggregation windowTumbling to keep every group');
+      expect((error as Error).message).toMatch(/^outputMode: complete mode needs the aggregation windowTumbling#\d+ to keep every group/);
     });
 
     it('rejects an unknown mode', () => {

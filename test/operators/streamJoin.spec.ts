@@ -1,14 +1,14 @@
+import { inQueryContext } from '../../lib/internal/pipeline.js';
 import { List, Map as IMap, Set as ISet } from 'immutable';
 import { BehaviorSubject, NEVER, Observable, Subject, map, of, take, throwError, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../../lib/batch/Batch.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import { toBatches } from '../../lib/batch/toBatches.js';
 import { BatchSequenceError, ColumnNotFoundError, EventTimeError, InvalidDurationError, InvalidOptionError, InvalidValueError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
-import { withKnownColumns } from '../../lib/internal/knownColumns.js';
-import { EMPTY_PLAN, withPlan } from '../../lib/internal/plan.js';
+import { EMPTY_PLAN, withPlan } from '../helpers/plan.js';
 import { joinStateCodec, type JoinState } from '../../lib/join/JoinState.js';
 import { staticTable } from '../../lib/join/staticTable.js';
-import { runInQueryContext, type QueryContext, type StateHandle, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
+import { type QueryContext, type StateHandle, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
 import type { LateRows } from '../../lib/types.js';
 import { streamJoin, type JoinType, type StreamJoinOptions } from '../../operators/streamJoin.js';
 import { withWatermark } from '../../operators/withWatermark.js';
@@ -132,8 +132,8 @@ describe('streamJoin', () => {
       const c = h.right([r('R0', 1, 39), r('R2', 1, 45)]);
       expect(names(c.rows)).toEqual(['L2+R2']); // 45s is in L2's range [41s, 51s], not in L1's [50s, 60s]
       expect(stateOf(c).numRowsDroppedByWatermark).toBe(1);
-      expect(lateLeft).toEqual([{ operatorId: 'streamJoin', batchId: 2, watermark: 40_000, rows: [r('L0', 1, 40)] }]);
-      expect(lateRight).toEqual([{ operatorId: 'streamJoin', batchId: 3, watermark: 40_000, rows: [r('R0', 1, 39)] }]);
+      expect(lateLeft).toEqual([{ operatorId: expect.stringMatching(/^streamJoin#\d+$/), batchId: 2, watermark: 40_000, rows: [r('L0', 1, 40)] }]);
+      expect(lateRight).toEqual([{ operatorId: expect.stringMatching(/^streamJoin#\d+$/), batchId: 3, watermark: 40_000, rows: [r('R0', 1, 39)] }]);
     });
 
     it('hands late rows of both sides to a single handler', () => {
@@ -597,7 +597,7 @@ describe('streamJoin', () => {
           if (s.kind !== 'streamJoin') return { operatorId: s.kind, restored: undefined, publish: () => undefined };
           spec = s as StatefulOperatorSpec<unknown>;
           return {
-            operatorId: s.name ?? `${s.kind}#0`,
+            operatorId: s.id,
             restored: restored as { batchId: number; state: S } | undefined,
             publish: (batchId, state, keys) => published.push({ batchId, keys: [...keys], state }),
           };
@@ -613,9 +613,7 @@ describe('streamJoin', () => {
       const out: string[][] = [];
       const left$ = fromBatches(inputs.left).pipe(withWatermark('ts', 0));
       const right$ = fromBatches(inputs.right).pipe(withWatermark('ts', 0));
-      runInQueryContext(context, () =>
-        left$.pipe(streamJoin(right$, { on: 'id', type: 'leftOuter', timeRange: range10s, aligned: true, name: 'j' })).subscribe((b) => out.push(names(b.rows))),
-      );
+      left$.pipe(inQueryContext(context), streamJoin(right$, { on: 'id', type: 'leftOuter', timeRange: range10s, aligned: true, name: 'j' })).subscribe((b) => out.push(names(b.rows)));
       return out;
     };
 
@@ -626,7 +624,7 @@ describe('streamJoin', () => {
       expect(published.map((p) => p.batchId)).toEqual([0, 1, 2]);
       expect(published[0]!.keys.sort()).toEqual(['L0', 'R0', 'meta']);
       expect(published[1]!.keys.sort()).toEqual(['L0', 'L1', 'R0', 'R1', 'meta']); // L0 and R0 evicted whole at W 101 s
-      expect(spec()).toMatchObject({ kind: 'streamJoin', name: 'j', descriptor: { type: 'leftOuter', on: { left: 'id', right: 'id' } } });
+      expect(spec()).toMatchObject({ kind: 'streamJoin', id: 'j', descriptor: { type: 'leftOuter', on: { left: 'id', right: 'id' } } });
       const codec = spec().codec;
       const after0 = published[0]!.state;
       // one segment per side and batch; L1 matched (its flag is kept for the outer join), L2 did not
@@ -658,7 +656,7 @@ describe('streamJoin', () => {
       const right = fromBatches<D>([[], [{ at: new Date(5), x: 1, n: 'R1' }]]);
       const first = fakeContext();
       const out: string[] = [];
-      runInQueryContext(first.context, () => left.pipe(streamJoin(right, { on: 'at', aligned: true, name: 'j', select: (l, x) => `${l.n}+${x.n}` })).subscribe((b) => out.push(...b.rows)));
+      left.pipe(inQueryContext(first.context), streamJoin(right, { on: 'at', aligned: true, name: 'j', select: (l, x) => `${l.n}+${x.n}` })).subscribe((b) => out.push(...b.rows));
       expect(out).toEqual(['L1+R1']);
       const entries = JSON.parse(JSON.stringify([...codec.entries(first.published[0]!.state as JoinState<D, D>)])) as [string, unknown][];
       const state = codec.fromEntries(entries);
@@ -668,7 +666,7 @@ describe('streamJoin', () => {
       expect(Object.is(restoredRows[1]!.x, -0)).toBe(true);
       const second = fakeContext({ batchId: 0, state });
       const after: string[] = [];
-      runInQueryContext(second.context, () => left.pipe(streamJoin(right, { on: 'at', aligned: true, name: 'j', select: (l, x) => `${l.n}+${x.n}` })).subscribe((b) => after.push(...b.rows)));
+      left.pipe(inQueryContext(second.context), streamJoin(right, { on: 'at', aligned: true, name: 'j', select: (l, x) => `${l.n}+${x.n}` })).subscribe((b) => after.push(...b.rows));
       expect(after).toEqual(['L1+R1']);
       // Rows of plain JSON values are written as they are.
       expect(joinStateCodec<Row, Row>().get({ left: { segments: IMap([[0, { rows: [r('a', 1, 1)], matched: ISet<number>(), maxEvictionTime: 1 }]]), evictedUpTo: undefined }, right: { segments: IMap(), evictedUpTo: undefined }, watermark: 0, outputWatermark: 0 } as never, 'L0')).toEqual({ rows: [r('a', 1, 1)], matched: [], maxEvictionTime: 1 });
@@ -703,7 +701,7 @@ describe('streamJoin', () => {
     });
 
     it('resolves the keys against the known columns of each input when the pipeline is built', () => {
-      const known = (columns: string[]) => withKnownColumns(fromBatches<Loose>([]), columns);
+      const known = (columns: string[]) => withPlan(fromBatches<Loose>([]), { columns });
       expect(() => known(['id', 'ts']).pipe(streamJoin(known(['key', 'ts']), { on: 'id' }))).toThrow("streamJoin: cannot resolve 'id' given input columns: [key, ts] (on (right)).");
       expect(() => known(['id', 'ts']).pipe(streamJoin(known(['id', 'ts']), { on: 'id', timeRange: { leftTime: 'at', rightTime: 'ts', lower: 0 } }))).toThrow(
         "streamJoin: cannot resolve 'at' given input columns: [id, ts] (timeRange.leftTime).",
@@ -888,7 +886,7 @@ describe('streamJoin', () => {
     });
 
     it('rejects an empty operator name when it registers its state', () => {
-      expect(subscribeError(left$.pipe(streamJoin(left$, { on: 'id', name: '' })))).toBeInstanceOf(InvalidOptionError);
+      expect(() => streamJoin(left$, { on: 'id', name: '' })).toThrow(InvalidOptionError);
     });
   });
 });

@@ -1,6 +1,7 @@
+import { inQueryContext } from '../../lib/internal/pipeline.js';
 import fc from 'fast-check';
 import { asyncScheduler, from, pipe, tap, type OperatorFunction } from 'rxjs';
-import { runInQueryContext, type QueryContext, type StateCodec, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
+import { type QueryContext, type StateCodec, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
 import { windowTumbling } from '../../operators/windowTumbling.js';
 import { windowSliding } from '../../operators/windowSliding.js';
 import { windowSession } from '../../operators/windowSession.js';
@@ -159,7 +160,7 @@ describe('snapshot laws (checkpointed state)', () => {
       runId: 'r',
       scheduler: asyncScheduler,
       registerState<St>(spec: StatefulOperatorSpec<St>) {
-        const id = spec.name ?? spec.kind;
+        const id = spec.id;
         return {
           operatorId: id,
           restored: undefined,
@@ -171,7 +172,7 @@ describe('snapshot laws (checkpointed state)', () => {
         };
       },
     };
-    runInQueryContext(context, () => from(batches.map((rows, batchId) => ({ batchId, rows, watermark: Math.max(0, ...rows.map((r) => r.ts)) - 20_000, eventTime: marker }))).pipe(pipeline).subscribe());
+    from(batches.map((rows, batchId) => ({ batchId, rows, watermark: Math.max(0, ...rows.map((r) => r.ts)) - 20_000, eventTime: marker }))).pipe(inQueryContext(context), pipeline).subscribe();
     return records;
   }
 

@@ -1,9 +1,10 @@
+import { inQueryContext } from '../../lib/internal/pipeline.js';
 import fc from 'fast-check';
 import { Subject, asyncScheduler } from 'rxjs';
 import type { Batch } from '../../lib/batch/Batch.js';
 import { canonicalJson } from '../../lib/checkpoint/StoreCheckpoint.js';
-import { EMPTY_PLAN, withPlan } from '../../lib/internal/plan.js';
-import { runInQueryContext, type QueryContext, type StateCodec, type StateHandle, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
+import { EMPTY_PLAN, withPlan } from '../helpers/plan.js';
+import { type QueryContext, type StateCodec, type StateHandle, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
 import { SCENARIOS, generateInput, type Row } from '../integration/recovery/restartScenarios.js';
 
 /**
@@ -37,7 +38,7 @@ function recordingContext(recorded: Recorded[]): QueryContext {
     runId: 'r',
     scheduler: asyncScheduler,
     registerState<S>(spec: StatefulOperatorSpec<S>): StateHandle<S> {
-      const id = spec.name ?? `${spec.kind}#${n}`;
+      const id = spec.id;
       n++;
       const entry: Recorded = { id, codec: spec.codec as StateCodec<unknown>, fromDeltas: new Map(), mismatches: [] };
       recorded.push(entry);
@@ -72,12 +73,10 @@ function deltaMismatches(index: number, batches: readonly (readonly Row[])[]): R
   const clock = { scheduler: { now: () => clockMs, schedule: asyncScheduler.schedule.bind(asyncScheduler) } as typeof asyncScheduler, set: (b: number) => void (clockMs = 1_000_000 + b * 1000) };
   let watermark = 0;
   let failure: unknown;
-  runInQueryContext(recordingContext(recorded), () =>
-    s.pipeline(withPlan(input.asObservable(), EMPTY_PLAN), clock).subscribe({
-      next: (b) => void (watermark = b.watermark),
-      error: (error: unknown) => void (failure = error),
-    }),
-  );
+  s.pipeline(input.asObservable().pipe(inQueryContext(recordingContext(recorded))), clock).subscribe({
+    next: (b) => void (watermark = b.watermark),
+    error: (error: unknown) => void (failure = error),
+  });
   batches.forEach((rows, batchId) => {
     clock.set(batchId);
     input.next({ batchId, rows, watermark });

@@ -16,7 +16,6 @@
  * `batch <id>` to stdout when a batch starts, for kills timed by the parent.
  */
 import { tap, type MonoTypeOperatorFunction } from 'rxjs';
-import { EMPTY_PLAN, planOf, withPlan } from '../../../lib/internal/plan.js';
 import type { Batch } from '../../../lib/batch/Batch.js';
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
 import type { WritePhase } from '../../../lib/checkpoint/atomicWrite.js';
@@ -60,15 +59,13 @@ function onWritePhase(phase: WritePhase, path: string): void {
 
 /** A hook in the pipeline; it keeps the plan of its source so that the operators after it validate as usual. */
 function at<T>(name: 'batch-start' | 'batch-end'): MonoTypeOperatorFunction<Batch<T>> {
+  // A plain RxJS tap: the pipeline information travels with the batches and through the tap's source link.
   return (source) =>
-    withPlan(
-      source.pipe(
-        tap((batch) => {
-          if (name === 'batch-start') process.stdout.write(`batch ${batch.batchId}\n`);
-          point(name, batch.batchId);
-        }),
-      ),
-      planOf(source) ?? EMPTY_PLAN,
+    source.pipe(
+      tap((batch) => {
+        if (name === 'batch-start') process.stdout.write(`batch ${batch.batchId}\n`);
+        point(name, batch.batchId);
+      }),
     );
 }
 

@@ -1,3 +1,4 @@
+import { inQueryContext } from '../../../lib/internal/pipeline.js';
 import { asyncScheduler, pipe, type OperatorFunction } from 'rxjs';
 import { windowTumbling } from '../../../operators/windowTumbling.js';
 import { windowSession } from '../../../operators/windowSession.js';
@@ -8,7 +9,7 @@ import { count } from '../../../lib/aggregate/count.js';
 import { collectSet } from '../../../lib/aggregate/collectSet.js';
 import { fromBatches } from '../../../lib/batch/fromBatches.js';
 import type { Batch } from '../../../lib/batch/Batch.js';
-import { runInQueryContext, type QueryContext, type RestoredState, type StateCodec, type StatefulOperatorSpec } from '../../../lib/state/StateStore.js';
+import { type QueryContext, type RestoredState, type StateCodec, type StatefulOperatorSpec } from '../../../lib/state/StateStore.js';
 
 type Ev = { ts: number; k: string };
 const S = 1000;
@@ -27,7 +28,7 @@ function recordingContext(restore: Record<string, RestoredState<unknown>> = {}):
     runId: 'r',
     scheduler: asyncScheduler,
     registerState<St>(spec: StatefulOperatorSpec<St>) {
-      const operatorId = spec.name ?? `${spec.kind}#${n++}`;
+      const operatorId = spec.id;
       const entry: Registered = { spec: spec as StatefulOperatorSpec<unknown>, published: [] };
       ops.set(operatorId, entry);
       return {
@@ -44,7 +45,7 @@ function recordingContext(restore: Record<string, RestoredState<unknown>> = {}):
 function run<R>(pipeline: OperatorFunction<Batch<Ev>, Batch<R>>, inputs: Ev[][], restore?: Record<string, RestoredState<unknown>>) {
   const { context, ops } = recordingContext(restore);
   const out: Batch<R>[] = [];
-  runInQueryContext(context, () => fromBatches(inputs).pipe(pipeline).subscribe((b) => out.push(b)));
+  fromBatches(inputs).pipe(inQueryContext(context), pipeline).subscribe((b) => out.push(b));
   return { out, ops };
 }
 
@@ -66,7 +67,7 @@ describe('checkpointable aggregation state', () => {
 
   it('registers with a descriptor, publishes once per batch with the changed keys, and the codec reads each key', () => {
     const { ops } = run(tumbling(), inputs);
-    const op = ops.get('windowTumbling#0')!;
+    const op = ops.get('windowTumbling#1')!;
     expect(op.spec.descriptor).toEqual({ eventTime: 'ts', sizeMs: 5000, slideMs: 5000, startMs: 0, keyBy: ['k'], aggregate: ['n', 'ks'] });
     expect(op.published.map((p) => p.batchId)).toEqual([0, 1, 2, 3]);
     // Every delta carries the late-rows watermark: a restart from deltas alone drops the same late rows.
@@ -81,12 +82,12 @@ describe('checkpointable aggregation state', () => {
 
   it('restores from a snapshot, skips batches up to the restored one, and continues exactly as without the restart', () => {
     const whole = run(tumbling(), inputs);
-    const op = whole.ops.get('windowTumbling#0')!;
+    const op = whole.ops.get('windowTumbling#1')!;
     const restoredState = roundTrip(op.spec.codec, op.published[1]!.state);
-    const watermarkOp = whole.ops.get('watermark#1')!;
+    const watermarkOp = whole.ops.get('watermark#0')!;
     const restored = run(tumbling(), inputs, {
-      'watermark#1': { batchId: 1, state: roundTrip(watermarkOp.spec.codec, watermarkOp.published[1]!.state) },
-      'windowTumbling#0': { batchId: 1, state: restoredState },
+      'watermark#0': { batchId: 1, state: roundTrip(watermarkOp.spec.codec, watermarkOp.published[1]!.state) },
+      'windowTumbling#1': { batchId: 1, state: restoredState },
     });
     expect(restored.out.map((b) => b.batchId)).toEqual([2, 3]);
     expect(restored.out.map((b) => b.rows)).toEqual(whole.out.slice(2).map((b) => b.rows));
@@ -103,11 +104,11 @@ describe('checkpointable aggregation state', () => {
       const op = () => pipe(groupAggregate<K>({ keyBy: keyBy as never, aggregate: { n: count() } }), outputMode('complete'));
       const { context, ops } = recordingContext();
       const whole: Batch<unknown>[] = [];
-      runInQueryContext(context, () => fromBatches(batches).pipe(op()).subscribe((b) => whole.push(b)));
+      fromBatches(batches).pipe(inQueryContext(context), op()).subscribe((b) => whole.push(b));
       const published = ops.get('groupAggregate#0')!.published[0]!;
       const restored = recordingContext({ 'groupAggregate#0': { batchId: 0, state: published.state } });
       const after: Batch<unknown>[] = [];
-      runInQueryContext(restored.context, () => fromBatches(batches).pipe(op()).subscribe((b) => after.push(b)));
+      fromBatches(batches).pipe(inQueryContext(restored.context), op()).subscribe((b) => after.push(b));
       expect(after.map((b) => b.batchId)).toEqual([1]);
       expect(after[0]!.rows).toEqual(whole[1]!.rows);
       expect(after[0]!.rows.map((r) => (r as { n: number }).n)).toEqual([2, 2, 2, 2]);
@@ -117,7 +118,7 @@ describe('checkpointable aggregation state', () => {
 
   it('round-trips session state and plain group state', () => {
     const sessions = run(pipe(withWatermark<Ev>('ts', 0), windowSession<Ev>({ eventTime: 'ts', gap: 3 * S, keyBy: 'k', aggregate: { n: count() } }), outputMode('append')), inputs);
-    const sop = sessions.ops.get('windowSession#0')!;
+    const sop = sessions.ops.get('windowSession#1')!;
     const sState = sop.published[1]!.state;
     expect([...sop.spec.codec.entries(roundTrip(sop.spec.codec, sState))]).toEqual([...sop.spec.codec.entries(sState)]);
     expect(sop.published[1]!.changed).toContain('"a"');

@@ -3,7 +3,7 @@ import type { Batch } from '../../../lib/batch/Batch.js';
 import { MemoryCheckpointStore } from '../../../lib/checkpoint/MemoryCheckpointStore.js';
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
 import { CheckpointError, CheckpointIncompatibleError, InvalidOptionError } from '../../../lib/errors/index.js';
-import { runInQueryContext } from '../../../lib/state/StateStore.js';
+import { inQueryContext } from '../../../lib/internal/pipeline.js';
 import { drive, rotatingInputs, stateFile, text } from './drive.js';
 import { countByKey, mapRows, type Row } from './fixtures.js';
 
@@ -115,7 +115,7 @@ describe('StoreCheckpoint', () => {
       const checkpoint = openCheckpoint(failing, { snapshotInterval: 2 });
       await checkpoint.open();
       const input = new Subject<Batch<Row>>();
-      runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => input.pipe(countByKey()).subscribe());
+      input.pipe(inQueryContext(checkpoint.createContext('r', asyncScheduler)), countByKey()).subscribe();
       const inputs = rotatingInputs(4);
       for (const batchId of [0, 1]) {
         await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: 0, timestamp: 0 });
@@ -146,7 +146,7 @@ describe('StoreCheckpoint', () => {
       const checkpoint = openCheckpoint(slow, { snapshotInterval: 1 });
       await checkpoint.open();
       const input = new Subject<Batch<Row>>();
-      runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => input.pipe(countByKey()).subscribe());
+      input.pipe(inQueryContext(checkpoint.createContext('r', asyncScheduler)), countByKey()).subscribe();
       const inputs = rotatingInputs(6);
       for (let batchId = 0; batchId < 6; batchId++) {
         await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: 0, timestamp: 0 });
@@ -164,7 +164,7 @@ describe('StoreCheckpoint', () => {
       const checkpoint = openCheckpoint(store, { snapshotInterval: 1 });
       await checkpoint.open();
       const input = new Subject<Batch<Row>>();
-      runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => input.pipe(countByKey()).subscribe());
+      input.pipe(inQueryContext(checkpoint.createContext('r', asyncScheduler)), countByKey()).subscribe();
       await checkpoint.writeOffsets({ batchId: 0, offsets: [], watermark: 0, timestamp: 0 });
       input.next({ batchId: 0, rows: rotatingInputs(1)[0]!, watermark: 0 });
       await checkpoint.commit(0);
@@ -246,7 +246,7 @@ describe('StoreCheckpoint', () => {
       const store = new MemoryCheckpointStore();
       const checkpoint = openCheckpoint(store);
       await checkpoint.open();
-      runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => new Subject<Batch<Row>>().pipe(countByKey()).subscribe());
+      checkpoint.createContext('r', asyncScheduler).registerState({ kind: 'countByKey', id: 'countByKey#0', descriptor: { by: 'k' }, codec: { entries: () => [], get: () => undefined, fromEntries: (e) => [...e] } });
       await checkpoint.writeOffsets({ batchId: 0, offsets: [], watermark: 0, timestamp: 0 });
       await checkpoint.commit(0);
       await checkpoint.close();
@@ -254,9 +254,7 @@ describe('StoreCheckpoint', () => {
       const again = openCheckpoint(store);
       await again.open();
       let restored: unknown;
-      runInQueryContext(again.createContext('r2', asyncScheduler), () => {
-        restored = again.createContext('r3', asyncScheduler).registerState({ kind: 'countByKey', descriptor: { by: 'k' }, codec: { entries: () => [], get: () => undefined, fromEntries: (e) => [...e] } }).restored;
-      });
+      restored = again.createContext('r3', asyncScheduler).registerState({ kind: 'countByKey', id: 'countByKey#0', descriptor: { by: 'k' }, codec: { entries: () => [], get: () => undefined, fromEntries: (e) => [...e] } }).restored;
       expect(restored).toEqual({ batchId: 0, state: [] });
     });
   });
@@ -317,7 +315,7 @@ describe('StoreCheckpoint', () => {
     it('rejects two stateful operators with the same name', async () => {
       const store = new MemoryCheckpointStore();
       await expect(drive(store, rotatingInputs(1), { pipeline: (s) => s.pipe(countByKey({ name: 'x' }), countByKey({ name: 'x' })) })).rejects.toThrow(
-        new InvalidOptionError('countByKey: name must be unique among the stateful operators of a query; got "x" twice. Give each stateful operator its own name.', 'name', 'x', 'a unique name'),
+        new InvalidOptionError('countByKey: the operator id must be unique among the stateful operators of a query; got "x" twice (two operators with that name, or two unnamed operators of that kind at the same depth in parallel branches). Give each stateful operator its own name.', 'name', 'x', 'a unique name'),
       );
     });
   });

@@ -5,7 +5,7 @@ import type { CheckpointStore } from '../../../lib/checkpoint/CheckpointStore.js
 import { openCheckpoint, type OpenCheckpointOptions } from '../../../lib/checkpoint/openCheckpoint.js';
 import { crc32 } from '../../../lib/checkpoint/checksum.js';
 import { checkStateFrame, readStateColumns, stateColumnKeys, stateColumnValues } from '../../../lib/checkpoint/stateColumns.js';
-import { runInQueryContext } from '../../../lib/state/StateStore.js';
+import { inQueryContext } from '../../../lib/internal/pipeline.js';
 import { countByKey, type Row } from './fixtures.js';
 
 /** What one simulated run did. */
@@ -32,22 +32,25 @@ export async function drive<R = { k: string; count: number }>(
   const input = new Subject<Batch<Row>>();
   const output = new Map<number, readonly R[]>();
   const failure: { failed: boolean; error?: unknown } = { failed: false };
-  runInQueryContext(checkpoint.createContext('run', asyncScheduler), () =>
-    input.pipe(pipeline).subscribe({
+  input.pipe(inQueryContext(checkpoint.createContext('run', asyncScheduler)), pipeline).subscribe({
       next: (b) => output.set(b.batchId, b.rows),
       error: (error: unknown) => {
         failure.failed = true;
         failure.error = error;
       },
-    }),
-  );
+    });
   if (failure.failed) throw failure.error;
-  checkpoint.verifyOperators();
+  // Operators register when their first batch arrives: verify the pipeline against the checkpoint after it.
+  let verified = false;
   for (let batchId = recovery.lastCommittedBatchId + 1; batchId < inputs.length; batchId++) {
     if (recovery.pending !== undefined && batchId === recovery.pending.batchId) expect(recovery.pending.offsets).toEqual([batchId]);
     await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: batchId === 0 ? 0 : watermarkOf(batchId - 1), timestamp: 1000 + batchId });
     input.next({ batchId, rows: inputs[batchId]!, watermark: watermarkOf(batchId) });
     if (failure.failed) throw failure.error;
+    if (!verified) {
+      checkpoint.verifyOperators();
+      verified = true;
+    }
     if (batchId === crashAfterOffsetsOf) return { recovery, output };
     await checkpoint.commit(batchId, { watermark: watermarkOf(batchId) });
   }

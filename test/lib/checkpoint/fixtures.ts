@@ -2,7 +2,9 @@ import { Map as ImMap } from 'immutable';
 import { Observable, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../../../lib/batch/Batch.js';
 import { batchSubscriber } from '../../../lib/internal/batchSubscriber.js';
-import { registerState, type StateCodec } from '../../../lib/state/StateStore.js';
+import type { StateCodec } from '../../../lib/state/StateStore.js';
+import { Stage, infoOfBatch, registerStage, stamp, withStateful, type Registration } from '../../../lib/internal/pipeline.js';
+import { mapRows as libraryMapRows } from '../../../operators/mapRows.js';
 
 /** State of the test operator: a count per key. */
 export type Counts = ImMap<string, number>;
@@ -28,13 +30,21 @@ export interface Row {
  * the batch touched.
  */
 export function countByKey<T extends { readonly k: string; readonly remove?: boolean } = Row>(options: { readonly name?: string; readonly by?: string } = {}): OperatorFunction<Batch<T>, Batch<{ k: string; count: number }>> {
-  return (source) =>
-    new Observable<Batch<{ k: string; count: number }>>((subscriber) => {
-      const handle = registerState<Counts>({ kind: 'countByKey', ...(options.name === undefined ? {} : { name: options.name }), descriptor: { by: options.by ?? 'k' }, codec: countsCodec });
-      const skipUpTo = handle.restored?.batchId ?? -1;
-      let state: Counts = handle.restored?.state ?? ImMap();
+  return (source) => {
+    const stage = new Stage('countByKey', [source], ([input]) => input!, { stateful: { kind: 'countByKey' } });
+    return stage.attach(new Observable<Batch<{ k: string; count: number }>>((subscriber) => {
+      let reg: Registration<Counts> | undefined;
+      let skipUpTo = -1;
+      let state: Counts = ImMap();
       return source.subscribe(
         batchSubscriber<T>(subscriber, 'countByKey', (batch) => {
+          if (reg === undefined) {
+            const input = infoOfBatch(batch);
+            reg = registerStage<Counts>(stage, [input], { kind: 'countByKey', name: options.name, descriptor: { by: options.by ?? 'k' }, codec: countsCodec });
+            skipUpTo = reg.handle.restored?.batchId ?? -1;
+            state = reg.handle.restored?.state ?? state;
+          }
+          const handle = reg.handle;
           if (batch.batchId <= skipUpTo) return;
           const changed = new Set<string>();
           state = state.withMutations((m) => {
@@ -46,13 +56,14 @@ export function countByKey<T extends { readonly k: string; readonly remove?: boo
             }
           });
           handle.publish(batch.batchId, state, changed);
-          subscriber.next({ ...batch, rows: [...changed].map((k) => ({ k, count: state.get(k) ?? 0 })) });
+          subscriber.next(stamp({ ...batch, rows: [...changed].map((k) => ({ k, count: state.get(k) ?? 0 })) }, withStateful(stage.derive([infoOfBatch(batch)]), reg.self)));
         }),
       );
-    });
+    }));
+  };
 }
 
 /** A stateless map over the rows of each batch (a compatible pipeline change). */
 export function mapRows<T>(f: (row: T) => T): MonoTypeOperatorFunction<Batch<T>> {
-  return (source) => new Observable<Batch<T>>((subscriber) => source.subscribe(batchSubscriber<T>(subscriber, 'mapRows', (batch) => subscriber.next({ ...batch, rows: batch.rows.map(f) }))));
+  return libraryMapRows<T, T>((row) => f(row));
 }

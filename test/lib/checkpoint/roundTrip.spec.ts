@@ -23,7 +23,7 @@ function model(inputs: readonly (readonly Row[])[]): ImMap<string, number> {
 async function restoredState(store: MemoryCheckpointStore): Promise<ImMap<string, number> | undefined> {
   const checkpoint = openCheckpoint(store);
   await checkpoint.open();
-  const handle = checkpoint.createContext('check', asyncScheduler).registerState({ kind: 'countByKey', descriptor: { by: 'k' }, codec: countsCodec });
+  const handle = checkpoint.createContext('check', asyncScheduler).registerState({ kind: 'countByKey', id: 'countByKey#0', descriptor: { by: 'k' }, codec: countsCodec });
   return handle.restored?.state;
 }
 

@@ -9,7 +9,7 @@ import { frameFile } from '../../../lib/checkpoint/fileFormat.js';
 import { MemoryCheckpointStore } from '../../../lib/checkpoint/MemoryCheckpointStore.js';
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
 import { CheckpointCorruptError } from '../../../lib/errors/index.js';
-import { runInQueryContext } from '../../../lib/state/StateStore.js';
+import { inQueryContext } from '../../../lib/internal/pipeline.js';
 import { drive, stateFile } from './drive.js';
 import { countByKey, type Row } from './fixtures.js';
 
@@ -84,7 +84,7 @@ describe('snapshots in a worker thread', () => {
     const checkpoint = openCheckpoint(dir, { snapshotInterval: 3 });
     await checkpoint.open();
     const input = new Subject<Batch<Row>>();
-    runInQueryContext(checkpoint.createContext('r', asyncScheduler), () => input.pipe(countByKey()).subscribe());
+    input.pipe(inQueryContext(checkpoint.createContext('r', asyncScheduler)), countByKey()).subscribe();
     const rows = inputs(4);
     for (let batchId = 0; batchId < 3; batchId++) {
       await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: 0, timestamp: 0 });

@@ -15,7 +15,7 @@ describe('error messages', () => {
     }
     expect(error).toBeInstanceOf(UnsupportedOperationError);
     expect((error as Error).message).toBe(
-      'windowTumbling: ResultBatch.updated was read after a later batch was processed. Without a checkpoint the state is updated in place between snapshots; read updated while the batch is emitted (outputMode does), or read table, which takes a snapshot.',
+      'windowTumbling: ResultBatch.updated was read after a later batch was processed; an aggregation outside a checkpointed query updates its state in place, so a result batch\'s parts can be read only until the next batch arrives. Read updated while the batch is emitted (in a map or tap before the next batch, as outputMode does) and keep the rows, e.g. map((b) => b.updated).',
     );
   });
 
