@@ -1,4 +1,4 @@
-import { markerColumn, sameConversion, toEpochMs } from '../time/eventTime.js';
+import { checkSameReading, markerColumn, sameConversion, toEpochMs, type EventTimeReader } from '../time/eventTime.js';
 import type { ResolvedJoinCondition } from './JoinCondition.js';
 
 /**
@@ -102,6 +102,18 @@ function keyEviction(fields: readonly string[], ordinal: number, column: Waterma
   return read === undefined ? { kind: 'key', field } : { kind: 'key', field, read };
 }
 
+/**
+ * Refuses a `timeRange` time that names a side's watermarked column but
+ * reads it otherwise than its `withWatermark` (a unit or format on one of
+ * them only): the range would compare times the watermark does not use.
+ */
+function checkRangeReadings(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined, right: WatermarkColumn | undefined): void {
+  const range = cond.range;
+  if (range === undefined) return;
+  if (left !== undefined) checkSameReading(range.leftTime as EventTimeReader<unknown>, left);
+  if (right !== undefined) checkSameReading(range.rightTime as EventTimeReader<unknown>, right);
+}
+
 /** Offset of the left state-value watermark from `W`, when the condition bounds leftTime from below by the watermarked rightTime. */
 function leftValueOffset(cond: ResolvedJoinCondition<unknown, unknown>, right: WatermarkColumn | undefined): number | undefined {
   const range = cond.range;
@@ -129,6 +141,7 @@ function rightValueOffset(cond: ResolvedJoinCondition<unknown, unknown>, left: W
  * range bounds its time from below by the other side's watermarked column.
  */
 export function deriveEvictionPlan(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined, right: WatermarkColumn | undefined): EvictionPlan {
+  checkRangeReadings(cond, left, right);
   const key = keyMatch(cond, left, right);
   let leftEviction: SideEviction | undefined;
   let rightEviction: SideEviction | undefined;
@@ -160,6 +173,7 @@ export function sideStateWatermark(eviction: SideEviction | undefined, watermark
  * Inner joins always pass.
  */
 export function outerJoinSupported(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined, right: WatermarkColumn | undefined): boolean {
+  checkRangeReadings(cond, left, right);
   if (cond.type === 'inner') return true;
   if (watermarkKeyOrdinal(cond, left, right) !== undefined) return true;
   const leftOk = leftValueOffset(cond, right) !== undefined;

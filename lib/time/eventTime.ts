@@ -61,6 +61,9 @@ export interface EventTimeReader<T> {
    * operators naming the same spec recognise each other's marker).
    */
   readonly markerRead?: (row: never) => unknown;
+  /** The operator and option that named the column (for messages). */
+  readonly operator?: string;
+  readonly option?: string;
 }
 
 /** One converter per distinct `{ field, unit, format }`, so that markers compare by identity. */
@@ -151,7 +154,7 @@ export function eventTimeReader<T>(operator: string, spec: EventTimeSpec<T>, opt
     if ((unit === undefined || unit === 'ms') && format === undefined) return eventTimeReader<T>(operator, field as EventTimeSpec<T>, option);
     const convert = columnConverter(operator, option, spec as EventTimeColumn<unknown>);
     const read = columnReader(field);
-    return { field, isField: true, raw: read as (row: T) => unknown, ms: convert as (row: T) => number, markerRead: convert as (row: never) => unknown };
+    return { field, isField: true, raw: read as (row: T) => unknown, ms: convert as (row: T) => number, markerRead: convert as (row: never) => unknown, operator, option };
   }
   if (typeof spec !== 'string' || spec.length === 0) {
     throw new InvalidOptionError(
@@ -168,7 +171,48 @@ export function eventTimeReader<T>(operator: string, spec: EventTimeSpec<T>, opt
     isField: true,
     raw: read as (row: T) => unknown,
     ms: (row) => toEpochMs(read(row)),
+    operator,
+    option,
   };
+}
+
+/** How a column is read, for messages: its unit or format, or the default. */
+function readingOf(read: ((row: never) => unknown) | undefined): string {
+  const spec = read === undefined ? undefined : converterSpecs.get(read);
+  if (spec === undefined) return 'as epoch milliseconds, a Date or ISO-8601 text';
+  if (spec.format !== undefined) return `with format ${JSON.stringify(spec.format)}`;
+  return `in ${spec.unit ?? 'ms'}`;
+}
+
+/**
+ * Refuses an event-time spec that names a watermarked column but reads it
+ * otherwise than its `withWatermark` does (`'ts'` against `{ field: 'ts',
+ * unit: 'seconds' }`, or another format): the operator's times and the
+ * watermark would then disagree, by a factor of 1000 or worse, without a
+ * word. `column` is the watermarked column (its name and, for a unit or
+ * format, its converter).
+ *
+ * @throws {InvalidOptionError} `<operator>: <option> reads column 'ts' as epoch milliseconds, …, but the watermark reads it in seconds; …`
+ */
+export function checkSameReading(reader: EventTimeReader<unknown>, column: { readonly field: string | undefined; readonly read?: ((row: never) => unknown) | undefined }): void {
+  if (!reader.isField || markerColumn(column) !== reader.field) return;
+  const mine = reader.markerRead;
+  const theirs = column.read;
+  if (mine === theirs) return;
+  const operator = reader.operator ?? 'eventTime';
+  const option = reader.option ?? 'eventTime';
+  throw new InvalidOptionError(
+    `${operator}: ${option} reads column '${reader.field}' ${readingOf(mine)}, but its withWatermark reads it ${readingOf(theirs)}. Give both the same spec, e.g. ${option}: ${describeSpec(reader.field, theirs)}.`,
+    option,
+    reader.field,
+    'the spec given to withWatermark',
+  );
+}
+
+function describeSpec(field: string, read: ((row: never) => unknown) | undefined): string {
+  const spec = read === undefined ? undefined : converterSpecs.get(read);
+  if (spec === undefined) return JSON.stringify(field);
+  return `{ field: ${JSON.stringify(field)}${spec.unit === undefined ? '' : `, unit: ${JSON.stringify(spec.unit)}`}${spec.format === undefined ? '' : `, format: ${JSON.stringify(spec.format)}`} }`;
 }
 
 /**
