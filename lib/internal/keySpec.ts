@@ -88,7 +88,8 @@ const PLAIN_NAME = /^[^:,"]*$/;
 /**
  * Builds the key of a whole row: every field, in sorted order, encoded with
  * {@link keyPart} after its name (JSON-quoted when it holds `:`, `,` or `"`,
- * so that no two rows share a key). Rows are usually of one shape, so the sorted field order of
+ * so that no two rows share a key); a field holding `null` or `undefined` is
+ * left out, as the SQL null a missing field is. Rows are usually of one shape, so the sorted field order of
  * the previous row is reused while the next row's fields come in the same
  * order (checked without allocating).
  */
@@ -114,9 +115,13 @@ function wholeRowKey(): (row: unknown) => StableKey {
       names = sorted.map((k) => (PLAIN_NAME.test(k) ? k : JSON.stringify(k)));
     }
     let out = '\u0001';
+    let first = true;
     for (let j = 0; j < sorted.length; j++) {
-      const k = sorted[j]!;
-      out += `${j === 0 ? '' : ','}${names[j]!}:${keyPart((row as Record<string, unknown>)[k])}`;
+      const v = (row as Record<string, unknown>)[sorted[j]!];
+      // A null or undefined field is the SQL null, as a missing one is: {a: 1} and {a: 1, b: null} are one row.
+      if (v === null || v === undefined) continue;
+      out += `${first ? '' : ','}${names[j]!}:${keyPart(v)}`;
+      first = false;
     }
     return out;
   };

@@ -55,9 +55,10 @@ describe('dropDuplicates', () => {
     expect(step!.rows).toEqual([{ k: 'a', v: 2 }, { k: 'b', v: 1 }]);
   });
 
-  it('uses the whole row as key when no keys are given (field order does not matter)', () => {
-    const steps = runBatches(dropDuplicates<Record<string, unknown>>(), [[{ a: 1, b: 'x' }, { b: 'x', a: 1 }, { a: 1, b: 'y' }], [{ a: 1, b: 'x' }, { a: 1, b: 'x', c: null }]]);
-    expect(steps.map((s) => s.rows)).toEqual([[{ a: 1, b: 'x' }, { a: 1, b: 'y' }], [{ a: 1, b: 'x', c: null }]]);
+  it('uses the whole row as key when no keys are given (field order does not matter; a null field is a missing one)', () => {
+    const steps = runBatches(dropDuplicates<Record<string, unknown>>(), [[{ a: 1, b: 'x' }, { b: 'x', a: 1 }, { a: 1, b: 'y' }], [{ a: 1, b: 'x' }, { a: 1, b: 'x', c: null }, { a: 1, b: 'x', c: 0 }]]);
+    // As in Spark, where every row has every column: { a: 1, b: 'x' } has c = null, so { a: 1, b: 'x', c: null } is the same row.
+    expect(steps.map((s) => s.rows)).toEqual([[{ a: 1, b: 'x' }, { a: 1, b: 'y' }], [{ a: 1, b: 'x', c: 0 }]]);
   });
 
   it('deduplicates primitive rows, Dates by time, and keys computed by a function', () => {

@@ -23,7 +23,11 @@ describe('keySpec', () => {
   it('builds whole-row keys independent of field order', () => {
     const k = resolveKeySpec<Record<string, unknown>>('op', undefined, 'keys', true);
     expect(k.keyOf({ a: 1, b: 2 })).toBe(k.keyOf({ b: 2, a: 1 }));
-    expect(k.keyOf({ a: 1 })).not.toBe(k.keyOf({ a: 1, b: undefined }));
+    // null, undefined and a missing field are one SQL null (issue 10, "keys are SQL values").
+    expect(k.keyOf({ a: 1 })).toBe(k.keyOf({ a: 1, b: undefined }));
+    expect(k.keyOf({ a: 1 })).toBe(k.keyOf({ b: null, a: 1 }));
+    expect(k.keyOf({ a: 1, b: 0 })).not.toBe(k.keyOf({ a: 1 }));
+    expect(k.keyOf({})).toBe(k.keyOf({ a: null }));
     expect(k.fields).toEqual([]);
   });
 
