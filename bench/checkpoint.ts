@@ -1,3 +1,5 @@
+import type { Observable } from 'rxjs';
+import type { Batch } from '../lib/batch/Batch.js';
 /**
  * What a checkpoint costs with a large state, through `startQuery`:
  * `groupAggregate` (count and sum per key) over --keys keys, loaded by batch
@@ -98,7 +100,7 @@ function countingSink(): Sink<unknown> & { rows: number } {
   return sink;
 }
 
-const pipeline = (batches$: Parameters<NonNullable<Parameters<typeof startQuery<Row, unknown>>[0]['pipeline']>>[0]) =>
+const pipeline = (batches$: Observable<Batch<Row>>) =>
   batches$.pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('update'));
 
 interface QueryResult {

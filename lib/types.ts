@@ -19,11 +19,21 @@ export type EventTimeValue = number | Date | string | { readonly start: number; 
  *   one (`X`, `x`). Numbers and `Date`s in the column are still read as times.
  */
 export interface EventTimeColumn<T> {
-  readonly field: keyof T & string;
+  readonly field: FieldName<T>;
   /** @defaultValue `'ms'` */
   readonly unit?: 'ms' | 'seconds';
   readonly format?: string;
 }
+
+/**
+ * A field name of rows `T`; any string when the row type is not known
+ * (`unknown`), as in a fragment `pipe(withWatermark('ts', …), …)` written
+ * without a row type argument. The row type is never inferred from a field
+ * name (it would be `{ ts: any }`, which no later field name fits): it comes
+ * from the source, an earlier operator, a type argument or an annotated
+ * function of the row.
+ */
+export type FieldName<T> = NoInfer<unknown extends T ? string : keyof T & string>;
 
 /** Where a row's event time is: a field name, a field with its unit or format, or a function of the row. */
 export type EventTimeSpec<T> = ColumnName<T> | EventTimeColumn<T> | ((row: T) => EventTimeValue | null | undefined);
@@ -31,9 +41,10 @@ export type EventTimeSpec<T> = ColumnName<T> | EventTimeColumn<T> | ((row: T) =>
 /**
  * A column of rows of type `T`: a field name, or `<field>.<nested field>` for
  * a field holding an object (e.g. `left.ts` on the `{ left, right }` rows of a
- * join), as Spark names a field of a struct column.
+ * join), as Spark names a field of a struct column. Any string when the row
+ * type is not known, and never the source of the row type (see {@link FieldName}).
  */
-export type ColumnName<T> = (keyof T & string) | NestedColumnName<T>;
+export type ColumnName<T> = NoInfer<unknown extends T ? string : (keyof T & string) | NestedColumnName<T>>;
 
 /** `<field>.<nested field>` for the object-valued fields of `T` (one level). */
 export type NestedColumnName<T> = {

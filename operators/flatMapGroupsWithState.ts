@@ -4,6 +4,7 @@ import type { Batch } from '../lib/batch/Batch.js';
 import { InvalidOptionError, describeValue } from '../lib/errors/index.js';
 import type { GroupState } from '../lib/groupState/GroupState.js';
 import { groupsWithState, validateGroupsWithState, type GroupKeyOf, type GroupsWithStateOptions } from '../lib/groupState/groupsWithState.js';
+import type { RowTypeArgumentOnly } from '../lib/aggregate/rowTypes.js';
 import type { KeySpec } from '../lib/types.js';
 
 /** Options for {@link flatMapGroupsWithState}. */
@@ -15,6 +16,12 @@ export interface FlatMapGroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec
    * downstream (an update-mode function is rejected next to an aggregation).
    */
   readonly outputMode: 'append' | 'update';
+}
+
+/** `flatMapGroupsWithState` for rows `T`, generic in the state `S`, the output `R` and the key: what `flatMapGroupsWithState<T>()` returns. */
+export interface FlatMapGroupsWithStateFor<T> {
+  <S, R, V>(options: FlatMapGroupsWithStateOptions<T, (row: T) => V>, fn: (key: V, rows: readonly T[], state: GroupState<S>) => Iterable<R>): OperatorFunction<Batch<T>, Batch<R>>;
+  <S, R, const K extends KeySpec<T>>(options: FlatMapGroupsWithStateOptions<T, K>, fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => Iterable<R>): OperatorFunction<Batch<T>, Batch<R>>;
 }
 
 /**
@@ -91,14 +98,28 @@ export function flatMapGroupsWithState<T, S, R, V>(
   options: FlatMapGroupsWithStateOptions<T, (row: T) => V>,
   fn: (key: V, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
 ): OperatorFunction<Batch<T>, Batch<R>>;
-export function flatMapGroupsWithState<T, S, R, const K extends KeySpec<T> = KeySpec<T>>(
+export function flatMapGroupsWithState<T, S, R, const K extends KeySpec<T>>(
   options: FlatMapGroupsWithStateOptions<T, K>,
   fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
 ): OperatorFunction<Batch<T>, Batch<R>>;
-export function flatMapGroupsWithState<T, S, R, const K extends KeySpec<T> = KeySpec<T>>(
-  options: FlatMapGroupsWithStateOptions<T, K>,
-  fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
-): OperatorFunction<Batch<T>, Batch<R>> {
+/**
+ * `flatMapGroupsWithState<Row>()` fixes the row type and returns
+ * `flatMapGroupsWithState` for rows `Row`, still generic in the state, the
+ * output and the key: use it where no source gives the row type (or annotate
+ * `fn`'s `rows` parameter instead).
+ */
+export function flatMapGroupsWithState<T>(): FlatMapGroupsWithStateFor<T>;
+/** Refused: `flatMapGroupsWithState<Row, S, R>(options, fn)` would lose the key type `keyBy` gives; write `flatMapGroupsWithState<Row>()(options, fn)`. */
+export function flatMapGroupsWithState<T, S = unknown, R = unknown>(
+  options: FlatMapGroupsWithStateOptions<T> & RowTypeArgumentOnly<'flatMapGroupsWithState', 'options, fn', 'the key type keyBy gives'>,
+  fn: (key: unknown, rows: readonly T[], state: GroupState<S>) => Iterable<R>,
+): never;
+export function flatMapGroupsWithState<T, S, R, const K extends KeySpec<T>>(
+  // Optional only for `flatMapGroupsWithState<Row>()`; a call with arguments goes on to validate them.
+  options: FlatMapGroupsWithStateOptions<T, K> = undefined as never,
+  fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => Iterable<R> = undefined as never,
+): OperatorFunction<Batch<T>, Batch<R>> | FlatMapGroupsWithStateFor<T> {
+  if (arguments.length === 0) return flatMapGroupsWithState as FlatMapGroupsWithStateFor<T>;
   const op = 'flatMapGroupsWithState';
   const timeout = validateGroupsWithState(op, options, fn);
   const outputMode = options.outputMode;

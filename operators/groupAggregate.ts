@@ -10,13 +10,19 @@ import { compileAggregates, type AggregateSpec } from '../lib/aggregate/Aggregat
 import type { FixedAggState } from '../lib/aggregate/fixedWindowEngine.js';
 import { fixedCodec, fixedRunner } from '../lib/aggregate/fixedRunner.js';
 import { compileKey } from '../lib/aggregate/groupKey.js';
-import type { GroupedRow } from '../lib/aggregate/rowTypes.js';
+import type { RowTypeArgumentOnly, GroupedRow } from '../lib/aggregate/rowTypes.js';
 import { aggregationColumns, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
 import { eventTimeReader, invalidEventTimePolicy, sameConversion, toEpochMs } from '../lib/time/eventTime.js';
 import type { KeySpec } from '../lib/types.js';
 
 /** Options for {@link groupAggregate}. */
 export interface GroupAggregateOptions<T, K extends KeySpec<T> | undefined, S extends AggregateSpec<T>> extends AggregationCommonOptions<T, K, S> {}
+
+/** `groupAggregate` for rows `T`, generic in the key and the aggregates: what `groupAggregate<T>()` returns. */
+export interface GroupAggregateFor<T> {
+  <const S extends AggregateSpec<T>>(options: GroupAggregateOptions<T, undefined, S> & { readonly keyBy?: undefined }): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, undefined, S>, 'group'>>;
+  <const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(options: GroupAggregateOptions<T, K, S>): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>>;
+}
 
 /**
  * Aggregates rows per key with no time window: running totals per group,
@@ -43,6 +49,20 @@ export interface GroupAggregateOptions<T, K extends KeySpec<T> | undefined, S ex
  * **Output modes**: `update` and `complete` always; `append` only with a
  * watermarked key column.
  *
+ * **Types**: the result row type follows `keyBy` and `aggregate`. The row type
+ * comes from the source (`source$.pipe(groupAggregate(…))`) or an earlier
+ * operator (`pipe(withWatermark<Row>(…), groupAggregate(…))`). Where this
+ * operator starts a fragment, fix the row type with `groupAggregate<Row>()`,
+ * which returns `groupAggregate` for rows `Row`.
+ * `groupAggregate<Row>(options)` does not compile: once a type argument is
+ * given TypeScript infers none, and the key and aggregate types would be lost.
+ *
+ * ```ts
+ * type Click = { ts: number; page: string; user: string };
+ * const fragment = pipe(groupAggregate<Click>()({ keyBy: 'page', aggregate: { views: count(), users: collectSet('user') } }), outputMode('complete'));
+ * // rows: { page: string; views: number; users: string[] }
+ * ```
+ *
  * @example
  * ```ts
  * fromBatches([[{ action: 'open' }, { action: 'close' }, { action: 'open' }]])
@@ -66,15 +86,26 @@ export interface GroupAggregateOptions<T, K extends KeySpec<T> | undefined, S ex
  * @see windowTumbling
  * @see outputMode
  */
-export function groupAggregate<T, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function groupAggregate<T, const S extends AggregateSpec<T>>(
   options: GroupAggregateOptions<T, undefined, S> & { readonly keyBy?: undefined },
 ): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, undefined, S>, 'group'>>;
-export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function groupAggregate<T, const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(
   options: GroupAggregateOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>>;
-export function groupAggregate<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
-  options: GroupAggregateOptions<T, K, S>,
-): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>> {
+/**
+ * `groupAggregate<Row>()` fixes the row type and returns `groupAggregate` for
+ * rows `Row`, still generic in the key and the aggregates: use it to start a
+ * fragment where no source gives the row type,
+ * `pipe(groupAggregate<Row>()({ … }), outputMode(…))`.
+ */
+export function groupAggregate<T>(): GroupAggregateFor<T>;
+/** Refused: `groupAggregate<Row>(options)` would lose the aggregate types; write `groupAggregate<Row>()(options)`. */
+export function groupAggregate<T>(options: GroupAggregateOptions<T, KeySpec<T> | undefined, AggregateSpec<T>> & RowTypeArgumentOnly<'groupAggregate'>): never;
+export function groupAggregate<T, const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(
+  // Optional only for `groupAggregate<Row>()`; a call with options (or with `undefined`) goes on to validate them.
+  options: GroupAggregateOptions<T, K, S> = undefined as never,
+): OperatorFunction<Batch<T>, ResultBatch<GroupedRow<T, K, S>, 'group'>> | GroupAggregateFor<T> {
+  if (arguments.length === 0) return groupAggregate as GroupAggregateFor<T>;
   const op = 'groupAggregate';
   const key = compileKey<T>(op, options?.keyBy);
   const aggs = compileAggregates<T>(op, options?.aggregate, key.outputFields);

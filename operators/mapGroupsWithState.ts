@@ -2,10 +2,17 @@ import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import type { GroupState } from '../lib/groupState/GroupState.js';
 import { groupsWithState, validateGroupsWithState, type GroupKeyOf, type GroupsWithStateOptions } from '../lib/groupState/groupsWithState.js';
+import type { RowTypeArgumentOnly } from '../lib/aggregate/rowTypes.js';
 import type { KeySpec } from '../lib/types.js';
 
 /** Options for {@link mapGroupsWithState}. */
 export type MapGroupsWithStateOptions<T, K extends KeySpec<T> = KeySpec<T>> = GroupsWithStateOptions<T, K>;
+
+/** `mapGroupsWithState` for rows `T`, generic in the state `S`, the output `R` and the key: what `mapGroupsWithState<T>()` returns. */
+export interface MapGroupsWithStateFor<T> {
+  <S, R, V>(options: MapGroupsWithStateOptions<T, (row: T) => V>, fn: (key: V, rows: readonly T[], state: GroupState<S>) => R): OperatorFunction<Batch<T>, Batch<R>>;
+  <S, R, const K extends KeySpec<T>>(options: MapGroupsWithStateOptions<T, K>, fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => R): OperatorFunction<Batch<T>, Batch<R>>;
+}
 
 /**
  * Calls `fn` once per key present in a batch — with the key, the key's rows in
@@ -69,14 +76,28 @@ export function mapGroupsWithState<T, S, R, V>(
   options: MapGroupsWithStateOptions<T, (row: T) => V>,
   fn: (key: V, rows: readonly T[], state: GroupState<S>) => R,
 ): OperatorFunction<Batch<T>, Batch<R>>;
-export function mapGroupsWithState<T, S, R, const K extends KeySpec<T> = KeySpec<T>>(
+export function mapGroupsWithState<T, S, R, const K extends KeySpec<T>>(
   options: MapGroupsWithStateOptions<T, K>,
   fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => R,
 ): OperatorFunction<Batch<T>, Batch<R>>;
-export function mapGroupsWithState<T, S, R, const K extends KeySpec<T> = KeySpec<T>>(
-  options: MapGroupsWithStateOptions<T, K>,
-  fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => R,
-): OperatorFunction<Batch<T>, Batch<R>> {
+/**
+ * `mapGroupsWithState<Row>()` fixes the row type and returns
+ * `mapGroupsWithState` for rows `Row`, still generic in the state, the output
+ * and the key: use it where no source gives the row type (or annotate `fn`'s
+ * `rows` parameter instead).
+ */
+export function mapGroupsWithState<T>(): MapGroupsWithStateFor<T>;
+/** Refused: `mapGroupsWithState<Row, S, R>(options, fn)` would lose the key type `keyBy` gives; write `mapGroupsWithState<Row>()(options, fn)`. */
+export function mapGroupsWithState<T, S = unknown, R = unknown>(
+  options: MapGroupsWithStateOptions<T> & RowTypeArgumentOnly<'mapGroupsWithState', 'options, fn', 'the key type keyBy gives'>,
+  fn: (key: unknown, rows: readonly T[], state: GroupState<S>) => R,
+): never;
+export function mapGroupsWithState<T, S, R, const K extends KeySpec<T>>(
+  // Optional only for `mapGroupsWithState<Row>()`; a call with arguments goes on to validate them.
+  options: MapGroupsWithStateOptions<T, K> = undefined as never,
+  fn: (key: GroupKeyOf<T, K>, rows: readonly T[], state: GroupState<S>) => R = undefined as never,
+): OperatorFunction<Batch<T>, Batch<R>> | MapGroupsWithStateFor<T> {
+  if (arguments.length === 0) return mapGroupsWithState as MapGroupsWithStateFor<T>;
   const op = 'mapGroupsWithState';
   const timeout = validateGroupsWithState(op, options, fn);
   return groupsWithState<T, R>(op, options, timeout, 'update', (key, rows, state, emit) => emit(fn(key as GroupKeyOf<T, K>, rows, state as GroupState<S>)));

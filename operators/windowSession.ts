@@ -4,7 +4,7 @@ import type { ResultBatch } from '../lib/batch/ResultBatch.js';
 import { aggregationOperator } from '../lib/aggregate/aggregationOperator.js';
 import { compileAggregates, type AggregateSpec } from '../lib/aggregate/Aggregator.js';
 import { compileKey } from '../lib/aggregate/groupKey.js';
-import type { WindowedRow } from '../lib/aggregate/rowTypes.js';
+import type { RowTypeArgumentOnly, WindowedRow } from '../lib/aggregate/rowTypes.js';
 import type { SessionAggState } from '../lib/aggregate/sessionEngine.js';
 import { sessionCodec, sessionRunner } from '../lib/aggregate/sessionRunner.js';
 import { aggregationColumns, windowWatermarking, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
@@ -26,6 +26,12 @@ export interface WindowSessionOptions<T, K extends KeySpec<T> | undefined, S ext
    * the `numRowsDiscardedByGap` custom metric.
    */
   readonly gap: Duration | ((row: T) => Duration | null | undefined);
+}
+
+/** `windowSession` for rows `T`, generic in the key and the aggregates: what `windowSession<T>()` returns. */
+export interface WindowSessionFor<T> {
+  <const S extends AggregateSpec<T>>(options: WindowSessionOptions<T, undefined, S> & { readonly keyBy?: undefined }): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'session'>>;
+  <const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(options: WindowSessionOptions<T, K, S>): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'session'>>;
 }
 
 /**
@@ -56,6 +62,20 @@ export interface WindowSessionOptions<T, K extends KeySpec<T> | undefined, S ext
  * end; `complete` emits every session every batch; `update` is rejected, as
  * in Spark.
  *
+ * **Types**: the result row type follows `keyBy` and `aggregate`. The row type
+ * comes from the source (`source$.pipe(windowSession(…))`) or an earlier
+ * operator (`pipe(withWatermark<Row>(…), windowSession(…))`). Where this
+ * operator starts a fragment, fix the row type with `windowSession<Row>()`,
+ * which returns `windowSession` for rows `Row`. `windowSession<Row>(options)`
+ * does not compile: once a type argument is given TypeScript infers none, and
+ * the key and aggregate types would be lost.
+ *
+ * ```ts
+ * type Click = { ts: number; page: string; user: string };
+ * const fragment = pipe(windowSession<Click>()({ eventTime: 'ts', gap: '30 seconds', keyBy: 'user', aggregate: { pages: collectList('page') } }), outputMode('append'));
+ * // rows: { window: WindowBounds; user: string; pages: string[] }
+ * ```
+ *
  * @example
  * ```ts
  * fromBatches([[{ ts: 10_000, user: 'u1' }, { ts: 15_000, user: 'u1' }], [{ ts: 40_000, user: 'u1' }]])
@@ -79,15 +99,26 @@ export interface WindowSessionOptions<T, K extends KeySpec<T> | undefined, S ext
  * @see windowTumbling
  * @see outputMode
  */
-export function windowSession<T, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowSession<T, const S extends AggregateSpec<T>>(
   options: WindowSessionOptions<T, undefined, S> & { readonly keyBy?: undefined },
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'session'>>;
-export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowSession<T, const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(
   options: WindowSessionOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'session'>>;
-export function windowSession<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
-  options: WindowSessionOptions<T, K, S>,
-): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'session'>> {
+/**
+ * `windowSession<Row>()` fixes the row type and returns `windowSession` for
+ * rows `Row`, still generic in the key and the aggregates: use it to start a
+ * fragment where no source gives the row type,
+ * `pipe(windowSession<Row>()({ … }), outputMode(…))`.
+ */
+export function windowSession<T>(): WindowSessionFor<T>;
+/** Refused: `windowSession<Row>(options)` would lose the aggregate types; write `windowSession<Row>()(options)`. */
+export function windowSession<T>(options: WindowSessionOptions<T, KeySpec<T> | undefined, AggregateSpec<T>> & RowTypeArgumentOnly<'windowSession'>): never;
+export function windowSession<T, const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(
+  // Optional only for `windowSession<Row>()`; a call with options (or with `undefined`) goes on to validate them.
+  options: WindowSessionOptions<T, K, S> = undefined as never,
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'session'>> | WindowSessionFor<T> {
+  if (arguments.length === 0) return windowSession as WindowSessionFor<T>;
   const op = 'windowSession';
   const gapOption = options?.gap;
   if (gapOption === undefined || gapOption === null) {

@@ -2,7 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import type { ResultBatch } from '../lib/batch/ResultBatch.js';
 import type { AggregateSpec } from '../lib/aggregate/Aggregator.js';
-import type { WindowedRow } from '../lib/aggregate/rowTypes.js';
+import type { RowTypeArgumentOnly, WindowedRow } from '../lib/aggregate/rowTypes.js';
 import { windowAggregation, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
 import { InvalidOptionError, describeValue } from '../lib/errors/index.js';
 import { windowSpec } from '../lib/window/WindowBounds.js';
@@ -18,6 +18,12 @@ export interface WindowSlidingOptions<T, K extends KeySpec<T> | undefined, S ext
   readonly slide: Duration;
   /** Offset of the window grid (Spark's `startTime`), `|startTime| < slide`. @defaultValue `0` */
   readonly startTime?: Duration;
+}
+
+/** `windowSliding` for rows `T`, generic in the key and the aggregates: what `windowSliding<T>()` returns. */
+export interface WindowSlidingFor<T> {
+  <const S extends AggregateSpec<T>>(options: WindowSlidingOptions<T, undefined, S> & { readonly keyBy?: undefined }): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'window'>>;
+  <const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(options: WindowSlidingOptions<T, K, S>): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>>;
 }
 
 /**
@@ -45,6 +51,20 @@ export interface WindowSlidingOptions<T, K extends KeySpec<T> | undefined, S ext
  *
  * **Output modes**: as {@link windowTumbling}.
  *
+ * **Types**: the result row type follows `keyBy` and `aggregate`. The row type
+ * comes from the source (`source$.pipe(windowSliding(…))`) or an earlier
+ * operator (`pipe(withWatermark<Row>(…), windowSliding(…))`). Where this
+ * operator starts a fragment, fix the row type with `windowSliding<Row>()`,
+ * which returns `windowSliding` for rows `Row`. `windowSliding<Row>(options)`
+ * does not compile: once a type argument is given TypeScript infers none, and
+ * the key and aggregate types would be lost.
+ *
+ * ```ts
+ * type Click = { ts: number; page: string; user: string };
+ * const fragment = pipe(windowSliding<Click>()({ eventTime: 'ts', size: '10 minutes', slide: '5 minutes', keyBy: 'page', aggregate: { views: count() } }), outputMode('update'));
+ * // rows: { window: WindowBounds; page: string; views: number }
+ * ```
+ *
  * @example
  * ```ts
  * fromBatches([[{ ts: 12_000 }]])
@@ -67,15 +87,26 @@ export interface WindowSlidingOptions<T, K extends KeySpec<T> | undefined, S ext
  * @see windowTumbling
  * @see outputMode
  */
-export function windowSliding<T, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowSliding<T, const S extends AggregateSpec<T>>(
   options: WindowSlidingOptions<T, undefined, S> & { readonly keyBy?: undefined },
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'window'>>;
-export function windowSliding<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowSliding<T, const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(
   options: WindowSlidingOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>>;
-export function windowSliding<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
-  options: WindowSlidingOptions<T, K, S>,
-): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> {
+/**
+ * `windowSliding<Row>()` fixes the row type and returns `windowSliding` for
+ * rows `Row`, still generic in the key and the aggregates: use it to start a
+ * fragment where no source gives the row type,
+ * `pipe(windowSliding<Row>()({ … }), outputMode(…))`.
+ */
+export function windowSliding<T>(): WindowSlidingFor<T>;
+/** Refused: `windowSliding<Row>(options)` would lose the aggregate types; write `windowSliding<Row>()(options)`. */
+export function windowSliding<T>(options: WindowSlidingOptions<T, KeySpec<T> | undefined, AggregateSpec<T>> & RowTypeArgumentOnly<'windowSliding'>): never;
+export function windowSliding<T, const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(
+  // Optional only for `windowSliding<Row>()`; a call with options (or with `undefined`) goes on to validate them.
+  options: WindowSlidingOptions<T, K, S> = undefined as never,
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> | WindowSlidingFor<T> {
+  if (arguments.length === 0) return windowSliding as WindowSlidingFor<T>;
   const op = 'windowSliding';
   if (options?.slide === undefined) {
     throw new InvalidOptionError(`${op}: slide is required; got ${describeValue(options?.slide)}. Pass a duration such as '5 minutes', or use windowTumbling.`, 'slide', options?.slide, 'a duration');

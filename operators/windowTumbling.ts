@@ -2,7 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import type { ResultBatch } from '../lib/batch/ResultBatch.js';
 import type { AggregateSpec } from '../lib/aggregate/Aggregator.js';
-import type { WindowedRow } from '../lib/aggregate/rowTypes.js';
+import type { RowTypeArgumentOnly, WindowedRow } from '../lib/aggregate/rowTypes.js';
 import { windowAggregation, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
 import { windowSpec } from '../lib/window/WindowBounds.js';
 import type { Duration, EventTimeSpec, KeySpec } from '../lib/types.js';
@@ -15,6 +15,12 @@ export interface WindowTumblingOptions<T, K extends KeySpec<T> | undefined, S ex
   readonly size: Duration;
   /** Offset of the window grid from the epoch (Spark's `startTime`), `|startTime| < size`. @defaultValue `0` */
   readonly startTime?: Duration;
+}
+
+/** `windowTumbling` for rows `T`, generic in the key and the aggregates: what `windowTumbling<T>()` returns. */
+export interface WindowTumblingFor<T> {
+  <const S extends AggregateSpec<T>>(options: WindowTumblingOptions<T, undefined, S> & { readonly keyBy?: undefined }): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'window'>>;
+  <const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(options: WindowTumblingOptions<T, K, S>): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>>;
 }
 
 /**
@@ -51,6 +57,20 @@ export interface WindowTumblingOptions<T, K extends KeySpec<T> | undefined, S ex
  * the batch; `complete` emits the whole table every batch and then neither
  * drops late rows nor evicts (as Spark).
  *
+ * **Types**: the result row type follows `keyBy` and `aggregate`. The row type
+ * comes from the source (`source$.pipe(windowTumbling(…))`) or an earlier
+ * operator (`pipe(withWatermark<Row>(…), windowTumbling(…))`). Where this
+ * operator starts a fragment, fix the row type with `windowTumbling<Row>()`,
+ * which returns `windowTumbling` for rows `Row`.
+ * `windowTumbling<Row>(options)` does not compile: once a type argument is
+ * given TypeScript infers none, and the key and aggregate types would be lost.
+ *
+ * ```ts
+ * type Click = { ts: number; page: string; user: string };
+ * const fragment = pipe(windowTumbling<Click>()({ eventTime: 'ts', size: '1 minute', keyBy: 'page', aggregate: { views: count(), last: max('ts') } }), outputMode('append'));
+ * // rows: { window: WindowBounds; page: string; views: number; last: number | null }
+ * ```
+ *
  * @example
  * ```ts
  * fromBatches([[{ ts: 10_000, k: 'a' }, { ts: 11_000, k: 'a' }], [{ ts: 25_000, k: 'b' }]])
@@ -75,15 +95,26 @@ export interface WindowTumblingOptions<T, K extends KeySpec<T> | undefined, S ex
  * @see windowSliding
  * @see outputMode
  */
-export function windowTumbling<T, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowTumbling<T, const S extends AggregateSpec<T>>(
   options: WindowTumblingOptions<T, undefined, S> & { readonly keyBy?: undefined },
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, undefined, S>, 'window'>>;
-export function windowTumbling<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
+export function windowTumbling<T, const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(
   options: WindowTumblingOptions<T, K, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>>;
-export function windowTumbling<T, const K extends KeySpec<T> | undefined = KeySpec<T> | undefined, const S extends AggregateSpec<T> = AggregateSpec<T>>(
-  options: WindowTumblingOptions<T, K, S>,
-): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> {
+/**
+ * `windowTumbling<Row>()` fixes the row type and returns `windowTumbling` for
+ * rows `Row`, still generic in the key and the aggregates: use it to start a
+ * fragment, `pipe(windowTumbling<Row>()({ … }), outputMode('append'))`, where
+ * no source gives the row type.
+ */
+export function windowTumbling<T>(): WindowTumblingFor<T>;
+/** Refused: `windowTumbling<Row>(options)` would lose the aggregate types; write `windowTumbling<Row>()(options)`. */
+export function windowTumbling<T>(options: WindowTumblingOptions<T, KeySpec<T> | undefined, AggregateSpec<T>> & RowTypeArgumentOnly<'windowTumbling'>): never;
+export function windowTumbling<T, const K extends KeySpec<T> | undefined, const S extends AggregateSpec<T>>(
+  // Optional only for `windowTumbling<Row>()`; a call with options (or with `undefined`) goes on to validate them.
+  options: WindowTumblingOptions<T, K, S> = undefined as never,
+): OperatorFunction<Batch<T>, ResultBatch<WindowedRow<T, K, S>, 'window'>> | WindowTumblingFor<T> {
+  if (arguments.length === 0) return windowTumbling as WindowTumblingFor<T>;
   const op = 'windowTumbling';
   const spec = windowSpec(op, { size: options?.size, ...(options?.startTime === undefined ? {} : { startTime: options.startTime }) });
   return windowAggregation<T, K, S, WindowedRow<T, K, S>>(op, options.eventTime, spec, options);

@@ -49,6 +49,13 @@ const codec: StateCodec<number> = {
  *
  * **State**: one number (the watermark), restored on recovery.
  *
+ * **Types**: over a typed source (`source$.pipe(withWatermark('ts', …))`)
+ * `eventTime` is checked against the rows. As the first operator of a
+ * fragment, `withWatermark<Row>(…)` gives the fragment its row type; without
+ * it the rows are `unknown` (a field name never gives the row type), every
+ * field name downstream is accepted and what it reads is typed `unknown`
+ * (see docs/guides/types-and-schemas.md).
+ *
  * @example
  * ```ts
  * fromBatches([[{ ts: 10_000 }], [{ ts: 25_000 }], [{ ts: 9_000 }]])

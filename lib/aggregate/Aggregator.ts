@@ -65,6 +65,24 @@ export type AggregateResults<S> = { -readonly [K in keyof S]: S[K] extends { res
 /** A field of `T`, or any string when `T` is not known where the aggregator is built. */
 export type FieldOf<T> = unknown extends T ? string : keyof T & string;
 
+/**
+ * The refusal of a built-in aggregator called with only the row type
+ * argument, such as `max<Row>('price')`: TypeScript infers no type argument
+ * once one is given, so the field (and with it the result type) would be
+ * lost. The call does not compile, and the error names the forms that keep
+ * the type.
+ */
+export type FieldTypeArgumentOnly<Fn extends string> =
+  `${Fn}<Row>(field) would lose the field's type (TypeScript infers nothing once a type argument is given): write ${Fn}<Row, 'field'>('field') or ${Fn}((row: Row) => …), or call ${Fn}('field') inside the operator's aggregate option, where the row type is known`;
+
+/**
+ * The field a built-in aggregator called with only the row type argument may
+ * read: any field of a record row type (`Record<string, V>`, where every
+ * field has type `V` and no type is lost); for any other row type a
+ * {@link FieldTypeArgumentOnly} refusal.
+ */
+export type RecordFieldOf<T, Fn extends string> = string extends keyof T ? string : FieldTypeArgumentOnly<Fn>;
+
 /** Where an aggregator reads its input: a field of the row, or a function of the row. */
 export type ValueSpec<T, V = unknown> = FieldOf<T> | ((row: T) => V);
 

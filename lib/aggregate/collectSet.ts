@@ -1,6 +1,6 @@
 import { canonicalValue } from './groupKey.js';
 import { decodeValue, encodeValue } from './valueKinds.js';
-import { readsField, valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
+import { readsField, valueReader, type Aggregator, type FieldOf, type RecordFieldOf, type ValueOf, type ValueSpec } from './Aggregator.js';
 
 /**
  * The distinct values of a group: each value under the stand-in it is
@@ -19,12 +19,23 @@ export type DistinctValues<V> = Map<unknown, V>;
  *
  * **State**: one entry per distinct value of the group (checkpointed as an array).
  *
+ * **Types**: inside an operator's `aggregate` option the row type comes
+ * from the operator. Elsewhere give it with the field,
+ * `collectSet<Row, 'id'>('id')`, or annotate a function,
+ * `collectSet((r: Row) => r.id)`. `collectSet<Row>('id')` does not compile, since
+ * TypeScript infers no type argument once one is given and the field's type
+ * would be lost (a record row type such as `Record<string, number>` excepted).
+ *
  * @example
  * ```ts
  * windowTumbling({ eventTime: 'ts', size: '10 minutes', keyBy: 'action', aggregate: { ids: collectSet('id') } });
  * // => { window: { start, end }, action: 'close', ids: ['phone1', 'phone3'] }
  * ```
  */
+export function collectSet<T, const F extends FieldOf<T>>(field: F): Aggregator<T, DistinctValues<ValueOf<T, F>>, ValueOf<T, F>[]>;
+export function collectSet<T, V>(field: (row: T) => V): Aggregator<T, DistinctValues<Exclude<V, null | undefined>>, Exclude<V, null | undefined>[]>;
+/** `collectSet<Row>(field)`: for a record row type only (`Record<string, V>`); refused for others, whose field type it would lose (see {@link RecordFieldOf}). */
+export function collectSet<T>(field: RecordFieldOf<T, 'collectSet'>): Aggregator<T, DistinctValues<ValueOf<T, string>>, ValueOf<T, string>[]>;
 export function collectSet<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>, V = ValueOf<T, F>>(field: F): Aggregator<T, DistinctValues<V>, V[]> {
   return distinctValues('collectSet', field, (acc) => [...acc.values()]);
 }

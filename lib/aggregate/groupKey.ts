@@ -12,20 +12,29 @@ import { decodeValue, encodeValue } from './valueKinds.js';
  * - a function returning anything else (a string, a number, a `Date`, an array):
  *   a single `key` field;
  * - no key: nothing.
+ *
+ * When the row type is not known (`unknown`, a fragment written without a row
+ * type argument), named key fields are typed `unknown`.
  */
 export type KeyFields<T, K> = [K] extends [undefined]
   ? {}
-  : K extends keyof T
-    ? { -readonly [F in K]: T[F] }
-    : K extends readonly (infer F)[]
-      ? { -readonly [P in F & keyof T]: T[P] }
-      : K extends (row: T) => infer V
-        ? [V] extends [Date | readonly unknown[] | null | undefined]
-          ? { key: V }
-          : [V] extends [object]
-            ? V
-            : { key: V }
-        : {};
+  : K extends (row: never) => infer V
+    ? [V] extends [Date | readonly unknown[] | null | undefined]
+      ? { key: V }
+      : [V] extends [object]
+        ? V
+        : { key: V }
+    : unknown extends T
+      ? K extends string
+        ? { -readonly [F in K]: unknown }
+        : K extends readonly (infer F extends string)[]
+          ? { -readonly [P in F]: unknown }
+          : {}
+      : K extends keyof T
+        ? { -readonly [F in K]: T[F] }
+        : K extends readonly (infer F)[]
+          ? { -readonly [P in F & keyof T]: T[P] }
+          : {};
 
 /** How the engine reads and writes a grouping key. */
 export interface CompiledKey<T> {
@@ -99,6 +108,22 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** A dotted name (`left.k`) read from a nested column. */
+function isNested(field: string): boolean {
+  const dot = field.indexOf('.');
+  return dot > 0 && dot < field.length - 1;
+}
+
+/**
+ * The result columns of key fields: a nested field is named by its last part
+ * (`left.k` → `k`, as Spark names a struct field it groups by), unless that
+ * would give two key columns one name.
+ */
+function outputNames(fields: readonly string[]): string[] {
+  const short = fields.map((f) => (isNested(f) ? f.slice(f.lastIndexOf('.') + 1) : f));
+  return short.map((name, i) => (short.indexOf(name) !== short.lastIndexOf(name) ? fields[i]! : name));
+}
+
 /**
  * Compiles a `keyBy` option.
  *
@@ -109,7 +134,7 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
     return { kind: 'none', fields: [], outputFields: [], raw: () => null, canonical: () => null, write: () => undefined };
   }
   // A name Object.prototype has (`__proto__`, `constructor`, …) takes the list path: the engines read a single key field inline.
-  if (typeof spec === 'string' && spec.length > 0 && !isInheritedName(spec)) {
+  if (typeof spec === 'string' && spec.length > 0 && !isInheritedName(spec) && !isNested(spec)) {
     const field = spec;
     return {
       kind: 'field',
@@ -126,12 +151,13 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
   const list = typeof spec === 'string' && spec.length > 0 ? [spec] : spec;
   if (Array.isArray(list) && list.length > 0 && list.every((f) => typeof f === 'string' && f.length > 0)) {
     const fields = [...(list as readonly string[])];
-    if (fields.length === 1 && !isInheritedName(fields[0]!)) return compileKey<T>(op, fields[0] as KeySpec<T>);
+    if (fields.length === 1 && !isInheritedName(fields[0]!) && !isNested(fields[0]!)) return compileKey<T>(op, fields[0] as KeySpec<T>);
     const readers = fields.map(columnReader);
+    const outputFields = outputNames(fields);
     return {
       kind: 'fields',
       fields,
-      outputFields: fields,
+      outputFields,
       raw: (row) => {
         const values = new Array<unknown>(fields.length);
         for (let i = 0; i < fields.length; i++) values[i] = normaliseKeyValue(readers[i]!(row) ?? null);
@@ -146,7 +172,7 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
       },
       write: (target, raw) => {
         const values = raw as readonly unknown[];
-        for (let i = 0; i < fields.length; i++) setColumn(target, fields[i]!, values[i]);
+        for (let i = 0; i < fields.length; i++) setColumn(target, outputFields[i]!, values[i]);
       },
     };
   }

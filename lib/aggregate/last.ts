@@ -1,4 +1,4 @@
-import { fieldLabel, readsField, valueReader, type Aggregator, type ValueOf, type ValueSpec } from './Aggregator.js';
+import { fieldLabel, readsField, valueReader, type Aggregator, type FieldOf, type RecordFieldOf, type ValueOf, type ValueSpec } from './Aggregator.js';
 import { decodeEnds, encodeEnds, type EndsAcc } from './ends.js';
 import { isOfKind, kindOf, mixedTypes } from './valueKinds.js';
 
@@ -11,6 +11,13 @@ import { isOfKind, kindOf, mixedTypes } from './valueKinds.js';
  *
  * Spark: `last(col)`.
  *
+ * **Types**: inside an operator's `aggregate` option the row type comes
+ * from the operator. Elsewhere give it with the field,
+ * `last<Row, 'page'>('page')`, or annotate a function,
+ * `last((r: Row) => r.page)`. `last<Row>('page')` does not compile, since
+ * TypeScript infers no type argument once one is given and the field's type
+ * would be lost (a record row type such as `Record<string, number>` excepted).
+ *
  * @example
  * ```ts
  * windowSession({ eventTime: 'ts', gap: '30 seconds', keyBy: 'user', aggregate: { exit: last('page') } });
@@ -19,6 +26,10 @@ import { isOfKind, kindOf, mixedTypes } from './valueKinds.js';
  *
  * @throws {InvalidValueError} (as an error notification) `last('page'): values of two types in one group: … in batch 3. …`
  */
+export function last<T, const F extends FieldOf<T>>(field: F): Aggregator<T, EndsAcc, ValueOf<T, F> | null>;
+export function last<T, V>(field: (row: T) => V): Aggregator<T, EndsAcc, Exclude<V, null | undefined> | null>;
+/** `last<Row>(field)`: for a record row type only (`Record<string, V>`); refused for others, whose field type it would lose (see {@link RecordFieldOf}). */
+export function last<T>(field: RecordFieldOf<T, 'last'>): Aggregator<T, EndsAcc, ValueOf<T, string> | null>;
 export function last<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>>(field: F): Aggregator<T, EndsAcc, ValueOf<T, F> | null> {
   const read = valueReader<T>('last', field);
   const label = fieldLabel(field);

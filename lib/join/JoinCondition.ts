@@ -5,7 +5,7 @@ import { resolveKeySpec, stableKeyOf, type StableKey } from '../internal/keySpec
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { eventTimeReader, type EventTimeReader } from '../time/eventTime.js';
 import { parseDuration } from '../time/parseDuration.js';
-import type { Duration, EventTimeSpec, KeySpec } from '../types.js';
+import type { Duration, EventTimeSpec, FieldName, KeySpec } from '../types.js';
 
 /** The join types a streaming join supports (Spark has no stream-stream left anti join). */
 export type JoinType = 'inner' | 'leftOuter' | 'rightOuter' | 'fullOuter' | 'leftSemi';
@@ -20,8 +20,8 @@ const JOIN_TYPES: readonly JoinType[] = ['inner', 'leftOuter', 'rightOuter', 'fu
  * sides, or a key spec per side (`{ left, right }`), compared by value.
  */
 export type JoinKeys<TLeft, TRight> =
-  | (keyof TLeft & keyof TRight & string)
-  | readonly (keyof TLeft & keyof TRight & string)[]
+  | (FieldName<TLeft> & FieldName<TRight>)
+  | readonly (FieldName<TLeft> & FieldName<TRight>)[]
   | { readonly left: KeySpec<TLeft>; readonly right: KeySpec<TRight> };
 
 /**

@@ -9,6 +9,8 @@ import type { Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import type { QueryContext } from '../state/StateStore.js';
 import { freezeInfo, stamp, type PipelineInfo } from '../internal/pipeline.js';
+import { isMultiSource, type MultiOffset } from './multiSource.js';
+import { isResultBatch, type ResultBatch } from '../batch/ResultBatch.js';
 import { parseDuration } from '../time/parseDuration.js';
 import type { Duration } from '../types.js';
 import { UNSUPPORTED } from './unsupportedOperations.js';
@@ -67,6 +69,10 @@ export interface QueryRuntimeConfig<T, R> {
   readonly input$: Subject<Batch<T>>;
   /** The pipeline info of the input batches (without the query context, added when the query starts). */
   readonly inputInfo: PipelineInfo;
+  /** Resolves once the pipeline subscribed every input (later than the pipeline behind a `subscribeOn`). */
+  readonly inputsSubscribed?: Promise<void>;
+  /** A multi-source query's inputs, in the order of the {@link MultiSource}'s offsets; `input$` is then unused. */
+  readonly inputs?: readonly { readonly subject: Subject<Batch<unknown>>; readonly info: PipelineInfo }[];
   readonly sink: Sink<R>;
   readonly outputMode: OutputModeName;
   readonly trigger: ResolvedTrigger;
@@ -180,6 +186,14 @@ export class QueryRuntime<T, R> implements StreamingQuery {
   private committedOffset: unknown = undefined;
   /** The pipeline info of the query's input batches (with the query context once started). */
   private inputInfo: PipelineInfo | undefined;
+  /** The same, per input of a multi-source query. */
+  private inputInfos: PipelineInfo[] | undefined;
+  /** Resolved by stop(), to end waits of the start sequence. */
+  private readonly stopSignal: { readonly promise: Promise<void>; resolve(): void } = (() => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve: () => resolve() };
+  })();
   private nextBatchId = 0;
   private watermark = 0;
   private previousTriggerStartMs: number | undefined;
@@ -290,9 +304,14 @@ export class QueryRuntime<T, R> implements StreamingQuery {
         complete: () => this.onPipelineComplete(),
       });
       if (this.failure !== undefined) throw this.failure;
+      // Behind a subscribeOn the pipeline subscribes its inputs later: push no batch before (a stop meanwhile ends the start).
+      if (this.config.inputsSubscribed !== undefined) await Promise.race([this.config.inputsSubscribed, this.stopSignal.promise]);
+      if (this.failure !== undefined) throw this.failure;
+      if (this.stopRequested) throw new StopBeforeStart();
 
-      // The only source of the query is source 0 (`<checkpoint>/sources/0`).
+      // A single source is source 0 (`<checkpoint>/sources/0`); a multi-source query's input i is `sources/<i>`.
       const sourceMetadataDir = checkpoint?.sourceMetadataDir?.(0);
+      const metadataDirFor = checkpoint?.sourceMetadataDir === undefined ? undefined : (index: number): string | undefined => checkpoint.sourceMetadataDir!(index);
       await this.retry(
         () =>
           source.start({
@@ -301,6 +320,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
             scheduler,
             deadLetter: (record) => this.onDeadLetter(record),
             ...(sourceMetadataDir === undefined ? {} : { metadataDir: sourceMetadataDir }),
+            ...(metadataDirFor === undefined ? {} : { metadataDirFor }),
           }),
         'source.start',
       );
@@ -311,7 +331,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
 
       if (recovery !== undefined && !recovery.fresh) {
         await checkReplan({ location: checkpoint!.location, queryId: this.queryId, recovery, source, sink: sink as Sink<unknown> });
-        this.committedOffset = recovery.lastCommitted?.offsets[0];
+        this.committedOffset = this.loggedOffset(recovery.lastCommitted?.offsets);
         this.nextBatchId = recovery.lastCommittedBatchId + 1;
         this.watermark = recovery.watermark ?? recovery.pending?.watermark ?? recovery.lastCommitted?.watermark ?? 0;
         const pending = recovery.pending;
@@ -321,11 +341,12 @@ export class QueryRuntime<T, R> implements StreamingQuery {
           this.stepCount++;
           if (this.config.trigger.kind === 'continuous') {
             this.epochStart = { startMs: t0, startOffset: this.committedOffset, inputRows: 0, outputRows: 0 };
-            await this.continuousRead(this.committedOffset, pending.offsets[0]);
+            await this.continuousRead(this.committedOffset, this.loggedOffset(pending.offsets));
             await this.commitEpoch(pending.batchId, false);
           } else {
             this.batchClock.setBatchTimestamp(pending.timestamp); // the time of its first run
-            await this.runBatch(pending.batchId, this.committedOffset, pending.offsets[0], t0, 0, undefined, pending.offsets[0]);
+            const logged = this.loggedOffset(pending.offsets);
+            await this.runBatch(pending.batchId, this.committedOffset, logged, t0, 0, undefined, logged);
             this.statusTracker.batchFinished();
           }
         }
@@ -392,7 +413,14 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     this.pending = undefined;
     const parts = pending.parts;
     const last = parts[parts.length - 1];
-    const rows = parts.length === 1 ? parts[0]!.rows : parts.flatMap((p) => p.rows);
+    // A pipeline ending in an aggregation (no outputMode operator) is written in the query's output mode.
+    const mode = this.config.outputMode;
+    const rowsOf = (p: Batch<R>): readonly R[] => {
+      if (!isResultBatch(p)) return p.rows;
+      const result = p as unknown as ResultBatch<R>;
+      return mode === 'append' ? result.finalized : mode === 'update' ? result.updated : result.table.toArray();
+    };
+    const rows = parts.length === 1 ? rowsOf(parts[0]!) : parts.flatMap(rowsOf);
     pending.resolve({ rows, watermark: last?.watermark ?? this.watermark, eventTime: last?.eventTime, metrics: last?.metrics });
   }
 
@@ -419,10 +447,39 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     return new Promise<PipelineOutput<R>>((resolve, reject) => {
       const pending: PendingOutput<R> = { batchId: batch.batchId, parts: [], sync: true, resolve, reject };
       this.pending = pending;
-      this.config.input$.next(stamp({ ...batch }, this.inputInfo ?? this.config.inputInfo));
+      this.feed(batch);
       pending.sync = false;
       if (this.pending === pending && (pending.parts.length > 0 || this.pipelineCompleted)) this.resolvePending();
     });
+  }
+
+  /** Pushes batch N to the pipeline: to its one input, or (multi-source) each input's rows to that input, every one stamped with the query. */
+  private feed(batch: Batch<T>): void {
+    const inputs = this.config.inputs;
+    if (inputs === undefined) {
+      this.config.input$.next(stamp({ ...batch }, this.inputInfo ?? this.config.inputInfo));
+      return;
+    }
+    const parts = batch.rows as unknown as readonly (readonly unknown[])[];
+    this.inputInfos ??= inputs.map((input) => freezeInfo({ ...input.info, ...(this.inputInfo?.query === undefined ? {} : { query: this.inputInfo.query }) }));
+    inputs.forEach((input, i) => input.subject.next(stamp({ batchId: batch.batchId, rows: parts[i] ?? [], watermark: batch.watermark }, this.inputInfos![i]!)));
+  }
+
+  /** The source offset in a write-ahead log entry: `offsets[0]`, or (multi-source) the whole list, one per input. */
+  private loggedOffset(offsets: readonly unknown[] | undefined): unknown {
+    if (offsets === undefined) return undefined;
+    return this.config.inputs === undefined ? offsets[0] : offsets;
+  }
+
+  private offsetsToLog(offset: unknown): unknown[] {
+    return this.config.inputs === undefined ? [offset] : [...(offset as readonly unknown[])];
+  }
+
+  private countRows(rows: readonly unknown[]): number {
+    if (this.config.inputs === undefined) return rows.length;
+    let n = 0;
+    for (const part of rows as readonly (readonly unknown[])[]) n += part.length;
+    return n;
   }
 
   private onDeadLetter(record: DeadLetterRecord): void {
@@ -466,7 +523,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     const batchId = this.nextBatchId;
     // The write-ahead entry is written after the previous batch's commit and
     // while this batch is processed; the sink gets the batch only once it is durable.
-    const wal = checkpoint === undefined ? undefined : writeAheadAfter(this.committing, scheduler, () => this.retry(() => checkpoint.writeOffsets({ batchId, offsets: [latest], watermark: this.watermark, timestamp: t0 }), 'checkpoint.writeOffsets'));
+    const wal = checkpoint === undefined ? undefined : writeAheadAfter(this.committing, scheduler, () => this.retry(() => checkpoint.writeOffsets({ batchId, offsets: this.offsetsToLog(latest), watermark: this.watermark, timestamp: t0 }), 'checkpoint.writeOffsets'));
     this.batchClock.setBatchTimestamp(t0); // = the timestamp of offsets/N
     await this.runBatch(batchId, start, latest, t0, latestOffsetMs, wal, latest);
     // A pipeline that completed (e.g. a take(n) in it) can produce nothing more: stop after this batch.
@@ -520,7 +577,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
         triggerExecution: finished - t0,
         ...(checkpoint === undefined ? {} : checkpointPhases(stats, walWaitMs)),
       };
-      this.reportBatch(batchId, t0, durationMs, rows.length, output, start, end, latestOffset, deadLetters, stats);
+      this.reportBatch(batchId, t0, durationMs, this.countRows(rows), output, start, end, latestOffset, deadLetters, stats);
     };
     if (checkpoint === undefined) {
       await commit();
@@ -573,6 +630,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       watermarked: output.eventTime !== undefined,
       metrics: output.metrics,
       source: { description: source.description, startOffset: start, endOffset: end, latestOffset, metrics: { ...source.progressMetrics?.(end), numDeadLetterRecords: deadLetters } },
+      ...(isMultiSource(source) ? { inputs: source.progressParts(start as MultiOffset | undefined, end as MultiOffset, latestOffset as MultiOffset | undefined, deadLetters) } : {}),
       sinkDescription: sink.description,
       ...(stats === undefined || stats === null ? {} : { checkpoint: checkpointProgress(stats) }),
     });
@@ -722,6 +780,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
 
   async stop(): Promise<void> {
     this.stopRequested = true;
+    this.stopSignal.resolve();
     this.loopSubscription?.unsubscribe();
     if (this.loopSubscription === undefined && !this.terminated && this.terminating === undefined) {
       // Still starting: the start sequence stops once it sees the request.

@@ -154,6 +154,8 @@ export interface BatchMeasurements {
   readonly watermarked: boolean;
   readonly metrics: BatchMetrics | undefined;
   readonly source: { readonly description: string; readonly startOffset: unknown; readonly endOffset: unknown; readonly latestOffset: unknown; readonly metrics: Readonly<Record<string, number>> };
+  /** A multi-source query's inputs, each reported as a source of its own. */
+  readonly inputs?: readonly { readonly description: string; readonly startOffset: unknown; readonly endOffset: unknown; readonly latestOffset: unknown; readonly numInputRows: number; readonly metrics: Readonly<Record<string, number>> }[];
   readonly sinkDescription: string;
   readonly checkpoint?: CheckpointProgress;
 }
@@ -204,18 +206,30 @@ export function buildProgress(m: BatchMeasurements): StreamingQueryProgress {
       numRowsInvalidValue: s.numRowsInvalidValue ?? 0,
       customMetrics: s.customMetrics ?? {},
     })),
-    sources: [
-      {
-        description: m.source.description,
-        startOffset: m.source.startOffset ?? null,
-        endOffset: m.source.endOffset ?? null,
-        latestOffset: m.source.latestOffset ?? null,
-        numInputRows: m.numInputRows,
-        inputRowsPerSecond,
-        processedRowsPerSecond,
-        metrics: m.source.metrics,
-      },
-    ],
+    sources:
+      m.inputs === undefined
+        ? [
+            {
+              description: m.source.description,
+              startOffset: m.source.startOffset ?? null,
+              endOffset: m.source.endOffset ?? null,
+              latestOffset: m.source.latestOffset ?? null,
+              numInputRows: m.numInputRows,
+              inputRowsPerSecond,
+              processedRowsPerSecond,
+              metrics: m.source.metrics,
+            },
+          ]
+        : m.inputs.map((input) => ({
+            description: input.description,
+            startOffset: input.startOffset ?? null,
+            endOffset: input.endOffset ?? null,
+            latestOffset: input.latestOffset ?? null,
+            numInputRows: input.numInputRows,
+            inputRowsPerSecond: rate(input.numInputRows, sinceLast),
+            processedRowsPerSecond: rate(input.numInputRows, m.durationMs.triggerExecution),
+            metrics: input.metrics,
+          })),
     sink: { description: m.sinkDescription, numOutputRows: m.numOutputRows },
     numRowsDroppedInvalidEventTime: m.metrics?.numRowsDroppedInvalidEventTime ?? 0,
     ...(m.checkpoint === undefined ? {} : { checkpoint: m.checkpoint }),

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { Observable, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
 import type { Checkpoint } from '../checkpoint/Checkpoint.js';
 import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
 import type { EventType } from '../instrumentation/events.js';
-import { SOURCE_INFO, aggregationFeeding, attachNode, findNode, freezeInfo, requestMode, staticInfoOf, type OutputModeName } from '../internal/pipeline.js';
+import { SOURCE_INFO, aggregationFeeding, attachNode, findNode, freezeInfo, requestMode, staticInfoOf, type OutputModeName, type PipelineInfo } from '../internal/pipeline.js';
 import type { Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import { parseDuration } from '../time/parseDuration.js';
@@ -14,8 +14,28 @@ import { UNSUPPORTED, isAggregationKind, queryModeRefusal } from './unsupportedO
 import { requireQueryErrorHandler, type QueryErrorHandler } from './queryErrors.js';
 import type { RetryOptions } from './retry.js';
 import { QueryRuntime, continuousNodeName, type StreamingQuery } from './StreamingQuery.js';
+import { MultiSource } from './multiSource.js';
 import { streams, type StreamingQueryManager } from './StreamingQueryManager.js';
 import { resolveTrigger, type Trigger } from './triggers.js';
+
+/** The rows a source gives. */
+export type RowOfSource<S> = S extends Source<infer T, unknown> ? T : never;
+
+/** The input streams a multi-source pipeline receives: one per entry of `sources`. */
+export type QueryInputs<S extends Readonly<Record<string, Source<unknown, unknown>>>> = { readonly [K in keyof S]: Observable<Batch<RowOfSource<S[K]>>> };
+
+/** Options for a {@link startQuery} over several sources: a stream-stream join or a union of the query's inputs. */
+export interface StartMultiSourceQueryOptions<S extends Readonly<Record<string, Source<unknown, unknown>>>, R> extends Omit<StartQueryOptions<never, R>, 'source' | 'pipeline'> {
+  /**
+   * The query's inputs by name, e.g. `{ left: fromKafka(…), right: fromDirectory(…) }`.
+   * One trigger plans every input; batch N of each input carries the same
+   * batch id and is one micro-batch for a join or union of them; the
+   * write-ahead log entry of batch N holds every input's offsets.
+   */
+  readonly sources: S;
+  /** The query over the inputs, e.g. `({ left, right }) => left.pipe(streamJoin(right, { … }))`. */
+  readonly pipeline: (inputs: QueryInputs<S>) => Observable<Batch<R>>;
+}
 
 /** Options for {@link startQuery}. */
 export interface StartQueryOptions<T, R> {
@@ -109,10 +129,15 @@ function requireObject(option: string, value: unknown, methods: readonly string[
  * @throws {UnsupportedOperationError} `startQuery: Data source <sink> does not support <Mode> output mode …` when the sink does not support the pipeline's output mode.
  * @throws {UnsupportedOperationError} `startQuery: Continuous processing does not support <Operator> operations.` for a stateful pipeline, a source or a sink that cannot run continuously.
  */
-export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): StreamingQuery {
-  requireObject('source', options.source, ['start', 'latestOffset', 'getBatch', 'commit', 'stop'], 'a Source (fromDirectory, fromSocket, rateSource, fromObservable, fromKafka…)');
+export function startQuery<const S extends Readonly<Record<string, Source<unknown, unknown>>>, R>(options: StartMultiSourceQueryOptions<S, R>): StreamingQuery;
+export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): StreamingQuery;
+export function startQuery<T, R = T>(given: StartQueryOptions<T, R> | StartMultiSourceQueryOptions<Readonly<Record<string, Source<unknown, unknown>>>, R>): StreamingQuery {
+  const multi = multiSourceOf(given);
+  const options = (multi?.single ?? given) as StartQueryOptions<T, R>;
+  if (multi === undefined) requireObject('source', options.source, ['start', 'latestOffset', 'getBatch', 'commit', 'stop'], 'a Source (fromDirectory, fromSocket, rateSource, fromObservable, fromKafka…)');
   requireObject('sink', options.sink, ['addBatch'], 'a Sink (toConsole, toFiles, toMemory, forEach, forEachBatch, toKafka…)');
-  const { source, sink } = options;
+  const sink = options.sink;
+  const source = (multi?.source ?? options.source) as Source<T, unknown>;
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
     throw new InvalidOptionError(`startQuery: name must be a non-empty string; got ${describeValue(options.name)}.`, 'name', options.name, 'a non-empty string');
   }
@@ -135,9 +160,16 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
   // Build the pipeline now, so that misconfigured operators and refused shapes fail here, synchronously.
   const input$ = new Subject<Batch<T>>();
   // The input is a fresh stream of this query's one input; its batches will carry the query context (lib/internal/pipeline.ts).
-  const inputInfo = freezeInfo({ ...SOURCE_INFO, inputs: ['0'], aligned: true, ...(source.columns === undefined ? {} : { columns: source.columns }) });
-  const batches$ = attachNode(input$.asObservable(), { op: 'startQuery', inputs: [], info: inputInfo, refusal: undefined, aggregation: false, requestedMode: undefined, requestedBy: undefined, binding: undefined });
-  const output$ = options.pipeline === undefined ? (batches$ as unknown as Observable<Batch<R>>) : options.pipeline(batches$);
+  const inputInfo = queryInputInfo(multi?.names ?? [multi?.singleName ?? '0'], multi === undefined || multi.single !== undefined ? source.columns : undefined);
+  const multiInputs = multi?.source === undefined ? undefined : multi.names.map((name, i) => ({ subject: new Subject<Batch<unknown>>(), info: queryInputInfo([name], multi.sources[i]!.columns) }));
+  const subscriptions = inputSubscriptions(multiInputs?.length ?? 1);
+  const batches$ = queryInput(input$, inputInfo, subscriptions.onSubscribed(0));
+  const output$ =
+    multiInputs !== undefined
+      ? (given as StartMultiSourceQueryOptions<Readonly<Record<string, Source<unknown, unknown>>>, R>).pipeline(Object.fromEntries(multi!.names.map((name, i) => [name, queryInput(multiInputs[i]!.subject, multiInputs[i]!.info, subscriptions.onSubscribed(i))])) as never)
+      : options.pipeline === undefined
+        ? (batches$ as unknown as Observable<Batch<R>>)
+        : options.pipeline(batches$);
   const outputMode = resolveOutputMode(options.outputMode, output$);
   if (!sink.supportedModes.includes(outputMode)) {
     throw new UnsupportedOperationError(
@@ -166,6 +198,8 @@ export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): Streamin
     output$,
     input$,
     inputInfo,
+    inputsSubscribed: options.pipeline === undefined && multiInputs === undefined ? Promise.resolve() : subscriptions.ready,
+    ...(multiInputs === undefined ? {} : { inputs: multiInputs }),
     sink,
     outputMode,
     trigger,
@@ -199,16 +233,18 @@ function resolveOutputMode(option: OutputModeName | undefined, output$: Observab
   }
   const info = staticInfoOf(output$);
   const feeding = aggregationFeeding(output$);
-  const own = info?.outputMode ?? feeding?.requestedMode;
+  // The mode the pipeline declares (outputMode(…)); a join's append or a flatMapGroupsWithState's mode is only a default, Spark's rules judge a different one.
+  const terminal = findNode(output$)?.node;
+  const own = terminal?.op === 'outputMode' ? terminal.info?.outputMode : feeding?.requestedMode;
   if (option !== undefined && own !== undefined && own !== option) {
     throw new InvalidOptionError(
-      `startQuery: outputMode is ${describeValue(option)} but the pipeline already emits in ${own} mode (${info?.outputMode !== undefined ? 'its last operators fix it' : 'outputMode(…) in the pipeline'}). Set the output mode once: remove the option or change the pipeline.`,
+      `startQuery: outputMode is ${describeValue(option)} but the pipeline already emits in ${own} mode (outputMode(…) in the pipeline). Set the output mode once: remove the option or change the pipeline.`,
       'outputMode',
       option,
       `'${own}'`,
     );
   }
-  const mode = own ?? option ?? 'append';
+  const mode = own ?? option ?? info?.outputMode ?? 'append';
   // An aggregation the pipeline leaves without a mode runs in the query's (Spark's default: append, with its rules).
   if (feeding !== undefined && feeding.requestedMode === undefined) requestMode(feeding, mode, 'startQuery');
   return mode;
@@ -222,4 +258,76 @@ function checkQueryMode(output$: Observable<unknown>, mode: OutputModeName): voi
   const feeding = aggregationFeeding(output$);
   const refused = queryModeRefusal(info.aggregation === undefined && feeding?.info?.aggregation !== undefined ? { ...info, aggregation: feeding.info.aggregation } : info, mode);
   if (refused !== undefined) throw new UnsupportedOperationError('startQuery', refused);
+}
+
+/** The info of a query input stream: a fresh stream of these query inputs, aligned with the query's other inputs (one trigger plans all). */
+function queryInputInfo(names: readonly string[], columns: readonly string[] | undefined): PipelineInfo {
+  return freezeInfo({ ...SOURCE_INFO, inputs: [...names], aligned: true, ...(columns === undefined ? {} : { columns }) });
+}
+
+/**
+ * A query input's Observable, with its node (so the pipeline's refusals and
+ * output mode are settled when it is built). `onSubscribed` runs when the
+ * pipeline subscribes it — later than the pipeline itself behind a
+ * `subscribeOn` — so that the runtime pushes no batch before.
+ */
+function queryInput<T>(subject: Subject<Batch<T>>, info: PipelineInfo, onSubscribed: () => void): Observable<Batch<T>> {
+  const input = new Observable<Batch<T>>((subscriber) => {
+    const subscription = subject.subscribe(subscriber);
+    onSubscribed();
+    return subscription;
+  });
+  return attachNode(input, { op: 'startQuery', inputs: [], info, refusal: undefined, aggregation: false, requestedMode: undefined, requestedBy: undefined, binding: undefined });
+}
+
+/** Counts the inputs the pipeline subscribed; `ready` resolves once every one is. */
+function inputSubscriptions(count: number): { readonly ready: Promise<void>; readonly onSubscribed: (index: number) => () => void } {
+  const seen = new Set<number>();
+  let resolve!: () => void;
+  const ready = new Promise<void>((r) => (resolve = r));
+  return {
+    ready,
+    onSubscribed: (index) => () => {
+      seen.add(index);
+      if (seen.size === count) resolve();
+    },
+  };
+}
+
+interface MultiSourcePlan {
+  readonly names: readonly string[];
+  readonly sources: readonly Source<unknown, unknown>[];
+  /** Several inputs: the composite source. */
+  readonly source?: MultiSource;
+  /** `sources` with one entry: the same as `source`. */
+  readonly single?: StartQueryOptions<unknown, unknown>;
+  readonly singleName?: string;
+}
+
+/** Validates `sources` (when given): a non-empty object of Sources, not together with `source`. */
+function multiSourceOf(options: object): MultiSourcePlan | undefined {
+  const o = options as { sources?: unknown; source?: unknown; pipeline?: unknown };
+  if (o.sources === undefined) return undefined;
+  if (o.source !== undefined) {
+    throw new InvalidOptionError(`startQuery: source and sources must not both be given; got both. Pass sources: { name: source, … } for several inputs, or source for one.`, 'sources', o.sources, 'either source or sources');
+  }
+  if (typeof o.sources !== 'object' || o.sources === null || Object.keys(o.sources).length === 0) {
+    throw new InvalidOptionError(`startQuery: sources must be a non-empty object of named sources; got ${describeValue(o.sources)}.`, 'sources', o.sources, '{ name: Source, … }');
+  }
+  if (typeof o.pipeline !== 'function') {
+    throw new InvalidOptionError(`startQuery: pipeline must be a function of the inputs with sources; got ${describeValue(o.pipeline)}. Use ({ left, right }) => left.pipe(…).`, 'pipeline', o.pipeline, 'a function');
+  }
+  // Sorted by name, so that reordering the object's keys keeps the checkpoint's offsets in place.
+  const names = Object.keys(o.sources).sort();
+  const sources = names.map((name) => {
+    const source = (o.sources as Record<string, unknown>)[name];
+    requireObject(`sources.${name}`, source, ['start', 'latestOffset', 'getBatch', 'commit', 'stop'], 'a Source (fromDirectory, fromSocket, rateSource, fromObservable, fromKafka…)');
+    return source as Source<unknown, unknown>;
+  });
+  if (names.length === 1) {
+    const name = names[0]!;
+    const pipeline = o.pipeline as (inputs: Record<string, Observable<Batch<unknown>>>) => Observable<Batch<unknown>>;
+    return { names, sources, singleName: name, single: { ...(options as StartQueryOptions<unknown, unknown>), source: sources[0]!, pipeline: (b$) => pipeline({ [name]: b$ }), sources: undefined } as StartQueryOptions<unknown, unknown> };
+  }
+  return { names, sources, source: new MultiSource(names, sources) };
 }

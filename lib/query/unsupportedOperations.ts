@@ -72,8 +72,8 @@ export const UNSUPPORTED = {
   multipleFlatMapGroupsWithState:
     'Multiple flatMapGroupsWithStates are not supported when they are not all in append mode or the output mode is not append on a streaming DataFrames/Datasets',
   /** UnsupportedOperationChecker.checkForStreaming: flatMapGroupsWithState without aggregation, whose mode differs from the query's */
-  flatMapGroupsWithStateModeMismatch: ([functionMode, queryMode]: readonly ['append' | 'update', 'Append' | 'Update' | 'Complete']): string =>
-    `flatMapGroupsWithState in ${functionMode} mode is not supported with ${queryMode} output mode on a streaming DataFrame/Dataset`,
+  flatMapGroupsWithStateModeMismatch: (modes: `${'append' | 'update'} mode is not supported with ${'Append' | 'Update' | 'Complete'}`): string =>
+    `flatMapGroupsWithState in ${modes} output mode on a streaming DataFrame/Dataset`,
   /** UnsupportedOperationChecker.checkForStreaming: mapGroupsWithState outside update mode */
   mapGroupsWithStateMode: (queryMode: 'Append' | 'Complete'): string => `mapGroupsWithState is not supported with ${queryMode} output mode on a streaming DataFrame/Dataset`,
   /** FlatMapGroupsWithState: the function's output mode */
@@ -110,7 +110,7 @@ export function outputModeRefusal(stateful: readonly { readonly kind: string; re
       if (mode !== 'update') return UNSUPPORTED.mapGroupsWithStateMode(name as 'Append' | 'Complete');
     } else if (aggregations.length === 0) {
       const fnMode = g.outputMode === 'update' ? 'update' : 'append';
-      if (fnMode !== mode) return UNSUPPORTED.flatMapGroupsWithStateModeMismatch([fnMode, name]);
+      if (fnMode !== mode) return UNSUPPORTED.flatMapGroupsWithStateModeMismatch(`${fnMode} mode is not supported with ${name}`);
     } else if (g.outputMode === 'update') return UNSUPPORTED.flatMapGroupsWithStateUpdateWithAggregation;
   }
   return undefined;

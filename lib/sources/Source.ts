@@ -20,6 +20,8 @@ export interface SourceContext {
    * its log in memory). Spark: the `metadataPath` a `Source` is created with.
    */
   readonly metadataDir?: string;
+  /** For the sources of a multi-source query: the metadata directory of input `index` (`<checkpointLocation>/sources/<index>`). */
+  readonly metadataDirFor?: (index: number) => string | undefined;
 }
 
 /** A record a source could not parse. */

@@ -48,7 +48,7 @@ const f3: Device[] = [
 const at = (hhmm: string, day = '2018-03-02') => Date.parse(`${day}T${hhmm}:00Z`);
 const win = (from: string, to: string) => ({ start: at(from), end: at(to) });
 
-const countsPer = (size: string) => pipe(windowTumbling<Device>({ eventTime: 'ts', size, keyBy: 'action', aggregate: { count: count() } }), outputMode('complete'));
+const countsPer = (size: string) => pipe(windowTumbling<Device>()({ eventTime: 'ts', size, keyBy: 'action', aggregate: { count: count() } }), outputMode('complete'));
 
 describe('notes/000: device events counted per window (complete mode)', () => {
   it('10-minute windows, batches 0 to 2', () => {
@@ -117,7 +117,7 @@ describe('notes/000: device events counted per window (complete mode)', () => {
   });
 
   it('10-minute windows sliding every 5 minutes, batch 0 (notes/000 §8 sliding window)', () => {
-    streamTest<Device, unknown>(pipe(windowSliding<Device>({ eventTime: 'ts', size: '10 minutes', slide: '5 minutes', keyBy: 'action', aggregate: { count: count() } }), outputMode('complete')))
+    streamTest<Device, unknown>(pipe(windowSliding<Device>()({ eventTime: 'ts', size: '10 minutes', slide: '5 minutes', keyBy: 'action', aggregate: { count: count() } }), outputMode('complete')))
       .addData(f1)
       .checkNewAnswer([
         { window: win('10:00', '10:10'), action: 'close', count: 1 },
@@ -143,7 +143,7 @@ describe('notes/003: profit per 5-minute window, with a late event', () => {
   const asus: Trade = { id: 'asus', amount: 5, type: 'buy', time: '20-04-2020-10-14' };
 
   it('prints the notes tables batch by batch in complete mode (batch 0 ran on the empty topic)', () => {
-    streamTest<Trade, unknown>(pipe(windowTumbling<Trade>({ eventTime: tradeTime, size: '5 minute', aggregate: { profit: sum(profit) } }), outputMode('complete')))
+    streamTest<Trade, unknown>(pipe(windowTumbling<Trade>()({ eventTime: tradeTime, size: '5 minute', aggregate: { profit: sum(profit) } }), outputMode('complete')))
       .addData([]) // Batch: 0 (empty topic, not printed in the notes)
       .checkNewAnswer([])
       .addData([apple]) // Batch: 1
@@ -158,7 +158,7 @@ describe('notes/003: profit per 5-minute window, with a late event', () => {
   });
 
   it('still counts asus with a 10-minute watermark: its window ends after the watermark (update mode)', () => {
-    streamTest<Trade, unknown>(pipe(withWatermark<Trade>(tradeTime, '10 minutes'), windowTumbling<Trade>({ eventTime: tradeTime, size: '5 minutes', aggregate: { profit: sum(profit) } }), outputMode('update')))
+    streamTest<Trade, unknown>(pipe(withWatermark<Trade>(tradeTime, '10 minutes'), windowTumbling<Trade>()({ eventTime: tradeTime, size: '5 minutes', aggregate: { profit: sum(profit) } }), outputMode('update')))
       .addData([apple])
       .addData([shell])
       .addData([appleSell]) // watermark after: 10:12
@@ -186,7 +186,7 @@ describe('notes/003 use case 2: weekly shopping per user', () => {
     streamTest<Row, unknown>(
       pipe(
         withWatermark<Row>('day', '2 days'),
-        windowTumbling<Row>({ eventTime: 'day', size: '7 days', startTime: '4 days', keyBy: 'user', aggregate: { total: sum('shopping') } }),
+        windowTumbling<Row>()({ eventTime: 'day', size: '7 days', startTime: '4 days', keyBy: 'user', aggregate: { total: sum('shopping') } }),
         outputMode('update'),
       ),
     )

@@ -135,6 +135,11 @@ describe('flatMapGroupsWithState', () => {
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (flatMapGroupsWithState<Row>()) and rejects undefined options', () => {
+      expect(flatMapGroupsWithState<{ k: string }>()).toBe(flatMapGroupsWithState);
+      expect(() => flatMapGroupsWithState(undefined as never, (() => 0) as never)).toThrow('flatMapGroupsWithState: options must be an object with at least keyBy; got undefined.');
+    });
+
     it('rejects a missing or unknown output mode when the operator is built', () => {
       expect(() => flatMapGroupsWithState({ keyBy: 'user' } as { keyBy: 'user'; outputMode: 'append' }, totals)).toThrow('flatMapGroupsWithState: The output mode of function should be append or update; got undefined.');
       expect(() => flatMapGroupsWithState({ keyBy: 'user', outputMode: 'complete' as never }, totals)).toThrow(new InvalidOptionError('flatMapGroupsWithState: The output mode of function should be append or update; got "complete".', 'outputMode', 'complete', "'append' | 'update'"));

@@ -14,7 +14,7 @@ import { createTestScheduler, batch, at } from '../helpers/scheduler.js';
 
 type Ev = { ts: number; action?: string; user?: string; amount?: number };
 const S = 1000;
-const byAction = () => groupAggregate<Ev>({ keyBy: 'action', aggregate: { count: count() } });
+const byAction = () => groupAggregate<Ev>()({ keyBy: 'action', aggregate: { count: count() } });
 
 describe('groupAggregate', () => {
   it('keeps running totals per key (complete and update modes)', () => {
@@ -33,7 +33,7 @@ describe('groupAggregate', () => {
   });
 
   it('reproduces the running shopping totals of notes/003 use case 1 (update mode)', () => {
-    streamTest<Ev, unknown>(pipe(groupAggregate<Ev>({ keyBy: 'user', aggregate: { total: sum('amount') } }), outputMode('update')))
+    streamTest<Ev, unknown>(pipe(groupAggregate<Ev>()({ keyBy: 'user', aggregate: { total: sum('amount') } }), outputMode('update')))
       .addData([{ ts: 0, user: 'Sankar', amount: 200 }])
       .checkNewAnswer([{ user: 'Sankar', total: 200 }])
       .addData([{ ts: 0, user: 'Jade', amount: 800 }])
@@ -48,12 +48,12 @@ describe('groupAggregate', () => {
   });
 
   it('keeps one global row without a key, emitted every batch in complete mode', () => {
-    const steps = runBatches(pipe(groupAggregate<Ev>({ aggregate: { n: count(), mean: avg('amount') } }), outputMode('complete')), [[{ ts: 1, amount: 2 }, { ts: 2, amount: 4 }], []]);
+    const steps = runBatches(pipe(groupAggregate<Ev>()({ aggregate: { n: count(), mean: avg('amount') } }), outputMode('complete')), [[{ ts: 1, amount: 2 }, { ts: 2, amount: 4 }], []]);
     expect(steps.map((s) => s.rows)).toEqual([[{ n: 2, mean: 3 }], [{ n: 2, mean: 3 }]]);
   });
 
   it('has a watermark when grouping by the raw watermarked timestamp: late iff t <= W, finalised once W reaches t (EWS group by on raw timestamp)', () => {
-    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '10 seconds'), groupAggregate<Ev>({ keyBy: ['ts'], aggregate: { n: count() } }), outputMode('append')))
+    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '10 seconds'), groupAggregate<Ev>()({ keyBy: ['ts'], aggregate: { n: count() } }), outputMode('append')))
       .addData([at(10 * S), at(10 * S), at(12 * S)]) // watermark after: 2s
       .checkNewAnswer([])
       .checkStateRows(2)
@@ -70,7 +70,7 @@ describe('groupAggregate', () => {
   it('has a watermark when grouping by a watermarked column given with a format: finalised once W passes the parsed time', () => {
     type F = { ts: string; n?: number };
     const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
-    const steps = runBatches(pipe(withWatermark<F>(ts, '10 minutes'), groupAggregate<F>({ keyBy: 'ts', aggregate: { n: count() } }), outputMode('append')), [
+    const steps = runBatches(pipe(withWatermark<F>(ts, '10 minutes'), groupAggregate<F>()({ keyBy: 'ts', aggregate: { n: count() } }), outputMode('append')), [
       [{ ts: '02-03-2018-10-01' }, { ts: '02-03-2018-10-01' }],
       [{ ts: '02-03-2018-11-30' }],
       [{ ts: '02-03-2018-10-01' }],
@@ -93,14 +93,14 @@ describe('groupAggregate', () => {
   });
 
   it('puts the fields of an object returned by a keyBy function in the row, anything else in `key`', () => {
-    const [s1] = runBatches(pipe(groupAggregate<Ev>({ keyBy: (r) => ({ user: r.user!.toLowerCase() }), aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 0, user: 'ANN' }, { ts: 0, user: 'ann' }]]);
+    const [s1] = runBatches(pipe(groupAggregate<Ev>()({ keyBy: (r) => ({ user: r.user!.toLowerCase() }), aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 0, user: 'ANN' }, { ts: 0, user: 'ann' }]]);
     expect(s1!.rows).toEqual([{ user: 'ann', n: 2 }]);
-    const [s2] = runBatches(pipe(groupAggregate<Ev>({ keyBy: (r) => r.user!.length, aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 0, user: 'ANN' }, { ts: 0, user: 'bo' }]]);
+    const [s2] = runBatches(pipe(groupAggregate<Ev>()({ keyBy: (r) => r.user!.length, aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 0, user: 'ANN' }, { ts: 0, user: 'bo' }]]);
     expect(s2!.rows).toEqual([{ key: 3, n: 1 }, { key: 2, n: 1 }]);
   });
 
   it('groups by several fields', () => {
-    const [step] = runBatches(pipe(groupAggregate<Ev>({ keyBy: ['user', 'action'], aggregate: { n: count() } }), outputMode('complete')), [
+    const [step] = runBatches(pipe(groupAggregate<Ev>()({ keyBy: ['user', 'action'], aggregate: { n: count() } }), outputMode('complete')), [
       [{ ts: 0, user: 'a', action: 'x' }, { ts: 0, user: 'a', action: 'y' }, { ts: 0, user: 'a', action: 'x' }],
     ]);
     expect(step!.rows).toEqual([{ user: 'a', action: 'x', n: 2 }, { user: 'a', action: 'y', n: 1 }]);
@@ -116,20 +116,20 @@ describe('groupAggregate', () => {
       { ts: 0, a: -0, b: 'x' },
       { ts: 0, a: 0, b: 'x' },
     ];
-    const [many] = runBatches(pipe(groupAggregate<N>({ keyBy: ['a', 'b'], aggregate: { n: count() } }), outputMode('complete')), [rows]);
+    const [many] = runBatches(pipe(groupAggregate<N>()({ keyBy: ['a', 'b'], aggregate: { n: count() } }), outputMode('complete')), [rows]);
     expect(many!.rows).toEqual([{ a: Number.NaN, b: 'x', n: 2 }, { a: null, b: 'x', n: 2 }, { a: 0, b: 'x', n: 2 }]);
     expect(Object.is((many!.rows[2] as { a: unknown }).a, 0)).toBe(true);
-    const [one] = runBatches(pipe(groupAggregate<N>({ keyBy: 'a', aggregate: { n: count() } }), outputMode('complete')), [rows]);
+    const [one] = runBatches(pipe(groupAggregate<N>()({ keyBy: 'a', aggregate: { n: count() } }), outputMode('complete')), [rows]);
     expect(one!.rows).toEqual([{ a: Number.NaN, n: 2 }, { a: null, n: 2 }, { a: 0, n: 2 }]);
     expect(Object.is((one!.rows[2] as { a: unknown }).a, 0)).toBe(true);
-    const [byFn] = runBatches(pipe(groupAggregate<N>({ keyBy: (r) => r.a, aggregate: { n: count() } }), outputMode('complete')), [rows]);
+    const [byFn] = runBatches(pipe(groupAggregate<N>()({ keyBy: (r) => r.a, aggregate: { n: count() } }), outputMode('complete')), [rows]);
     expect(byFn!.rows.map((r) => (r as { key: unknown }).key)).toEqual([Number.NaN, null, 0]);
   });
 
   it('groups Dates by time, apart from their ISO text, and object keys by value', () => {
     type D = { ts: number; at: unknown; b: string };
     const iso = new Date(5).toISOString();
-    const [step] = runBatches(pipe(groupAggregate<D>({ keyBy: ['at', 'b'], aggregate: { n: count() } }), outputMode('complete')), [
+    const [step] = runBatches(pipe(groupAggregate<D>()({ keyBy: ['at', 'b'], aggregate: { n: count() } }), outputMode('complete')), [
       [{ ts: 0, at: new Date(5), b: 'x' }, { ts: 0, at: iso, b: 'x' }, { ts: 0, at: new Date(5), b: 'x' }, { ts: 0, at: { p: 1, q: 2 }, b: 'x' }, { ts: 0, at: { q: 2, p: 1 }, b: 'x' }],
     ]);
     expect(step!.rows).toEqual([{ at: new Date(5), b: 'x', n: 2 }, { at: iso, b: 'x', n: 1 }, { at: { p: 1, q: 2 }, b: 'x', n: 2 }]);
@@ -179,12 +179,17 @@ describe('groupAggregate', () => {
 
   it('wraps a throwing keyBy in a UserFunctionError', () => {
     let error: unknown;
-    fromBatches([[at(1)]]).pipe(groupAggregate<Ev>({ keyBy: () => { throw new Error('k'); }, aggregate: { n: count() } })).subscribe({ error: (e: unknown) => (error = e) });
+    fromBatches([[at(1)]]).pipe(groupAggregate<Ev>()({ keyBy: () => { throw new Error('k'); }, aggregate: { n: count() } })).subscribe({ error: (e: unknown) => (error = e) });
     expect(error).toBeInstanceOf(UserFunctionError);
     expect((error as Error).message).toBe('groupAggregate: a user function threw while processing batch 0: Error: k');
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (groupAggregate<Row>()) and rejects undefined options', () => {
+      expect(groupAggregate<Ev>()).toBe(groupAggregate);
+      expect(() => groupAggregate(undefined as never)).toThrow('groupAggregate: aggregate must be a non-empty record of aggregators; got undefined.');
+    });
+
     it('rejects append mode without a watermarked key, with Spark wording', () => {
       let error: unknown;
       fromBatches([[at(1, { action: 'a' })]]).pipe(withWatermark('ts', 0), byAction(), outputMode('append')).subscribe({ error: (e: unknown) => (error = e) });
@@ -193,9 +198,9 @@ describe('groupAggregate', () => {
     });
 
     it('rejects bad aggregate and key options', () => {
-      expect(() => groupAggregate<Ev>({ keyBy: 'action', aggregate: undefined as unknown as {} })).toThrow('groupAggregate: aggregate must be a non-empty record of aggregators; got undefined.');
-      expect(() => groupAggregate<Ev>({ keyBy: 'action', aggregate: { action: count() } })).toThrow(InvalidOptionError);
-      expect(() => groupAggregate<Ev>({ keyBy: {} as unknown as 'action', aggregate: { n: count() } })).toThrow('groupAggregate: keyBy must be a field name');
+      expect(() => groupAggregate<Ev>()({ keyBy: 'action', aggregate: undefined as unknown as {} })).toThrow('groupAggregate: aggregate must be a non-empty record of aggregators; got undefined.');
+      expect(() => groupAggregate<Ev>()({ keyBy: 'action', aggregate: { action: count() } })).toThrow(InvalidOptionError);
+      expect(() => groupAggregate<Ev>()({ keyBy: {} as unknown as 'action', aggregate: { n: count() } })).toThrow('groupAggregate: keyBy must be a field name');
     });
   });
 });

@@ -29,7 +29,7 @@ describe('limit', () => {
 
   it('keeps the first n rows of each table in complete mode (top-n with orderBy)', () => {
     const steps = runBatches(
-      pipe(groupAggregate<Ev>({ keyBy: 'action', aggregate: { count: count() } }), outputMode('complete'), orderBy({ by: 'count', desc: true }), limit(1)),
+      pipe(groupAggregate<Ev>()({ keyBy: 'action', aggregate: { count: count() } }), outputMode('complete'), orderBy({ by: 'count', desc: true }), limit(1)),
       [[e('a'), e('b'), e('b')], [e('a'), e('a')]],
     );
     expect(steps.map((s) => s.rows)).toEqual([[{ action: 'b', count: 2 }], [{ action: 'a', count: 3 }]]);
@@ -71,10 +71,10 @@ describe('limit', () => {
   describe('misconfiguration', () => {
     it('rejects limit in update mode, on subscribe and at the first batch, with Spark wording', () => {
       const untyped = limit(1) as unknown as OperatorFunction<Batch<unknown>, Batch<unknown>>;
-      const error = failure(() => fromBatches([[e('a')]]).pipe(groupAggregate<Ev>({ keyBy: 'action', aggregate: { n: count() } }), outputMode('update'), untyped));
+      const error = failure(() => fromBatches([[e('a')]]).pipe(groupAggregate<Ev>()({ keyBy: 'action', aggregate: { n: count() } }), outputMode('update'), untyped));
       expect(error).toBeInstanceOf(UnsupportedOperationError);
       expect((error as Error).message).toBe('limit: Limits are not supported on streaming DataFrames/Datasets in Update output mode');
-      const hidden = failure(() => fromBatches([[e('a')]]).pipe(groupAggregate<Ev>({ keyBy: 'action', aggregate: { n: count() } }), outputMode('update'), map((b) => b), untyped));
+      const hidden = failure(() => fromBatches([[e('a')]]).pipe(groupAggregate<Ev>()({ keyBy: 'action', aggregate: { n: count() } }), outputMode('update'), map((b) => b), untyped));
       expect((hidden as Error).message).toBe('limit: Limits are not supported on streaming DataFrames/Datasets in Update output mode');
     });
 

@@ -62,9 +62,9 @@ describe('mapGroupsWithState', () => {
     const keys: unknown[] = [];
     const record = (k: unknown) => (keys.push(k), 0);
     const rows = [[{ a: 1, b: 'x', c: true }]];
-    runBatches(mapGroupsWithState<R, number, number>({ keyBy: 'a' }, record), rows);
-    runBatches(mapGroupsWithState<R, number, number>({ keyBy: ['a', 'b'] }, record), rows);
-    runBatches(mapGroupsWithState<R, number, number>({ keyBy: (r) => `${r.b}${r.a}` }, record), rows);
+    runBatches(mapGroupsWithState<R>()({ keyBy: 'a' }, record), rows);
+    runBatches(mapGroupsWithState<R>()({ keyBy: ['a', 'b'] }, record), rows);
+    runBatches(mapGroupsWithState<R>()({ keyBy: (r) => `${r.b}${r.a}` }, record), rows);
     expect(keys).toEqual([1, { a: 1, b: 'x' }, 'x1']);
   });
 
@@ -322,6 +322,11 @@ describe('mapGroupsWithState', () => {
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (mapGroupsWithState<Row>()) and rejects undefined options', () => {
+      expect(mapGroupsWithState<{ k: string }>()).toBe(mapGroupsWithState);
+      expect(() => mapGroupsWithState(undefined as never, (() => 0) as never)).toThrow('mapGroupsWithState: options must be an object with at least keyBy; got undefined.');
+    });
+
     it('rejects bad options when the operator is built', () => {
       expect(() => mapGroupsWithState({ keyBy: undefined as never }, runningTotal)).toThrow('mapGroupsWithState: keyBy must be a field name, a non-empty list of field names or a function of the row; got undefined.');
       expect(() => mapGroupsWithState({ keyBy: 'user', timeout: 'wallClock' as never }, runningTotal)).toThrow("mapGroupsWithState: timeout must be 'none', 'processingTime' or 'eventTime'; got \"wallClock\".");

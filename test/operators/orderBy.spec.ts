@@ -13,7 +13,7 @@ import { createTestScheduler, batch } from '../helpers/scheduler.js';
 
 type Ev = { ts: number; action: string };
 const e = (action: string): Ev => ({ ts: 0, action });
-const counts = () => groupAggregate<Ev>({ keyBy: 'action', aggregate: { count: count() } });
+const counts = () => groupAggregate<Ev>()({ keyBy: 'action', aggregate: { count: count() } });
 const failure = (run: () => Observable<unknown>): unknown => {
   let error: unknown;
   run().subscribe({ error: (err: unknown) => (error = err) });
@@ -65,7 +65,7 @@ describe('orderBy', () => {
   });
 
   it('sorts windows by start', () => {
-    const steps = runBatches(pipe(windowTumbling<Ev>({ eventTime: 'ts', size: 10, aggregate: { n: count() } }), outputMode('complete'), orderBy({ by: 'window', desc: true })), [[{ ts: 1, action: 'a' }, { ts: 25, action: 'a' }]]);
+    const steps = runBatches(pipe(windowTumbling<Ev>()({ eventTime: 'ts', size: 10, aggregate: { n: count() } }), outputMode('complete'), orderBy({ by: 'window', desc: true })), [[{ ts: 1, action: 'a' }, { ts: 25, action: 'a' }]]);
     expect(steps[0]!.rows.map((r) => r.window.start)).toEqual([20, 0]);
   });
 

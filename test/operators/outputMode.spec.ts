@@ -14,7 +14,7 @@ import { createTestScheduler, batch, at } from '../helpers/scheduler.js';
 type Ev = { ts: number };
 const S = 1000;
 const w = (start: number, end: number) => ({ start, end });
-const counts = () => windowTumbling<Ev>({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() } });
+const counts = () => windowTumbling<Ev>()({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() } });
 const failure = (run: () => Observable<unknown>): unknown => {
   let error: unknown;
   run().subscribe({ error: (e: unknown) => (error = e) });
@@ -164,7 +164,7 @@ describe('outputMode', () => {
     });
 
     it('rejects update mode after a groupAggregate followed by another aggregation', () => {
-      const error = failure(() => fromBatches([[at(1)]]).pipe(groupAggregate<Ev>({ keyBy: 'ts', aggregate: { n: count() } }), outputMode('update'), groupAggregate({ aggregate: { m: count() } })));
+      const error = failure(() => fromBatches([[at(1)]]).pipe(groupAggregate<Ev>()({ keyBy: 'ts', aggregate: { n: count() } }), outputMode('update'), groupAggregate({ aggregate: { m: count() } })));
       expect((error as Error).message).toContain("Detected pattern of possible 'correctness' issue");
     });
   });

@@ -17,7 +17,7 @@ type Ev = { ts: number; user: string; gap?: number | null };
 const S = 1000;
 const e = (ts: number, user = 'u1', extra: Partial<Ev> = {}): Ev => ({ ts, user, ...extra });
 const w = (start: number, end: number) => ({ start, end });
-const session10s = () => windowSession<Ev>({ eventTime: 'ts', gap: '10 seconds', keyBy: 'user', aggregate: { n: count() } });
+const session10s = () => windowSession<Ev>()({ eventTime: 'ts', gap: '10 seconds', keyBy: 'user', aggregate: { n: count() } });
 
 describe('windowSession', () => {
   it('emits a session once the watermark passes its end (append)', () => {
@@ -33,7 +33,7 @@ describe('windowSession', () => {
   });
 
   it('merges sessions that touch, and a new event bridges two sessions (SWS complete mode)', () => {
-    streamTest<Ev, unknown>(pipe(windowSession<Ev>({ eventTime: 'ts', gap: 10 * S, keyBy: 'user', aggregate: { n: count() } }), outputMode('complete')))
+    streamTest<Ev, unknown>(pipe(windowSession<Ev>()({ eventTime: 'ts', gap: 10 * S, keyBy: 'user', aggregate: { n: count() } }), outputMode('complete')))
       .addData([e(25 * S), e(40 * S)])
       .checkNewAnswer([{ window: w(25 * S, 35 * S), user: 'u1', n: 1 }, { window: w(40 * S, 50 * S), user: 'u1', n: 1 }])
       .checkStateRows(2)
@@ -47,7 +47,7 @@ describe('windowSession', () => {
 
   it("drops an event whose own session ends at or before the watermark, and accepts an older one whose session ends later (SWS append mode)", () => {
     const late: LateRows<Ev>[] = [];
-    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', 0), windowSession<Ev>({ eventTime: 'ts', gap: 10 * S, keyBy: 'user', aggregate: { n: count() }, onLateRows: (l) => late.push(l) }), outputMode('append')))
+    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', 0), windowSession<Ev>()({ eventTime: 'ts', gap: 10 * S, keyBy: 'user', aggregate: { n: count() }, onLateRows: (l) => late.push(l) }), outputMode('append')))
       .addData([e(11 * S, 'a')]) // watermark after: 11s
       .checkNewAnswer([])
       .addData([e(5 * S, 'b'), e(1 * S, 'c')]) // b: [5s,15s) ends after 11s: accepted; c: [1s,11s) ends at 11s: late
@@ -63,7 +63,7 @@ describe('windowSession', () => {
 
   it('takes a gap per row; rows with a null or non-positive gap are discarded and counted', () => {
     const [step] = runBatches(
-      pipe(windowSession<Ev>({ eventTime: 'ts', gap: (r) => r.gap, keyBy: 'user', aggregate: { n: count() } }), outputMode('complete')),
+      pipe(windowSession<Ev>()({ eventTime: 'ts', gap: (r) => r.gap, keyBy: 'user', aggregate: { n: count() } }), outputMode('complete')),
       [[e(0, 'u1', { gap: 5 * S }), e(4 * S, 'u1', { gap: 20 * S }), e(30 * S, 'u1', { gap: 0 }), e(31 * S, 'u1', { gap: null }), e(10 * S, 'u2', { gap: 1 * S })]],
     );
     expect(step!.rows).toEqual([{ window: w(0, 24 * S), user: 'u1', n: 2 }, { window: w(10 * S, 11 * S), user: 'u2', n: 1 }]);
@@ -71,12 +71,12 @@ describe('windowSession', () => {
   });
 
   it('accepts Duration gaps from the gap function', () => {
-    const [step] = runBatches(pipe(windowSession<Ev>({ eventTime: 'ts', gap: () => '1 minute', keyBy: 'user', aggregate: { n: count() } }), outputMode('complete')), [[e(0)]]);
+    const [step] = runBatches(pipe(windowSession<Ev>()({ eventTime: 'ts', gap: () => '1 minute', keyBy: 'user', aggregate: { n: count() } }), outputMode('complete')), [[e(0)]]);
     expect(step!.rows).toEqual([{ window: w(0, 60 * S), user: 'u1', n: 1 }]);
   });
 
   it('sorts out-of-order events within a batch and keeps arrival order of aggregates per session', () => {
-    const [step] = runBatches(pipe(windowSession<Ev>({ eventTime: 'ts', gap: 5 * S, keyBy: 'user', aggregate: { ts: collectList('ts'), total: sum('ts') } }), outputMode('complete')), [
+    const [step] = runBatches(pipe(windowSession<Ev>()({ eventTime: 'ts', gap: 5 * S, keyBy: 'user', aggregate: { ts: collectList('ts'), total: sum('ts') } }), outputMode('complete')), [
       [e(8 * S), e(1 * S), e(4 * S), e(30 * S)],
     ]);
     expect(step!.rows).toEqual([
@@ -141,15 +141,20 @@ describe('windowSession', () => {
   it('wraps a throwing gap function in a UserFunctionError', () => {
     let error: unknown;
     fromBatches([[e(1)]])
-      .pipe(windowSession<Ev>({ eventTime: 'ts', gap: () => { throw new Error('no gap'); }, keyBy: 'user', aggregate: { n: count() } }))
+      .pipe(windowSession<Ev>()({ eventTime: 'ts', gap: () => { throw new Error('no gap'); }, keyBy: 'user', aggregate: { n: count() } }))
       .subscribe({ error: (err: unknown) => (error = err) });
     expect(error).toBeInstanceOf(UserFunctionError);
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (windowSession<Row>()) and rejects undefined options', () => {
+      expect(windowSession<Ev>()).toBe(windowSession);
+      expect(() => windowSession(undefined as never)).toThrow('windowSession: gap is required; got undefined.');
+    });
+
     it('rejects a global session window (no key) on subscribe, with Spark wording', () => {
       let error: unknown;
-      fromBatches([[e(1)]]).pipe(windowSession<Ev>({ eventTime: 'ts', gap: 10, aggregate: { n: count() } })).subscribe({ error: (err: unknown) => (error = err) });
+      fromBatches([[e(1)]]).pipe(windowSession<Ev>()({ eventTime: 'ts', gap: 10, aggregate: { n: count() } })).subscribe({ error: (err: unknown) => (error = err) });
       expect(error).toBeInstanceOf(UnsupportedOperationError);
       expect((error as Error).message).toBe('windowSession: Global aggregation with session window in streaming query is not supported.');
     });
@@ -163,12 +168,12 @@ describe('windowSession', () => {
     });
 
     it('rejects a missing, zero or month-long static gap', () => {
-      expect(() => windowSession<Ev>({ eventTime: 'ts', gap: undefined as unknown as number, keyBy: 'user', aggregate: { n: count() } })).toThrow(
+      expect(() => windowSession<Ev>()({ eventTime: 'ts', gap: undefined as unknown as number, keyBy: 'user', aggregate: { n: count() } })).toThrow(
         "windowSession: gap is required; got undefined. Pass a duration such as '30 seconds' or a function of the row.",
       );
-      expect(() => windowSession<Ev>({ eventTime: 'ts', gap: 0, keyBy: 'user', aggregate: { n: count() } })).toThrow('windowSession: gap must be positive; got 0 (0 ms).');
-      expect(() => windowSession<Ev>({ eventTime: 'ts', gap: '1 month', keyBy: 'user', aggregate: { n: count() } })).toThrow(InvalidDurationError);
-      expect(() => windowSession<Ev>({ eventTime: 'ts', gap: 10, keyBy: 'user', aggregate: { user: count() } })).toThrow(InvalidOptionError);
+      expect(() => windowSession<Ev>()({ eventTime: 'ts', gap: 0, keyBy: 'user', aggregate: { n: count() } })).toThrow('windowSession: gap must be positive; got 0 (0 ms).');
+      expect(() => windowSession<Ev>()({ eventTime: 'ts', gap: '1 month', keyBy: 'user', aggregate: { n: count() } })).toThrow(InvalidDurationError);
+      expect(() => windowSession<Ev>()({ eventTime: 'ts', gap: 10, keyBy: 'user', aggregate: { user: count() } })).toThrow(InvalidOptionError);
     });
   });
 });

@@ -14,7 +14,7 @@ import { createTestScheduler, batch, at } from '../helpers/scheduler.js';
 type Ev = { ts: number; k?: string; v?: number };
 const S = 1000;
 const w = (start: number, end: number) => ({ start, end });
-const sliding = () => windowSliding<Ev>({ eventTime: 'ts', size: '10 seconds', slide: '5 seconds', aggregate: { n: count() } });
+const sliding = () => windowSliding<Ev>()({ eventTime: 'ts', size: '10 seconds', slide: '5 seconds', aggregate: { n: count() } });
 
 describe('windowSliding', () => {
   it('counts a row in every window holding it and emits windows once the watermark passes them', () => {
@@ -30,7 +30,7 @@ describe('windowSliding', () => {
 
   it('decides lateness per window: a row counts in its open windows only', () => {
     const late: LateRows<Ev>[] = [];
-    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', 0), windowSliding<Ev>({ eventTime: 'ts', size: 10 * S, slide: 5 * S, aggregate: { n: count() }, onLateRows: (l) => late.push(l) }), outputMode('update')))
+    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', 0), windowSliding<Ev>()({ eventTime: 'ts', size: 10 * S, slide: 5 * S, aggregate: { n: count() }, onLateRows: (l) => late.push(l) }), outputMode('update')))
       .addData([at(16 * S)]) // watermark after: 16s
       .addData([at(12 * S)]) // [5s,15s) is late, [10s,20s) is open
       .checkNewAnswer([{ window: w(10 * S, 20 * S), n: 2 }])
@@ -43,12 +43,12 @@ describe('windowSliding', () => {
   });
 
   it('gives 3 or 4 windows per row when the slide does not divide the size', () => {
-    const [step] = runBatches(pipe(windowSliding<Ev>({ eventTime: 'ts', size: 10 * S, slide: 3 * S, aggregate: { n: count() } }), outputMode('complete')), [[at(10 * S)]]);
+    const [step] = runBatches(pipe(windowSliding<Ev>()({ eventTime: 'ts', size: 10 * S, slide: 3 * S, aggregate: { n: count() } }), outputMode('complete')), [[at(10 * S)]]);
     expect(step!.rows).toEqual([{ window: w(3 * S, 13 * S), n: 1 }, { window: w(6 * S, 16 * S), n: 1 }, { window: w(9 * S, 19 * S), n: 1 }]);
   });
 
   it('applies startTime and negative timestamps', () => {
-    const [step] = runBatches(pipe(windowSliding<Ev>({ eventTime: 'ts', size: 10 * S, slide: 5 * S, startTime: -2 * S, keyBy: 'k', aggregate: { total: sum('v') } }), outputMode('complete')), [
+    const [step] = runBatches(pipe(windowSliding<Ev>()({ eventTime: 'ts', size: 10 * S, slide: 5 * S, startTime: -2 * S, keyBy: 'k', aggregate: { total: sum('v') } }), outputMode('complete')), [
       [at(-1 * S, { k: 'a', v: 2 })],
     ]);
     expect(step!.rows).toEqual([{ window: w(-7 * S, 3 * S), k: 'a', total: 2 }, { window: w(-2 * S, 8 * S), k: 'a', total: 2 }]);
@@ -59,7 +59,7 @@ describe('windowSliding', () => {
     // count() merges in any order, so the state holds one row per 5 s pane (not one per window).
     expect(steps.map((s) => [s.batchId, s.rows.length, s.metrics!.stateOperators![0]!.numRowsTotal])).toEqual([[0, 0, 1], [1, 0, 1], [2, 2, 1], [3, 2, 1]]);
     // An aggregator that is not order-insensitive keeps one row per window.
-    const perWindow = runBatches(pipe(withWatermark<Ev>('ts', 0), windowSliding<Ev>({ eventTime: 'ts', size: '10 seconds', slide: '5 seconds', aggregate: { n: { ...count() } } }), outputMode('append')), [[at(1 * S)], [], [at(12 * S)], [at(30 * S)]]);
+    const perWindow = runBatches(pipe(withWatermark<Ev>('ts', 0), windowSliding<Ev>()({ eventTime: 'ts', size: '10 seconds', slide: '5 seconds', aggregate: { n: { ...count() } } }), outputMode('append')), [[at(1 * S)], [], [at(12 * S)], [at(30 * S)]]);
     expect(perWindow.map((s) => [s.batchId, s.rows.length, s.metrics!.stateOperators![0]!.numRowsTotal])).toEqual([[0, 0, 2], [1, 0, 2], [2, 2, 2], [3, 2, 2]]);
   });
 
@@ -103,24 +103,29 @@ describe('windowSliding', () => {
   it('wraps a throwing aggregator in a UserFunctionError', () => {
     let error: unknown;
     fromBatches([[at(1)]])
-      .pipe(windowSliding<Ev>({ eventTime: 'ts', size: 10, slide: 5, aggregate: { bad: { init: () => 0, add: () => { throw new Error('nope'); }, merge: (a: number) => a, result: (a: number) => a } } }))
+      .pipe(windowSliding<Ev>()({ eventTime: 'ts', size: 10, slide: 5, aggregate: { bad: { init: () => 0, add: () => { throw new Error('nope'); }, merge: (a: number) => a, result: (a: number) => a } } }))
       .subscribe({ error: (e: unknown) => (error = e) });
     expect(error).toBeInstanceOf(UserFunctionError);
     expect((error as Error).message).toBe('windowSliding: a user function threw while processing batch 0: Error: nope');
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (windowSliding<Row>()) and rejects undefined options', () => {
+      expect(windowSliding<Ev>()).toBe(windowSliding);
+      expect(() => windowSliding(undefined as never)).toThrow('windowSliding: slide is required; got undefined.');
+    });
+
     it('rejects a slide longer than the size, with both echoed', () => {
-      expect(() => windowSliding<Ev>({ eventTime: 'ts', size: '10 minutes', slide: '15 minutes', aggregate: { n: count() } })).toThrow(
+      expect(() => windowSliding<Ev>()({ eventTime: 'ts', size: '10 minutes', slide: '15 minutes', aggregate: { n: count() } })).toThrow(
         `windowSliding: slide must not exceed size; got slide "15 minutes" (900000 ms), size "10 minutes" (600000 ms). Use windowTumbling for non-overlapping windows.`,
       );
     });
 
     it('rejects a missing or non-positive slide, |startTime| >= slide and months', () => {
-      expect(() => windowSliding<Ev>({ eventTime: 'ts', size: 10, slide: undefined as unknown as number, aggregate: { n: count() } })).toThrow("windowSliding: slide is required; got undefined. Pass a duration such as '5 minutes', or use windowTumbling.");
-      expect(() => windowSliding<Ev>({ eventTime: 'ts', size: 10, slide: 0, aggregate: { n: count() } })).toThrow(InvalidOptionError);
-      expect(() => windowSliding<Ev>({ eventTime: 'ts', size: 10, slide: 5, startTime: 5, aggregate: { n: count() } })).toThrow('windowSliding: startTime must be less than slide in absolute value');
-      expect(() => windowSliding<Ev>({ eventTime: 'ts', size: '2 months', slide: '1 month', aggregate: { n: count() } })).toThrow(InvalidDurationError);
+      expect(() => windowSliding<Ev>()({ eventTime: 'ts', size: 10, slide: undefined as unknown as number, aggregate: { n: count() } })).toThrow("windowSliding: slide is required; got undefined. Pass a duration such as '5 minutes', or use windowTumbling.");
+      expect(() => windowSliding<Ev>()({ eventTime: 'ts', size: 10, slide: 0, aggregate: { n: count() } })).toThrow(InvalidOptionError);
+      expect(() => windowSliding<Ev>()({ eventTime: 'ts', size: 10, slide: 5, startTime: 5, aggregate: { n: count() } })).toThrow('windowSliding: startTime must be less than slide in absolute value');
+      expect(() => windowSliding<Ev>()({ eventTime: 'ts', size: '2 months', slide: '1 month', aggregate: { n: count() } })).toThrow(InvalidDurationError);
     });
   });
 });

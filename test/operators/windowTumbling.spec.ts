@@ -16,7 +16,7 @@ type Ev = { ts: number; k?: string; v?: number };
 const S = 1000;
 const w = (start: number, end: number) => ({ start, end });
 const summary = (b: Batch<unknown>) => ({ id: b.batchId, wm: b.watermark, rows: b.rows });
-const tumbling5s = () => windowTumbling<Ev>({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() } });
+const tumbling5s = () => windowTumbling<Ev>()({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() } });
 
 describe('windowTumbling', () => {
   it('emits each window once in append mode when the watermark passes its end, dropping late rows', () => {
@@ -55,7 +55,7 @@ describe('windowTumbling', () => {
 
   it('follows Spark step by step: late per window, state and dropped counts (EWS append mode)', () => {
     const late: LateRows<Ev>[] = [];
-    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '10 seconds'), windowTumbling<Ev>({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() }, onLateRows: (l) => late.push(l) }), outputMode('append')))
+    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '10 seconds'), windowTumbling<Ev>()({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() }, onLateRows: (l) => late.push(l) }), outputMode('append')))
       .addData([at(10 * S), at(11 * S), at(12 * S), at(13 * S), at(14 * S), at(15 * S)]) // watermark after: 5s
       .checkNewAnswer([])
       .checkStateRows(2)
@@ -80,7 +80,7 @@ describe('windowTumbling', () => {
     streamTest<Ev, unknown>(
       pipe(
         withWatermark<Ev>('ts', 0),
-        windowTumbling<Ev>({ eventTime: 'ts', size: 5 * S, aggregate: { n: count() } }),
+        windowTumbling<Ev>()({ eventTime: 'ts', size: 5 * S, aggregate: { n: count() } }),
         windowTumbling({ eventTime: 'window', size: 10 * S, aggregate: { total: sum('n'), windows: count() } }),
         outputMode('append'),
       ),
@@ -95,7 +95,7 @@ describe('windowTumbling', () => {
   });
 
   it('accepts an event older than the watermark when its window is still open (late per window, not per event)', () => {
-    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '5 seconds'), windowTumbling<Ev>({ eventTime: 'ts', size: '10 seconds', aggregate: { n: count() } }), outputMode('update')))
+    streamTest<Ev, unknown>(pipe(withWatermark<Ev>('ts', '5 seconds'), windowTumbling<Ev>()({ eventTime: 'ts', size: '10 seconds', aggregate: { n: count() } }), outputMode('update')))
       .addData([at(17 * S)]) // watermark after: 12s
       .addData([at(11 * S)]) // 11s < 12s, but [10s,20s) ends at 20s > 12s
       .checkNewAnswer([{ window: w(10 * S, 20 * S), n: 2 }])
@@ -105,7 +105,7 @@ describe('windowTumbling', () => {
 
   it('groups by key fields, with keys and aggregates in the row', () => {
     const [step] = runBatches(
-      pipe(windowTumbling<Ev>({ eventTime: 'ts', size: 10 * S, keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('complete')),
+      pipe(windowTumbling<Ev>()({ eventTime: 'ts', size: 10 * S, keyBy: 'k', aggregate: { n: count(), total: sum('v') } }), outputMode('complete')),
       [[at(1 * S, { k: 'a', v: 1 }), at(2 * S, { k: 'b', v: 2 }), at(3 * S, { k: 'a', v: 3 }), at(12 * S, { k: 'a', v: 4 })]],
     );
     expect(step!.rows).toEqual([
@@ -116,7 +116,7 @@ describe('windowTumbling', () => {
   });
 
   it('applies startTime offsets and windows timestamps before 1970 correctly', () => {
-    const [step] = runBatches(pipe(windowTumbling<Ev>({ eventTime: 'ts', size: '10 seconds', startTime: '5 seconds', aggregate: { n: count() } }), outputMode('complete')), [
+    const [step] = runBatches(pipe(windowTumbling<Ev>()({ eventTime: 'ts', size: '10 seconds', startTime: '5 seconds', aggregate: { n: count() } }), outputMode('complete')), [
       [at(-8 * S), at(-5 * S), at(4 * S), at(5 * S)],
     ]);
     expect(step!.rows).toEqual([
@@ -175,7 +175,7 @@ describe('windowTumbling', () => {
     const rows = Object.freeze([Object.freeze(at(1 * S, { k: 'a', v: 1 })), Object.freeze(at(2 * S, { k: 'a', v: 2 }))]);
     const input: Batch<Ev> = Object.freeze({ batchId: 0, rows, watermark: 0 });
     let out: readonly unknown[] = [];
-    of(input).pipe(windowTumbling<Ev>({ eventTime: 'ts', size: 5 * S, keyBy: 'k', aggregate: { total: sum('v') } }), outputMode('complete')).subscribe((b) => (out = b.rows));
+    of(input).pipe(windowTumbling<Ev>()({ eventTime: 'ts', size: 5 * S, keyBy: 'k', aggregate: { total: sum('v') } }), outputMode('complete')).subscribe((b) => (out = b.rows));
     expect(out).toEqual([{ window: w(0, 5 * S), k: 'a', total: 3 }]);
   });
 
@@ -238,7 +238,7 @@ describe('windowTumbling', () => {
     let error: unknown;
     fromBatches([[at(1 * S)], [at(2 * S)]])
       .pipe(
-        windowTumbling<Ev>({
+        windowTumbling<Ev>()({
           eventTime: 'ts',
           size: 5 * S,
           keyBy: (r) => {
@@ -258,13 +258,13 @@ describe('windowTumbling', () => {
     fromBatches([[{ ts: 'soon' } as unknown as Ev]]).pipe(tumbling5s()).subscribe({ error: (e: unknown) => (error = e) });
     expect(error).toBeInstanceOf(EventTimeError);
     expect((error as Error).message).toContain('windowTumbling: event time ts is not a valid time in batch 0, row 0; got "soon"');
-    const [step] = runBatches(pipe(windowTumbling<Partial<Ev>>({ eventTime: 'ts', size: 5 * S, aggregate: { n: count() }, onInvalidEventTime: 'drop' }), outputMode('complete')), [[{}, at(1 * S)]]);
+    const [step] = runBatches(pipe(windowTumbling<Partial<Ev>>()({ eventTime: 'ts', size: 5 * S, aggregate: { n: count() }, onInvalidEventTime: 'drop' }), outputMode('complete')), [[{}, at(1 * S)]]);
     expect(step!.rows).toEqual([{ window: w(0, 5 * S), n: 1 }]);
     expect(step!.metrics?.numRowsDroppedInvalidEventTime).toBe(1);
   });
 
   it('reads Date and ISO-8601 event times', () => {
-    const [step] = runBatches(pipe(windowTumbling<{ t: Date | string }>({ eventTime: 't', size: '1 minute', aggregate: { n: count() } }), outputMode('complete')), [
+    const [step] = runBatches(pipe(windowTumbling<{ t: Date | string }>()({ eventTime: 't', size: '1 minute', aggregate: { n: count() } }), outputMode('complete')), [
       [{ t: new Date('2020-01-01T00:00:30Z') }, { t: '2020-01-01T00:00:59' }],
     ]);
     const start = Date.UTC(2020, 0, 1);
@@ -314,19 +314,24 @@ describe('windowTumbling', () => {
   });
 
   describe('misconfiguration', () => {
+    it('returns itself when called with no arguments (windowTumbling<Row>()) and rejects undefined options', () => {
+      expect(windowTumbling<Ev>()).toBe(windowTumbling);
+      expect(() => windowTumbling(undefined as never)).toThrow('windowTumbling: size is required; got undefined.');
+    });
+
     it('rejects a bad size, startTime or months, with the option named', () => {
-      expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: '0 seconds', aggregate: { n: count() } })).toThrow('windowTumbling: size must be positive; got "0 seconds" (0 ms).');
-      expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: '1 month', aggregate: { n: count() } })).toThrow(InvalidDurationError);
-      expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: '10 seconds', startTime: '-10 seconds', aggregate: { n: count() } })).toThrow(
+      expect(() => windowTumbling<Ev>()({ eventTime: 'ts', size: '0 seconds', aggregate: { n: count() } })).toThrow('windowTumbling: size must be positive; got "0 seconds" (0 ms).');
+      expect(() => windowTumbling<Ev>()({ eventTime: 'ts', size: '1 month', aggregate: { n: count() } })).toThrow(InvalidDurationError);
+      expect(() => windowTumbling<Ev>()({ eventTime: 'ts', size: '10 seconds', startTime: '-10 seconds', aggregate: { n: count() } })).toThrow(
         'windowTumbling: startTime must be less than slide in absolute value; got startTime "-10 seconds" (-10000 ms), slide "10 seconds" (10000 ms).',
       );
     });
 
     it('rejects a missing aggregate, a bad key and a bad event-time spec', () => {
-      expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: 5, aggregate: {} })).toThrow(InvalidOptionError);
-      expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: 5, keyBy: 7 as unknown as 'k', aggregate: { n: count() } })).toThrow('windowTumbling: keyBy must be');
-      expect(() => windowTumbling<Ev>({ eventTime: '' as 'ts', size: 5, aggregate: { n: count() } })).toThrow('windowTumbling: eventTime must be a field name, { field, unit?, format? } or a function of the row');
-      expect(() => windowTumbling<Ev>({ eventTime: 'ts', size: 5, keyBy: 'k', aggregate: { k: count() } })).toThrow('windowTumbling: aggregate.k clashes with a column of the result row');
+      expect(() => windowTumbling<Ev>()({ eventTime: 'ts', size: 5, aggregate: {} })).toThrow(InvalidOptionError);
+      expect(() => windowTumbling<Ev>()({ eventTime: 'ts', size: 5, keyBy: 7 as unknown as 'k', aggregate: { n: count() } })).toThrow('windowTumbling: keyBy must be');
+      expect(() => windowTumbling<Ev>()({ eventTime: '' as 'ts', size: 5, aggregate: { n: count() } })).toThrow('windowTumbling: eventTime must be a field name, { field, unit?, format? } or a function of the row');
+      expect(() => windowTumbling<Ev>()({ eventTime: 'ts', size: 5, keyBy: 'k', aggregate: { k: count() } })).toThrow('windowTumbling: aggregate.k clashes with a column of the result row');
     });
 
     it('rejects a stateful operator after an aggregation in update mode, with Spark wording', () => {

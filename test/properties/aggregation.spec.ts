@@ -74,7 +74,7 @@ describe('aggregation laws', () => {
   it('append-mode results do not depend on how rows are split into batches (same watermark steps)', () => {
     fc.assert(
       fc.property(epochs, cuts, (es, cs) => {
-        const op = () => pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate }), outputMode('append'));
+        const op = () => pipe(windowTumbling<R>()({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate }), outputMode('append'));
         const whole = runAll(op(), toBatches(es, []));
         const split = runAll(op(), toBatches(es, cs));
         expect(sameRows(split.emitted, whole.emitted)).toBe(true);
@@ -87,11 +87,11 @@ describe('aggregation laws', () => {
   it('the final table does not depend on the split, for sliding and session windows too (update then complete)', () => {
     fc.assert(
       fc.property(epochs, cuts, (es, cs) => {
-        const slidingOp = () => pipe(windowSliding<R>({ eventTime: 'ts', size: 20_000, slide: 5_000, keyBy: 'k', aggregate }), outputMode('complete'));
+        const slidingOp = () => pipe(windowSliding<R>()({ eventTime: 'ts', size: 20_000, slide: 5_000, keyBy: 'k', aggregate }), outputMode('complete'));
         expect(sameRows(runAll(slidingOp(), toBatches(es, cs)).last, runAll(slidingOp(), toBatches(es, [])).last)).toBe(true);
-        const sessionOp = () => pipe(windowSession<R>({ eventTime: 'ts', gap: 7_000, keyBy: 'k', aggregate }), outputMode('complete'));
+        const sessionOp = () => pipe(windowSession<R>()({ eventTime: 'ts', gap: 7_000, keyBy: 'k', aggregate }), outputMode('complete'));
         expect(sameRows(runAll(sessionOp(), toBatches(es, cs)).last, runAll(sessionOp(), toBatches(es, [])).last)).toBe(true);
-        const sessionAppend = () => pipe(windowSession<R>({ eventTime: 'ts', gap: 7_000, keyBy: 'k', aggregate }), outputMode('append'));
+        const sessionAppend = () => pipe(windowSession<R>()({ eventTime: 'ts', gap: 7_000, keyBy: 'k', aggregate }), outputMode('append'));
         expect(sameRows(runAll(sessionAppend(), toBatches(es, cs)).emitted, runAll(sessionAppend(), toBatches(es, [])).emitted)).toBe(true);
       }),
       params,
@@ -103,12 +103,12 @@ describe('aggregation laws', () => {
       fc.property(epochs, cuts, (es, cs) => {
         const batches = toBatches(es, cs);
         const total = batches.reduce((s, b) => s + b.rows.length, 0);
-        const updates = runAll(pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate: { n: count() } })), batches);
+        const updates = runAll(pipe(windowTumbling<R>()({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate: { n: count() } })), batches);
         // rows of a ResultBatch are the finalised windows; add what is still open at the end.
         let open = 0;
         const steps: { table: { toArray(): { n: number }[] } }[] = [];
         from(batches)
-          .pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate: { n: count() } }))
+          .pipe(windowTumbling<R>()({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate: { n: count() } }))
           .subscribe((b) => steps.push(b as unknown as { table: { toArray(): { n: number }[] } }));
         if (steps.length > 0) open = steps[steps.length - 1]!.table.toArray().reduce((s, r) => s + r.n, 0);
         const finalised = updates.emitted.reduce((s, r) => s + (r as unknown as { n: number }).n, 0);
@@ -124,12 +124,12 @@ describe('aggregation laws', () => {
     ['count(field)', count<R>('v') as Aggregator<R, unknown, unknown>],
     ['sum', sum<R>('v') as Aggregator<R, unknown, unknown>],
     ['avg', avg<R>('v') as Aggregator<R, unknown, unknown>],
-    ['min', min<R>('v') as Aggregator<R, unknown, unknown>],
-    ['max', max<R>('v') as Aggregator<R, unknown, unknown>],
-    ['first', first<R>('v') as Aggregator<R, unknown, unknown>],
-    ['last', last<R>('v') as Aggregator<R, unknown, unknown>],
-    ['collectList', collectList<R>('v') as Aggregator<R, unknown, unknown>],
-    ['collectSet', collectSet<R>('k') as Aggregator<R, unknown, unknown>],
+    ['min', min<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['max', max<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['first', first<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['last', last<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['collectList', collectList<R, 'v'>('v') as Aggregator<R, unknown, unknown>],
+    ['collectSet', collectSet<R, 'k'>('k') as Aggregator<R, unknown, unknown>],
     ['countDistinct', countDistinct<R>('k') as Aggregator<R, unknown, unknown>],
   ];
 
@@ -179,10 +179,10 @@ describe('snapshot laws (checkpointed state)', () => {
   it('a result table, once read, never changes afterwards (copy-on-write), for fixed windows and sessions', () => {
     fc.assert(
       fc.property(rowsArb, (batches) => {
-        const aggregate = { n: count(), first: first<R>('v'), list: collectList<R>('v'), set: collectSet<R>('k') };
+        const aggregate = { n: count(), first: first<R, 'v'>('v'), list: collectList<R, 'v'>('v'), set: collectSet<R, 'k'>('k') };
         const ops: OperatorFunction<Batch<R>, Batch<unknown>>[] = [
-          windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate, name: 'agg' }),
-          windowSession<R>({ eventTime: 'ts', gap: 5_000, keyBy: 'k', aggregate, name: 'agg' }),
+          windowTumbling<R>()({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate, name: 'agg' }),
+          windowSession<R>()({ eventTime: 'ts', gap: 5_000, keyBy: 'k', aggregate, name: 'agg' }),
         ];
         for (const op of ops) {
           const tables: { rows: () => unknown[]; json: string }[] = [];
@@ -208,8 +208,8 @@ describe('snapshot laws (checkpointed state)', () => {
   it('the snapshot holds what a run without checkpoint holds (same table)', () => {
     fc.assert(
       fc.property(rowsArb, (batches) => {
-        const aggregate = { n: count(), total: sum<R>('v'), list: collectList<R>('v') };
-        const op = () => pipe(windowTumbling<R>({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate, name: 'agg' }), outputMode('complete'));
+        const aggregate = { n: count(), total: sum<R>('v'), list: collectList<R, 'v'>('v') };
+        const op = () => pipe(windowTumbling<R>()({ eventTime: 'ts', size: 10_000, keyBy: 'k', aggregate, name: 'agg' }), outputMode('complete'));
         const records = published(op(), batches, 'agg');
         const tables: unknown[][] = [];
         from(batches.map((rows, batchId) => ({ batchId, rows, watermark: 0 }))).pipe(op()).subscribe((b) => tables.push([...b.rows]));
@@ -249,7 +249,7 @@ describe('values compare as Spark compares them (keys, collectSet)', () => {
     type V = { v: unknown };
     fc.assert(
       fc.property(fc.array(value, { maxLength: 20 }), fc.array(fc.nat(20), { maxLength: 4 }), (xs, cuts) => {
-        const set = collectSet<V>('v') as unknown as Aggregator<V, unknown, unknown[]>;
+        const set = collectSet<V, 'v'>('v') as unknown as Aggregator<V, unknown, unknown[]>;
         const points = [...new Set(cuts.map((c) => c % (xs.length + 1)))].sort((a, b) => a - b);
         let acc = set.init();
         let start = 0;
@@ -274,7 +274,7 @@ describe('values compare as Spark compares them (keys, collectSet)', () => {
         const rows: G[] = pairs.map(([a, b]) => ({ ts: 0, a, b }));
         let out: readonly { a: unknown; b: unknown; n: number }[] = [];
         from([{ batchId: 0, rows, watermark: 0 } as Batch<G>])
-          .pipe(groupAggregate<G>({ keyBy: ['a', 'b'], aggregate: { n: count() } }), outputMode('complete'))
+          .pipe(groupAggregate<G>()({ keyBy: ['a', 'b'], aggregate: { n: count() } }), outputMode('complete'))
           .subscribe((b) => (out = b.rows as never));
         const groups = distinct(rows.map((r) => [r.a, r.b]));
         expect(out).toHaveLength(groups.length); // (a complete table has no row order)

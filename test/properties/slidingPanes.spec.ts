@@ -23,7 +23,7 @@ type R = { ts: number; k: string; v: number };
  * the same aggregators copied into fresh objects (`{ ...count() }`) are not
  * known to be order-insensitive, so they take the per-window path.
  */
-const builtins = (): AggregateSpec<R> => ({ n: count(), total: sum<R>('v'), mean: avg<R>('v'), lo: min<R>('v'), hi: max<R>('v'), distinct: countDistinct<R>('v') });
+const builtins = (): AggregateSpec<R> => ({ n: count(), total: sum<R>('v'), mean: avg<R>('v'), lo: min<R, 'v'>('v'), hi: max<R, 'v'>('v'), distinct: countDistinct<R>('v') });
 const perWindow = (spec: AggregateSpec<R>): AggregateSpec<R> => Object.fromEntries(Object.entries(spec).map(([name, a]) => [name, { ...a }]));
 /** A user aggregator: a product of (v + 1) modulo a prime, declared commutative or not. */
 const product = (commutative: boolean) => ({
@@ -49,7 +49,7 @@ const params = { numRuns: 150 };
 
 function run(aggregate: AggregateSpec<R>, g: { size: number; slide: number; startTime: number }, mode: 'append' | 'update' | 'complete', delay: number | undefined, batches: R[][]) {
   const late: LateRows<R>[] = [];
-  const agg = windowSliding<R>({ eventTime: 'ts', size: g.size, slide: g.slide, startTime: g.startTime, keyBy: 'k', aggregate, onLateRows: (l) => late.push(l) });
+  const agg = windowSliding<R>()({ eventTime: 'ts', size: g.size, slide: g.slide, startTime: g.startTime, keyBy: 'k', aggregate, onLateRows: (l) => late.push(l) });
   const steps = runBatches(delay === undefined ? pipe(agg, outputMode(mode)) : pipe(withWatermark<R>('ts', delay), agg, outputMode(mode)), batches);
   return { steps, late: late.map((l) => [l.batchId, l.rows]) };
 }
@@ -86,7 +86,7 @@ describe('sliding windows by panes', () => {
 
   it('keeps one state row per pane and key', () => {
     // size 10 s, slide 5 s: panes of 5 s; rows at 1 s and 2 s share a pane, 6 s opens another.
-    const steps = runBatches(pipe(windowSliding<R>({ eventTime: 'ts', size: 10_000, slide: 5_000, keyBy: 'k', aggregate: { n: count() } }), outputMode('complete')), [
+    const steps = runBatches(pipe(windowSliding<R>()({ eventTime: 'ts', size: 10_000, slide: 5_000, keyBy: 'k', aggregate: { n: count() } }), outputMode('complete')), [
       [{ ts: 1_000, k: 'a', v: 1 }, { ts: 2_000, k: 'a', v: 1 }, { ts: 6_000, k: 'a', v: 1 }],
     ]);
     expect(steps[0]!.metrics!.stateOperators![0]!.numRowsTotal).toBe(2);
@@ -103,7 +103,7 @@ describe('sliding windows by panes', () => {
     const pipeline = (aggregate: AggregateSpec<R>, n: number) =>
       fromBatches(batches.slice(0, n)).pipe(
         withWatermark<R>('ts', 500),
-        windowSliding<R>({ eventTime: 'ts', size: g.size, slide: g.slide, startTime: g.startTime, keyBy: 'k', aggregate }),
+        windowSliding<R>()({ eventTime: 'ts', size: g.size, slide: g.slide, startTime: g.startTime, keyBy: 'k', aggregate }),
         outputMode(mode),
         checkpoint(store),
       );
@@ -116,7 +116,7 @@ describe('sliding windows by panes', () => {
     await fc.assert(
       fc.asyncProperty(grid, fc.constantFrom('append' as const, 'update' as const), batchesArb, fc.nat(), async (g, mode, batches, c) => {
         const cut = c % (batches.length + 1);
-        const straight = runBatches(pipe(withWatermark<R>('ts', 500), windowSliding<R>({ eventTime: 'ts', size: g.size, slide: g.slide, startTime: g.startTime, keyBy: 'k', aggregate: builtins() }), outputMode(mode)), batches).map((s) => s.rows);
+        const straight = runBatches(pipe(withWatermark<R>('ts', 500), windowSliding<R>()({ eventTime: 'ts', size: g.size, slide: g.slide, startTime: g.startTime, keyBy: 'k', aggregate: builtins() }), outputMode(mode)), batches).map((s) => s.rows);
         const panes = await restarted(builtins(), builtins(), g, mode, batches, cut);
         const fromWindows = await restarted(perWindow(builtins()), builtins(), g, mode, batches, cut);
         expect(panes.length).toBe(straight.length);

@@ -52,8 +52,8 @@ describe('window assignment laws', () => {
       fc.property(fc.array(rows, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 50_000 }), (batches, size) => {
         type R = { ts: number; k: string; v: number };
         const aggregate = { n: count(), total: sum<R>('v') };
-        const tumbling = runBatches(pipe(windowTumbling<R>({ eventTime: 'ts', size, keyBy: 'k', aggregate }), outputMode('update')), batches);
-        const sliding = runBatches(pipe(windowSliding<R>({ eventTime: 'ts', size, slide: size, keyBy: 'k', aggregate }), outputMode('update')), batches);
+        const tumbling = runBatches(pipe(windowTumbling<R>()({ eventTime: 'ts', size, keyBy: 'k', aggregate }), outputMode('update')), batches);
+        const sliding = runBatches(pipe(windowSliding<R>()({ eventTime: 'ts', size, slide: size, keyBy: 'k', aggregate }), outputMode('update')), batches);
         expect(sliding.length).toBe(tumbling.length);
         tumbling.forEach((step, i) => expect(sameRows(sliding[i]!.rows, step.rows)).toBe(true));
       }),
@@ -67,7 +67,7 @@ describe('window assignment laws', () => {
         const per = spec.sizeMs / spec.slideMs;
         const [assigned] = runBatches(assignWindows<{ ts: number }>({ eventTime: 'ts', size: spec.sizeMs, slide: spec.slideMs, startTime: spec.startMs }), [rows]);
         expect(assigned!.rows.length).toBe(rows.length * per);
-        const [counted] = runBatches(pipe(windowSliding<{ ts: number }>({ eventTime: 'ts', size: spec.sizeMs, slide: spec.slideMs, startTime: spec.startMs, aggregate: { n: count() } }), outputMode('complete')), [rows]);
+        const [counted] = runBatches(pipe(windowSliding<{ ts: number }>()({ eventTime: 'ts', size: spec.sizeMs, slide: spec.slideMs, startTime: spec.startMs, aggregate: { n: count() } }), outputMode('complete')), [rows]);
         expect(counted!.rows.reduce((s, r) => s + (r.n as number), 0)).toBe(rows.length * per);
       }),
       params,

@@ -39,9 +39,10 @@ rows$.pipe(sessions).subscribe((b) => expectTypeOf(b.rows[0]!.page).toEqualTypeO
 pipe(withWatermark<Row>('ts', '10 seconds'), windowTumbling({ eventTime: 'ts', size: 5, keyBy: 'pgae', aggregate: { c: count() } }));
 // @ts-expect-error a fragment over Row does not accept batches of another row type
 fromBatches([[{ ts: 1 }]]).pipe(perPage);
-// Without a type argument there is nothing to infer the row from: the first operator sees only its own argument ({ ts: any }).
-// @ts-expect-error keyBy 'page' is checked against { ts: any }
-pipe(withWatermark('ts', '10 seconds'), windowTumbling({ eventTime: 'ts', size: 5, keyBy: 'page', aggregate: { c: count() } }));
+// Without a type argument nothing gives the row type: the rows are `unknown`, any field name is accepted and typed
+// `unknown`, and the fragment applies to any source (typeArguments.types.ts pins the details).
+const untyped = pipe(withWatermark('ts', '10 seconds'), windowTumbling({ eventTime: 'ts', size: 5, keyBy: 'page', aggregate: { c: count() } }), outputMode('append'));
+rows$.pipe(untyped).subscribe((b) => expectTypeOf(b.rows[0]!).toEqualTypeOf<{ window: WindowBounds; page: unknown; c: number }>());
 
 // Applied to fromBatches or a Source, the operators need no type argument.
 fromBatches<Row>([])
@@ -86,11 +87,13 @@ rows$.pipe(
 ).subscribe((b) => expectTypeOf(b.rows[0]!).toEqualTypeOf<{ page: string; c: number }>());
 // @ts-expect-error the key of keyBy 'n' is a number
 rows$.pipe(flatMapGroupsWithState({ keyBy: 'n', outputMode: 'update' }, (n: string) => [n]));
-// With explicit type arguments and no K, the key is unknown (as before): K defaults to any KeySpec.
-mapGroupsWithState<Row, number, number>({ keyBy: 'page' }, (key) => {
-  expectTypeOf(key).toEqualTypeOf<unknown>();
+// Explicit type arguments never make the key unknown: <Row>() keeps it inferred from keyBy, <Row, S, R> alone is refused.
+mapGroupsWithState<Row>()({ keyBy: 'page' }, (key) => {
+  expectTypeOf(key).toEqualTypeOf<string>();
   return 1;
 });
+// @ts-expect-error mapGroupsWithState<Row, S, R>(options, fn) would lose the key type
+mapGroupsWithState<Row, number, number>({ keyBy: 'page' }, () => 1);
 
 // The testing entry: options or a framework assertion; expected values are plain batches.
 createTestScheduler();

@@ -171,7 +171,7 @@ export const SCENARIOS: readonly Scenario[] = [
     batches: generateInput(7),
     pipeline: (b$) => b$.pipe(withWatermark<Row>('ts', WM), assignWindows({ eventTime: 'ts', size: '5 seconds' }), groupAggregate({ keyBy: ['window', 'k'], aggregate: agg }), outputMode('update')),
   },
-  { name: 'groupAggregate/complete', batches: generateInput(8), pipeline: (b$) => b$.pipe(groupAggregate({ keyBy: 'k', aggregate: { ...agg, last: max<Row>('ts') } }), outputMode('complete')) },
+  { name: 'groupAggregate/complete', batches: generateInput(8), pipeline: (b$) => b$.pipe(groupAggregate({ keyBy: 'k', aggregate: { ...agg, last: max('ts') } }), outputMode('complete')) },
   { name: 'dropDuplicates', batches: generateInput(9), pipeline: (b$) => b$.pipe(withWatermark<Row>('ts', WM), dropDuplicates<Row>(['k', 'ts'])) },
   { name: 'dropDuplicatesWithinWatermark', batches: generateInput(10), pipeline: (b$) => b$.pipe(withWatermark<Row>('ts', WM), dropDuplicatesWithinWatermark<Row>(['k', 'v'])) },
   joinScenario('streamJoin/inner', 'inner', 11),

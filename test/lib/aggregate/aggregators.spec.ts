@@ -44,26 +44,26 @@ describe('built-in aggregators', () => {
   });
 
   it('min and max compare numbers, strings and Dates, ignoring nulls', () => {
-    expect(run(min<Row>('x'), [{ x: 5 }, { x: null }], [{ x: -2 }, { x: 7 }])).toBe(-2);
-    expect(run(max<Row>('x'), [{ x: 5 }, { x: null }], [{ x: -2 }, { x: 7 }])).toBe(7);
-    expect(run(max<Row>('s'), [{ s: 'apple' }, { s: 'pear' }])).toBe('pear');
+    expect(run(min('x'), [{ x: 5 }, { x: null }], [{ x: -2 }, { x: 7 }])).toBe(-2);
+    expect(run(max('x'), [{ x: 5 }, { x: null }], [{ x: -2 }, { x: 7 }])).toBe(7);
+    expect(run(max('s'), [{ s: 'apple' }, { s: 'pear' }])).toBe('pear');
     const d1 = new Date(1000);
     const d2 = new Date(2000);
-    expect(run(min<Row>('d'), [{ d: d2 }], [{ d: d1 }])).toBe(d1);
-    expect(run(min<Row>('x'), [{}])).toBeNull();
+    expect(run(min('d'), [{ d: d2 }], [{ d: d1 }])).toBe(d1);
+    expect(run(min('x'), [{}])).toBeNull();
   });
 
   it('first and last follow arrival order and keep nulls (ignoreNulls = false)', () => {
-    expect(run(first<Row>('x'), [{ x: null }, { x: 2 }], [{ x: 3 }])).toBeNull();
-    expect(run(first<Row>('x'), [{ x: 1 }, { x: 2 }], [{ x: 3 }])).toBe(1);
-    expect(run(last<Row>('x'), [{ x: 1 }], [{ x: 2 }, { x: 3 }], [])).toBe(3);
-    expect(run(last<Row>('x'))).toBeNull();
+    expect(run(first('x'), [{ x: null }, { x: 2 }], [{ x: 3 }])).toBeNull();
+    expect(run(first('x'), [{ x: 1 }, { x: 2 }], [{ x: 3 }])).toBe(1);
+    expect(run(last('x'), [{ x: 1 }], [{ x: 2 }, { x: 3 }], [])).toBe(3);
+    expect(run(last('x'))).toBeNull();
   });
 
   it('collectList keeps arrival order, collectSet distinct values, countDistinct their number', () => {
     const chunks: Row[][] = [[{ s: 'a' }, { s: 'b' }], [{ s: 'a' }, {}], [{ s: 'c' }]];
-    expect(run(collectList<Row>('s'), ...chunks)).toEqual(['a', 'b', 'a', 'c']);
-    expect(run(collectSet<Row>('s'), ...chunks)).toEqual(['a', 'b', 'c']);
+    expect(run(collectList('s'), ...chunks)).toEqual(['a', 'b', 'a', 'c']);
+    expect(run(collectSet('s'), ...chunks)).toEqual(['a', 'b', 'c']);
     expect(run(countDistinct<Row>('s'), ...chunks)).toBe(3);
   });
 
@@ -71,13 +71,13 @@ describe('built-in aggregators', () => {
     type V = { v?: unknown };
     const values: unknown[] = [new Date(5), new Date(5), [1, 'a'], [1, 'a'], [1, 'b'], { p: 1, q: [2] }, { q: [2], p: 1 }, 'x', 'x', 1, '1', Number.NaN, Number.NaN, -0, 0, null, undefined];
     const chunks: V[][] = [values.slice(0, 6).map((v) => ({ v })), values.slice(6).map((v) => ({ v }))];
-    const set = run(collectSet<V>('v') as unknown as Aggregator<Row, unknown, unknown[]>, ...(chunks as Row[][]));
+    const set = run(collectSet<V, 'v'>('v') as unknown as Aggregator<Row, unknown, unknown[]>, ...(chunks as Row[][]));
     expect(set).toEqual([new Date(5), [1, 'a'], [1, 'b'], { p: 1, q: [2] }, 'x', 1, '1', Number.NaN, 0]);
     expect(Object.is(set[8], 0)).toBe(true);
     expect(set[0]).toBeInstanceOf(Date);
     expect(run(countDistinct<V>('v') as unknown as Aggregator<Row, unknown, number>, ...(chunks as Row[][]))).toBe(9);
     // Through a checkpoint: the values come back with their types, and equal values stay one.
-    const agg = collectSet<V>('v');
+    const agg = collectSet<V, 'v'>('v');
     let acc = agg.init();
     for (const v of values) acc = agg.add(acc, { v });
     const restored = agg.decode!(JSON.parse(JSON.stringify(agg.encode!(acc))) as unknown);
@@ -94,11 +94,11 @@ describe('built-in aggregators', () => {
   });
 
   it('merge does not mutate its arguments', () => {
-    const list = collectList<Row>('s');
+    const list = collectList<Row, 's'>('s');
     const a = Object.freeze(['x']) as unknown as string[];
     const b = Object.freeze(['y']) as unknown as string[];
     expect(list.merge(a, b)).toEqual(['x', 'y']);
-    const set = collectSet<Row>('s');
+    const set = collectSet<Row, 's'>('s');
     const sa = set.add(set.init(), { s: 'x' });
     set.merge(sa, set.add(set.init(), { s: 'y' }));
     expect(set.result(sa)).toEqual(['x']);

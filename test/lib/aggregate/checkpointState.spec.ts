@@ -63,7 +63,7 @@ const inputs: Ev[][] = [
 ];
 
 describe('checkpointable aggregation state', () => {
-  const tumbling = () => pipe(withWatermark<Ev>('ts', 0), windowTumbling<Ev>({ eventTime: 'ts', size: 5 * S, keyBy: 'k', aggregate: { n: count(), ks: collectSet('k') } }), outputMode('append'));
+  const tumbling = () => pipe(withWatermark<Ev>('ts', 0), windowTumbling<Ev>()({ eventTime: 'ts', size: 5 * S, keyBy: 'k', aggregate: { n: count(), ks: collectSet('k') } }), outputMode('append'));
 
   it('registers with a descriptor, publishes once per batch with the changed keys, and the codec reads each key', () => {
     const { ops } = run(tumbling(), inputs);
@@ -101,7 +101,7 @@ describe('checkpointable aggregation state', () => {
       [{ ts: 0, k: Number.NaN, j: 'x' }, { ts: 0, k: null, j: 'x' }, { ts: 0, k: new Date(5), j: 'x' }, { ts: 0, k: 0, j: 'x' }],
     ];
     for (const keyBy of ['k', ['k', 'j']] as const) {
-      const op = () => pipe(groupAggregate<K>({ keyBy: keyBy as never, aggregate: { n: count() } }), outputMode('complete'));
+      const op = () => pipe(groupAggregate<K>()({ keyBy: keyBy as never, aggregate: { n: count() } }), outputMode('complete'));
       const { context, ops } = recordingContext();
       const whole: Batch<unknown>[] = [];
       fromBatches(batches).pipe(inQueryContext(context), op()).subscribe((b) => whole.push(b));
@@ -117,13 +117,13 @@ describe('checkpointable aggregation state', () => {
   });
 
   it('round-trips session state and plain group state', () => {
-    const sessions = run(pipe(withWatermark<Ev>('ts', 0), windowSession<Ev>({ eventTime: 'ts', gap: 3 * S, keyBy: 'k', aggregate: { n: count() } }), outputMode('append')), inputs);
+    const sessions = run(pipe(withWatermark<Ev>('ts', 0), windowSession<Ev>()({ eventTime: 'ts', gap: 3 * S, keyBy: 'k', aggregate: { n: count() } }), outputMode('append')), inputs);
     const sop = sessions.ops.get('windowSession#1')!;
     const sState = sop.published[1]!.state;
     expect([...sop.spec.codec.entries(roundTrip(sop.spec.codec, sState))]).toEqual([...sop.spec.codec.entries(sState)]);
     expect(sop.published[1]!.changed).toContain('"a"');
     expect(sop.published[1]!.changed).toContain('$lateWatermark');
-    const groups = run(pipe(groupAggregate<Ev>({ keyBy: 'k', aggregate: { n: count() } }), outputMode('update')), inputs);
+    const groups = run(pipe(groupAggregate<Ev>()({ keyBy: 'k', aggregate: { n: count() } }), outputMode('update')), inputs);
     const gop = groups.ops.get('groupAggregate#0')!;
     const gState = gop.published[3]!.state;
     expect([...gop.spec.codec.entries(roundTrip(gop.spec.codec, gState))]).toEqual([...gop.spec.codec.entries(gState)]);

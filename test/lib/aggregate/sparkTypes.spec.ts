@@ -35,7 +35,7 @@ function roundTrip<A>(agg: Aggregator<Row, A, unknown>, acc: A): A {
 }
 
 const totals = (rows: Row[], options?: { onInvalidValue: 'drop' }) =>
-  runBatches(pipe(groupAggregate<Row>({ keyBy: 'id', aggregate: { total: sum('amount', options), mean: avg('amount', options) } }), outputMode('complete')), [rows]);
+  runBatches(pipe(groupAggregate<Row>()({ keyBy: 'id', aggregate: { total: sum('amount', options), mean: avg('amount', options) } }), outputMode('complete')), [rows]);
 
 describe('castToDouble (Spark: CAST(string AS DOUBLE), not ANSI)', () => {
   it.each([
@@ -84,7 +84,7 @@ describe('sum and avg follow Spark types', () => {
   });
 
   it('counts invalid values per batch, not cumulatively', () => {
-    const steps = runBatches(pipe(groupAggregate<Row>({ keyBy: 'id', aggregate: { total: sum('amount') } }), outputMode('update')), [
+    const steps = runBatches(pipe(groupAggregate<Row>()({ keyBy: 'id', aggregate: { total: sum('amount') } }), outputMode('update')), [
       [{ id: 'a', amount: 'x' }],
       [{ id: 'a', amount: 1 }],
       [{ id: 'a', amount: '' }, { id: 'a', amount: 'y' }],
@@ -95,7 +95,7 @@ describe('sum and avg follow Spark types', () => {
 
   it.each([[true, 'a boolean'], [{ n: 1 }, 'an object'], [[1, 2], 'an array'], [new Date(5), 'a Date']])('refuses %p with an error naming aggregate, field, value and batch', (bad, kind) => {
     const run = () =>
-      runBatches(pipe(groupAggregate<Row>({ keyBy: 'id', aggregate: { total: sum('amount') } }), outputMode('update')), [[{ id: 'a', amount: 1 }], [{ id: 'a', amount: bad }]]);
+      runBatches(pipe(groupAggregate<Row>()({ keyBy: 'id', aggregate: { total: sum('amount') } }), outputMode('update')), [[{ id: 'a', amount: 1 }], [{ id: 'a', amount: bad }]]);
     expect(run).toThrow(InvalidValueError);
     try {
       run();
@@ -118,8 +118,8 @@ describe('sum and avg follow Spark types', () => {
   });
 
   it('names the aggregate in avg errors and in window operators and sessions too', () => {
-    expect(() => runBatches(windowTumbling<Row>({ eventTime: 'ts', size: 10, aggregate: { m: avg('v') } }), [[{ ts: 1, v: false }]])).toThrow(/^avg\("v"\): cannot average false \(a boolean\) in batch 0/);
-    const steps = runBatches(windowSession<Row>({ eventTime: 'ts', gap: 10, keyBy: 'k', aggregate: { s: sum('v') } }), [[{ ts: 1, k: 1, v: 'x' }]]);
+    expect(() => runBatches(windowTumbling<Row>()({ eventTime: 'ts', size: 10, aggregate: { m: avg('v') } }), [[{ ts: 1, v: false }]])).toThrow(/^avg\("v"\): cannot average false \(a boolean\) in batch 0/);
+    const steps = runBatches(windowSession<Row>()({ eventTime: 'ts', gap: 10, keyBy: 'k', aggregate: { s: sum('v') } }), [[{ ts: 1, k: 1, v: 'x' }]]);
     expect(steps[0]!.metrics?.stateOperators?.[0]?.numRowsInvalidValue).toBe(1);
   });
 
@@ -193,11 +193,11 @@ describe('min, max, first, last keep their input type', () => {
     ['first', () => first<Row>('x')],
     ['last', () => last<Row>('x')],
   ] as const)('%s refuses two types in one group, naming the values and the batch', (name, make) => {
-    const run = () => runBatches(pipe(groupAggregate<Row>({ keyBy: 'k', aggregate: { v: make() } }), outputMode('complete')), [[{ k: 1, x: 5 }, { k: 1, x: null }], [{ k: 1, x: '10' }]] as Row[][]);
+    const run = () => runBatches(pipe(groupAggregate<Row>()({ keyBy: 'k', aggregate: { v: make() } }), outputMode('complete')), [[{ k: 1, x: 5 }, { k: 1, x: null }], [{ k: 1, x: '10' }]] as Row[][]);
     expect(run).toThrow(InvalidValueError);
     expect(run).toThrow(new RegExp(`^${name}\\("x"\\): values of two types in one group: .* in batch 1`));
     // other groups, and nulls, are fine
-    expect(runBatches(pipe(groupAggregate<Row>({ keyBy: 'k', aggregate: { v: make() } }), outputMode('complete')), [[{ k: 1, x: 5 }, { k: 2, x: 'a' }, { k: 1 }]])[0]!.rows).toHaveLength(2);
+    expect(runBatches(pipe(groupAggregate<Row>()({ keyBy: 'k', aggregate: { v: make() } }), outputMode('complete')), [[{ k: 1, x: 5 }, { k: 2, x: 'a' }, { k: 1 }]])[0]!.rows).toHaveLength(2);
   });
 
   it('first and last still count nulls as values (ignoreNulls = false)', () => {
@@ -217,17 +217,17 @@ describe('min, max, first, last keep their input type', () => {
 describe('keys are SQL values', () => {
   it('null, undefined and a missing field are one group whose key column is present and null', () => {
     const rows = [{ k: null, v: 1 }, { k: undefined, v: 2 }, { v: 3 }, { k: 'a', v: 4 }];
-    const [step] = runBatches(pipe(groupAggregate<Row>({ keyBy: 'k', aggregate: { n: count(), s: sum('v') } }), outputMode('complete')), [rows]);
+    const [step] = runBatches(pipe(groupAggregate<Row>()({ keyBy: 'k', aggregate: { n: count(), s: sum('v') } }), outputMode('complete')), [rows]);
     expect(step!.rows).toEqual([{ k: null, n: 3, s: 6 }, { k: 'a', n: 1, s: 4 }]);
     expect(Object.keys(step!.rows[0]!)).toEqual(['k', 'n', 's']);
-    const [multi] = runBatches(pipe(groupAggregate<Row>({ keyBy: ['k', 'j'], aggregate: { n: count() } }), outputMode('complete')), [[{ k: null, j: 1 }, { j: 1 }]]);
+    const [multi] = runBatches(pipe(groupAggregate<Row>()({ keyBy: ['k', 'j'], aggregate: { n: count() } }), outputMode('complete')), [[{ k: null, j: 1 }, { j: 1 }]]);
     expect(multi!.rows).toEqual([{ k: null, j: 1, n: 2 }]);
-    const [fn] = runBatches(pipe(groupAggregate<Row>({ keyBy: (r) => r.k, aggregate: { n: count() } }), outputMode('complete')), [[{ k: null }, {}]]);
+    const [fn] = runBatches(pipe(groupAggregate<Row>()({ keyBy: (r) => r.k, aggregate: { n: count() } }), outputMode('complete')), [[{ k: null }, {}]]);
     expect(fn!.rows).toEqual([{ key: null, n: 2 }]);
   });
 
   it('also in windows: one null group per window', () => {
-    const [step] = runBatches(pipe(withWatermark<Row>('ts', 0), windowTumbling<Row>({ eventTime: 'ts', size: 10, keyBy: 'k', aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 1, k: null }, { ts: 2 }]]);
+    const [step] = runBatches(pipe(withWatermark<Row>('ts', 0), windowTumbling<Row>()({ eventTime: 'ts', size: 10, keyBy: 'k', aggregate: { n: count() } }), outputMode('complete')), [[{ ts: 1, k: null }, { ts: 2 }]]);
     expect(step!.rows).toEqual([{ window: { start: 0, end: 10 }, k: null, n: 2 }]);
   });
 
@@ -239,8 +239,8 @@ describe('keys are SQL values', () => {
       return r;
     };
     const rows = [row('x', 1), row('x', 2), row('y', 3), { v: 4 }];
-    const [step] = runBatches(pipe(groupAggregate<Row>({ keyBy: col, aggregate: { n: count(), s: sum('v'), l: collectList(col) } }), outputMode('complete')), [rows]);
-    const out = step!.rows as Row[];
+    const [step] = runBatches(pipe(groupAggregate<Row>()({ keyBy: col, aggregate: { n: count(), s: sum('v'), l: collectList(col) } }), outputMode('complete')), [rows]);
+    const out = step!.rows as readonly Row[];
     expect(out).toHaveLength(3);
     for (const r of out) {
       expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
@@ -250,7 +250,7 @@ describe('keys are SQL values', () => {
     // an aggregate named like it, over a column named like it
     const agg: Row = {};
     Object.defineProperty(agg, col, { value: max(col), enumerable: true });
-    const [m] = runBatches(pipe(groupAggregate<Row>({ aggregate: agg as never }), outputMode('complete')), [[row({ evil: true }, 0)]]);
+    const [m] = runBatches(pipe(groupAggregate<Row>()({ aggregate: agg as Record<string, Aggregator<Row, unknown, unknown>> }), outputMode('complete')), [[row({ evil: true }, 0)]]);
     const only = m!.rows[0] as Row;
     expect(Object.getPrototypeOf(only)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(only, col)?.value).toEqual({ evil: true });

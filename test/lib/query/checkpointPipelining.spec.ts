@@ -1,4 +1,5 @@
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler, type Observable } from 'rxjs';
+import type { Batch } from '../../../lib/batch/Batch.js';
 import { count } from '../../../lib/aggregate/count.js';
 import { MemoryCheckpointStore } from '../../../lib/checkpoint/MemoryCheckpointStore.js';
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
@@ -62,7 +63,7 @@ function loggingSink(log: string[]): Sink<unknown> {
 }
 
 const batches: Row[][] = [[{ k: 'a' }, { k: 'b' }], [{ k: 'a' }], [{ k: 'c' }, { k: 'a' }], [{ k: 'b' }]];
-const pipeline = (b$: Parameters<NonNullable<Parameters<typeof startQuery<Row, unknown>>[0]['pipeline']>>[0]) => b$.pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count() } }), outputMode('update'));
+const pipeline = (b$: Observable<Batch<Row>>) => b$.pipe(groupAggregate({ keyBy: 'k', aggregate: { n: count() } }), outputMode('update'));
 
 describe('startQuery with a checkpoint: writes off the critical path', () => {
   it('keeps the exactly-once order: commits/N-1 before offsets/N, offsets/N before the sink gets N, the sink and the deltas of N before commits/N', async () => {

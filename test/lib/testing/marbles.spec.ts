@@ -3,7 +3,7 @@ import { count, groupAggregate, outputMode, sum, windowTumbling, withWatermark, 
 import { at, batch, createTestScheduler } from '../../../lib/testing/index.js';
 
 type Ev = { ts: number; page: string; n?: number };
-const tumbling = () => windowTumbling<Ev>({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() } });
+const tumbling = () => windowTumbling<Ev>()({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() } });
 
 /** The message of what `fn` throws (fails the test when it does not throw). */
 function thrown(fn: () => void): string {

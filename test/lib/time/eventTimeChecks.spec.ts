@@ -39,8 +39,8 @@ describe('event times are checked at the door', () => {
   });
 
   it('windows refuse it too (no withWatermark upstream)', () => {
-    expect(() => runBatches(windowTumbling<Row>({ eventTime: 'ts', size: 10, aggregate: { n: count() } }), [[{ ts: 9e15 }]])).toThrow(EventTimeError);
-    const steps = runBatches(windowTumbling<Row>({ eventTime: 'ts', size: 10, aggregate: { n: count() }, onInvalidEventTime: 'drop' }), [[{ ts: 9e15 }, { ts: 1 }]]);
+    expect(() => runBatches(windowTumbling<Row>()({ eventTime: 'ts', size: 10, aggregate: { n: count() } }), [[{ ts: 9e15 }]])).toThrow(EventTimeError);
+    const steps = runBatches(windowTumbling<Row>()({ eventTime: 'ts', size: 10, aggregate: { n: count() }, onInvalidEventTime: 'drop' }), [[{ ts: 9e15 }, { ts: 1 }]]);
     expect(steps[0]!.metrics?.numRowsDroppedInvalidEventTime).toBe(1);
   });
 });
@@ -74,7 +74,7 @@ describe('event-time specs { field, unit?, format? }', () => {
   it('runs a watermark and a window on a formatted column, the window recognising the watermarked column', () => {
     const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
     const steps = runBatches(
-      pipe(withWatermark<Row>(ts, '10 minutes'), windowTumbling<Row>({ eventTime: ts, size: '5 minutes', aggregate: { n: count() } }), outputMode('append')),
+      pipe(withWatermark<Row>(ts, '10 minutes'), windowTumbling<Row>()({ eventTime: ts, size: '5 minutes', aggregate: { n: count() } }), outputMode('append')),
       [[{ ts: '02-03-2018-10-01' }, { ts: '02-03-2018-10-03' }], [{ ts: '02-03-2018-10-30' }], [{ ts: '02-03-2018-10-02' }]],
     );
     const t = (m: number) => Date.UTC(2018, 2, 2, 10, m);
@@ -119,14 +119,14 @@ describe('event-time specs { field, unit?, format? }', () => {
     const seconds = { field: 'ts', unit: 'seconds' } as const;
     // Thrown when the pipeline is built (the watermark is known then), like Spark's analysis errors.
     const window = failure(() =>
-      fromBatches<Row>([[{ ts: 100 }]]).pipe(withWatermark<Row>(seconds, '10 seconds'), windowTumbling<Row>({ eventTime: 'ts', size: '10 seconds', aggregate: { n: count() } }), outputMode('append')),
+      fromBatches<Row>([[{ ts: 100 }]]).pipe(withWatermark<Row>(seconds, '10 seconds'), windowTumbling<Row>()({ eventTime: 'ts', size: '10 seconds', aggregate: { n: count() } }), outputMode('append')),
     );
     expect(window).toBeInstanceOf(InvalidOptionError);
     expect((window as Error).message).toBe(
       "windowTumbling: eventTime reads column 'ts' as epoch milliseconds, a Date or ISO-8601 text, but its withWatermark reads it in seconds. Give both the same spec, e.g. eventTime: { field: \"ts\", unit: \"seconds\" }.",
     );
     // The same spec on both is the same column.
-    const same = runBatches(pipe(withWatermark<Row>(seconds, '10 seconds'), windowTumbling<Row>({ eventTime: seconds, size: '10 seconds', aggregate: { n: count() } }), outputMode('append')), [[{ ts: 100 }], [{ ts: 200 }]]);
+    const same = runBatches(pipe(withWatermark<Row>(seconds, '10 seconds'), windowTumbling<Row>()({ eventTime: seconds, size: '10 seconds', aggregate: { n: count() } }), outputMode('append')), [[{ ts: 100 }], [{ ts: 200 }]]);
     expect(same[1]!.rows).toEqual([{ window: { start: 100_000, end: 110_000 }, n: 1 }]);
     const left$ = fromBatches<Row>([[{ id: 1, ts: 100 }]]).pipe(withWatermark<Row>('ts', 0));
     const right$ = fromBatches<Row>([[{ id: 1, ts: 100 }]]).pipe(withWatermark<Row>('ts', 0));

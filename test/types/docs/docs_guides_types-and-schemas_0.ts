@@ -3,5 +3,5 @@ export {};
 import { avg, groupAggregate, sum, type NumericString } from '../../../lib/index.js';
 
 type Trade = { id: string; amount: number; note: string; qty: NumericString };
-const ok = groupAggregate<Trade>({ keyBy: 'id', aggregate: { total: sum('amount'), mean: avg('qty') } });
+const ok = groupAggregate<Trade>()({ keyBy: 'id', aggregate: { total: sum('amount'), mean: avg('qty') } });
 // sum('note') would not compile: 'note' is a string field
