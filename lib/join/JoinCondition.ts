@@ -62,9 +62,6 @@ export type JoinWhere<TLeft, TRight> =
 export interface ResolvedTimeRange<TLeft, TRight> {
   readonly leftTime: EventTimeReader<TLeft>;
   readonly rightTime: EventTimeReader<TRight>;
-  /** The function given as `leftTime`, if any (to recognise the watermarked column). */
-  readonly leftTimeFn: ((row: TLeft) => unknown) | undefined;
-  readonly rightTimeFn: ((row: TRight) => unknown) | undefined;
   readonly lowerMs: number | undefined;
   readonly upperMs: number | undefined;
   readonly lowerInclusive: boolean;
@@ -239,8 +236,6 @@ function resolveRange<TLeft, TRight>(operator: string, range: unknown): Resolved
   return {
     leftTime,
     rightTime,
-    leftTimeFn: typeof r.leftTime === 'function' ? (r.leftTime as (row: TLeft) => unknown) : undefined,
-    rightTimeFn: typeof r.rightTime === 'function' ? (r.rightTime as (row: TRight) => unknown) : undefined,
     lowerMs,
     upperMs,
     lowerInclusive: r.lowerInclusive ?? true,
