@@ -35,7 +35,7 @@ export { ProgressFeed, type ProgressFeedOptions, type ProgressFeedEvent, type Pr
 export { EVENTS, type EventType, type EventPayloads, type InstrumentationEvent, type EventListener } from './instrumentation/events.js';
 // Sources and sinks (Node).
 export type { Source, SourceContext, ReadLimit, DeadLetterRecord } from './sources/Source.js';
-export type { Sink, SinkContext } from './sinks/Sink.js';
+export type { BatchOrigin, Sink, SinkContext } from './sinks/Sink.js';
 export { fromDirectory, isIgnoredFileName, type FromDirectoryOptions, type DirectoryOffset } from './sources/fromDirectory.js';
 export type { Schema, ColumnType, ColumnValue, FileFormat, RowOf, CsvTextRow, ReaderMode, TimestampColumn } from './sources/parseRecords.js';
 export { fromSocket, SocketConnectionLostError, type FromSocketOptions, type SocketLine, type SocketReconnectOptions } from './sources/fromSocket.js';

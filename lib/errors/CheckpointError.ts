@@ -75,9 +75,13 @@ export class CheckpointLockedError extends CheckpointError {
 /**
  * The sink already holds batches of this query that the checkpoint does not
  * commit (the checkpoint was restored from an older copy, or offsets were
- * deleted), and the source cannot re-plan them exactly as they ran: running
- * on would make the sink skip re-planned batches with other rows under the
- * same ids. Not retriable.
+ * deleted), and they cannot be re-planned exactly as they ran: the sink keeps
+ * no record of what each batch read (`Sink.committedOrigin`; `toFiles` keeps
+ * one) and the source cannot re-plan them by itself either, so running on
+ * would make the sink skip re-planned batches with other rows under the same
+ * ids. Also thrown when the checkpoint's pending `offsets/N` contradicts the
+ * sink's record of batch N (checkpoint and output from different runs).
+ * Not retriable.
  */
 export class CheckpointBehindOutputError extends CheckpointError {
   override name = 'CheckpointBehindOutputError';

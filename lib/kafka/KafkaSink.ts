@@ -1,7 +1,7 @@
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { OutputModeName } from '../internal/pipeline.js';
 import { SinkError, StreamingError } from '../errors/index.js';
-import type { Sink, SinkContext } from '../sinks/Sink.js';
+import type { BatchOrigin, Sink, SinkContext } from '../sinks/Sink.js';
 import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
 import { KafkaLog, type KafkaLogRecord, type PartitionWatermarks } from './KafkaLog.js';
 
@@ -19,7 +19,18 @@ export const MARKER_HEADERS = {
   batch: 'rss.batch',
   /** The row's index within the batch. */
   row: 'rss.row',
+  /**
+   * On a batch's row 0 only: what the batch read (JSON of the `BatchOrigin`
+   * the query hands the sink: `offsets/N` and the sources' plans), so a
+   * checkpoint restored from an older copy re-plans the batches the topic
+   * holds exactly as they ran.
+   */
+  origin: 'rss.origin',
+  /** On a batch's row 0 only, when batches without rows came right before it in the run: their origins (JSON list of `{ batchId, origin }`). */
+  before: 'rss.before',
 } as const;
+
+const RESERVED_HEADERS = new Set<string>(Object.values(MARKER_HEADERS));
 
 /** Everything {@link KafkaSink} needs, validated by `toKafka`. */
 export interface KafkaSinkConfig<R> {
@@ -72,6 +83,34 @@ function markerNumber(record: KafkaLogRecord, name: string): number | undefined 
   return Number(text);
 }
 
+function isOrigin(value: unknown): value is BatchOrigin {
+  if (typeof value !== 'object' || value === null) return false;
+  const o = value as Partial<BatchOrigin>;
+  return Array.isArray(o.startOffsets) && Array.isArray(o.endOffsets) && Array.isArray(o.plans) && Number.isFinite(o.watermark) && Number.isFinite(o.timestamp);
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An `rss.origin` header's origin, `undefined` when absent or not one. */
+function parseOrigin(text: string | undefined): BatchOrigin | undefined {
+  const value = parseJson(text);
+  return isOrigin(value) ? value : undefined;
+}
+
+/** An `rss.before` header's list of `{ batchId, origin }` (entries of the wrong shape left out). */
+function parseBefore(text: string | undefined): Array<{ batchId: number; origin: BatchOrigin }> {
+  const value = parseJson(text);
+  if (!Array.isArray(value)) return [];
+  return value.filter((e): e is { batchId: number; origin: BatchOrigin } => typeof e === 'object' && e !== null && Number.isSafeInteger((e as { batchId?: unknown }).batchId) && isOrigin((e as { origin?: unknown }).origin));
+}
+
 function sameBytes(expected: KafkaBytes | null | undefined, actual: Buffer | null): boolean {
   const bytes = asBuffer(expected);
   return bytes === null || actual === null ? bytes === actual : bytes.equals(actual);
@@ -96,10 +135,15 @@ export class KafkaSink<R> implements Sink<R> {
   private producer: Producer | undefined;
   private writer: string | undefined;
   private written: WrittenState | undefined;
+  /** Origins of the batches without rows given since the last batch with rows (carried on the next batch's row 0). */
+  private emptyOrigins: Array<{ readonly batchId: number; readonly origin: BatchOrigin }> = [];
+  /** What the topic says this writer's batches from `from` on read (row 0's `rss.origin`, and `rss.before`), read back once per run. */
+  private origins: { readonly from: number; readonly byBatch: Map<number, BatchOrigin> } | undefined;
 
   constructor(private readonly config: KafkaSinkConfig<R>) {
     this.description = `KafkaSink[${config.topic}]`;
     this.idempotent = config.exactlyOnce;
+    this.writer = config.sinkId;
   }
 
   async start(context: SinkContext): Promise<void> {
@@ -107,8 +151,9 @@ export class KafkaSink<R> implements Sink<R> {
     await this.connect();
   }
 
-  async addBatch(batchId: number, rows: readonly R[]): Promise<void> {
+  async addBatch(batchId: number, rows: readonly R[], origin?: BatchOrigin): Promise<void> {
     const producer = await this.connect();
+    const before = this.emptyOrigins.filter((e) => e.batchId < batchId);
     let present: Map<number, WrittenRecord[]> | undefined;
     if (this.config.exactlyOnce) {
       if (this.written === undefined || batchId < this.written.from) this.written = await this.recover(batchId);
@@ -117,7 +162,7 @@ export class KafkaSink<R> implements Sink<R> {
     const all: Message[] = [];
     const messages: Message[] = [];
     for (let i = 0; i < rows.length; i++) {
-      const message = this.toMessage(batchId, i, rows[i]!);
+      const message = this.toMessage(batchId, i, rows[i]!, i === 0 ? origin : undefined, i === 0 ? before : []);
       all.push(message);
       // Skipped only when this writer's record for this batch and row is there with the same key and value.
       if (present?.get(i)?.some((found) => sameBytes(message.key, found.key) && sameBytes(message.value, found.value)) === true) continue;
@@ -137,6 +182,55 @@ export class KafkaSink<R> implements Sink<R> {
       for (const id of this.written.batches.keys()) if (id < batchId) this.written.batches.delete(id);
       this.written.batches.set(batchId, new Map(all.map((m, i) => [i, [{ key: asBuffer(m.key), value: asBuffer(m.value) }]])));
     }
+    this.origins = undefined; // read back again if asked: the topic holds more now
+    if (this.config.exactlyOnce && origin !== undefined) {
+      // A batch without rows writes nothing: its origin goes with the next batch that writes a record.
+      if (rows.length === 0) this.emptyOrigins = [...before, { batchId, origin }];
+      else this.emptyOrigins = [];
+    }
+  }
+
+  /**
+   * The newest batch id this writer has a record of in the topic, or -1
+   * (read back from the end of each partition; -1 without `exactlyOnce`).
+   * A batch without rows leaves no record, so it counts only once a later
+   * batch wrote one.
+   */
+  async lastCommittedBatchId(): Promise<number> {
+    if (!this.config.exactlyOnce) return -1;
+    let newest = -1;
+    await this.scan(async (log, wm, writer) => {
+      const batch = await new BackwardScanner(log, this.config.topic, wm, writer).newestBatch();
+      if (batch !== undefined && batch > newest) newest = batch;
+    }, 'reading back the batch markers');
+    return newest;
+  }
+
+  /**
+   * What batch `batchId` of this writer read, from the `rss.origin` header of
+   * its row 0 (or, for a batch without rows, the `rss.before` header of the
+   * next batch with rows written in the same run); `undefined` when the
+   * topic has no such record (row 0 never written, or written before the
+   * sink kept origins).
+   */
+  async committedOrigin(batchId: number): Promise<BatchOrigin | undefined> {
+    if (!this.config.exactlyOnce) return undefined;
+    if (this.origins === undefined || batchId < this.origins.from) {
+      const byBatch = new Map<number, BatchOrigin>();
+      await this.scan(async (log, wm, writer) => {
+        const batches = new Map<number, Map<number, KafkaLogRecord[]>>();
+        await new BackwardScanner(log, this.config.topic, wm, writer).collect(batchId, batches, 0);
+        for (const [id, rows] of batches) {
+          for (const record of rows.get(0) ?? []) {
+            const own = parseOrigin(headerText(record, MARKER_HEADERS.origin));
+            if (own !== undefined) byBatch.set(id, own);
+            for (const e of parseBefore(headerText(record, MARKER_HEADERS.before))) if (e.batchId < id) byBatch.set(e.batchId, e.origin);
+          }
+        }
+      }, 'reading back the batch origins');
+      this.origins = { from: batchId, byBatch };
+    }
+    return this.origins.byBatch.get(batchId);
   }
 
   async stop(): Promise<void> {
@@ -144,6 +238,8 @@ export class KafkaSink<R> implements Sink<R> {
     this.producer = undefined;
     this.kafka = undefined;
     this.written = undefined;
+    this.origins = undefined;
+    this.emptyOrigins = [];
     if (producer !== undefined) await producer.disconnect().catch(() => undefined);
   }
 
@@ -181,7 +277,24 @@ export class KafkaSink<R> implements Sink<R> {
     return producer;
   }
 
-  private toMessage(batchId: number, index: number, row: R): Message {
+  /** Runs `each` for every partition of the topic with a connected log and this writer's id; failures become `SinkError`s. */
+  private async scan(each: (log: KafkaLog, wm: PartitionWatermarks, writer: string) => Promise<void>, action: string): Promise<void> {
+    if (this.writer === undefined) {
+      throw new SinkError(OPERATOR, `the sink has no writer id for its batch markers (topic ${this.config.topic}): start() was not called. Pass sinkId, or run the sink through startQuery.`);
+    }
+    const kafka = (this.kafka ??= createKafka(this.config.connection, this.config.brokers));
+    const log = new KafkaLog(kafka);
+    try {
+      await log.connect();
+      for (const wm of await log.watermarks(this.config.topic)) await each(log, wm, this.writer);
+    } catch (error) {
+      this.fail(action, error);
+    } finally {
+      await log.disconnect();
+    }
+  }
+
+  private toMessage(batchId: number, index: number, row: R, origin: BatchOrigin | undefined, before: ReadonlyArray<{ batchId: number; origin: BatchOrigin }>): Message {
     const { key, value, headers, partition } = this.config;
     const out: Array<{ key: string; value: KafkaBytes }> = [];
     const given = headers?.(row);
@@ -198,7 +311,7 @@ export class KafkaSink<R> implements Sink<R> {
     if (p !== undefined) message.partition = p;
     const byKey: Record<string, KafkaBytes | KafkaBytes[]> = {};
     for (const h of out) {
-      if (h.key === MARKER_HEADERS.writer || h.key === MARKER_HEADERS.batch || h.key === MARKER_HEADERS.row) continue;
+      if (RESERVED_HEADERS.has(h.key)) continue;
       const prev = byKey[h.key];
       byKey[h.key] = prev === undefined ? h.value : Array.isArray(prev) ? [...prev, h.value] : [prev, h.value];
     }
@@ -206,6 +319,8 @@ export class KafkaSink<R> implements Sink<R> {
       byKey[MARKER_HEADERS.writer] = this.writer!;
       byKey[MARKER_HEADERS.batch] = String(batchId);
       byKey[MARKER_HEADERS.row] = String(index);
+      if (origin !== undefined) byKey[MARKER_HEADERS.origin] = JSON.stringify(origin);
+      if (before.length > 0) byKey[MARKER_HEADERS.before] = JSON.stringify(before);
     }
     if (Object.keys(byKey).length > 0) message.headers = byKey;
     return message as Message;
@@ -226,7 +341,7 @@ export class KafkaSink<R> implements Sink<R> {
     try {
       await log.connect();
       const marks = await log.watermarks(this.config.topic);
-      const batches = new Map<number, Map<number, WrittenRecord[]>>();
+      const batches = new Map<number, Map<number, KafkaLogRecord[]>>();
       for (const wm of marks) await new BackwardScanner(log, this.config.topic, wm, writer).collect(from, batches);
       return { from, batches };
     } catch (error) {
@@ -254,7 +369,7 @@ class BackwardScanner {
   }
 
   /** Adds to `batches` every record of this writer with batch id `from` or later, newest first, until an older batch of this writer. */
-  async collect(from: number, batches: Map<number, Map<number, WrittenRecord[]>>): Promise<void> {
+  async collect(from: number, batches: Map<number, Map<number, KafkaLogRecord[]>>, onlyRow?: number): Promise<void> {
     for (let i = 0; ; i++) {
       while (i >= this.seen.length) if (!(await this.readMore())) return;
       const record = this.seen[i]!;
@@ -263,11 +378,23 @@ class BackwardScanner {
       const row = markerNumber(record, MARKER_HEADERS.row);
       if (batch === undefined || row === undefined) continue;
       if (batch < from) return;
+      if (onlyRow !== undefined && row !== onlyRow) continue;
       let rows = batches.get(batch);
       if (rows === undefined) batches.set(batch, (rows = new Map()));
       const found = rows.get(row);
       if (found === undefined) rows.set(row, [record]);
       else found.push(record);
+    }
+  }
+
+  /** The batch id of this writer's newest record in the partition, `undefined` when it has none. */
+  async newestBatch(): Promise<number | undefined> {
+    for (let i = 0; ; i++) {
+      while (i >= this.seen.length) if (!(await this.readMore())) return undefined;
+      const record = this.seen[i]!;
+      if (headerText(record, MARKER_HEADERS.writer) !== this.writer) continue;
+      const batch = markerNumber(record, MARKER_HEADERS.batch);
+      if (batch !== undefined && markerNumber(record, MARKER_HEADERS.row) !== undefined) return batch;
     }
   }
 

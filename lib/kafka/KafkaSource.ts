@@ -1,4 +1,10 @@
-import { KafkaOffsetLookupError, SourceError, StreamingError, describeValue } from '../errors/index.js';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { atomicWrite, makeDirectory } from '../checkpoint/atomicWrite.js';
+import { corruptContent, frameJson, parseJsonBody, unframeFile } from '../checkpoint/fileFormat.js';
+import type { ChecksumFn } from '../checkpoint/checksum.js';
+import { CheckpointIOError, KafkaOffsetLookupError, SourceError, StreamingError, describeValue } from '../errors/index.js';
 import type { ReadLimit, Source, SourceContext } from '../sources/Source.js';
 import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
 import { KafkaGroupMember, type KafkaGroupOptions } from './KafkaGroupMember.js';
@@ -63,6 +69,11 @@ const OPERATOR = 'fromKafka';
  */
 type OffsetOrigin = 'checkpoint' | 'startingOffsets' | 'groupOffset' | 'earliest';
 
+/** The file in the source's metadata directory that keeps the first batch's start offsets. */
+const INITIAL_OFFSETS_FILE = 'initial';
+
+const checksum: ChecksumFn = (data, previous) => crc32(data, previous);
+
 function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
@@ -103,6 +114,16 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   private context: SourceContext | undefined;
   /** Where each partition starts at the query's first batch (from `startingOffsets`, resolved once, at start). */
   private readonly starting = new Map<string, number>();
+  /**
+   * `<checkpoint>/sources/<i>/initial`: where each partition starts at the
+   * query's first batch, written before any `offsets/N` can depend on it
+   * (Spark's initial partition offsets in the source's metadata log), so that
+   * `'latest'` means the end of the log when the query *first* started, also
+   * for a batch 0 that runs again after a restart.
+   */
+  private initialPath: string | undefined;
+  /** First-batch start offsets resolved since they were last written. */
+  private initialDirty = false;
   /** Where a partition that shows up after the first batch starts (resolved once). */
   private readonly discovered = new Map<string, number>();
   /** Where each resolved start offset came from. */
@@ -133,6 +154,8 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
 
   async start(context: SourceContext): Promise<void> {
     this.context = context;
+    this.initialPath = context.metadataDir === undefined ? undefined : join(context.metadataDir, INITIAL_OFFSETS_FILE);
+    await this.loadInitialOffsets();
     const kafka = createKafka(this.config.connection, this.config.brokers);
     try {
       this.log = new KafkaLog(kafka);
@@ -154,6 +177,7 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     for (const tp of this.ownedPartitions(marks)) {
       await this.initialOffset(this.log!, true, tp, marks.get(tp.topic)!.find((m) => m.partition === tp.partition)!);
     }
+    await this.saveInitialOffsets();
   }
 
   async latestOffset(start: KafkaOffsets | undefined, limit: ReadLimit): Promise<KafkaOffsets | undefined> {
@@ -186,6 +210,7 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     const end = buildOffsets(ranges.map((r, i) => [{ topic: r.topic, partition: r.partition }, ends[i]!] as const));
     this.plans.set(JSON.stringify(end), this.plan);
     if (this.plans.size > 64) this.plans.delete(this.plans.keys().next().value!);
+    await this.saveInitialOffsets(); // before offsets/N can name a batch that starts there
     return end;
   }
 
@@ -226,8 +251,83 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
       }
       if (from < until) ranges.push({ ...tp, from, until });
     }
+    await this.saveInitialOffsets();
     const records = await this.readRanges(log, ranges);
     return this.toRows(records);
+  }
+
+  /** Reads the first batch's start offsets kept by an earlier run (none on a fresh checkpoint, or without a checkpoint directory). */
+  private async loadInitialOffsets(): Promise<void> {
+    const path = this.initialPath;
+    if (path === undefined) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') return;
+      throw new CheckpointIOError(`checkpoint: cannot read ${path}; got ${String((error as { code?: unknown }).code ?? error)}. Check the checkpoint location's permissions and disk.`, path, error);
+    }
+    const body = parseJsonBody(unframeFile(bytes, path, 'source', checksum), path) as { startingOffsets?: unknown } | null;
+    const offsets = body?.startingOffsets;
+    if (typeof offsets !== 'object' || offsets === null || !offsetEntries(offsets as KafkaOffsets).every(([, o]) => Number.isSafeInteger(o) && o >= 0)) {
+      throw corruptContent(path, "the Kafka source's initial offsets of the wrong shape");
+    }
+    for (const [tp, offset] of offsetEntries(offsets as KafkaOffsets)) {
+      const k = key(tp.topic, tp.partition);
+      this.starting.set(k, offset);
+      this.origin.set(`true\u0000${k}`, 'startingOffsets');
+    }
+  }
+
+  /** Writes the first batch's start offsets resolved so far, atomically and durably, if any is new. */
+  private async saveInitialOffsets(): Promise<void> {
+    const path = this.initialPath;
+    if (path === undefined || !this.initialDirty) return;
+    this.initialDirty = false;
+    const startingOffsets = buildOffsets([...this.starting].map(([k, offset]) => {
+      const cut = k.lastIndexOf('\u0000');
+      return [{ topic: k.slice(0, cut), partition: Number(k.slice(cut + 1)) }, offset] as const;
+    }));
+    try {
+      await makeDirectory(dirname(path));
+      await atomicWrite(path, frameJson('source', { startingOffsets }, checksum));
+    } catch (error) {
+      this.initialDirty = true;
+      throw new CheckpointIOError(`checkpoint: cannot write ${path}; got ${String((error as { code?: unknown }).code ?? error)}. Check the checkpoint location's permissions and free space.`, path, error);
+    }
+  }
+
+  /**
+   * Where the partitions of `(start, end]` that `start` has no offset for
+   * began (resolved from `startingOffsets`, the group or the earliest
+   * offset), `{ from: { topic: { partition: offset } } }`; `null` when every
+   * partition of `end` has its start in `start` (the offsets then say it all).
+   * Kept by the sink with the batch, so the batch is planned again from the
+   * same offsets even when `'latest'` has moved on since.
+   */
+  async describePlan(start: KafkaOffsets | undefined, end: KafkaOffsets): Promise<unknown> {
+    const cache = start === undefined ? this.starting : this.discovered;
+    const from: Array<[TopicPartition, number]> = [];
+    for (const [tp] of offsetEntries(end)) {
+      if (offsetOf(start, tp.topic, tp.partition) !== undefined) continue;
+      const resolved = cache.get(key(tp.topic, tp.partition));
+      if (resolved !== undefined) from.push([tp, resolved]);
+    }
+    return from.length === 0 ? null : { from: buildOffsets(from) };
+  }
+
+  /** Before a batch is re-run from the sink's record: its partitions without a start in `start` begin where {@link KafkaSource.describePlan} said they did. */
+  async restorePlan(start: KafkaOffsets | undefined, _end: KafkaOffsets, plan: unknown): Promise<void> {
+    const from = (plan as { from?: unknown } | null)?.from;
+    if (typeof from !== 'object' || from === null) return;
+    const cache = start === undefined ? this.starting : this.discovered;
+    for (const [tp, offset] of offsetEntries(from as KafkaOffsets)) {
+      if (!Number.isSafeInteger(offset) || offset < 0) continue;
+      cache.set(key(tp.topic, tp.partition), offset);
+      if (start === undefined) this.initialDirty = true;
+      this.origin.set(`${start === undefined}\u0000${key(tp.topic, tp.partition)}`, start === undefined ? 'startingOffsets' : this.config.groupId !== undefined ? 'groupOffset' : 'earliest');
+    }
+    await this.saveInitialOffsets();
   }
 
   async commit(end: KafkaOffsets): Promise<void> {
@@ -357,6 +457,7 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     }
     cache.set(k, offset);
     this.origin.set(`${firstBatch}\u0000${k}`, origin);
+    if (firstBatch) this.initialDirty = true;
     return offset;
   }
 

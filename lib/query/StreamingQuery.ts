@@ -1,11 +1,11 @@
 import { Observable, Subject, Subscription, defer, from, type SchedulerLike } from 'rxjs';
 import type { Batch, BatchMetrics, EventTimeMarker } from '../batch/Batch.js';
-import type { Checkpoint, CheckpointCommitStats, CheckpointRecovery } from '../checkpoint/Checkpoint.js';
+import type { Checkpoint, CheckpointCommitStats, CheckpointRecovery, OffsetLogEntry } from '../checkpoint/Checkpoint.js';
 import { StreamingError, UnsupportedOperationError } from '../errors/index.js';
 import { InstrumentationEmitter } from '../instrumentation/emitter.js';
 import { EVENTS, type EventListener, type EventType, type QueryRef } from '../instrumentation/events.js';
 import type { OutputModeName } from '../internal/pipeline.js';
-import type { Sink } from '../sinks/Sink.js';
+import type { BatchOrigin, Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import type { QueryContext } from '../state/StateStore.js';
 import { freezeInfo, stamp, type PipelineInfo } from '../internal/pipeline.js';
@@ -330,7 +330,8 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       }
 
       if (recovery !== undefined && !recovery.fresh) {
-        await checkReplan({ location: checkpoint!.location, queryId: this.queryId, recovery, source, sink: sink as Sink<unknown> });
+        // Batches the sink holds beyond the checkpoint (an older copy restored, offsets deleted): re-run below with the offsets it recorded.
+        const replay = await checkReplan({ location: checkpoint!.location, queryId: this.queryId, recovery, sources: [source], sink: sink as Sink<unknown> });
         this.committedOffset = this.loggedOffset(recovery.lastCommitted?.offsets);
         this.nextBatchId = recovery.lastCommittedBatchId + 1;
         this.watermark = recovery.watermark ?? recovery.pending?.watermark ?? recovery.lastCommitted?.watermark ?? 0;
@@ -350,6 +351,10 @@ export class QueryRuntime<T, R> implements StreamingQuery {
             this.statusTracker.batchFinished();
           }
         }
+        for (const entry of replay) {
+          if (this.stopRequested) break; // the next start re-plans the rest from the sink again
+          await this.replayBatch(entry);
+        }
       }
       this.emit(EVENTS.QUERY_STARTED, this.ref());
       this.epochDeadlineMs = scheduler.now() + (this.config.trigger.kind === 'continuous' ? this.config.trigger.intervalMs : 0);
@@ -364,6 +369,23 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       await this.terminate(error);
       throw error;
     }
+  }
+
+  /**
+   * Runs again a batch the sink already holds but the checkpoint lost, with
+   * the write-ahead entry rebuilt from the sink's record of it (see
+   * {@link checkReplan}): writes `offsets/N`, runs the batch (the operators
+   * rebuild their state; the sink skips it) and commits it.
+   */
+  private async replayBatch(entry: OffsetLogEntry): Promise<void> {
+    const { checkpoint, scheduler } = this.config;
+    const t0 = scheduler.now();
+    this.stepCount++;
+    const wal = writeAheadAfter(this.committing, scheduler, () => this.retry(() => checkpoint!.writeOffsets(entry), 'checkpoint.writeOffsets'));
+    this.batchClock.setBatchTimestamp(entry.timestamp); // the time of its first run
+    const logged = this.loggedOffset(entry.offsets);
+    await this.runBatch(entry.batchId, this.committedOffset, logged, t0, 0, wal, logged);
+    this.statusTracker.batchFinished();
   }
 
   private startLoop(): void {
@@ -555,7 +577,18 @@ export class QueryRuntime<T, R> implements StreamingQuery {
         walWaitMs = scheduler.now() - w0;
       }
     }
-    await this.retry(() => sink.addBatch(batchId, output.rows), 'sink.addBatch');
+    // What the batch read, for a sink that records it (a checkpoint behind the output re-plans from it).
+    const origin: BatchOrigin | undefined =
+      sink.committedOrigin === undefined
+        ? undefined
+        : {
+            startOffsets: this.config.inputs === undefined ? [start ?? null] : [...((start as readonly unknown[] | undefined) ?? this.config.inputs.map(() => null))],
+            endOffsets: this.offsetsToLog(end),
+            watermark: this.watermark,
+            timestamp: this.batchClock.now(),
+            plans: [(await source.describePlan?.(start, end)) ?? null],
+          };
+    await this.retry(() => sink.addBatch(batchId, output.rows, origin), 'sink.addBatch');
     const addBatchMs = scheduler.now() - a0 - walWaitMs;
 
     // The next batch is planned from here on; this one's commit goes on meanwhile (with a checkpoint).

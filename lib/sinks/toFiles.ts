@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import { atomicWrite, makeDirectory } from '../checkpoint/atomicWrite.js';
 import { InvalidOptionError, SinkConflictError, SinkError, describeValue } from '../errors/index.js';
 import { columnsOf } from './formatTable.js';
-import type { Sink } from './Sink.js';
+import type { BatchOrigin, Sink } from './Sink.js';
 
 /** Options for {@link toFiles}. */
 export interface ToFilesOptions {
@@ -37,6 +37,12 @@ export interface FileSinkEntry {
   readonly batchId: number;
   /** The query that wrote it; absent in manifests written before manifests were kept per query. */
   readonly queryId?: string;
+}
+
+function isBatchOrigin(value: unknown): value is BatchOrigin {
+  if (typeof value !== 'object' || value === null) return false;
+  const o = value as Partial<BatchOrigin>;
+  return Array.isArray(o.startOffsets) && Array.isArray(o.endOffsets) && Array.isArray(o.plans) && Number.isFinite(o.watermark) && Number.isFinite(o.timestamp);
 }
 
 function csvCell(value: unknown): string {
@@ -150,7 +156,12 @@ export async function committedFiles(dir: string): Promise<FileSinkEntry[]> {
  * id (kept by the checkpoint), not by the batch id alone: a directory that
  * another query wrote to is refused at start ({@link SinkConflictError},
  * naming that query) unless `shareOutput: true`, and then both queries' rows
- * are kept. Readers should list files through the manifest
+ * are kept. The manifest also records what input each batch read (the
+ * `origin` the query hands the sink: its `offsets/N` and the source's plan,
+ * e.g. the files), so a checkpoint restored from an older copy, or one whose
+ * pending offsets file was deleted, re-plans the batches this directory
+ * already holds with exactly that input and goes on without losing or
+ * doubling a row (see docs/guides/checkpointing.md). Readers should list files through the manifest
  * ({@link committedFiles}), or ignore names starting with `.` or `_` (as
  * `fromDirectory` does).
  *
@@ -250,7 +261,7 @@ export function toFiles<R>(dir: string, options: ToFilesOptions = {}): Sink<R> {
       }
       committed = new Set(listing.queries.get(tag) ?? []);
     },
-    async addBatch(batchId, rows) {
+    async addBatch(batchId, rows, origin) {
       if (queryId === undefined || ownDir === undefined) {
         throw new SinkError(description, `batch ${batchId} was given before start(); got no query id to key the manifest by. Run the sink through startQuery, or call start() first`, undefined, false);
       }
@@ -264,12 +275,24 @@ export function toFiles<R>(dir: string, options: ToFilesOptions = {}): Sink<R> {
           const size = await atomicWrite(join(root, name), chunks(encode(rows)), { fsync });
           entries.push({ path: name, size, batchId, queryId });
         }
-        const manifest = `v2\n${JSON.stringify({ queryId, batchId })}\n${entries.map((e) => JSON.stringify(e)).join('\n')}${entries.length > 0 ? '\n' : ''}`;
+        const manifest = `v2\n${JSON.stringify(origin === undefined ? { queryId, batchId } : { queryId, batchId, origin })}\n${entries.map((e) => JSON.stringify(e)).join('\n')}${entries.length > 0 ? '\n' : ''}`;
         await atomicWrite(join(ownDir, String(batchId)), chunks(manifest), { fsync });
       } catch (error) {
         throw fail(`cannot write batch ${batchId} to ${root}`, error);
       }
       committed.add(batchId);
+    },
+    async committedOrigin(batchId) {
+      if (ownDir === undefined || !committed.has(batchId)) return undefined;
+      let header: unknown;
+      try {
+        const lines = (await readFile(join(ownDir, String(batchId)), 'utf8')).split('\n');
+        header = lines[0] === 'v2' ? JSON.parse(lines[1] ?? 'null') : undefined;
+      } catch (error) {
+        throw fail(`cannot read the manifest of batch ${batchId} in ${ownDir}`, error);
+      }
+      const origin = (header as { origin?: unknown } | null | undefined)?.origin;
+      return isBatchOrigin(origin) ? origin : undefined;
     },
     async lastCommittedBatchId() {
       let last = -1;

@@ -97,6 +97,13 @@ function isHeaderList(value: unknown): value is ReadonlyArray<{ key: string; val
  * keeps retried sends from duplicating records. Readers see each row once,
  * without transactions (mokapi, the test broker, has none).
  *
+ * **A checkpoint behind the topic.** Row 0 of each batch also carries
+ * `rss.origin`, what the batch read (its `offsets/N` and the sources' plans;
+ * `rss.before` for batches without rows just before it), so a checkpoint
+ * restored from an older copy re-plans the batches the topic holds exactly
+ * as they ran instead of losing or doubling rows (`lastCommittedBatchId`,
+ * `committedOrigin`; see docs/guides/checkpointing.md).
+ *
  * **Output modes.** All three: `append` writes new rows, `update` changed
  * rows, `complete` the whole result table each batch.
  *

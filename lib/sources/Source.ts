@@ -71,6 +71,24 @@ export interface Source<T, O = unknown> {
    * cannot. Optional (no such batches).
    */
   replannableBatches?(start: O | undefined): Promise<number>;
+  /**
+   * What this source needs, beyond the offsets, to plan `(start, end]` again
+   * exactly as now once its own metadata for the batch is lost (the
+   * checkpoint restored from an older copy): JSON, or `null` when the offsets
+   * say everything (a Kafka or rate offset). `fromDirectory` gives the
+   * file-log entries of the batch. Called after `getBatch(start, end)`; the
+   * runtime hands it to the sink with the batch (`BatchOrigin.plans`).
+   * Optional (`null`).
+   */
+  describePlan?(start: O | undefined, end: O): Promise<unknown>;
+  /**
+   * Before a batch the sink holds but the checkpoint lost is run again with
+   * the offsets the sink recorded: make `(start, end]` plan as `plan` (what
+   * {@link Source.describePlan} gave) says, e.g. write the file-log entries
+   * back. Throws when what the source has contradicts it. Optional (needed
+   * only by a source whose `describePlan` gives something).
+   */
+  restorePlan?(start: O | undefined, end: O, plan: unknown): Promise<void>;
   /** `false` for a source that cannot feed a continuous trigger (Spark's file source); others may. Optional. */
   readonly supportsContinuous?: boolean;
   /**

@@ -49,7 +49,11 @@ export function bufferOptions(
  * (socket lines, Observable emissions): rows are numbered from 0 as they
  * arrive; an offset is the number of rows received up to it. Rows up to the
  * committed offset are dropped, so these sources cannot replay after a
- * restart (as Spark's socket and memory sources). The rows held (received,
+ * restart (as Spark's socket and memory sources). A restarted query
+ * resumes at offsets counted by the earlier run: the first offset the
+ * runtime names anchors this run's numbering after it, so no new row is
+ * skipped, and a batch the earlier run left pending runs without its rows,
+ * which are counted (`numRowsLost`). The rows held (received,
  * not yet committed, including those of the batch running) are bounded by
  * `maxBufferedRows`, with the policy `onBufferFull`.
  */
@@ -65,6 +69,16 @@ export class RowBuffer<T> {
   private dropped = 0;
   private pauses = 0;
   private highWater = 0;
+  /**
+   * `false` until the runtime first plans a batch (`latestOffset`). A query
+   * restarted from a checkpoint names offsets counted by an earlier run
+   * (another source instance): this run's rows are then numbered after them,
+   * so none is skipped as if it had been read, and batches it re-runs before
+   * planning (`getBatch` first) are the earlier run's.
+   */
+  private anchored = false;
+  /** Rows of batches planned by an earlier run, gone with it (counted, never silently). */
+  private lost = 0;
 
   constructor(
     private readonly description: string,
@@ -111,6 +125,11 @@ export class RowBuffer<T> {
 
   latestOffset(start: number | undefined, limit: ReadLimit, maxRows: number | undefined): number | undefined {
     if (this.failure !== undefined) throw this.failure;
+    if (!this.anchored) {
+      // The first offset the runtime names: this run's rows come after it (a restart resumes at its checkpoint).
+      this.anchored = true;
+      if (start !== undefined && start > this.base) this.rebase(start);
+    }
     let end = this.cap === undefined ? this.total : Math.min(this.cap, this.total);
     if (end === 0 && start === undefined) return undefined;
     const from = start ?? 0;
@@ -120,6 +139,14 @@ export class RowBuffer<T> {
 
   getBatch(start: number | undefined, end: number): T[] {
     const from = start ?? 0;
+    if (!this.anchored) {
+      // Before this run planned anything, a batch is one an earlier run planned (a pending batch, or one
+      // re-planned from the sink's record after a restart): its rows were in that run's memory and are gone.
+      // It runs without them, counted (numRowsLost); this run's rows come after it.
+      this.lost += Math.max(0, end - from);
+      if (end > this.base) this.rebase(end);
+      return [];
+    }
     if (from < this.base || end > this.total) {
       throw new SourceError(
         this.description,
@@ -146,9 +173,9 @@ export class RowBuffer<T> {
     this.available.complete();
   }
 
-  /** Progress numbers: rows held now and at most since the last report, the capacity, rows dropped and pauses so far. */
+  /** Progress numbers: rows held now and at most since the last report, the capacity, rows dropped, pauses and rows lost with an earlier run so far. */
   metrics(): Record<string, number> {
-    const report = { numBufferedRows: this.rows.length, maxBufferedRowsSeen: this.highWater, bufferCapacity: this.bound.maxBufferedRows, numRowsDropped: this.dropped, numPauses: this.pauses };
+    const report = { numBufferedRows: this.rows.length, maxBufferedRowsSeen: this.highWater, bufferCapacity: this.bound.maxBufferedRows, numRowsDropped: this.dropped, numPauses: this.pauses, numRowsLost: this.lost };
     this.highWater = this.rows.length;
     return report;
   }
@@ -181,6 +208,13 @@ export class RowBuffer<T> {
       ),
     );
     return room;
+  }
+
+  /** Numbers the rows held from `base` on (an `availableNow` cap fixed before moves with them). */
+  private rebase(base: number): void {
+    const delta = base - this.base;
+    this.base = base;
+    if (this.cap !== undefined) this.cap += delta;
   }
 
   private noteHeld(): void {

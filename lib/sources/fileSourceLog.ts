@@ -30,7 +30,8 @@ function errorCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : String(error);
 }
 
-function isEntry(value: unknown, id?: number): value is FileLogEntry {
+/** `true` for a well-formed {@link FileLogEntry} (with id `id`, when given). */
+export function isFileLogEntry(value: unknown, id?: number): value is FileLogEntry {
   if (typeof value !== 'object' || value === null) return false;
   const e = value as Partial<FileLogEntry>;
   if (!Number.isSafeInteger(e.logOffset) || (id !== undefined && e.logOffset !== id)) return false;
@@ -170,7 +171,7 @@ export class FileSourceLog {
     if (base >= 0) {
       const path = join(dir, `${base}.compact`);
       const body = parseJsonBody(unframeFile(await this.read(path), path, 'source', checksum), path) as Partial<CompactBody> | null;
-      if (typeof body !== 'object' || body === null || body.compactedThrough !== base || !Array.isArray(body.entries) || !body.entries.every((e) => isEntry(e) && e.logOffset <= base)) {
+      if (typeof body !== 'object' || body === null || body.compactedThrough !== base || !Array.isArray(body.entries) || !body.entries.every((e) => isFileLogEntry(e) && e.logOffset <= base)) {
         throw corruptContent(path, 'a file-log compaction of the wrong shape');
       }
       for (const entry of body.entries) this.remember(entry);
@@ -185,7 +186,7 @@ export class FileSourceLog {
       if (id !== expected) throw this.gap(expected, id);
       const path = join(dir, String(id));
       const value = parseJsonBody(unframeFile(await this.read(path), path, 'source', checksum), path);
-      if (!isEntry(value, id)) throw corruptContent(path, 'a file-log entry of the wrong shape');
+      if (!isFileLogEntry(value, id)) throw corruptContent(path, 'a file-log entry of the wrong shape');
       this.remember(value);
       expected = id + 1;
     }

@@ -5,7 +5,7 @@ import { Subject } from 'rxjs';
 import { InvalidOptionError, MalformedRecordError, SourceError, describeValue } from '../errors/index.js';
 import { parseDuration } from '../time/parseDuration.js';
 import type { Duration } from '../types.js';
-import { FileSourceLog } from './fileSourceLog.js';
+import { FileSourceLog, isFileLogEntry, type FileLogEntry } from './fileSourceLog.js';
 import { fileRecordReader } from './fileRecords.js';
 import type { CsvTextRow, FileFormat, ReaderMode, RowOf, Schema } from './parseRecords.js';
 import type { Source, SourceContext } from './Source.js';
@@ -74,6 +74,11 @@ export interface DirectoryOffset {
    * query restarts from such a checkpoint; never written.
    */
   readonly files?: readonly string[];
+}
+
+/** What {@link fromDirectory} gives a sink to keep with a batch (`Source.describePlan`): the file-log entries the batch read. */
+interface DirectoryPlan {
+  readonly entries: readonly FileLogEntry[];
 }
 
 /** The last file-log entry an offset covers: `logOffset`, or for an old `{ logOffset: count, files }` offset `count - 1`. */
@@ -372,6 +377,42 @@ export function fromDirectory<T = Record<string, unknown>>(dir: string, options:
     },
     async replannableBatches(start) {
       return Math.max(0, log.lastEntry - lastEntryOf(start));
+    },
+    async describePlan(start, end) {
+      // An old-style offset names its files itself; otherwise the batch is the log entries it covers.
+      if (end.files !== undefined) return null;
+      const entries: FileLogEntry[] = [];
+      for (let id = lastEntryOf(start) + 1; id <= end.logOffset; id++) {
+        const entry = log.get(id);
+        if (entry === undefined || entry === 'compacted') return null;
+        entries.push(entry);
+      }
+      return { entries } satisfies DirectoryPlan;
+    },
+    async restorePlan(start, end, plan) {
+      if (end.files !== undefined) return;
+      const entries = (plan as Partial<DirectoryPlan> | null)?.entries;
+      const from = lastEntryOf(start);
+      if (!Array.isArray(entries) || entries.length !== end.logOffset - from || !entries.every((e, i) => isFileLogEntry(e) && e.logOffset === from + 1 + i)) {
+        throw new SourceError(description, `the output's record of the batch ending at file-log entry ${end.logOffset} does not list entries ${from + 1} to ${end.logOffset}; got ${describeValue(plan)}. Restore the newest copy of the checkpoint, or start the query with a new checkpoint location and a new output`, undefined, false);
+      }
+      for (const entry of entries) {
+        const have = log.get(entry.logOffset);
+        if (have === 'compacted') continue; // every file it listed aged out (maxFileAge): nothing to read again
+        if (have !== undefined) {
+          if (have.files.length !== entry.files.length || have.files.some((f, i) => f !== entry.files[i])) {
+            throw new SourceError(
+              description,
+              `file-log entry ${entry.logOffset}${metadataDir === undefined ? '' : ` in ${metadataDir}`} lists ${describeValue(have.files)}, but the output's record of the batch that read it lists ${describeValue(entry.files)}: the checkpoint and the output come from different runs. Restore the newest copy of the checkpoint, or start the query with a new checkpoint location and a new output`,
+              undefined,
+              false,
+            );
+          }
+          continue;
+        }
+        if (entry.logOffset !== log.lastEntry + 1) throw missingEntry(log.lastEntry + 1);
+        await log.append(entry);
+      }
     },
     async getBatch(start, end) {
       records.startBatch();

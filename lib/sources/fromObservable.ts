@@ -40,7 +40,9 @@ export interface FromObservableOptions {
  *
  * **Offsets**: the number of rows received. Rows are kept in memory only until
  * their batch is committed, so a query restarted from a checkpoint does not
- * see them again.
+ * see them again: it numbers the new run's rows after the checkpoint's
+ * offset (none is skipped), and a batch the earlier run left pending runs
+ * without its rows, counted in progress as `numRowsLost`.
  *
  * **Bounded buffer**: at most `maxBufferedRows` rows are held (received, not
  * yet committed). An Observable cannot be slowed down, so when it emits

@@ -75,8 +75,11 @@ function code(error: unknown): string {
  * batches  --0(a b)---1(c)-----------------------2(d)--    reconnected with backoff
  * ```
  *
- * **Offsets**: the number of lines received. A connection that fails to open
- * at start is a retriable `SourceError` (the runtime retries it with backoff).
+ * **Offsets**: the number of lines received (after a restart from a
+ * checkpoint, counted on from the checkpoint's offset, so no new line is
+ * skipped; a batch the earlier run left pending runs without its lines,
+ * counted as `numRowsLost`). A connection that fails to open at start is a
+ * retriable `SourceError` (the runtime retries it with backoff).
  *
  * **Lost connections**: when the server closes the connection or it breaks,
  * the source reconnects with exponential backoff (on the query's scheduler),

@@ -45,6 +45,23 @@ describe('toFiles (real files)', () => {
     expect(await readCommittedJson(dir)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
+  it('records the origin each batch is given in its manifest and gives it back after a restart; a batch recorded without one has none', async () => {
+    const origin = { startOffsets: [null], endOffsets: [{ logOffset: 0 }], watermark: 0, timestamp: 1_700_000_000_000, plans: [{ entries: [{ logOffset: 0, files: ['a.json'] }] }] };
+    const first = toFiles(dir);
+    await first.start!(context);
+    await first.addBatch(0, [{ n: 1 }], origin);
+    await first.addBatch(1, []); // given no origin (a sink driven by hand)
+    expect(readFileSync(join(dir, '_spark_metadata', 'q', '0'), 'utf8').split('\n')[1]).toBe(JSON.stringify({ queryId: 'q', batchId: 0, origin }));
+    const restarted = toFiles(dir);
+    await restarted.start!(context);
+    expect(await restarted.committedOrigin!(0)).toEqual(origin);
+    expect(await restarted.committedOrigin!(1)).toBeUndefined();
+    expect(await restarted.committedOrigin!(2)).toBeUndefined(); // not held
+    expect(await restarted.lastCommittedBatchId!()).toBe(1);
+    // The manifest still reads as before: the origin is in the header line only.
+    expect(await readCommittedJson(dir)).toEqual([{ n: 1 }]);
+  });
+
   it('leaves no temporary file behind and writes CSV with a header when asked', async () => {
     const sink = toFiles(dir, { format: 'csv', header: true });
     await sink.start!(context);

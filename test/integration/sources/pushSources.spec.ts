@@ -3,13 +3,17 @@
 // server on 127.0.0.1), and the socket source reconnecting when the server
 // closes the connection or restarts. Everything waits on events or on the
 // rows themselves, never on the clock.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Subject } from 'rxjs';
 import { SourceBufferOverflowError } from '../../../lib/errors/index.js';
 import type { StreamingQuery } from '../../../lib/query/StreamingQuery.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import { StreamingQueryManager } from '../../../lib/query/StreamingQueryManager.js';
 import { forEachBatch } from '../../../lib/sinks/forEachBatch.js';
+import { readCommittedJson, toFiles } from '../../../lib/sinks/toFiles.js';
 import { fromObservable } from '../../../lib/sources/fromObservable.js';
 import { SocketConnectionLostError, fromSocket, type SocketLine } from '../../../lib/sources/fromSocket.js';
 
@@ -206,5 +210,97 @@ describe('fromSocket: reconnecting', () => {
     (await next()).end();
     await expect(query.awaitTermination()).rejects.toBeInstanceOf(SocketConnectionLostError);
     expect(query.exception?.message).toContain(`the server closed the connection to 127.0.0.1:${port}; got reconnect: false.`);
+  });
+});
+
+describe('push sources restarted from a checkpoint', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rss-push-restart-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A query over a fresh fromObservable (a new run) on the checkpoint in `dir`; `crashOn` fails the sink on that batch. */
+  function run(input: Subject<{ n: number }>, got: Array<[number, number[]]>, crashOn?: number) {
+    return startQuery({
+      source: fromObservable(input),
+      sink: forEachBatch<{ n: number }>((rows, batchId) => {
+        if (batchId === crashOn) throw new Error('crash in the sink');
+        got.push([batchId, rows.map((r) => r.n)]);
+      }),
+      checkpointLocation: join(dir, 'ckpt'),
+      manager,
+    });
+  }
+
+  it("reads every row of the new run: none is skipped for the earlier run's offsets", async () => {
+    const got: Array<[number, number[]]> = [];
+    const first = new Subject<{ n: number }>();
+    const q1 = run(first, got);
+    await q1.ready;
+    for (let n = 0; n < 5; n++) first.next({ n });
+    await q1.processAllAvailable();
+    await q1.stop();
+    const second = new Subject<{ n: number }>();
+    const q2 = run(second, got);
+    for (let n = 100; n < 108; n++) second.next({ n }); // also rows emitted while the query starts
+    await q2.ready;
+    await q2.processAllAvailable();
+    await q2.stop();
+    expect(got.flatMap(([, rows]) => rows)).toEqual([0, 1, 2, 3, 4, 100, 101, 102, 103, 104, 105, 106, 107]);
+    expect(q2.recentProgress[0]!.sources[0]!.startOffset).toBe(5); // numbered after the checkpoint
+  });
+
+  it("runs a batch the earlier run left pending without its rows (they were in that run's memory), counted as numRowsLost", async () => {
+    const got: Array<[number, number[]]> = [];
+    const first = new Subject<{ n: number }>();
+    const q1 = run(first, got, 1);
+    await q1.ready;
+    for (let n = 0; n < 5; n++) first.next({ n });
+    await until(() => got.length === 1);
+    for (let n = 5; n < 8; n++) first.next({ n }); // batch 1: fails in the sink, offsets/1 pending
+    await expect(q1.awaitTermination()).rejects.toThrow('crash in the sink');
+    const second = new Subject<{ n: number }>();
+    const q2 = run(second, got);
+    second.next({ n: 100 });
+    await q2.ready;
+    await q2.processAllAvailable();
+    await q2.stop();
+    expect(got).toEqual([
+      [0, [0, 1, 2, 3, 4]],
+      [1, []],
+      [2, [100]],
+    ]);
+    expect(q2.recentProgress[0]!.sources[0]!.metrics).toMatchObject({ numRowsLost: 3 });
+  });
+
+  it('re-runs the batches a restored older checkpoint lost without their rows (they are in the output), then writes every new row once', async () => {
+    const out = join(dir, 'out');
+    const start = (input: Subject<{ n: number }>) => startQuery({ source: fromObservable(input), sink: toFiles<{ n: number }>(out, { fsync: false }), checkpointLocation: join(dir, 'ckpt'), manager });
+    const feed = async (values: number[][]): Promise<StreamingQuery> => {
+      const input = new Subject<{ n: number }>();
+      const query = start(input);
+      await query.ready;
+      for (const batch of values) {
+        for (const n of batch) input.next({ n });
+        await query.processAllAvailable();
+      }
+      await query.stop();
+      return query;
+    };
+    await feed([[1, 2]]); // batch 0
+    cpSync(join(dir, 'ckpt'), join(dir, 'backup'), { recursive: true });
+    await feed([[3], [4, 5]]); // batches 1, 2
+    rmSync(join(dir, 'ckpt'), { recursive: true });
+    cpSync(join(dir, 'backup'), join(dir, 'ckpt'), { recursive: true });
+    const third = await feed([[6, 7, 8]]);
+    expect(third.recentProgress.map((p) => [p.batchId, p.numInputRows])).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 3],
+    ]);
+    expect(metricsOf(third)['numRowsLost']).toBe(3); // so far: batch 1's row and batch 2's two
+
+    expect((await readCommittedJson<{ n: number }>(out)).map((r) => r.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });

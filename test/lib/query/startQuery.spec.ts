@@ -241,7 +241,7 @@ describe('startQuery', () => {
             numInputRows: 1,
             inputRowsPerSecond: 0.5,
             processedRowsPerSecond: 1000 / 7,
-            metrics: { numDeadLetterRecords: 0, numBufferedRows: 0, maxBufferedRowsSeen: 1, bufferCapacity: 100_000, numRowsDropped: 0 },
+            metrics: { numDeadLetterRecords: 0, numBufferedRows: 0, maxBufferedRowsSeen: 1, bufferCapacity: 100_000, numRowsDropped: 0, numRowsLost: 0 },
           },
         ],
         sink: { description: 'RecordingSink', numOutputRows: 1 },
