@@ -9,6 +9,13 @@ export interface DropDuplicatesOptions<T> {
   readonly name?: string;
   /** Receives, per batch, the rows dropped because they were behind the watermark. */
   readonly onLateRows?: LateRowsHandler<T>;
+  /**
+   * Check that the key fields exist: against the source's schema when the
+   * pipeline is built, else in every non-empty batch (a key field no row of
+   * the batch has is a `ColumnNotFoundError`). Pass `false` for sparse data.
+   * @defaultValue `true`
+   */
+  readonly checkColumns?: boolean;
 }
 
 /**

@@ -12,7 +12,7 @@ import { fixedCodec, fixedRunner } from '../lib/aggregate/fixedRunner.js';
 import { compileKey } from '../lib/aggregate/groupKey.js';
 import type { RowTypeArgumentOnly, GroupedRow } from '../lib/aggregate/rowTypes.js';
 import { aggregationColumns, type AggregationCommonOptions } from '../lib/aggregate/windowAggregation.js';
-import { eventTimeReader, invalidEventTimePolicy, toEpochMs } from '../lib/time/eventTime.js';
+import { eventTimeReader, invalidEventTimePolicy, sameConversion, toEpochMs } from '../lib/time/eventTime.js';
 import type { KeySpec } from '../lib/types.js';
 
 /** Options for {@link groupAggregate}. */
@@ -137,13 +137,17 @@ export function groupAggregate<T, const K extends KeySpec<T> | undefined, const 
       const field = marker.field;
       const reader = eventTimeReader<T>(op, field as EventTimeSpecOf<T>);
       const read = columnReader(field);
+      // A watermark on { field, format } (or a unit): the key column is read through the same conversion.
+      const convert = marker.read === undefined ? undefined : sameConversion(marker.read, field);
       const ms = marker.isWindow
         ? (row: T): number => {
             const end = (read(row) as { end?: unknown } | null | undefined)?.end;
             return typeof end === 'number' ? end : Number.NaN;
           }
-        : (row: T): number => toEpochMs(read(row));
-      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field, ms }, reader, restored, checkpointing, mode);
+        : convert !== undefined
+          ? convert // the column's converter (unit or format): epoch ms, NaN when not a time
+          : (row: T): number => toEpochMs(read(row));
+      return fixedRunner<T, GroupedRow<T, K, S>>({ op, aggs, key, spec: undefined, invalidPolicy }, 'eventTime', { field: convert === undefined ? field : undefined, ms }, reader, restored, checkpointing, mode);
     },
   });
 }

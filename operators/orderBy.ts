@@ -1,7 +1,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import { compareValues } from '../lib/aggregate/compareValues.js';
-import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
+import { InvalidOptionError, InvalidValueError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
+import { kindOf, mixedTypes } from '../lib/aggregate/valueKinds.js';
 import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
 import { Stage, infoOfBatch, stamp, type PipelineInfo } from '../lib/internal/pipeline.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
@@ -30,6 +31,7 @@ function compileComparator<R>(op: string, specs: readonly OrderSpec<R>[]): (a: R
       desc = spec.desc === true;
     }
     let read: (row: R) => unknown;
+    const label = typeof by === 'string' ? by : '<function>';
     if (typeof by === 'string' && by.length > 0) {
       const field = by;
       read = (row) => (row as Record<string, unknown>)[field];
@@ -42,6 +44,8 @@ function compileComparator<R>(op: string, specs: readonly OrderSpec<R>[]): (a: R
       const xn = x === null || x === undefined;
       const yn = y === null || y === undefined;
       if (xn || yn) return xn && yn ? 0 : xn ? (desc ? 1 : -1) : desc ? -1 : 1;
+      // A column has one type, as in Spark: never order numbers against strings by type name.
+      if (typeof x !== typeof y || (typeof x === 'object' && kindOf(x) !== kindOf(y))) throw mixedTypes(op, label, x, y, 'one column');
       const c = compareValues(x, y);
       return desc ? -c : c;
     };
@@ -84,6 +88,7 @@ function compileComparator<R>(op: string, specs: readonly OrderSpec<R>[]): (a: R
  * @returns An operator sorting each batch's rows.
  * @throws {InvalidOptionError} `orderBy: at least one sort key is required; got none. …`
  * @throws {UnsupportedOperationError} (on subscribe or first batch) `orderBy: Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode`
+ * @throws {InvalidValueError} (as an error notification) `orderBy("<field>"): values of two types in one column: … in batch <n>. …` when a sort column holds values of two types (a number and a string, say).
  * @see outputMode
  * @see limit
  */
@@ -109,7 +114,13 @@ export function orderBy<R>(...specs: OrderSpec<R>[]): OperatorFunction<CompleteB
             // A batch from outputMode('complete') says so itself, also when a foreign operator rebuilt it.
             outInfo = batch.outputMode === 'complete' && info.outputMode === undefined ? info : stage.derive([info]);
           }
-          subscriber.next(stamp({ ...batch, rows: batch.rows.slice().sort(compare) }, outInfo));
+          let rows: R[];
+          try {
+            rows = batch.rows.slice().sort(compare);
+          } catch (error) {
+            throw error instanceof InvalidValueError && error.batchId === undefined ? error.inBatch(batch.batchId) : error;
+          }
+          subscriber.next(stamp({ ...batch, rows }, outInfo));
         }),
       );
     });

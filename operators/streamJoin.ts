@@ -1,4 +1,3 @@
-import { knownColumnsOf, resolveColumns } from '../lib/internal/knownColumns.js';
 import { isObservable, Observable, Subscriber, type OperatorFunction, type Subscription } from 'rxjs';
 import { isBatch, mergeMetrics, withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../lib/batch/Batch.js';
 import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
@@ -9,6 +8,7 @@ import { lateValueReader } from '../lib/internal/lateValueReader.js';
 import { SOURCE_INFO, Stage, freezeInfo, infoOfBatch, registerStage, stamp, staticInfoOf, unionInfo, withStateful, type PipelineInfo, type WatermarkColumn as PipelineWatermark, type Registration } from '../lib/internal/pipeline.js';
 import { watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
 import { resolveJoinCondition, sparkJoinTypeName, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere, type ResolvedJoinCondition } from '../lib/join/JoinCondition.js';
+import { joinColumnChecks } from '../lib/join/joinColumns.js';
 import { emptyJoinState, joinStateCodec, type JoinSideState, type JoinState } from '../lib/join/JoinState.js';
 import type { StableKey } from '../lib/internal/keySpec.js';
 import { JoinSideBuffer } from '../lib/join/JoinSideBuffer.js';
@@ -45,6 +45,14 @@ interface JoinOptionsBase<TLeft, TRight, J extends JoinType, O> {
   readonly where?: JoinWhere<TLeft, TRight>;
   /** Shapes each output row. @defaultValue `(left, right) => ({ left, right })`; the left row itself for `'leftSemi'`. */
   readonly select?: (left: JoinedLeft<J, TLeft>, right: JoinedRight<J, TRight>) => O;
+  /**
+   * Check that the key fields (and `timeRange` fields) exist: against each
+   * input's schema when the pipeline is built, else in every non-empty batch
+   * of each input and every non-empty static table (a field no row has is a
+   * `ColumnNotFoundError`). Pass `false` for sparse data.
+   * @defaultValue `true`
+   */
+  readonly checkColumns?: boolean;
 }
 
 /** Options for a stream-stream {@link streamJoin}. */
@@ -224,7 +232,7 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
   const rightTimeMs = cond.range === undefined ? () => Number.NaN : (row: TRight) => cond.range!.rightTime.ms(row);
 
   return (source) => {
-    joinColumns(cond, source, other$);
+    const columns = joinColumnChecks(OP, anyCond, source, other$);
     const stage = new Stage(OP, [source, other$], ([l, r]) => {
       const out = joinInfo(anyCond, hasSelect, l!, r!);
       if (!outerJoinSupported(anyCond, columnOfWatermark(l!.watermarks[0]), columnOfWatermark(r!.watermarks[0]))) {
@@ -288,6 +296,8 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
         }
         const watermark = combineWatermarks(policy, left, right, state.watermark);
         if (step.batchId <= skipUpTo) return;
+        if (step.left !== undefined) columns.left(step.left, step.batchId);
+        if (step.right !== undefined) columns.right(step.right, step.batchId);
         const lateWatermark = state.watermark;
         const result = joinStep(cond, emit, runtime, state, {
           stepId: step.batchId,
@@ -361,7 +371,7 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
   const anyCond = cond as ResolvedJoinCondition<unknown, unknown>;
 
   return (source) => {
-    joinColumns(cond, source, undefined);
+    const columns = joinColumnChecks(OP, anyCond, source, undefined);
     const semiPassThrough = cond.semi && !hasSelect;
     // A stream-static join keeps the stream's watermarked columns (qualified `left.<c>` on { left, right } rows); it holds no state.
     const stage = new Stage(OP, [source], ([input]) => {
@@ -388,7 +398,8 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
       };
       const run = (batch: Batch<TLeft>): void => {
         try {
-          const rows = staticJoinStep(cond, emit, table!, batch.rows);
+          columns.left(batch, batch.batchId);
+          const rows = staticJoinStep(cond, emit, table!, batch.rows, batch.batchId);
           const marker = outputMarker(anyCond, hasSelect, batch.eventTime, undefined);
           const info = stage.derive([infoOfBatch(batch)]);
           subscriber.next(stamp({ batchId: batch.batchId, rows, watermark: batch.watermark, ...(marker === undefined ? {} : { eventTime: marker }), ...(batch.metrics === undefined ? {} : { metrics: batch.metrics }) }, info));
@@ -445,12 +456,6 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
     });
     return stage.attach(output);
   };
-}
-
-/** Resolves the join keys against the known columns of each side (a source's schema) when the pipeline is built. */
-function joinColumns(cond: { readonly leftKeyFields: readonly string[] | undefined; readonly rightKeyFields: readonly string[] | undefined }, left: Observable<unknown>, right: Observable<unknown> | undefined): void {
-  resolveColumns('streamJoin', (cond.leftKeyFields ?? []).map((column) => ({ option: 'on (left)', column })), knownColumnsOf(left));
-  if (right !== undefined) resolveColumns('streamJoin', (cond.rightKeyFields ?? []).map((column) => ({ option: 'on (right)', column })), knownColumnsOf(right));
 }
 
 /**

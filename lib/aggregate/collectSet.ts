@@ -1,10 +1,19 @@
+import { canonicalValue } from './groupKey.js';
 import { decodeValue, encodeValue } from './valueKinds.js';
 import { readsField, valueReader, type Aggregator, type FieldOf, type RecordFieldOf, type ValueOf, type ValueSpec } from './Aggregator.js';
 
 /**
+ * The distinct values of a group: each value under the stand-in it is
+ * compared by (see {@link canonicalValue}), in order of first arrival.
+ */
+export type DistinctValues<V> = Map<unknown, V>;
+
+/**
  * The distinct non-null values of a field, in order of first arrival.
- * Values are compared with SameValueZero (`Set` semantics): primitives and
- * `Date`s by identity of the object, so use primitive values.
+ * Values are compared by value, as Spark compares them: numbers and strings
+ * as themselves (`NaN` equals `NaN`, `-0` equals `0` and is kept as `0`), `Date`s by their time,
+ * arrays and objects (structs) by their contents, whatever the order of an
+ * object's keys. The first of equal values is the one kept.
  *
  * Spark: `collect_set(col)`.
  *
@@ -23,37 +32,48 @@ import { readsField, valueReader, type Aggregator, type FieldOf, type RecordFiel
  * // => { window: { start, end }, action: 'close', ids: ['phone1', 'phone3'] }
  * ```
  */
-export function collectSet<T, const F extends FieldOf<T>>(field: F): Aggregator<T, Set<ValueOf<T, F>>, ValueOf<T, F>[]>;
-export function collectSet<T, V>(field: (row: T) => V): Aggregator<T, Set<Exclude<V, null | undefined>>, Exclude<V, null | undefined>[]>;
+export function collectSet<T, const F extends FieldOf<T>>(field: F): Aggregator<T, DistinctValues<ValueOf<T, F>>, ValueOf<T, F>[]>;
+export function collectSet<T, V>(field: (row: T) => V): Aggregator<T, DistinctValues<Exclude<V, null | undefined>>, Exclude<V, null | undefined>[]>;
 /** `collectSet<Row>(field)`: for a record row type only (`Record<string, V>`); refused for others, whose field type it would lose (see {@link RecordFieldOf}). */
-export function collectSet<T>(field: RecordFieldOf<T, 'collectSet'>): Aggregator<T, Set<ValueOf<T, string>>, ValueOf<T, string>[]>;
-export function collectSet<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>, V = ValueOf<T, F>>(field: F): Aggregator<T, Set<V>, V[]> {
-  return distinctValues('collectSet', field, (acc) => [...acc]);
+export function collectSet<T>(field: RecordFieldOf<T, 'collectSet'>): Aggregator<T, DistinctValues<ValueOf<T, string>>, ValueOf<T, string>[]>;
+export function collectSet<T = unknown, const F extends ValueSpec<T> = ValueSpec<T>, V = ValueOf<T, F>>(field: F): Aggregator<T, DistinctValues<V>, V[]> {
+  return distinctValues('collectSet', field, (acc) => [...acc.values()]);
 }
 
 /**
- * The aggregator over the set of distinct non-null values of a field
- * (SameValueZero equality), checkpointed as an array; `result` turns the set
- * into the output. Shared by {@link collectSet} and `countDistinct`.
+ * The aggregator over the distinct non-null values of a field (compared by
+ * value, see {@link collectSet}), checkpointed as an array of the values;
+ * `result` turns the distinct values into the output. Shared by
+ * {@link collectSet} and `countDistinct`.
  */
-export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T>, result: (acc: Set<V>) => R): Aggregator<T, Set<V>, R> {
+export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T>, result: (acc: DistinctValues<V>) => R): Aggregator<T, DistinctValues<V>, R> {
   const read = valueReader<T>(fn, field) as (row: T) => V | null | undefined;
   return readsField({
-    init: () => new Set<V>(),
+    init: () => new Map<unknown, V>(),
     add: (acc, row) => {
       const v = read(row);
-      if (v !== null && v !== undefined) acc.add(v);
+      if (v === null || v === undefined) return acc;
+      const k = canonicalValue(v);
+      if (!acc.has(k)) acc.set(k, (v === 0 ? 0 : v) as V);
       return acc;
     },
     merge: (a, b) => {
       if (b.size === 0) return a;
       if (a.size === 0) return b;
-      const out = new Set(a);
-      for (const v of b) out.add(v);
+      const out = new Map(a);
+      for (const [k, v] of b) if (!out.has(k)) out.set(k, v);
       return out;
     },
     result,
-    encode: (acc) => Array.from(acc, encodeValue),
-    decode: (json) => new Set((json as unknown[]).map(decodeValue) as V[]),
+    encode: (acc) => Array.from(acc.values(), encodeValue),
+    decode: (json) => {
+      const acc = new Map<unknown, V>();
+      for (const item of json as unknown[]) {
+        const v = decodeValue(item) as V;
+        const k = canonicalValue(v);
+        if (!acc.has(k)) acc.set(k, v);
+      }
+      return acc;
+    },
   }, field);
 }

@@ -1,9 +1,10 @@
 import { orderInsensitive } from './orderInsensitive.js';
 import type { Aggregator, ValueSpec } from './Aggregator.js';
-import { distinctValues } from './collectSet.js';
+import { distinctValues, type DistinctValues } from './collectSet.js';
 
 /**
- * The number of distinct non-null values of a field (SameValueZero equality).
+ * The number of distinct non-null values of a field, compared by value as
+ * `collectSet` compares them (`Date`s by time, arrays and objects by contents).
  *
  * Spark: `count(DISTINCT col)` — which Spark **rejects** on streaming
  * DataFrames ("Distinct aggregations are not supported on streaming
@@ -21,6 +22,6 @@ import { distinctValues } from './collectSet.js';
  * // => { window: { start, end }, users: 42 }
  * ```
  */
-export function countDistinct<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, Set<V>, number> {
+export function countDistinct<T = unknown, V = unknown>(field: ValueSpec<T, V>): Aggregator<T, DistinctValues<V>, number> {
   return orderInsensitive(distinctValues('countDistinct', field, (acc) => acc.size));
 }

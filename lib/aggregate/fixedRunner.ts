@@ -12,7 +12,7 @@ import type { CompiledAggregates } from './Aggregator.js';
 import { FixedStateBuilder, FixedWindowEngine, type Bucketing, type FixedAggState, type FixedStepResult, type GroupRecord, type TimeAccess } from './fixedWindowEngine.js';
 import type { BulkStateCodec, StateFileEntries, TextStateCodec } from '../checkpoint/stateFiles.js';
 import { encodeDouble } from './numericInput.js';
-import { decodeRawKey, encodeRawKey, type CompiledKey } from './groupKey.js';
+import { decodeRawKey, encodeRawKey, keyFromJson, keyToJson, type CompiledKey } from './groupKey.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
 
@@ -159,7 +159,7 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   };
   const parseKey = (entryKey: string): [number, unknown] => {
     const slash = entryKey.indexOf('/');
-    return [Number(entryKey.slice(0, slash)), key.canonical(decodeRawKey(JSON.parse(entryKey.slice(slash + 1))))];
+    return [Number(entryKey.slice(0, slash)), key.canonical(keyFromJson(entryKey.slice(slash + 1)))];
   };
   const restore = (files: readonly StateFileEntries[], removed: unknown, other: ((entryKey: string, value: unknown) => void) | undefined): FixedAggState => {
     const builder = new FixedStateBuilder(n);
@@ -173,9 +173,9 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
           if (!plain) for (let j = 0; j < n; j++) if (decoders[j] !== undefined) g[j] = decoders[j]!(g[j]);
           const bucket = g[n + 1] as number;
           builder.restored(g);
-          let k: unknown = g[n];
-          if (typeof k === 'object' && k !== null) g[n] = k = decodeRawKey(k);
-          builder.set(bucket, typeof k === 'object' && k !== null ? key.canonical(k) : k, g);
+          const k = decodeRawKey(g[n]);
+          g[n] = k;
+          builder.set(bucket, key.canonical(k), g);
           continue;
         }
         const entryKey = file.key(i);
@@ -192,8 +192,8 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
           if (typeof v !== 'object' || v === null || !Array.isArray(old.a)) throw new InvariantViolationError(`fixed-window state: the checkpoint entry ${entryKey} holds ${describeValue(v)}, which is not a group of ${n} aggregates.`);
           const g = builder.record();
           for (let j = 0; j < n; j++) g[j] = decoders[j] === undefined ? old.a[j] : decoders[j]!(old.a[j]);
-          g[n] = old.k;
-          builder.set(Number(entryKey.slice(0, entryKey.indexOf('/'))), key.canonical(old.k), g);
+          g[n] = decodeRawKey(old.k);
+          builder.set(Number(entryKey.slice(0, entryKey.indexOf('/'))), key.canonical(g[n]), g);
         }
       }
     }
@@ -202,7 +202,7 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   return {
     *entries(state) {
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
-      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${JSON.stringify(encodeRawKey(g[n]))}`, encodeGroup(bucket, g)];
+      for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${keyToJson(g[n])}`, encodeGroup(bucket, g)];
     },
     get(state, entryKey) {
       const h = state as Partial<HintedFixedState>;

@@ -1,7 +1,7 @@
 import { Map as IMap } from 'immutable';
 import type { WindowSpec } from '../window/WindowBounds.js';
 import type { CompiledAggregates } from './Aggregator.js';
-import type { CompiledKey } from './groupKey.js';
+import { needsCanonical, type CompiledKey } from './groupKey.js';
 import { MAX_EVENT_TIME_MS, toEpochMs } from '../time/eventTime.js';
 import { InvariantViolationError } from '../errors/index.js';
 import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
@@ -434,7 +434,8 @@ export class FixedWindowEngine<T> {
       let gk: unknown;
       if (keyField !== undefined) {
         k = (row as Record<string, unknown>)[keyField] ?? null; // a missing key is the SQL null: one group with null
-        gk = typeof k === 'object' && k !== null ? key.canonical(k) : k;
+        if (k === 0) k = 0; // -0 is 0, as Spark normalises grouping keys
+        gk = needsCanonical(k) ? key.canonical(k) : k;
       } else if (noKey) {
         k = null;
         gk = null;

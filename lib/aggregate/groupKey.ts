@@ -1,6 +1,8 @@
 import { InvalidOptionError, describeValue } from '../errors/index.js';
 import { assignColumns, columnReader, isInheritedName, setColumn } from '../internal/columns.js';
+import { keyPart } from '../internal/keySpec.js';
 import type { KeySpec } from '../types.js';
+import { decodeValue, encodeValue } from './valueKinds.js';
 
 /**
  * The fields a grouping key puts in a result row:
@@ -66,30 +68,68 @@ export interface CompiledKey<T> {
   readonly outputFields: readonly string[];
 }
 
-/** A primitive stand-in for a key value: itself when primitive, a tagged string otherwise (Date by time, objects as JSON). */
+/**
+ * A primitive stand-in for a key value, equal for equal values as Spark's
+ * grouping compares them: a primitive is itself (`NaN` is one group, as a
+ * `Map` finds `NaN` as itself; `-0` is `0`); a `Date` (by time), an array or
+ * an object (by value, keys in any order) is a string starting with `\u0000`
+ * (a string that itself starts with `\u0000` is quoted, so no string stands
+ * for anything else). Engines may skip the call for primitives that
+ * {@link needsCanonical} says are their own stand-in.
+ */
 export function canonicalValue(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null) return v;
-  if (v instanceof Date) return `\u0000d${v.getTime()}`;
-  return `\u0000j${JSON.stringify(v)}`;
+  if (typeof v === 'string') return v.charCodeAt(0) === 0 ? `\u0000${JSON.stringify(v)}` : v;
+  if (typeof v !== 'object' || v === null) return v === 0 ? 0 : v;
+  return `\u0000${keyPart(v)}`;
 }
 
-/** The property that marks a `Date` group key in checkpoint JSON (a NUL-prefixed name no user object is expected to have alone). */
-const DATE_TAG = '\u0000date';
+/** `false` when a raw single-field key is its own {@link canonicalValue} (the engines' per-row fast path). */
+export function needsCanonical(v: unknown): boolean {
+  return typeof v === 'object' ? v !== null : typeof v === 'string' && v.charCodeAt(0) === 0;
+}
+
+/** `-0` as `0`, as Spark normalises floating-point grouping keys; any other value as it is. */
+export function normaliseKeyValue(v: unknown): unknown {
+  return v === 0 ? 0 : v;
+}
 
 /**
- * A group's raw key as checkpoints store it: itself, except that a `Date`
- * (which JSON would turn into a string, a different group after a restart)
- * becomes `{ "\u0000date": epoch ms }`. Undone by {@link decodeRawKey}.
+ * The text of a raw key in a checkpoint entry key: JSON, with the values JSON
+ * loses (`NaN`, `±Infinity`, `Date`s, bigints) tagged as the aggregators'
+ * accumulators are (see `encodeValue`), so that a restored key is the key
+ * that was saved. Plain JSON values are written as before.
+ */
+export function keyToJson(raw: unknown): string {
+  return JSON.stringify(encodeKeyValue(raw));
+}
+
+/** Reads {@link keyToJson}'s text back into the raw key. */
+export function keyFromJson(text: string): unknown {
+  return decodeKeyValue(JSON.parse(text));
+}
+
+/** A JSON-safe form of a raw key (deep: the values of a list key, the fields of an object key); see `encodeValue`. */
+export function encodeKeyValue(raw: unknown): unknown {
+  return encodeValue(raw);
+}
+
+/** Reads {@link encodeKeyValue}'s output back. */
+export function decodeKeyValue(json: unknown): unknown {
+  return decodeValue(json);
+}
+
+/**
+ * A group's raw key as a checkpoint value stores it: {@link encodeKeyValue}
+ * (a `Date`, `NaN`, `±Infinity`, `-0`, a bigint tagged so that the restored
+ * key is the same group). Undone by {@link decodeRawKey}.
  */
 export function encodeRawKey(raw: unknown): unknown {
-  return raw instanceof Date ? { [DATE_TAG]: raw.getTime() } : raw;
+  return encodeKeyValue(raw);
 }
 
 /** Reads a raw key back from {@link encodeRawKey}'s JSON value. */
 export function decodeRawKey(json: unknown): unknown {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
-  const ms = (json as Record<string, unknown>)[DATE_TAG];
-  return typeof ms === 'number' && Object.keys(json).length === 1 ? new Date(ms) : json;
+  return decodeKeyValue(json);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -130,8 +170,8 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
       kind: 'field',
       fields: [field],
       outputFields: [field],
-      // A missing key (undefined) is the SQL null: one group with null.
-      raw: (row) => (row as Record<string, unknown>)[field] ?? null,
+      // A missing key (undefined) is the SQL null: one group with null; -0 is 0.
+      raw: (row) => normaliseKeyValue((row as Record<string, unknown>)[field] ?? null),
       canonical: canonicalValue,
       write: (target, raw) => {
         target[field] = raw;
@@ -150,10 +190,16 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
       outputFields,
       raw: (row) => {
         const values = new Array<unknown>(fields.length);
-        for (let i = 0; i < fields.length; i++) values[i] = readers[i]!(row) ?? null;
+        for (let i = 0; i < fields.length; i++) values[i] = normaliseKeyValue(readers[i]!(row) ?? null);
         return values;
       },
-      canonical: (raw) => JSON.stringify(raw),
+      // Each value encoded by keyPart: NaN stays apart from null, a Date from its ISO text, objects compare by value.
+      canonical: (raw) => {
+        const values = raw as readonly unknown[];
+        let out = keyPart(values[0]);
+        for (let i = 1; i < values.length; i++) out += `,${keyPart(values[i])}`;
+        return out;
+      },
       write: (target, raw) => {
         const values = raw as readonly unknown[];
         for (let i = 0; i < fields.length; i++) setColumn(target, outputFields[i]!, values[i]);
@@ -166,7 +212,7 @@ export function compileKey<T>(op: string, spec: KeySpec<T> | undefined): Compile
       kind: 'function',
       fields: [],
       outputFields: [],
-      raw: (row) => fn(row) ?? null,
+      raw: (row) => normaliseKeyValue(fn(row) ?? null),
       canonical: canonicalValue,
       write: (target, raw) => {
         if (isPlainObject(raw)) assignColumns(target, raw);

@@ -1,6 +1,6 @@
 import { Map as IMap } from 'immutable';
 import type { CompiledAggregates } from './Aggregator.js';
-import type { CompiledKey } from './groupKey.js';
+import { needsCanonical, type CompiledKey } from './groupKey.js';
 import type { TimeAccess } from './fixedWindowEngine.js';
 import { accumulatorFactory, rowFolder, type RowFolder } from './rowFolder.js';
 import type { Session } from '../window/session.js';
@@ -312,7 +312,8 @@ export class SessionEngine<T> {
       let gk: unknown;
       if (keyField !== undefined) {
         k = (row as Record<string, unknown>)[keyField] ?? null; // a missing key is the SQL null: one group with null
-        gk = typeof k === 'object' && k !== null ? key.canonical(k) : k;
+        if (k === 0) k = 0; // -0 is 0, as Spark normalises grouping keys
+        gk = needsCanonical(k) ? key.canonical(k) : k;
       } else {
         k = key.raw(row);
         gk = key.canonical(k);

@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
 import type { ResultBatch } from '../batch/ResultBatch.js';
-import { eventTimeReader, invalidEventTimePolicy, type EventTimeReader } from '../time/eventTime.js';
+import { checkSameReading, eventTimeReader, invalidEventTimePolicy, type EventTimeReader } from '../time/eventTime.js';
 import type { EventTimeSpec, InvalidEventTimePolicy, KeySpec, LateRowsHandler } from '../types.js';
 import type { WindowSpec } from '../window/WindowBounds.js';
 import { aggregationOperator, type AggregationOperatorConfig, type GroupingWatermark } from './aggregationOperator.js';
@@ -52,7 +52,10 @@ export function aggregationColumns(key: { readonly fields: readonly string[] }, 
 export function namedWatermark<T>(info: PipelineInfo, reader: EventTimeReader<T>): GroupingWatermark | undefined {
   if (reader.isField) {
     const column = watermarkNamed(info, reader.field);
-    return column === undefined ? undefined : { name: reader.field, column };
+    if (column === undefined) return undefined;
+    // The same column read another way (a unit or format on one side only) would put rows in the wrong windows.
+    if (column.side === undefined) checkSameReading(reader as EventTimeReader<unknown>, { field: column.column, read: column.read });
+    return { name: reader.field, column };
   }
   const column = info.watermarks.find((w) => w.read !== undefined && w.read === reader.markerRead);
   return column === undefined ? undefined : { name: reader.field, column };

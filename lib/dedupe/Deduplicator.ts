@@ -7,6 +7,7 @@ import { DedupeState, SplitKeySegment, dedupeSegment, type DedupeSegment, type W
 import { EventTimeKeyIndex, eventTimeKeys, type EventTimeKeys, type RestKey } from './EventTimeKeys.js';
 import { lateValueReader } from '../internal/lateValueReader.js';
 import { TimeIndex } from './TimeIndex.js';
+import { markerColumn } from '../time/eventTime.js';
 
 /**
  * `'first'`: `dropDuplicates` — a key is remembered until the eviction
@@ -112,7 +113,9 @@ export class Deduplicator<T> {
     const fields = this.key.fields;
     if (fields === undefined) return false;
     if (fields.length === 0) return true;
-    return marker.read === undefined && fields.includes(marker.field);
+    // A plain column, or one read through its unit or format (`{ field, format }`): the key holds it by name.
+    const column = markerColumn(marker);
+    return column !== undefined && fields.includes(column);
   }
 
   /**

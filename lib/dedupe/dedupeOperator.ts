@@ -2,7 +2,7 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { withStateMetrics, type Batch } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
-import { knownColumnsOf, resolveColumns } from '../internal/knownColumns.js';
+import { batchColumnCheck, knownColumnsOf, resolveColumns } from '../internal/knownColumns.js';
 import { resolveKeySpec } from '../internal/keySpec.js';
 import { emitLateRows } from '../internal/lateRows.js';
 import { Stage, infoOfBatch, registerStage, stamp, watermarkNamed, withStateful, type PipelineInfo, type Registration } from '../internal/pipeline.js';
@@ -16,6 +16,8 @@ import { Deduplicator, type DedupeMode } from './Deduplicator.js';
 export interface DedupeOperatorOptions<T> {
   readonly name?: string;
   readonly onLateRows?: LateRowsHandler<T>;
+  /** `false` turns off the per-batch check that each key field is present in some row (sparse data). @defaultValue `true` */
+  readonly checkColumns?: boolean;
 }
 
 /** Spark's refusal for deduplicating a stream with this info, if any. */
@@ -62,6 +64,7 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
       let dedupe: Deduplicator<T> | undefined;
       let skipUpTo = -1;
       let outInfo: PipelineInfo | undefined;
+      let checkColumns: ((rows: readonly unknown[], batchId: number) => void) | undefined;
       return source.subscribe(
         batchSubscriber<T>(subscriber, op, (batch) => {
           if (subscriber.closed) return;
@@ -72,8 +75,11 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
             skipUpTo = reg.handle.restored?.batchId ?? -1;
             dedupe = new Deduplicator<T>(op, mode, key, reg.handle.restored?.state);
             outInfo = withStateful(derived, reg.self);
+            // Unknown columns: a key field no row of a non-empty batch has is a ColumnNotFoundError (as for aggregations).
+            checkColumns = input.columns === undefined && options.checkColumns !== false ? batchColumnCheck(op, named) : undefined;
           }
           if (batch.batchId <= skipUpTo) return;
+          checkColumns?.(batch.rows, batch.batchId);
           const handle = reg.handle;
           const step = dedupe!.step(batch, onLateRows !== undefined);
           if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });

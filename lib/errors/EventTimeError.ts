@@ -11,10 +11,14 @@ export class EventTimeError extends StreamingError {
   /** The value found in the row (`undefined` when the field is missing). */
   readonly received: unknown;
 
-  constructor(operator: string, field: string, batchId: number, rowIndex: number, received: unknown) {
+  /**
+   * @param where Where the row is, for the message, when it is not a batch's (`static table row 3`); `batchId` is then `-1`.
+   * @param hint What to do about it, when the operator has no `onInvalidEventTime` option.
+   */
+  constructor(operator: string, field: string, batchId: number, rowIndex: number, received: unknown, options: { readonly where?: string; readonly hint?: string } = {}) {
     super(
-      `${operator}: event time ${field} is ${received === undefined || received === null ? 'missing' : 'not a valid time'} in batch ${batchId}, row ${rowIndex}; got ${describeValue(received)}. ` +
-        `Use epoch milliseconds, a Date or an ISO-8601 string, or pass onInvalidEventTime: 'drop' to drop and count such rows.`,
+      `${operator}: event time ${field} is ${received === undefined || received === null ? 'missing' : 'not a valid time'} ${options.where ?? `in batch ${batchId}, row ${rowIndex}`}; got ${describeValue(received)}. ` +
+        (options.hint ?? `Use epoch milliseconds, a Date or an ISO-8601 string, or pass onInvalidEventTime: 'drop' to drop and count such rows.`),
     );
     this.operator = operator;
     this.field = field;

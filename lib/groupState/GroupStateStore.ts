@@ -1,4 +1,5 @@
 import { Map as ImmutableMap, Record as ImmutableRecord, type RecordOf } from 'immutable';
+import { decodeValue, encodeValue } from '../aggregate/valueKinds.js';
 import { decodeStableKey, encodeStableKey, type StableKey } from '../internal/keySpec.js';
 import { WATERMARK_ENTRY } from '../state/KeyedStepResult.js';
 import type { StateCodec } from '../state/StateStore.js';
@@ -23,14 +24,17 @@ export type GroupStateStore = RecordOf<GroupStateStoreFields>;
 export const GroupStateStore = ImmutableRecord<GroupStateStoreFields>({ watermarkMs: 0, groups: ImmutableMap<StableKey, GroupEntry>() }, 'GroupStateStore');
 
 function entryJson(entry: GroupEntry): unknown {
-  return { key: entry.key, exists: entry.exists, ...(entry.exists ? { value: entry.value } : {}), timeoutAt: entry.timeoutAt === NO_TIMEOUT ? null : entry.timeoutAt };
+  // Keys and state values keep their types through the checkpoint (a Date key or a NaN in the state reads back as itself).
+  return { key: encodeValue(entry.key), exists: entry.exists, ...(entry.exists ? { value: encodeValue(entry.value) } : {}), timeoutAt: entry.timeoutAt === NO_TIMEOUT ? null : entry.timeoutAt };
 }
 
 /**
  * Checkpoint codec of {@link GroupStateStore}: an entry `@watermark`, and one
  * entry per key (`n<number>` or `s<string>`) whose value is
- * `{ key, exists, value?, timeoutAt }` (`timeoutAt` `null` when none). State
- * values must be JSON-serialisable.
+ * `{ key, exists, value?, timeoutAt }` (`timeoutAt` `null` when none). Keys
+ * and state values are written with `encodeValue`: `Date`s, `NaN`,
+ * `±Infinity`, `-0` and bigints in them read back as themselves; anything
+ * else must be JSON-serialisable.
  */
 export const groupStateCodec: StateCodec<GroupStateStore> = {
   *entries(state) {
@@ -55,7 +59,7 @@ export const groupStateCodec: StateCodec<GroupStateStore> = {
         if (decoded === undefined || typeof value !== 'object' || value === null) continue;
         const json = value as { key?: unknown; exists?: unknown; value?: unknown; timeoutAt?: unknown };
         const exists = json.exists === true;
-        m.set(decoded, Object.freeze({ key: json.key, exists, value: exists ? json.value : undefined, timeoutAt: typeof json.timeoutAt === 'number' ? json.timeoutAt : NO_TIMEOUT }));
+        m.set(decoded, Object.freeze({ key: decodeValue(json.key), exists, value: exists ? decodeValue(json.value) : undefined, timeoutAt: typeof json.timeoutAt === 'number' ? json.timeoutAt : NO_TIMEOUT }));
       }
     });
     return GroupStateStore({ watermarkMs, groups: map });

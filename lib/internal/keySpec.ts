@@ -70,24 +70,33 @@ function canonicalJson(value: object): string {
 
 /**
  * The stable key of a single value: a number stays a number (`-0` becomes
- * `0`), a string stays a string, anything else becomes its encoded text
- * prefixed with `\u0000` so that it cannot equal a plain string key.
+ * `0`, `NaN` stays `NaN`, which a `Map` finds as itself), a string stays a
+ * string, anything else becomes its encoded text prefixed with `\u0000` so
+ * that it cannot equal a plain string key (a string starting with `\u0000`
+ * is tagged and quoted too).
  */
 export function stableKeyOf(value: unknown): StableKey {
   if (typeof value === 'number') return value === 0 ? 0 : value;
-  if (typeof value === 'string') return value;
+  // A string that itself starts with the tag is tagged too (JSON-quoted), so that no string equals the key of a null, a Date or an object.
+  if (typeof value === 'string') return value.charCodeAt(0) === 0 ? `\u0000${JSON.stringify(value)}` : value;
   return `\u0000${keyPart(value)}`;
 }
 
+/** `true` for a field name written as is in a whole-row key: one without `:`, `,` or `"` (any other is JSON-quoted). */
+const PLAIN_NAME = /^[^:,"]*$/;
+
 /**
  * Builds the key of a whole row: every field, in sorted order, encoded with
- * {@link keyPart}. Rows are usually of one shape, so the sorted field order of
+ * {@link keyPart} after its name (JSON-quoted when it holds `:`, `,` or `"`,
+ * so that no two rows share a key); a field holding `null` or `undefined` is
+ * left out, as the SQL null a missing field is. Rows are usually of one shape, so the sorted field order of
  * the previous row is reused while the next row's fields come in the same
  * order (checked without allocating).
  */
 function wholeRowKey(): (row: unknown) => StableKey {
   let order: string[] = [];
   let sorted: string[] = [];
+  let names: string[] = [];
   return (row) => {
     if (typeof row !== 'object' || row === null || Array.isArray(row) || row instanceof Date) return stableKeyOf(row);
     let i = 0;
@@ -103,11 +112,16 @@ function wholeRowKey(): (row: unknown) => StableKey {
     if (!same || i !== order.length) {
       order = Object.keys(row);
       sorted = [...order].sort();
+      names = sorted.map((k) => (PLAIN_NAME.test(k) ? k : JSON.stringify(k)));
     }
     let out = '\u0001';
+    let first = true;
     for (let j = 0; j < sorted.length; j++) {
-      const k = sorted[j]!;
-      out += `${j === 0 ? '' : ','}${k}:${keyPart((row as Record<string, unknown>)[k])}`;
+      const v = (row as Record<string, unknown>)[sorted[j]!];
+      // A null or undefined field is the SQL null, as a missing one is: {a: 1} and {a: 1, b: null} are one row.
+      if (v === null || v === undefined) continue;
+      out += `${first ? '' : ','}${names[j]!}:${keyPart(v)}`;
+      first = false;
     }
     return out;
   };

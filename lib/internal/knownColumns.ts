@@ -31,13 +31,17 @@ export function resolveColumns(operator: string, named: readonly NamedColumn[], 
   }
 }
 
+/** A per-batch column check (see {@link batchColumnCheck}). */
+export type BatchColumnCheck = (rows: readonly unknown[], batchId: number | undefined) => void;
+
 /**
  * Builds the per-batch check used when the columns are not known: a named
  * field that no row of a non-empty batch has is a {@link ColumnNotFoundError}
  * naming the field, the batch and the columns present. The cost is one
- * own-property test per named field when the first row has it.
+ * own-property test per named field when the first row has it. A
+ * `batchId` of `undefined` checks rows that are not a batch (a static table).
  */
-export function batchColumnCheck(operator: string, named: readonly NamedColumn[]): ((rows: readonly unknown[], batchId: number) => void) | undefined {
+export function batchColumnCheck(operator: string, named: readonly NamedColumn[]): BatchColumnCheck | undefined {
   if (named.length === 0) return undefined;
   return (rows, batchId) => {
     if (rows.length === 0) return;

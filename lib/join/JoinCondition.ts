@@ -1,5 +1,7 @@
-import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
-import { resolveKeySpec, type StableKey } from '../internal/keySpec.js';
+import { EventTimeError, InvalidOptionError, InvalidValueError, UnsupportedOperationError, describeType, describeValue } from '../errors/index.js';
+import { kindOf, mixedTypes } from '../aggregate/valueKinds.js';
+import { columnReader } from '../internal/columns.js';
+import { resolveKeySpec, stableKeyOf, type StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { eventTimeReader, type EventTimeReader } from '../time/eventTime.js';
 import { parseDuration } from '../time/parseDuration.js';
@@ -60,9 +62,6 @@ export type JoinWhere<TLeft, TRight> =
 export interface ResolvedTimeRange<TLeft, TRight> {
   readonly leftTime: EventTimeReader<TLeft>;
   readonly rightTime: EventTimeReader<TRight>;
-  /** The function given as `leftTime`, if any (to recognise the watermarked column). */
-  readonly leftTimeFn: ((row: TLeft) => unknown) | undefined;
-  readonly rightTimeFn: ((row: TRight) => unknown) | undefined;
   readonly lowerMs: number | undefined;
   readonly upperMs: number | undefined;
   readonly lowerInclusive: boolean;
@@ -77,6 +76,9 @@ export interface ResolvedJoinCondition<TLeft, TRight> {
   /** `true` when the row's key holds a null/undefined part: it can never match (SQL equality). */
   readonly leftKeyIsNull: (row: TLeft) => boolean;
   readonly rightKeyIsNull: (row: TRight) => boolean;
+  /** The values of a row's key: one per key field, or the function's result. */
+  readonly leftKeyParts: (row: TLeft) => readonly unknown[];
+  readonly rightKeyParts: (row: TRight) => readonly unknown[];
   /** The key field names per side (aligned by position), `undefined` for a function key. */
   readonly leftKeyFields: readonly string[] | undefined;
   readonly rightKeyFields: readonly string[] | undefined;
@@ -88,6 +90,8 @@ export interface ResolvedJoinCondition<TLeft, TRight> {
   readonly leftPreserved: boolean;
   readonly rightPreserved: boolean;
   readonly semi: boolean;
+  /** `false` turns off the column checks without a schema (`checkColumns: false`). */
+  readonly checkColumns: boolean;
   /** A JSON-able description for checkpoint descriptors. */
   readonly descriptor: unknown;
 }
@@ -109,21 +113,23 @@ export function resolveJoinType(operator: string, type: unknown): JoinType {
   );
 }
 
-const NULL_KEY = '\u0000null';
-const UNDEFINED_KEY = '\u0000undefined';
+/** The stable key of a null (or missing) single key: SQL null, which equals nothing. */
+const NULL_KEY = stableKeyOf(null);
 
+/**
+ * `true` when a row's join key is null: for one field or a function, the
+ * value is `null`/`undefined`; for a list of fields, any of them is (SQL
+ * equality is null when a part is null, so the row matches nothing). A
+ * function returning an array or object is one value compared as a whole
+ * (like a struct in Spark), so only a null result counts.
+ */
 function nullCheck<T>(fields: readonly string[] | undefined, keyOf: (row: T) => StableKey): (row: T) => boolean {
-  if (fields === undefined || fields.length === 1) {
-    return (row) => {
-      const k = keyOf(row);
-      return k === NULL_KEY || k === UNDEFINED_KEY;
-    };
-  }
-  const n = fields.length;
+  if (fields === undefined || fields.length === 1) return (row) => keyOf(row) === NULL_KEY;
+  const readers = fields.map(columnReader);
+  const n = readers.length;
   return (row) => {
-    const r = row as Record<string, unknown>;
     for (let i = 0; i < n; i++) {
-      const v = r[fields[i]!];
+      const v = readers[i]!(row);
       if (v === null || v === undefined) return true;
     }
     return false;
@@ -134,13 +140,26 @@ function isPlainFunction(value: unknown): value is (...args: never[]) => unknown
   return typeof value === 'function';
 }
 
-function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: boolean): Pick<ResolvedJoinCondition<TLeft, TRight>, 'leftKey' | 'rightKey' | 'leftKeyIsNull' | 'rightKeyIsNull' | 'leftKeyFields' | 'rightKeyFields'> & { descriptor: unknown } {
+/** The key values of a row, one per field (or the function's result). */
+function keyParts<T>(fields: readonly string[] | undefined, valueOf: (row: T) => unknown): (row: T) => readonly unknown[] {
+  if (fields === undefined) return (row) => [valueOf(row)];
+  const readers = fields.map(columnReader);
+  return (row) => readers.map((read) => read(row));
+}
+
+type ResolvedKeys<TLeft, TRight> = Pick<
+  ResolvedJoinCondition<TLeft, TRight>,
+  'leftKey' | 'rightKey' | 'leftKeyIsNull' | 'rightKeyIsNull' | 'leftKeyParts' | 'rightKeyParts' | 'leftKeyFields' | 'rightKeyFields'
+> & { descriptor: unknown };
+
+function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: boolean): ResolvedKeys<TLeft, TRight> {
   const emptyList = Array.isArray(on) && on.length === 0;
   if (on === undefined || on === null || emptyList) {
     if (requireKey) throw new UnsupportedOperationError(operator, `${UNSUPPORTED.joinWithoutEquality}. Give the equi-join key with on: a field name, a list of field names or { left, right }.`);
     const constant = (): StableKey => 0;
     const never = (): boolean => false;
-    return { leftKey: constant, rightKey: constant, leftKeyIsNull: never, rightKeyIsNull: never, leftKeyFields: undefined, rightKeyFields: undefined, descriptor: null };
+    const none = (): readonly unknown[] => [];
+    return { leftKey: constant, rightKey: constant, leftKeyIsNull: never, rightKeyIsNull: never, leftKeyParts: none, rightKeyParts: none, leftKeyFields: undefined, rightKeyFields: undefined, descriptor: null };
   }
   let leftSpec: unknown;
   let rightSpec: unknown;
@@ -175,6 +194,8 @@ function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: b
     rightKey: right.keyOf,
     leftKeyIsNull: nullCheck(left.fields, left.keyOf),
     rightKeyIsNull: nullCheck(right.fields, right.keyOf),
+    leftKeyParts: keyParts(left.fields, left.valueOf),
+    rightKeyParts: keyParts(right.fields, right.valueOf),
     leftKeyFields: left.fields,
     rightKeyFields: right.fields,
     descriptor: { left: left.descriptor, right: right.descriptor },
@@ -215,8 +236,6 @@ function resolveRange<TLeft, TRight>(operator: string, range: unknown): Resolved
   return {
     leftTime,
     rightTime,
-    leftTimeFn: typeof r.leftTime === 'function' ? (r.leftTime as (row: TLeft) => unknown) : undefined,
-    rightTimeFn: typeof r.rightTime === 'function' ? (r.rightTime as (row: TRight) => unknown) : undefined,
     lowerMs,
     upperMs,
     lowerInclusive: r.lowerInclusive ?? true,
@@ -251,10 +270,11 @@ export interface JoinConditionOptions {
   readonly type?: unknown;
   readonly timeRange?: unknown;
   readonly where?: unknown;
+  readonly checkColumns?: unknown;
 }
 
 /**
- * Validates a join's `on`, `type`, `timeRange` and `where` options and turns
+ * Validates a join's `on`, `type`, `timeRange`, `where` and `checkColumns` options and turns
  * them into fast functions. `requireKey` (stream-stream joins) makes a missing
  * key Spark's "without equality predicate" error.
  *
@@ -266,6 +286,9 @@ export function resolveJoinCondition<TLeft, TRight>(operator: string, options: J
   const keys = resolveKeys<TLeft, TRight>(operator, options.on, requireKey);
   const range = resolveRange<TLeft, TRight>(operator, options.timeRange);
   const where = resolveWhere<TLeft, TRight>(operator, options.where);
+  if (options.checkColumns !== undefined && typeof options.checkColumns !== 'boolean') {
+    throw new InvalidOptionError(`${operator}: checkColumns must be a boolean; got ${describeValue(options.checkColumns)}.`, 'checkColumns', options.checkColumns, 'a boolean');
+  }
   return {
     type,
     ...keys,
@@ -274,6 +297,7 @@ export function resolveJoinCondition<TLeft, TRight>(operator: string, options: J
     leftPreserved: type === 'leftOuter' || type === 'fullOuter',
     rightPreserved: type === 'rightOuter' || type === 'fullOuter',
     semi: type === 'leftSemi',
+    checkColumns: options.checkColumns !== false,
     descriptor: {
       type,
       on: keys.descriptor,
@@ -300,4 +324,81 @@ export function inTimeRange(range: ResolvedTimeRange<unknown, unknown>, leftMs: 
     if (range.upperInclusive ? !(rightMs <= bound) : !(rightMs < bound)) return false;
   }
   return true;
+}
+
+/**
+ * The range time of a row, checked: `NaN` for a null or missing time (SQL
+ * null: the row matches nothing and, on a preserved side, comes out with
+ * nulls), an {@link EventTimeError} for a value that is not a time (text in
+ * another format, a boolean, a number beyond the `Date` range), which would
+ * otherwise never match without a word.
+ *
+ * @param table The row is a static table's (the message names its row, not a batch).
+ */
+export function rangeTimeOf<T>(reader: EventTimeReader<T>, option: string, row: T, batchId: number, rowIndex: number, table = false): number {
+  const ms = reader.ms(row);
+  if (ms === ms) return ms;
+  const raw = reader.raw(row);
+  if (raw === null || raw === undefined) return ms;
+  throw new EventTimeError('streamJoin', `${reader.field} (${option})`, table ? -1 : batchId, rowIndex, raw, {
+    ...(table ? { where: `in static table row ${rowIndex}` } : {}),
+    hint: 'Use epoch milliseconds, a Date or an ISO-8601 string, or give the time as { field, format } or { field, unit }; null or missing times match nothing.',
+  });
+}
+
+/** The kinds of value (see `kindOf`) a join side's key parts were seen to hold, with a value of each, for messages. */
+export interface KeySample {
+  readonly kinds: (string | undefined)[];
+  readonly values: unknown[];
+}
+
+/**
+ * Checks the key of one row of a side (called for the first row with a
+ * non-null key of each batch, and for a static table) against the kinds seen
+ * on the other side: keys of two types (a number on one side, numeric text on
+ * the other, as from a JSON source and a CSV source without a schema) could
+ * never be equal, so every row would silently match nothing. Records the
+ * row's kinds in `own`; a kind that differs from the one recorded for the
+ * same side is an error too (a column has one type).
+ *
+ * @throws {InvalidValueError} `streamJoin("<field>"): join keys of two types: left <value> (<type>) and right <value> (<type>) in batch <n>. …`
+ */
+export function checkKeyKinds<TLeft, TRight>(
+  cond: ResolvedJoinCondition<TLeft, TRight>,
+  side: 'left' | 'right',
+  row: unknown,
+  own: { keySample: KeySample | undefined },
+  other: KeySample | undefined,
+  batchId: number | undefined,
+): void {
+  const parts = side === 'left' ? cond.leftKeyParts(row as TLeft) : cond.rightKeyParts(row as TRight);
+  const sample = (own.keySample ??= { kinds: [], values: [] });
+  for (let i = 0; i < parts.length; i++) {
+    const v = parts[i];
+    if (v === null || v === undefined) continue;
+    const kind = kindOf(v);
+    const mine = sample.kinds[i];
+    if (mine !== undefined && mine !== kind) {
+      const fields = side === 'left' ? cond.leftKeyFields : cond.rightKeyFields;
+      const error = mixedTypes('streamJoin', fields?.[i] ?? '<function>', sample.values[i], v, `one key column (on ${side})`);
+      throw batchId === undefined ? error : error.inBatch(batchId);
+    }
+    const theirs = other?.kinds[i];
+    if (theirs !== undefined && theirs !== kind) {
+      const fields = side === 'left' ? cond.leftKeyFields : cond.rightKeyFields;
+      const [l, r] = side === 'left' ? [v, other!.values[i]] : [other!.values[i], v];
+      throw new InvalidValueError(
+        'streamJoin',
+        fields?.[i] ?? '<function>',
+        v,
+        `join keys of two types: left ${describeValue(l)} (${describeType(l)}) and right ${describeValue(r)} (${describeType(r)})`,
+        'Keys of two types are never equal, so no row would match. Give the sources a schema or convert the key (mapRows) so that both sides hold the same type.',
+        batchId,
+      );
+    }
+    if (sample.kinds[i] === undefined) {
+      sample.kinds[i] = kind;
+      sample.values[i] = v;
+    }
+  }
 }

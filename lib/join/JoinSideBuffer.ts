@@ -1,5 +1,6 @@
 import { Set as ISet } from 'immutable';
 import type { StableKey } from '../internal/keySpec.js';
+import type { KeySample } from './JoinCondition.js';
 import { JoinTimeIndex } from './JoinTimeIndex.js';
 import type { JoinSegment, JoinSideState } from './JoinState.js';
 
@@ -38,6 +39,8 @@ export class JoinSideBuffer<T> {
   readonly byKey = new Map<StableKey, LiveEntry<T>[]>();
   /** Buffered rows. */
   size = 0;
+  /** The kinds of key value this side was seen to hold (see `checkKeyKinds`). */
+  keySample: KeySample | undefined = undefined;
   private readonly keyHeap = new JoinTimeIndex<StableKey>();
   private readonly segmentHeap = new JoinTimeIndex<number>();
 

@@ -1,4 +1,5 @@
 import { Map as IMap, Set as ISet } from 'immutable';
+import { decodeValue, encodeValue } from '../aggregate/valueKinds.js';
 import type { StateCodec } from '../state/StateStore.js';
 
 /**
@@ -55,7 +56,8 @@ interface StoredSegment {
 }
 
 function storeSegment(segment: JoinSegment<unknown>): StoredSegment {
-  return { rows: segment.rows, matched: segment.matched.toArray(), maxEvictionTime: Number.isFinite(segment.maxEvictionTime) ? segment.maxEvictionTime : null };
+  // Rows keep their types through the checkpoint (a schema's timestamp column holds Dates, which JSON would turn into text).
+  return { rows: encodeValue(segment.rows) as readonly unknown[], matched: segment.matched.toArray(), maxEvictionTime: Number.isFinite(segment.maxEvictionTime) ? segment.maxEvictionTime : null };
 }
 
 function meta(state: JoinState<unknown, unknown>): unknown {
@@ -65,7 +67,9 @@ function meta(state: JoinState<unknown, unknown>): unknown {
 /**
  * The checkpoint codec of a join's state. Entries: `meta` (the watermarks)
  * and one per buffered segment, `L<batchId>` / `R<batchId>`, holding
- * `{ rows, matched, maxEvictionTime }` (rows must be JSON-serialisable).
+ * `{ rows, matched, maxEvictionTime }`. Rows are written with `encodeValue`,
+ * so `Date`s, `NaN`, `±Infinity`, `-0` and bigints in them read back as
+ * themselves; anything else in a row must be JSON-serialisable.
  */
 export function joinStateCodec<TLeft, TRight>(): StateCodec<JoinState<TLeft, TRight>> {
   return {
@@ -92,7 +96,7 @@ export function joinStateCodec<TLeft, TRight>(): StateCodec<JoinState<TLeft, TRi
         const id = Number(key.slice(1));
         const stored = value as StoredSegment;
         if (!Number.isInteger(id) || typeof stored !== 'object' || stored === null || !Array.isArray(stored.rows)) continue;
-        const segment = { rows: stored.rows, matched: ISet(stored.matched), maxEvictionTime: stored.maxEvictionTime ?? Number.NaN };
+        const segment = { rows: decodeValue(stored.rows) as readonly unknown[], matched: ISet(stored.matched), maxEvictionTime: stored.maxEvictionTime ?? Number.NaN };
         if (key[0] === 'L') left.set(id, segment as JoinSegment<TLeft>);
         else if (key[0] === 'R') right.set(id, segment as JoinSegment<TRight>);
       }

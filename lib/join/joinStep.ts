@@ -1,5 +1,5 @@
 import type { Map as IMap } from 'immutable';
-import { type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
+import { checkKeyKinds, rangeTimeOf, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
 import { normaliseEvictionTime, segmentMaxEvictionTime, segmentOf, type JoinSideBuffer, type LiveEntry } from './JoinSideBuffer.js';
 import { segmentKey, type JoinSegment, type JoinSideState, type JoinState } from './JoinState.js';
 import { matchLeftRow } from './matchLeftRow.js';
@@ -136,6 +136,9 @@ export function joinStep<TLeft, TRight, O>(
   const rightAdded: LiveEntry<TRight>[] = [];
   const leftMarked: LiveEntry<TLeft>[] = [];
   const rightMarked: LiveEntry<TRight>[] = [];
+  // The first row with a key of each side and step has its key's types checked against the other side's (checkKeyKinds).
+  let leftSampled = false;
+  let rightSampled = false;
 
   // 1. Left rows join the right rows buffered before this step, then are buffered.
   const leftRows = input.leftRows;
@@ -156,8 +159,13 @@ export function joinStep<TLeft, TRight, O>(
       }
       const nullKey = leftKeyIsNull(l);
       if (nullKey && !leftPreserved) continue;
+      if (!nullKey && !leftSampled) {
+        checkKeyKinds(cond, 'left', l, leftBuffer, rightBuffer.keySample, stepId);
+        leftSampled = true;
+      }
       const key = leftKey(l);
-      const lt = leftTime === undefined ? Number.NaN : leftTime.ms(l);
+      let lt = leftTime === undefined ? Number.NaN : leftTime.ms(l);
+      if (lt !== lt && leftTime !== undefined) lt = rangeTimeOf(leftTime, 'timeRange.leftTime', l, stepId, n); // null: NaN; not a time: EventTimeError
       let matched = false;
       if (!nullKey) {
         const candidates = rightByKey.get(key);
@@ -198,8 +206,13 @@ export function joinStep<TLeft, TRight, O>(
       }
       const nullKey = rightKeyIsNull(r);
       if (nullKey && !rightPreserved) continue;
+      if (!nullKey && !rightSampled) {
+        checkKeyKinds(cond, 'right', r, rightBuffer, leftBuffer.keySample, stepId);
+        rightSampled = true;
+      }
       const key = rightKey(r);
-      const rt = rightTime === undefined ? Number.NaN : rightTime.ms(r);
+      let rt = rightTime === undefined ? Number.NaN : rightTime.ms(r);
+      if (rt !== rt && rightTime !== undefined) rt = rangeTimeOf(rightTime, 'timeRange.rightTime', r, stepId, n); // null: NaN; not a time: EventTimeError
       let matched = false;
       if (!nullKey) {
         const candidates = leftByKey.get(key);

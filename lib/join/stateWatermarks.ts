@@ -1,4 +1,4 @@
-import { toEpochMs } from '../time/eventTime.js';
+import { checkSameReading, markerColumn, sameConversion, toEpochMs, type EventTimeReader } from '../time/eventTime.js';
 import type { ResolvedJoinCondition } from './JoinCondition.js';
 
 /**
@@ -15,8 +15,12 @@ export interface WatermarkColumn {
 
 /** How one side's buffered rows are evicted (Spark's join state watermark predicates). */
 export type SideEviction =
-  /** State-key watermark: drop rows whose key column `field` is at or below the eviction watermark (a window by its end). */
-  | { readonly kind: 'key'; readonly field: string }
+  /**
+   * State-key watermark: drop rows whose key column `field` is at or below
+   * the eviction watermark (a window by its end); `read` converts the column
+   * when the watermarked key column has a unit or format.
+   */
+  | { readonly kind: 'key'; readonly field: string; readonly read?: ((row: unknown) => number) | undefined }
   /** State-value watermark: drop rows whose watermarked column is at or below `W + offsetMs`. */
   | { readonly kind: 'value'; readonly offsetMs: number; readonly column: WatermarkColumn };
 
@@ -47,16 +51,27 @@ function readColumn(column: WatermarkColumn, row: unknown): unknown {
 export function evictionTimeReader(eviction: SideEviction): (row: unknown) => number {
   if (eviction.kind === 'key') {
     const field = eviction.field;
+    const read = eviction.read;
+    if (read !== undefined) return read;
     return (row) => evictionTimeOf((row as Record<string, unknown>)[field]);
   }
   const column = eviction.column;
   return (row) => evictionTimeOf(readColumn(column, row));
 }
 
-/** `true` when the time spec (`field` name or function `fn`) is the watermarked column. */
+/**
+ * `true` when the time spec is the watermarked column: `fn` is what the
+ * spec's reader puts in a marker (the function of a function spec, the
+ * converter of a `{ field, unit?, format? }` spec), and must be the marker's;
+ * a plain field name must be the marker's plain column.
+ */
 function isWatermarkColumn(column: WatermarkColumn | undefined, field: string, fn: ((row: never) => unknown) | undefined): boolean {
   if (column === undefined) return false;
-  if (fn !== undefined) return column.read === fn;
+  if (fn !== undefined) {
+    if (column.read === fn) return true;
+    // Known from the plan only by name (before the first batch brings the marker): the converter of a `{ field, format }` spec reads that name.
+    return column.read === undefined && column.field !== undefined && markerColumn({ field: column.field, read: fn }) === column.field;
+  }
   return column.read === undefined && column.field === field;
 }
 
@@ -65,19 +80,45 @@ function isWatermarkColumn(column: WatermarkColumn | undefined, field: string, f
  * as Spark looks), or `undefined`. Both sides then evict by that key.
  */
 export function watermarkKeyOrdinal(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined, right: WatermarkColumn | undefined): number | undefined {
-  const find = (fields: readonly string[] | undefined, column: WatermarkColumn | undefined): number | undefined => {
-    if (fields === undefined || column === undefined || column.read !== undefined || column.field === undefined) return undefined;
-    const i = fields.indexOf(column.field);
-    return i < 0 ? undefined : i;
+  return keyMatch(cond, left, right)?.ordinal;
+}
+
+/** The watermarked join key (see {@link watermarkKeyOrdinal}) and the watermarked column it was found by. */
+function keyMatch(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined, right: WatermarkColumn | undefined): { ordinal: number; column: WatermarkColumn } | undefined {
+  const find = (fields: readonly string[] | undefined, column: WatermarkColumn | undefined): { ordinal: number; column: WatermarkColumn } | undefined => {
+    if (fields === undefined || column === undefined) return undefined;
+    // A plain column, or one read through its unit or format (`{ field, format }`).
+    const name = markerColumn(column);
+    const i = name === undefined ? -1 : fields.indexOf(name);
+    return i < 0 ? undefined : { ordinal: i, column };
   };
   return find(cond.leftKeyFields, left) ?? find(cond.rightKeyFields, right);
+}
+
+/** The key eviction of one side: its key column at `ordinal`, converted as the watermarked column is. */
+function keyEviction(fields: readonly string[], ordinal: number, column: WatermarkColumn): SideEviction {
+  const field = fields[ordinal]!;
+  const read = column.read === undefined ? undefined : sameConversion(column.read, field);
+  return read === undefined ? { kind: 'key', field } : { kind: 'key', field, read };
+}
+
+/**
+ * Refuses a `timeRange` time that names a side's watermarked column but
+ * reads it otherwise than its `withWatermark` (a unit or format on one of
+ * them only): the range would compare times the watermark does not use.
+ */
+function checkRangeReadings(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined, right: WatermarkColumn | undefined): void {
+  const range = cond.range;
+  if (range === undefined) return;
+  if (left !== undefined) checkSameReading(range.leftTime as EventTimeReader<unknown>, left);
+  if (right !== undefined) checkSameReading(range.rightTime as EventTimeReader<unknown>, right);
 }
 
 /** Offset of the left state-value watermark from `W`, when the condition bounds leftTime from below by the watermarked rightTime. */
 function leftValueOffset(cond: ResolvedJoinCondition<unknown, unknown>, right: WatermarkColumn | undefined): number | undefined {
   const range = cond.range;
   if (range === undefined || range.upperMs === undefined) return undefined;
-  if (!isWatermarkColumn(right, range.rightTime.field, range.rightTimeFn as ((row: never) => unknown) | undefined)) return undefined;
+  if (!isWatermarkColumn(right, range.rightTime.field, range.rightTime.markerRead)) return undefined;
   // rightTime <= leftTime + upper  <=>  leftTime >= rightTime - upper; with rightTime >= W: leftTime >= W - upper.
   // Non-strict: rows with leftTime <= W - upper - 1 can no longer match; strict: leftTime <= W - upper.
   return -range.upperMs - (range.upperInclusive ? 1 : 0);
@@ -87,7 +128,7 @@ function leftValueOffset(cond: ResolvedJoinCondition<unknown, unknown>, right: W
 function rightValueOffset(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined): number | undefined {
   const range = cond.range;
   if (range === undefined || range.lowerMs === undefined) return undefined;
-  if (!isWatermarkColumn(left, range.leftTime.field, range.leftTimeFn as ((row: never) => unknown) | undefined)) return undefined;
+  if (!isWatermarkColumn(left, range.leftTime.field, range.leftTime.markerRead)) return undefined;
   // rightTime >= leftTime + lower; with leftTime >= W: rightTime >= W + lower (minus 1 ms when non-strict).
   return range.lowerMs - (range.lowerInclusive ? 1 : 0);
 }
@@ -100,12 +141,13 @@ function rightValueOffset(cond: ResolvedJoinCondition<unknown, unknown>, left: W
  * range bounds its time from below by the other side's watermarked column.
  */
 export function deriveEvictionPlan(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined, right: WatermarkColumn | undefined): EvictionPlan {
-  const ordinal = watermarkKeyOrdinal(cond, left, right);
+  checkRangeReadings(cond, left, right);
+  const key = keyMatch(cond, left, right);
   let leftEviction: SideEviction | undefined;
   let rightEviction: SideEviction | undefined;
-  if (ordinal !== undefined) {
-    leftEviction = { kind: 'key', field: cond.leftKeyFields![ordinal]! };
-    rightEviction = { kind: 'key', field: cond.rightKeyFields![ordinal]! };
+  if (key !== undefined) {
+    leftEviction = keyEviction(cond.leftKeyFields!, key.ordinal, key.column);
+    rightEviction = keyEviction(cond.rightKeyFields!, key.ordinal, key.column);
   } else {
     const lo = left === undefined ? undefined : leftValueOffset(cond, right);
     const ro = right === undefined ? undefined : rightValueOffset(cond, left);
@@ -113,7 +155,7 @@ export function deriveEvictionPlan(cond: ResolvedJoinCondition<unknown, unknown>
     if (ro !== undefined) rightEviction = { kind: 'value', offsetMs: ro, column: right! };
   }
   const describe = (e: SideEviction | undefined): string =>
-    e === undefined ? '-' : e.kind === 'key' ? `key:${e.field}` : `value:${e.offsetMs}:${e.column.field ?? '<function>'}`;
+    e === undefined ? '-' : e.kind === 'key' ? `key:${e.field}${e.read === undefined ? '' : ':converted'}` : `value:${e.offsetMs}:${e.column.field ?? '<function>'}${e.column.read === undefined ? '' : ':read'}`;
   return { left: leftEviction, right: rightEviction, signature: `${describe(leftEviction)}|${describe(rightEviction)}` };
 }
 
@@ -131,6 +173,7 @@ export function sideStateWatermark(eviction: SideEviction | undefined, watermark
  * Inner joins always pass.
  */
 export function outerJoinSupported(cond: ResolvedJoinCondition<unknown, unknown>, left: WatermarkColumn | undefined, right: WatermarkColumn | undefined): boolean {
+  checkRangeReadings(cond, left, right);
   if (cond.type === 'inner') return true;
   if (watermarkKeyOrdinal(cond, left, right) !== undefined) return true;
   const leftOk = leftValueOffset(cond, right) !== undefined;

@@ -61,10 +61,41 @@ export interface EventTimeReader<T> {
    * operators naming the same spec recognise each other's marker).
    */
   readonly markerRead?: (row: never) => unknown;
+  /** The operator and option that named the column (for messages). */
+  readonly operator?: string;
+  readonly option?: string;
 }
 
 /** One converter per distinct `{ field, unit, format }`, so that markers compare by identity. */
 const converters = new Map<string, (row: unknown) => number>();
+/** The spec each converter was made for. */
+const converterSpecs = new WeakMap<(row: never) => unknown, EventTimeColumn<Record<string, unknown>>>();
+
+/**
+ * The column a watermark marker (or any `{ field, read }` pair) names: its
+ * `field` when it reads the column as it is (no `read`) or through the
+ * converter of a `{ field, unit?, format? }` spec for that column; `undefined`
+ * when the time is computed by a function. A formatted or unit-scaled column
+ * is thereby a named column downstream (key checks, deduplication and
+ * aggregation by the event-time column, join eviction) like a plain one.
+ */
+export function markerColumn(marker: { readonly field: string | undefined; readonly read?: ((row: never) => unknown) | undefined }): string | undefined {
+  if (marker.read === undefined) return marker.field;
+  const field = converterSpecs.get(marker.read)?.field;
+  // A `{ field, read }` pair may leave the name out when `read` is a converter, which knows it.
+  return field !== undefined && (marker.field === undefined || marker.field === field) ? field : undefined;
+}
+
+/**
+ * The converter reading column `field` with the unit and format of converter
+ * `read` (for the other side of a join whose key is a formatted watermarked
+ * column), or `undefined` when `read` is not a converter.
+ */
+export function sameConversion(read: (row: never) => unknown, field: string): ((row: unknown) => number) | undefined {
+  const spec = converterSpecs.get(read);
+  if (spec === undefined) return undefined;
+  return spec.field === field ? (read as (row: unknown) => number) : columnConverter('streamJoin', 'on', { ...spec, field } as EventTimeColumn<unknown>);
+}
 
 function columnConverter(operator: string, option: string, spec: EventTimeColumn<unknown>): (row: unknown) => number {
   const { field, unit, format } = spec;
@@ -91,6 +122,7 @@ function columnConverter(operator: string, option: string, spec: EventTimeColumn
     return toEpochMs(v);
   };
   converters.set(id, convert);
+  converterSpecs.set(convert as (row: never) => unknown, { field, ...(unit === undefined ? {} : { unit }), ...(format === undefined ? {} : { format }) });
   return convert;
 }
 
@@ -122,7 +154,7 @@ export function eventTimeReader<T>(operator: string, spec: EventTimeSpec<T>, opt
     if ((unit === undefined || unit === 'ms') && format === undefined) return eventTimeReader<T>(operator, field as EventTimeSpec<T>, option);
     const convert = columnConverter(operator, option, spec as EventTimeColumn<unknown>);
     const read = columnReader(field);
-    return { field, isField: true, raw: read as (row: T) => unknown, ms: convert as (row: T) => number, markerRead: convert as (row: never) => unknown };
+    return { field, isField: true, raw: read as (row: T) => unknown, ms: convert as (row: T) => number, markerRead: convert as (row: never) => unknown, operator, option };
   }
   if (typeof spec !== 'string' || spec.length === 0) {
     throw new InvalidOptionError(
@@ -139,7 +171,48 @@ export function eventTimeReader<T>(operator: string, spec: EventTimeSpec<T>, opt
     isField: true,
     raw: read as (row: T) => unknown,
     ms: (row) => toEpochMs(read(row)),
+    operator,
+    option,
   };
+}
+
+/** How a column is read, for messages: its unit or format, or the default. */
+function readingOf(read: ((row: never) => unknown) | undefined): string {
+  const spec = read === undefined ? undefined : converterSpecs.get(read);
+  if (spec === undefined) return 'as epoch milliseconds, a Date or ISO-8601 text';
+  if (spec.format !== undefined) return `with format ${JSON.stringify(spec.format)}`;
+  return `in ${spec.unit ?? 'ms'}`;
+}
+
+/**
+ * Refuses an event-time spec that names a watermarked column but reads it
+ * otherwise than its `withWatermark` does (`'ts'` against `{ field: 'ts',
+ * unit: 'seconds' }`, or another format): the operator's times and the
+ * watermark would then disagree, by a factor of 1000 or worse, without a
+ * word. `column` is the watermarked column (its name and, for a unit or
+ * format, its converter).
+ *
+ * @throws {InvalidOptionError} `<operator>: <option> reads column 'ts' as epoch milliseconds, …, but the watermark reads it in seconds; …`
+ */
+export function checkSameReading(reader: EventTimeReader<unknown>, column: { readonly field: string | undefined; readonly read?: ((row: never) => unknown) | undefined }): void {
+  if (!reader.isField || markerColumn(column) !== reader.field) return;
+  const mine = reader.markerRead;
+  const theirs = column.read;
+  if (mine === theirs) return;
+  const operator = reader.operator ?? 'eventTime';
+  const option = reader.option ?? 'eventTime';
+  throw new InvalidOptionError(
+    `${operator}: ${option} reads column '${reader.field}' ${readingOf(mine)}, but its withWatermark reads it ${readingOf(theirs)}. Give both the same spec, e.g. ${option}: ${describeSpec(reader.field, theirs)}.`,
+    option,
+    reader.field,
+    'the spec given to withWatermark',
+  );
+}
+
+function describeSpec(field: string, read: ((row: never) => unknown) | undefined): string {
+  const spec = read === undefined ? undefined : converterSpecs.get(read);
+  if (spec === undefined) return JSON.stringify(field);
+  return `{ field: ${JSON.stringify(field)}${spec.unit === undefined ? '' : `, unit: ${JSON.stringify(spec.unit)}`}${spec.format === undefined ? '' : `, format: ${JSON.stringify(spec.format)}`} }`;
 }
 
 /**

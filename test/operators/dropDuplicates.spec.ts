@@ -1,10 +1,10 @@
 import { inQueryContext } from '../../lib/internal/pipeline.js';
-import { Observable, Subject, map, of, take, throwError, type OperatorFunction } from 'rxjs';
+import { Observable, Subject, map, of, pipe, take, throwError, type OperatorFunction } from 'rxjs';
 import { dropDuplicates } from '../../operators/dropDuplicates.js';
 import { withWatermark } from '../../operators/withWatermark.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import type { Batch } from '../../lib/batch/Batch.js';
-import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { BatchSequenceError, ColumnNotFoundError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
 import { withPlan, EMPTY_PLAN } from '../helpers/plan.js';
 import { type QueryContext, type StatefulOperatorSpec } from '../../lib/state/StateStore.js';
 import { dedupeCodec, type DedupeState } from '../../lib/dedupe/DedupeState.js';
@@ -55,9 +55,10 @@ describe('dropDuplicates', () => {
     expect(step!.rows).toEqual([{ k: 'a', v: 2 }, { k: 'b', v: 1 }]);
   });
 
-  it('uses the whole row as key when no keys are given (field order does not matter)', () => {
-    const steps = runBatches(dropDuplicates<Record<string, unknown>>(), [[{ a: 1, b: 'x' }, { b: 'x', a: 1 }, { a: 1, b: 'y' }], [{ a: 1, b: 'x' }, { a: 1, b: 'x', c: null }]]);
-    expect(steps.map((s) => s.rows)).toEqual([[{ a: 1, b: 'x' }, { a: 1, b: 'y' }], [{ a: 1, b: 'x', c: null }]]);
+  it('uses the whole row as key when no keys are given (field order does not matter; a null field is a missing one)', () => {
+    const steps = runBatches(dropDuplicates<Record<string, unknown>>(), [[{ a: 1, b: 'x' }, { b: 'x', a: 1 }, { a: 1, b: 'y' }], [{ a: 1, b: 'x' }, { a: 1, b: 'x', c: null }, { a: 1, b: 'x', c: 0 }]]);
+    // As in Spark, where every row has every column: { a: 1, b: 'x' } has c = null, so { a: 1, b: 'x', c: null } is the same row.
+    expect(steps.map((s) => s.rows)).toEqual([[{ a: 1, b: 'x' }, { a: 1, b: 'y' }], [{ a: 1, b: 'x', c: 0 }]]);
   });
 
   it('deduplicates primitive rows, Dates by time, and keys computed by a function', () => {
@@ -300,6 +301,65 @@ describe('dropDuplicates', () => {
       subject.next(batch(1, ['x', 'y']));
       expect(a).toEqual([['x'], ['y']]);
       expect(b).toEqual([['x', 'y']]);
+    });
+  });
+
+  it('evicts by a watermarked column given with a format, as by a plain one (the key holds it by name)', () => {
+    type F = { id: string; ts: string };
+    const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
+    const steps = runBatches(pipe(withWatermark<F>(ts, '10 minutes'), dropDuplicates<F>(['id', 'ts'])), [
+      [{ id: 'a', ts: '02-03-2018-10-01' }, { id: 'a', ts: '02-03-2018-10-01' }],
+      [{ id: 'b', ts: '02-03-2018-11-30' }],
+      [{ id: 'a', ts: '02-03-2018-10-01' }],
+    ]);
+    expect(steps.map((s) => s.rows.length)).toEqual([1, 1, 0]);
+    // Batch 1's watermark (11:20) passes 10:01: the key leaves the state; batch 2's row is late and dropped.
+    expect(steps.map((s) => stateOf(s)?.numRowsTotal)).toEqual([1, 1, 1]);
+    expect(steps.map((s) => stateOf(s)?.numRowsRemoved)).toEqual([0, 1, 0]);
+    expect(stateOf(steps[2])?.numRowsDroppedByWatermark).toBe(1);
+  });
+
+  describe('column checks', () => {
+    type Loose = Record<string, unknown>;
+    const errorOf = (run: (report: (e: unknown) => void) => void): unknown => {
+      let error: unknown;
+      run((e) => (error = e));
+      return error;
+    };
+
+    it('without a schema, fails on the first non-empty batch in which no row has a key field, naming the field, the batch and the columns present', () => {
+      const out: Loose[][] = [];
+      const error = errorOf((report) =>
+        fromBatches<Loose>([[], [{ id: 1, ts: 1 }, { id: 2, ts: 2, extra: true }]])
+          .pipe(dropDuplicates<Loose>(['id', 'acton']))
+          .subscribe({ next: (b) => out.push([...b.rows]), error: report }),
+      );
+      expect(out).toEqual([[]]); // the empty batch passes
+      expect(error).toBeInstanceOf(ColumnNotFoundError);
+      expect((error as Error).message).toBe(
+        "dropDuplicates: cannot resolve 'acton' in batch 1: no row has it; input columns present: [id, ts, extra] (keys). If the field may be absent from a whole batch (sparse data), pass checkColumns: false.",
+      );
+      expect((error as ColumnNotFoundError).batchId).toBe(1);
+    });
+
+    it('accepts a key field that only some rows of a batch have, and with checkColumns: false one that none has (the null key)', () => {
+      const [some] = runBatches(dropDuplicates<Loose>(['id', 'tag']), [[{ id: 1 }, { id: 1, tag: 'a' }, { id: 1 }]]);
+      expect(some!.rows).toEqual([{ id: 1 }, { id: 1, tag: 'a' }]);
+      const [sparse] = runBatches(dropDuplicates<Loose>(['id', 'tag'], { checkColumns: false }), [[{ id: 1 }, { id: 1 }, { id: 2 }]]);
+      expect(sparse!.rows).toEqual([{ id: 1 }, { id: 2 }]);
+      const [whole] = runBatches(dropDuplicates<Loose>(), [[{ id: 1 }, { id: 1 }]]); // no named field: nothing to check
+      expect(whole!.rows).toEqual([{ id: 1 }]);
+    });
+
+    it('resolves key fields against the known columns of the source when the pipeline is built', () => {
+      const source = withPlan(fromBatches<Loose>([[{ id: 1, ts: 1 }]]), { columns: ['id', 'ts'] });
+      expect(() => source.pipe(dropDuplicates<Loose>(['id', 'acton']))).toThrow("dropDuplicates: cannot resolve 'acton' given input columns: [id, ts] (keys).");
+      // With known columns the schema decides, so there is no per-batch check: a batch whose rows all lack a known column is deduplicated (null key).
+      const out: Loose[] = [];
+      withPlan(fromBatches<Loose>([[{ id: 1 }, { id: 1 }]]), { columns: ['id', 'ts'] })
+        .pipe(dropDuplicates<Loose>(['id', 'ts']))
+        .subscribe((b) => out.push(...b.rows));
+      expect(out).toEqual([{ id: 1 }]);
     });
   });
 

@@ -3,7 +3,8 @@ import { dropDuplicatesWithinWatermark } from '../../operators/dropDuplicatesWit
 import { withWatermark } from '../../operators/withWatermark.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import type { Batch } from '../../lib/batch/Batch.js';
-import { BatchSequenceError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { BatchSequenceError, ColumnNotFoundError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { withPlan } from '../helpers/plan.js';
 import type { LateRows } from '../../lib/types.js';
 import { streamTest } from '../../lib/testing/index.js';
 import { createTestScheduler, batch } from '../helpers/scheduler.js';
@@ -139,6 +140,25 @@ describe('dropDuplicatesWithinWatermark', () => {
       expect(first).toEqual([1, 0]);
       expect(second).toEqual([1]);
       expect(input.rows).toHaveLength(2);
+    });
+  });
+
+  describe('column checks', () => {
+    it('fails on a batch in which no row has a key field, unless checkColumns: false; resolves against known columns when built', () => {
+      type Loose = { ts: number; id?: string };
+      let error: unknown;
+      fromBatches<Loose>([[{ ts: 1000 }]])
+        .pipe(withWatermark<Loose>('ts', 0), dropDuplicatesWithinWatermark<Loose>('id'))
+        .subscribe({ error: (e: unknown) => (error = e) });
+      expect(error).toBeInstanceOf(ColumnNotFoundError);
+      expect((error as Error).message).toContain("dropDuplicatesWithinWatermark: cannot resolve 'id' in batch 0: no row has it; input columns present: [ts] (keys).");
+      const out: Loose[] = [];
+      fromBatches<Loose>([[{ ts: 1000 }, { ts: 2000 }]])
+        .pipe(withWatermark<Loose>('ts', '1 minute'), dropDuplicatesWithinWatermark<Loose>('id', { checkColumns: false }))
+        .subscribe((b) => out.push(...b.rows));
+      expect(out).toEqual([{ ts: 1000 }]);
+      const known = withPlan(fromBatches<Loose>([]), { columns: ['ts', 'id'] }).pipe(withWatermark<Loose>('ts', 0));
+      expect(() => known.pipe(dropDuplicatesWithinWatermark<Loose>('idx' as 'id'))).toThrow("dropDuplicatesWithinWatermark: cannot resolve 'idx' given input columns: [ts, id] (keys).");
     });
   });
 

@@ -67,6 +67,18 @@ describe('groupAggregate', () => {
       .stop();
   });
 
+  it('has a watermark when grouping by a watermarked column given with a format: finalised once W passes the parsed time', () => {
+    type F = { ts: string; n?: number };
+    const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
+    const steps = runBatches(pipe(withWatermark<F>(ts, '10 minutes'), groupAggregate<F>()({ keyBy: 'ts', aggregate: { n: count() } }), outputMode('append')), [
+      [{ ts: '02-03-2018-10-01' }, { ts: '02-03-2018-10-01' }],
+      [{ ts: '02-03-2018-11-30' }],
+      [{ ts: '02-03-2018-10-01' }],
+    ]);
+    expect(steps.map((s) => s.rows)).toEqual([[], [{ ts: '02-03-2018-10-01', n: 2 }], []]);
+    expect(steps[2]!.metrics?.stateOperators?.[0]?.numRowsDroppedByWatermark).toBe(1);
+  });
+
   it('has a watermark when grouping by a window column assigned from the watermarked column', () => {
     streamTest<Ev, unknown>(
       pipe(withWatermark<Ev>('ts', '5 seconds'), assignWindows<Ev>({ eventTime: 'ts', size: '10 seconds' }), groupAggregate({ keyBy: ['window', 'action'], aggregate: { n: count() } }), outputMode('append')),
@@ -92,6 +104,35 @@ describe('groupAggregate', () => {
       [{ ts: 0, user: 'a', action: 'x' }, { ts: 0, user: 'a', action: 'y' }, { ts: 0, user: 'a', action: 'x' }],
     ]);
     expect(step!.rows).toEqual([{ user: 'a', action: 'x', n: 2 }, { user: 'a', action: 'y', n: 1 }]);
+  });
+
+  it('keeps NaN as a key of its own (apart from null), and groups -0 with 0 under the key 0, for one field and for several', () => {
+    type N = { ts: number; a?: number | null; b?: string };
+    const rows: N[] = [
+      { ts: 0, a: Number.NaN, b: 'x' },
+      { ts: 0, a: null, b: 'x' },
+      { ts: 0, a: Number.NaN, b: 'x' },
+      { ts: 0, b: 'x' },
+      { ts: 0, a: -0, b: 'x' },
+      { ts: 0, a: 0, b: 'x' },
+    ];
+    const [many] = runBatches(pipe(groupAggregate<N>()({ keyBy: ['a', 'b'], aggregate: { n: count() } }), outputMode('complete')), [rows]);
+    expect(many!.rows).toEqual([{ a: Number.NaN, b: 'x', n: 2 }, { a: null, b: 'x', n: 2 }, { a: 0, b: 'x', n: 2 }]);
+    expect(Object.is((many!.rows[2] as { a: unknown }).a, 0)).toBe(true);
+    const [one] = runBatches(pipe(groupAggregate<N>()({ keyBy: 'a', aggregate: { n: count() } }), outputMode('complete')), [rows]);
+    expect(one!.rows).toEqual([{ a: Number.NaN, n: 2 }, { a: null, n: 2 }, { a: 0, n: 2 }]);
+    expect(Object.is((one!.rows[2] as { a: unknown }).a, 0)).toBe(true);
+    const [byFn] = runBatches(pipe(groupAggregate<N>()({ keyBy: (r) => r.a, aggregate: { n: count() } }), outputMode('complete')), [rows]);
+    expect(byFn!.rows.map((r) => (r as { key: unknown }).key)).toEqual([Number.NaN, null, 0]);
+  });
+
+  it('groups Dates by time, apart from their ISO text, and object keys by value', () => {
+    type D = { ts: number; at: unknown; b: string };
+    const iso = new Date(5).toISOString();
+    const [step] = runBatches(pipe(groupAggregate<D>()({ keyBy: ['at', 'b'], aggregate: { n: count() } }), outputMode('complete')), [
+      [{ ts: 0, at: new Date(5), b: 'x' }, { ts: 0, at: iso, b: 'x' }, { ts: 0, at: new Date(5), b: 'x' }, { ts: 0, at: { p: 1, q: 2 }, b: 'x' }, { ts: 0, at: { q: 2, p: 1 }, b: 'x' }],
+    ]);
+    expect(step!.rows).toEqual([{ at: new Date(5), b: 'x', n: 2 }, { at: iso, b: 'x', n: 1 }, { at: { p: 1, q: 2 }, b: 'x', n: 2 }]);
   });
 
   it('passes empty batches through; state grows without a watermark', () => {

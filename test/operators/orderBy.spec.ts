@@ -7,7 +7,7 @@ import { withWatermark } from '../../operators/withWatermark.js';
 import { count } from '../../lib/aggregate/count.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import type { Batch } from '../../lib/batch/Batch.js';
-import { InvalidOptionError, UnsupportedOperationError } from '../../lib/errors/index.js';
+import { InvalidOptionError, InvalidValueError, UnsupportedOperationError } from '../../lib/errors/index.js';
 import { runBatches } from '../../lib/testing/index.js';
 import { createTestScheduler, batch } from '../helpers/scheduler.js';
 
@@ -46,6 +46,22 @@ describe('orderBy', () => {
     expect(collect(run({ by: 'a', desc: true }, 'b'))).toEqual(['2a', '2x', '1z', 'nully']);
     expect(collect(run({ by: (r) => r.b }))).toEqual(['2a', '2x', 'nully', '1z']);
     expect(collect(run((x, y) => x.b.localeCompare(y.b) * -1))).toEqual(['1z', 'nully', '2x', '2a']);
+  });
+
+  it('refuses a sort column holding values of two types (a column has one type), naming the column, the values and the batch', () => {
+    type M = { v: unknown };
+    const sorted = (rows: M[], ...specs: Parameters<typeof orderBy<M>>) => fromBatches([[]]).pipe(map(() => completeBatch(3, rows)), orderBy<M>(...specs));
+    const error = failure(() => sorted([{ v: 10 }, { v: '9' }, { v: 2 }], 'v'));
+    expect(error).toBeInstanceOf(InvalidValueError);
+    expect((error as InvalidValueError).batchId).toBe(3);
+    expect((error as Error).message).toMatch(/^orderBy\("v"\): values of two types in one column: .* \(a number\) and .* \(a string\)|^orderBy\("v"\): values of two types in one column: .* \(a string\) and .* \(a number\)/);
+    expect((error as Error).message).toContain(' in batch 3.');
+    expect(failure(() => sorted([{ v: new Date(1) }, { v: 5 }], { by: (r) => r.v }))).toBeInstanceOf(InvalidValueError);
+    expect(failure(() => sorted([{ v: [1] }, { v: { a: 1 } }], 'v'))).toBeInstanceOf(InvalidValueError);
+    // Nulls are not a type of their own; arrays sort element by element.
+    let out: readonly M[] = [];
+    sorted([{ v: [10] }, { v: null }, { v: [9] }, { v: [9, 0] }], 'v').subscribe((b) => (out = b.rows));
+    expect(out.map((r) => r.v)).toEqual([null, [9], [9, 0], [10]]);
   });
 
   it('sorts windows by start', () => {

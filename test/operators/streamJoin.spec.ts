@@ -1,10 +1,10 @@
 import { inQueryContext } from '../../lib/internal/pipeline.js';
-import { List, Map as IMap } from 'immutable';
+import { List, Map as IMap, Set as ISet } from 'immutable';
 import { BehaviorSubject, NEVER, Observable, Subject, map, of, take, throwError, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../../lib/batch/Batch.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import { toBatches } from '../../lib/batch/toBatches.js';
-import { BatchSequenceError, InvalidDurationError, InvalidOptionError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
+import { BatchSequenceError, ColumnNotFoundError, EventTimeError, InvalidDurationError, InvalidOptionError, InvalidValueError, UnsupportedOperationError, UserFunctionError } from '../../lib/errors/index.js';
 import { EMPTY_PLAN, withPlan } from '../helpers/plan.js';
 import { joinStateCodec, type JoinState } from '../../lib/join/JoinState.js';
 import { staticTable } from '../../lib/join/staticTable.js';
@@ -194,6 +194,86 @@ describe('streamJoin', () => {
       expect(all.filter((n) => n === 'L2+null')).toHaveLength(1);
       expect(all.filter((n) => n === 'null+R3')).toHaveLength(1);
       expect(all.filter((n) => n.startsWith('L1+null') || n.endsWith('null+R1'))).toEqual([]);
+    });
+
+    it('never matches null or missing keys, and emits their outer rows with nulls at eviction, as for any unmatched row', () => {
+      const h = harness({ type: 'fullOuter', timeRange: range10s });
+      const nul = (name: string, sec: number, id: null | undefined): Row => ({ name, id, ts: sec * 1000 }) as unknown as Row;
+      const missing = (name: string, sec: number): Row => ({ name, ts: sec * 1000 }) as unknown as Row;
+      const first = h.left([nul('Ln', 10, null), nul('Lu', 10, undefined), missing('Lm', 10), r('L1', 1, 10)]);
+      expect(names(first.rows)).toEqual([]);
+      const second = h.right([nul('Rn', 12, null), nul('Ru', 12, undefined), missing('Rm', 12), r('R1', 1, 12)]);
+      expect(names(second.rows)).toEqual(['L1+R1']); // no null key matches another
+      expect(stateOf(second).numRowsTotal).toBe(8); // the preserved sides buffer their null-keyed rows until eviction
+      h.left([r('L9', 9, 200)]);
+      const evicted = h.right([r('R9', 9, 200)]);
+      expect(names(evicted.rows).sort()).toEqual(['L9+R9', 'Lm+null', 'Ln+null', 'Lu+null', 'null+Rm', 'null+Rn', 'null+Ru']);
+      const inner = harness({ timeRange: range10s });
+      inner.left([nul('Ln', 10, null)]);
+      const b = inner.right([nul('Rn', 10, null)]);
+      expect(names(b.rows)).toEqual([]);
+      expect(stateOf(b).numRowsTotal).toBe(0); // an inner join never buffers a row that can match nothing
+    });
+
+    it('treats a part of a composite key as null when missing, also for a column named like an Object member', () => {
+      const out: string[] = [];
+      type C = Record<string, unknown> & { n: string };
+      const left = fromBatches<C>([[{ constructor: 1, b: 'x', n: 'L1' }, { b: 'x', n: 'L2' }, { constructor: 1, n: 'L3' }]]);
+      const right = fromBatches<C>([[{ constructor: 1, b: 'x', n: 'R1' }, { b: 'x', n: 'R2' }, { constructor: 1, n: 'R3' }]]);
+      left
+        .pipe(streamJoin(right, { on: ['constructor', 'b'], aligned: true, select: (l, x) => `${l.n}+${x.n}` }))
+        .subscribe((batch) => out.push(...batch.rows));
+      expect(out).toEqual(['L1+R1']);
+    });
+
+    it('keeps a string key starting with U+0000 apart from null, Date and object keys', () => {
+      const out: string[] = [];
+      const keys: unknown[] = [null, new Date(5), { a: 1 }, '\u0000null', '\u0000D5', '\u0000{"a":1}'];
+      type K = { k: unknown; n: string };
+      const left = fromBatches<K>([keys.map((k, i) => ({ k, n: `L${i}` }))]);
+      const right = fromBatches<K>([keys.map((k, i) => ({ k, n: `R${i}` }))]);
+      left
+        .pipe(streamJoin(right, { on: 'k', aligned: true, select: (l, x) => `${l.n}+${x.n}` }))
+        .subscribe((batch) => out.push(...batch.rows));
+      expect(out.sort()).toEqual(['L1+R1', 'L2+R2', 'L3+R3', 'L4+R4', 'L5+R5']);
+    });
+
+    it('evicts by watermarked columns given with a format, in a time range and as a join key, emitting outer rows when due', () => {
+      type F = { id: string; ts: string };
+      type G = { id: string; at: string };
+      const ts = { field: 'ts', format: 'dd-MM-yyyy-HH-mm' } as const;
+      const at = { field: 'at', format: 'dd-MM-yyyy-HH-mm' } as const;
+      const shown = (rows: readonly unknown[]) => rows.map((row) => {
+        const { left, right } = row as { left: { id: string } | null; right: { id: string } | null };
+        return `${left?.id ?? 'null'}+${right?.id ?? 'null'}`;
+      });
+      const out: string[][] = [];
+      fromBatches<F>([[{ id: 'a', ts: '02-03-2018-10-01' }], [{ id: 'z', ts: '02-03-2018-12-30' }]])
+        .pipe(
+          withWatermark<F>(ts, '10 minutes'),
+          streamJoin(fromBatches<G>([[{ id: 'b', at: '02-03-2018-10-02' }], [{ id: 'y', at: '02-03-2018-12-30' }]]).pipe(withWatermark<G>(at, '10 minutes')), {
+            on: 'id',
+            type: 'leftOuter',
+            aligned: true,
+            timeRange: { leftTime: ts, rightTime: at, lower: 0, upper: '5 minutes' },
+          }),
+        )
+        .subscribe((b) => out.push(shown(b.rows)));
+      expect(out).toEqual([[], ['a+null']]); // W 12:20 at batch 1: the left state watermark passes 10:01
+      const keyed: string[][] = [];
+      const totals: number[] = [];
+      fromBatches<F>([[{ id: 'a', ts: '02-03-2018-10-01' }, { id: 'b', ts: '02-03-2018-10-02' }], [{ id: 'z', ts: '02-03-2018-12-30' }]])
+        .pipe(
+          withWatermark<F>(ts, '10 minutes'),
+          streamJoin(fromBatches<G>([[{ id: 'b', at: '02-03-2018-10-02' }], [{ id: 'y', at: '02-03-2018-12-30' }]]).pipe(withWatermark<G>(at, '10 minutes')), {
+            on: { left: ['id', 'ts'], right: ['id', 'at'] },
+            type: 'fullOuter',
+            aligned: true,
+          }),
+        )
+        .subscribe((b) => (keyed.push(shown(b.rows)), totals.push(stateOf(b).numRowsTotal)));
+      expect(keyed).toEqual([['b+b'], ['a+null']]); // the key's time (parsed with the format on both sides) is at or below W 12:20
+      expect(totals).toEqual([3, 2]);
     });
 
     it('emits each left semi row at most once: on arrival, or when the first partner arrives', () => {
@@ -426,6 +506,24 @@ describe('streamJoin', () => {
       expect(semi).toEqual(['L1']);
     });
 
+    it('never matches a null or missing key: left outer rows come out with nulls at once, table rows with null keys match nothing', () => {
+      const tableRows = [{ id: null, n: 'Tn' }, { n: 'Tm' }, { id: 1, n: 'T1' }] as { id?: number | null; n: string }[];
+      const stream = [{ id: null, n: 'Ln' }, { n: 'Lm' }, { id: undefined, n: 'Lu' }, { id: 1, n: 'L1' }] as { id?: number | null; n: string }[];
+      const shown = (rows: readonly unknown[]) => rows.map((row) => {
+        const { left, right } = row as { left: { n: string } | null; right: { n: string } | null };
+        return `${left?.n ?? 'null'}+${right?.n ?? 'null'}`;
+      });
+      const outer: string[] = [];
+      fromBatches([stream]).pipe(streamJoin(tableRows, { on: 'id', type: 'leftOuter' })).subscribe((b) => outer.push(...shown(b.rows)));
+      expect(outer).toEqual(['Ln+null', 'Lm+null', 'Lu+null', 'L1+T1']);
+      const inner: string[] = [];
+      fromBatches([stream]).pipe(streamJoin(tableRows, { on: 'id' })).subscribe((b) => inner.push(...shown(b.rows)));
+      expect(inner).toEqual(['L1+T1']);
+      const semi: string[] = [];
+      fromBatches([stream]).pipe(streamJoin(tableRows, { on: 'id', type: 'leftSemi' })).subscribe((b) => semi.push(...b.rows.map((x) => x.n)));
+      expect(semi).toEqual(['L1']);
+    });
+
     it('accepts Immutable collections and applies timeRange and where as plain conditions', () => {
       const out: string[] = [];
       fromBatches([[r('L1', 1, 0)]])
@@ -548,6 +646,156 @@ describe('streamJoin', () => {
       const out = run(second.context);
       expect(out).toEqual([['L3+R3', 'L2+null'], ['L4+R4']]);
       expect(second.published.map((p) => p.batchId)).toEqual([1, 2]);
+    });
+
+    it('keeps Date, NaN and -0 values of buffered rows through a checkpoint, so a restored Date key still matches', () => {
+      type D = { at: Date; x: number; n: string };
+      const codec = joinStateCodec<D, D>();
+      const rows: D[] = [{ at: new Date(5), x: Number.NaN, n: 'L1' }, { at: new Date(6), x: -0, n: 'L2' }];
+      const left = fromBatches<D>([rows, []]);
+      const right = fromBatches<D>([[], [{ at: new Date(5), x: 1, n: 'R1' }]]);
+      const first = fakeContext();
+      const out: string[] = [];
+      left.pipe(inQueryContext(first.context), streamJoin(right, { on: 'at', aligned: true, name: 'j', select: (l, x) => `${l.n}+${x.n}` })).subscribe((b) => out.push(...b.rows));
+      expect(out).toEqual(['L1+R1']);
+      const entries = JSON.parse(JSON.stringify([...codec.entries(first.published[0]!.state as JoinState<D, D>)])) as [string, unknown][];
+      const state = codec.fromEntries(entries);
+      const restoredRows = state.left.segments.get(0)!.rows;
+      expect(restoredRows[0]!.at).toBeInstanceOf(Date);
+      expect(restoredRows[0]!.x).toBeNaN();
+      expect(Object.is(restoredRows[1]!.x, -0)).toBe(true);
+      const second = fakeContext({ batchId: 0, state });
+      const after: string[] = [];
+      left.pipe(inQueryContext(second.context), streamJoin(right, { on: 'at', aligned: true, name: 'j', select: (l, x) => `${l.n}+${x.n}` })).subscribe((b) => after.push(...b.rows));
+      expect(after).toEqual(['L1+R1']);
+      // Rows of plain JSON values are written as they are.
+      expect(joinStateCodec<Row, Row>().get({ left: { segments: IMap([[0, { rows: [r('a', 1, 1)], matched: ISet<number>(), maxEvictionTime: 1 }]]), evictedUpTo: undefined }, right: { segments: IMap(), evictedUpTo: undefined }, watermark: 0, outputWatermark: 0 } as never, 'L0')).toEqual({ rows: [r('a', 1, 1)], matched: [], maxEvictionTime: 1 });
+    });
+  });
+
+  describe('column checks', () => {
+    type Loose = Record<string, unknown>;
+    const failure = (joined: Observable<Batch<unknown>>): unknown => {
+      let error: unknown;
+      joined.subscribe({ error: (e: unknown) => (error = e) });
+      return error;
+    };
+
+    it('without a schema, fails on a batch of either input in which no row has a key or time-range field', () => {
+      const left = () => fromBatches<Loose>([[], [{ id: 1, ts: 1 }]]);
+      const right = (rows: Loose[]) => fromBatches<Loose>([[], rows]);
+      const noLeftKey = failure(left().pipe(streamJoin(right([{ id: 1, ts: 1 }]), { on: { left: 'ident', right: 'id' }, aligned: true })) as never);
+      expect(noLeftKey).toBeInstanceOf(ColumnNotFoundError);
+      expect((noLeftKey as Error).message).toBe(
+        "streamJoin: cannot resolve 'ident' in batch 1: no row has it; input columns present: [id, ts] (on (left)). If the field may be absent from a whole batch (sparse data), pass checkColumns: false.",
+      );
+      const noRightKey = failure(left().pipe(streamJoin(right([{ key: 1, ts: 1 }]), { on: 'id', aligned: true })) as never);
+      expect((noRightKey as Error).message).toContain("streamJoin: cannot resolve 'id' in batch 1: no row has it; input columns present: [key, ts] (on (right)).");
+      const noTime = failure(left().pipe(streamJoin(right([{ id: 1, at: 1 }]), { on: 'id', aligned: true, timeRange: { leftTime: 'ts', rightTime: 'ts', lower: 0, upper: 10 } })) as never);
+      expect((noTime as Error).message).toContain("streamJoin: cannot resolve 'ts' in batch 1: no row has it; input columns present: [id, at] (timeRange.rightTime).");
+      const out: unknown[] = [];
+      left()
+        .pipe(streamJoin(right([{ key: 1, ts: 1 }]), { on: 'id', aligned: true, type: 'inner', checkColumns: false }))
+        .subscribe({ next: (b) => out.push(...b.rows), error: (e: unknown) => out.push(e) });
+      expect(out).toEqual([]); // sparse data: the rows without the key have the null key and match nothing
+    });
+
+    it('resolves the keys against the known columns of each input when the pipeline is built', () => {
+      const known = (columns: string[]) => withPlan(fromBatches<Loose>([]), { columns });
+      expect(() => known(['id', 'ts']).pipe(streamJoin(known(['key', 'ts']), { on: 'id' }))).toThrow("streamJoin: cannot resolve 'id' given input columns: [key, ts] (on (right)).");
+      expect(() => known(['id', 'ts']).pipe(streamJoin(known(['id', 'ts']), { on: 'id', timeRange: { leftTime: 'at', rightTime: 'ts', lower: 0 } }))).toThrow(
+        "streamJoin: cannot resolve 'at' given input columns: [id, ts] (timeRange.leftTime).",
+      );
+      expect(() => known(['id', 'ts']).pipe(streamJoin(known(['id', 'ts']), { on: 'id', timeRange: { leftTime: 'ts', rightTime: 'ts', lower: 0 } }))).not.toThrow();
+    });
+
+    it('stream-static: a table in which no row has the key fails on subscribe naming the table columns; a stream batch without it fails naming the batch', () => {
+      const table: Loose[] = [{ ident: 1, n: 'T1' }];
+      const noTableKey = failure(fromBatches<Loose>([[{ id: 1 }]]).pipe(streamJoin(table, { on: 'id' })) as never);
+      expect(noTableKey).toBeInstanceOf(ColumnNotFoundError);
+      expect((noTableKey as Error).message).toBe("streamJoin: cannot resolve 'id' given input columns: [ident, n] (on (right)).");
+      const replaced = failure(fromBatches<Loose>([[{ id: 1 }]]).pipe(streamJoin(staticTable(of([{ id: 1 }], table)), { on: 'id' })) as never);
+      expect((replaced as Error).message).toBe("streamJoin: cannot resolve 'id' given input columns: [ident, n] (on (right)).");
+      const noStreamKey = failure(fromBatches<Loose>([[{ ident: 1 }]]).pipe(streamJoin([{ id: 1 }], { on: 'id' })) as never);
+      expect((noStreamKey as Error).message).toContain("streamJoin: cannot resolve 'id' in batch 0: no row has it; input columns present: [ident] (on (left)).");
+      const out: unknown[] = [];
+      fromBatches<Loose>([[{ ident: 1 }]])
+        .pipe(streamJoin(table, { on: 'id', type: 'leftOuter', checkColumns: false }))
+        .subscribe({ next: (b) => out.push(...b.rows), error: (e: unknown) => out.push(e) });
+      expect(out).toEqual([{ left: { ident: 1 }, right: null }]);
+      expect(() => streamJoin(table, { on: 'id', checkColumns: 'no' as never })).toThrow('streamJoin: checkColumns must be a boolean; got "no".');
+    });
+  });
+
+  describe('key types', () => {
+    type K = { id: unknown; n: string };
+    const failure = (joined: Observable<Batch<unknown>>): unknown => {
+      let error: unknown;
+      joined.subscribe({ error: (e: unknown) => (error = e) });
+      return error;
+    };
+
+    it('refuses keys of two types on the two sides (they could never be equal), naming both values and the batch', () => {
+      const left = fromBatches<K>([[{ id: 1, n: 'L' }]]);
+      const right = fromBatches<K>([[], [{ id: '1', n: 'R' }]]);
+      const error = failure(left.pipe(streamJoin(right, { on: 'id' })) as never);
+      expect(error).toBeInstanceOf(InvalidValueError);
+      expect((error as Error).message).toBe(
+        'streamJoin("id"): join keys of two types: left 1 (a number) and right "1" (a string) in batch 2. Keys of two types are never equal, so no row would match. Give the sources a schema or convert the key (mapRows) so that both sides hold the same type.',
+      );
+      const byFn = failure(left.pipe(streamJoin(fromBatches<K>([[{ id: 'x', n: 'R' }]]), { on: { left: (l) => String(l.id), right: (r) => r.id === 'x' } })) as never);
+      expect((byFn as Error).message).toContain('streamJoin("<function>"): join keys of two types: left "1" (a string) and right true (a boolean)');
+    });
+
+    it('refuses a side whose key changes type between batches, and passes keys of one type with nulls', () => {
+      const mixed = failure(fromBatches<K>([[{ id: 1, n: 'L1' }], [{ id: '2', n: 'L2' }]]).pipe(streamJoin(fromBatches<K>([]), { on: 'id' })) as never);
+      expect(mixed).toBeInstanceOf(InvalidValueError);
+      expect((mixed as Error).message).toContain('streamJoin("id"): values of two types in one key column (on left): 1 (a number) and "2" (a string) in batch 1.');
+      const out: string[] = [];
+      fromBatches<K>([[{ id: null, n: 'L0' }, { id: 1, n: 'L1' }]])
+        .pipe(streamJoin(fromBatches<K>([[{ id: 1, n: 'R1' }, { id: undefined, n: 'R0' }]]), { on: 'id', aligned: true, select: (l, r) => `${l.n}+${r.n}` }))
+        .subscribe((b) => out.push(...b.rows));
+      expect(out).toEqual(['L1+R1']);
+    });
+
+    it('stream-static: refuses a table whose keys have two types, and stream keys of another type than the table', () => {
+      const table = [{ id: 'a', n: 'T' }, { id: 2, n: 'T2' }] as K[];
+      const mixedTable = failure(fromBatches<K>([[{ id: 'a', n: 'L' }]]).pipe(streamJoin(table, { on: 'id' })) as never);
+      expect((mixedTable as Error).message).toContain('streamJoin("id"): values of two types in one key column (on right): "a" (a string) and 2 (a number).');
+      const other = failure(fromBatches<K>([[], [{ id: 1, n: 'L' }]]).pipe(streamJoin([{ id: '1', n: 'T' }] as K[], { on: 'id' })) as never);
+      expect((other as Error).message).toContain('streamJoin("id"): join keys of two types: left 1 (a number) and right "1" (a string) in batch 1.');
+    });
+  });
+
+  describe('range times', () => {
+    type T = { id: number; ts: unknown; n: string };
+    const failure = (joined: Observable<Batch<unknown>>): unknown => {
+      let error: unknown;
+      joined.subscribe({ error: (e: unknown) => (error = e) });
+      return error;
+    };
+    const range = { leftTime: 'ts', rightTime: 'ts', lower: 0, upper: 10 } as const;
+
+    it('a range time that is not a time is an EventTimeError naming the side, the batch and the row, never a silent non-match', () => {
+      const left = fromBatches<T>([[{ id: 1, ts: 5, n: 'L' }]]);
+      const right = fromBatches<T>([[{ id: 1, ts: 6, n: 'R1' }, { id: 1, ts: '02-03-2018 10:15', n: 'R2' }]]);
+      const error = failure(left.pipe(streamJoin(right, { on: 'id', aligned: true, timeRange: range })) as never);
+      expect(error).toBeInstanceOf(EventTimeError);
+      expect((error as Error).message).toBe(
+        'streamJoin: event time ts (timeRange.rightTime) is not a valid time in batch 0, row 1; got "02-03-2018 10:15". Use epoch milliseconds, a Date or an ISO-8601 string, or give the time as { field, format } or { field, unit }; null or missing times match nothing.',
+      );
+      const table = failure(fromBatches<T>([[{ id: 1, ts: 5, n: 'L' }]]).pipe(streamJoin([{ id: 1, ts: true, n: 'T' }] as T[], { on: 'id', timeRange: range })) as never);
+      expect((table as Error).message).toContain('streamJoin: event time ts (timeRange.rightTime) is not a valid time in static table row 0; got true.');
+      const stream = failure(fromBatches<T>([[], [{ id: 1, ts: 9e15, n: 'L' }]]).pipe(streamJoin([{ id: 1, ts: 5, n: 'T' }] as T[], { on: 'id', timeRange: range })) as never);
+      expect((stream as Error).message).toContain('streamJoin: event time ts (timeRange.leftTime) is not a valid time in batch 1, row 0; got 9000000000000000.');
+    });
+
+    it('a null or missing range time matches nothing, and an outer row comes out with nulls', () => {
+      const out: string[] = [];
+      fromBatches<T>([[{ id: 1, ts: null, n: 'L1' }, { id: 1, ts: 5, n: 'L2' }]])
+        .pipe(streamJoin([{ id: 1, ts: 6, n: 'T' }, { id: 1, n: 'Tm' } as T], { on: 'id', type: 'leftOuter', timeRange: range, select: (l, r) => `${l.n}+${r?.n ?? 'null'}` }))
+        .subscribe((b) => out.push(...b.rows));
+      expect(out).toEqual(['L1+null', 'L2+T']);
     });
   });
 

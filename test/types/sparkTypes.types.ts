@@ -8,6 +8,7 @@ import {
   avg, collectList, collectSet, count, first, fromDirectory, groupAggregate, last, max, min, outputMode, startQuery, sum, toMemory, windowTumbling, withWatermark,
   type Batch, type CsvTextRow, type DirectoryOffset, type NumericString, type Source, type WindowBounds,
 } from '../../lib/index.js';
+import { dropDuplicates, dropDuplicatesWithinWatermark, streamJoin } from '../../operators/index.js';
 
 type Ev = { ts: number; user: string; amount: number; price?: number | null; flag: boolean; text: NumericString; at: Date; extra: unknown };
 declare const events$: Observable<Batch<Ev>>;
@@ -83,3 +84,11 @@ expectTypeOf(fromDirectory('/data', { format: 'text' })).toEqualTypeOf<Source<{ 
 fromDirectory('/data', { schema: { id: 'varchar' } });
 // @ts-expect-error not a reader mode
 fromDirectory('/data', { mode: 'LENIENT' });
+
+// Column checks can be turned off for sparse data on deduplication and joins too; the option is a boolean.
+events$.pipe(dropDuplicates(['user', 'ts'], { checkColumns: false }));
+events$.pipe(withWatermark('ts', '1 minute'), dropDuplicatesWithinWatermark('user', { checkColumns: false }));
+events$.pipe(streamJoin(events$, { on: 'user', checkColumns: false }));
+events$.pipe(streamJoin([{ user: 'u', team: 't' }], { on: 'user', checkColumns: false }));
+// @ts-expect-error checkColumns is a boolean
+events$.pipe(dropDuplicates(['user'], { checkColumns: 'no' }));

@@ -9,7 +9,7 @@ import { collectList } from '../../../lib/aggregate/collectList.js';
 import { collectSet } from '../../../lib/aggregate/collectSet.js';
 import { countDistinct } from '../../../lib/aggregate/countDistinct.js';
 import { compileAggregates, type Aggregator } from '../../../lib/aggregate/Aggregator.js';
-import { compileKey } from '../../../lib/aggregate/groupKey.js';
+import { compileKey, decodeKeyValue, encodeKeyValue, keyFromJson, keyToJson, needsCanonical } from '../../../lib/aggregate/groupKey.js';
 import { InvalidOptionError } from '../../../lib/errors/index.js';
 
 type Row = { x?: number | null; s?: string; d?: Date };
@@ -67,6 +67,24 @@ describe('built-in aggregators', () => {
     expect(run(countDistinct<Row>('s'), ...chunks)).toBe(3);
   });
 
+  it('collectSet and countDistinct compare Dates, arrays and objects by value (Spark compares structs and arrays by value), keeping types', () => {
+    type V = { v?: unknown };
+    const values: unknown[] = [new Date(5), new Date(5), [1, 'a'], [1, 'a'], [1, 'b'], { p: 1, q: [2] }, { q: [2], p: 1 }, 'x', 'x', 1, '1', Number.NaN, Number.NaN, -0, 0, null, undefined];
+    const chunks: V[][] = [values.slice(0, 6).map((v) => ({ v })), values.slice(6).map((v) => ({ v }))];
+    const set = run(collectSet<V, 'v'>('v') as unknown as Aggregator<Row, unknown, unknown[]>, ...(chunks as Row[][]));
+    expect(set).toEqual([new Date(5), [1, 'a'], [1, 'b'], { p: 1, q: [2] }, 'x', 1, '1', Number.NaN, 0]);
+    expect(Object.is(set[8], 0)).toBe(true);
+    expect(set[0]).toBeInstanceOf(Date);
+    expect(run(countDistinct<V>('v') as unknown as Aggregator<Row, unknown, number>, ...(chunks as Row[][]))).toBe(9);
+    // Through a checkpoint: the values come back with their types, and equal values stay one.
+    const agg = collectSet<V, 'v'>('v');
+    let acc = agg.init();
+    for (const v of values) acc = agg.add(acc, { v });
+    const restored = agg.decode!(JSON.parse(JSON.stringify(agg.encode!(acc))) as unknown);
+    expect(agg.result(agg.add(agg.add(restored, { v: new Date(5) }), { v: { p: 1, q: [2] } }))).toEqual(set);
+    expect(agg.result(restored)[0]).toBeInstanceOf(Date);
+  });
+
   it('encodes Set accumulators as JSON arrays and reads them back', () => {
     const agg = countDistinct<Row>('s');
     const acc = agg.add(agg.add(agg.init(), { s: 'a' }), { s: 'b' });
@@ -81,9 +99,9 @@ describe('built-in aggregators', () => {
     const b = Object.freeze(['y']) as unknown as string[];
     expect(list.merge(a, b)).toEqual(['x', 'y']);
     const set = collectSet<Row, 's'>('s');
-    const sa = new Set(['x']);
-    set.merge(sa, new Set(['y']));
-    expect([...sa]).toEqual(['x']);
+    const sa = set.add(set.init(), { s: 'x' });
+    set.merge(sa, set.add(set.init(), { s: 'y' }));
+    expect(set.result(sa)).toEqual(['x']);
     const mean = avg<Row>('x');
     const ma: [number, number] = [1, 1];
     mean.merge(ma, [2, 1]);
@@ -132,6 +150,50 @@ describe('compileKey', () => {
     prim.write(t2, prim.raw({ u: 'ANN' }));
     expect(t2).toEqual({ key: 3 });
     expect(obj.canonical({ user: 'a' })).toBe(obj.canonical({ user: 'a' }));
+  });
+
+  it('compares keys as Spark groups them: NaN is one key apart from null, -0 is 0, Dates by time apart from their text, objects by value', () => {
+    const many = compileKey<Record<string, unknown>>('op', ['a', 'b']);
+    expect(many.canonical(many.raw({ a: Number.NaN, b: 'x' }))).toBe(many.canonical(many.raw({ a: Number.NaN, b: 'x' })));
+    expect(many.canonical(many.raw({ a: Number.NaN, b: 'x' }))).not.toBe(many.canonical(many.raw({ a: null, b: 'x' })));
+    expect(many.canonical(many.raw({ b: 'x' }))).toBe(many.canonical(many.raw({ a: null, b: 'x' })));
+    expect(many.raw({ a: -0, b: 'x' })).toEqual([0, 'x']);
+    expect(Object.is((many.raw({ a: -0, b: 'x' }) as unknown[])[0], 0)).toBe(true);
+    expect(many.canonical([new Date(5), 'x'])).not.toBe(many.canonical([new Date(5).toISOString(), 'x']));
+    expect(many.canonical([{ p: 1, q: 2 }, 'x'])).toBe(many.canonical([{ q: 2, p: 1 }, 'x']));
+    const one = compileKey<Record<string, unknown>>('op', 'a');
+    expect(Object.is(one.raw({ a: -0 }), 0)).toBe(true);
+    expect(one.canonical(new Date(5))).toBe(one.canonical(new Date(5)));
+    expect(one.canonical({ p: 1, q: [Number.NaN] })).toBe(one.canonical({ q: [Number.NaN], p: 1 }));
+    expect(one.canonical({ p: Number.NaN })).not.toBe(one.canonical({ p: null }));
+    for (const [text, other] of [['\u0000d5', new Date(5)], ['\u0000{"p":1}', { p: 1 }]] as const) expect(one.canonical(text)).not.toBe(one.canonical(other));
+    expect(needsCanonical('\u0000x')).toBe(true);
+    expect(needsCanonical('x')).toBe(false);
+    expect(needsCanonical(Number.NaN)).toBe(false);
+  });
+
+  it('writes raw keys to checkpoint JSON and reads them back unchanged: NaN, ±Infinity, Dates, bigints, nested and tag-like objects', () => {
+    const keys: unknown[] = [
+      'a',
+      3,
+      null,
+      Number.NaN,
+      [Number.NaN, 'x', Number.NEGATIVE_INFINITY],
+      new Date(7),
+      10n,
+      { user: 'u', at: new Date(9), score: Number.POSITIVE_INFINITY },
+      { $date: 1 },
+      [{ $object: { $double: 'x' } }],
+      { __proto__: 1 } as never,
+    ];
+    for (const raw of keys) {
+      const back = keyFromJson(JSON.parse(JSON.stringify(keyToJson(raw))) as string);
+      expect(back).toEqual(raw);
+      expect(keyToJson(back)).toBe(keyToJson(raw));
+    }
+    expect(keyToJson('a')).toBe('"a"'); // plain JSON keys are written as before
+    expect(keyToJson(['a', 1])).toBe('["a",1]');
+    expect(decodeKeyValue(encodeKeyValue(Object.defineProperty({}, '__proto__', { value: 1, enumerable: true })))).toHaveProperty('__proto__', 1);
   });
 
   it('rejects a bad key spec', () => {

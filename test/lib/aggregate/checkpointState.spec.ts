@@ -94,6 +94,28 @@ describe('checkpointable aggregation state', () => {
     expect(restored.out.map((b) => b.metrics?.stateOperators?.[0]?.numRowsDroppedByWatermark)).toEqual([1, 0]);
   });
 
+  it('keeps NaN, Date and -0 keys through a checkpoint and a restart: restored groups go on collecting their rows', () => {
+    type K = { ts: number; k: unknown; j: string };
+    const batches: K[][] = [
+      [{ ts: 0, k: Number.NaN, j: 'x' }, { ts: 0, k: null, j: 'x' }, { ts: 0, k: new Date(5), j: 'x' }, { ts: 0, k: -0, j: 'x' }],
+      [{ ts: 0, k: Number.NaN, j: 'x' }, { ts: 0, k: null, j: 'x' }, { ts: 0, k: new Date(5), j: 'x' }, { ts: 0, k: 0, j: 'x' }],
+    ];
+    for (const keyBy of ['k', ['k', 'j']] as const) {
+      const op = () => pipe(groupAggregate<K>()({ keyBy: keyBy as never, aggregate: { n: count() } }), outputMode('complete'));
+      const { context, ops } = recordingContext();
+      const whole: Batch<unknown>[] = [];
+      fromBatches(batches).pipe(inQueryContext(context), op()).subscribe((b) => whole.push(b));
+      const published = ops.get('groupAggregate#0')!.published[0]!;
+      const restored = recordingContext({ 'groupAggregate#0': { batchId: 0, state: published.state } });
+      const after: Batch<unknown>[] = [];
+      fromBatches(batches).pipe(inQueryContext(restored.context), op()).subscribe((b) => after.push(b));
+      expect(after.map((b) => b.batchId)).toEqual([1]);
+      expect(after[0]!.rows).toEqual(whole[1]!.rows);
+      expect(after[0]!.rows.map((r) => (r as { n: number }).n)).toEqual([2, 2, 2, 2]);
+      expect(published.changed.filter((c) => c !== '$lateWatermark')).toHaveLength(4);
+    }
+  });
+
   it('round-trips session state and plain group state', () => {
     const sessions = run(pipe(withWatermark<Ev>('ts', 0), windowSession<Ev>()({ eventTime: 'ts', gap: 3 * S, keyBy: 'k', aggregate: { n: count() } }), outputMode('append')), inputs);
     const sop = sessions.ops.get('windowSession#1')!;
@@ -113,14 +135,14 @@ describe('checkpointable aggregation state', () => {
     const day = (n: number) => new Date(Date.UTC(2024, 0, n));
     const dated: Dated[][] = [[{ ts: 1 * S, d: day(1) }, { ts: 2 * S, d: day(2) }], [{ ts: 3 * S, d: day(1) }], [{ ts: 4 * S, d: day(1) }, { ts: 4 * S, d: day(2) }], [{ ts: 60 * S, d: day(3) }]];
     const pipelines: (() => OperatorFunction<Batch<Dated>, Batch<unknown>>)[] = [
-      () => pipe(groupAggregate<Dated>({ keyBy: 'd', aggregate: { n: count() } }), outputMode('update')) as unknown as OperatorFunction<Batch<Dated>, Batch<unknown>>,
-      () => pipe(withWatermark<Dated>('ts', 0), windowSession<Dated>({ eventTime: 'ts', gap: 10 * S, keyBy: 'd', aggregate: { n: count() } }), outputMode('append')) as unknown as OperatorFunction<Batch<Dated>, Batch<unknown>>,
+      () => pipe(groupAggregate<Dated>()({ keyBy: 'd', aggregate: { n: count() } }), outputMode('update')) as unknown as OperatorFunction<Batch<Dated>, Batch<unknown>>,
+      () => pipe(withWatermark<Dated>('ts', 0), windowSession<Dated>()({ eventTime: 'ts', gap: 10 * S, keyBy: 'd', aggregate: { n: count() } }), outputMode('append')) as unknown as OperatorFunction<Batch<Dated>, Batch<unknown>>,
     ];
     for (const make of pipelines) {
       const runDated = (restore?: Record<string, RestoredState<unknown>>) => {
         const { context, ops } = recordingContext(restore);
         const out: Batch<unknown>[] = [];
-        runInQueryContext(context, () => fromBatches(dated).pipe(make()).subscribe({ next: (b) => out.push(b), error: (e: unknown) => out.push({ error: e } as never) }));
+        fromBatches(dated).pipe(inQueryContext(context), make()).subscribe({ next: (b) => out.push(b), error: (e: unknown) => out.push({ error: e } as never) });
         return { out, ops };
       };
       const whole = runDated();

@@ -170,6 +170,18 @@ describe('min, max, first, last keep their input type', () => {
     expect(compareValues(Number.NaN, Number.NaN)).toBe(0);
   });
 
+  it('orders arrays element by element and structs field by field, as Spark does (not by their JSON text)', () => {
+    expect(fold(max<Row>('x'), [[9], [10], [9, 1]])).toEqual([10]); // JSON text would say "[9]" > "[10]"
+    expect(fold(min<Row>('x'), [[9, 1], [9], [10]])).toEqual([9]); // a prefix comes first
+    expect(compareValues([null, 1], [0, 1])).toBe(-1); // null first inside an array
+    expect(compareValues([Number.NaN], [Infinity])).toBe(1);
+    expect(fold(max<Row>('x'), [{ a: 2, b: 'x' }, { a: 10, b: 'a' }])).toEqual({ a: 10, b: 'a' });
+    expect(compareValues({ a: 1, b: 2 }, { a: 1, b: 10 })).toBe(-1);
+    expect(compareValues({ a: 1, b: null }, { a: 1, b: 0 })).toBe(-1);
+    expect(compareValues({ a: 1 }, { a: 1 })).toBe(0);
+    expect(compareValues([new Date(2)], [new Date(10)])).toBe(-1);
+  });
+
   it('min and max of text compare as text (no cast): "10" < "9"', () => {
     expect(fold(min<Row>('x'), ['9', '10'])).toBe('10');
     expect(fold(max<Row>('x'), [new Date(5), new Date(2)])).toEqual(new Date(5));

@@ -57,4 +57,19 @@ describe('groupStateCodec', () => {
     expect(groupStateCodec.get(back, 'n2')).toEqual({ key: { id: 2 }, exists: false, timeoutAt: 50 });
     expect(groupStateCodec.get(back, 'sb')).toBeUndefined();
   });
+
+  it('keeps Date keys and Date, NaN and -0 state values through a checkpoint (plain JSON is written as it is)', () => {
+    const value = { since: new Date(9), best: Number.NaN, delta: -0, seen: [new Date(1)] };
+    const state = GroupStateStore({
+      watermarkMs: 0,
+      groups: ImmutableMap<string | number, never>().set('\u0000D5', Object.freeze({ key: new Date(5), exists: true, value, timeoutAt: NO_TIMEOUT }) as never),
+    });
+    const json = JSON.parse(JSON.stringify([...groupStateCodec.entries(state)])) as [string, unknown][];
+    const entry = groupStateCodec.fromEntries(json).groups.get('\u0000D5')!;
+    expect(entry.key).toEqual(new Date(5));
+    expect(entry.key).toBeInstanceOf(Date);
+    expect(entry.value).toEqual(value);
+    expect(Object.is((entry.value as typeof value).delta, -0)).toBe(true);
+    expect((entry.value as typeof value).seen[0]).toBeInstanceOf(Date);
+  });
 });

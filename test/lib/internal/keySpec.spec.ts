@@ -23,8 +23,27 @@ describe('keySpec', () => {
   it('builds whole-row keys independent of field order', () => {
     const k = resolveKeySpec<Record<string, unknown>>('op', undefined, 'keys', true);
     expect(k.keyOf({ a: 1, b: 2 })).toBe(k.keyOf({ b: 2, a: 1 }));
-    expect(k.keyOf({ a: 1 })).not.toBe(k.keyOf({ a: 1, b: undefined }));
+    // null, undefined and a missing field are one SQL null (issue 10, "keys are SQL values").
+    expect(k.keyOf({ a: 1 })).toBe(k.keyOf({ a: 1, b: undefined }));
+    expect(k.keyOf({ a: 1 })).toBe(k.keyOf({ b: null, a: 1 }));
+    expect(k.keyOf({ a: 1, b: 0 })).not.toBe(k.keyOf({ a: 1 }));
+    expect(k.keyOf({})).toBe(k.keyOf({ a: null }));
     expect(k.fields).toEqual([]);
+  });
+
+  it('never gives a string the key of a null, a Date or an object', () => {
+    for (const [tagged, other] of [['\u0000null', null], ['\u0000D3', new Date(3)], ['\u0000{"a":1}', { a: 1 }]] as const) {
+      expect(stableKeyOf(tagged)).not.toBe(stableKeyOf(other));
+    }
+    expect(stableKeyOf('\u0000x')).toBe(stableKeyOf('\u0000x'));
+    expect(stableKeyOf('a\u0000')).toBe('a\u0000'); // only a leading U+0000 is tagged
+  });
+
+  it('quotes whole-row field names holding the separators, so different rows never share a key', () => {
+    const k = resolveKeySpec<Record<string, unknown>>('op', undefined, 'keys', true);
+    expect(k.keyOf({ a: '1', b: 2 })).not.toBe(k.keyOf({ 'a:"1",b': 2 }));
+    expect(k.keyOf({ 'x,y': 1 })).not.toBe(k.keyOf({ x: undefined, y: 1 }));
+    expect(k.keyOf({ a: 1, b: 2 })).toBe('\u0001a:1,b:2'); // plain names are written as they are (keys in existing checkpoints stay valid)
   });
 
   it('round-trips checkpoint keys', () => {

@@ -5,8 +5,10 @@ import { assignWindows } from '../../../operators/assignWindows.js';
 import { outputMode } from '../../../operators/outputMode.js';
 import { count } from '../../../lib/aggregate/count.js';
 import { EventTimeError, InvalidOptionError } from '../../../lib/errors/index.js';
-import { MAX_EVENT_TIME_MS, eventTimeReader, toEpochMs } from '../../../lib/time/eventTime.js';
+import { MAX_EVENT_TIME_MS, eventTimeReader, markerColumn, sameConversion, toEpochMs } from '../../../lib/time/eventTime.js';
 import { runBatches } from '../../../lib/testing/index.js';
+import { fromBatches } from '../../../lib/batch/fromBatches.js';
+import { streamJoin } from '../../../operators/streamJoin.js';
 
 type Row = Record<string, unknown>;
 
@@ -81,6 +83,56 @@ describe('event-time specs { field, unit?, format? }', () => {
     expect(steps[2]!.metrics?.stateOperators?.[0]?.numRowsDroppedByWatermark).toBe(1);
     const windows = runBatches(pipe(withWatermark<Row>(ts, 0), assignWindows<Row>({ eventTime: ts, size: '5 minutes' })), [[{ ts: '02-03-2018-10-01' }]]);
     expect((windows[0]!.rows[0] as { window: unknown }).window).toEqual({ start: t(0), end: t(5) });
+  });
+
+  it('a column with a format or unit is a named column: markerColumn gives its name, a function spec has none', () => {
+    const formatted = eventTimeReader<Row>('op', { field: 'ts', format: 'dd-MM-yyyy-HH-mm' });
+    expect(formatted.isField).toBe(true);
+    expect(markerColumn({ field: 'ts', read: formatted.markerRead })).toBe('ts');
+    expect(markerColumn({ field: undefined, read: formatted.markerRead })).toBe('ts');
+    expect(markerColumn({ field: 'other', read: formatted.markerRead })).toBeUndefined();
+    expect(markerColumn({ field: 'ts', read: eventTimeReader<Row>('op', { field: 'ts', unit: 'seconds' }).markerRead })).toBe('ts');
+    expect(markerColumn({ field: 'ts' })).toBe('ts');
+    const fn = eventTimeReader<Row>('op', (r) => r['ts'] as number);
+    expect(markerColumn({ field: fn.field, read: fn.markerRead })).toBeUndefined();
+    // The same conversion for another column (the other side of a join keyed by the formatted column).
+    const other = sameConversion(formatted.markerRead!, 'at')!;
+    expect(other({ at: '02-03-2018-10-15' })).toBe(Date.UTC(2018, 2, 2, 10, 15));
+    expect(sameConversion(formatted.markerRead!, 'ts')).toBe(formatted.markerRead);
+    expect(sameConversion(fn.markerRead!, 'ts')).toBeUndefined();
+  });
+
+  it('refuses a window or join time naming the watermarked column but reading it otherwise (a unit or format on one side only)', () => {
+    const failure = (run: () => void): unknown => {
+      try {
+        run();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const errorOf = (o: { subscribe: (x: { error: (e: unknown) => void }) => unknown }): unknown => {
+      let error: unknown;
+      o.subscribe({ error: (e: unknown) => (error = e) });
+      return error;
+    };
+    const seconds = { field: 'ts', unit: 'seconds' } as const;
+    // Thrown when the pipeline is built (the watermark is known then), like Spark's analysis errors.
+    const window = failure(() =>
+      fromBatches<Row>([[{ ts: 100 }]]).pipe(withWatermark<Row>(seconds, '10 seconds'), windowTumbling<Row>()({ eventTime: 'ts', size: '10 seconds', aggregate: { n: count() } }), outputMode('append')),
+    );
+    expect(window).toBeInstanceOf(InvalidOptionError);
+    expect((window as Error).message).toBe(
+      "windowTumbling: eventTime reads column 'ts' as epoch milliseconds, a Date or ISO-8601 text, but its withWatermark reads it in seconds. Give both the same spec, e.g. eventTime: { field: \"ts\", unit: \"seconds\" }.",
+    );
+    // The same spec on both is the same column.
+    const same = runBatches(pipe(withWatermark<Row>(seconds, '10 seconds'), windowTumbling<Row>()({ eventTime: seconds, size: '10 seconds', aggregate: { n: count() } }), outputMode('append')), [[{ ts: 100 }], [{ ts: 200 }]]);
+    expect(same[1]!.rows).toEqual([{ window: { start: 100_000, end: 110_000 }, n: 1 }]);
+    const left$ = fromBatches<Row>([[{ id: 1, ts: 100 }]]).pipe(withWatermark<Row>('ts', 0));
+    const right$ = fromBatches<Row>([[{ id: 1, ts: 100 }]]).pipe(withWatermark<Row>('ts', 0));
+    const join = failure(() => errorOf(left$.pipe(streamJoin(right$, { on: 'id', aligned: true, timeRange: { leftTime: seconds, rightTime: 'ts', lower: 0, upper: 10 } }))));
+    expect(join).toBeInstanceOf(InvalidOptionError);
+    expect((join as Error).message).toContain("streamJoin: timeRange.leftTime reads column 'ts' in seconds, but its withWatermark reads it as epoch milliseconds, a Date or ISO-8601 text.");
   });
 
   it('refuses a bad spec when the operator is built', () => {
