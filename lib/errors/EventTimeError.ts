@@ -12,8 +12,8 @@ export class EventTimeError extends StreamingError {
   readonly received: unknown;
 
   /**
-   * @param where Where the row is, for the message, when it is not a batch's (`static table row 3`); `batchId` is then `-1`.
-   * @param hint What to do about it, when the operator has no `onInvalidEventTime` option.
+   * @param options.where Where the row is, for the message, when it is not a batch's (`static table row 3`); `batchId` is then `-1`.
+   * @param options.hint What to do about it, when the operator has no `onInvalidEventTime` option.
    */
   constructor(operator: string, field: string, batchId: number, rowIndex: number, received: unknown, options: { readonly where?: string; readonly hint?: string } = {}) {
     super(

@@ -140,9 +140,11 @@ export function lastCommit(checkpoint: string): number {
 }
 
 /** Runs the child once; kills it as `kill` says (or lets it finish when `kill` is undefined). */
-export function runChild(dirs: { readonly input: string; readonly output: string; readonly checkpoint: string }, kill: KillPoint | undefined, random: () => number): Promise<ChildRun> {
+export function runChild(dirs: { readonly input: string; readonly output: string; readonly checkpoint: string }, kill: KillPoint | undefined, random: () => number, twoSources = false): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
+    if (twoSources) env['RSS_TWO_SOURCES'] = '1';
+    else delete env['RSS_TWO_SOURCES'];
     delete env['RSS_CRASH_AT'];
     if (kill !== undefined && kill.kind !== 'timed') env['RSS_CRASH_AT'] = `${kill.kind}:${kill.batchId}`;
     // One process (node with tsx's loader, not the tsx wrapper), so that SIGKILL kills the query itself.
@@ -189,6 +191,8 @@ export interface CrashRunOptions {
   readonly timedShare?: number;
   /** Called after each child run (progress output). */
   readonly onRun?: (run: ChildRun, index: number) => void;
+  /** Run the two-source query instead (input/left and input/right, joined; see `crashQuery.ts`). */
+  readonly twoSources?: boolean;
 }
 
 /** The result of {@link crashRun}. */
@@ -225,13 +229,16 @@ export function nextKill(resumeBatch: number, kills: number, batches: number, ra
  * point of the plan and restarted each time, then a last run to the end.
  */
 export async function crashRun(options: CrashRunOptions): Promise<CrashRunResult> {
-  const { workDir, kills, files = 40, seed = 20240101, timedShare = 0.3, onRun } = options;
+  const { workDir, kills, files = 40, seed = 20240101, timedShare = 0.3, onRun, twoSources = false } = options;
   rmSync(workDir, { recursive: true, force: true });
   const input = join(workDir, 'input');
-  writeInput(input, files, seed);
+  if (twoSources) {
+    writeInput(join(input, 'left'), files, seed);
+    writeInput(join(input, 'right'), files, seed + 100);
+  } else writeInput(input, files, seed);
   const reference = { input, output: join(workDir, 'expected-out'), checkpoint: join(workDir, 'expected-ckpt') };
   const random = prng(seed + 1);
-  const clean = await runChild(reference, undefined, random);
+  const clean = await runChild(reference, undefined, random, twoSources);
   if (clean.code !== 0) throw new Error(`the uninterrupted run failed (code ${clean.code}, signal ${clean.signal}):\n${clean.stderr}`);
   const expected = visibleOutput(reference.output);
 
@@ -243,7 +250,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashRunResult
   let resume = 0;
   for (let i = 0; i < kills; i++) {
     const kill = nextKill(resume, kills, files, random, timedShare);
-    const run = await runChild(dirs, kill, random);
+    const run = await runChild(dirs, kill, random, twoSources);
     resume = lastCommit(dirs.checkpoint) + 1;
     runs.push(run);
     onRun?.(run, runs.length - 1);
@@ -254,7 +261,7 @@ export async function crashRun(options: CrashRunOptions): Promise<CrashRunResult
       if (expected.get(name) !== content) inconsistentAfterKill.push(`${name} after kill ${JSON.stringify(kill)}`);
     }
   }
-  const last = await runChild(dirs, undefined, random);
+  const last = await runChild(dirs, undefined, random, twoSources);
   runs.push(last);
   onRun?.(last, runs.length - 1);
   if (last.code !== 0) throw new Error(`the final run failed (code ${last.code}, signal ${last.signal}):\n${last.stderr}`);

@@ -15,7 +15,9 @@
  * `partial`, `synced` or `renamed` (see `WritePhase`). It prints
  * `batch <id>` to stdout when a batch starts, for kills timed by the parent.
  */
-import { tap, type MonoTypeOperatorFunction } from 'rxjs';
+import { join } from 'node:path';
+import { tap, type MonoTypeOperatorFunction, type Observable } from 'rxjs';
+import { streamJoin } from '../../../operators/streamJoin.js';
 import type { Batch } from '../../../lib/batch/Batch.js';
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
 import type { WritePhase } from '../../../lib/checkpoint/atomicWrite.js';
@@ -82,7 +84,30 @@ const sink: Sink<Record<string, unknown>> = {
   },
 };
 
-const query = startQuery<Reading, Record<string, unknown>>({
+/** The two-source query (RSS_TWO_SOURCES=1): readings of input/left and input/right, joined per device within 2 s, counted per 10 s window. */
+function twoSourceQuery() {
+  return startQuery({
+    name: 'crash-test-two-sources',
+    sources: {
+      left: fromDirectory<Reading>(join(input!, 'left'), { format: 'json', maxFilesPerTrigger: 1, watch: false }),
+      right: fromDirectory<Reading>(join(input!, 'right'), { format: 'json', maxFilesPerTrigger: 1, watch: false }),
+    },
+    pipeline: ({ left, right }) =>
+      left.pipe(
+        at('batch-start'),
+        withWatermark<Reading>('ts', '5 seconds'),
+        streamJoin(right.pipe(withWatermark<Reading>('ts', '5 seconds')), { on: 'device', timeRange: { leftTime: 'ts', rightTime: 'ts', lower: '-2 seconds', upper: '2 seconds' } }),
+        windowTumbling({ eventTime: 'left.ts', size: '10 seconds', keyBy: 'left.device', aggregate: { pairs: count() } }),
+        outputMode('append'),
+        at('batch-end'),
+      ) as Observable<Batch<Record<string, unknown>>>,
+    sink,
+    trigger: { availableNow: true },
+    checkpoint: openCheckpoint(checkpointDir!, { snapshotInterval: 4, minBatchesToRetain: 8, onWritePhase }),
+  });
+}
+
+const query = process.env['RSS_TWO_SOURCES'] === '1' ? twoSourceQuery() : startQuery<Reading, Record<string, unknown>>({
   name: 'crash-test',
   source: fromDirectory<Reading>(input, { format: 'json', maxFilesPerTrigger: 1, watch: false }),
   pipeline: (batches$) =>
