@@ -1,11 +1,10 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import { withStateMetrics, type Batch } from '../batch/Batch.js';
+import type { Batch } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
 import { batchSubscriber } from '../internal/batchSubscriber.js';
 import { batchColumnCheck, knownColumnsOf, resolveColumns } from '../internal/knownColumns.js';
 import { resolveKeySpec } from '../internal/keySpec.js';
-import { emitLateRows } from '../internal/lateRows.js';
-import { Stage, infoOfBatch, registerStage, stamp, watermarkNamed, withStateful, type PipelineInfo, type Registration } from '../internal/pipeline.js';
+import { Stage, StatefulRun, infoOfBatch, watermarkNamed, type PipelineInfo } from '../internal/pipeline.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { checkOperatorName } from '../state/StateStore.js';
 import type { KeySpec, LateRowsHandler } from '../types.js';
@@ -60,48 +59,36 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
         subscriber.error(stage.node.refusal);
         return undefined;
       }
-      let reg: Registration<DedupeState> | undefined;
+      const run = new StatefulRun<DedupeState>(stage, { kind: op, name, descriptor: { keys: key.descriptor }, codec: dedupeCodec });
       let dedupe: Deduplicator<T> | undefined;
-      let skipUpTo = -1;
-      let outInfo: PipelineInfo | undefined;
       let checkColumns: ((rows: readonly unknown[], batchId: number) => void) | undefined;
       return source.subscribe(
         batchSubscriber<T>(subscriber, op, (batch) => {
           if (subscriber.closed) return;
-          if (reg === undefined) {
+          if (!run.started) {
             const input = infoOfBatch(batch);
-            const derived = stage.derive([input]);
-            reg = registerStage<DedupeState>(stage, [input], { kind: op, name, descriptor: { keys: key.descriptor }, codec: dedupeCodec });
-            skipUpTo = reg.handle.restored?.batchId ?? -1;
-            dedupe = new Deduplicator<T>(op, mode, key, reg.handle.restored?.state);
-            outInfo = withStateful(derived, reg.self);
+            dedupe = new Deduplicator<T>(op, mode, key, run.start([input], stage.derive([input])));
             // Unknown columns: a key field no row of a non-empty batch has is a ColumnNotFoundError (as for aggregations).
             checkColumns = input.columns === undefined && options.checkColumns !== false ? batchColumnCheck(op, named) : undefined;
           }
-          if (batch.batchId <= skipUpTo) return;
+          if (!run.accepts(batch.batchId)) return;
           checkColumns?.(batch.rows, batch.batchId);
-          const handle = reg.handle;
           const step = dedupe!.step(batch, onLateRows !== undefined);
-          if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });
-          handle.publish(batch.batchId, dedupe!.state, step.changedKeys);
+          run.lateRows(onLateRows, batch.batchId, step.lateWatermarkMs, step.lateRows);
+          run.publish(batch.batchId, dedupe!.state, step.changedKeys);
           subscriber.next(
-            stamp(
-              {
-                ...batch,
-                rows: step.rows,
-                metrics: withStateMetrics(batch.metrics, {
-                  operatorId: handle.operatorId,
-                  operatorName: op,
-                  numRowsTotal: dedupe!.state.size,
-                  numRowsUpdated: step.numAdded,
-                  numRowsRemoved: step.numRemoved,
-                  numRowsDroppedByWatermark: step.numLate,
-                  memoryUsedBytes: dedupe!.memoryUsedBytes,
-                  customMetrics: { numDroppedDuplicateRows: step.numDuplicates },
-                }),
-              },
-              outInfo!,
-            ),
+            run.emit({
+              ...batch,
+              rows: step.rows,
+              metrics: run.metrics(batch.metrics, {
+                numRowsTotal: dedupe!.state.size,
+                numRowsUpdated: step.numAdded,
+                numRowsRemoved: step.numRemoved,
+                numRowsDroppedByWatermark: step.numLate,
+                memoryUsedBytes: dedupe!.memoryUsedBytes,
+                customMetrics: { numDroppedDuplicateRows: step.numDuplicates },
+              }),
+            }),
           );
         }),
       );
