@@ -67,10 +67,7 @@ export function limit<R>(n: number, options: LimitOptions = {}): OperatorFunctio
       return input!;
     });
     const output = new Observable<LimitableBatch<R>>((subscriber) => {
-      if (stage.node.refusal !== undefined) {
-        subscriber.error(stage.node.refusal);
-        return undefined;
-      }
+      if (stage.refuse(subscriber)) return undefined;
       let mode: string | undefined;
       let first = true;
       let handle: StateHandle<number> | undefined;

@@ -101,10 +101,7 @@ export function orderBy<R>(...specs: OrderSpec<R>[]): OperatorFunction<CompleteB
       return input!;
     });
     const output = new Observable<CompleteBatch<R>>((subscriber) => {
-      if (stage.node.refusal !== undefined) {
-        subscriber.error(stage.node.refusal);
-        return undefined;
-      }
+      if (stage.refuse(subscriber)) return undefined;
       let outInfo: PipelineInfo | undefined;
       return source.subscribe(
         batchSubscriber<R>(subscriber, op, (input) => {

@@ -76,10 +76,7 @@ export function outputMode<R>(mode: OutputModeName): OperatorFunction<ResultBatc
       return { ...input!, outputMode: mode };
     });
     const output = new Observable<OutputBatch<R>>((subscriber) => {
-      if (stage.node.refusal !== undefined) {
-        subscriber.error(stage.node.refusal);
-        return undefined;
-      }
+      if (stage.refuse(subscriber)) return undefined;
       let outInfo: PipelineInfo | undefined;
       return source.subscribe(
         batchSubscriber<R>(subscriber, op, (input) => {

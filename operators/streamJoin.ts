@@ -241,10 +241,7 @@ function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRight>>, o
       return out;
     }, { stateful: { kind: OP, outputMode: 'append' } });
     const output = new Observable<Batch<O>>((subscriber) => {
-      if (stage.node.refusal !== undefined) {
-        subscriber.error(stage.node.refusal);
-        return undefined;
-      }
+      if (stage.refuse(subscriber)) return undefined;
       const left = knowledgeFromInfo(staticInfoOf(source));
       const right = knowledgeFromInfo(staticInfoOf(other$));
       let reg: Registration<JoinState<TLeft, TRight>> | undefined;

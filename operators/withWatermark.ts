@@ -90,10 +90,7 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
       return { ...input!, watermarked: true, watermarks: [{ column: reader.field, isWindow: false, delayMs, ...(read === undefined ? {} : { read: read as (row: never) => unknown }) }] };
     }, { stateful: { kind: 'watermark' } });
     const output = new Observable<Batch<T>>((subscriber) => {
-      if (stage.node.refusal !== undefined) {
-        subscriber.error(stage.node.refusal);
-        return undefined;
-      }
+      if (stage.refuse(subscriber)) return undefined;
       let reg: Registration<number> | undefined;
       let skipUpTo = -1;
       let operatorWatermarkMs = Number.NEGATIVE_INFINITY;

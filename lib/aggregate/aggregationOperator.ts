@@ -191,10 +191,7 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
     const stage = new Stage(op, [source], ([input]) => derive(input!, box.stage?.node.requestedMode), { aggregation: true, stateful: { kind: op } });
     box.stage = stage;
     const output = new Observable<ResultBatch<R, K>>((subscriber) => {
-      if (stage.node.refusal !== undefined) {
-        subscriber.error(stage.node.refusal);
-        return undefined;
-      }
+      if (stage.refuse(subscriber)) return undefined;
       const mode = stage.node.requestedMode;
       const complete = mode === 'complete';
       let reg: Registration<S> | undefined;

@@ -55,10 +55,7 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
       return input!;
     }, { stateful: { kind: op } });
     const output = new Observable<Batch<T>>((subscriber) => {
-      if (stage.node.refusal !== undefined) {
-        subscriber.error(stage.node.refusal);
-        return undefined;
-      }
+      if (stage.refuse(subscriber)) return undefined;
       const run = new StatefulRun<DedupeState>(stage, { kind: op, name, descriptor: { keys: key.descriptor }, codec: dedupeCodec });
       let dedupe: Deduplicator<T> | undefined;
       let checkColumns: ((rows: readonly unknown[], batchId: number) => void) | undefined;

@@ -105,10 +105,7 @@ export function groupsWithState<T, R>(
       return { ...rest, watermarks: [], outputMode };
     }, { stateful: { kind: operator, outputMode } });
     const output = new Observable<Batch<R>>((subscriber) => {
-      if (stage.node.refusal !== undefined) {
-        subscriber.error(stage.node.refusal);
-        return undefined;
-      }
+      if (stage.refuse(subscriber)) return undefined;
       let reg: Registration<GroupStateStore> | undefined;
       let runner: GroupsWithStateRunner<T, R> | undefined;
       let scheduler: SchedulerLike = asyncScheduler;

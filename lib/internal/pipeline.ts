@@ -331,6 +331,13 @@ export class Stage {
   attach<O extends Observable<unknown>>(observable: O): O {
     return attachNode(observable, this.node);
   }
+
+  /** On subscribe: sends the refusal found when the pipeline was built, if any; `true` when it did (the subscribe function then returns). */
+  refuse(subscriber: { error(error: unknown): void }): boolean {
+    if (this.node.refusal === undefined) return false;
+    subscriber.error(this.node.refusal);
+    return true;
+  }
 }
 
 let unnamed = 0;
