@@ -1,10 +1,9 @@
-import { Observable, type OperatorFunction } from 'rxjs';
-import { withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../batch/Batch.js';
+import type { OperatorFunction } from 'rxjs';
+import type { Batch, EventTimeMarker } from '../batch/Batch.js';
 import { createResultBatch, type AggregationInfo, type AggregationKind, type ResultBatch, type ResultTable } from '../batch/ResultBatch.js';
 import { InvalidValueError, UnsupportedOperationError } from '../errors/index.js';
-import { batchSubscriber } from '../internal/batchSubscriber.js';
-import { emitLateRows } from '../internal/lateRows.js';
-import { Stage, infoOfBatch, markerOf, registerStage, stamp, withStateful, type OutputModeName, type PipelineInfo, type Registration, type WatermarkColumn } from '../internal/pipeline.js';
+import { SOURCE_INFO, markerOf, type OutputModeName, type PipelineInfo, type WatermarkColumn } from '../internal/pipeline.js';
+import { lateOutput, statefulOperator, type Step } from '../internal/statefulOperator.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import type { StateCodec } from '../state/StateStore.js';
 import type { InvalidEventTimePolicy, LateRowsHandler } from '../types.js';
@@ -163,102 +162,90 @@ function groupingMarker(w: GroupingWatermark): EventTimeMarker {
 }
 
 /**
- * The RxJS shell shared by every aggregation operator: validates the pipeline
- * shape (when the pipeline is built, else on the first batch), registers
- * checkpointable state with the batches' query, runs the engine once per
- * batch with Spark's two watermarks (late rows against the previous batch's
- * watermark, eviction with this batch's), hands late rows to the side output,
- * appends state metrics and emits one {@link ResultBatch} per input batch.
+ * The aggregation part of every aggregation operator, run in the shared
+ * stateful-operator shell (`statefulOperator`): validates the pipeline shape
+ * (when the pipeline is built, else on the first batch), runs the engine once
+ * per batch with Spark's two watermarks (late rows against the previous
+ * batch's watermark, eviction with this batch's), counts invalid values and
+ * emits one {@link ResultBatch} per input batch.
  */
 export function aggregationOperator<T, R, S, K extends AggregationKind>(
   config: AggregationOperatorConfig<T, R, S>,
 ): OperatorFunction<Batch<T>, ResultBatch<R, K>> {
   const { op, kind } = config;
+  const named = config.namedColumns ?? [];
+  // The grouping watermark of the last input info seen (the plan check and the engine both need it).
+  let groupingOf: { info: PipelineInfo; grouping: GroupingWatermark | undefined } | undefined;
+  const groupingWatermark = (info: PipelineInfo): GroupingWatermark | undefined => {
+    if (groupingOf?.info !== info) groupingOf = { info, grouping: config.groupingWatermark(info) };
+    return groupingOf.grouping;
+  };
   const derive = (input: PipelineInfo, mode: OutputModeName | undefined): PipelineInfo => {
     const refused = refusalAfter(op, input) ?? config.checkShape?.();
     if (refused !== undefined) throw refused;
-    resolveColumns(op, config.namedColumns ?? [], input.columns);
-    const grouping = config.groupingWatermark(input);
+    resolveColumns(op, named, input.columns);
+    const grouping = groupingWatermark(input);
     const out: WatermarkColumn[] = grouping === undefined ? [] : [config.outputWatermark(grouping)];
     const { columns: _columns, aggregation: _aggregation, outputMode: _mode, ...rest } = input;
     return { ...rest, watermarks: out, aggregation: { kind, hasWatermark: grouping !== undefined }, ...(mode === undefined ? {} : { outputMode: mode }) };
   };
   return (source) => {
     // Known columns (a source's schema): a name that is not a column fails now, when the pipeline is built.
-    resolveColumns(op, config.namedColumns ?? [], knownColumnsOf(source));
-    // The mode comes from downstream (outputMode, startQuery), after this node exists: read it when deriving.
-    const box: { stage?: Stage } = {};
-    const stage = new Stage(op, [source], ([input]) => derive(input!, box.stage?.node.requestedMode), { aggregation: true, stateful: { kind: op } });
-    box.stage = stage;
-    const output = new Observable<ResultBatch<R, K>>((subscriber) => {
-      if (stage.refuse(subscriber)) return undefined;
-      const mode = stage.node.requestedMode;
-      const complete = mode === 'complete';
-      let reg: Registration<S> | undefined;
-      let skipUpTo = -1;
-      let runner: AggregationRunner<T, R, S> | undefined;
-      let info: AggregationInfo<K> | undefined;
-      let hasWatermark = false;
-      let outInfo: PipelineInfo | undefined;
-      let outMarker: EventTimeMarker | undefined;
-      let checkColumns: ((rows: readonly unknown[], batchId: number) => void) | undefined;
-      return source.subscribe(
-        batchSubscriber<T>(subscriber, op, (batch) => {
-          if (runner === undefined) {
-            const input = infoOfBatch(batch);
-            const derived = stage.derive([input]);
-            const grouping = config.groupingWatermark(input);
-            hasWatermark = grouping !== undefined;
-            reg = registerStage<S>(stage, [input], { kind: op, name: config.name, descriptor: config.descriptor, codec: config.codec, ...(mode === undefined ? {} : { outputMode: mode }) });
-            skipUpTo = reg.handle.restored?.batchId ?? -1;
-            outInfo = withStateful(derived, reg.self);
-            outMarker = markerOf(outInfo);
-            runner = config.createRunner(hasWatermark, grouping === undefined ? undefined : groupingMarker(grouping), reg.handle.restored?.state, reg.query !== undefined, mode);
-            info = { kind: kind as K, hasWatermark, operatorId: reg.handle.operatorId, complete };
-            checkColumns = input.columns === undefined && config.checkColumns !== false ? batchColumnCheck(op, config.namedColumns ?? []) : undefined;
-          }
-          if (batch.batchId <= skipUpTo) return;
-          const handle = reg!.handle;
-          const lateFiltering = hasWatermark && (!complete || kind === 'session');
-          const evictWatermarkMs = hasWatermark && !complete ? batch.watermark : undefined;
-          checkColumns?.(batch.rows, batch.batchId);
-          const counts = config.valueCounts ?? [];
-          const invalidBefore = invalidValueTotal(counts);
-          let step: AggregationStep<T, R, S>;
-          try {
-            step = runner.step(batch, lateFiltering, evictWatermarkMs);
-          } catch (error) {
-            // Aggregators do not know the batch; name it here.
-            throw error instanceof InvalidValueError && error.batchId === undefined ? error.inBatch(batch.batchId) : error;
-          }
-          const numInvalidValues = invalidValueTotal(counts) - invalidBefore;
-          emitLateRows(config.onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.late });
-          let metrics: BatchMetrics = withStateMetrics(batch.metrics, {
-            operatorId: handle.operatorId,
-            operatorName: op,
-            numRowsTotal: step.numTotal,
-            numRowsUpdated: step.numUpdated,
-            numRowsRemoved: step.numRemoved,
-            numRowsDroppedByWatermark: step.late.length,
-            memoryUsedBytes: step.memoryUsedBytes,
-            ...(numInvalidValues > 0 ? { numRowsInvalidValue: numInvalidValues } : {}),
-            ...(step.customMetrics === undefined ? {} : { customMetrics: step.customMetrics }),
-          });
-          if (step.numInvalid > 0) metrics = { ...metrics, numRowsDroppedInvalidEventTime: (metrics.numRowsDroppedInvalidEventTime ?? 0) + step.numInvalid };
-          if (step.state !== undefined) handle.publish(batch.batchId, step.state, step.changedKeys);
-          subscriber.next(
-            stamp(
-              createResultBatch<R, K>(
-                { batchId: batch.batchId, watermark: batch.watermark, ...(outMarker === undefined ? {} : { eventTime: outMarker }), metrics },
-                info!,
-                { finalized: step.finalized, updated: step.updated, table: step.table },
-              ),
-              outInfo!,
-            ),
-          );
-        }),
-      );
+    resolveColumns(op, named, knownColumnsOf(source));
+    return statefulOperator<Step, ResultBatch<R, K>, S>({
+      op,
+      inputs: [source],
+      aggregation: true,
+      stateful: { kind: op },
+      derive: ([input], mode) => derive(input!, mode),
+      state: (mode) => ({ kind: op, name: config.name, descriptor: config.descriptor, codec: config.codec, ...(mode === undefined ? {} : { outputMode: mode }) }),
+      open: ({ restored, query, operatorId, infos, mode }) => {
+        const input = infos[0]!;
+        const complete = mode === 'complete';
+        const grouping = groupingWatermark(input);
+        const hasWatermark = grouping !== undefined;
+        const outMarker = grouping === undefined ? undefined : markerOf({ ...SOURCE_INFO, watermarks: [config.outputWatermark(grouping)] });
+        const runner = config.createRunner(hasWatermark, grouping === undefined ? undefined : groupingMarker(grouping), restored, query !== undefined, mode);
+        const info: AggregationInfo<K> = { kind: kind as K, hasWatermark, operatorId: operatorId!, complete };
+        const checkColumns = input.columns === undefined && config.checkColumns !== false ? batchColumnCheck(op, named) : undefined;
+        const lateFiltering = hasWatermark && (!complete || kind === 'session');
+        const counts = config.valueCounts ?? [];
+        return {
+          step: ({ batches: [input] }) => {
+            const batch = input as Batch<T>;
+            checkColumns?.(batch.rows, batch.batchId);
+            const invalidBefore = invalidValueTotal(counts);
+            let step: AggregationStep<T, R, S>;
+            try {
+              step = runner.step(batch, lateFiltering, hasWatermark && !complete ? batch.watermark : undefined);
+            } catch (error) {
+              // Aggregators do not know the batch; name it here.
+              throw error instanceof InvalidValueError && error.batchId === undefined ? error.inBatch(batch.batchId) : error;
+            }
+            const numInvalidValues = invalidValueTotal(counts) - invalidBefore;
+            return {
+              late: [lateOutput(config.onLateRows, step.lateWatermarkMs, step.late)],
+              ...(step.state === undefined ? {} : { publish: { state: step.state, changedKeys: step.changedKeys } }),
+              stateMetrics: {
+                numRowsTotal: step.numTotal,
+                numRowsUpdated: step.numUpdated,
+                numRowsRemoved: step.numRemoved,
+                numRowsDroppedByWatermark: step.late.length,
+                memoryUsedBytes: step.memoryUsedBytes,
+                ...(numInvalidValues > 0 ? { numRowsInvalidValue: numInvalidValues } : {}),
+                ...(step.customMetrics === undefined ? {} : { customMetrics: step.customMetrics }),
+              },
+              numRowsDroppedInvalidEventTime: step.numInvalid,
+              output: (metrics) =>
+                createResultBatch<R, K>(
+                  { batchId: batch.batchId, watermark: batch.watermark, ...(outMarker === undefined ? {} : { eventTime: outMarker }), ...(metrics === undefined ? {} : { metrics }) },
+                  info,
+                  { finalized: step.finalized, updated: step.updated, table: step.table },
+                ),
+            };
+          },
+        };
+      },
     });
-    return stage.attach(output);
   };
 }

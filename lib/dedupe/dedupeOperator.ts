@@ -1,10 +1,10 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
 import { UnsupportedOperationError } from '../errors/index.js';
-import { batchSubscriber } from '../internal/batchSubscriber.js';
 import { batchColumnCheck, knownColumnsOf, resolveColumns } from '../internal/knownColumns.js';
 import { resolveKeySpec } from '../internal/keySpec.js';
-import { Stage, StatefulRun, infoOfBatch, watermarkNamed, type PipelineInfo } from '../internal/pipeline.js';
+import { watermarkNamed, type PipelineInfo } from '../internal/pipeline.js';
+import { lateOutput, statefulOperator, type Step } from '../internal/statefulOperator.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { checkOperatorName } from '../state/StateStore.js';
 import type { KeySpec, LateRowsHandler } from '../types.js';
@@ -48,48 +48,42 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
   const named = (key.fields ?? []).map((column) => ({ option: 'keys', column }));
   return (source) => {
     resolveColumns(op, named, knownColumnsOf(source));
-    const stage = new Stage(op, [source], ([input]) => {
-      const refused = refusalFor(op, mode, input!, key.fields);
-      if (refused !== undefined) throw refused;
-      resolveColumns(op, named, input!.columns);
-      return input!;
-    }, { stateful: { kind: op } });
-    const output = new Observable<Batch<T>>((subscriber) => {
-      if (stage.refuse(subscriber)) return undefined;
-      const run = new StatefulRun<DedupeState>(stage, { kind: op, name, descriptor: { keys: key.descriptor }, codec: dedupeCodec });
-      let dedupe: Deduplicator<T> | undefined;
-      let checkColumns: ((rows: readonly unknown[], batchId: number) => void) | undefined;
-      return source.subscribe(
-        batchSubscriber<T>(subscriber, op, (batch) => {
-          if (subscriber.closed) return;
-          if (!run.started) {
-            const input = infoOfBatch(batch);
-            dedupe = new Deduplicator<T>(op, mode, key, run.start([input], stage.derive([input])));
-            // Unknown columns: a key field no row of a non-empty batch has is a ColumnNotFoundError (as for aggregations).
-            checkColumns = input.columns === undefined && options.checkColumns !== false ? batchColumnCheck(op, named) : undefined;
-          }
-          if (!run.accepts(batch.batchId)) return;
-          checkColumns?.(batch.rows, batch.batchId);
-          const step = dedupe!.step(batch, onLateRows !== undefined);
-          run.lateRows(onLateRows, batch.batchId, step.lateWatermarkMs, step.lateRows);
-          run.publish(batch.batchId, dedupe!.state, step.changedKeys);
-          subscriber.next(
-            run.emit({
-              ...batch,
-              rows: step.rows,
-              metrics: run.metrics(batch.metrics, {
-                numRowsTotal: dedupe!.state.size,
+    return statefulOperator<Step, Batch<T>, DedupeState>({
+      op,
+      inputs: [source],
+      stateful: { kind: op },
+      derive: ([input]) => {
+        const refused = refusalFor(op, mode, input!, key.fields);
+        if (refused !== undefined) throw refused;
+        resolveColumns(op, named, input!.columns);
+        return input!;
+      },
+      state: () => ({ kind: op, name, descriptor: { keys: key.descriptor }, codec: dedupeCodec }),
+      open: ({ restored, infos }) => {
+        const dedupe = new Deduplicator<T>(op, mode, key, restored);
+        // Unknown columns: a key field no row of a non-empty batch has is a ColumnNotFoundError (as for aggregations).
+        const checkColumns = infos[0]!.columns === undefined && options.checkColumns !== false ? batchColumnCheck(op, named) : undefined;
+        return {
+          step: ({ batches: [input] }) => {
+            const batch = input as Batch<T>;
+            checkColumns?.(batch.rows, batch.batchId);
+            const step = dedupe.step(batch, onLateRows !== undefined);
+            return {
+              late: [lateOutput(onLateRows, step.lateWatermarkMs, step.lateRows)],
+              publish: { state: dedupe.state, changedKeys: step.changedKeys },
+              stateMetrics: {
+                numRowsTotal: dedupe.state.size,
                 numRowsUpdated: step.numAdded,
                 numRowsRemoved: step.numRemoved,
                 numRowsDroppedByWatermark: step.numLate,
-                memoryUsedBytes: dedupe!.memoryUsedBytes,
+                memoryUsedBytes: dedupe.memoryUsedBytes,
                 customMetrics: { numDroppedDuplicateRows: step.numDuplicates },
-              }),
-            }),
-          );
-        }),
-      );
+              },
+              output: (metrics) => ({ ...batch, rows: step.rows, ...(metrics === undefined ? {} : { metrics }) }),
+            };
+          },
+        };
+      },
     });
-    return stage.attach(output);
   };
 }

@@ -1,10 +1,9 @@
-import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { withStateMetrics, type Batch } from '../batch/Batch.js';
+import { asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import type { Batch } from '../batch/Batch.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
-import { batchSubscriber } from '../internal/batchSubscriber.js';
 import { resolveKeySpec } from '../internal/keySpec.js';
-import { emitLateRows } from '../internal/lateRows.js';
-import { Stage, infoOfBatch, registerStage, stamp, withStateful, type PipelineInfo, type Registration } from '../internal/pipeline.js';
+import type { PipelineInfo } from '../internal/pipeline.js';
+import { lateOutput, statefulOperator, type Step } from '../internal/statefulOperator.js';
 import { UNSUPPORTED, isAggregationKind } from '../query/unsupportedOperations.js';
 import { checkOperatorName } from '../state/StateStore.js';
 import type { KeySpec, LateRowsHandler } from '../types.js';
@@ -80,8 +79,8 @@ function refusalFor(operator: 'mapGroupsWithState' | 'flatMapGroupsWithState', o
 
 /**
  * The RxJS shell shared by `mapGroupsWithState` and `flatMapGroupsWithState`:
- * subscribe-time checks, state registration and recovery, one
- * {@link GroupsWithStateRunner} step per batch, metrics. The output batch keeps
+ * the plan checks, and one {@link GroupsWithStateRunner} step per batch in
+ * the shared stateful-operator shell (`statefulOperator`). The output batch keeps
  * the input's id and watermark but carries no event-time marker: the rows the
  * function returns have no known event-time column (as in Spark, where the
  * operator produces no output watermark).
@@ -96,61 +95,42 @@ export function groupsWithState<T, R>(
   const key = resolveKeySpec<T>(operator, options.keyBy, 'keyBy', false);
   const { name, onLateRows } = options;
   checkOperatorName(operator, name);
-  return (source) => {
-    const stage = new Stage(operator, [source], ([input]) => {
-      const refused = refusalFor(operator, outputMode, timeout, input!);
-      if (refused !== undefined) throw new UnsupportedOperationError(operator, refused);
-      // The function's rows have no known event-time column: no watermarked column downstream (Spark: no output watermark).
-      const { columns: _columns, aggregation: _aggregation, ...rest } = input!;
-      return { ...rest, watermarks: [], outputMode };
-    }, { stateful: { kind: operator, outputMode } });
-    const output = new Observable<Batch<R>>((subscriber) => {
-      if (stage.refuse(subscriber)) return undefined;
-      let reg: Registration<GroupStateStore> | undefined;
-      let runner: GroupsWithStateRunner<T, R> | undefined;
-      let scheduler: SchedulerLike = asyncScheduler;
-      let skipUpTo = -1;
-      let outInfo: PipelineInfo | undefined;
-      return source.subscribe(
-        batchSubscriber<T>(subscriber, operator, (batch) => {
-          if (subscriber.closed) return;
-          if (reg === undefined) {
-            const input = infoOfBatch(batch);
-            const derived = stage.derive([input]);
-            reg = registerStage<GroupStateStore>(stage, [input], { kind: operator, name, descriptor: { keyBy: key.descriptor, timeout, outputMode }, codec: groupStateCodec, outputMode });
-            scheduler = options.scheduler ?? reg.query?.scheduler ?? asyncScheduler;
-            skipUpTo = reg.handle.restored?.batchId ?? -1;
-            runner = new GroupsWithStateRunner<T, R>(operator, key, timeout, invoke, reg.handle.restored?.state);
-            outInfo = withStateful(derived, reg.self);
-          }
-          if (batch.batchId <= skipUpTo) return;
-          const handle = reg.handle;
-          const step = runner!.step(batch, scheduler.now(), onLateRows !== undefined);
-          if (step.lateRows !== undefined) emitLateRows(onLateRows, { operatorId: handle.operatorId, batchId: batch.batchId, watermark: step.lateWatermarkMs, rows: step.lateRows });
-          handle.publish(batch.batchId, runner!.state, step.changedKeys);
-          subscriber.next(
-            stamp(
-              {
-                batchId: batch.batchId,
-                rows: step.rows,
-                watermark: batch.watermark,
-                metrics: withStateMetrics(batch.metrics, {
-                  operatorId: handle.operatorId,
-                  operatorName: operator,
-                  numRowsTotal: runner!.state.groups.size,
-                  numRowsUpdated: step.numUpdated,
-                  numRowsRemoved: step.numRemoved,
-                  numRowsDroppedByWatermark: step.numLate,
-                  memoryUsedBytes: runner!.memoryUsedBytes,
-                  customMetrics: { numTimedOutKeys: step.numTimedOut },
-                }),
+  const descriptor = { keyBy: key.descriptor, timeout, outputMode };
+  return (source) =>
+    statefulOperator<Step, Batch<R>, GroupStateStore>({
+      op: operator,
+      inputs: [source],
+      stateful: { kind: operator, outputMode },
+      derive: ([input]) => {
+        const refused = refusalFor(operator, outputMode, timeout, input!);
+        if (refused !== undefined) throw new UnsupportedOperationError(operator, refused);
+        // The function's rows have no known event-time column: no watermarked column downstream (Spark: no output watermark).
+        const { columns: _columns, aggregation: _aggregation, ...rest } = input!;
+        return { ...rest, watermarks: [], outputMode };
+      },
+      state: () => ({ kind: operator, name, descriptor, codec: groupStateCodec, outputMode }),
+      open: ({ restored, query }) => {
+        const scheduler: SchedulerLike = options.scheduler ?? query?.scheduler ?? asyncScheduler;
+        const runner = new GroupsWithStateRunner<T, R>(operator, key, timeout, invoke, restored);
+        return {
+          step: ({ batches: [input] }) => {
+            const batch = input as Batch<T>;
+            const step = runner.step(batch, scheduler.now(), onLateRows !== undefined);
+            return {
+              late: [lateOutput(onLateRows, step.lateWatermarkMs, step.lateRows)],
+              publish: { state: runner.state, changedKeys: step.changedKeys },
+              stateMetrics: {
+                numRowsTotal: runner.state.groups.size,
+                numRowsUpdated: step.numUpdated,
+                numRowsRemoved: step.numRemoved,
+                numRowsDroppedByWatermark: step.numLate,
+                memoryUsedBytes: runner.memoryUsedBytes,
+                customMetrics: { numTimedOutKeys: step.numTimedOut },
               },
-              outInfo!,
-            ),
-          );
-        }),
-      );
+              output: (metrics) => ({ batchId: batch.batchId, rows: step.rows, watermark: batch.watermark, ...(metrics === undefined ? {} : { metrics }) }),
+            };
+          },
+        };
+      },
     });
-    return stage.attach(output);
-  };
 }
