@@ -1,10 +1,10 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../lib/errors/index.js';
-import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
-import { Stage, infoOfBatch, registerStage, stamp, withStateful, type PipelineInfo } from '../lib/internal/pipeline.js';
+import type { PipelineInfo } from '../lib/internal/pipeline.js';
+import { statefulOperator, type Step } from '../lib/internal/statefulOperator.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
-import { checkOperatorName, type StateCodec, type StateHandle } from '../lib/state/StateStore.js';
+import { checkOperatorName, type StateCodec } from '../lib/state/StateStore.js';
 
 /** Options for {@link limit}. */
 export interface LimitOptions {
@@ -61,51 +61,36 @@ export function limit<R>(n: number, options: LimitOptions = {}): OperatorFunctio
   }
   checkOperatorName(op, options.name);
   const modeOf = (info: PipelineInfo, batch: Batch<unknown> | undefined): string | undefined => info.outputMode ?? (batch as { outputMode?: string } | undefined)?.outputMode;
-  return (source) => {
-    const stage = new Stage(op, [source], ([input]) => {
-      if (input!.outputMode === 'update') throw new UnsupportedOperationError(op, UNSUPPORTED.limitInUpdateMode);
-      return input!;
-    });
-    const output = new Observable<LimitableBatch<R>>((subscriber) => {
-      if (stage.refuse(subscriber)) return undefined;
-      let mode: string | undefined;
-      let first = true;
-      let handle: StateHandle<number> | undefined;
-      let emitted = 0;
-      let skipUpTo = -1;
-      let outInfo: PipelineInfo | undefined;
-      return source.subscribe(
-        batchSubscriber<R>(subscriber, op, (input) => {
-          const batch = input as LimitableBatch<R>;
-          if (first) {
-            const info = infoOfBatch(batch);
-            const derived = stage.derive([info]);
-            mode = modeOf(info, batch);
-            if (mode === 'update') throw new UnsupportedOperationError(op, UNSUPPORTED.limitInUpdateMode);
-            outInfo = derived;
-            if (mode !== 'complete') {
-              // Outside complete mode a limit counts what it emitted across batches: state.
-              const reg = registerStage<number>(stage, [info], { kind: op, name: options.name, descriptor: { n }, codec });
-              handle = reg.handle;
-              emitted = handle.restored?.state ?? 0;
-              skipUpTo = handle.restored?.batchId ?? -1;
-              outInfo = withStateful(derived, reg.self);
-            }
-            first = false;
-          }
-          if (batch.batchId <= skipUpTo) return;
-          if (mode === 'complete') {
-            subscriber.next(stamp(batch.rows.length <= n ? { ...batch } : { ...batch, rows: batch.rows.slice(0, n) }, outInfo!));
-            return;
-          }
-          const room = Math.max(0, n - emitted);
-          const rows = batch.rows.length <= room ? batch.rows : batch.rows.slice(0, room);
-          emitted += rows.length;
-          handle?.publish(batch.batchId, emitted, ['emitted']);
-          subscriber.next(stamp({ ...batch, rows }, outInfo!));
-        }),
-      );
-    });
-    return stage.attach(output);
+  const modeOfStep = (info: PipelineInfo, step: Step): string | undefined => {
+    const mode = modeOf(info, step.batches[0]);
+    if (mode === 'update') throw new UnsupportedOperationError(op, UNSUPPORTED.limitInUpdateMode);
+    return mode;
   };
+  return (source) =>
+    statefulOperator<Step, LimitableBatch<R>, number>({
+      op,
+      inputs: [source],
+      derive: ([input]) => {
+        if (input!.outputMode === 'update') throw new UnsupportedOperationError(op, UNSUPPORTED.limitInUpdateMode);
+        return input!;
+      },
+      // Outside complete mode a limit counts what it emitted across batches: state.
+      state: (_mode, [info], first) => (modeOfStep(info!, first) === 'complete' ? undefined : { kind: op, name: options.name, descriptor: { n }, codec }),
+      open: ({ restored, infos }, first) => {
+        const complete = modeOfStep(infos[0]!, first) === 'complete';
+        let emitted = restored ?? 0;
+        return {
+          step: ({ batches: [input] }) => {
+            const batch = input as LimitableBatch<R>;
+            const room = complete ? n : Math.max(0, n - emitted);
+            const rows = batch.rows.length <= room ? batch.rows : batch.rows.slice(0, room);
+            if (!complete) emitted += rows.length;
+            return {
+              ...(complete ? {} : { publish: { state: emitted, changedKeys: ['emitted'] } }),
+              output: (metrics) => ({ ...batch, rows, ...(metrics === undefined ? {} : { metrics }) }),
+            };
+          },
+        };
+      },
+    });
 }

@@ -1,8 +1,8 @@
 import { Observable, Subscriber, type OperatorFunction } from 'rxjs';
 import { mergeMetrics, type Batch } from '../lib/batch/Batch.js';
 import { pairBatches, type PairedBatch } from '../lib/internal/alignBatches.js';
-import { SOURCE_INFO, Stage, infoOfBatch, stamp, unionInfo, type PipelineInfo } from '../lib/internal/pipeline.js';
-import { GlobalWatermark, watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
+import { SOURCE_INFO, Stage, carriedInfoOf, infoOfBatch, stamp, staticInfoOf, unionInfo, type PipelineInfo } from '../lib/internal/pipeline.js';
+import { GlobalWatermark, takesPartInWatermark, watermarkPolicy, type WatermarkPolicy } from '../lib/internal/watermarkPolicy.js';
 
 /** Options for {@link union}. */
 export interface UnionOptions {
@@ -56,18 +56,22 @@ export function union<T, U = T>(other$: Observable<Batch<U>>, options: UnionOpti
     const stage = new Stage(op, [source, other$], unionInfo);
     const output = new Observable<Batch<T | U>>((subscriber) => {
       const tracker = new GlobalWatermark(policy, 2);
-      let leftInfo: PipelineInfo = SOURCE_INFO;
-      let rightInfo: PipelineInfo = SOURCE_INFO;
+      const leftBuilt = staticInfoOf(source);
+      const rightBuilt = staticInfoOf(other$);
+      let leftInfo: PipelineInfo = leftBuilt ?? SOURCE_INFO;
+      let rightInfo: PipelineInfo = rightBuilt ?? SOURCE_INFO;
+      tracker.observe(0, 0, takesPartInWatermark(undefined, leftBuilt));
+      tracker.observe(1, 0, takesPartInWatermark(undefined, rightBuilt));
       const inner = new Subscriber<PairedBatch<T, U>>({
           next: (step) => {
             const { left, right } = step;
             if (left !== undefined) {
-              tracker.observe(0, left.watermark);
               leftInfo = infoOfBatch(left);
+              tracker.observe(0, left.watermark, takesPartInWatermark(carriedInfoOf(left), leftBuilt));
             }
             if (right !== undefined) {
-              tracker.observe(1, right.watermark);
               rightInfo = infoOfBatch(right);
+              tracker.observe(1, right.watermark, takesPartInWatermark(carriedInfoOf(right), rightBuilt));
             }
             const rows: readonly (T | U)[] = left === undefined ? (right?.rows ?? []) : right === undefined ? left.rows : [...left.rows, ...right.rows];
             const eventTime = left?.eventTime ?? right?.eventTime;

@@ -1,9 +1,9 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction } from 'rxjs';
 import type { Batch, EventTimeMarker } from '../lib/batch/Batch.js';
 import { InvalidDurationError, UnsupportedOperationError } from '../lib/errors/index.js';
 import { resolveColumns } from '../lib/internal/knownColumns.js';
-import { batchSubscriber } from '../lib/internal/batchSubscriber.js';
-import { Stage, freezeInfo, infoOfBatch, markerOf, registerStage, stamp, withStateful, type PipelineInfo, type Registration, type WatermarkColumn } from '../lib/internal/pipeline.js';
+import { freezeInfo, infoOfBatch, markerOf, type PipelineInfo, type WatermarkColumn } from '../lib/internal/pipeline.js';
+import { statefulOperator, type Step } from '../lib/internal/statefulOperator.js';
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
 import { checkOperatorName, type StateCodec } from '../lib/state/StateStore.js';
 import { eventTimeReader, invalidEventTime, invalidEventTimePolicy } from '../lib/time/eventTime.js';
@@ -83,75 +83,71 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
   const read = reader.markerRead;
   checkOperatorName(op, options.name);
 
-  return (source) => {
-    const stage = new Stage(op, [source], ([input]) => {
-      if (input!.watermarked) throw new UnsupportedOperationError(op, UNSUPPORTED.redefiningWatermark);
-      resolveColumns(op, reader.isField ? [{ option: 'eventTime', column: reader.field }] : [], input!.columns);
-      return { ...input!, watermarked: true, watermarks: [{ column: reader.field, isWindow: false, delayMs, ...(read === undefined ? {} : { read: read as (row: never) => unknown }) }] };
-    }, { stateful: { kind: 'watermark' } });
-    const output = new Observable<Batch<T>>((subscriber) => {
-      if (stage.refuse(subscriber)) return undefined;
-      let reg: Registration<number> | undefined;
-      let skipUpTo = -1;
-      let operatorWatermarkMs = Number.NEGATIVE_INFINITY;
-      let isWindow: boolean | undefined;
-      let lastInput: PipelineInfo | undefined;
-      let outInfo: PipelineInfo | undefined;
-      let marker: EventTimeMarker | undefined;
-      return source.subscribe(
-        batchSubscriber<T>(subscriber, op, (batch) => {
-          const input = infoOfBatch(batch);
-          if (reg === undefined) {
-            stage.derive([input]);
-            reg = registerStage<number>(stage, [input], { kind: 'watermark', name: options.name, descriptor: { field: reader.field, delayMs }, codec });
-            skipUpTo = reg.handle.restored?.batchId ?? -1;
-            operatorWatermarkMs = reg.handle.restored?.state ?? Number.NEGATIVE_INFINITY;
-          }
-          if (batch.batchId <= skipUpTo) return;
-          const rows = batch.rows;
-          let kept: T[] | undefined;
-          let max = Number.NEGATIVE_INFINITY;
-          let min = Number.POSITIVE_INFINITY;
-          let sum = 0;
-          let count = 0;
-          for (let i = 0; i < rows.length; i++) {
-            const row = rows[i]!;
-            const t = reader.ms(row);
-            if (Number.isNaN(t)) {
-              invalidEventTime(op, reader, row, batch.batchId, i, policy);
-              if (kept === undefined) kept = rows.slice(0, i) as T[];
-              continue;
-            }
-            if (isWindow === undefined) {
-              const raw = reader.raw(row);
-              isWindow = typeof raw === 'object' && raw !== null && !(raw instanceof Date);
-            }
-            if (t > max) max = t;
-            if (t < min) min = t;
-            sum += t;
-            count++;
-            if (kept !== undefined) kept.push(row);
-          }
-          if (count > 0 && max - delayMs > operatorWatermarkMs) operatorWatermarkMs = max - delayMs;
-          const watermark = Math.max(batch.watermark, operatorWatermarkMs, 0);
-          if (outInfo === undefined || input !== lastInput || (marker!.isWindow !== (isWindow ?? false))) {
-            const derived = stage.derive([input]);
-            const column: WatermarkColumn = { ...derived.watermarks[0]!, isWindow: isWindow ?? false };
-            outInfo = withStateful(freezeInfo({ ...derived, watermarks: [column] }), reg.self);
-            marker = markerOf(outInfo)!;
-            lastInput = input;
-          }
-          const dropped = kept === undefined ? 0 : rows.length - kept.length;
-          const metrics = {
-            ...batch.metrics,
-            ...(count > 0 ? { eventTime: { min, max, avg: sum / count, count } } : {}),
-            ...(dropped > 0 ? { numRowsDroppedInvalidEventTime: (batch.metrics?.numRowsDroppedInvalidEventTime ?? 0) + dropped } : {}),
-          };
-          reg.handle.publish(batch.batchId, operatorWatermarkMs, ['watermark']);
-          subscriber.next(stamp({ ...batch, rows: kept ?? rows, watermark, eventTime: marker, metrics }, outInfo));
-        }),
-      );
-    });
-    return stage.attach(output);
+  const derive = (input: PipelineInfo): PipelineInfo => {
+    if (input.watermarked) throw new UnsupportedOperationError(op, UNSUPPORTED.redefiningWatermark);
+    resolveColumns(op, reader.isField ? [{ option: 'eventTime', column: reader.field }] : [], input.columns);
+    return { ...input, watermarked: true, watermarks: [{ column: reader.field, isWindow: false, delayMs, ...(read === undefined ? {} : { read: read as (row: never) => unknown }) }] };
   };
+  return (source) =>
+    statefulOperator<Step, Batch<T>, number>({
+      op,
+      inputs: [source],
+      stateful: { kind: 'watermark' },
+      derive: ([input]) => derive(input!),
+      state: () => ({ kind: 'watermark', name: options.name, descriptor: { field: reader.field, delayMs }, codec }),
+      open: ({ restored }) => {
+        let operatorWatermarkMs = restored ?? Number.NEGATIVE_INFINITY;
+        // Whether the column holds windows is known from its first value; the output info and marker follow it.
+        let isWindow: boolean | undefined;
+        let lastInput: PipelineInfo | undefined;
+        let outInfo: PipelineInfo | undefined;
+        let marker: EventTimeMarker | undefined;
+        return {
+          step: ({ batches: [input] }) => {
+            const batch = input as Batch<T>;
+            const rows = batch.rows;
+            let kept: T[] | undefined;
+            let max = Number.NEGATIVE_INFINITY;
+            let min = Number.POSITIVE_INFINITY;
+            let sum = 0;
+            let count = 0;
+            for (let i = 0; i < rows.length; i++) {
+              const row = rows[i]!;
+              const t = reader.ms(row);
+              if (Number.isNaN(t)) {
+                invalidEventTime(op, reader, row, batch.batchId, i, policy);
+                if (kept === undefined) kept = rows.slice(0, i) as T[];
+                continue;
+              }
+              if (isWindow === undefined) {
+                const raw = reader.raw(row);
+                isWindow = typeof raw === 'object' && raw !== null && !(raw instanceof Date);
+              }
+              if (t > max) max = t;
+              if (t < min) min = t;
+              sum += t;
+              count++;
+              if (kept !== undefined) kept.push(row);
+            }
+            if (count > 0 && max - delayMs > operatorWatermarkMs) operatorWatermarkMs = max - delayMs;
+            const watermark = Math.max(batch.watermark, operatorWatermarkMs, 0);
+            const info = infoOfBatch(batch);
+            if (outInfo === undefined || info !== lastInput || marker!.isWindow !== (isWindow ?? false)) {
+              const derived = derive(info);
+              const column: WatermarkColumn = { ...derived.watermarks[0]!, isWindow: isWindow ?? false };
+              outInfo = freezeInfo({ ...derived, watermarks: [column] });
+              marker = markerOf(outInfo)!;
+              lastInput = info;
+            }
+            const dropped = kept === undefined ? 0 : rows.length - kept.length;
+            return {
+              publish: { state: operatorWatermarkMs, changedKeys: ['watermark'] },
+              info: outInfo,
+              numRowsDroppedInvalidEventTime: dropped,
+              output: (metrics) => ({ ...batch, rows: kept ?? rows, watermark, eventTime: marker!, metrics: { ...metrics, ...(count > 0 ? { eventTime: { min, max, avg: sum / count, count } } : {}) } }),
+            };
+          },
+        };
+      },
+    });
 }

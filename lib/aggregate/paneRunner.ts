@@ -21,7 +21,6 @@ export interface SlidingAggState extends FixedAggState {
 }
 
 const PANES_KEY = '$panes';
-const LATE_WATERMARK_KEY = '$lateWatermark';
 
 /** Rough bytes per group for `memoryUsedBytes` (as the fixed-window runner reckons them). */
 const GROUP_BYTES = 96;

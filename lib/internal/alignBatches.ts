@@ -1,12 +1,17 @@
 import { Observable, Subscriber, type Observer } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
 import { infoOfBatch } from './pipeline.js';
+import type { Step } from './statefulOperator.js';
 
-/** One step of two merged batch streams: a batch from one side, or (aligned) batch N of both sides. */
-export interface PairedBatch<L, R> {
+/** One step of two merged batch streams: a batch from one side, or (aligned) batch N of both sides; `batches` is `[left, right]` (the stateful-operator shell's {@link Step}). */
+export interface PairedBatch<L, R> extends Step {
   readonly batchId: number;
   readonly left: Batch<L> | undefined;
   readonly right: Batch<R> | undefined;
+}
+
+function paired<L, R>(batchId: number, left: Batch<L> | undefined, right: Batch<R> | undefined): PairedBatch<L, R> {
+  return { batchId, left, right, batches: [left, right] };
 }
 
 /**
@@ -53,7 +58,7 @@ export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observabl
         pendingLeft.delete(id);
         pendingRight.delete(id);
         nextId = id + 1;
-        subscriber.next({ batchId: id, left: l, right: r });
+        subscriber.next(paired(id, l, r));
       }
     };
     const complete = (): void => {
@@ -71,7 +76,7 @@ export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observabl
     left$.subscribe(linked<Batch<L>>({
       next: (batch) => {
         decide(batch);
-        if (!aligned) return subscriber.next({ batchId: nextId++, left: batch, right: undefined });
+        if (!aligned) return subscriber.next(paired<L, R>(nextId++, batch, undefined));
         pendingLeft.set(batch.batchId, batch);
         leftMax = Math.max(leftMax, batch.batchId);
         flushAligned();
@@ -85,7 +90,7 @@ export function pairBatches<L, R>(left$: Observable<Batch<L>>, right$: Observabl
     right$.subscribe(linked<Batch<R>>({
       next: (batch) => {
         decide(batch);
-        if (!aligned) return subscriber.next({ batchId: nextId++, left: undefined, right: batch });
+        if (!aligned) return subscriber.next(paired<L, R>(nextId++, undefined, batch));
         pendingRight.set(batch.batchId, batch);
         rightMax = Math.max(rightMax, batch.batchId);
         flushAligned();

@@ -1,8 +1,5 @@
 import { Observable as ObservableCtor, type Observable } from 'rxjs';
-import { withStateMetrics, type Batch, type BatchMetrics, type EventTimeMarker } from '../batch/Batch.js';
-import type { StateOperatorMetrics } from '../state/metrics.js';
-import type { LateRowsHandler } from '../types.js';
-import { emitLateRows } from './lateRows.js';
+import type { Batch, EventTimeMarker } from '../batch/Batch.js';
 import type { AggregationKind } from '../batch/ResultBatch.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
 import { registerState, type QueryContext, type StateCodec, type StateHandle } from '../state/StateStore.js';
@@ -108,6 +105,12 @@ export function infoOfBatch(batch: Batch<unknown>): PipelineInfo {
     markerInfos.set(marker, derived);
   }
   return derived;
+}
+
+/** The info a batch carries or its marker implies; `undefined` for a batch made by hand or by a source without a marker. */
+export function carriedInfoOf(batch: Batch<unknown>): PipelineInfo | undefined {
+  if ((batch as { [PIPELINE]?: PipelineInfo })[PIPELINE] === undefined && batch.eventTime === undefined) return undefined;
+  return infoOfBatch(batch);
 }
 
 /** Returns `batch` with `info` attached (mutates `batch`, which must be a fresh object the operator built). */
@@ -511,79 +514,4 @@ export interface StatefulSpec<S> {
   readonly descriptor: unknown;
   readonly codec: StateCodec<S>;
   readonly outputMode?: OutputModeName;
-}
-
-/**
- * The part every stateful operator's shell shares, per subscription: on the
- * first batch, register the state with the batch's query and take the
- * restored state; on every batch, skip what the restored state already holds;
- * name the operator in late rows and metrics; stamp the output with the
- * operator's output info. The engine (a plain class or function) does the rest.
- */
-export class StatefulRun<S> {
-  private registration: Registration<S> | undefined;
-  private skipUpTo = -1;
-  private output: PipelineInfo | undefined;
-
-  constructor(
-    private readonly stage: Stage,
-    private readonly spec: StatefulSpec<S>,
-  ) {}
-
-  /** `true` once the first batch registered the operator. */
-  get started(): boolean {
-    return this.registration !== undefined;
-  }
-
-  /**
-   * Registers the operator with the query of its first batch (inputs' infos),
-   * and returns the state to start from (restored from the checkpoint, or
-   * `undefined`). `derived` is the output info before this operator is appended.
-   */
-  start(inputs: readonly PipelineInfo[], derived: PipelineInfo): S | undefined {
-    const reg = registerStage<S>(this.stage, inputs, this.spec);
-    this.registration = reg;
-    this.skipUpTo = reg.handle.restored?.batchId ?? -1;
-    this.output = withStateful(derived, reg.self);
-    return reg.handle.restored?.state;
-  }
-
-  /** Recomputes the output info when the inputs' infos changed (`derived` as in {@link start}). */
-  rederive(derived: PipelineInfo): void {
-    this.output = withStateful(derived, this.registration!.self);
-  }
-
-  /** `false` for a batch the restored state already holds (a replaying source sends it again). */
-  accepts(batchId: number): boolean {
-    return batchId > this.skipUpTo;
-  }
-
-  get operatorId(): string {
-    return this.registration!.handle.operatorId;
-  }
-
-  /** The query the operator runs in (its scheduler, whether it checkpoints). */
-  get query(): QueryContext | undefined {
-    return this.registration!.query;
-  }
-
-  /** Publishes the state after `batchId` and the keys it changed. */
-  publish(batchId: number, state: S, changedKeys: Iterable<string>): void {
-    this.registration!.handle.publish(batchId, state, changedKeys);
-  }
-
-  /** Hands a batch's late rows to the side output, naming the operator. */
-  lateRows<T>(handler: LateRowsHandler<T> | undefined, batchId: number, watermark: number, rows: readonly T[] | undefined): void {
-    if (rows !== undefined) emitLateRows(handler, { operatorId: this.operatorId, batchId, watermark, rows });
-  }
-
-  /** The batch's metrics with this operator's state metrics appended. */
-  metrics(metrics: BatchMetrics | undefined, entry: Omit<StateOperatorMetrics, 'operatorId' | 'operatorName'>): BatchMetrics {
-    return withStateMetrics(metrics, { operatorId: this.operatorId, operatorName: this.spec.kind, ...entry });
-  }
-
-  /** Stamps an output batch (a fresh object) with the operator's output info. */
-  emit<B extends Batch<unknown>>(batch: B): B {
-    return stamp(batch, this.output!);
-  }
 }

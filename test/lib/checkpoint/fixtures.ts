@@ -1,9 +1,8 @@
 import { Map as ImMap } from 'immutable';
-import { Observable, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
+import type { MonoTypeOperatorFunction, OperatorFunction } from 'rxjs';
 import type { Batch } from '../../../lib/batch/Batch.js';
-import { batchSubscriber } from '../../../lib/internal/batchSubscriber.js';
 import type { StateCodec } from '../../../lib/state/StateStore.js';
-import { Stage, infoOfBatch, registerStage, stamp, withStateful, type Registration } from '../../../lib/internal/pipeline.js';
+import { statefulOperator, type Step } from '../../../lib/internal/statefulOperator.js';
 import { mapRows as libraryMapRows } from '../../../operators/mapRows.js';
 
 /** State of the test operator: a count per key. */
@@ -30,37 +29,35 @@ export interface Row {
  * the batch touched.
  */
 export function countByKey<T extends { readonly k: string; readonly remove?: boolean } = Row>(options: { readonly name?: string; readonly by?: string } = {}): OperatorFunction<Batch<T>, Batch<{ k: string; count: number }>> {
-  return (source) => {
-    const stage = new Stage('countByKey', [source], ([input]) => input!, { stateful: { kind: 'countByKey' } });
-    return stage.attach(new Observable<Batch<{ k: string; count: number }>>((subscriber) => {
-      let reg: Registration<Counts> | undefined;
-      let skipUpTo = -1;
-      let state: Counts = ImMap();
-      return source.subscribe(
-        batchSubscriber<T>(subscriber, 'countByKey', (batch) => {
-          if (reg === undefined) {
-            const input = infoOfBatch(batch);
-            reg = registerStage<Counts>(stage, [input], { kind: 'countByKey', name: options.name, descriptor: { by: options.by ?? 'k' }, codec: countsCodec });
-            skipUpTo = reg.handle.restored?.batchId ?? -1;
-            state = reg.handle.restored?.state ?? state;
-          }
-          const handle = reg.handle;
-          if (batch.batchId <= skipUpTo) return;
-          const changed = new Set<string>();
-          state = state.withMutations((m) => {
-            for (const row of batch.rows) {
-              const next = (m.get(row.k) ?? 0) + (row.remove === true ? -1 : 1);
-              if (next <= 0) m.delete(row.k);
-              else m.set(row.k, next);
-              changed.add(row.k);
-            }
-          });
-          handle.publish(batch.batchId, state, changed);
-          subscriber.next(stamp({ ...batch, rows: [...changed].map((k) => ({ k, count: state.get(k) ?? 0 })) }, withStateful(stage.derive([infoOfBatch(batch)]), reg.self)));
-        }),
-      );
-    }));
-  };
+  return (source) =>
+    statefulOperator<Step, Batch<{ k: string; count: number }>, Counts>({
+      op: 'countByKey',
+      inputs: [source],
+      stateful: { kind: 'countByKey' },
+      derive: ([input]) => input!,
+      state: () => ({ kind: 'countByKey', name: options.name, descriptor: { by: options.by ?? 'k' }, codec: countsCodec }),
+      open: ({ restored }) => {
+        let state: Counts = restored ?? ImMap();
+        return {
+          step: ({ batches: [input] }) => {
+            const batch = input as Batch<T>;
+            const changed = new Set<string>();
+            state = state.withMutations((m) => {
+              for (const row of batch.rows) {
+                const next = (m.get(row.k) ?? 0) + (row.remove === true ? -1 : 1);
+                if (next <= 0) m.delete(row.k);
+                else m.set(row.k, next);
+                changed.add(row.k);
+              }
+            });
+            return {
+              publish: { state, changedKeys: changed },
+              output: (metrics) => ({ batchId: batch.batchId, watermark: batch.watermark, rows: [...changed].map((k) => ({ k, count: state.get(k) ?? 0 })), ...(metrics === undefined ? {} : { metrics }) }),
+            };
+          },
+        };
+      },
+    });
 }
 
 /** A stateless map over the rows of each batch (a compatible pipeline change). */
