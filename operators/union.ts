@@ -34,9 +34,10 @@ export interface UnionOptions {
  * output   a---b---c---|     #0 wm 0, #1 wm 0 (left 0, right 10s), #2 wm 10s (left 30s, right 10s)
  * ```
  *
- * The global watermark starts at 0, an input that has reported nothing counts
- * as 0, and the value is replaced only when the combined value is strictly
- * greater, so it never moves back.
+ * The global watermark starts at 0; only inputs with a watermark take part
+ * (an input without `withWatermark` does not hold it back, as in Spark), one
+ * that has reported nothing counts as 0, and the value is replaced only when
+ * the combined value is strictly greater, so it never moves back.
  *
  * @example
  * ```ts
