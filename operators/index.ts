@@ -15,7 +15,7 @@ export { mapRows } from './mapRows.js';
 export { filterRows } from './filterRows.js';
 export { orderBy, type OrderSpec, type CompleteBatch } from './orderBy.js';
 export { limit, type LimitOptions, type LimitableBatch } from './limit.js';
-export { streamJoin, type StreamJoinOptions, type StaticJoinOptions, type StaticJoinType, type JoinRow, type JoinedLeft, type JoinedRight, type JoinLateRowsHandler, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere } from './streamJoin.js';
+export { streamJoin, type StreamJoinOptions, type StaticJoinOptions, type StaticJoinType, type JoinRow, type JoinedLeft, type JoinedRight, type JoinableBatch, type JoinLateRowsHandler, type JoinKeys, type JoinTimeRange, type JoinType, type JoinWhere } from './streamJoin.js';
 export { staticTable, type StaticTable } from '../lib/join/staticTable.js';
 export { mapGroupsWithState, type MapGroupsWithStateOptions, type MapGroupsWithStateFor } from './mapGroupsWithState.js';
 export { flatMapGroupsWithState, type FlatMapGroupsWithStateOptions, type FlatMapGroupsWithStateFor } from './flatMapGroupsWithState.js';

@@ -2,7 +2,7 @@ import { isObservable, type Observable, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../lib/batch/Batch.js';
 import { InvalidOptionError, describeValue } from '../lib/errors/index.js';
 import type { JoinType } from '../lib/join/JoinCondition.js';
-import type { JoinRow, StaticJoinOptions, StaticJoinType, StreamJoinOptions } from '../lib/join/joinOptions.js';
+import type { JoinRow, JoinableBatch, StaticJoinOptions, StaticJoinType, StreamJoinOptions } from '../lib/join/joinOptions.js';
 import { JOIN_OP as OP } from '../lib/join/joinOutput.js';
 import { isStaticRows, type StaticRows } from '../lib/join/staticJoin.js';
 import { isStaticTable, type StaticTable } from '../lib/join/staticTable.js';
@@ -10,7 +10,7 @@ import { streamStaticJoin } from '../lib/join/streamStaticJoin.js';
 import { streamStreamJoin } from '../lib/join/streamStreamJoin.js';
 
 export type { JoinKeys, JoinTimeRange, JoinType, JoinWhere } from '../lib/join/JoinCondition.js';
-export type { JoinLateRowsHandler, JoinOptionsBase, JoinRow, JoinedLeft, JoinedRight, StaticJoinOptions, StaticJoinType, StreamJoinOptions } from '../lib/join/joinOptions.js';
+export type { JoinLateRowsHandler, JoinOptionsBase, JoinableBatch, JoinRow, JoinedLeft, JoinedRight, StaticJoinOptions, StaticJoinType, StreamJoinOptions } from '../lib/join/joinOptions.js';
 
 /**
  * Joins this batch stream (the left side) with `other`: another batch stream
@@ -86,9 +86,9 @@ export type { JoinLateRowsHandler, JoinOptionsBase, JoinRow, JoinedLeft, JoinedR
  * @see withWatermark
  */
 export function streamJoin<TLeft, TRight, J extends JoinType = 'inner', O = JoinRow<J, TLeft, TRight>>(
-  other: Observable<Batch<TRight>>,
+  other: Observable<JoinableBatch<TRight>>,
   options: StreamJoinOptions<TLeft, TRight, J, O>,
-): OperatorFunction<Batch<TLeft>, Batch<O>>;
+): OperatorFunction<JoinableBatch<TLeft>, Batch<O>>;
 export function streamJoin<TLeft, TRight, J extends StaticJoinType = 'inner', O = JoinRow<J, TLeft, TRight>>(
   other: StaticRows<TRight> | StaticTable<TRight>,
   options: StaticJoinOptions<TLeft, TRight, J, O>,

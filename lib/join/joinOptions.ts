@@ -1,3 +1,4 @@
+import type { Batch } from '../batch/Batch.js';
 import type { LateRowsHandler } from '../types.js';
 import type { WatermarkPolicy } from '../internal/watermarkPolicy.js';
 import type { JoinKeys, JoinTimeRange, JoinType, JoinWhere } from './JoinCondition.js';
@@ -60,3 +61,11 @@ export interface StaticJoinOptions<TLeft, TRight, J extends StaticJoinType = 'in
   readonly on?: JoinKeys<TLeft, TRight>;
 }
 
+
+/**
+ * A batch a stream-stream join accepts: anything but a result in update or
+ * complete mode (Spark joins two streams in append mode only), so that
+ * `outputMode('update')` before a join is refused when the code compiles as
+ * well as on subscribe.
+ */
+export type JoinableBatch<T> = Batch<T> & { readonly outputMode?: 'append' };

@@ -6,7 +6,7 @@
 import { expectTypeOf } from 'expect-type';
 import type { Observable } from 'rxjs';
 import {
-  assignWindows, count, fromBatches, groupAggregate, limit, orderBy, outputMode, sum, windowSession, windowSliding, windowTumbling, withWatermark,
+  assignWindows, count, fromBatches, groupAggregate, limit, orderBy, outputMode, streamJoin, sum, windowSession, windowSliding, windowTumbling, withWatermark,
   type Batch, type ResultBatch, type WindowBounds,
 } from '../../lib/index.js';
 
@@ -76,3 +76,12 @@ events$.pipe(groupAggregate({ keyBy: 'user', aggregate: { n: count() } }), outpu
 events$.pipe(limit(5));
 // @ts-expect-error limit after update mode
 events$.pipe(groupAggregate({ keyBy: 'user', aggregate: { n: count() } }), outputMode('update'), limit(5));
+
+// Stream-stream joins take append-mode inputs only (Spark: "Join between two streaming DataFrames/Datasets is not supported in Update output mode").
+const counts$ = events$.pipe(groupAggregate({ keyBy: 'user', aggregate: { n: count() } }));
+events$.pipe(streamJoin(events$, { on: 'user' }));
+counts$.pipe(outputMode('append'), streamJoin(events$, { on: 'user' }));
+// @ts-expect-error an update-mode result as the left input of a stream-stream join
+counts$.pipe(outputMode('update'), streamJoin(events$, { on: 'user' }));
+// @ts-expect-error a complete-mode result as the right input of a stream-stream join
+events$.pipe(streamJoin(counts$.pipe(outputMode('complete')), { on: 'user' }));
