@@ -5,6 +5,7 @@ import { atomicWrite, makeDirectory } from '../checkpoint/atomicWrite.js';
 import { corruptContent, frameJson, parseJsonBody, unframeFile } from '../checkpoint/fileFormat.js';
 import type { ChecksumFn } from '../checkpoint/checksum.js';
 import { CheckpointIOError, KafkaOffsetLookupError, SourceError, StreamingError, describeValue } from '../errors/index.js';
+import { convertObject, type CompiledSchema } from '../sources/parseRecords.js';
 import type { ReadLimit, Source, SourceContext } from '../sources/Source.js';
 import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
 import { KafkaGroupMember, type KafkaGroupOptions } from './KafkaGroupMember.js';
@@ -54,6 +55,8 @@ export interface KafkaSourceConfig {
   readonly maxOffsetsPerTrigger: number | undefined;
   readonly keyFormat: KafkaFormat;
   readonly valueFormat: KafkaFormat;
+  /** The schema JSON values are converted to (`valueSchema`), if any. */
+  readonly valueSchema?: CompiledSchema | undefined;
   readonly onMalformed: 'fail' | 'deadLetter';
   readonly failOnDataLoss: boolean;
   readonly commitToGroup: boolean;
@@ -87,16 +90,22 @@ export class MalformedKafkaRecord extends Error {}
  * empty `Buffer`, `'string'` gives `''`, and `'json'` treats them as
  * malformed (zero bytes are no JSON text), as Spark's `from_json` does.
  */
-export function decodeKafkaBytes(format: KafkaFormat, bytes: Buffer | null): unknown {
+export function decodeKafkaBytes(format: KafkaFormat, bytes: Buffer | null, schema?: CompiledSchema): unknown {
   if (bytes === null || format === 'binary') return bytes;
   const text = bytes.toString('utf8');
   if (format === 'string') return text;
   if (bytes.length === 0) throw new MalformedKafkaRecord("empty value (zero bytes), which is not JSON; a null value would be a tombstone. Use valueFormat 'string' or 'binary' to read empty values");
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (error) {
     throw new MalformedKafkaRecord((error as Error).message);
   }
+  if (schema === undefined) return parsed;
+  // from_json(value, schema): exactly the schema's columns, converted to their types.
+  const converted = convertObject(parsed, schema);
+  if ('reason' in converted) throw new MalformedKafkaRecord(converted.reason);
+  return converted.row;
 }
 
 /**
@@ -492,14 +501,14 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   }
 
   private toRows(records: readonly KafkaLogRecord[]): R[] {
-    const { keyFormat, valueFormat } = this.config;
+    const { keyFormat, valueFormat, valueSchema } = this.config;
     const rows: R[] = [];
     for (const record of records) {
       let decodedKey: unknown;
       let decodedValue: unknown;
       try {
         decodedKey = decodeKafkaBytes(keyFormat, record.key);
-        decodedValue = decodeKafkaBytes(valueFormat, record.value);
+        decodedValue = decodeKafkaBytes(valueFormat, record.value, valueSchema);
       } catch (error) {
         if (!(error instanceof MalformedKafkaRecord)) throw error;
         const location = `${record.topic}/${record.partition}@${record.offset}`;

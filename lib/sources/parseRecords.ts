@@ -72,6 +72,11 @@ export function columnTypeName(type: ColumnType): string {
   return typeof type === 'string' ? type : `timestamp (${type.format})`;
 }
 
+/** A type name with its article, for messages: `an integer`, `a double`. */
+function articled(typeName: string): string {
+  return `${/^[aeiou]/.test(typeName) ? 'an' : 'a'} ${typeName}`;
+}
+
 const INT_MAX = 2147483647;
 const INT_MIN = -2147483648;
 
@@ -183,13 +188,26 @@ function applySchema(
     const raw = Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
     const value = schema.convert[i]!(raw);
     if (value === undefined) {
-      failure ??= { reason: `column ${name} is not a ${columnTypeName(schema.types[i]!)}: ${JSON.stringify(raw)}`, column: name };
+      failure ??= { reason: `column ${name} is not ${articled(columnTypeName(schema.types[i]!))}: ${JSON.stringify(raw)}`, column: name };
       setColumn(row, name, null);
     } else setColumn(row, name, value);
   }
   if (failure === undefined) return { row };
   if (options.corruptColumn !== undefined) setColumn(row, options.corruptColumn, text);
   return { ...failure, row };
+}
+
+/**
+ * Converts a parsed JSON value (e.g. a Kafka record's value) to a schema's
+ * columns, as Spark's `from_json(col, schema)`: the row holds exactly the
+ * schema's columns, each converted to its type, `null` when missing. A value
+ * that is not a JSON object, or a field that does not fit its column, is
+ * malformed: `reason` says why and `column` names the column at fault.
+ */
+export function convertObject(value: unknown, schema: CompiledSchema): { readonly row: Record<string, unknown> } | { readonly reason: string; readonly column?: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { reason: `not a JSON object: ${describeValue(value)}` };
+  const converted = applySchema(value as Record<string, unknown>, schema, { corruptColumn: undefined }, '');
+  return 'reason' in converted ? { reason: converted.reason, column: converted.column } : { row: converted.row };
 }
 
 /** The `PERMISSIVE` form of a record that could not be parsed at all: every column `null`, the text in the corrupt-record column. */

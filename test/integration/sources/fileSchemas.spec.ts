@@ -107,7 +107,7 @@ describe('reader modes', () => {
     await expect(query.processAllAvailable()).rejects.toBeInstanceOf(MalformedRecordError);
     const error = query.exception as MalformedRecordError;
     expect([error.file, error.line, error.column]).toEqual([join(dir, 'bad.csv'), 3, 'amount']);
-    expect(error.message).toContain(`malformed record in ${join(dir, 'bad.csv')} at line 3, column amount: column amount is not a integer: "ten"`);
+    expect(error.message).toContain(`malformed record in ${join(dir, 'bad.csv')} at line 3, column amount: column amount is not an integer: "ten"`);
   });
 });
 

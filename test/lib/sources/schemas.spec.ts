@@ -46,7 +46,7 @@ describe('schema conversions (Spark types)', () => {
 
   it('gives a malformed record its PERMISSIVE form: values that fit, nulls, and the corrupt-record column', () => {
     expect(parseRecords('a,x\n', { format: 'csv', schema: { id: 'string', n: 'integer', _corrupt_record: 'string' } })).toEqual([
-      { malformed: { line: 1, text: 'a,x', reason: 'column n is not a integer: "x"', column: 'n' }, row: { id: 'a', n: null, _corrupt_record: 'a,x' } },
+      { malformed: { line: 1, text: 'a,x', reason: 'column n is not an integer: "x"', column: 'n' }, row: { id: 'a', n: null, _corrupt_record: 'a,x' } },
     ]);
     expect(parseRecords('{"id":\n', { format: 'json', schema: { id: 'string' } })).toEqual([
       { malformed: { line: 1, text: '{"id":', reason: expect.stringMatching(/^invalid JSON/) as unknown as string }, row: { id: null } },
