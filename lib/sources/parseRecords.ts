@@ -54,8 +54,8 @@ export interface MalformedInfo {
 /**
  * One parsed record, or why a line could not be parsed. A malformed record
  * also carries its `PERMISSIVE` form (`row`: values that fit, `null` for the
- * rest, the text in the corrupt-record column when the schema has one) when
- * a schema was given.
+ * rest, the text in the corrupt-record column when the schema has one; without
+ * a schema, the fields it has and its text in the corrupt-record column).
  */
 export type ParsedRecord = { readonly row: Record<string, unknown> } | { readonly malformed: MalformedInfo; readonly row?: Record<string, unknown> };
 
@@ -210,6 +210,13 @@ export function convertObject(value: unknown, schema: CompiledSchema): { readonl
   return 'reason' in converted ? { reason: converted.reason, column: converted.column } : { row: converted.row };
 }
 
+/** The `PERMISSIVE` form of a record without a schema: its text in the corrupt-record column. */
+function corruptRow(corruptName: string, text: string): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  setColumn(row, corruptName, text);
+  return row;
+}
+
 /** The `PERMISSIVE` form of a record that could not be parsed at all: every column `null`, the text in the corrupt-record column. */
 function nullRow(schema: CompiledSchema, options: ApplyOptions, text: string): Record<string, unknown> {
   const row: Record<string, unknown> = {};
@@ -306,7 +313,8 @@ function isCompiled(schema: Schema | CompiledSchema): schema is CompiledSchema {
  * keeps its own types and CSV keeps text (Spark's `inferSchema = false`).
  * With a schema, rows hold exactly its columns, converted to their types
  * (missing ones are `null`); a value that cannot be converted makes the
- * record malformed, with its `PERMISSIVE` form alongside. Columns named
+ * record malformed, with its `PERMISSIVE` form alongside (without a schema:
+ * the fields it has and its text in the corrupt-record column). Columns named
  * `__proto__` or `constructor` are ordinary columns.
  */
 export function parseRecords(text: string, options: ParseRecordsOptions): ParsedRecord[] {
@@ -321,7 +329,9 @@ export function parseRecords(text: string, options: ParseRecordsOptions): Parsed
     for (const value of lines) out.push({ row: { value } });
     return out;
   }
-  const malformed = (info: MalformedInfo): ParsedRecord => (schema === undefined ? { malformed: info } : { malformed: info, row: nullRow(schema, apply, info.text) });
+  // Without a schema the PERMISSIVE form is the record's text in the corrupt-record column, as Spark adds
+  // `_corrupt_record` to a schema it infers when a record does not parse.
+  const malformed = (info: MalformedInfo): ParsedRecord => ({ malformed: info, row: schema === undefined ? corruptRow(corruptName, info.text) : nullRow(schema, apply, info.text) });
   if (format === 'json') {
     const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
@@ -371,8 +381,10 @@ export function parseRecords(text: string, options: ParseRecordsOptions): Parsed
     }
     if (record.fields.length !== columns.length) {
       const info = { line: record.line, text: record.text, reason: `expected ${columns.length} columns, got ${record.fields.length}` };
-      if (schema === undefined) out.push({ malformed: info });
-      else {
+      if (schema === undefined) {
+        setColumn(raw, corruptName, record.text);
+        out.push({ malformed: info, row: raw });
+      } else {
         const partial = applySchema(raw, schema, apply, record.text);
         if (apply.corruptColumn !== undefined) setColumn(partial.row, apply.corruptColumn, record.text);
         out.push({ malformed: info, row: partial.row });

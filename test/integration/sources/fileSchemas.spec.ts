@@ -93,6 +93,14 @@ describe('reader modes', () => {
     expect(query.lastProgress?.sources[0]?.metrics).toMatchObject({ numMalformedRecords: 2 });
   });
 
+  it('PERMISSIVE without a schema keeps a record that does not parse as its text in the corrupt-record column, counted (Spark adds _corrupt_record to the schema it infers)', async () => {
+    put('bad.json', '{"id":"a","n":1}\nnot json\n{"id":"c"}\n', 1000);
+    const query = startQuery({ source: fromDirectory(dir, { mode: 'PERMISSIVE' }), sink: toMemory(table()), manager });
+    await query.processAllAvailable();
+    expect(memoryTable(table())).toEqual([{ id: 'a', n: 1 }, { _corrupt_record: 'not json' }, { id: 'c' }]);
+    expect(query.lastProgress?.sources[0]?.metrics).toMatchObject({ numMalformedRecords: 1 });
+  });
+
   it('DROPMALFORMED drops malformed records and counts them in progress', async () => {
     put('bad.csv', file, 1000);
     const query = startQuery({ source: fromDirectory(dir, { format: 'csv', header: true, mode: 'DROPMALFORMED', schema: { id: 'string', amount: 'integer' } }), sink: toMemory(table()), manager });
