@@ -413,6 +413,8 @@ export function inferCsvSchema(records: readonly Record<string, unknown>[], colu
   const order = ['integer', 'long', 'double', 'timestamp', 'boolean', 'string'] as const;
   type Inferred = (typeof order)[number] | undefined;
   const typeOf = (v: string): Inferred => {
+    // Integer text beyond ±2^53 fits no type exactly (Spark infers a long, which a double cannot hold): it stays text, never a silently rounded double.
+    if (/^\s*[+-]?\d+\s*$/.test(v) && convertValue(v, 'long') === undefined) return 'string';
     for (const t of order) if (t === 'string' || convertValue(v, t) !== undefined) return t;
     return 'string';
   };

@@ -57,4 +57,9 @@ describe('schema conversions (Spark types)', () => {
     const rows = [{ a: '1', b: '1', c: 'x', d: '2020-01-01T00:00:00', e: 'TRUE', f: null, g: '3000000000' }, { a: '2', b: '2.5', c: '1', d: '2020-01-02', e: 'false', f: null, g: '1' }];
     expect(inferCsvSchema(rows, ['a', 'b', 'c', 'd', 'e', 'f', 'g'])).toEqual({ a: 'integer', b: 'double', c: 'string', d: 'timestamp', e: 'boolean', f: 'string', g: 'long' });
   });
+
+  it('infers integer text beyond 2^53 as string, never as a double that would change the value', () => {
+    const rows = [{ id: '9007199254740993', n: '9007199254740991' }, { id: '1', n: '2' }];
+    expect(inferCsvSchema(rows, ['id', 'n'])).toEqual({ id: 'string', n: 'long' });
+  });
 });
