@@ -64,6 +64,9 @@ export interface KafkaSourceConfig {
 
 const OPERATOR = 'fromKafka';
 
+/** The columns of every Kafka row (Spark's Kafka source schema). */
+const KAFKA_COLUMNS: readonly string[] = ['key', 'value', 'topic', 'partition', 'offset', 'timestamp', 'headers'];
+
 /**
  * Where a planned partition's start offset came from: the previous batch's
  * end (the checkpoint), `startingOffsets` (the query's first batch), the
@@ -115,6 +118,12 @@ export function decodeKafkaBytes(format: KafkaFormat, bytes: Buffer | null, sche
  */
 export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   readonly description: string;
+  /**
+   * Spark's Kafka columns, known before any record is read, so that
+   * `startQuery` resolves the columns a pipeline names when it builds it;
+   * with a `valueSchema`, the value's fields too (`value.id`, …).
+   */
+  readonly columns: readonly string[];
   /** The last error of a best-effort offset commit to the consumer group (monitoring only), if the last one failed. */
   lastGroupCommitError: unknown = undefined;
 
@@ -149,6 +158,7 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   constructor(private readonly config: KafkaSourceConfig) {
     const mode = config.topics.length === 1 ? `Subscribe[${config.topics[0]}]` : `Subscribe[${config.topics.join(',')}]`;
     this.description = `KafkaV2[${mode}]`;
+    this.columns = [...KAFKA_COLUMNS, ...(config.valueSchema?.names.map((name) => `value.${name}`) ?? [])];
   }
 
   /** The partitions this process reads now: the group's assignment, or every partition of the topics without a group. */

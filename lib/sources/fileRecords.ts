@@ -90,7 +90,7 @@ export function fileRecordReader(op: string, description: string, options: FileR
   };
 
   return {
-    columns: () => schema?.names,
+    columns: () => (format === 'text' ? ['value'] : schema?.names),
     startBatch() {
       kept = 0;
       dropped = 0;
