@@ -22,48 +22,35 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { map } from 'rxjs';
 import { sum } from '../lib/aggregate/sum.js';
-import type { Batch } from '../lib/batch/Batch.js';
 import { startQuery } from '../lib/query/startQuery.js';
 import { toConsole } from '../lib/sinks/toConsole.js';
-import { fromKafka, type KafkaRow } from '../lib/sources/fromKafka.js';
+import { fromKafka } from '../lib/sources/fromKafka.js';
+import { filterRows } from '../operators/filterRows.js';
+import { mapRows } from '../operators/mapRows.js';
 import { outputMode } from '../operators/outputMode.js';
 import { windowTumbling } from '../operators/windowTumbling.js';
 import { runExample } from './runExample.js';
 
-interface Trade {
-  readonly id: string;
-  readonly amount: number;
-  readonly type: 'buy' | 'sell';
-  readonly time: string; // dd-MM-yyyy-HH-mm
-}
-
-interface Profit {
-  readonly id: string;
-  readonly type: string;
-  readonly amount: number;
-  readonly time: string;
-  readonly profit: number;
-}
+/**
+ * The notes' StructType(id string, type string, amount integer, time string) with to_timestamp(time, 'dd-MM-yyyy-HH-mm'):
+ * fromKafka converts each JSON value to it (from_json) and types the rows from it; no row type is written by hand.
+ */
+const TRADE = { id: 'string', type: 'string', amount: 'integer', time: { type: 'timestamp', format: 'dd-MM-yyyy-HH-mm' } } as const;
 
 /** The records the notes push with kafka-console-producer, one step at a time. */
-const STEPS: Trade[][] = [
+const STEPS = [
   [{ id: 'apple', amount: 10, type: 'buy', time: '20-04-2020-10-10' }],
   [{ id: 'shell', amount: 18, type: 'buy', time: '20-04-2020-10-12' }],
   [{ id: 'apple', amount: 5, type: 'sell', time: '20-04-2020-10-22' }],
   [{ id: 'asus', amount: 5, type: 'buy', time: '20-04-2020-10-14' }], // late, but no watermark: it still counts
 ];
 
-/** from_json + withColumn('profit', when(type == 'sell', -amount).otherwise(amount)). */
-const toProfits = map((batch: Batch<KafkaRow<Buffer, unknown>>): Batch<Profit> => {
-  const rows: Profit[] = [];
-  for (const record of batch.rows) {
-    const trade = record.value as Trade;
-    rows.push({ id: trade.id, type: trade.type, amount: trade.amount, time: trade.time, profit: trade.type === 'sell' ? -trade.amount : trade.amount });
-  }
-  return { ...batch, rows };
-});
+/** Buys count as profit, sells as loss; a missing amount is no profit (null), as Spark's -1 * null. */
+function profitOf(type: string | null, amount: number | null): number | null {
+  if (amount === null) return null;
+  return type === 'sell' ? -amount : amount;
+}
 
 interface Broker {
   readonly brokers: string;
@@ -92,12 +79,14 @@ async function main(): Promise<void> {
   await producer.connect();
   try {
     const query = startQuery({
-      source: fromKafka({ brokers: [kafkaBroker.brokers], topic, startingOffsets: 'earliest', valueFormat: 'json' }),
+      source: fromKafka({ brokers: [kafkaBroker.brokers], topic, startingOffsets: 'earliest', valueSchema: TRADE }),
       pipeline: (records$) =>
         records$.pipe(
-          toProfits,
-          // to_timestamp(col('time'), 'dd-MM-yyyy-HH-mm'): the event-time spec's format (UTC), no parser to write.
-          windowTumbling({ eventTime: { field: 'time', format: 'dd-MM-yyyy-HH-mm' }, size: '5 minutes', aggregate: { profit: sum('profit') } }),
+          filterRows((record) => record.value !== null), // a tombstone carries no trade
+          // select("value_json.*") + withColumn('profit', when(type == 'sell', -amount).otherwise(amount))
+          mapRows(({ value }) => ({ ...value, profit: profitOf(value?.type ?? null, value?.amount ?? null) })),
+          // The time column is already a timestamp (the schema's format, UTC): no parser to write.
+          windowTumbling({ eventTime: 'time', size: '5 minutes', aggregate: { profit: sum('profit') } }),
           outputMode('complete'),
         ),
       sink: toConsole({ truncate: false }),

@@ -1,3 +1,4 @@
+import { columnReader } from '../internal/columns.js';
 import { keyPart, type ResolvedKey, type StableKey } from '../internal/keySpec.js';
 import { MinHeap } from '../internal/MinHeap.js';
 
@@ -83,14 +84,15 @@ export function eventTimeKeys<T>(key: ResolvedKey<T>, field: string): EventTimeK
     compose = (t) => keyPart(t);
   } else if (n === 2) {
     const other = first ? fields[1]! : fields[0]!;
-    restOf = (row) => restPrimitive(row[other]);
+    const readOther = columnReader(other);
+    restOf = (row) => restPrimitive(readOther(row));
     compose = first ? (t, rest) => `${keyPart(t)},${keyPart(rest)}` : (t, rest) => `${keyPart(rest)},${keyPart(t)}`;
   } else {
-    const others = first ? fields.slice(1) : fields.slice(0, n - 1);
+    const others = (first ? fields.slice(1) : fields.slice(0, n - 1)).map(columnReader);
     const m = others.length;
     restOf = (row) => {
-      let out = keyPart(row[others[0]!]);
-      for (let i = 1; i < m; i++) out += `,${keyPart(row[others[i]!])}`;
+      let out = keyPart(others[0]!(row));
+      for (let i = 1; i < m; i++) out += `,${keyPart(others[i]!(row))}`;
       return out;
     };
     compose = first ? (t, rest) => `${keyPart(t)},${rest as string}` : (t, rest) => `${rest as string},${keyPart(t)}`;

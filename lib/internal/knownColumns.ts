@@ -23,12 +23,24 @@ export interface NamedColumn {
 /**
  * Resolves named columns against known ones before any data flows (Spark's
  * analysis): a name that is not a column is a {@link ColumnNotFoundError}.
+ * A dotted name (`value.id`) names a field of a struct column: it resolves
+ * when it is listed itself (a source that knows the struct's fields lists
+ * them as `value.id`, …), or when its head is a column whose fields are not
+ * listed (a struct of unknown fields, such as a Kafka value without a schema).
  */
 export function resolveColumns(operator: string, named: readonly NamedColumn[], columns: readonly string[] | undefined): void {
   if (columns === undefined) return;
   for (const { option, column } of named) {
-    if (!columns.includes(column)) throw new ColumnNotFoundError(operator, option, column, columns);
+    if (!isColumn(column, columns)) throw new ColumnNotFoundError(operator, option, column, columns);
   }
+}
+
+function isColumn(column: string, columns: readonly string[]): boolean {
+  if (columns.includes(column)) return true;
+  const dot = column.indexOf('.');
+  if (dot <= 0 || dot >= column.length - 1) return false;
+  const head = column.slice(0, dot);
+  return columns.includes(head) && !columns.some((c) => c.startsWith(`${head}.`));
 }
 
 /** A per-batch column check (see {@link batchColumnCheck}). */

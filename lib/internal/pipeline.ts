@@ -93,10 +93,28 @@ export function freezeInfo(info: PipelineInfo): PipelineInfo {
 
 const markerInfos = new WeakMap<EventTimeMarker, PipelineInfo>();
 
+/**
+ * The rows a batch was stamped with, when its info names columns: a foreign
+ * operator that spreads the batch copies the info but may replace the rows
+ * (`map((b) => ({ ...b, rows: b.rows.map(…) }))`), and then the columns are
+ * no longer known (the operators downstream check each batch instead).
+ */
+const STAMPED_ROWS: unique symbol = Symbol.for('rxjs-structured-streaming.stampedRows') as never;
+const withoutColumns = new WeakMap<PipelineInfo, PipelineInfo>();
+
 /** The info a batch carries, or what its `eventTime` marker implies when it carries none (a batch made by hand or by a source). */
 export function infoOfBatch(batch: Batch<unknown>): PipelineInfo {
   const info = (batch as { [PIPELINE]?: PipelineInfo })[PIPELINE];
-  if (info !== undefined) return info;
+  if (info !== undefined) {
+    if (info.columns === undefined || (batch as { [STAMPED_ROWS]?: unknown })[STAMPED_ROWS] === batch.rows) return info;
+    let rest = withoutColumns.get(info);
+    if (rest === undefined) {
+      const { columns: _columns, ...others } = info;
+      rest = freezeInfo(others);
+      withoutColumns.set(info, rest);
+    }
+    return rest;
+  }
   const marker = batch.eventTime;
   if (marker === undefined) return SOURCE_INFO;
   let derived = markerInfos.get(marker);
@@ -116,6 +134,8 @@ export function carriedInfoOf(batch: Batch<unknown>): PipelineInfo | undefined {
 /** Returns `batch` with `info` attached (mutates `batch`, which must be a fresh object the operator built). */
 export function stamp<B extends Batch<unknown>>(batch: B, info: PipelineInfo): B {
   (batch as { [PIPELINE]?: PipelineInfo })[PIPELINE] = info;
+  // Not enumerable: a spread copy does not carry it, so its columns count as unknown (checked per batch) rather than as stale.
+  if (info.columns !== undefined) Object.defineProperty(batch, STAMPED_ROWS, { value: batch.rows, enumerable: false, configurable: true, writable: true });
   return batch;
 }
 

@@ -5,6 +5,7 @@ import { atomicWrite, makeDirectory } from '../checkpoint/atomicWrite.js';
 import { corruptContent, frameJson, parseJsonBody, unframeFile } from '../checkpoint/fileFormat.js';
 import type { ChecksumFn } from '../checkpoint/checksum.js';
 import { CheckpointIOError, KafkaOffsetLookupError, SourceError, StreamingError, describeValue } from '../errors/index.js';
+import { convertObject, type CompiledSchema } from '../sources/parseRecords.js';
 import type { ReadLimit, Source, SourceContext } from '../sources/Source.js';
 import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
 import { KafkaGroupMember, type KafkaGroupOptions } from './KafkaGroupMember.js';
@@ -54,12 +55,17 @@ export interface KafkaSourceConfig {
   readonly maxOffsetsPerTrigger: number | undefined;
   readonly keyFormat: KafkaFormat;
   readonly valueFormat: KafkaFormat;
+  /** The schema JSON values are converted to (`valueSchema`), if any. */
+  readonly valueSchema?: CompiledSchema | undefined;
   readonly onMalformed: 'fail' | 'deadLetter';
   readonly failOnDataLoss: boolean;
   readonly commitToGroup: boolean;
 }
 
 const OPERATOR = 'fromKafka';
+
+/** The columns of every Kafka row (Spark's Kafka source schema). */
+const KAFKA_COLUMNS: readonly string[] = ['key', 'value', 'topic', 'partition', 'offset', 'timestamp', 'headers'];
 
 /**
  * Where a planned partition's start offset came from: the previous batch's
@@ -87,16 +93,22 @@ export class MalformedKafkaRecord extends Error {}
  * empty `Buffer`, `'string'` gives `''`, and `'json'` treats them as
  * malformed (zero bytes are no JSON text), as Spark's `from_json` does.
  */
-export function decodeKafkaBytes(format: KafkaFormat, bytes: Buffer | null): unknown {
+export function decodeKafkaBytes(format: KafkaFormat, bytes: Buffer | null, schema?: CompiledSchema): unknown {
   if (bytes === null || format === 'binary') return bytes;
   const text = bytes.toString('utf8');
   if (format === 'string') return text;
   if (bytes.length === 0) throw new MalformedKafkaRecord("empty value (zero bytes), which is not JSON; a null value would be a tombstone. Use valueFormat 'string' or 'binary' to read empty values");
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch (error) {
     throw new MalformedKafkaRecord((error as Error).message);
   }
+  if (schema === undefined) return parsed;
+  // from_json(value, schema): exactly the schema's columns, converted to their types.
+  const converted = convertObject(parsed, schema);
+  if ('reason' in converted) throw new MalformedKafkaRecord(converted.reason);
+  return converted.row;
 }
 
 /**
@@ -106,6 +118,12 @@ export function decodeKafkaBytes(format: KafkaFormat, bytes: Buffer | null): unk
  */
 export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   readonly description: string;
+  /**
+   * Spark's Kafka columns, known before any record is read, so that
+   * `startQuery` resolves the columns a pipeline names when it builds it;
+   * with a `valueSchema`, the value's fields too (`value.id`, …).
+   */
+  readonly columns: readonly string[];
   /** The last error of a best-effort offset commit to the consumer group (monitoring only), if the last one failed. */
   lastGroupCommitError: unknown = undefined;
 
@@ -140,6 +158,7 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   constructor(private readonly config: KafkaSourceConfig) {
     const mode = config.topics.length === 1 ? `Subscribe[${config.topics[0]}]` : `Subscribe[${config.topics.join(',')}]`;
     this.description = `KafkaV2[${mode}]`;
+    this.columns = [...KAFKA_COLUMNS, ...(config.valueSchema?.names.map((name) => `value.${name}`) ?? [])];
   }
 
   /** The partitions this process reads now: the group's assignment, or every partition of the topics without a group. */
@@ -492,14 +511,14 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
   }
 
   private toRows(records: readonly KafkaLogRecord[]): R[] {
-    const { keyFormat, valueFormat } = this.config;
+    const { keyFormat, valueFormat, valueSchema } = this.config;
     const rows: R[] = [];
     for (const record of records) {
       let decodedKey: unknown;
       let decodedValue: unknown;
       try {
         decodedKey = decodeKafkaBytes(keyFormat, record.key);
-        decodedValue = decodeKafkaBytes(valueFormat, record.value);
+        decodedValue = decodeKafkaBytes(valueFormat, record.value, valueSchema);
       } catch (error) {
         if (!(error instanceof MalformedKafkaRecord)) throw error;
         const location = `${record.topic}/${record.partition}@${record.offset}`;

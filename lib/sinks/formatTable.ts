@@ -1,3 +1,5 @@
+import { readColumn } from '../internal/columns.js';
+
 /** How nested values (structs) are printed: Spark 2.x `[a, b]` (as in the notes) or Spark 3.x `{a, b}`. */
 export type StructFormat = 'spark2' | 'spark3';
 
@@ -110,7 +112,8 @@ export function formatTable(rows: readonly unknown[], options: FormatTableOption
   const table: string[][] = [columns.map((c) => cut(c, truncate))];
   for (const row of shown) {
     const record = typeof row === 'object' && row !== null ? (row as Record<string, unknown>) : { value: row };
-    table.push(columns.map((c) => cut(formatCell(record[c], structFormat), truncate)));
+    // readColumn: a row without a column named like an Object member (constructor, __proto__) shows null, not the inherited member.
+    table.push(columns.map((c) => cut(formatCell(readColumn(record, c), structFormat), truncate)));
   }
   const widths = columns.map((_, i) => Math.max(3, ...table.map((cells) => displayWidth(cells[i]!))));
   const line = (cells: readonly string[]): string =>

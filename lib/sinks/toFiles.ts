@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { atomicWrite, makeDirectory } from '../checkpoint/atomicWrite.js';
 import { InvalidOptionError, SinkConflictError, SinkError, describeValue } from '../errors/index.js';
+import { readColumn } from '../internal/columns.js';
 import { columnsOf } from './formatTable.js';
 import type { BatchOrigin, Sink } from './Sink.js';
 
@@ -48,7 +49,11 @@ function isBatchOrigin(value: unknown): value is BatchOrigin {
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let text: string;
-  if (value instanceof Date) text = value.toISOString();
+  // An invalid Date is no time: an empty cell (null), as JSON.stringify writes it, never a RangeError.
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) return '';
+    text = value.toISOString();
+  }
   else if (typeof value === 'object') text = JSON.stringify(value);
   else text = String(value);
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
@@ -218,7 +223,7 @@ export function toFiles<R>(dir: string, options: ToFilesOptions = {}): Sink<R> {
     let text = header ? `${columns.map(csvCell).join(',')}\n` : '';
     for (const row of rows) {
       const record = row as Record<string, unknown>;
-      text += `${columns.map((c) => csvCell(record[c])).join(',')}\n`;
+      text += `${columns.map((c) => csvCell(readColumn(record, c))).join(',')}\n`;
     }
     return text;
   };

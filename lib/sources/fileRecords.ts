@@ -33,7 +33,8 @@ const MODES: readonly string[] = ['PERMISSIVE', 'DROPMALFORMED', 'FAILFAST'];
  * - `schema`: rows hold exactly its columns, converted (see `convertValue`).
  * - `mode` (Spark's reader modes): `PERMISSIVE` keeps a malformed record with
  *   `null` where a value does not fit (its text in the corrupt-record column
- *   when the schema has one); `DROPMALFORMED` drops and counts it;
+ *   when the schema has one; without a schema, the fields it has and its
+ *   text in the corrupt-record column); `DROPMALFORMED` drops and counts it;
  *   `FAILFAST` stops with a `MalformedRecordError`. Without `mode`,
  *   `onMalformed` decides: `'error'` (the default, as `FAILFAST`) or
  *   `'deadLetter'` (to the query's dead-letter output, counted there).
@@ -89,7 +90,7 @@ export function fileRecordReader(op: string, description: string, options: FileR
   };
 
   return {
-    columns: () => schema?.names,
+    columns: () => (format === 'text' ? ['value'] : schema?.names),
     startBatch() {
       kept = 0;
       dropped = 0;
@@ -107,8 +108,7 @@ export function fileRecordReader(op: string, description: string, options: FileR
         if (policy === 'PERMISSIVE' && record.row !== undefined) {
           kept++;
           rows.push(record.row);
-        } else if (policy === 'DROPMALFORMED' || (policy === 'PERMISSIVE' && record.row === undefined)) {
-          // PERMISSIVE without a schema has no columns to null: the record is dropped and counted.
+        } else if (policy === 'DROPMALFORMED' || policy === 'PERMISSIVE') {
           dropped++;
         } else if (policy === 'deadLetter' && context !== undefined) {
           context.deadLetter({ source: description, location: `${path}:${line}`, text: lineText, reason });

@@ -2,6 +2,7 @@ import { InvalidOptionError, describeValue } from '../errors/index.js';
 import { parseBrokers, type KafkaConnectionOptions } from '../kafka/KafkaConnection.js';
 import type { KafkaGroupOptions } from '../kafka/KafkaGroupMember.js';
 import type { KafkaOffsets } from '../kafka/KafkaOffsets.js';
+import { compileSchema, type RowOf, type Schema } from './parseRecords.js';
 import { KafkaSource, type KafkaDecoded, type KafkaFormat, type KafkaRow, type StartingOffsets } from '../kafka/KafkaSource.js';
 
 export type { KafkaRow, KafkaFormat, KafkaDecoded, StartingOffsets } from '../kafka/KafkaSource.js';
@@ -40,7 +41,19 @@ export interface FromKafkaOptions<K extends KafkaFormat = 'binary', V extends Ka
   readonly keyFormat?: K;
   /** How the `value` column is decoded. @defaultValue `'binary'` (a `Buffer`) */
   readonly valueFormat?: V;
-  /** A record whose key or value is not valid JSON (with the `'json'` format): fail the query, or hand it to the query's dead-letter output and skip it. @defaultValue `'fail'` */
+  /**
+   * The columns of the JSON values, as Spark's `from_json(col("value").cast("string"), schema)`:
+   * each value becomes a row holding exactly these columns, converted to their
+   * types as a file source's `schema` converts them (`string`, `integer`,
+   * `long`, `double`, `boolean`, `timestamp` from epoch milliseconds, ISO-8601
+   * or `{ type: 'timestamp', format }`), `null` when missing. The `value`
+   * column is typed from it. A value that is not a JSON object, or a field that
+   * does not fit its column, is a malformed record (see `onMalformed`). Needs
+   * `valueFormat: 'json'` (the default when a `valueSchema` is given). A
+   * `null` value (a tombstone) stays `null`.
+   */
+  readonly valueSchema?: [V] extends ['json'] ? Schema : undefined;
+  /** A record whose key or value is not valid JSON (with the `'json'` format), or whose value does not fit `valueSchema`: fail the query, or hand it to the query's dead-letter output and skip it. @defaultValue `'fail'` */
   readonly onMalformed?: 'fail' | 'deadLetter';
   /** Fail when offsets a batch needs are no longer in the log (retention, re-created topic); with `false`, read what is left. @defaultValue `true` */
   readonly failOnDataLoss?: boolean;
@@ -112,18 +125,30 @@ function validateStartingOffsets(value: unknown, topics: readonly string[]): Sta
  * // => Batch: 0 … one row per record: { key, value, topic: 'trades', partition, offset, timestamp, headers }
  * ```
  *
- * @param options Brokers, topic(s), group, starting offsets, per-trigger limit and formats.
+ * With `valueSchema`, values are converted and typed as Spark's `from_json` does:
+ *
+ * ```ts
+ * const trades = fromKafka({ brokers: ['localhost:9092'], topic: 'trades', valueSchema: { id: 'string', amount: 'integer', time: { type: 'timestamp', format: 'dd-MM-yyyy-HH-mm' } } });
+ * // KafkaSource<KafkaRow<Buffer, { id: string | null; amount: number | null; time: Date | null }>>: '{"id":"apple","amount":"10",…}' gives value.amount 10
+ * ```
+ *
+ * @param options Brokers, topic(s), group, starting offsets, per-trigger limit, formats and value schema.
  * @returns A {@link KafkaSource} to pass to `startQuery`.
  * @throws {InvalidOptionError} `brokers` is not a non-empty list of `host:port` addresses.
  * @throws {InvalidOptionError} Neither or both of `topic` and `topics` are given, or a topic name is not valid.
  * @throws {InvalidOptionError} `startingOffsets` is not `'earliest'`, `'latest'` or a per-partition map of offsets ≥ -2 over the read topics.
  * @throws {InvalidOptionError} `maxOffsetsPerTrigger` is not a positive integer.
+ * @throws {InvalidOptionError} `valueSchema` is not a schema (`fromKafka: schema must map column names to …`), or is given with a `valueFormat` other than `'json'`.
  * @throws {InvalidOptionError} `keyFormat`/`valueFormat` is not `'binary'`, `'string'` or `'json'`; `onMalformed` is not `'fail'` or `'deadLetter'`; `groupId` is not a non-empty string.
  * @throws {SourceError} (while the query runs; `retriable` copied from kafkajs) connecting, joining the group, reading offsets or fetching failed; the message names the topics and brokers, e.g. `fromKafka: connecting failed for topics orders on brokers 127.0.0.1:1: …`. When kafkajs gave up after its own retries, `retriable` is that of the underlying error, so an unreachable broker is retriable.
  * @throws {SourceError} (not retriable) a malformed JSON record (`fromKafka: malformed JSON record in orders/0@17: …`), or offsets no longer in the log (`… Pass failOnDataLoss: false to read what is left instead.`).
  * @throws {KafkaOffsetLookupError} (retriable, while the query runs) the group's committed offset for a partition the checkpoint has no offset for could not be looked up: `fromKafka: cannot look up consumer group "g"'s committed offset for orders/1, …`; it has `groupId`, `topic` and `partitions`. Offsets are never guessed.
  * @see toKafka
  */
+export function fromKafka<const S extends Schema, K extends KafkaFormat = 'binary'>(
+  options: FromKafkaOptions<K, 'json'> & { readonly valueSchema: S },
+): KafkaSource<KafkaRow<KafkaDecoded<K>, RowOf<S>>>;
+export function fromKafka<K extends KafkaFormat = 'binary', V extends KafkaFormat = 'binary'>(options: FromKafkaOptions<K, V>): KafkaSource<KafkaRow<KafkaDecoded<K>, KafkaDecoded<V>>>;
 export function fromKafka<K extends KafkaFormat = 'binary', V extends KafkaFormat = 'binary'>(
   options: FromKafkaOptions<K, V>,
 ): KafkaSource<KafkaRow<KafkaDecoded<K>, KafkaDecoded<V>>> {
@@ -149,8 +174,13 @@ export function fromKafka<K extends KafkaFormat = 'binary', V extends KafkaForma
   }
   const keyFormat = options.keyFormat ?? 'binary';
   if (!FORMATS.includes(keyFormat)) invalid('keyFormat', 'is not a format', keyFormat, "Use 'binary', 'string' or 'json'.", "'binary' | 'string' | 'json'");
-  const valueFormat = options.valueFormat ?? 'binary';
+  const givenSchema: unknown = options.valueSchema;
+  const valueSchema = givenSchema === undefined ? undefined : compileSchema('fromKafka', givenSchema);
+  const valueFormat = options.valueFormat ?? (valueSchema === undefined ? 'binary' : 'json');
   if (!FORMATS.includes(valueFormat)) invalid('valueFormat', 'is not a format', valueFormat, "Use 'binary', 'string' or 'json'.", "'binary' | 'string' | 'json'");
+  if (valueSchema !== undefined && valueFormat !== 'json') {
+    invalid('valueFormat', "must be 'json' with a valueSchema", valueFormat, "A valueSchema converts JSON values (from_json); leave valueFormat out or pass 'json'.", "'json'");
+  }
   const onMalformed = options.onMalformed ?? 'fail';
   if (onMalformed !== 'fail' && onMalformed !== 'deadLetter') {
     invalid('onMalformed', 'is not a policy', onMalformed, "Use 'fail' or 'deadLetter'.", "'fail' | 'deadLetter'");
@@ -166,6 +196,7 @@ export function fromKafka<K extends KafkaFormat = 'binary', V extends KafkaForma
     maxOffsetsPerTrigger: max,
     keyFormat,
     valueFormat,
+    valueSchema,
     onMalformed,
     failOnDataLoss: options.failOnDataLoss ?? true,
     commitToGroup: options.commitToGroup ?? true,

@@ -207,6 +207,7 @@ export function fromSocket(options: FromSocketOptions): Source<SocketLine, numbe
 
   return {
     description,
+    columns: includeTimestamp ? ['value', 'timestamp'] : ['value'],
     dataAvailable$: buffer.dataAvailable$,
     async start(context) {
       scheduler = context.scheduler;

@@ -54,8 +54,8 @@ export interface MalformedInfo {
 /**
  * One parsed record, or why a line could not be parsed. A malformed record
  * also carries its `PERMISSIVE` form (`row`: values that fit, `null` for the
- * rest, the text in the corrupt-record column when the schema has one) when
- * a schema was given.
+ * rest, the text in the corrupt-record column when the schema has one; without
+ * a schema, the fields it has and its text in the corrupt-record column).
  */
 export type ParsedRecord = { readonly row: Record<string, unknown> } | { readonly malformed: MalformedInfo; readonly row?: Record<string, unknown> };
 
@@ -70,6 +70,11 @@ export function isColumnType(value: unknown): value is ColumnType {
 /** The name of a column type in messages (`timestamp (dd-MM-yyyy)` for a formatted one). */
 export function columnTypeName(type: ColumnType): string {
   return typeof type === 'string' ? type : `timestamp (${type.format})`;
+}
+
+/** A type name with its article, for messages: `an integer`, `a double`. */
+function articled(typeName: string): string {
+  return `${/^[aeiou]/.test(typeName) ? 'an' : 'a'} ${typeName}`;
 }
 
 const INT_MAX = 2147483647;
@@ -183,13 +188,33 @@ function applySchema(
     const raw = Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
     const value = schema.convert[i]!(raw);
     if (value === undefined) {
-      failure ??= { reason: `column ${name} is not a ${columnTypeName(schema.types[i]!)}: ${JSON.stringify(raw)}`, column: name };
+      failure ??= { reason: `column ${name} is not ${articled(columnTypeName(schema.types[i]!))}: ${JSON.stringify(raw)}`, column: name };
       setColumn(row, name, null);
     } else setColumn(row, name, value);
   }
   if (failure === undefined) return { row };
   if (options.corruptColumn !== undefined) setColumn(row, options.corruptColumn, text);
   return { ...failure, row };
+}
+
+/**
+ * Converts a parsed JSON value (e.g. a Kafka record's value) to a schema's
+ * columns, as Spark's `from_json(col, schema)`: the row holds exactly the
+ * schema's columns, each converted to its type, `null` when missing. A value
+ * that is not a JSON object, or a field that does not fit its column, is
+ * malformed: `reason` says why and `column` names the column at fault.
+ */
+export function convertObject(value: unknown, schema: CompiledSchema): { readonly row: Record<string, unknown> } | { readonly reason: string; readonly column?: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { reason: `not a JSON object: ${describeValue(value)}` };
+  const converted = applySchema(value as Record<string, unknown>, schema, { corruptColumn: undefined }, '');
+  return 'reason' in converted ? { reason: converted.reason, column: converted.column } : { row: converted.row };
+}
+
+/** The `PERMISSIVE` form of a record without a schema: its text in the corrupt-record column. */
+function corruptRow(corruptName: string, text: string): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  setColumn(row, corruptName, text);
+  return row;
 }
 
 /** The `PERMISSIVE` form of a record that could not be parsed at all: every column `null`, the text in the corrupt-record column. */
@@ -288,7 +313,8 @@ function isCompiled(schema: Schema | CompiledSchema): schema is CompiledSchema {
  * keeps its own types and CSV keeps text (Spark's `inferSchema = false`).
  * With a schema, rows hold exactly its columns, converted to their types
  * (missing ones are `null`); a value that cannot be converted makes the
- * record malformed, with its `PERMISSIVE` form alongside. Columns named
+ * record malformed, with its `PERMISSIVE` form alongside (without a schema:
+ * the fields it has and its text in the corrupt-record column). Columns named
  * `__proto__` or `constructor` are ordinary columns.
  */
 export function parseRecords(text: string, options: ParseRecordsOptions): ParsedRecord[] {
@@ -303,7 +329,9 @@ export function parseRecords(text: string, options: ParseRecordsOptions): Parsed
     for (const value of lines) out.push({ row: { value } });
     return out;
   }
-  const malformed = (info: MalformedInfo): ParsedRecord => (schema === undefined ? { malformed: info } : { malformed: info, row: nullRow(schema, apply, info.text) });
+  // Without a schema the PERMISSIVE form is the record's text in the corrupt-record column, as Spark adds
+  // `_corrupt_record` to a schema it infers when a record does not parse.
+  const malformed = (info: MalformedInfo): ParsedRecord => ({ malformed: info, row: schema === undefined ? corruptRow(corruptName, info.text) : nullRow(schema, apply, info.text) });
   if (format === 'json') {
     const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
@@ -353,8 +381,10 @@ export function parseRecords(text: string, options: ParseRecordsOptions): Parsed
     }
     if (record.fields.length !== columns.length) {
       const info = { line: record.line, text: record.text, reason: `expected ${columns.length} columns, got ${record.fields.length}` };
-      if (schema === undefined) out.push({ malformed: info });
-      else {
+      if (schema === undefined) {
+        setColumn(raw, corruptName, record.text);
+        out.push({ malformed: info, row: raw });
+      } else {
         const partial = applySchema(raw, schema, apply, record.text);
         if (apply.corruptColumn !== undefined) setColumn(partial.row, apply.corruptColumn, record.text);
         out.push({ malformed: info, row: partial.row });
@@ -383,6 +413,8 @@ export function inferCsvSchema(records: readonly Record<string, unknown>[], colu
   const order = ['integer', 'long', 'double', 'timestamp', 'boolean', 'string'] as const;
   type Inferred = (typeof order)[number] | undefined;
   const typeOf = (v: string): Inferred => {
+    // Integer text beyond ±2^53 fits no type exactly (Spark infers a long, which a double cannot hold): it stays text, never a silently rounded double.
+    if (/^\s*[+-]?\d+\s*$/.test(v) && convertValue(v, 'long') === undefined) return 'string';
     for (const t of order) if (t === 'string' || convertValue(v, t) !== undefined) return t;
     return 'string';
   };

@@ -90,6 +90,7 @@ export function rateSource(options: RateSourceOptions = {}): Source<RateRow, Rat
 
   return {
     description,
+    columns: ['timestamp', 'value'],
     dataAvailable$: available.asObservable(),
     async start(context) {
       scheduler ??= context.scheduler;

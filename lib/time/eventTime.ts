@@ -229,7 +229,27 @@ export function invalidEventTime<T>(
   policy: InvalidEventTimePolicy,
 ): void {
   if (policy === 'drop') return;
-  throw new EventTimeError(operator, reader.field, batchId, rowIndex, reader.raw(row));
+  const raw = reader.raw(row);
+  throw new EventTimeError(operator, reader.field, batchId, rowIndex, raw, { hint: `${whatIsATime(reader, raw)}, or pass onInvalidEventTime: 'drop' to drop and count such rows.` });
+}
+
+/**
+ * What the reader takes as a time, for the message of a value it refused:
+ * the column's format or unit when it has one, and why a number is refused
+ * when it is one (beyond the `Date` range, or not finite).
+ */
+function whatIsATime<T>(reader: EventTimeReader<T>, raw: unknown): string {
+  const spec = reader.markerRead === undefined ? undefined : converterSpecs.get(reader.markerRead);
+  const expected =
+    spec?.format !== undefined
+      ? `Write it in the format ${JSON.stringify(spec.format)} (read as UTC unless the format has a zone), or as epoch milliseconds`
+      : spec?.unit === 'seconds'
+        ? 'Use epoch seconds (a number or numeric text), a Date or an ISO-8601 string'
+        : 'Use epoch milliseconds, a Date or an ISO-8601 string';
+  if (typeof raw === 'number' && raw === raw) {
+    return `${expected}; a time is a finite number no further than ${MAX_EVENT_TIME_MS} ms (the Date range) from the epoch`;
+  }
+  return expected;
 }
 
 /** Validates an `onInvalidEventTime` option. */

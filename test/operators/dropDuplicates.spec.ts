@@ -75,6 +75,15 @@ describe('dropDuplicates', () => {
     expect(runBatches(dropDuplicates<Record<string, unknown>>('a'), [[{ a: null, n: 1 }, { n: 2 }, { a: undefined, n: 3 }]])[0]!.rows).toEqual([{ a: null, n: 1 }]);
   });
 
+  it('reads key columns named like Object members (constructor, toString) as ordinary columns beside a watermarked key: missing is null', () => {
+    type R = Record<string, unknown>;
+    const rows: R[] = [{ ts: 1000 }, { ts: 1000, constructor: null }, { ts: 1000, constructor: 'a' }];
+    const two = runBatches(pipe(withWatermark<R>('ts', '1 second'), dropDuplicates<R>(['ts', 'constructor'], { checkColumns: false })), [rows, [{ ts: 1000, toString: 'x' }]]);
+    expect(two.map((b) => b.rows)).toEqual([[rows[0], rows[2]], []]);
+    const three = runBatches(pipe(withWatermark<R>('ts', '1 second'), dropDuplicates<R>(['ts', 'constructor', 'toString'], { checkColumns: false })), [rows]);
+    expect(three[0]!.rows).toEqual([rows[0], rows[2]]);
+  });
+
   it('remembers every key for ever without a watermark (state grows)', () => {
     const test = streamTest(dropDuplicates<Ev>('id'));
     for (let i = 0; i < 5; i++) test.addData([ev(i, i * 1_000_000)]).checkStateRows(i + 1);

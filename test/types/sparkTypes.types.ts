@@ -5,8 +5,8 @@
 import { expectTypeOf } from 'expect-type';
 import { pipe, type Observable } from 'rxjs';
 import {
-  avg, collectList, collectSet, count, first, fromDirectory, groupAggregate, last, max, min, outputMode, startQuery, sum, toMemory, windowTumbling, withWatermark,
-  type Batch, type CsvTextRow, type DirectoryOffset, type NumericString, type Source, type WindowBounds,
+  avg, collectList, collectSet, count, first, fromDirectory, fromKafka, groupAggregate, last, max, min, outputMode, startQuery, sum, toMemory, windowTumbling, withWatermark,
+  type Batch, type CsvTextRow, type DirectoryOffset, type KafkaRow, type KafkaSource, type NumericString, type Source, type WindowBounds,
 } from '../../lib/index.js';
 import { dropDuplicates, dropDuplicatesWithinWatermark, streamJoin } from '../../operators/index.js';
 
@@ -84,6 +84,16 @@ expectTypeOf(fromDirectory('/data', { format: 'text' })).toEqualTypeOf<Source<{ 
 fromDirectory('/data', { schema: { id: 'varchar' } });
 // @ts-expect-error not a reader mode
 fromDirectory('/data', { mode: 'LENIENT' });
+
+// A Kafka source's JSON values typed from its valueSchema (from_json), and left untyped without one.
+const trades = fromKafka({ brokers: ['127.0.0.1:9092'], topic: 't', valueSchema: { id: 'string', amount: 'integer', time: { type: 'timestamp', format: 'dd-MM-yyyy-HH-mm' } } });
+expectTypeOf(trades).toEqualTypeOf<KafkaSource<KafkaRow<Buffer, { id: string | null; amount: number | null; time: Date | null }>>>();
+expectTypeOf(fromKafka({ brokers: ['127.0.0.1:9092'], topic: 't', keyFormat: 'string', valueFormat: 'json', valueSchema: { n: 'double' } })).toEqualTypeOf<KafkaSource<KafkaRow<string, { n: number | null }>>>();
+expectTypeOf(fromKafka({ brokers: ['127.0.0.1:9092'], topic: 't', valueFormat: 'json' })).toEqualTypeOf<KafkaSource<KafkaRow<Buffer, unknown>>>();
+// @ts-expect-error a valueSchema converts JSON values only
+fromKafka({ brokers: ['127.0.0.1:9092'], topic: 't', valueFormat: 'string', valueSchema: { n: 'double' } });
+// @ts-expect-error not a column type
+fromKafka({ brokers: ['127.0.0.1:9092'], topic: 't', valueSchema: { n: 'float' } });
 
 // Column checks can be turned off for sparse data on deduplication and joins too; the option is a boolean.
 events$.pipe(dropDuplicates(['user', 'ts'], { checkColumns: false }));

@@ -1,6 +1,6 @@
 import { InvalidOptionError, KafkaOffsetLookupError, SourceError } from '../../../lib/errors/index.js';
 import { isRetriable } from '../../../lib/query/retry.js';
-import { fromKafka, type KafkaOffsets, type KafkaRow } from '../../../lib/sources/fromKafka.js';
+import { fromKafka, type FromKafkaOptions, type KafkaOffsets, type KafkaRow } from '../../../lib/sources/fromKafka.js';
 import type { DeadLetterRecord } from '../../../lib/sources/Source.js';
 import { API_KEY, claimTopic, closeTestKafka, faultyNetwork, kafkaBroker, messages, produce, sourceContext, waitFor } from './kafkaTestKit.js';
 
@@ -19,7 +19,7 @@ describe('fromKafka', () => {
     await Promise.all(started.splice(0).map((s) => s.stop()));
   });
 
-  function source(topic: string, options: Partial<Parameters<typeof fromKafka<'string', 'string'>>[0]> = {}) {
+  function source(topic: string, options: Partial<FromKafkaOptions<'string', 'string'>> = {}) {
     const s = fromKafka({ brokers: [kafkaBroker()], topic, keyFormat: 'string', valueFormat: 'string', ...options });
     started.push(s);
     return s;
@@ -241,6 +241,25 @@ describe('fromKafka', () => {
       expect(error).toBeInstanceOf(SourceError);
       expect((error as SourceError).retriable).toBe(false);
       expect((error as Error).message).toMatch(new RegExp(`^fromKafka: malformed JSON record in ${topic}/0@1: .*; got "\\{broken"\\. Pass onMalformed: 'deadLetter'`));
+    });
+
+    it('converts JSON values to a valueSchema (from_json): typed columns, a value that does not fit is malformed', async () => {
+      const topic = await claimTopic(1);
+      await produce(topic, [
+        { partition: 0, value: '{"id":"apple","amount":"10","type":"buy","time":"20-04-2020-10-10"}' },
+        { partition: 0, value: '{"id":"ibm","amount":"ten","time":"20-04-2020-10-16"}' },
+        { partition: 0, value: '{"id":"dell","amount":8}' },
+      ]);
+      const dead: DeadLetterRecord[] = [];
+      const s = fromKafka({ brokers: kafkaBroker(), topic, startingOffsets: 'earliest', onMalformed: 'deadLetter', valueSchema: { id: 'string', amount: 'integer', time: { type: 'timestamp', format: 'dd-MM-yyyy-HH-mm' } } });
+      started.push(s);
+      await s.start(sourceContext(dead));
+      const rows = await s.getBatch(undefined, (await s.latestOffset(undefined, NO_LIMIT))!);
+      expect(rows.map((r) => r.value)).toEqual([
+        { id: 'apple', amount: 10, time: new Date(Date.UTC(2020, 3, 20, 10, 10)) },
+        { id: 'dell', amount: 8, time: null },
+      ]);
+      expect(dead.map((d) => [d.location, d.reason])).toEqual([[`${topic}/0@1`, 'column amount is not an integer: "ten"']]);
     });
 
     it('hands keys and values over as Buffers by default (binary, as Spark does)', async () => {

@@ -10,6 +10,11 @@ import { startQuery } from '../../../lib/query/startQuery.js';
 import type { Sink } from '../../../lib/sinks/Sink.js';
 import { MARKER_HEADERS, toKafka } from '../../../lib/sinks/toKafka.js';
 import { fromKafka, type KafkaRow } from '../../../lib/sources/fromKafka.js';
+import { forEachBatch } from '../../../lib/sinks/forEachBatch.js';
+import { sum } from '../../../lib/aggregate/sum.js';
+import { mapRows } from '../../../operators/mapRows.js';
+import { outputMode } from '../../../operators/outputMode.js';
+import { windowTumbling } from '../../../operators/windowTumbling.js';
 import { claimTopic, closeTestKafka, kafkaBroker, messages, produce, readTopic } from './kafkaTestKit.js';
 
 
@@ -105,5 +110,45 @@ describe('fromKafka → startQuery → toKafka', () => {
     expect(batchesOf(written)).toContain(crashedBatch);
     expect(second.recentProgress[0]!.batchId).toBe(crashedBatch); // the uncommitted batch ran again, with the same offsets
     expect(second.recentProgress[0]!.numInputRows).toBe(3);
+  });
+});
+
+describe('the trading-profit example of notes/003 from Kafka (from_json with a schema, to_timestamp with a format)', () => {
+  it('prints the notes tables batch by batch with a valueSchema and an event-time format, no hand-written parser', async () => {
+    const topic = await claimTopic(1);
+    const schema = { id: 'string', type: 'string', amount: 'integer', time: { type: 'timestamp', format: 'dd-MM-yyyy-HH-mm' } } as const;
+    const tables: unknown[][] = [];
+    const query = startQuery({
+      source: fromKafka({ brokers: [kafkaBroker()], topic, startingOffsets: 'earliest', valueSchema: schema }),
+      pipeline: (records$) =>
+        records$.pipe(
+          mapRows(({ value }) => ({ ...value, profit: value?.amount == null ? null : value.type === 'sell' ? -value.amount : value.amount })),
+          windowTumbling({ eventTime: 'time', size: '5 minute', aggregate: { profit: sum('profit') } }),
+          outputMode('complete'),
+        ),
+      sink: forEachBatch((rows) => void tables.push([...rows])),
+      checkpointLocation: checkpointDir(),
+    });
+    await query.ready;
+    const at = (hhmm: string): number => Date.parse(`2020-04-20T${hhmm}:00Z`);
+    const win = (from: string, to: string) => ({ start: at(from), end: at(to) });
+    const steps = [
+      '{ "id": "apple", "amount": 10, "type": "buy", "time": "20-04-2020-10-10" }',
+      '{ "id": "shell", "amount": "18", "type": "buy", "time": "20-04-2020-10-12" }', // numeric text: converted by the schema
+      '{ "id": "apple", "amount": 5, "type": "sell", "time": "20-04-2020-10-22" }',
+      '{ "id": "asus", "amount": 5, "type": "buy", "time": "20-04-2020-10-14" }',
+    ];
+    for (const value of steps) {
+      await produce(topic, [{ partition: 0, value }]);
+      await query.processAllAvailable();
+    }
+    await query.stop();
+    const sorted = (rows: unknown[]) => [...rows].sort((a, b) => (a as { window: { start: number } }).window.start - (b as { window: { start: number } }).window.start);
+    expect(tables.filter((t) => t.length > 0).map(sorted)).toEqual([
+      [{ window: win('10:10', '10:15'), profit: 10 }],
+      [{ window: win('10:10', '10:15'), profit: 28 }],
+      [{ window: win('10:10', '10:15'), profit: 28 }, { window: win('10:20', '10:25'), profit: -5 }],
+      [{ window: win('10:10', '10:15'), profit: 33 }, { window: win('10:20', '10:25'), profit: -5 }],
+    ]);
   });
 });

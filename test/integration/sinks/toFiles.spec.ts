@@ -73,6 +73,20 @@ describe('toFiles (real files)', () => {
     expect(readFileSync(join(dir, 'part-00000-q.csv'), 'utf8')).toBe('id,note\na,"x, ""y"""\nb,\n');
   });
 
+  it('writes columns named like Object members (__proto__, constructor) as ordinary columns in CSV: a row without one has an empty cell', async () => {
+    const sink = toFiles(dir, { format: 'csv', header: true });
+    await sink.start!(context);
+    await sink.addBatch(0, [JSON.parse('{"__proto__":"x","constructor":"c","hasOwnProperty":"h"}') as Record<string, unknown>, { ts: 1 }]);
+    expect(readFileSync(join(dir, 'part-00000-q.csv'), 'utf8')).toBe('__proto__,constructor,hasOwnProperty,ts\nx,c,h,\n,,,1\n');
+  });
+
+  it('writes an invalid Date as an empty CSV cell (null, as in JSON), never a RangeError', async () => {
+    const sink = toFiles(dir, { format: 'csv', header: true });
+    await sink.start!(context);
+    await sink.addBatch(0, [{ id: 'a', at: new Date(Number.NaN) }]);
+    expect(readFileSync(join(dir, 'part-00000-q.csv'), 'utf8')).toBe('id,at\na,\n');
+  });
+
   it('a query writing files and a query reading them with fromDirectory see each committed row once', async () => {
     const input = new Subject<{ n: number }>();
     const manager = new StreamingQueryManager();

@@ -1,7 +1,7 @@
 import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Observable } from 'rxjs';
+import { map, type Observable } from 'rxjs';
 import { avg, count, countDistinct, dropDuplicates, groupAggregate, outputMode, streamJoin, sum, windowTumbling, withWatermark, type Batch } from '../../../lib/index.js';
 import { ColumnNotFoundError, MalformedRecordError } from '../../../lib/errors/index.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
@@ -93,6 +93,14 @@ describe('reader modes', () => {
     expect(query.lastProgress?.sources[0]?.metrics).toMatchObject({ numMalformedRecords: 2 });
   });
 
+  it('PERMISSIVE without a schema keeps a record that does not parse as its text in the corrupt-record column, counted (Spark adds _corrupt_record to the schema it infers)', async () => {
+    put('bad.json', '{"id":"a","n":1}\nnot json\n{"id":"c"}\n', 1000);
+    const query = startQuery({ source: fromDirectory(dir, { mode: 'PERMISSIVE' }), sink: toMemory(table()), manager });
+    await query.processAllAvailable();
+    expect(memoryTable(table())).toEqual([{ id: 'a', n: 1 }, { _corrupt_record: 'not json' }, { id: 'c' }]);
+    expect(query.lastProgress?.sources[0]?.metrics).toMatchObject({ numMalformedRecords: 1 });
+  });
+
   it('DROPMALFORMED drops malformed records and counts them in progress', async () => {
     put('bad.csv', file, 1000);
     const query = startQuery({ source: fromDirectory(dir, { format: 'csv', header: true, mode: 'DROPMALFORMED', schema: { id: 'string', amount: 'integer' } }), sink: toMemory(table()), manager });
@@ -107,7 +115,7 @@ describe('reader modes', () => {
     await expect(query.processAllAvailable()).rejects.toBeInstanceOf(MalformedRecordError);
     const error = query.exception as MalformedRecordError;
     expect([error.file, error.line, error.column]).toEqual([join(dir, 'bad.csv'), 3, 'amount']);
-    expect(error.message).toContain(`malformed record in ${join(dir, 'bad.csv')} at line 3, column amount: column amount is not a integer: "ten"`);
+    expect(error.message).toContain(`malformed record in ${join(dir, 'bad.csv')} at line 3, column amount: column amount is not an integer: "ten"`);
   });
 });
 
@@ -193,6 +201,27 @@ describe('columns are resolved before data flows', () => {
     ['a join key', (r$: Observable<Batch<Record<string, unknown>>>) => r$.pipe(streamJoin([{ ident: 1 }], { on: { left: 'ident', right: 'ident' } })), "streamJoin: cannot resolve 'ident' given input columns: [id, action, ts] (on (left))."],
   ])('%s that is not a column fails at start', (_what, pipeline, message) => {
     expect(() => startQuery({ source: fromDirectory(dir, { schema: SCHEMA }) as never, pipeline: pipeline as never, sink: toMemory(table()), manager })).toThrow(message);
+  });
+
+  it('an RxJS map that reshapes the rows of a schema source ends the schema: the new columns resolve, a typo after it fails on the first batch', async () => {
+    put('a.json', '{"id":"p1","action":"open","ts":"2018-03-02T10:02:33"}\n{"id":"p2","action":"open","ts":"2018-03-02T10:03:33"}\n', 1000);
+    const reshape = map((b: Batch<{ id: string | null; action: string | null }>) => ({ ...b, rows: b.rows.map((r) => ({ device: r.id, what: r.action })) }));
+    const ok = startQuery({
+      source: fromDirectory(dir, { schema: SCHEMA }),
+      pipeline: (rows$) => rows$.pipe(reshape, groupAggregate({ keyBy: 'what', aggregate: { n: count() } }), outputMode('complete')),
+      sink: toMemory(table()),
+      manager,
+    });
+    await ok.processAllAvailable();
+    expect(memoryTable(table())).toEqual([{ what: 'open', n: 2 }]);
+    await ok.stop();
+    const typo = startQuery({
+      source: fromDirectory(dir, { schema: SCHEMA }),
+      pipeline: (rows$) => rows$.pipe(reshape, groupAggregate({ keyBy: 'wat' as never, aggregate: { n: count() } }), outputMode('complete')),
+      sink: toMemory(`${table()}-typo`),
+      manager,
+    });
+    await expect(typo.processAllAvailable()).rejects.toThrow("groupAggregate: cannot resolve 'wat' in batch 0: no row has it; input columns present: [device, what] (keyBy).");
   });
 
   it('without a schema, a keyBy typo fails on the first batch, naming the batch and the columns present', async () => {

@@ -167,7 +167,7 @@ describe('fromDirectory (real files in a temporary directory)', () => {
     await query.processAllAvailable();
     expect(memoryTable(table())).toEqual([{ id: 'apple', amount: 10 }]);
     expect(dead).toEqual([
-      { source: `FileStreamSource[${dir}]`, location: `${join(dir, 'bad.csv')}:3`, text: 'pear,ten', reason: 'column amount is not a integer: "ten"' },
+      { source: `FileStreamSource[${dir}]`, location: `${join(dir, 'bad.csv')}:3`, text: 'pear,ten', reason: 'column amount is not an integer: "ten"' },
       { source: `FileStreamSource[${dir}]`, location: `${join(dir, 'bad.csv')}:4`, text: 'plum', reason: 'expected 2 columns, got 1' },
     ]);
     expect(query.lastProgress?.sources[0]?.metrics).toEqual({ numDeadLetterRecords: 2, numMissingFiles: 0, numUnreadableEntries: 0, numFilesTooOld: 0, numSeenFiles: 1, numFileLogEntries: 1 });

@@ -188,3 +188,12 @@ Batch: 2
     });
   });
 });
+
+describe('formatTable and columns named like Object members', () => {
+  it('shows __proto__, constructor and toString as ordinary columns: null where a row lacks one, never the inherited member', () => {
+    const rows = [JSON.parse('{"__proto__":"x","constructor":"c","toString":"t"}') as Record<string, unknown>, { n: 1 }];
+    expect(formatTable(rows, { truncate: false })).toBe(
+      ['+---------+-----------+--------+----+', '|__proto__|constructor|toString|n   |', '+---------+-----------+--------+----+', '|x        |c          |t       |null|', '|null     |null       |null    |1   |', '+---------+-----------+--------+----+', ''].join('\n'),
+    );
+  });
+});

@@ -1,11 +1,11 @@
 import { convertValue, parseCsv, parseRecords } from '../../../lib/sources/parseRecords.js';
 
 describe('parseRecords', () => {
-  it('parses JSON lines, skipping blank lines, reporting bad lines with their number', () => {
+  it('parses JSON lines, skipping blank lines, reporting bad lines with their number (PERMISSIVE form without a schema: the text in the corrupt-record column)', () => {
     expect(parseRecords('{"a":1}\n\n[1]\n{"a":\n', { format: 'json' })).toEqual([
       { row: { a: 1 } },
-      { malformed: { line: 3, text: '[1]', reason: 'not a JSON object' } },
-      { malformed: { line: 4, text: '{"a":', reason: expect.stringMatching(/^invalid JSON/) } },
+      { malformed: { line: 3, text: '[1]', reason: 'not a JSON object' }, row: { _corrupt_record: '[1]' } },
+      { malformed: { line: 4, text: '{"a":', reason: expect.stringMatching(/^invalid JSON/) }, row: { _corrupt_record: '{"a":' } },
     ]);
   });
 
@@ -21,7 +21,8 @@ describe('parseRecords', () => {
       [2, ['multi\nline', 'x', 'y']],
     ]);
     expect(parseRecords('1,2\n', { format: 'csv' })).toEqual([{ row: { _c0: '1', _c1: '2' } }]);
-    expect(parseRecords('x,"open\n', { format: 'csv' })).toEqual([{ malformed: { line: 1, text: 'x,"open', reason: 'unterminated quoted field' } }]);
+    expect(parseRecords('x,"open\n', { format: 'csv' })).toEqual([{ malformed: { line: 1, text: 'x,"open', reason: 'unterminated quoted field' }, row: { _corrupt_record: 'x,"open' } }]);
+    expect(parseRecords('a,b\n1\n', { format: 'csv', header: true, columnNameOfCorruptRecord: 'bad' })).toEqual([{ malformed: { line: 2, text: '1', reason: 'expected 2 columns, got 1' }, row: { a: '1', bad: '1' } }]);
   });
 
   it('converts values or says it cannot', () => {

@@ -46,7 +46,7 @@ describe('schema conversions (Spark types)', () => {
 
   it('gives a malformed record its PERMISSIVE form: values that fit, nulls, and the corrupt-record column', () => {
     expect(parseRecords('a,x\n', { format: 'csv', schema: { id: 'string', n: 'integer', _corrupt_record: 'string' } })).toEqual([
-      { malformed: { line: 1, text: 'a,x', reason: 'column n is not a integer: "x"', column: 'n' }, row: { id: 'a', n: null, _corrupt_record: 'a,x' } },
+      { malformed: { line: 1, text: 'a,x', reason: 'column n is not an integer: "x"', column: 'n' }, row: { id: 'a', n: null, _corrupt_record: 'a,x' } },
     ]);
     expect(parseRecords('{"id":\n', { format: 'json', schema: { id: 'string' } })).toEqual([
       { malformed: { line: 1, text: '{"id":', reason: expect.stringMatching(/^invalid JSON/) as unknown as string }, row: { id: null } },
@@ -56,5 +56,10 @@ describe('schema conversions (Spark types)', () => {
   it('infers CSV column types as Spark (narrowest type that fits every value, widening numbers, else string)', () => {
     const rows = [{ a: '1', b: '1', c: 'x', d: '2020-01-01T00:00:00', e: 'TRUE', f: null, g: '3000000000' }, { a: '2', b: '2.5', c: '1', d: '2020-01-02', e: 'false', f: null, g: '1' }];
     expect(inferCsvSchema(rows, ['a', 'b', 'c', 'd', 'e', 'f', 'g'])).toEqual({ a: 'integer', b: 'double', c: 'string', d: 'timestamp', e: 'boolean', f: 'string', g: 'long' });
+  });
+
+  it('infers integer text beyond 2^53 as string, never as a double that would change the value', () => {
+    const rows = [{ id: '9007199254740993', n: '9007199254740991' }, { id: '1', n: '2' }];
+    expect(inferCsvSchema(rows, ['id', 'n'])).toEqual({ id: 'string', n: 'long' });
   });
 });

@@ -65,6 +65,19 @@ describe('event-time specs { field, unit?, format? }', () => {
     expect(zoned.ms({ ts: '2018-03-02T10:15+02:00' })).toBe(Date.UTC(2018, 2, 2, 8, 15));
   });
 
+  it('an EventTimeError says what the column takes: its format or unit, and the Date range for a number', () => {
+    const formatted = { field: 'time', format: 'dd-MM-yyyy-HH-mm' } as const;
+    expect(() => runBatches(withWatermark<Row>(formatted, '10 minutes'), [[{ time: '2020-04-20 10:10' }]])).toThrow(
+      `withWatermark: event time time is not a valid time in batch 0, row 0; got "2020-04-20 10:10". Write it in the format "dd-MM-yyyy-HH-mm" (read as UTC unless the format has a zone), or as epoch milliseconds, or pass onInvalidEventTime: 'drop' to drop and count such rows.`,
+    );
+    expect(() => runBatches(windowTumbling<Row>()({ eventTime: { field: 'ts', unit: 'seconds' }, size: 10, aggregate: { n: count() } }), [[{ ts: 'soon' }]])).toThrow(
+      "windowTumbling: event time ts is not a valid time in batch 0, row 0; got \"soon\". Use epoch seconds (a number or numeric text), a Date or an ISO-8601 string, or pass onInvalidEventTime: 'drop' to drop and count such rows.",
+    );
+    expect(() => runBatches(withWatermark<Row>('ts', '1 second'), [[{ ts: 9e15 }]])).toThrow(
+      "withWatermark: event time ts is not a valid time in batch 0, row 0; got 9000000000000000. Use epoch milliseconds, a Date or an ISO-8601 string; a time is a finite number no further than 8640000000000000 ms (the Date range) from the epoch, or pass onInvalidEventTime: 'drop' to drop and count such rows.",
+    );
+  });
+
   it('a plain { field } is the field name', () => {
     const r = eventTimeReader<Row>('op', { field: 'ts' });
     expect(r.markerRead).toBeUndefined();
