@@ -168,8 +168,13 @@ export class KafkaSink<R> implements Sink<R> {
       if (present?.get(i)?.some((found) => sameBytes(message.key, found.key) && sameBytes(message.value, found.value)) === true) continue;
       messages.push(message);
     }
+    // Row 0 carries the batch's origin: it goes first, alone, and the other rows only once it is acknowledged. So
+    // any record of the batch in the topic means row 0 is there too, whatever request fails (on whichever broker),
+    // and a checkpoint behind this batch can always re-plan it from the topic.
+    const alone = this.config.exactlyOnce && origin !== undefined && messages.length > 1 && messages[0] === all[0] ? 1 : 0;
     try {
-      for (let from = 0; from < messages.length; from += this.config.maxRecordsPerSend) {
+      if (alone === 1) await producer.send({ topic: this.config.topic, acks: -1, messages: [messages[0]!] });
+      for (let from = alone; from < messages.length; from += this.config.maxRecordsPerSend) {
         await producer.send({ topic: this.config.topic, acks: -1, messages: messages.slice(from, from + this.config.maxRecordsPerSend) });
       }
     } catch (error) {

@@ -9,7 +9,7 @@ import type { BatchOrigin, Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import type { QueryContext } from '../state/StateStore.js';
 import { freezeInfo, stamp, type PipelineInfo } from '../internal/pipeline.js';
-import { isMultiSource, type MultiOffset } from './multiSource.js';
+import { isMultiSource, type MultiOffset, type MultiSource } from './multiSource.js';
 import { isResultBatch, type ResultBatch } from '../batch/ResultBatch.js';
 import { parseDuration } from '../time/parseDuration.js';
 import type { Duration } from '../types.js';
@@ -331,7 +331,8 @@ export class QueryRuntime<T, R> implements StreamingQuery {
 
       if (recovery !== undefined && !recovery.fresh) {
         // Batches the sink holds beyond the checkpoint (an older copy restored, offsets deleted): re-run below with the offsets it recorded.
-        const replay = await checkReplan({ location: checkpoint!.location, queryId: this.queryId, recovery, sources: [source], sink: sink as Sink<unknown> });
+        // Per source, in the order of the offsets in offsets/N: a multi-source query's inputs.
+        const replay = await checkReplan({ location: checkpoint!.location, queryId: this.queryId, recovery, sources: isMultiSource(source) ? (source as MultiSource).sources : [source], sink: sink as Sink<unknown> });
         this.committedOffset = this.loggedOffset(recovery.lastCommitted?.offsets);
         this.nextBatchId = recovery.lastCommittedBatchId + 1;
         this.watermark = recovery.watermark ?? recovery.pending?.watermark ?? recovery.lastCommitted?.watermark ?? 0;
@@ -586,7 +587,8 @@ export class QueryRuntime<T, R> implements StreamingQuery {
             endOffsets: this.offsetsToLog(end),
             watermark: this.watermark,
             timestamp: this.batchClock.now(),
-            plans: [(await source.describePlan?.(start, end)) ?? null],
+            // Per source, like the offsets: a multi-source query's inputs each describe their part.
+            plans: isMultiSource(source) ? [...(await (source as MultiSource).describePlan(start as MultiOffset | undefined, end as MultiOffset))] : [(await source.describePlan?.(start, end)) ?? null],
           };
     await this.retry(() => sink.addBatch(batchId, output.rows, origin), 'sink.addBatch');
     const addBatchMs = scheduler.now() - a0 - walWaitMs;

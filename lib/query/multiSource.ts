@@ -1,4 +1,5 @@
 import { merge, type Observable } from 'rxjs';
+import { SourceError, describeValue } from '../errors/index.js';
 import type { DeadLetterRecord, ReadLimit, Source, SourceContext } from '../sources/Source.js';
 
 /** The offset of a multi-source query: one entry per input, in input order (`null` for an input that never had data). */
@@ -78,6 +79,46 @@ export class MultiSource implements Source<readonly unknown[], MultiOffset> {
     return parts;
   }
 
+  /**
+   * Per input, what it needs beyond its offsets to plan its part of
+   * `(start, end]` again ({@link Source.describePlan} of each input): a list
+   * in input order, `null` for an input that read nothing in the batch or
+   * whose offsets say everything. The runtime hands it to the sink as the
+   * batch origin's `plans` (one entry per input, like its offsets), so a
+   * checkpoint behind the output re-plans a multi-source query too.
+   */
+  async describePlan(start: MultiOffset | undefined, end: MultiOffset): Promise<readonly unknown[]> {
+    return Promise.all(
+      this.sources.map(async (source, i) => {
+        const from = start?.[i] ?? undefined;
+        const to = end[i] ?? undefined;
+        if (to === undefined || source.describePlan === undefined || (from !== undefined && sameOffset(source, from, to))) return null;
+        return (await source.describePlan(from, to)) ?? null;
+      }),
+    );
+  }
+
+  /**
+   * Gives each input its part of a plan {@link MultiSource.describePlan}
+   * made (`plan[i]` to input i's `restorePlan`). Throws what an input throws
+   * when what it has contradicts the plan; a plan that is not a list with one
+   * entry per input is refused.
+   */
+  async restorePlan(start: MultiOffset | undefined, end: MultiOffset, plan: unknown): Promise<void> {
+    if (!Array.isArray(plan) || plan.length !== this.sources.length) {
+      throw new SourceError(this.description, `a plan for its ${this.sources.length} inputs must be a list with one entry per input; got ${describeValue(plan)}. Restore the newest copy of the checkpoint, or start the query with a new checkpoint location and a new output`, undefined, false);
+    }
+    for (const [i, source] of this.sources.entries()) {
+      const part: unknown = plan[i];
+      const to = end[i] ?? undefined;
+      if (part === null || part === undefined || to === undefined) continue;
+      if (source.restorePlan === undefined) {
+        throw new SourceError(this.description, `input ${this.names[i]} (${source.description}) cannot restore a plan; got ${describeValue(part)}`, undefined, false);
+      }
+      await source.restorePlan(start?.[i] ?? undefined, to, part);
+    }
+  }
+
   async commit(end: MultiOffset): Promise<void> {
     await Promise.all(this.sources.map((source, i) => (end[i] === undefined || end[i] === null ? Promise.resolve() : source.commit(end[i]))));
   }
@@ -102,7 +143,7 @@ export class MultiSource implements Source<readonly unknown[], MultiOffset> {
       endOffset: end[i] ?? null,
       latestOffset: latest?.[i] ?? null,
       numInputRows: counts[i] ?? 0,
-      metrics: { ...source.progressMetrics?.(end[i]), ...(i === 0 ? { numDeadLetterRecords: deadLetters } : {}) },
+      metrics: { ...source.progressMetrics?.(end[i] ?? undefined), ...(i === 0 ? { numDeadLetterRecords: deadLetters } : {}) },
     }));
   }
 }

@@ -2,7 +2,7 @@ import { InvalidOptionError, KafkaOffsetLookupError, SourceError } from '../../.
 import { isRetriable } from '../../../lib/query/retry.js';
 import { fromKafka, type FromKafkaOptions, type KafkaOffsets, type KafkaRow } from '../../../lib/sources/fromKafka.js';
 import type { DeadLetterRecord } from '../../../lib/sources/Source.js';
-import { API_KEY, claimTopic, closeTestKafka, faultyNetwork, kafkaBroker, messages, produce, sourceContext, waitFor } from './kafkaTestKit.js';
+import { API_KEY, claimTopic, closeTestKafka, faultyNetwork, kafkaBroker, messages, produce, readTopic, sourceContext, waitFor } from './kafkaTestKit.js';
 
 
 const NO_LIMIT = { all: false } as const;
@@ -330,6 +330,43 @@ describe('fromKafka', () => {
         await s.start(sourceContext(deadLetters));
         const rows = await s.getBatch(undefined, (await s.latestOffset(undefined, NO_LIMIT))!);
         expect(rows.map((r) => [r.key, r.value])).toEqual([['tombstone', null]]);
+        expect(deadLetters).toEqual([]);
+      }
+    });
+  });
+
+  describe('empty values (zero bytes, not a tombstone)', () => {
+    it("follow the value format's rule: an empty Buffer (binary), '' (string), and for json a malformed record (dead letter, or the batch fails)", async () => {
+      const topic = await claimTopic(1);
+      await produce(topic, [
+        { partition: 0, key: 'empty', value: Buffer.alloc(0) },
+        { partition: 0, key: 'tombstone', value: null },
+        { partition: 0, key: 'one', value: '1' },
+      ]);
+      const read = async (valueFormat: 'binary' | 'string' | 'json', onMalformed: 'fail' | 'deadLetter', deadLetters: DeadLetterRecord[] = []) => {
+        const s = fromKafka({ brokers: [kafkaBroker()], topic, startingOffsets: 'earliest', keyFormat: 'string', valueFormat, onMalformed });
+        started.push(s);
+        await s.start(sourceContext(deadLetters));
+        return s.getBatch(undefined, (await s.latestOffset(undefined, NO_LIMIT))!);
+      };
+      // A Kafka broker keeps a zero-byte value apart from a null one. mokapi, the test broker, answers a produced
+      // zero-byte value as null (a limit of the mock); then the record is a tombstone for the source, in every format.
+      // The zero-byte rule itself is pinned without a broker in test/lib/kafka/decodeKafkaBytes.spec.ts.
+      const raw = (await readTopic(topic)).find((r) => r.key?.toString() === 'empty')!;
+      const kept = raw.value !== null;
+      const binary = await read('binary', 'fail');
+      expect(binary.map((r) => [r.key, Buffer.isBuffer(r.value) ? `<${(r.value as Buffer).length} bytes>` : r.value])).toEqual([['empty', kept ? '<0 bytes>' : null], ['tombstone', null], ['one', '<1 bytes>']]);
+      expect((await read('string', 'fail')).map((r) => [r.key, r.value])).toEqual([['empty', kept ? '' : null], ['tombstone', null], ['one', '1']]);
+      const deadLetters: DeadLetterRecord[] = [];
+      const json = await read('json', 'deadLetter', deadLetters);
+      if (kept) {
+        expect(json.map((r) => [r.key, r.value])).toEqual([['tombstone', null], ['one', 1]]);
+        expect(deadLetters.map((d) => d.reason)).toEqual([expect.stringContaining('empty value (zero bytes), which is not JSON; a null value would be a tombstone')]);
+        const failed = await read('json', 'fail').catch((e: unknown) => e);
+        expect((failed as Error).message).toContain('empty value (zero bytes), which is not JSON');
+        expect((failed as Error).message).toContain(topic);
+      } else {
+        expect(json.map((r) => [r.key, r.value])).toEqual([['empty', null], ['tombstone', null], ['one', 1]]);
         expect(deadLetters).toEqual([]);
       }
     });

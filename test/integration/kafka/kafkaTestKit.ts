@@ -123,13 +123,17 @@ export function messages(prefix: string, n: number, partitions: number): TestMes
 }
 
 /** Kafka protocol API keys the fault injection below can refuse. */
-export const API_KEY = { offsetFetch: 9, findCoordinator: 10 } as const;
+export const API_KEY = { produce: 0, offsetFetch: 9, findCoordinator: 10 } as const;
 
 /** A kafkajs `socketFactory` (public client option) whose connections fail while a request of a listed API key is sent. */
 export interface FaultyNetwork {
   readonly socketFactory: ISocketFactory;
   /** API keys whose requests reset the connection instead of being sent. */
   readonly failing: Set<number>;
+  /** API keys whose first N requests are sent and every later one resets its connection (N = the value). */
+  readonly failAfter: Map<number, number>;
+  /** How many requests were sent, per API key. */
+  readonly sent: Map<number, number>;
   /** How many requests were refused, per API key. */
   readonly refused: Map<number, number>;
 }
@@ -143,21 +147,25 @@ export interface FaultyNetwork {
 export function faultyNetwork(): FaultyNetwork {
   const failing = new Set<number>();
   const refused = new Map<number, number>();
+  const failAfter = new Map<number, number>();
+  const sent = new Map<number, number>();
   const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
     const socket = createConnection({ host, port }, onConnect);
     const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
     socket.write = ((chunk: unknown, ...rest: unknown[]) => {
       if (Buffer.isBuffer(chunk) && chunk.length >= 6) {
         const apiKey = chunk.readInt16BE(4);
-        if (failing.has(apiKey)) {
+        const allowed = failAfter.get(apiKey);
+        if (failing.has(apiKey) || (allowed !== undefined && (sent.get(apiKey) ?? 0) >= allowed)) {
           refused.set(apiKey, (refused.get(apiKey) ?? 0) + 1);
           socket.destroy(new Error(`injected: connection reset while sending a request with API key ${apiKey}`));
           return false;
         }
+        sent.set(apiKey, (sent.get(apiKey) ?? 0) + 1);
       }
       return write(chunk, ...rest);
     }) as typeof socket.write;
     return socket;
   };
-  return { socketFactory, failing, refused };
+  return { socketFactory, failing, failAfter, sent, refused };
 }

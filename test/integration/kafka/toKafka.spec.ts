@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidOptionError, SinkError } from '../../../lib/errors/index.js';
 import type { KafkaLogRecord } from '../../../lib/kafka/KafkaLog.js';
-import type { SinkContext } from '../../../lib/sinks/Sink.js';
+import type { BatchOrigin, SinkContext } from '../../../lib/sinks/Sink.js';
 import { MARKER_HEADERS, toKafka, type ToKafkaOptions } from '../../../lib/sinks/toKafka.js';
-import { claimTopic, closeTestKafka, kafkaBroker, produce, readTopic } from './kafkaTestKit.js';
+import { API_KEY, claimTopic, closeTestKafka, faultyNetwork, kafkaBroker, produce, readTopic } from './kafkaTestKit.js';
 
 
 afterAll(closeTestKafka);
@@ -107,6 +107,31 @@ describe('toKafka', () => {
     const mine = (await readTopic(topic)).filter((r) => header(r, MARKER_HEADERS.writer) === 'q4' && header(r, MARKER_HEADERS.batch) === '3');
     expect(mine.map((r) => Number(header(r, MARKER_HEADERS.row))).sort()).toEqual([0, 1, 2, 3, 4]);
     expect(valuesOf(mine)).toEqual(rows.map((t) => JSON.stringify(t)).sort());
+  });
+
+  it("sends row 0 (the batch's origin) alone and first: when a later request fails, the topic holds row 0, and a restarted sink has the origin and writes only the rest", async () => {
+    const topic = await claimTopic(2);
+    const origin: BatchOrigin = { startOffsets: [{ in: { '0': 3 } }], endOffsets: [{ in: { '0': 8 } }], watermark: 0, timestamp: 1_700_000_000_000, plans: [null] };
+    const rows = trades('h', 5);
+    // Every produce request after the first resets its connection (a broker or the network failing mid-batch).
+    const network = faultyNetwork();
+    network.failAfter.set(API_KEY.produce, 1);
+    const cut = sink<Trade>(topic, { key: 'id', kafka: { socketFactory: network.socketFactory, retry: { retries: 0 } } });
+    await cut.start(context('q-cut'));
+    await expect(cut.addBatch(0, rows, origin)).rejects.toBeInstanceOf(SinkError);
+    expect(network.sent.get(API_KEY.produce)).toBe(1);
+    const reached = await readTopic(topic);
+    expect(reached.map((r) => [header(r, MARKER_HEADERS.batch), header(r, MARKER_HEADERS.row)])).toEqual([['0', '0']]);
+    expect(JSON.parse(header(reached[0]!, MARKER_HEADERS.origin)!)).toEqual(origin);
+
+    const restarted = sink<Trade>(topic, { key: 'id' });
+    await restarted.start(context('q-cut'));
+    expect(await restarted.lastCommittedBatchId!()).toBe(0);
+    expect(await restarted.committedOrigin!(0)).toEqual(origin); // a checkpoint behind this batch re-plans it from here
+    await restarted.addBatch(0, rows, origin);
+    const all = await readTopic(topic);
+    expect(valuesOf(all)).toEqual(rows.map((t) => JSON.stringify(t)).sort());
+    expect(all.filter((r) => header(r, MARKER_HEADERS.origin) !== undefined)).toHaveLength(1);
   });
 
   it('a forged marker of its own writer id for a far batch (rss.batch=1000000) suppresses nothing', async () => {

@@ -11,6 +11,7 @@ import { MemoryCheckpointStore } from '../../../lib/checkpoint/MemoryCheckpointS
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
 import { InvalidOptionError, UnsupportedOperationError } from '../../../lib/errors/index.js';
 import type { GroupState } from '../../../lib/groupState/GroupState.js';
+import { MultiSource } from '../../../lib/query/multiSource.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import { StreamingQueryManager } from '../../../lib/query/StreamingQueryManager.js';
 import type { Sink } from '../../../lib/sinks/Sink.js';
@@ -137,6 +138,50 @@ describe('startQuery with several sources', () => {
     expect(() => startQuery({ source: logSource([]), sources: { a: logSource([]) }, pipeline: () => undefined as never, sink, manager } as never)).toThrow(InvalidOptionError);
     expect(() => startQuery({ sources: {}, pipeline: () => undefined as never, sink, manager } as never)).toThrow('startQuery: sources must be a non-empty object of named sources; got {}.');
     expect(() => startQuery({ sources: { a: 42 }, pipeline: () => undefined as never, sink, manager } as never)).toThrow(/startQuery: sources\.a must be a Source/);
+  });
+});
+
+describe('MultiSource: plans composed from its inputs', () => {
+  /** A log source that also describes and restores plans: `plan` is the batch's range, restored ranges are recorded. */
+  function planningSource(log: Ev[], restored: Array<[number | undefined, number, unknown]>): Source<Ev, number> {
+    return {
+      ...logSource(log),
+      async describePlan(start, end) {
+        return { range: [start ?? 0, end] };
+      },
+      async restorePlan(start, end, plan) {
+        restored.push([start, end, plan]);
+      },
+    };
+  }
+
+  it('describes a plan per input, null for an input that read nothing in the batch or describes nothing', async () => {
+    const multi = new MultiSource(['a', 'b', 'c'], [planningSource(leftLog(), []), planningSource(rightLog(), []), logSource(leftLog())]);
+    expect(await multi.describePlan(undefined, [2, null, 2])).toEqual([{ range: [0, 2] }, null, null]);
+    expect(await multi.describePlan([2, 4, 2], [4, 4, 3])).toEqual([{ range: [2, 4] }, null, null]);
+  });
+
+  it("gives each input its part of a plan back, and refuses a plan that is not one entry per input or an input that cannot take its part", async () => {
+    const restoredA: Array<[number | undefined, number, unknown]> = [];
+    const restoredB: Array<[number | undefined, number, unknown]> = [];
+    const multi = new MultiSource(['a', 'b'], [planningSource(leftLog(), restoredA), planningSource(rightLog(), restoredB)]);
+    await multi.restorePlan([2, null], [4, 2], [{ range: [2, 4] }, { range: [0, 2] }]);
+    expect(restoredA).toEqual([[2, 4, { range: [2, 4] }]]);
+    expect(restoredB).toEqual([[undefined, 2, { range: [0, 2] }]]);
+    await multi.restorePlan([4, 2], [6, 2], [{ range: [4, 6] }, null]);
+    expect(restoredB).toHaveLength(1);
+    await expect(multi.restorePlan(undefined, [2, 2], [{ range: [0, 2] }])).rejects.toThrow('a plan for its 2 inputs must be a list with one entry per input; got');
+    const plain = new MultiSource(['a', 'b'], [planningSource(leftLog(), []), logSource(rightLog())]);
+    await expect(plain.restorePlan(undefined, [2, 2], [null, { range: [0, 2] }])).rejects.toThrow('input b (LogSource) cannot restore a plan');
+  });
+
+  it('reports progress for an input that had no data yet (its offset null), as the first batch of a query whose second input is still empty', async () => {
+    const sink = batchSink<unknown>();
+    const query = startQuery({ sources: { a: logSource(leftLog()), b: { ...logSource<Ev>([]), progressMetrics: (end: number | undefined) => ({ seen: end === undefined ? -1 : end.valueOf() }) } }, pipeline: ({ a, b }: { a: Observable<Batch<Ev>>; b: Observable<Batch<Ev>> }) => a.pipe(union(b)), sink, checkpoint: openCheckpoint(new MemoryCheckpointStore('empty-input')), manager } as never);
+    await query.processAllAvailable();
+    const progress = query.recentProgress;
+    await query.stop();
+    expect(progress[0]!.sources.map((s) => [s.endOffset, s.metrics['seen']])).toEqual([[2, undefined], [null, -1]]);
   });
 });
 
