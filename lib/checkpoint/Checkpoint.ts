@@ -75,7 +75,7 @@ export interface Checkpoint {
   /** A directory path, or a name for in-memory checkpoints. */
   readonly location: string;
   open(): Promise<CheckpointRecovery>;
-  createContext(runId: string, scheduler: SchedulerLike, inputs?: readonly string[]): QueryContext;
+  createContext(runId: string, scheduler: SchedulerLike, inputs?: readonly string[], clock?: SchedulerLike): QueryContext;
   writeOffsets(entry: OffsetLogEntry): Promise<void>;
   /** Resolves once `commits/N` is durable; an implementation may report what it did ({@link CheckpointCommitStats}). */
   commit(batchId: number, info?: CommitInfo): Promise<CheckpointCommitStats | void>;

@@ -428,12 +428,13 @@ export class StoreCheckpoint implements Checkpoint {
 
   // ---------------------------------------------------------------- registration
 
-  createContext(runId: string, scheduler: SchedulerLike, inputs: readonly string[] = ['0']): QueryContext {
+  createContext(runId: string, scheduler: SchedulerLike, inputs: readonly string[] = ['0'], clock: SchedulerLike = scheduler): QueryContext {
     const recovery = this.recovery;
     if (recovery === undefined) {
       throw new CheckpointError(`checkpoint: createContext was called before open() finished for ${this.location}; got no recovery yet. Await open() first.`, this.location);
     }
-    this.scheduler = scheduler;
+    // Phase durations are measured on a running clock: a query's context scheduler reads the batch's timestamp.
+    this.scheduler = clock;
     return {
       queryId: recovery.queryId,
       runId,

@@ -288,7 +288,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       if (checkpoint !== undefined) {
         recovery = await this.retry(() => checkpoint.open(), 'checkpoint.open');
         this.queryId = recovery.queryId;
-        context = checkpoint.createContext(this.runId, this.batchClock, this.config.inputInfo.inputs);
+        context = checkpoint.createContext(this.runId, this.batchClock, this.config.inputInfo.inputs, this.config.scheduler);
       } else {
         context = memoryQueryContext(this.queryId, this.runId, this.batchClock, this.config.inputInfo.inputs);
       }
