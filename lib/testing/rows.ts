@@ -1,7 +1,7 @@
 /** A canonical string for a row: object keys sorted, so that rows compare by value whatever their key order. */
 export function canonicalRow(row: unknown): string {
   return JSON.stringify(row, (_key, value: unknown) => {
-    if (value instanceof Date) return value.toISOString();
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const sorted: Record<string, unknown> = {};
       for (const k of Object.keys(value).sort()) sorted[k] = (value as Record<string, unknown>)[k];

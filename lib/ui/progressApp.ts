@@ -102,6 +102,8 @@ export function progressApp(): void {
   }
 
   function fmtTime(ms: number, spanMs: number): string {
+    // An axis tick beyond the Date range (a chart near its ends) is shown as the number, never a RangeError.
+    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return String(ms);
     const iso = new Date(ms).toISOString();
     return spanMs > 86_400_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
   }

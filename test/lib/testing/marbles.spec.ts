@@ -1,6 +1,7 @@
 import { map } from 'rxjs';
 import { count, groupAggregate, outputMode, sum, windowTumbling, withWatermark, type Batch } from '../../../lib/index.js';
 import { at, batch, createTestScheduler } from '../../../lib/testing/index.js';
+import { sameRows } from '../../../lib/testing/rows.js';
 
 type Ev = { ts: number; page: string; n?: number };
 const tumbling = () => windowTumbling<Ev>()({ eventTime: 'ts', size: '5 seconds', aggregate: { n: count() } });
@@ -117,5 +118,12 @@ describe('createTestScheduler: marble tests over batches', () => {
         expectObservable(cold('a|', { a: batch(0, [1]) })).toBe('a|', { a: batch(0, [2]) });
       }),
     ).toThrow(/toEqual/);
+  });
+});
+
+describe('sameRows', () => {
+  it('compares rows holding an invalid Date without a RangeError (it equals only another invalid Date)', () => {
+    expect(sameRows([{ at: new Date(Number.NaN) }], [{ at: new Date(Number.NaN) }])).toBe(true);
+    expect(sameRows([{ at: new Date(Number.NaN) }], [{ at: new Date(0) }])).toBe(false);
   });
 });
