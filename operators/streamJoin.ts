@@ -19,6 +19,7 @@ import { deriveEvictionPlan, evictionTimeReader, joinOutputWatermark, outerJoinS
 import { UNSUPPORTED } from '../lib/query/unsupportedOperations.js';
 import { checkOperatorName, type StateHandle } from '../lib/state/StateStore.js';
 import type { LateRowsHandler } from '../lib/types.js';
+import type { RowTypeArgumentOnly } from '../lib/aggregate/rowTypes.js';
 
 export type { JoinKeys, JoinTimeRange, JoinType, JoinWhere } from '../lib/join/JoinCondition.js';
 
@@ -78,6 +79,16 @@ export interface StreamJoinOptions<TLeft, TRight, J extends JoinType = 'inner', 
 export interface StaticJoinOptions<TLeft, TRight, J extends StaticJoinType = 'inner', O = JoinRow<J, TLeft, TRight>> extends JoinOptionsBase<TLeft, TRight, J, O> {
   /** The equi-join key; leave it out to test every table row with `where` / `timeRange`. */
   readonly on?: JoinKeys<TLeft, TRight>;
+}
+
+/**
+ * {@link streamJoin} for left rows `TLeft` (and right rows of type `TRight`),
+ * as `streamJoin<Left>()` returns it: still generic in the right row (inferred
+ * from `other`), the join type (from `type`) and the output row (from `select`).
+ */
+export interface StreamJoinFor<TLeft, TRight = unknown> {
+  <R extends TRight, J extends JoinType = 'inner', O = JoinRow<J, TLeft, R>>(other: Observable<Batch<R>>, options: StreamJoinOptions<TLeft, R, J, O>): OperatorFunction<Batch<TLeft>, Batch<O>>;
+  <R extends TRight, J extends StaticJoinType = 'inner', O = JoinRow<J, TLeft, R>>(other: StaticRows<R> | StaticTable<R>, options: StaticJoinOptions<TLeft, R, J, O>): OperatorFunction<Batch<TLeft>, Batch<O>>;
 }
 
 const OP = 'streamJoin';
@@ -536,10 +547,25 @@ export function streamJoin<TLeft, TRight, J extends StaticJoinType = 'inner', O 
   other: StaticRows<TRight> | StaticTable<TRight>,
   options: StaticJoinOptions<TLeft, TRight, J, O>,
 ): OperatorFunction<Batch<TLeft>, Batch<O>>;
+/**
+ * `streamJoin<Left>()` (or `streamJoin<Left, Right>()`) fixes the left row
+ * type (and bounds the right one) and returns `streamJoin` for those rows,
+ * still generic in the join type and the output row: use it to start a
+ * fragment, `pipe(streamJoin<Click>()(impressions$, { on: 'ad', type: 'leftOuter', … }), …)`,
+ * where no source gives the left row type.
+ */
+export function streamJoin<TLeft, TRight = unknown>(): StreamJoinFor<TLeft, TRight>;
+/** Refused: `streamJoin<Left>(other, options)` would lose the right row, join type and output row types; write `streamJoin<Left>()(other, options)`. */
+export function streamJoin<TLeft>(
+  other: Observable<Batch<unknown>> | StaticRows<unknown> | StaticTable<unknown>,
+  options: StreamJoinOptions<TLeft, unknown, JoinType, unknown> & RowTypeArgumentOnly<'streamJoin', 'other, options', 'the right row, join type and output row types'>,
+): never;
 export function streamJoin<TLeft, TRight, O>(
-  other: Observable<Batch<TRight>> | StaticRows<TRight> | StaticTable<TRight>,
-  options: StreamJoinOptions<TLeft, TRight, JoinType, O> | StaticJoinOptions<TLeft, TRight, StaticJoinType, O>,
-): OperatorFunction<Batch<TLeft>, Batch<O>> {
+  // Both optional only for `streamJoin<Left>()`; a call with arguments goes on to validate them.
+  other: Observable<Batch<TRight>> | StaticRows<TRight> | StaticTable<TRight> = undefined as never,
+  options: StreamJoinOptions<TLeft, TRight, JoinType, O> | StaticJoinOptions<TLeft, TRight, StaticJoinType, O> = undefined as never,
+): OperatorFunction<Batch<TLeft>, Batch<O>> | StreamJoinFor<TLeft, TRight> {
+  if (arguments.length === 0) return streamJoin as StreamJoinFor<TLeft, TRight>;
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(`${OP}: options must be an object with at least on; got ${describeValue(options)}.`, 'options', options, '{ on, type?, timeRange?, where?, select? }');
   }
