@@ -513,6 +513,13 @@ function streamStaticJoin<TLeft, TRight, O>(other: StaticRows<TRight> | StaticTa
  * when the row is evicted without ever having matched; left semi emits each
  * left row once.
  *
+ * **Types**: the output row follows `type` and `select`; the left row type
+ * comes from the source or an earlier operator, the right one from `other`.
+ * Where the join starts a fragment, fix the left row type with
+ * `streamJoin<Left>()` (or `streamJoin<Left, Right>()`), which returns
+ * `streamJoin` for those rows. `streamJoin<Left>(other, options)` does not
+ * compile: once a type argument is given TypeScript infers none.
+ *
  * @example
  * ```ts
  * const monitor$ = fromBatches([[{ id: 'phone1', action: 'open', ts: 1000 }]]).pipe(withWatermark('ts', '1 hour'));
