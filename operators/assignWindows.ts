@@ -7,6 +7,7 @@ import { eventTimeReader, invalidEventTime, invalidEventTimePolicy } from '../li
 import type { Duration, EventTimeSpec, InvalidEventTimePolicy } from '../lib/types.js';
 import { namedWatermark } from '../lib/aggregate/windowAggregation.js';
 import { windowSpec, type WindowBounds } from '../lib/window/WindowBounds.js';
+import type { RowTypeArgumentOnly } from '../lib/aggregate/rowTypes.js';
 
 /** Options for {@link assignWindows}. */
 export interface AssignWindowsOptions<T, A extends string = 'window'> {
@@ -23,6 +24,9 @@ export interface AssignWindowsOptions<T, A extends string = 'window'> {
   /** What to do with a row whose event time is missing or unparsable. @defaultValue `'error'` */
   readonly onInvalidEventTime?: InvalidEventTimePolicy;
 }
+
+/** {@link assignWindows} for rows `T`, as `assignWindows<Row>()` returns it: still generic in the column name `as`. */
+export type AssignWindowsFor<T> = <const A extends string = 'window'>(options: AssignWindowsOptions<T, A>) => OperatorFunction<Batch<T>, Batch<WithWindow<T, A>>>;
 
 /** A row with its window column added. */
 export type WithWindow<T, A extends string> = T & { readonly [P in A]: WindowBounds };
@@ -61,7 +65,20 @@ export type WithWindow<T, A extends string> = T & { readonly [P in A]: WindowBou
  * @see windowSliding
  * @see groupAggregate
  */
-export function assignWindows<T, const A extends string = 'window'>(options: AssignWindowsOptions<T, A>): OperatorFunction<Batch<T>, Batch<WithWindow<T, A>>> {
+export function assignWindows<T, const A extends string = 'window'>(options: AssignWindowsOptions<T, A>): OperatorFunction<Batch<T>, Batch<WithWindow<T, A>>>;
+/**
+ * `assignWindows<Row>()` fixes the row type and returns `assignWindows` for
+ * rows `Row`, still generic in the column name: use it to start a fragment
+ * with a column named by `as`, `pipe(assignWindows<Row>()({ …, as: 'bucket' }), …)`.
+ */
+export function assignWindows<T>(): AssignWindowsFor<T>;
+/** Refused: `assignWindows<Row>({ as })` with a column other than `'window'` would not type the column; write `assignWindows<Row>()(options)`. */
+export function assignWindows<T>(options: AssignWindowsOptions<T, string> & RowTypeArgumentOnly<'assignWindows', 'options', 'the window column name in as'>): never;
+export function assignWindows<T, const A extends string = 'window'>(
+  // Optional only for `assignWindows<Row>()`; a call with options (or with `undefined`) goes on to validate them.
+  options: AssignWindowsOptions<T, A> = undefined as never,
+): OperatorFunction<Batch<T>, Batch<WithWindow<T, A>>> | AssignWindowsFor<T> {
+  if (arguments.length === 0) return assignWindows as AssignWindowsFor<T>;
   const op = 'assignWindows';
   const spec = windowSpec(op, {
     size: options?.size,
@@ -76,7 +93,7 @@ export function assignWindows<T, const A extends string = 'window'>(options: Ass
   const policy = invalidEventTimePolicy(op, options.onInvalidEventTime);
   const { sizeMs, slideMs, startMs } = spec;
   const candidates = Math.ceil(sizeMs / slideMs);
-  return (source) => {
+  return (source: Observable<Batch<T>>): Observable<Batch<WithWindow<T, A>>> => {
     // The window column of a watermarked event time is watermarked (Spark: window() keeps the column's watermark metadata).
     const stage = new Stage(op, [source], ([input]) => {
       const grouping = namedWatermark(input!, reader);

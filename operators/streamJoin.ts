@@ -8,8 +8,19 @@ import { isStaticRows, type StaticRows } from '../lib/join/staticJoin.js';
 import { isStaticTable, type StaticTable } from '../lib/join/staticTable.js';
 import { streamStaticJoin } from '../lib/join/streamStaticJoin.js';
 import { streamStreamJoin } from '../lib/join/streamStreamJoin.js';
+import type { RowTypeArgumentOnly } from '../lib/aggregate/rowTypes.js';
 
 export type { JoinKeys, JoinTimeRange, JoinType, JoinWhere } from '../lib/join/JoinCondition.js';
+/**
+ * {@link streamJoin} for left rows `TLeft` (and right rows of type `TRight`),
+ * as `streamJoin<Left>()` returns it: still generic in the right row (inferred
+ * from `other`), the join type (from `type`) and the output row (from `select`).
+ */
+export interface StreamJoinFor<TLeft, TRight = unknown> {
+  <R extends TRight, J extends JoinType = 'inner', O = JoinRow<J, TLeft, R>>(other: Observable<JoinableBatch<R>>, options: StreamJoinOptions<TLeft, R, J, O>): OperatorFunction<JoinableBatch<TLeft>, Batch<O>>;
+  <R extends TRight, J extends StaticJoinType = 'inner', O = JoinRow<J, TLeft, R>>(other: StaticRows<R> | StaticTable<R>, options: StaticJoinOptions<TLeft, R, J, O>): OperatorFunction<Batch<TLeft>, Batch<O>>;
+}
+
 export type { JoinLateRowsHandler, JoinOptionsBase, JoinableBatch, JoinRow, JoinedLeft, JoinedRight, StaticJoinOptions, StaticJoinType, StreamJoinOptions } from '../lib/join/joinOptions.js';
 
 /**
@@ -59,6 +70,13 @@ export type { JoinLateRowsHandler, JoinOptionsBase, JoinableBatch, JoinRow, Join
  * when the row is evicted without ever having matched; left semi emits each
  * left row once.
  *
+ * **Types**: the output row follows `type` and `select`; the left row type
+ * comes from the source or an earlier operator, the right one from `other`.
+ * Where the join starts a fragment, fix the left row type with
+ * `streamJoin<Left>()` (or `streamJoin<Left, Right>()`), which returns
+ * `streamJoin` for those rows. `streamJoin<Left>(other, options)` does not
+ * compile: once a type argument is given TypeScript infers none.
+ *
  * @example
  * ```ts
  * const monitor$ = fromBatches([[{ id: 'phone1', action: 'open', ts: 1000 }]]).pipe(withWatermark('ts', '1 hour'));
@@ -93,10 +111,25 @@ export function streamJoin<TLeft, TRight, J extends StaticJoinType = 'inner', O 
   other: StaticRows<TRight> | StaticTable<TRight>,
   options: StaticJoinOptions<TLeft, TRight, J, O>,
 ): OperatorFunction<Batch<TLeft>, Batch<O>>;
+/**
+ * `streamJoin<Left>()` (or `streamJoin<Left, Right>()`) fixes the left row
+ * type (and bounds the right one) and returns `streamJoin` for those rows,
+ * still generic in the join type and the output row: use it to start a
+ * fragment, `pipe(streamJoin<Click>()(impressions$, { on: 'ad', type: 'leftOuter', … }), …)`,
+ * where no source gives the left row type.
+ */
+export function streamJoin<TLeft, TRight = unknown>(): StreamJoinFor<TLeft, TRight>;
+/** Refused: `streamJoin<Left>(other, options)` would lose the right row, join type and output row types; write `streamJoin<Left>()(other, options)`. */
+export function streamJoin<TLeft>(
+  other: Observable<Batch<unknown>> | StaticRows<unknown> | StaticTable<unknown>,
+  options: StreamJoinOptions<TLeft, unknown, JoinType, unknown> & RowTypeArgumentOnly<'streamJoin', 'other, options', 'the right row, join type and output row types'>,
+): never;
 export function streamJoin<TLeft, TRight, O>(
-  other: Observable<Batch<TRight>> | StaticRows<TRight> | StaticTable<TRight>,
-  options: StreamJoinOptions<TLeft, TRight, JoinType, O> | StaticJoinOptions<TLeft, TRight, StaticJoinType, O>,
-): OperatorFunction<Batch<TLeft>, Batch<O>> {
+  // Both optional only for `streamJoin<Left>()`; a call with arguments goes on to validate them.
+  other: Observable<Batch<TRight>> | StaticRows<TRight> | StaticTable<TRight> = undefined as never,
+  options: StreamJoinOptions<TLeft, TRight, JoinType, O> | StaticJoinOptions<TLeft, TRight, StaticJoinType, O> = undefined as never,
+): OperatorFunction<Batch<TLeft>, Batch<O>> | StreamJoinFor<TLeft, TRight> {
+  if (arguments.length === 0) return streamJoin as StreamJoinFor<TLeft, TRight>;
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(`${OP}: options must be an object with at least on; got ${describeValue(options)}.`, 'options', options, '{ on, type?, timeRange?, where?, select? }');
   }

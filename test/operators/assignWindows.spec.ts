@@ -112,5 +112,10 @@ describe('assignWindows', () => {
       expect(() => assignWindows<Ev>({ eventTime: 'ts', size: 10, as: '' as 'window' })).toThrow(InvalidOptionError);
       expect(() => assignWindows<Ev>({ eventTime: 'ts', size: 10, as: '' as 'window' })).toThrow('assignWindows: as must be a non-empty string; got "".');
     });
+
+    it('returns itself when called with no arguments (assignWindows<Row>()) and rejects undefined options', () => {
+      expect(assignWindows<Ev>()).toBe(assignWindows);
+      expect(() => assignWindows(undefined as never)).toThrow('assignWindows: size is required; got undefined.');
+    });
   });
 });

@@ -808,6 +808,11 @@ describe('streamJoin', () => {
       return error;
     };
 
+    it('returns itself when called with no arguments (streamJoin<Left>()) and rejects missing options', () => {
+      expect(streamJoin<Row>()).toBe(streamJoin);
+      expect(() => streamJoin(left$, undefined as never)).toThrow('streamJoin: options must be an object with at least on; got undefined.');
+    });
+
     it('rejects a stream-stream join without an equality key, with Spark wording', () => {
       expect(() => streamJoin(left$, {} as StreamJoinOptions<Row, Row>)).toThrow(UnsupportedOperationError);
       expect(() => streamJoin(left$, { on: [] })).toThrow('streamJoin: Stream-stream join without equality predicate is not supported');

@@ -11,8 +11,8 @@ import { expectTypeOf } from 'expect-type';
 import { pipe, type Observable, type OperatorFunction } from 'rxjs';
 import {
   assignWindows, avg, collectList, collectSet, count, countDistinct, first, flatMapGroupsWithState, fromBatches, groupAggregate, last, mapGroupsWithState, max, min, outputMode, sum,
-  windowSession, windowSliding, windowTumbling, withWatermark,
-  type Aggregator, type Batch, type GroupState, type ResultBatch, type WindowBounds, type WithWindow,
+  streamJoin, windowSession, windowSliding, windowTumbling, withWatermark,
+  type Aggregator, type Batch, type GroupState, type JoinRow, type JoinableBatch, type ResultBatch, type WindowBounds, type WithWindow,
 } from '../../lib/index.js';
 
 type Ev = { ts: number; user: string; amount: number; price?: number | null; flag: boolean; at: Date };
@@ -86,7 +86,14 @@ events$.pipe(windowTumbling({ eventTime: 'ts', size: 10, keyBy: 'user', aggregat
 // assignWindows: its only other type argument is the column name, which defaults to 'window'.
 expectTypeOf(assignWindows<Ev>({ eventTime: 'ts', size: 10 })).toEqualTypeOf<OperatorFunction<Batch<Ev>, Batch<WithWindow<Ev, 'window'>>>>();
 expectTypeOf(assignWindows<Ev, 'bucket'>({ eventTime: 'ts', size: 10, as: 'bucket' })).toEqualTypeOf<OperatorFunction<Batch<Ev>, Batch<WithWindow<Ev, 'bucket'>>>>();
-// @ts-expect-error with only the row type argument the column is 'window': name it as a type argument too
+// assignWindows<Row>() keeps the column name generic, inferred from `as`.
+expectTypeOf(assignWindows<Ev>()({ eventTime: 'ts', size: 10, as: 'bucket' })).toEqualTypeOf<OperatorFunction<Batch<Ev>, Batch<WithWindow<Ev, 'bucket'>>>>();
+expectTypeOf(assignWindows<Ev>()({ eventTime: 'ts', size: 10 })).toEqualTypeOf<OperatorFunction<Batch<Ev>, Batch<WithWindow<Ev, 'window'>>>>();
+const bucketed = pipe(assignWindows<Ev>()({ eventTime: 'ts', size: 10, as: 'bucket' }), groupAggregate({ keyBy: ['bucket', 'user'], aggregate: { n: count() } }), outputMode('complete'));
+events$.pipe(bucketed).subscribe((b) => expectTypeOf(b.rows[0]!).toEqualTypeOf<{ bucket: WindowBounds; user: string; n: number }>());
+// @ts-expect-error 'tz' is not a field of Ev
+assignWindows<Ev>()({ eventTime: 'tz', size: 10 });
+// @ts-expect-error assignWindows<Row>(options) with a column other than 'window' is refused: write assignWindows<Row>()(options)
 assignWindows<Ev>({ eventTime: 'ts', size: 10, as: 'bucket' });
 
 // ---------------------------------------------------------------------------
@@ -217,4 +224,35 @@ events$.pipe(withWatermark({ field: 'tz', unit: 'seconds' }, '10 seconds'));
   // @ts-expect-error the column is `k`, not `left.k`
   const wrong: NestedRow = { 'left.k': 'a', n: 1 };
   void wrong;
+}
+
+// ---------------------------------------------------------------------------
+// streamJoin: <Left>() (or <Left, Right>()) fixes the row types and keeps the join type and select's row type.
+{
+  type Imp = { ts: number; user: string; ad: string };
+  const imps$ = null as unknown as Observable<Batch<Imp>>;
+  expectTypeOf(streamJoin<Ev>()(imps$, { on: 'user', type: 'leftOuter', select: (e, i) => ({ user: e.user, ad: i?.ad ?? null }) })).toEqualTypeOf<
+    OperatorFunction<JoinableBatch<Ev>, Batch<{ user: string; ad: string | null }>>
+  >();
+  expectTypeOf(streamJoin<Ev, Imp>()(imps$, { on: 'user', type: 'fullOuter' })).toEqualTypeOf<OperatorFunction<JoinableBatch<Ev>, Batch<JoinRow<'fullOuter', Ev, Imp>>>>();
+  expectTypeOf(streamJoin<Ev>()(imps$, { on: 'user' })).toEqualTypeOf<OperatorFunction<JoinableBatch<Ev>, Batch<{ readonly left: Ev; readonly right: Imp }>>>();
+  // Stream-static: the right rows come from the table.
+  expectTypeOf(streamJoin<Ev>()([{ user: 'u', tier: 1 }], { on: 'user', type: 'leftSemi' })).toEqualTypeOf<OperatorFunction<Batch<Ev>, Batch<Ev>>>();
+  // A fragment that starts with the join.
+  const enriched = pipe(streamJoin<Ev>()(imps$, { on: 'user', select: (e, i) => ({ user: e.user, amount: e.amount, ad: i.ad }) }), groupAggregate({ keyBy: 'ad', aggregate: { total: sum('amount') } }), outputMode('update'));
+  events$.pipe(enriched).subscribe((b) => expectTypeOf(b.rows[0]!).toEqualTypeOf<{ ad: string; total: number | null }>());
+  // @ts-expect-error the fragment is over Ev rows
+  other$.pipe(enriched);
+  // @ts-expect-error 'usr' is not a key of both sides
+  streamJoin<Ev>()(imps$, { on: 'usr' });
+  // @ts-expect-error streamJoin<Left, Right>() bounds the right rows: Imp has no `amount`
+  streamJoin<Ev, { amount: number }>()(imps$, { on: 'user' });
+  // @ts-expect-error stream-static joins have no right outer form
+  streamJoin<Ev>()([{ user: 'u' }], { on: 'user', type: 'rightOuter' });
+  // @ts-expect-error streamJoin<Left>(other, options) would lose the right row, join type and output row types
+  streamJoin<Ev>(imps$, { on: 'user' });
+  // Without type arguments, in a pipe over a typed source or after a typed first operator: precise.
+  events$.pipe(streamJoin(imps$, { on: 'user', type: 'leftOuter', select: (e, i) => ({ user: e.user, ad: i?.ad }) })).subscribe((b) => expectTypeOf(b.rows[0]!).toEqualTypeOf<{ user: string; ad: string | undefined }>());
+  const joined = pipe(withWatermark<Ev>('ts', '1 minute'), streamJoin(imps$, { on: 'user' }));
+  expectTypeOf(joined).toEqualTypeOf<OperatorFunction<Batch<Ev>, Batch<{ readonly left: Ev; readonly right: Imp }>>>();
 }

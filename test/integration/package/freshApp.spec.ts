@@ -81,7 +81,7 @@ describe('the packed package in a fresh strict TypeScript app', () => {
     expect(unresolved).toEqual([]);
   });
 
-  it('compiles a pipeline and a marble test with the app\'s strict tsc, against the packed types', () => {
+  it('compiles a pipeline, a marble test and the type checks of types.ts (fragments, type arguments, field aggregators, keyed state) with the app\'s strict tsc, against the packed types', () => {
     ok(join(app, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], app);
   });
 
@@ -103,7 +103,22 @@ describe('the packed package in a fresh strict TypeScript app', () => {
       'ok - windowed counts emit when the watermark passes the window end',
       'ok - update mode rows compare as a multiset',
       'ok - a wrong expectation fails with a readable diff',
+      'ok - a reusable fragment typed by its first operator is marble-tested like any operator',
+      "ok - rowOrder: 'ordered' compares rows in order, and says so when they differ",
     ]);
+  });
+
+  it('reports a query that fails while nobody awaits it: logged once with its name and ids, or to the handler of startQuery or of streams; its progress page serves itself on loopback with the error', () => {
+    const r = run('node', [join('dist', 'failing.js')], app);
+    expect(r.status).toBe(0);
+    const [defaultLine, handled, page] = r.stdout.trim().split('\n');
+    const id = /^default (\S+)$/.exec(defaultLine ?? '')?.[1];
+    expect(id).toBeDefined();
+    expect(r.stderr.match(/terminated with error/g)).toHaveLength(1);
+    expect(r.stderr).toContain(`Query fresh-default [id = ${id!}, runId = `);
+    expect(r.stderr).toContain('fresh-default: the sink is down');
+    expect(JSON.parse(handled!)).toEqual([expect.stringMatching(/^own fresh-own .*fresh-own: the sink is down/), expect.stringMatching(/^manager fresh-manager .*fresh-manager: the sink is down/)]);
+    expect(JSON.parse(page!)).toEqual({ url: true, externalUrls: 0, feedHasError: true });
   });
 
   it('rejects a misspelt field at compile time', () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..', '..');
 
 /** Runs an example script with tsx and returns what it printed. */
-function run(example: string): string {
-  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'examples', example)], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+function run(example: string, env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'examples', example)], { cwd: root, encoding: 'utf8', timeout: 600_000, env });
   if (result.status !== 0) throw new Error(`${example} exited with ${String(result.status)}: ${result.stderr}`);
   return result.stdout;
 }
@@ -41,6 +41,15 @@ describe('examples (run end to end, printing through the console sink)', () => {
     const out = run('deviceJoin.ts');
     expect(out).toContain('|phone3|close |2018-03-02 10:07:35|good  |2018-03-02 10:03:50|');
     expect(out).toContain('|phone4|open  |2018-03-02 10:07:50|good  |2018-03-02 10:12:33|');
+  });
+
+  it('kafkaProfit sums profit per 5-minute window in complete mode, on a mokapi broker it starts itself', () => {
+    // As the README runs it: no RSS_KAFKA_BROKER, so the example starts (and stops) its own broker on 127.0.0.1.
+    const { RSS_KAFKA_BROKER: _broker, RSS_KAFKA_TOPIC_POOL: _pool, ...env } = process.env;
+    const out = run('kafkaProfit.ts', env);
+    const batch3 = out.slice(out.indexOf('Batch: 3'));
+    expect(batch3).toContain('|[2020-04-20 10:10:00, 2020-04-20 10:15:00]|33    |');
+    expect(batch3).toContain('|[2020-04-20 10:20:00, 2020-04-20 10:25:00]|-5    |');
   });
 
   it('dedupWatermark drops the duplicate of notes/000 §9', () => {

@@ -6,6 +6,10 @@ import { StreamingQueryManager } from '../../../lib/query/StreamingQueryManager.
 import type { StreamingQuery } from '../../../lib/query/StreamingQuery.js';
 import { toMemory, dropMemoryTable } from '../../../lib/sinks/toMemory.js';
 import { serveProgress, type ProgressServer } from '../../../lib/ui/serveProgress.js';
+import { Subject } from 'rxjs';
+import { startQuery } from '../../../lib/query/startQuery.js';
+import { fromObservable } from '../../../lib/sources/fromObservable.js';
+import { forEachBatch } from '../../../lib/sinks/forEachBatch.js';
 import { dropJsonLines } from '../../../examples/fileDrop.js';
 import { FILES, startDeviceMonitor } from '../../../examples/deviceMonitorQuery.js';
 
@@ -42,6 +46,7 @@ describe('the progress page in headless Chromium', () => {
   let dir: string;
   let manager: StreamingQueryManager;
   let query: StreamingQuery | undefined;
+  let failing: StreamingQuery | undefined;
   let server: ProgressServer | undefined;
   let context: BrowserContext | undefined;
 
@@ -52,6 +57,7 @@ describe('the progress page in headless Chromium', () => {
   afterEach(async () => {
     await context?.close();
     await query?.stop();
+    await failing?.stop();
     await server?.close();
     dropMemoryTable('progressPageTest');
     // The screenshot stays under the temp dir when RSS_KEEP_SCREENSHOT is set, for a look at it.
@@ -100,6 +106,33 @@ describe('the progress page in headless Chromium', () => {
       // Watermark after batch 2: 10:10:50 - 10 minutes; the lag behind the max event time is the delay.
       expect(await card.locator('dl.stats').textContent()).toContain('2018-03-02 10:00:50Z');
       expect(await page.locator('figure[data-chart="watermark"]').getAttribute('data-lag-ms')).toBe(String(10 * 60_000));
+
+      // A row behind the watermark (09:00, watermark 10:00:50): dropped, counted on the late chart and in the stats.
+      dropJsonLines(monitor, 'f4.json', ['{"id":"phone9","action":"open","ts":"2018-03-02T09:00:00"}']);
+      await query.processAllAvailable();
+      await page.waitForFunction(() => document.querySelector<HTMLElement>('figure[data-chart="late"]')?.dataset['lastBatch'] === '3');
+      const stats = await card.locator('dl.stats .stat').evaluateAll((nodes) => nodes.map((n) => [n.querySelector('dt')?.textContent, n.querySelector('dd')?.textContent]));
+      expect(stats).toContainEqual(['late rows dropped', '1']);
+      expect((await chartMarks(page)).find((m) => m.chart === 'late')!.rects).toBeGreaterThanOrEqual(1);
+
+      // A second query of the manager fails: its card says so and shows the last error.
+      const input = new Subject<{ n: number }>();
+      failing = startQuery({
+        name: 'failingSink',
+        manager,
+        source: fromObservable(input),
+        sink: forEachBatch(() => {
+          throw new Error('the sink is down');
+        }),
+        onQueryError: () => undefined,
+      });
+      input.next({ n: 1 });
+      await failing.awaitTermination().catch(() => undefined);
+      const failedCard = page.locator(`section.query[data-query-id="${failing.id}"]`);
+      await page.waitForFunction((id) => document.querySelector<HTMLElement>(`section.query[data-query-id="${id}"]`)?.dataset['state'] === 'failed', failing.id);
+      expect(await failedCard.locator('.error h3').textContent()).toBe('Last error');
+      expect(await failedCard.locator('.error p').textContent()).toContain('the sink is down');
+      expect(await failedCard.locator('.status .message').textContent()).toMatch(/^Terminated with exception: .*the sink is down/);
 
       const screenshot = join(dir, 'progress-page.png');
       await page.screenshot({ path: screenshot, fullPage: true });
