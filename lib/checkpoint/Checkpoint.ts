@@ -91,5 +91,11 @@ export interface Checkpoint {
    * checkpoint is not a local directory (in memory).
    */
   sourceMetadataDir?(index: number): string | undefined;
+  /**
+   * Optional: the write-ahead entry `offsets/N` of batch `batchId` (after
+   * `open()`), or `undefined` when retention deleted it or it was never
+   * written. Throws `CheckpointCorruptError` for a damaged one.
+   */
+  readOffsetEntry?(batchId: number): Promise<OffsetLogEntry | undefined>;
   close(): Promise<void>;
 }

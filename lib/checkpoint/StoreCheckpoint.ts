@@ -244,6 +244,11 @@ export class StoreCheckpoint implements Checkpoint {
     return ids.sort((a, b) => a - b);
   }
 
+  async readOffsetEntry(batchId: number): Promise<OffsetLogEntry | undefined> {
+    if ((await this.readJson(offsetsPath(batchId), 'offsets')) === undefined) return undefined;
+    return this.readOffsets(batchId);
+  }
+
   private async readOffsets(batchId: number): Promise<OffsetLogEntry> {
     const path = offsetsPath(batchId);
     const value = await this.readJson(path, 'offsets');

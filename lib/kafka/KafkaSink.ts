@@ -238,6 +238,14 @@ export class KafkaSink<R> implements Sink<R> {
     return this.origins.byBatch.get(batchId);
   }
 
+  /** Origins of batches without rows of an earlier run (given by the runtime at start): carried on the next batch's row 0, like this run's. */
+  holdOrigins(entries: ReadonlyArray<{ readonly batchId: number; readonly origin: BatchOrigin }>): void {
+    if (!this.config.exactlyOnce) return;
+    const held = new Map<number, BatchOrigin>(entries.map((e) => [e.batchId, e.origin]));
+    for (const e of this.emptyOrigins) held.set(e.batchId, e.origin);
+    this.emptyOrigins = [...held.entries()].sort(([a], [b]) => a - b).map(([batchId, origin]) => ({ batchId, origin }));
+  }
+
   async stop(): Promise<void> {
     const producer = this.producer;
     this.producer = undefined;

@@ -333,6 +333,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
         // Batches the sink holds beyond the checkpoint (an older copy restored, offsets deleted): re-run below with the offsets it recorded.
         // Per source, in the order of the offsets in offsets/N: a multi-source query's inputs.
         const replay = await checkReplan({ location: checkpoint!.location, queryId: this.queryId, recovery, sources: isMultiSource(source) ? (source as MultiSource).sources : [source], sink: sink as Sink<unknown> });
+        if (replay.length === 0) await this.holdOrigins(recovery);
         this.committedOffset = this.loggedOffset(recovery.lastCommitted?.offsets);
         this.nextBatchId = recovery.lastCommittedBatchId + 1;
         this.watermark = recovery.watermark ?? recovery.pending?.watermark ?? recovery.lastCommitted?.watermark ?? 0;
@@ -494,6 +495,46 @@ export class QueryRuntime<T, R> implements StreamingQuery {
     return this.config.inputs === undefined ? offsets[0] : offsets;
   }
 
+  /** What batch `(start, end]` read, as a sink records it ({@link BatchOrigin}). */
+  private async originOf(start: unknown, end: unknown, watermark: number, timestamp: number): Promise<BatchOrigin> {
+    const { source } = this.config;
+    return {
+      startOffsets: this.config.inputs === undefined ? [start ?? null] : [...((start as readonly unknown[] | undefined) ?? this.config.inputs.map(() => null))],
+      endOffsets: this.offsetsToLog(end),
+      watermark,
+      timestamp,
+      // Per source, like the offsets: a multi-source query's inputs each describe their part.
+      plans: isMultiSource(source) ? [...(await (source as MultiSource).describePlan(start as MultiOffset | undefined, end as MultiOffset))] : [(await source.describePlan?.(start, end)) ?? null],
+    };
+  }
+
+  /**
+   * At start, for a sink that keeps the origins of batches without output
+   * with a later batch ({@link Sink.holdOrigins}: `toKafka`): the committed
+   * batches after the newest one the sink holds produced no output in an
+   * earlier run that ended before a later batch could carry their origins.
+   * Rebuilt from `offsets/N` and given to the sink, so a checkpoint restored
+   * behind them later still re-plans them from the sink's records. Nothing
+   * when an entry of that stretch is gone (retention).
+   */
+  private async holdOrigins(recovery: CheckpointRecovery): Promise<void> {
+    const { sink, checkpoint } = this.config;
+    if (sink.holdOrigins === undefined || sink.lastCommittedBatchId === undefined || checkpoint?.readOffsetEntry === undefined) return;
+    const last = recovery.lastCommittedBatchId;
+    const held = await this.retry(() => sink.lastCommittedBatchId!(), 'sink.lastCommittedBatchId');
+    if (held >= last) return;
+    let previous = held < 0 ? undefined : await checkpoint.readOffsetEntry(held);
+    if (held >= 0 && previous === undefined) return;
+    const entries: Array<{ batchId: number; origin: BatchOrigin }> = [];
+    for (let batchId = held + 1; batchId <= last; batchId++) {
+      const entry = await checkpoint.readOffsetEntry(batchId);
+      if (entry === undefined) return;
+      entries.push({ batchId, origin: await this.originOf(this.loggedOffset(previous?.offsets), this.loggedOffset(entry.offsets), entry.watermark, entry.timestamp) });
+      previous = entry;
+    }
+    sink.holdOrigins(entries);
+  }
+
   private offsetsToLog(offset: unknown): unknown[] {
     return this.config.inputs === undefined ? [offset] : [...(offset as readonly unknown[])];
   }
@@ -579,17 +620,7 @@ export class QueryRuntime<T, R> implements StreamingQuery {
       }
     }
     // What the batch read, for a sink that records it (a checkpoint behind the output re-plans from it).
-    const origin: BatchOrigin | undefined =
-      sink.committedOrigin === undefined
-        ? undefined
-        : {
-            startOffsets: this.config.inputs === undefined ? [start ?? null] : [...((start as readonly unknown[] | undefined) ?? this.config.inputs.map(() => null))],
-            endOffsets: this.offsetsToLog(end),
-            watermark: this.watermark,
-            timestamp: this.batchClock.now(),
-            // Per source, like the offsets: a multi-source query's inputs each describe their part.
-            plans: isMultiSource(source) ? [...(await (source as MultiSource).describePlan(start as MultiOffset | undefined, end as MultiOffset))] : [(await source.describePlan?.(start, end)) ?? null],
-          };
+    const origin: BatchOrigin | undefined = sink.committedOrigin === undefined ? undefined : await this.originOf(start, end, this.watermark, this.batchClock.now());
     await this.retry(() => sink.addBatch(batchId, output.rows, origin), 'sink.addBatch');
     const addBatchMs = scheduler.now() - a0 - walWaitMs;
 

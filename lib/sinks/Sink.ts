@@ -67,6 +67,17 @@ export interface Sink<R> {
    */
   committedOrigin?(batchId: number): Promise<BatchOrigin | undefined>;
   /**
+   * Before the first batch of a run: the origins of the batches the
+   * checkpoint commits after the newest one this sink holds
+   * ({@link Sink.lastCommittedBatchId}): batches without output, of an
+   * earlier run that ended before any later batch could carry their origins.
+   * A sink that records the origins of batches without output with a later
+   * batch (`toKafka` does, in `rss.before`) keeps these with its next write
+   * too, so that a checkpoint restored behind them can re-plan them.
+   * Optional.
+   */
+  holdOrigins?(entries: ReadonlyArray<{ readonly batchId: number; readonly origin: BatchOrigin }>): void;
+  /**
    * Continuous processing (`trigger: { continuous }`): rows of epoch
    * `epochId`, given as soon as they are produced (many calls per epoch). A
    * sink without it cannot run under a continuous trigger. Optional.

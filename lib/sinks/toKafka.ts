@@ -99,7 +99,9 @@ function isHeaderList(value: unknown): value is ReadonlyArray<{ key: string; val
  *
  * **A checkpoint behind the topic.** Row 0 of each batch also carries
  * `rss.origin`, what the batch read (its `offsets/N` and the sources' plans;
- * `rss.before` for batches without rows just before it), so a checkpoint
+ * `rss.before` for batches without rows just before it), sent alone before
+ * the batch's other rows (so any record of a batch in the topic means its
+ * origin is there too), so a checkpoint
  * restored from an older copy re-plans the batches the topic holds exactly
  * as they ran instead of losing or doubling rows (`lastCommittedBatchId`,
  * `committedOrigin`; see docs/guides/checkpointing.md).

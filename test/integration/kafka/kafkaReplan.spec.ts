@@ -160,6 +160,32 @@ describe('fromKafka → toKafka: a checkpoint behind the output topic', () => {
     expect(await counts(output)).toEqual(once([...messages('d', 4, 1), ...messages('e', 2, 1), ...messages('f', 3, 1)].map((m) => m.value as string)));
   });
 
+  it('re-plans a batch without output that ended its run: the next run carries its origin (from offsets/N) on its first row 0', async () => {
+    const input = await claimTopic(1);
+    const output = await claimTopic(1);
+    await produce(input, messages('d', 4, 1));
+    await run(input, output); // batch 0 (d)
+    const backup = join(work, 'backup');
+    cpSync(checkpoint, backup, { recursive: true });
+    await produce(input, messages('x', 4, 1));
+    expect((await run(input, output)).map((p) => [p.batchId, p.sink.numOutputRows])).toEqual([[1, 0]]); // no output, the last batch of its run
+    await produce(input, messages('e', 2, 1));
+    expect((await run(input, output)).map((p) => [p.batchId, p.sink.numOutputRows])).toEqual([[2, 2]]);
+    const row0 = (await readTopic(output)).filter((r) => header(r, MARKER_HEADERS.row) === '0');
+    expect(row0.map((r) => header(r, MARKER_HEADERS.batch))).toEqual(['0', '2']);
+    const before = JSON.parse(header(row0[1]!, MARKER_HEADERS.before)!) as Array<{ batchId: number; origin: BatchOrigin }>;
+    expect(before.map((b) => [b.batchId, b.origin.endOffsets])).toEqual([[1, [{ [input]: { '0': 8 } }]]]);
+    restore(backup); // commits batch 0 only: batch 1 has no row of its own in the topic
+    await produce(input, messages('f', 3, 1));
+    const third = await run(input, output);
+    expect(third.map((p) => [p.batchId, p.numInputRows])).toEqual([
+      [1, 4],
+      [2, 2],
+      [3, 3],
+    ]);
+    expect(await counts(output)).toEqual(once([...messages('d', 4, 1), ...messages('e', 2, 1), ...messages('f', 3, 1)].map((m) => m.value as string)));
+  });
+
   it("re-runs a pending batch 0 from where 'latest' was at its first run, whether the topic holds it or not, so state has its rows", async () => {
     let input = await claimTopic(1);
     let output = await claimTopic(1);

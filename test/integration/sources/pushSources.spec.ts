@@ -17,8 +17,7 @@ import { readCommittedJson, toFiles } from '../../../lib/sinks/toFiles.js';
 import { fromObservable } from '../../../lib/sources/fromObservable.js';
 import { SocketConnectionLostError, fromSocket, type SocketLine } from '../../../lib/sources/fromSocket.js';
 
-// Only a guard against a hang: nothing here waits on the clock.
-jest.setTimeout(120_000);
+// Nothing here waits on the clock; jest's backstop (jest.config.cjs) only stops a hang.
 
 let manager: StreamingQueryManager;
 const servers: Server[] = [];

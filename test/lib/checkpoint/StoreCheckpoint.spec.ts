@@ -53,6 +53,18 @@ describe('StoreCheckpoint', () => {
       expect(text(store.files.get('commits/2'))).toContain('"operators":{"countByKey#0":{"kind":"countByKey","descriptor":{"by":"k"},"version":2}}');
     });
 
+    it('reads back the write-ahead entry of any retained batch (readOffsetEntry), undefined for one that is gone', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, rotatingInputs(3), { snapshotInterval: 100 });
+      const checkpoint = openCheckpoint(store);
+      await checkpoint.open();
+      expect(await checkpoint.readOffsetEntry!(1)).toEqual({ batchId: 1, offsets: [1], watermark: 0, timestamp: 1001 });
+      expect(await checkpoint.readOffsetEntry!(7)).toBeUndefined();
+      store.files.delete('offsets/0');
+      expect(await checkpoint.readOffsetEntry!(0)).toBeUndefined();
+      await checkpoint.close();
+    });
+
     it('writes only the keys a batch changed, with removed keys as tombstones', async () => {
       const store = new MemoryCheckpointStore();
       const inputs: Row[][] = [
