@@ -46,6 +46,12 @@ export function rowFolder<T>(aggregators: readonly Aggregator<T, unknown, unknow
 /** Builds a fresh accumulator array (`init()` of every aggregate), with `extra` more slots at the end. */
 export function accumulatorFactory<T>(aggregators: readonly Aggregator<T, unknown, unknown>[], extra = 0): () => unknown[] {
   const n = aggregators.length;
+  // The common sizes as array literals: allocated inline, packed (no holes), one shape.
+  const [a0, a1] = aggregators;
+  if (extra === 0 && n === 1) return () => [a0!.init()];
+  if (extra === 0 && n === 2) return () => [a0!.init(), a1!.init()];
+  if (extra === 4 && n === 1) return () => [a0!.init(), undefined, undefined, undefined, undefined];
+  if (extra === 4 && n === 2) return () => [a0!.init(), a1!.init(), undefined, undefined, undefined, undefined];
   return () => {
     const a = new Array<unknown>(n + extra);
     for (let j = 0; j < n; j++) a[j] = aggregators[j]!.init();
