@@ -129,6 +129,23 @@ export const VALUE_COUNTS: unique symbol = Symbol.for('rxjs-structured-streaming
 /** The key under which a built-in aggregator records the field it reads (for column checks). */
 export const VALUE_FIELD: unique symbol = Symbol.for('rxjs-structured-streaming.valueField') as never;
 
+/**
+ * The key under which a built-in aggregator says what its `add` does when it
+ * is one of the shapes the row folder inlines: `{ kind: 'count' }` (`count()`:
+ * `acc + 1`) or `{ kind: 'sum', field }` (`sum(field)` on a number: `acc ===
+ * null ? v : acc + v`; anything else goes through its `add`).
+ */
+export const INLINE_ADD: unique symbol = Symbol.for('rxjs-structured-streaming.inlineAdd') as never;
+
+/** See {@link INLINE_ADD}. */
+export type InlineAdd = { readonly kind: 'count' } | { readonly kind: 'sum'; readonly field: string };
+
+/** Marks a built-in aggregator's `add` as an {@link InlineAdd} shape; returns the aggregator. */
+export function inlineAdd<A extends object>(aggregator: A, shape: InlineAdd): A {
+  Object.defineProperty(aggregator, INLINE_ADD, { value: shape, enumerable: false });
+  return aggregator;
+}
+
 /** Records on a built-in aggregator the field it reads, when `spec` is a field name; returns the aggregator. */
 export function readsField<A extends object>(aggregator: A, spec: unknown): A {
   if (typeof spec === 'string') Object.defineProperty(aggregator, VALUE_FIELD, { value: spec, enumerable: false });

@@ -1,5 +1,5 @@
 import { orderInsensitive } from './orderInsensitive.js';
-import { readsField, valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
+import { inlineAdd, readsField, valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 
 /**
  * Counts rows (`count()`), or the rows whose `field` is not null or undefined (`count(field)`).
@@ -14,7 +14,7 @@ import { readsField, valueReader, type Aggregator, type ValueSpec } from './Aggr
  */
 export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, number> {
   if (field === undefined) {
-    return orderInsensitive({ init: () => 0, add: (acc) => acc + 1, merge: (a, b) => a + b, result: (acc) => acc });
+    return orderInsensitive(inlineAdd({ init: () => 0, add: (acc: number) => acc + 1, merge: (a: number, b: number) => a + b, result: (acc: number) => acc }, { kind: 'count' }));
   }
   const read = valueReader<T>('count', field);
   return orderInsensitive(readsField({

@@ -384,8 +384,12 @@ export class FixedWindowEngine<T> {
     let cacheEnd = 0;
     let inner: Map<unknown, unknown[]> | undefined;
     const version = ++this.version;
+    let numUnit = -1;
+    if ((tumbling || pane) && timeField !== undefined && keyField !== undefined) {
+      numUnit = this.stepUnitField(rows, timeField, keyField, lateWm, epoch, version, track, onInvalid, late, invalid, updatedBuckets, updatedKeys, updatedGroups, pending);
+    }
 
-    for (let i = 0; i < rows.length; i++) {
+    for (let i = numUnit < 0 ? 0 : rows.length; i < rows.length; i++) {
       const row = rows[i]!;
       let t = 0;
       if (bucketing !== 'none') {
@@ -497,6 +501,7 @@ export class FixedWindowEngine<T> {
       }
     }
 
+    if (numUnit >= 0) numUpdated = numUnit;
     // Copy-on-write records: merge the sealed value with this batch's part.
     for (let p = 0; p < pending.length; p += 2) {
       const fresh = pending[p]!;
@@ -530,6 +535,126 @@ export class FixedWindowEngine<T> {
     // Only an incremental seal reads the last result; untracked, keeping it would hold the evicted groups alive for another batch.
     this.last = track ? result : undefined;
     return result;
+  }
+
+  /**
+   * {@link step}'s row loop for one bucket per row (tumbling windows and
+   * panes) with the time and the key read from one field each: the common
+   * case, written as a loop of its own so that it stays small and
+   * monomorphic. The bucket of the last row is cached with its map and
+   * whether it is late (rows mostly arrive in time order). Returns the
+   * number of groups written.
+   */
+  private stepUnitField(
+    rows: readonly T[],
+    timeField: string,
+    keyField: string,
+    lateWm: number,
+    epoch: number,
+    version: number,
+    track: boolean,
+    onInvalid: (row: T, index: number) => void,
+    late: T[],
+    invalid: number[],
+    updatedBuckets: number[],
+    updatedKeys: unknown[],
+    updatedGroups: unknown[][],
+    pending: unknown[][],
+  ): number {
+    const nAggs = this.aggs.aggregators.length;
+    const fold = this.fold;
+    const newRecord = this.newRecord;
+    const groups = this.groups;
+    const key = this.key;
+    const pane = this.bucketing === 'pane';
+    const spec = this.spec!;
+    const sizeMs = spec.sizeMs;
+    const startMs = spec.startMs;
+    const unitMs = pane ? this.paneMs : sizeMs;
+    const slideMs = spec.slideMs;
+    let numUpdated = 0;
+    let cacheStart = Number.NaN;
+    let cacheUntil = Number.NaN;
+    let cacheLate = false;
+    let inner: Map<unknown, unknown[]> | undefined;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const v = (row as Record<string, unknown>)[timeField];
+      const t = typeof v === 'number' && v <= MAX_EVENT_TIME_MS && v >= -MAX_EVENT_TIME_MS ? Math.floor(v) : toEpochMs(v);
+      if (!(t >= cacheStart && t < cacheUntil)) {
+        if (t - t !== 0) {
+          onInvalid(row, i);
+          invalid.push(i);
+          continue;
+        }
+        const r = (t - startMs) % unitMs;
+        const start = r < 0 ? t - r - unitMs : t - r;
+        let end: number;
+        if (pane) {
+          const rs = (start - startMs) % slideMs;
+          end = (rs < 0 ? start - rs - slideMs : start - rs) + sizeMs;
+        } else end = start + sizeMs;
+        cacheStart = start;
+        cacheUntil = start + unitMs;
+        cacheLate = end <= lateWm;
+        inner = undefined;
+        if (!cacheLate) {
+          inner = groups.get(start);
+          if (inner === undefined) {
+            groups.set(start, (inner = new Map()));
+            this.insertBucket(start);
+          }
+        }
+      }
+      if (cacheLate) {
+        late.push(row);
+        continue;
+      }
+      let k = (row as Record<string, unknown>)[keyField] ?? null; // a missing key is the SQL null
+      if (k === 0) k = 0; // -0 is 0
+      const gk = needsCanonical(k) ? key.canonical(k) : k;
+      let rec = inner!.get(gk);
+      if (rec === undefined) {
+        rec = newRecord();
+        rec[nAggs] = k;
+        rec[nAggs + 1] = epoch;
+        rec[nAggs + 2] = version;
+        inner!.set(gk, rec);
+        this.totalGroups++;
+        numUpdated++;
+        if (track) {
+          updatedBuckets.push(cacheStart);
+          updatedKeys.push(gk);
+          updatedGroups.push(rec);
+        }
+      } else if (rec[nAggs + 1] !== epoch) {
+        if (rec[nAggs + 1] !== -epoch) {
+          const fresh = newRecord();
+          fresh[nAggs] = rec[nAggs];
+          fresh[nAggs + 1] = -epoch;
+          fresh[nAggs + 3] = rec[nAggs + 3];
+          pending.push(fresh, rec);
+          inner!.set(gk, fresh);
+          numUpdated++;
+          if (track) {
+            updatedBuckets.push(cacheStart);
+            updatedKeys.push(gk);
+            updatedGroups.push(fresh);
+          }
+          rec = fresh;
+        }
+      } else if (rec[nAggs + 2] !== version) {
+        rec[nAggs + 2] = version;
+        numUpdated++;
+        if (track) {
+          updatedBuckets.push(cacheStart);
+          updatedKeys.push(gk);
+          updatedGroups.push(rec);
+        }
+      }
+      fold(rec, row);
+    }
+    return numUpdated;
   }
 
   /**

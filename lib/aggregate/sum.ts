@@ -1,5 +1,5 @@
 import { orderInsensitive } from './orderInsensitive.js';
-import { fieldLabel, readsField, valueReader, VALUE_COUNTS, type Aggregator, type NumericAggregateOptions, type NumericFieldOf, type NumericValue, type ValueCounts } from './Aggregator.js';
+import { fieldLabel, inlineAdd, readsField, valueReader, VALUE_COUNTS, type Aggregator, type NumericAggregateOptions, type NumericFieldOf, type NumericValue, type ValueCounts } from './Aggregator.js';
 import { isInheritedName } from '../internal/columns.js';
 import { decodeDouble, encodeDouble, invalidValuePolicy, numericInput } from './numericInput.js';
 
@@ -35,9 +35,9 @@ export function sum<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
   // A plain field name is read inline (no reader call per row); names Object.prototype has go through the own-property reader.
   const inline = typeof field === 'string' && !isInheritedName(field) ? field : undefined;
   if (inline !== undefined) {
-    return orderInsensitive(readsField({
+    return orderInsensitive(inlineAdd(readsField({
       init: () => null,
-      add: (acc, row) => {
+      add: (acc: number | null, row: T) => {
         let v = (row as Record<string, unknown>)[inline];
         if (typeof v !== 'number') {
           v = toNumber(v);
@@ -50,7 +50,7 @@ export function sum<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
       encode: encodeDouble,
       decode: decodeDouble,
       [VALUE_COUNTS]: counts,
-    }, field)) as Aggregator<T, number | null, number | null>;
+    }, field), { kind: 'sum', field: inline })) as Aggregator<T, number | null, number | null>;
   }
   return orderInsensitive(readsField({
     init: () => null,

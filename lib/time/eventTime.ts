@@ -1,6 +1,6 @@
 import { castToDouble } from '../aggregate/castToDouble.js';
 import { EventTimeError, InvalidOptionError, describeValue } from '../errors/index.js';
-import { columnReader } from '../internal/columns.js';
+import { columnReader, isInheritedName } from '../internal/columns.js';
 import type { EventTimeColumn, EventTimeSpec, InvalidEventTimePolicy } from '../types.js';
 import { timestampParser } from './parseTimestamp.js';
 
@@ -166,11 +166,18 @@ export function eventTimeReader<T>(operator: string, spec: EventTimeSpec<T>, opt
   }
   const field = spec;
   const read = columnReader(field);
+  // A plain own field holding a number (the common case) is read and converted inline: one call per row.
+  const plain = !isInheritedName(field) && !(field.indexOf('.') > 0 && field.indexOf('.') < field.length - 1);
   return {
     field,
     isField: true,
     raw: read as (row: T) => unknown,
-    ms: (row) => toEpochMs(read(row)),
+    ms: plain
+      ? (row) => {
+          const v = (row as Record<string, unknown>)[field];
+          return typeof v === 'number' && v <= MAX_EVENT_TIME_MS && v >= -MAX_EVENT_TIME_MS ? Math.floor(v) : toEpochMs(v);
+        }
+      : (row) => toEpochMs(read(row)),
     operator,
     option,
   };
