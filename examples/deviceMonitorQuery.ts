@@ -1,6 +1,6 @@
 // Shared by `npm start` (deviceMonitor.ts) and the progress page's browser
-// test: the device monitor query of the Spark study notes (notes/000,
-// "Example 1") and the files it reads. (Not an example on its own.)
+// test: the device monitor query (its PySpark original is in
+// docs/guides/pyspark-mapping.md) and the files it reads. (Not an example on its own.)
 import { count } from '../lib/aggregate/count.js';
 import { startQuery, type StartQueryOptions } from '../lib/query/startQuery.js';
 import type { StreamingQuery } from '../lib/query/StreamingQuery.js';
