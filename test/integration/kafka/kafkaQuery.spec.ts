@@ -77,9 +77,11 @@ describe('fromKafka → startQuery → toKafka', () => {
     const output = await claimTopic(1);
     const checkpointLocation = checkpointDir();
 
-    // A sink that "crashes" right after the batch holding m-4 reached Kafka, before the query could write its commits/N.
+    // A sink that "crashes" right after the batch holding the last record (m-6) reached Kafka, before the query could
+    // write its commits/N. (Which records share that batch depends on when the trigger sees them: at most 4.)
     const real = toKafka<KafkaRow>({ brokers: [kafkaBroker()], topic: output, idempotentProducer: false });
     let crashedBatch: number | undefined;
+    let crashedRows = 0;
     const crashing: Sink<KafkaRow> = {
       description: real.description,
       supportedModes: real.supportedModes,
@@ -88,15 +90,16 @@ describe('fromKafka → startQuery → toKafka', () => {
       stop: () => real.stop(),
       async addBatch(batchId, rows) {
         await real.addBatch(batchId, rows);
-        if (rows.some((r) => r.value?.toString() === 'm-4')) {
+        if (rows.some((r) => r.value?.toString() === 'm-6')) {
           crashedBatch = batchId;
+          crashedRows = rows.length;
           throw new SinkError('crashingSink', 'simulated crash after the write, before the commit', undefined, false);
         }
       },
     };
     const first = run(input, output, checkpointLocation, crashing);
     await first.ready;
-    await produce(input, messages('m', 7, 1)); // batches of at most 4 records (maxOffsetsPerTrigger): m-0..m-3, then m-4..m-6
+    await produce(input, messages('m', 7, 1)); // batches of at most 4 records (maxOffsetsPerTrigger)
     await expect(first.awaitTermination()).rejects.toThrow(/simulated crash/);
     expect(valuesOf(await readTopic(output))).toEqual(messages('m', 7, 1).map((m) => m.value).sort());
 
@@ -109,7 +112,8 @@ describe('fromKafka → startQuery → toKafka', () => {
     expect(valuesOf(written)).toEqual(messages('m', 7, 1).map((m) => m.value).sort());
     expect(batchesOf(written)).toContain(crashedBatch);
     expect(second.recentProgress[0]!.batchId).toBe(crashedBatch); // the uncommitted batch ran again, with the same offsets
-    expect(second.recentProgress[0]!.numInputRows).toBe(3);
+    expect(second.recentProgress[0]!.numInputRows).toBe(crashedRows);
+    expect(crashedRows).toBeGreaterThan(0);
   });
 });
 

@@ -105,10 +105,11 @@ export function sourceContext(deadLetters: DeadLetterRecord[] = []): SourceConte
 }
 
 /**
- * Polls `condition` every 25 ms until it holds; fails after `timeoutMs` with `what`. The limit is
- * generous (a rebalance on a loaded machine is slow): it only turns a hang into a clear failure.
+ * Polls `condition` every 25 ms until it holds. No wall-clock limit by default (a rebalance on a
+ * loaded machine can be very slow; jest's backstop stops a real hang); a caller may pass `timeoutMs`
+ * to fail with `what` sooner.
  */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<void> {
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
