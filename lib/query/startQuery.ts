@@ -17,6 +17,7 @@ import { QueryRuntime, continuousNodeName, type StreamingQuery } from './Streami
 import { MultiSource } from './multiSource.js';
 import { streams, type StreamingQueryManager } from './StreamingQueryManager.js';
 import { resolveTrigger, type Trigger } from './triggers.js';
+import { startPartitionedQuery, type PartitionedQuery, type StartPartitionedQueryOptions } from './tasks.js';
 
 /** The rows a source gives. */
 export type RowOfSource<S> = S extends Source<infer T, unknown> ? T : never;
@@ -159,9 +160,13 @@ function requireObject(option: string, value: unknown, methods: readonly string[
  * @throws {UnsupportedOperationError} `startQuery: Data source <sink> does not support <Mode> output mode …` when the sink does not support the pipeline's output mode.
  * @throws {UnsupportedOperationError} `startQuery: Continuous processing does not support <Operator> operations.` for a stateful pipeline, a source or a sink that cannot run continuously.
  */
+export function startQuery<T, R = T>(options: StartPartitionedQueryOptions<T, R>): PartitionedQuery<T, R>;
 export function startQuery<const S extends Readonly<Record<string, Source<unknown, unknown>>>, R>(options: StartMultiSourceQueryOptions<S, R>): StreamingQuery;
 export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): StreamingQuery;
-export function startQuery<T, R = T>(given: StartQueryOptions<T, R> | StartMultiSourceQueryOptions<Readonly<Record<string, Source<unknown, unknown>>>, R>): StreamingQuery {
+export function startQuery<T, R = T>(given: StartQueryOptions<T, R> | StartMultiSourceQueryOptions<Readonly<Record<string, Source<unknown, unknown>>>, R> | StartPartitionedQueryOptions<T, R>): StreamingQuery {
+  const tasks = (given as { tasks?: unknown }).tasks;
+  if (tasks === 'perPartition') return startPartitionedQuery(given as StartPartitionedQueryOptions<T, R>);
+  if (tasks !== undefined) throw new InvalidOptionError(`startQuery: tasks must be 'perPartition' or left out; got ${describeValue(tasks)}.`, 'tasks', tasks, "'perPartition'");
   const multi = multiSourceOf(given);
   const options = (multi?.single ?? given) as StartQueryOptions<T, R>;
   if (multi === undefined) requireObject('source', options.source, ['start', 'latestOffset', 'getBatch', 'commit', 'stop'], 'a Source (fromDirectory, fromSocket, rateSource, fromObservable, fromKafka…)');
