@@ -17,6 +17,7 @@ interface WorkerConfig {
   readonly checkpointLocation: string;
   readonly output: string;
   readonly sessionTimeout: number;
+  readonly maxOffsetsPerTrigger?: number;
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
@@ -32,6 +33,7 @@ const query = startQuery({
     startingOffsets: 'earliest',
     keyFormat: 'string',
     valueFormat: 'json',
+    ...(config.maxOffsetsPerTrigger === undefined ? {} : { maxOffsetsPerTrigger: config.maxOffsetsPerTrigger }),
     group: { sessionTimeout: config.sessionTimeout, heartbeatInterval: 200, rebalanceTimeout: config.sessionTimeout },
   }),
   pipeline: (batches$) =>
