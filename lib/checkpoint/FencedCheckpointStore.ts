@@ -77,6 +77,13 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
  * Known window: a writer that checked the epochs and is paused before its
  * write lands can still write one state file; state and commit files of a
  * batch are deterministic, so it writes what the new owner writes.
+ *
+ * @example
+ * ```ts
+ * const store = new FencedCheckpointStore('/shared/checkpoints/q/tasks/clicks-0', { owner: 'host-a:123' });
+ * await store.claim(); // => 0 (the next epoch); a later claim by another owner fences this one
+ * const recovery = await openCheckpoint(store).open();
+ * ```
  */
 export class FencedCheckpointStore implements CheckpointStore {
   readonly location: string;
@@ -202,7 +209,15 @@ export class FencedCheckpointStore implements CheckpointStore {
   }
 }
 
-/** The claims of a task checkpoint directory, oldest first (for tests and diagnosis). */
+/**
+ * The claims of a task checkpoint directory, oldest first (for tests and diagnosis).
+ *
+ * @example
+ * ```ts
+ * await readEpochClaims('/shared/checkpoints/q/tasks/clicks-0');
+ * // => [{ epoch: 0, owner: 'host-a:123:…', generation: 1 }, { epoch: 1, owner: 'host-b:456:…', generation: 1 }]
+ * ```
+ */
 export async function readEpochClaims(location: string): Promise<EpochClaim[]> {
   let names: string[];
   try {

@@ -42,7 +42,16 @@ export class TaskKeyPartitionError extends StreamingError {
  */
 export type KeyPartitioner<R> = (row: R, partitions: number) => number;
 
-/** The partition kafkajs's `DefaultPartitioner` (murmur2 of the key, as the Java client) gives `key` among `partitions`. */
+/**
+ * The partition kafkajs's `DefaultPartitioner` (murmur2 of the key, as the
+ * Java client) gives `key` among `partitions`: the task whose state a record
+ * with this key belongs to.
+ *
+ * @example
+ * ```ts
+ * defaultPartitionOfKey('clicks', Buffer.from('user-7'), 4); // => the partition a keyed producer writes 'user-7' to
+ * ```
+ */
 export function defaultPartitionOfKey(topic: string, key: Buffer, partitions: number): number {
   const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, i) => ({ partitionErrorCode: 0, partitionId: i, leader: 0, replicas: [0], isr: [0] }));
   return Partitioners.DefaultPartitioner()({ topic, partitionMetadata, message: { key, value: null } });

@@ -92,6 +92,12 @@ function isFenced(error: unknown): boolean {
  * A task that the group moves away is stopped after its batch in flight; a
  * task another process took over (a higher epoch) is dropped at its next
  * checkpoint write. See docs/guides/scaling-out.md.
+ *
+ * @example
+ * ```ts
+ * const query = startQuery({ tasks: 'perPartition', source, sink: (task) => toFiles(`/shared/out/${task.id}`), checkpointLocation: '/shared/cp' });
+ * query.events$.subscribe((e) => console.log(e.type, e.task.id)); // => started clicks-0 …
+ * ```
  */
 export class PartitionedQuery<T, R> implements StreamingQuery {
   readonly id: string;
@@ -309,7 +315,20 @@ export class PartitionedQuery<T, R> implements StreamingQuery {
   }
 }
 
-/** Validates the options of a per-partition query and starts its process side. */
+/**
+ * Validates the options of a per-partition query and starts its process
+ * side; `startQuery({ tasks: 'perPartition', … })` calls it.
+ *
+ * @example
+ * ```ts
+ * const query = startPartitionedQuery({
+ *   tasks: 'perPartition',
+ *   source: fromKafka({ brokers: 'kafka:9092', topic: 'clicks', groupId: 'clicks-query' }),
+ *   sink: (task) => toFiles(`/shared/out/${task.id}`),
+ *   checkpointLocation: '/shared/checkpoints/clicks',
+ * });
+ * ```
+ */
 export function startPartitionedQuery<T, R>(options: StartPartitionedQueryOptions<T, R>): PartitionedQuery<T, R> {
   if (!(options.source instanceof KafkaSource)) {
     throw new InvalidOptionError(`startQuery: tasks: 'perPartition' needs a fromKafka source; got ${describeValue((options.source as { description?: unknown } | undefined)?.description ?? options.source)}.`, 'source', options.source, 'fromKafka({ groupId, … })');
