@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Subject, asyncScheduler, type Observable } from 'rxjs';
+import { Subject, Subscription, asyncScheduler, type Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
 import { FencedCheckpointStore, TaskFencedError } from '../checkpoint/FencedCheckpointStore.js';
 import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
@@ -95,7 +95,12 @@ function isFenced(error: unknown): boolean {
  *
  * @example
  * ```ts
- * const query = startQuery({ tasks: 'perPartition', source, sink: (task) => toFiles(`/shared/out/${task.id}`), checkpointLocation: '/shared/cp' });
+ * const query = startQuery({
+ *   tasks: 'perPartition',
+ *   source: fromKafka({ brokers: 'kafka:9092', topic: 'clicks', groupId: 'clicks-query' }),
+ *   sink: (task) => toFiles(`/shared/out/${task.id}`),
+ *   checkpointLocation: '/shared/cp',
+ * });
  * query.events$.subscribe((e) => console.log(e.type, e.task.id)); // => started clicks-0 …
  * ```
  */
@@ -114,7 +119,8 @@ export class PartitionedQuery<T, R> implements StreamingQuery {
   private readonly recent: StreamingQueryProgress[] = [];
   private active = true;
   private failure: Error | undefined;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: Subscription | undefined;
+  private readonly scheduler: SchedulerLike;
   private reconciling: Promise<void> = Promise.resolve();
   private readonly terminated: Promise<void>;
   private resolveTerminated!: () => void;
@@ -125,6 +131,7 @@ export class PartitionedQuery<T, R> implements StreamingQuery {
     this.id = `tasks:${options.source.settings.groupId ?? ''}`;
     this.name = options.name ?? null;
     this.intervalMs = parseDuration(options.assignmentInterval ?? options.pollInterval ?? 100, { option: 'startQuery: assignmentInterval' });
+    this.scheduler = options.scheduler ?? asyncScheduler;
     this.terminated = new Promise((resolve) => (this.resolveTerminated = resolve));
     this.ready = this.start();
     this.ready.catch((error: unknown) => void this.terminate(error as Error));
@@ -197,7 +204,7 @@ export class PartitionedQuery<T, R> implements StreamingQuery {
     });
     if (timeout === undefined) return wait;
     const ms = parseDuration(timeout, { option: 'awaitTermination: timeout' });
-    return Promise.race([wait, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+    return Promise.race([wait, new Promise<boolean>((resolve) => this.scheduler.schedule(() => resolve(false), ms))]);
   }
 
   /** Every task this process runs now processed everything its partition had when it was called. */
@@ -212,7 +219,12 @@ export class PartitionedQuery<T, R> implements StreamingQuery {
     await this.access.start();
     this.reconcile();
     await this.reconciling;
-    this.timer = setInterval(() => this.reconcile(), this.intervalMs);
+    const self = this;
+    const ms = this.intervalMs;
+    this.timer = this.scheduler.schedule(function (this: SchedulerAction<unknown>) {
+      self.reconcile();
+      if (self.active) this.schedule(undefined, ms);
+    }, ms);
   }
 
   private reconcile(): void {
@@ -261,7 +273,7 @@ export class PartitionedQuery<T, R> implements StreamingQuery {
       source,
       sink: options.sink(task),
       checkpoint,
-      scheduler: options.scheduler ?? asyncScheduler,
+      scheduler: this.scheduler,
       ...(options.name === undefined ? {} : { name: `${options.name}/${id}` }),
       ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
       ...(options.outputMode === undefined ? {} : { outputMode: options.outputMode }),
@@ -303,7 +315,7 @@ export class PartitionedQuery<T, R> implements StreamingQuery {
     if (!this.active) return this.terminated;
     this.active = false;
     if (error !== undefined) this.failure ??= error;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer?.unsubscribe();
     await this.reconciling.catch(() => undefined);
     await Promise.allSettled([...this.running.values()].map((r) => r.query.stop()));
     this.running.clear();
