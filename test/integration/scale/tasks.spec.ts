@@ -58,6 +58,7 @@ describe("startQuery({ tasks: 'perPartition' })", () => {
       checkpointLocation: shared(),
     });
     const error = await query.awaitTermination().catch((e: unknown) => e);
+    expect((error as Error).message).toContain("belongs to partition"); // shows the message when another error ended the query
     expect(error).toBeInstanceOf(TaskKeyPartitionError);
     expect(error).toMatchObject({ topic, partition: wrong, offset: 0, keyPartition: 1 - wrong });
     expect((error as Error).message).toContain(`record ${topic}/${wrong}@0 (key "k1") belongs to partition ${1 - wrong}`);
