@@ -22,6 +22,9 @@ export { StoreCheckpoint, type CheckpointStateOptions } from './checkpoint/Store
 export { checkpoint, type CheckpointOptions } from '../operators/checkpoint.js';
 // Query runtime, triggers, progress, instrumentation (Node).
 export { startQuery, type StartQueryOptions } from './query/startQuery.js';
+export { PartitionedQuery, startPartitionedQuery, type PartitionTask, type StartPartitionedQueryOptions, type TaskEvent } from './query/tasks.js';
+export { FencedCheckpointStore, TaskFencedError, readEpochClaims, type EpochClaim } from './checkpoint/FencedCheckpointStore.js';
+export { TaskKeyPartitionError, defaultPartitionOfKey, type KeyPartitioner } from './kafka/partitionTasks.js';
 export type { StreamingQuery } from './query/StreamingQuery.js';
 export { StreamingQueryManager, streams, type StreamingQueryManagerOptions } from './query/StreamingQueryManager.js';
 export { resolveTrigger, nextTriggerTime, type Trigger, type WhenBehind } from './query/triggers.js';

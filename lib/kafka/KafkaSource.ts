@@ -166,6 +166,11 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     return this.member?.assignment ?? this.owned;
   }
 
+  /** The validated `fromKafka` options (read by `startQuery({ tasks: 'perPartition' })` to build one partition source per task). */
+  get settings(): KafkaSourceConfig {
+    return this.config;
+  }
+
   /** How many times the source has (re)joined its consumer group (0 without a group). */
   get groupGeneration(): number {
     return this.member?.generation ?? 0;

@@ -17,6 +17,7 @@ import { QueryRuntime, continuousNodeName, type StreamingQuery } from './Streami
 import { MultiSource } from './multiSource.js';
 import { streams, type StreamingQueryManager } from './StreamingQueryManager.js';
 import { resolveTrigger, type Trigger } from './triggers.js';
+import { startPartitionedQuery, type PartitionedQuery, type StartPartitionedQueryOptions } from './tasks.js';
 
 /** The rows a source gives. */
 export type RowOfSource<S> = S extends Source<infer T, unknown> ? T : never;
@@ -121,6 +122,25 @@ function requireObject(option: string, value: unknown, methods: readonly string[
  * all of them, and progress lists each input as a source. `sources` with one
  * entry is the same query as `source`.
  *
+ * **One task per Kafka partition** (`tasks: 'perPartition'`, with a
+ * `fromKafka({ groupId })` source, a `sink` that is a function of the task
+ * and a `checkpointLocation` every process shares): the process runs one
+ * query per partition its consumer group assigns it, each with its own
+ * offsets, watermark, state, fenced checkpoint under `tasks/<topic>-<p>` and
+ * sink; start more processes with the same options to scale out. Returns a
+ * {@link PartitionedQuery}. See docs/guides/scaling-out.md.
+ *
+ * ```ts
+ * const query = startQuery({
+ *   tasks: 'perPartition',
+ *   source: fromKafka({ brokers: 'kafka:9092', topic: 'clicks', groupId: 'clicks-query' }),
+ *   sink: (task) => toFiles(`/shared/out/${task.id}`),
+ *   checkpointLocation: '/shared/checkpoints/clicks',
+ * });
+ * await query.ready;
+ * query.tasks; // => [{ id: 'clicks-0', topic: 'clicks', partition: 0, epoch: 0 }, …]
+ * ```
+ *
  * **Output mode**, set in one place as Spark's `writeStream.outputMode`: the
  * pipeline's own `outputMode(…)`, else the `outputMode` option (which sets the
  * mode of an aggregation the pipeline leaves without one), else append —
@@ -153,15 +173,20 @@ function requireObject(option: string, value: unknown, methods: readonly string[
  * await query.stop();
  * ```
  *
+ * @throws {InvalidOptionError} `startQuery: tasks: 'perPartition' needs fromKafka({ groupId }) …`, `… sink must be a function of the task …`, `… needs checkpointLocation …`; `tasks must be 'perPartition' or left out`.
  * @throws {InvalidOptionError} `startQuery: source must be a Source …` / `sink must be a Sink …` / bad trigger, name, pollInterval; `sources` empty, not sources, or given with `source`.
  * @throws {InvalidOptionError} `startQuery: outputMode is <mode> but the pipeline already emits in <mode> mode …` when the option contradicts the pipeline's `outputMode(…)`.
  * @throws {UnsupportedOperationError} Spark's refusals of the query's output mode, e.g. `startQuery: Append output mode not supported when there are streaming aggregations on streaming DataFrames/DataSets without watermark`, `Join between two streaming DataFrames/Datasets is not supported in Update output mode, only in Append output mode`.
  * @throws {UnsupportedOperationError} `startQuery: Data source <sink> does not support <Mode> output mode …` when the sink does not support the pipeline's output mode.
  * @throws {UnsupportedOperationError} `startQuery: Continuous processing does not support <Operator> operations.` for a stateful pipeline, a source or a sink that cannot run continuously.
  */
+export function startQuery<T, R = T>(options: StartPartitionedQueryOptions<T, R>): PartitionedQuery<T, R>;
 export function startQuery<const S extends Readonly<Record<string, Source<unknown, unknown>>>, R>(options: StartMultiSourceQueryOptions<S, R>): StreamingQuery;
 export function startQuery<T, R = T>(options: StartQueryOptions<T, R>): StreamingQuery;
-export function startQuery<T, R = T>(given: StartQueryOptions<T, R> | StartMultiSourceQueryOptions<Readonly<Record<string, Source<unknown, unknown>>>, R>): StreamingQuery {
+export function startQuery<T, R = T>(given: StartQueryOptions<T, R> | StartMultiSourceQueryOptions<Readonly<Record<string, Source<unknown, unknown>>>, R> | StartPartitionedQueryOptions<T, R>): StreamingQuery {
+  const tasks = (given as { tasks?: unknown }).tasks;
+  if (tasks === 'perPartition') return startPartitionedQuery(given as StartPartitionedQueryOptions<T, R>);
+  if (tasks !== undefined) throw new InvalidOptionError(`startQuery: tasks must be 'perPartition' or left out; got ${describeValue(tasks)}.`, 'tasks', tasks, "'perPartition'");
   const multi = multiSourceOf(given);
   const options = (multi?.single ?? given) as StartQueryOptions<T, R>;
   if (multi === undefined) requireObject('source', options.source, ['start', 'latestOffset', 'getBatch', 'commit', 'stop'], 'a Source (fromDirectory, fromSocket, rateSource, fromObservable, fromKafka…)');
