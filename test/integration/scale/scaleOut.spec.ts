@@ -37,7 +37,6 @@ const WINDOW_MS = 5000;
 const FLUSH_TS = 10_000_000;
 const SESSION_TIMEOUT = 6000;
 const root = path.resolve(__dirname, '../../..');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const workerPath = path.join(__dirname, 'taskWorker.ts');
 
 interface WorkerLine {
@@ -55,7 +54,9 @@ class Worker {
   readonly exited: Promise<number | null>;
   stderr = '';
   constructor(cfg: object, onLine: (line: WorkerLine) => void) {
-    this.proc = spawn(tsx, [workerPath, JSON.stringify(cfg)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Node itself with tsx's loader, so that the signals (SIGKILL, SIGSTOP) reach the worker: through the `tsx` CLI they
+    // hit a wrapper process and the real worker would live on, orphaned.
+    this.proc = spawn(process.execPath, ['--import', 'tsx', workerPath, JSON.stringify(cfg)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     this.proc.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
