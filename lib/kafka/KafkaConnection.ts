@@ -62,3 +62,9 @@ export function kafkaErrorMessage(error: unknown): string {
   }
   return error.message;
 }
+
+/** Leaves the consumer group (a failure to leave is not an error: the group expires the member) and disconnects the log reader. */
+export async function closeGroupAndLog(member: { stop(): Promise<void> } | undefined, log: { disconnect(): Promise<void> } | undefined): Promise<void> {
+  if (member !== undefined) await member.stop().catch(() => undefined);
+  if (log !== undefined) await log.disconnect();
+}

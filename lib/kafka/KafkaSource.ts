@@ -7,7 +7,7 @@ import type { ChecksumFn } from '../checkpoint/checksum.js';
 import { CheckpointIOError, KafkaOffsetLookupError, SourceError, StreamingError, describeValue } from '../errors/index.js';
 import { convertObject, type CompiledSchema } from '../sources/parseRecords.js';
 import type { ReadLimit, Source, SourceContext } from '../sources/Source.js';
-import { createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
+import { closeGroupAndLog, createKafka, isRetriableKafkaError, kafkaErrorMessage, type KafkaConnectionOptions } from './KafkaConnection.js';
 import { KafkaGroupMember, type KafkaGroupOptions } from './KafkaGroupMember.js';
 import { KafkaLog, KafkaRangeUnavailable, type KafkaHeader, type KafkaLogRecord, type PartitionWatermarks } from './KafkaLog.js';
 import {
@@ -371,8 +371,7 @@ export class KafkaSource<R> implements Source<R, KafkaOffsets> {
     const log = this.log;
     this.member = undefined;
     this.log = undefined;
-    if (member !== undefined) await member.stop().catch(() => undefined);
-    if (log !== undefined) await log.disconnect();
+    await closeGroupAndLog(member, log);
   }
 
   sameOffset(a: KafkaOffsets | undefined, b: KafkaOffsets | undefined): boolean {

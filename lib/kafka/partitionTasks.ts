@@ -4,7 +4,7 @@ import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import type { CheckpointStore } from '../checkpoint/CheckpointStore.js';
 import { KafkaOffsetLookupError, SourceError, StreamingError, describeValue } from '../errors/index.js';
 import type { ReadLimit, Source, SourceContext } from '../sources/Source.js';
-import { createKafka, isRetriableKafkaError, kafkaErrorMessage } from './KafkaConnection.js';
+import { closeGroupAndLog, createKafka, isRetriableKafkaError, kafkaErrorMessage } from './KafkaConnection.js';
 import { KafkaGroupMember } from './KafkaGroupMember.js';
 import { KafkaLog, KafkaRangeUnavailable, type KafkaLogRecord, type PartitionWatermarks } from './KafkaLog.js';
 import { EARLIEST, LATEST, buildOffsets, offsetOf, sameKafkaOffsets, type KafkaOffsets, type TopicPartition } from './KafkaOffsets.js';
@@ -115,8 +115,7 @@ export class KafkaProcessAccess {
     const log = this.log;
     this.member = undefined;
     this.log = undefined;
-    if (member !== undefined) await member.stop().catch(() => undefined);
-    if (log !== undefined) await log.disconnect();
+    await closeGroupAndLog(member, log);
   }
 
   /** The partition count of a topic, read at start. */
