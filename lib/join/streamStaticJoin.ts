@@ -1,6 +1,7 @@
 import { Observable, Subscriber, type Observer, type OperatorFunction } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
+import { wrapError } from '../internal/batchSubscriber.js';
 import { statefulOperator, type Step } from '../internal/statefulOperator.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { resolveJoinCondition, type ResolvedJoinCondition } from './JoinCondition.js';
@@ -54,7 +55,8 @@ function withTable<TLeft, TRight>(
             try {
               table = indexStaticTable(cond, staticRowsOf(t as StaticRows<TRight>));
             } catch (error) {
-              subscriber.error(error);
+              // A key function that throws on a table row: named as the join's failure, before any batch.
+              subscriber.error(wrapError(OP, -1, error));
               return;
             }
             flush();

@@ -563,6 +563,19 @@ describe('streamJoin', () => {
       expect(seen).toEqual(['L+A']);
     });
 
+    it('names the join when a key function throws on a row of a refreshed table', () => {
+      const errors: unknown[] = [];
+      const boom = (): never => {
+        throw new Error('bad table row');
+      };
+      fromBatches([[r('L', 1, 0)]])
+        .pipe(streamJoin(staticTable(new BehaviorSubject<readonly Row[]>([r('A', 1, 0)])), { on: { left: (row: Row) => row.id, right: boom } }))
+        .subscribe({ error: (e) => errors.push(e) });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(UserFunctionError);
+      expect((errors[0] as Error).message).toContain('streamJoin');
+    });
+
     it('joins against an empty table when the table stream completes without emitting', () => {
       const out: string[] = [];
       let done = false;
