@@ -27,8 +27,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultPartitionOfKey } from '../../../lib/kafka/partitionTasks.js';
-import { readCommittedJson } from '../../../lib/sinks/toFiles.js';
-import { claimTopic, closeTestKafka, kafkaBroker, produce, testKafka, waitFor } from '../kafka/kafkaTestKit.js';
+import { queryTag, readCommittedJson } from '../../../lib/sinks/toFiles.js';
+import { claimTopic, closeTestKafka, kafkaBroker, produce, readTopic, testKafka, waitFor } from '../kafka/kafkaTestKit.js';
 
 afterAll(closeTestKafka);
 
@@ -46,6 +46,8 @@ interface WorkerLine {
   readonly epoch?: number;
   readonly end?: Record<string, Record<string, number>>;
   readonly error?: string;
+  readonly batchId?: number;
+  readonly at?: string;
 }
 
 class Worker {
@@ -84,10 +86,24 @@ class Worker {
   }
 }
 
+/** What a scenario may change in a worker's configuration (see taskWorker.ts). */
+interface WorkerOverrides {
+  readonly groupId?: string;
+  readonly hang?: { readonly nth: number; readonly at: 'beforeWrite' | 'afterWrite' };
+}
+
 interface Cluster {
   readonly topic: string;
   readonly output: string;
-  start(overrides?: { readonly groupId?: string }): Worker;
+  readonly checkpointLocation: string;
+  start(overrides?: WorkerOverrides): Worker;
+  /**
+   * The single-process run: the same pipeline as one ordinary query (no
+   * tasks, Spark's global watermark) over everything the topic holds now, in
+   * a process of its own with its own group, checkpoint and output. Its
+   * windows (`key@start` -> count).
+   */
+  singleProcessRun(): Promise<Map<string, number>>;
   /** Every partition's committed end offset has reached the topic's end. */
   caughtUp(): Promise<void>;
   /** Committed end offset per partition, the highest any process reported. */
@@ -106,11 +122,18 @@ afterEach(async () => {
   }
 });
 
-async function cluster(): Promise<Cluster> {
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function cluster(options: { readonly outputTopic?: string } = {}): Promise<Cluster> {
   const topic = await claimTopic(4);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rss-scale-'));
+  dirs.push(dir);
   const output = path.join(dir, 'out');
-  const cfg = { brokers: kafkaBroker(), topic, groupId: `g-${topic}`, checkpointLocation: path.join(dir, 'checkpoint'), output, sessionTimeout: SESSION_TIMEOUT, maxOffsetsPerTrigger: 7 };
+  const checkpointLocation = path.join(dir, 'checkpoint');
+  const cfg = { brokers: kafkaBroker(), topic, groupId: `g-${topic}`, checkpointLocation, output, sessionTimeout: SESSION_TIMEOUT, maxOffsetsPerTrigger: 7, ...options };
   const ends = new Map<number, number>();
   const workers: Worker[] = [];
   const onLine = (line: WorkerLine): void => {
@@ -120,8 +143,26 @@ async function cluster(): Promise<Cluster> {
   return {
     topic,
     output,
+    checkpointLocation,
     ends,
     workers,
+    async singleProcessRun() {
+      const out = path.join(dir, 'single-out');
+      const single = new Worker(
+        { brokers: kafkaBroker(), topic, groupId: `g-${topic}-single`, checkpointLocation: path.join(dir, 'single-checkpoint'), output: out, sessionTimeout: SESSION_TIMEOUT, mode: 'single' },
+        () => undefined,
+      );
+      live.push(single);
+      const code = await single.exited;
+      if (code !== 0) throw new Error(`the single-process run exited with ${code}: ${single.stderr.slice(-2000)} ${JSON.stringify(single.lines)}`);
+      const windows = new Map<string, number>();
+      for (const row of await readCommittedJson<WindowRow>(path.join(out, 'single'))) {
+        const id = `${row.k}@${row.window.start}`;
+        if (windows.has(id)) throw new Error(`the single-process run wrote window ${id} twice`);
+        windows.set(id, row.n);
+      }
+      return windows;
+    },
     start(overrides = {}) {
       const w = new Worker({ ...cfg, ...overrides }, onLine);
       live.push(w);
@@ -180,24 +221,61 @@ function expectedWindows(rounds: number): Map<string, number> {
   return expected;
 }
 
-async function compare(output: string, rounds: number): Promise<{ lost: number; duplicated: number; wrong: number; windows: number }> {
-  const expected = expectedWindows(rounds);
+/** Every row the tasks committed to their `toFiles` directories (`<output>/<task id>`). */
+async function filesOutput(output: string): Promise<WindowRow[]> {
+  const rows: WindowRow[] = [];
+  for (const task of fs.existsSync(output) ? fs.readdirSync(output) : []) rows.push(...(await readCommittedJson<WindowRow>(path.join(output, task))));
+  return rows;
+}
+
+/** Lost, duplicated and wrong windows of `rows` against the expected windows (`key@start` -> count). */
+async function compare(rows: readonly WindowRow[], expected: ReadonlyMap<string, number>): Promise<{ lost: number; duplicated: number; wrong: number; windows: number }> {
   const seen = new Map<string, number>();
   let wrong = 0;
-  let windows = 0;
-  for (const task of fs.existsSync(output) ? fs.readdirSync(output) : []) {
-    for (const row of await readCommittedJson<WindowRow>(path.join(output, task))) {
-      windows++;
-      const id = `${row.k}@${row.window.start}`;
-      seen.set(id, (seen.get(id) ?? 0) + 1);
-      if (expected.get(id) !== row.n) wrong++;
-    }
+  for (const row of rows) {
+    const id = `${row.k}@${row.window.start}`;
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    if (expected.get(id) !== row.n) wrong++;
   }
   let lost = 0;
   let duplicated = 0;
   for (const id of expected.keys()) if (!seen.has(id)) lost++;
   for (const n of seen.values()) if (n > 1) duplicated += n - 1;
-  return { lost, duplicated, wrong, windows };
+  return { lost, duplicated, wrong, windows: rows.length };
+}
+
+/** The query id a task's checkpoint keeps (`tasks/<id>/metadata`): the same for every owner of the task. */
+function taskQueryId(c: Cluster, task: string): string {
+  const text = fs.readFileSync(path.join(c.checkpointLocation, 'tasks', task, 'metadata'), 'utf8');
+  return (JSON.parse(text.split('\n')[1]!) as { id: string }).id;
+}
+
+/**
+ * `toFiles` per task: each task's directory holds one manifest directory,
+ * named after the task's query id, part files named after it only, and rows
+ * of its own partition's keys only. Counts what is not so.
+ */
+function taskFileLayout(c: Cluster): { tasks: number; parts: number; misplaced: number } {
+  let misplaced = 0;
+  let parts = 0;
+  const tasks = fs.readdirSync(c.output);
+  for (const task of tasks) {
+    const tag = queryTag(taskQueryId(c, task));
+    const partition = Number(task.slice(c.topic.length + 1));
+    const dir = path.join(c.output, task);
+    const manifests = fs.readdirSync(path.join(dir, '_spark_metadata'));
+    if (manifests.length !== 1 || manifests[0] !== tag) misplaced++;
+    for (const file of fs.readdirSync(dir).filter((f) => f.startsWith('part-'))) {
+      parts++;
+      if (!file.endsWith(`-${tag}.json`)) misplaced++;
+      for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+        if (line === '') continue;
+        const row = JSON.parse(line) as WindowRow;
+        if (defaultPartitionOfKey(c.topic, Buffer.from(row.k), 4) !== partition) misplaced++;
+      }
+    }
+  }
+  return { tasks: tasks.length, parts, misplaced };
 }
 
 async function stopAll(c: Cluster): Promise<void> {
@@ -234,30 +312,124 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     await produceFlush(c.topic);
     await c.caughtUp();
     await stopAll(c);
-    const result = await compare(c.output, 25);
+    const result = await compare(await filesOutput(c.output), expectedWindows(25));
     console.log(`kill/restart: ${JSON.stringify(result)}; fenced tasks: ${c.workers.map((w) => w.count('fenced')).join('/')}`);
     expect(result).toEqual({ lost: 0, duplicated: 0, wrong: 0, windows: KEYS.length * 5 });
   });
 
-  it('scales 1 -> 2 -> 1 with no manual step: output equals one process', async () => {
+  it('scales 1 -> 2 -> 4 -> 2 -> 1 with no manual step: output equals the single-process run', async () => {
     const c = await cluster();
     const a = c.start();
     await waitFor('first process ready', () => a.has('ready'));
-    await produceRounds(c.topic, 0, 8);
+    await produceRounds(c.topic, 0, 4);
     await c.caughtUp();
-    const b = c.start();
+    const b = c.start(); // 1 -> 2
     await waitFor('second process ready and running tasks', () => b.has('ready') && b.has('started'));
-    await produceRounds(c.topic, 8, 16);
+    await produceRounds(c.topic, 4, 8);
     await c.caughtUp();
-    b.proc.kill('SIGTERM'); // a clean stop: leaves the group, its tasks move back
+    const more = [c.start(), c.start()]; // 2 -> 4
+    await waitFor('third and fourth processes ready', () => more.every((w) => w.has('ready')));
+    await produceRounds(c.topic, 8, 12);
+    await c.caughtUp();
+    for (const w of more) w.proc.kill('SIGTERM'); // 4 -> 2: clean stops, their tasks move back
+    await Promise.all(more.map((w) => w.exited));
+    await produceRounds(c.topic, 12, 16);
+    await c.caughtUp();
+    b.proc.kill('SIGTERM'); // 2 -> 1
     await b.exited;
     await produceRounds(c.topic, 16, 20);
     await produceFlush(c.topic);
     await c.caughtUp();
     await stopAll(c);
-    const result = await compare(c.output, 20);
-    console.log(`scale 1->2->1: ${JSON.stringify(result)}; tasks started per process: ${c.workers.map((w) => w.count('started')).join('/')}, fenced: ${c.workers.map((w) => w.count('fenced')).join('/')}`);
+    const reference = await c.singleProcessRun();
+    expect(reference).toEqual(expectedWindows(20)); // the single-process run is exact itself
+    const result = await compare(await filesOutput(c.output), reference);
+    const layout = taskFileLayout(c);
+    console.log(
+      `scale 1->2->4->2->1: ${JSON.stringify(result)}; tasks started per process: ${c.workers.map((w) => w.count('started')).join('/')}, ` +
+        `revoked: ${c.workers.map((w) => w.count('revoked')).join('/')}, fenced: ${c.workers.map((w) => w.count('fenced')).join('/')}; per-task files: ${JSON.stringify(layout)}`,
+    );
     expect(result).toEqual({ lost: 0, duplicated: 0, wrong: 0, windows: KEYS.length * 4 });
+    expect(layout.misplaced).toBe(0);
+  });
+
+  it('kill during a batch (SIGKILL after the sink wrote it, then after it was planned but not written), restart on the same store: exact', async () => {
+    const c = await cluster();
+    // B stops inside its second sink write with rows, after the write and before commits/N.
+    const b = c.start({ hang: { nth: 2, at: 'afterWrite' } });
+    await waitFor('process B ready', () => b.has('ready'));
+    await produceRounds(c.topic, 0, 12);
+    await waitFor('B inside a batch, written but not committed', () => b.has('hang'));
+    const first = b.lines.find((l) => l.event === 'hang')!;
+    b.proc.kill('SIGKILL');
+    await b.exited;
+    // B2 on the same store takes the tasks back and stops inside its first write with rows, before the sink got it.
+    const b2 = c.start({ hang: { nth: 1, at: 'beforeWrite' } });
+    await waitFor('B2 ready', () => b2.has('ready'));
+    await produceRounds(c.topic, 12, 16);
+    await waitFor('B2 inside a batch, planned but not written', () => b2.has('hang'));
+    const second = b2.lines.find((l) => l.event === 'hang')!;
+    b2.proc.kill('SIGKILL');
+    await b2.exited;
+    const b3 = c.start();
+    const a = c.start();
+    await waitFor('B3 and A ready', () => b3.has('ready') && a.has('ready'));
+    await produceRounds(c.topic, 16, 20);
+    await produceFlush(c.topic);
+    await c.caughtUp();
+    await stopAll(c);
+    const rerun = (hung: WorkerLine): boolean => [b2, b3, a].some((w) => w.lines.some((l) => l.event === 'batch' && l.task === hung.task && l.batchId === hung.batchId));
+    const reference = await c.singleProcessRun();
+    expect(reference).toEqual(expectedWindows(20)); // the single-process run is exact itself
+    const result = await compare(await filesOutput(c.output), reference);
+    console.log(
+      `kill during a batch: ${JSON.stringify(result)}; killed in ${first.task} batch ${first.batchId} (${first.at}, re-run: ${rerun(first)}) and ${second.task} batch ${second.batchId} (${second.at}, re-run: ${rerun(second)})`,
+    );
+    expect(result).toEqual({ lost: 0, duplicated: 0, wrong: 0, windows: KEYS.length * 4 });
+    expect([rerun(first), rerun(second)]).toEqual([true, true]);
+    expect(taskFileLayout(c).misplaced).toBe(0);
+  });
+
+  it('toKafka as the sink, per task (writer id per task): killed inside a write, restarted and moved, the output topic holds exactly the single-process rows', async () => {
+    const outputTopic = await claimTopic(4);
+    const c = await cluster({ outputTopic });
+    const a = c.start({ hang: { nth: 2, at: 'afterWrite' } });
+    await waitFor('process A ready', () => a.has('ready'));
+    await produceRounds(c.topic, 0, 12);
+    await waitFor('A inside a batch, written to the topic but not committed', () => a.has('hang'));
+    const hung = a.lines.find((l) => l.event === 'hang')!;
+    a.proc.kill('SIGKILL');
+    await a.exited;
+    const b = c.start();
+    const d = c.start();
+    await waitFor('B and D ready', () => b.has('ready') && d.has('ready'));
+    await produceRounds(c.topic, 12, 16);
+    await c.caughtUp();
+    d.proc.kill('SIGTERM'); // D's tasks move to B
+    await d.exited;
+    await produceRounds(c.topic, 16, 20);
+    await produceFlush(c.topic);
+    await c.caughtUp();
+    await stopAll(c);
+    const records = await readTopic(outputTopic);
+    const rows = records.map((r) => JSON.parse(r.value!.toString('utf8')) as WindowRow);
+    // One writer id per task, the same whoever ran it: the task's query id.
+    const writers = new Map<string, Set<string>>();
+    for (const r of records) {
+      const writer = r.headers.find((h) => h.key === 'rss.writer')?.value?.toString('utf8') ?? '';
+      const key = r.key!.toString('utf8');
+      const task = `${c.topic}-${defaultPartitionOfKey(c.topic, Buffer.from(key), 4)}`;
+      let set = writers.get(task);
+      if (set === undefined) writers.set(task, (set = new Set()));
+      set.add(writer);
+    }
+    const expectedWriters = new Map([0, 1, 2, 3].map((p) => [`${c.topic}-${p}`, new Set([taskQueryId(c, `${c.topic}-${p}`)])]));
+    const reference = await c.singleProcessRun();
+    expect(reference).toEqual(expectedWindows(20)); // the single-process run is exact itself
+    const result = await compare(rows, reference);
+    console.log(`toKafka per task: ${JSON.stringify(result)}; ${records.length} records; killed in ${hung.task} batch ${hung.batchId} (${hung.at}); writers per task: ${JSON.stringify([...writers].map(([t, w]) => [t, [...w]]))}`);
+    expect(result).toEqual({ lost: 0, duplicated: 0, wrong: 0, windows: KEYS.length * 4 });
+    expect(writers).toEqual(expectedWriters);
   });
 
   it('a zombie (SIGSTOP past the session timeout, then SIGCONT) is fenced: it commits nothing more, output equals one process', async () => {
@@ -282,7 +454,7 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     await waitFor('the zombie drops a task it lost', () => a.count('fenced') > 0);
     await c.caughtUp();
     await stopAll(c);
-    const result = await compare(c.output, 20);
+    const result = await compare(await filesOutput(c.output), expectedWindows(20));
     console.log(`zombie: ${JSON.stringify(result)}; zombie fenced ${a.count('fenced')} task(s), committed ${a.count('batch') - batchesBefore} batch(es) after SIGCONT`);
     expect(result).toEqual({ lost: 0, duplicated: 0, wrong: 0, windows: KEYS.length * 4 });
   });
@@ -299,7 +471,7 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     await produceFlushFor(c.topic, [3]);
     await c.caughtUp();
     await stopAll(c);
-    const result = await compare(c.output, 20);
+    const result = await compare(await filesOutput(c.output), expectedWindows(20));
     console.log(`lagging partition: ${JSON.stringify(result)}`);
     expect(result).toEqual({ lost: 0, duplicated: 0, wrong: 0, windows: KEYS.length * 4 });
   });
