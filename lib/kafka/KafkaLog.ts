@@ -1,4 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { StreamingError } from '../errors/StreamingError.js';
 import type { PartitionRange, TopicPartition } from './KafkaOffsets.js';
 
 /** A record header: Kafka allows repeated keys and null values. */
@@ -85,18 +86,38 @@ const READ_UNCOMMITTED = 0;
 const FETCH_MAX_WAIT_MS = 50;
 const PARTITION_MAX_BYTES = 1 << 20;
 const MAX_STALLS = 8;
+const CLUSTER_METHODS = ['connect', 'disconnect', 'addTargetTopic', 'refreshMetadata', 'findLeaderForPartitions', 'findBroker'] as const;
 
+/**
+ * The installed kafkajs does not have the private `Cluster` shape the
+ * offset-range reads of `fromKafka` (replays, tasks) and `toKafka` (reading
+ * back its batch markers) are built on: a kafkajs upgrade changed it. Raised
+ * when the reader is created (the query's start), never mid-batch; names
+ * what is missing. Not retriable.
+ */
+export class KafkaClientUnsupportedError extends StreamingError {
+  override name = 'KafkaClientUnsupportedError';
+  constructor(
+    /** What is missing: `private:Kafka:createCluster`, `Cluster.<method>()` or `Broker.fetch()`. */
+    readonly missing: string,
+  ) {
+    super(
+      `Kafka: the installed kafkajs has no ${missing}, which offset-range reads use (kafkajs has no public call for them; ` +
+        'see docs/guides/scaling-out.md, "Where the Kafka client stands"). Install kafkajs 2.x (tested with 2.2.4).',
+      { retriable: false },
+    );
+  }
+}
+
+/** Creates kafkajs's private Cluster and checks the methods used on it; a {@link KafkaClientUnsupportedError} otherwise. */
 function createRawCluster(kafka: Kafka): RawCluster {
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER);
   const factory = symbol === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[symbol];
-  if (typeof factory !== 'function') {
-    throw new Error(`this kafkajs version has no ${CREATE_CLUSTER} factory; the Kafka source needs kafkajs 2.x (tested with 2.2.4)`);
-  }
+  if (typeof factory !== 'function') throw new KafkaClientUnsupportedError(CREATE_CLUSTER);
   const cluster = (factory as (options: object) => unknown)({ metadataMaxAge: 300_000, allowAutoTopicCreation: false, isolationLevel: READ_UNCOMMITTED });
-  for (const method of ['connect', 'disconnect', 'addTargetTopic', 'refreshMetadata', 'findLeaderForPartitions', 'findBroker']) {
-    if (typeof (cluster as Record<string, unknown>)[method] !== 'function') {
-      throw new Error(`this kafkajs version's Cluster has no ${method}(); the Kafka source needs kafkajs 2.x (tested with 2.2.4)`);
-    }
+  if (typeof cluster !== 'object' || cluster === null) throw new KafkaClientUnsupportedError(`${CREATE_CLUSTER} returning a Cluster object`);
+  for (const method of CLUSTER_METHODS) {
+    if (typeof (cluster as Record<string, unknown>)[method] !== 'function') throw new KafkaClientUnsupportedError(`Cluster.${method}()`);
   }
   return cluster as RawCluster;
 }
@@ -210,6 +231,7 @@ export class KafkaLog {
     let progressed = false;
     for (const [nodeId, cursors] of byLeader) {
       const broker = await this.cluster.findBroker({ nodeId });
+      if (typeof (broker as Partial<RawBroker> | undefined)?.fetch !== 'function') throw new KafkaClientUnsupportedError('Broker.fetch()');
       const topics = new Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>();
       for (const c of cursors) {
         let list = topics.get(c.range.topic);

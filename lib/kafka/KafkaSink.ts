@@ -148,6 +148,11 @@ export class KafkaSink<R> implements Sink<R> {
 
   async start(context: SinkContext): Promise<void> {
     this.writer = this.config.sinkId ?? context.queryId;
+    if (this.config.exactlyOnce) {
+      // Reading back the batch markers needs kafkajs's private Cluster: checked now (a KafkaClientUnsupportedError), not at the first replay.
+      this.kafka ??= createKafka(this.config.connection, this.config.brokers);
+      void new KafkaLog(this.kafka);
+    }
     await this.connect();
   }
 
