@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InvalidOptionError } from '../../../lib/errors/index.js';
+import { InvalidOptionError, KafkaOffsetLookupError } from '../../../lib/errors/index.js';
 import { TaskKeyPartitionError, defaultPartitionOfKey } from '../../../lib/kafka/partitionTasks.js';
 import { startQuery } from '../../../lib/query/startQuery.js';
 import { toMemory, memoryTable } from '../../../lib/sinks/toMemory.js';
@@ -62,6 +62,52 @@ describe("startQuery({ tasks: 'perPartition' })", () => {
     expect(error).toBeInstanceOf(TaskKeyPartitionError);
     expect(error).toMatchObject({ topic, partition: wrong, offset: 0, keyPartition: 1 - wrong });
     expect((error as Error).message).toContain(`record ${topic}/${wrong}@0 (key "k1") belongs to partition ${1 - wrong}`);
+  });
+
+  it("a task with no checkpoint starts at startingOffsets ('latest': what the topic held before is not read, never earliest by accident)", async () => {
+    const topic = await claimTopic(2);
+    const dir = shared();
+    const before = ['a', 'b', 'c', 'd'];
+    await produce(topic, before.map((k) => ({ partition: defaultPartitionOfKey(topic, Buffer.from(k), 2), key: k, value: `old-${k}` })));
+    const query = startQuery<KafkaRow<string, string>, KafkaRow<string, string>>({
+      tasks: 'perPartition',
+      source: fromKafka({ brokers: kafkaBroker(), topic, groupId: `g-${topic}`, group, startingOffsets: 'latest', keyFormat: 'string', valueFormat: 'string' }),
+      sink: (task) => toMemory(`latest-${topic}-${task.partition}`),
+      checkpointLocation: dir,
+    });
+    await query.ready;
+    await query.processAllAvailable(); // fixes each task's start (the end of its partition now) in its checkpoint
+    await produce(topic, before.map((k) => ({ partition: defaultPartitionOfKey(topic, Buffer.from(k), 2), key: k, value: `new-${k}` })));
+    await query.processAllAvailable();
+    await query.stop();
+    const values = [0, 1].flatMap((p) => (memoryTable(`latest-${topic}-${p}`) as KafkaRow<string, string>[]).map((r) => r.value)).sort();
+    expect(values).toEqual(before.map((k) => `new-${k}`).sort());
+    for (const p of [0, 1]) {
+      const initial = JSON.parse(fs.readFileSync(path.join(dir, 'tasks', `${topic}-${p}`, 'sources', '0', 'initial.json'), 'utf8')) as { offset: number };
+      expect(initial.offset).toBe(before.filter((k) => defaultPartitionOfKey(topic, Buffer.from(k), 2) === p).length);
+    }
+  });
+
+  it("initialOffsets 'group' where the group's offset cannot be looked up (the test broker refuses the admin's OffsetFetch): a typed KafkaOffsetLookupError after the retries, no row read, no start fixed", async () => {
+    const topic = await claimTopic(2);
+    const dir = shared();
+    await produce(topic, ['a', 'b', 'c', 'd'].map((k) => ({ partition: defaultPartitionOfKey(topic, Buffer.from(k), 2), key: k, value: k })));
+    const query = startQuery<KafkaRow<string, string>, KafkaRow<string, string>>({
+      tasks: 'perPartition',
+      initialOffsets: 'group',
+      source: fromKafka({ brokers: kafkaBroker(), topic, groupId: `g-${topic}`, group, startingOffsets: 'earliest', keyFormat: 'string', valueFormat: 'string' }),
+      sink: (task) => toMemory(`group-${topic}-${task.partition}`),
+      checkpointLocation: dir,
+      retry: { retries: 2, initialRetryTimeMs: 10, maxRetryTimeMs: 20 },
+    });
+    const error = await query.awaitTermination().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KafkaOffsetLookupError);
+    expect(error).toMatchObject({ groupId: `g-${topic}`, topic, retriable: true });
+    expect((error as Error).message).toContain('rather than start the partition at a guessed offset');
+    for (const p of [0, 1]) {
+      expect(memoryTable(`group-${topic}-${p}`)).toEqual([]);
+      expect(fs.existsSync(path.join(dir, 'tasks', `${topic}-${p}`, 'sources', '0', 'initial.json'))).toBe(false);
+    }
   });
 
   it('refuses a source without groupId, a sink that is not a function, and no checkpointLocation', () => {
