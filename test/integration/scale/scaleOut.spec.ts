@@ -78,6 +78,19 @@ class Worker {
     this.proc.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
   }
+  kill(signal: NodeJS.Signals): void {
+    if (signal !== 'SIGSTOP' && signal !== 'SIGCONT') this.stopping = true;
+    this.proc.kill(signal);
+  }
+  /** Why the worker failed (an error line, or an exit nobody asked for), `undefined` while it is fine. */
+  get failure(): string | undefined {
+    const error = this.lines.find((l) => l.event === 'error');
+    if (error !== undefined) return `worker ${this.proc.pid} failed: ${error.error ?? ''}; stderr: ${this.stderr.slice(-1500)}`;
+    if (!this.stopping && (this.proc.exitCode !== null || this.proc.signalCode !== null)) return `worker ${this.proc.pid} exited (${this.proc.exitCode ?? this.proc.signalCode}); stderr: ${this.stderr.slice(-1500)}`;
+    return undefined;
+  }
+  /** Set by the test before it stops the worker itself (a signal), so that the exit is not a failure. */
+  stopping = false;
   has(event: string): boolean {
     return this.lines.some((l) => l.event === event);
   }
@@ -89,7 +102,7 @@ class Worker {
 /** What a scenario may change in a worker's configuration (see taskWorker.ts). */
 interface WorkerOverrides {
   readonly groupId?: string;
-  readonly hang?: { readonly nth: number; readonly at: 'beforeWrite' | 'afterWrite' };
+  readonly hang?: { readonly nth: number; readonly at: 'beforeWrite' | 'afterWrite'; readonly minWindowStart?: number };
 }
 
 interface Cluster {
@@ -106,6 +119,8 @@ interface Cluster {
   singleProcessRun(): Promise<Map<string, number>>;
   /** Every partition's committed end offset has reached the topic's end. */
   caughtUp(): Promise<void>;
+  /** Waits for `condition`; fails at once when a worker failed (rather than waiting for jest's limit). */
+  until(what: string, condition: () => boolean): Promise<void>;
   /** Committed end offset per partition, the highest any process reported. */
   readonly ends: Map<number, number>;
   readonly workers: Worker[];
@@ -139,6 +154,13 @@ async function cluster(options: { readonly outputTopic?: string } = {}): Promise
   const onLine = (line: WorkerLine): void => {
     if (line.event !== 'batch' || line.end === undefined) return;
     for (const [p, offset] of Object.entries(line.end[topic] ?? {})) ends.set(Number(p), Math.max(ends.get(Number(p)) ?? 0, offset));
+  };
+  const until = async (what: string, condition: () => boolean): Promise<void> => {
+    await waitFor(what, () => {
+      const failed = workers.map((w) => w.failure).filter((f) => f !== undefined);
+      if (failed.length > 0) throw new Error(`while waiting for ${what}: ${failed.join(' | ')}`);
+      return condition();
+    });
   };
   return {
     topic,
@@ -174,11 +196,11 @@ async function cluster(options: { readonly outputTopic?: string } = {}): Promise
       await admin.connect();
       const highs = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, high: Number(o.high) }));
       await admin.disconnect();
-      await waitFor(
-        `every partition of ${topic} committed up to ${JSON.stringify(highs)} (now ${JSON.stringify([...ends])}); workers: ${workers.map((w) => w.stderr.slice(-400)).join(' | ')}`,
-        () => highs.every(({ partition, high }) => (ends.get(partition) ?? 0) >= high),
+      await until(`every partition of ${topic} committed up to ${JSON.stringify(highs)} (now ${JSON.stringify([...ends])})`, () =>
+        highs.every(({ partition, high }) => (ends.get(partition) ?? 0) >= high),
       );
     },
+    until,
   };
 }
 
@@ -281,8 +303,8 @@ function taskFileLayout(c: Cluster): { tasks: number; parts: number; misplaced: 
 async function stopAll(c: Cluster): Promise<void> {
   for (const w of c.workers) {
     if (w.proc.exitCode === null && w.proc.signalCode === null) {
-      w.proc.kill('SIGCONT');
-      w.proc.kill('SIGTERM');
+      w.kill('SIGCONT');
+      w.kill('SIGTERM');
     }
   }
   await Promise.all(c.workers.map((w) => w.exited));
@@ -299,15 +321,15 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     const c = await cluster();
     const a = c.start();
     const b = c.start();
-    await waitFor('both processes ready', () => a.has('ready') && b.has('ready'));
+    await c.until('both processes ready', () => a.has('ready') && b.has('ready'));
     await produceRounds(c.topic, 0, 12); // windows [0,5s) and [5s,10s) close; [10s,15s) stays open
-    await waitFor('process B committed a batch', () => b.count('batch') > 0 || a.count('batch') > 8);
-    b.proc.kill('SIGKILL');
+    await c.until('process B committed a batch', () => b.count('batch') > 0 || a.count('batch') > 8);
+    b.kill('SIGKILL');
     await b.exited;
     await produceRounds(c.topic, 12, 20);
     await c.caughtUp(); // A took B's partitions after the session timeout, restoring their state
     const b2 = c.start();
-    await waitFor('restarted process ready', () => b2.has('ready'));
+    await c.until('restarted process ready', () => b2.has('ready'));
     await produceRounds(c.topic, 20, 25);
     await produceFlush(c.topic);
     await c.caughtUp();
@@ -320,22 +342,22 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
   it('scales 1 -> 2 -> 4 -> 2 -> 1 with no manual step: output equals the single-process run', async () => {
     const c = await cluster();
     const a = c.start();
-    await waitFor('first process ready', () => a.has('ready'));
+    await c.until('first process ready', () => a.has('ready'));
     await produceRounds(c.topic, 0, 4);
     await c.caughtUp();
     const b = c.start(); // 1 -> 2
-    await waitFor('second process ready and running tasks', () => b.has('ready') && b.has('started'));
+    await c.until('second process ready and running tasks', () => b.has('ready') && b.has('started'));
     await produceRounds(c.topic, 4, 8);
     await c.caughtUp();
     const more = [c.start(), c.start()]; // 2 -> 4
-    await waitFor('third and fourth processes ready', () => more.every((w) => w.has('ready')));
+    await c.until('third and fourth processes ready', () => more.every((w) => w.has('ready')));
     await produceRounds(c.topic, 8, 12);
     await c.caughtUp();
-    for (const w of more) w.proc.kill('SIGTERM'); // 4 -> 2: clean stops, their tasks move back
+    for (const w of more) w.kill('SIGTERM'); // 4 -> 2: clean stops, their tasks move back
     await Promise.all(more.map((w) => w.exited));
     await produceRounds(c.topic, 12, 16);
     await c.caughtUp();
-    b.proc.kill('SIGTERM'); // 2 -> 1
+    b.kill('SIGTERM'); // 2 -> 1
     await b.exited;
     await produceRounds(c.topic, 16, 20);
     await produceFlush(c.topic);
@@ -357,23 +379,24 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     const c = await cluster();
     // B stops inside its second sink write with rows, after the write and before commits/N.
     const b = c.start({ hang: { nth: 2, at: 'afterWrite' } });
-    await waitFor('process B ready', () => b.has('ready'));
-    await produceRounds(c.topic, 0, 12);
-    await waitFor('B inside a batch, written but not committed', () => b.has('hang'));
+    await c.until('process B ready', () => b.has('ready'));
+    await produceRounds(c.topic, 0, 8); // window [0,5s) closes in every task
+    await c.until('B inside a batch, written but not committed', () => b.has('hang'));
     const first = b.lines.find((l) => l.event === 'hang')!;
-    b.proc.kill('SIGKILL');
+    b.kill('SIGKILL');
     await b.exited;
-    // B2 on the same store takes the tasks back and stops inside its first write with rows, before the sink got it.
-    const b2 = c.start({ hang: { nth: 1, at: 'beforeWrite' } });
-    await waitFor('B2 ready', () => b2.has('ready'));
-    await produceRounds(c.topic, 12, 16);
-    await waitFor('B2 inside a batch, planned but not written', () => b2.has('hang'));
+    // B2 on the same store takes the tasks back (re-running B's batch) and stops inside a batch no process ran
+    // before (it writes window [5s,10s), of rounds produced after B died), planned but not given to the sink.
+    const b2 = c.start({ hang: { nth: 1, at: 'beforeWrite', minWindowStart: WINDOW_MS } });
+    await c.until('B2 ready', () => b2.has('ready'));
+    await produceRounds(c.topic, 8, 16);
+    await c.until('B2 inside a batch, planned but not written', () => b2.has('hang'));
     const second = b2.lines.find((l) => l.event === 'hang')!;
-    b2.proc.kill('SIGKILL');
+    b2.kill('SIGKILL');
     await b2.exited;
     const b3 = c.start();
     const a = c.start();
-    await waitFor('B3 and A ready', () => b3.has('ready') && a.has('ready'));
+    await c.until('B3 and A ready', () => b3.has('ready') && a.has('ready'));
     await produceRounds(c.topic, 16, 20);
     await produceFlush(c.topic);
     await c.caughtUp();
@@ -394,18 +417,18 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     const outputTopic = await claimTopic(4);
     const c = await cluster({ outputTopic });
     const a = c.start({ hang: { nth: 2, at: 'afterWrite' } });
-    await waitFor('process A ready', () => a.has('ready'));
+    await c.until('process A ready', () => a.has('ready'));
     await produceRounds(c.topic, 0, 12);
-    await waitFor('A inside a batch, written to the topic but not committed', () => a.has('hang'));
+    await c.until('A inside a batch, written to the topic but not committed', () => a.has('hang'));
     const hung = a.lines.find((l) => l.event === 'hang')!;
-    a.proc.kill('SIGKILL');
+    a.kill('SIGKILL');
     await a.exited;
     const b = c.start();
     const d = c.start();
-    await waitFor('B and D ready', () => b.has('ready') && d.has('ready'));
+    await c.until('B and D ready', () => b.has('ready') && d.has('ready'));
     await produceRounds(c.topic, 12, 16);
     await c.caughtUp();
-    d.proc.kill('SIGTERM'); // D's tasks move to B
+    d.kill('SIGTERM'); // D's tasks move to B
     await d.exited;
     await produceRounds(c.topic, 16, 20);
     await produceFlush(c.topic);
@@ -435,23 +458,23 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
   it('a zombie (SIGSTOP past the session timeout, then SIGCONT) is fenced: it commits nothing more, output equals one process', async () => {
     const c = await cluster();
     const a = c.start();
-    await waitFor('first process ready', () => a.has('ready'));
+    await c.until('first process ready', () => a.has('ready'));
     await produceRounds(c.topic, 0, 8);
     await c.caughtUp();
-    a.proc.kill('SIGSTOP');
+    a.kill('SIGSTOP');
     // Work-around: mokapi does not expire a member that stopped heartbeating while its connection stays
     // open (measured: the stopped process kept its partitions for the whole 300 s limit), so the group
     // never moves the tasks. The new owner joins its own group instead, which gives it every partition,
     // as a real broker's group would after the session timeout. Fencing does not depend on the group.
     const b = c.start({ groupId: `g-${c.topic}-takeover` });
-    await waitFor('the new process runs every task', () => new Set(b.lines.filter((l) => l.event === 'started').map((l) => l.task)).size === 4);
+    await c.until('the new process runs every task', () => new Set(b.lines.filter((l) => l.event === 'started').map((l) => l.task)).size === 4);
     await produceRounds(c.topic, 8, 16);
     await c.caughtUp();
     const batchesBefore = a.count('batch');
-    a.proc.kill('SIGCONT');
+    a.kill('SIGCONT');
     await produceRounds(c.topic, 16, 20);
     await produceFlush(c.topic);
-    await waitFor('the zombie drops a task it lost', () => a.count('fenced') > 0);
+    await c.until('the zombie drops a task it lost', () => a.count('fenced') > 0);
     await c.caughtUp();
     await stopAll(c);
     const result = await compare(await filesOutput(c.output), expectedWindows(20));
@@ -463,7 +486,7 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     const c = await cluster();
     const a = c.start();
     const b = c.start();
-    await waitFor('both processes ready', () => a.has('ready') && b.has('ready'));
+    await c.until('both processes ready', () => a.has('ready') && b.has('ready'));
     await produceRoundsFor(c.topic, [0, 1, 2], 0, 20); // partition 3 gets nothing yet
     await produceFlushFor(c.topic, [0, 1, 2]);
     await c.caughtUp();

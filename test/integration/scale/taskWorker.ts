@@ -37,8 +37,8 @@ interface WorkerConfig {
   readonly outputTopic?: string;
   readonly startingOffsets?: 'earliest' | 'latest';
   readonly initialOffsets?: 'startingOffsets' | 'group';
-  /** Stop inside the `nth` (1-based) sink write that has rows, of any task. */
-  readonly hang?: { readonly nth: number; readonly at: 'beforeWrite' | 'afterWrite' };
+  /** Stop inside the `nth` (1-based) sink write that has rows (of a window starting at `minWindowStart` or later, when given), of any task. */
+  readonly hang?: { readonly nth: number; readonly at: 'beforeWrite' | 'afterWrite'; readonly minWindowStart?: number };
 }
 
 interface WindowRow {
@@ -56,7 +56,8 @@ function hanging(sink: Sink<WindowRow>, task: string): Sink<WindowRow> {
   const hang = config.hang;
   if (hang === undefined) return sink;
   const addBatch = async (batchId: number, rows: readonly WindowRow[], ...rest: unknown[]): Promise<void> => {
-    const stop = rows.length > 0 && ++writesWithRows === hang.nth;
+    const counts = rows.some((row) => row.window.start >= (hang.minWindowStart ?? 0));
+    const stop = counts && ++writesWithRows === hang.nth;
     if (stop && hang.at === 'beforeWrite') {
       say({ event: 'hang', task, batchId, at: hang.at, rows: rows.length });
       await new Promise<never>(() => undefined);
