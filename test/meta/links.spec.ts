@@ -69,6 +69,14 @@ describe('documentation links', () => {
     expect(deadLinks(join(root, name))).toEqual([]);
   });
 
+  it('links every guide in docs/guides/ from README.md (the guides index)', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const unlinked = readdirSync(join(root, 'docs', 'guides'))
+      .filter((f) => f.endsWith('.md'))
+      .filter((f) => !readme.includes(`](docs/guides/${f}`));
+    expect(unlinked).toEqual([]);
+  });
+
   it('cites no file outside the repository (design notes, SEMANTICS.md)', () => {
     const cited = files.flatMap((f) => {
       const text = readFileSync(f, 'utf8');
