@@ -353,9 +353,16 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     await c.until('third and fourth processes ready', () => more.every((w) => w.has('ready')));
     await produceRounds(c.topic, 8, 12);
     await c.caughtUp();
-    for (const w of more) w.kill('SIGTERM'); // 4 -> 2: clean stops, their tasks move back
-    await Promise.all(more.map((w) => w.exited));
-    await produceRounds(c.topic, 12, 16);
+    // 4 -> 2, one process at a time (clean stops: their tasks finish the batch in flight and move back). Work-around:
+    // mokapi has no LeaveGroup, so a stopped member leaves at its session timeout; when two expire at once, mokapi's
+    // group stayed in CompletingRebalance for good in our runs (no assignment reached the survivors).
+    more[1]!.kill('SIGTERM');
+    await more[1]!.exited;
+    await produceRounds(c.topic, 12, 14);
+    await c.caughtUp();
+    more[0]!.kill('SIGTERM');
+    await more[0]!.exited;
+    await produceRounds(c.topic, 14, 16);
     await c.caughtUp();
     b.kill('SIGTERM'); // 2 -> 1
     await b.exited;
