@@ -1,14 +1,18 @@
 // Scale-out of a per-partition query over several processes on loopback: the
 // test broker, child processes running test/integration/scale/taskWorker.ts,
 // and one shared checkpoint directory. Each scenario kills, restarts, adds or
-// pauses processes while a keyed windowed count runs over a 4-partition topic,
-// then compares the committed output of every task with what one process
-// computes from the same records: zero lost, duplicated or wrong windows.
+// pauses processes while a keyed windowed count runs over a 4-partition topic:
+// kill one of two mid-window and restart it; scale 1 -> 2 -> 4 -> 2 -> 1; kill
+// during a batch (after the sink wrote it, and after it was planned but not
+// written); toKafka as the sink, killed inside a write and moved; a zombie; a
+// lagging partition. Each compares the committed output with the single-process
+// run (a real run of the same pipeline without tasks, in the newer scenarios)
+// or with the windows computed by hand: zero lost, duplicated or wrong windows.
 //
 // Every wait is for work (each partition's committed end offset reaching the
-// topic's end, or a task event); the limits only turn a hang into a failure.
+// topic's end, or a worker's event); a worker that fails ends the wait at once.
 //
-// Broker limits (mokapi) and how the test lives with them:
+// Broker limits (mokapi 0.52) and how the test lives with them:
 // - group membership: in a probe with bare kafkajs consumers, a member joining
 //   an existing group was given every partition while the old member kept
 //   them too; and a member stopped with SIGSTOP is never expired while its
@@ -16,9 +20,12 @@
 //   ownership correct (the later claim wins, the other process drops the task
 //   until its group generation changes), so no scenario asserts an even
 //   spread; the scenarios assert output, not who ran what.
-// - the admin's OffsetFetch for a group with live members fails with
-//   UNKNOWN_MEMBER_ID, so tasks start at startingOffsets (the default), not at
-//   the group's offsets.
+// - no LeaveGroup: a cleanly stopped member leaves at its session timeout; two
+//   members expiring at once left the group in CompletingRebalance for good,
+//   so the scale-down stops one process at a time.
+// - OffsetFetch is answered only on a connection that joined the group, so the
+//   admin's committed-offset lookup fails with UNKNOWN_MEMBER_ID
+//   (brokerLimits.spec.ts); tasks start at startingOffsets (the default).
 // - concurrent fetches on one connection: each process serializes its tasks'
 //   reads (KafkaProcessAccess); two processes use two connections, which the
 //   scenarios need and did not corrupt in our runs.
