@@ -78,6 +78,27 @@ describe('what the test broker supports (for scale-out)', () => {
     if (isMokapi) expect(outcome).toBe('KafkaJSGroupCoordinatorNotFound: Failed to find group coordinator');
   });
 
+  it("kafkajs's idempotent producer: a batch of several records after the producer's first batch is refused (OUT_OF_ORDER_SEQUENCE_NUMBER)", async () => {
+    const topic = await claimTopic(1);
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const outcomes: string[] = [];
+    try {
+      for (const n of [1, 1, 3]) {
+        outcomes.push(
+          await producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, i) => ({ value: `v${i}` })) }).then(
+            () => `${n}: ok`,
+            (error: unknown) => `${n}: ${(error as { type?: string }).type ?? (error as Error).name}`,
+          ),
+        );
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    console.log(`idempotent producer, batches of 1, 1, 3 records: ${outcomes.join(', ')}`);
+    if (isMokapi) expect(outcomes).toEqual(['1: ok', '1: ok', '3: OUT_OF_ORDER_SEQUENCE_NUMBER']);
+  });
+
   it("the admin's committed-offset lookup (OffsetFetch) is refused with UNKNOWN_MEMBER_ID, even for a group nobody joined", async () => {
     const topic = await claimTopic(1);
     const admin = testKafka().admin();
