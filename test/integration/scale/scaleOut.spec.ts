@@ -464,8 +464,14 @@ describe("startQuery({ tasks: 'perPartition' }) across processes", () => {
     const reference = await c.singleProcessRun();
     expect(reference).toEqual(expectedWindows(20)); // the single-process run is exact itself
     const result = await compare(rows, reference);
-    console.log(`toKafka per task: ${JSON.stringify(result)}; ${records.length} records; killed in ${hung.task} batch ${hung.batchId} (${hung.at}); writers per task: ${JSON.stringify([...writers].map(([t, w]) => [t, [...w]]))}`);
+    const rerun = [b, d].some((w) => w.lines.some((l) => l.event === 'batch' && l.task === hung.task && l.batchId === hung.batchId));
+    console.log(
+      `toKafka per task: ${JSON.stringify(result)}; ${records.length} records for ${reference.size} single-process rows; killed in ${hung.task} batch ${hung.batchId} ` +
+        `(${hung.at}, re-run: ${rerun}); tasks started per process: ${c.workers.map((w) => w.count('started')).join('/')}; writers per task: ${JSON.stringify([...writers].map(([t, w]) => [t, [...w]]))}`,
+    );
     expect(result).toEqual({ lost: 0, duplicated: 0, wrong: 0, windows: KEYS.length * 4 });
+    expect(records.length).toBe(reference.size); // not a record written twice, not only no window twice
+    expect(rerun).toBe(true);
     expect(writers).toEqual(expectedWriters);
   });
 
