@@ -15,6 +15,8 @@ import { max } from '../../../lib/aggregate/max.js';
 import { min } from '../../../lib/aggregate/min.js';
 import { sum } from '../../../lib/aggregate/sum.js';
 import { collectList } from '../../../lib/aggregate/collectList.js';
+import { collectSet } from '../../../lib/aggregate/collectSet.js';
+import { countDistinct } from '../../../lib/aggregate/countDistinct.js';
 import { InvalidOptionError, InvalidValueError } from '../../../lib/errors/index.js';
 import { runBatches } from '../../../lib/testing/index.js';
 import type { Aggregator } from '../../../lib/aggregate/Aggregator.js';
@@ -192,6 +194,8 @@ describe('min, max, first, last keep their input type', () => {
     ['max', () => max<Row>('x')],
     ['first', () => first<Row>('x')],
     ['last', () => last<Row>('x')],
+    ['collectSet', () => collectSet<Row>('x')],
+    ['countDistinct', () => countDistinct<Row>('x')],
   ] as const)('%s refuses two types in one group, naming the values and the batch', (name, make) => {
     const run = () => runBatches(pipe(groupAggregate<Row>()({ keyBy: 'k', aggregate: { v: make() } }), outputMode('complete')), [[{ k: 1, x: 5 }, { k: 1, x: null }], [{ k: 1, x: '10' }]] as Row[][]);
     expect(run).toThrow(InvalidValueError);
