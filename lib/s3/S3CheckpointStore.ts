@@ -157,7 +157,7 @@ const CONFLICT_ATTEMPTS = 5;
  * const client = new S3Client({ region: 'eu-west-1' });
  * const store = await S3CheckpointStore.open({ client, bucket: 'my-bucket', prefix: 'checkpoints/orders' });
  * console.log(store.location, store.conditionalWrites);
- * // => s3://my-bucket/checkpoints/orders/ true
+ * // => s3://my-bucket/checkpoints/orders true
  * const query = startQuery({
  *   source: fromDirectory('/data/orders', { format: 'json', schema: { id: 'string', amount: 'number' } }),
  *   sink: toFiles('/data/orders-out'),
@@ -167,7 +167,7 @@ const CONFLICT_ATTEMPTS = 5;
  * ```
  */
 export class S3CheckpointStore implements CheckpointStore {
-  /** `s3://<bucket>/<prefix>` */
+  /** `s3://<bucket>/<prefix>` (no trailing `/`), so that the checkpoint names a file `s3://<bucket>/<prefix>/offsets/3`. */
   readonly location: string;
   readonly checksum: ChecksumFn = (data, previous) => nativeCrc32(data, previous);
   readonly bucket: string;
@@ -206,7 +206,7 @@ export class S3CheckpointStore implements CheckpointStore {
     this.bucket = options.bucket;
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
     this.listPageSize = listPageSize;
-    this.location = `s3://${this.bucket}/${this.prefix}`;
+    this.location = this.prefix === '' ? `s3://${this.bucket}` : `s3://${this.bucket}/${this.prefix.slice(0, -1)}`;
   }
 
   /**
