@@ -148,19 +148,24 @@ const CONFLICT_ATTEMPTS = 5;
  * Imported from `rxjs-structured-streaming/s3`, so that the core has no
  * dependency on `@aws-sdk/client-s3` (an optional peer dependency).
  *
+ * The checkpoint holds everything a Kafka or rate source needs to resume;
+ * `fromDirectory` keeps its file log in a local checkpoint directory only
+ * (in memory otherwise), so a file-source query on this store does not survive
+ * a restart.
+ *
  * @example
  * ```ts
  * import { S3Client } from '@aws-sdk/client-s3';
- * import { fromDirectory, startQuery, toFiles } from 'rxjs-structured-streaming';
+ * import { fromKafka, startQuery, toFiles } from 'rxjs-structured-streaming';
  * import { S3CheckpointStore } from 'rxjs-structured-streaming/s3';
  *
  * const client = new S3Client({ region: 'eu-west-1' });
- * const store = await S3CheckpointStore.open({ client, bucket: 'my-bucket', prefix: 'checkpoints/orders' });
+ * const store = await S3CheckpointStore.open({ client, bucket: 'my-bucket', prefix: 'checkpoints/clicks' });
  * console.log(store.location, store.conditionalWrites);
- * // => s3://my-bucket/checkpoints/orders true
+ * // => s3://my-bucket/checkpoints/clicks true
  * const query = startQuery({
- *   source: fromDirectory('/data/orders', { format: 'json', schema: { id: 'string', amount: 'number' } }),
- *   sink: toFiles('/data/orders-out'),
+ *   source: fromKafka({ brokers: 'kafka:9092', topic: 'clicks' }),
+ *   sink: toFiles('/data/clicks-out'),
  *   checkpointLocation: store,
  * });
  * await query.processAllAvailable();
