@@ -43,7 +43,7 @@ export class S3CheckpointStoreError extends CheckpointIOError {
  * Fencing was asked of an S3 store whose server does not honour conditional
  * writes (`PutObject` with `If-None-Match: *` overwrote the probe object
  * instead of answering 412, or refused the header). Create-if-absent cannot be
- * had there, so a {@link FencedCheckpointStore} over it would not fence:
+ * had there, so a `FencedCheckpointStore` over it would not fence:
  * refused instead. Use a shared directory for per-partition tasks, or a server
  * with conditional writes (AWS S3 since 2024, MinIO, Ceph RGW, …).
  */
@@ -140,7 +140,7 @@ const CONFLICT_ATTEMPTS = 5;
  * list-after-write consistency (AWS S3 since December 2020, and single-node
  * S3-compatible servers). There is no lock file (no `directory`): run one
  * query per prefix, or fence per-partition tasks with a
- * {@link FencedCheckpointStore} over this store, which needs the server to
+ * `FencedCheckpointStore` over this store, which needs the server to
  * honour conditional writes (`If-None-Match: *`): {@link S3CheckpointStore.open}
  * probes for it, and {@link S3CheckpointStore.createIfAbsent} refuses with
  * {@link S3ConditionalWriteUnsupportedError} where it is missing.
