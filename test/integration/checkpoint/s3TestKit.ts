@@ -38,9 +38,6 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3TestS
         forcePathStyle: true,
         credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
         maxAttempts: 1,
-        // s3rver predates the SDK's default CRC32 request checksums; ask for them only where S3 requires them.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
       });
       clients.push(client);
       return client;
