@@ -162,6 +162,21 @@ describe('S3CheckpointStore: the CheckpointStore contract against s3rver on 127.
     await expect(unreachable.read('offsets/0')).rejects.toMatchObject({ name: 'S3CheckpointStoreError', operation: 'GetObject', statusCode: undefined, retriable: true });
   });
 
+  it('never hands on a body cut short: a read whose connection drops mid-body is a retriable S3CheckpointStoreError', async () => {
+    const prefix = freshPrefix();
+    const whole = Buffer.alloc(256 * 1024, 7);
+    await new S3CheckpointStore({ client, bucket: BUCKET, prefix }).write('state/op/3.snapshot', chunksOf(whole));
+    const cutting = await startConditionalProxy(server.port, { cutBodiesOf: '3.snapshot' });
+    try {
+      const store = new S3CheckpointStore({ client: server.client(cutting.endpoint), bucket: BUCKET, prefix });
+      const error = await store.read('state/op/3.snapshot').then((bytes) => bytes, (e: unknown) => e);
+      expect(error).toBeInstanceOf(S3CheckpointStoreError);
+      expect(error).toMatchObject({ operation: 'GetObject', key: `${prefix}/state/op/3.snapshot`, retriable: true });
+    } finally {
+      await cutting.stop();
+    }
+  });
+
   it('refuses bad options with InvalidOptionError', () => {
     expect(() => new S3CheckpointStore({ client, bucket: '' })).toThrow(InvalidOptionError);
     expect(() => new S3CheckpointStore({ client, bucket: BUCKET, prefix: '/abs' })).toThrow("s3: prefix must be a key prefix such as 'checkpoints/my-query'");

@@ -62,7 +62,13 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3TestS
  * passed through unchanged. It lets the fenced S3 path run against real HTTP
  * answers; it is not a claim that s3rver fences.
  */
-export async function startConditionalProxy(target: number): Promise<{ readonly endpoint: string; readonly conditionalPuts: () => number; stop(): Promise<void> }> {
+export async function startConditionalProxy(
+  target: number,
+  options: {
+    /** GET answers for paths containing this are cut after half their body (the connection is dropped), as a network failure mid-read would. */
+    readonly cutBodiesOf?: string;
+  } = {},
+): Promise<{ readonly endpoint: string; readonly conditionalPuts: () => number; stop(): Promise<void> }> {
   const locks = new Map<string, Promise<void>>();
   let conditionalPuts = 0;
   const forward = (req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> =>
@@ -70,6 +76,17 @@ export async function startConditionalProxy(target: number): Promise<{ readonly 
       // Headers go on unchanged (they are signed); s3rver ignores If-None-Match on PUT.
       const upstream = request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const cut = options.cutBodiesOf;
+        if (req.method === 'GET' && answer.statusCode === 200 && cut !== undefined && (req.url ?? '').includes(cut)) {
+          const parts: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => parts.push(chunk));
+          answer.on('end', () => {
+            const whole = Buffer.concat(parts);
+            res.write(whole.subarray(0, Math.floor(whole.length / 2)), () => res.socket?.destroy());
+            resolve();
+          });
+          return;
+        }
         answer.pipe(res);
         answer.on('end', resolve);
       });
@@ -88,6 +105,7 @@ export async function startConditionalProxy(target: number): Promise<{ readonly 
       head.on('error', reject);
       head.end();
     });
+  const sockets = new Set<import('node:net').Socket>();
   const server: Server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (chunk: Buffer) => parts.push(chunk));
@@ -110,12 +128,20 @@ export async function startConditionalProxy(target: number): Promise<{ readonly 
       locks.set(path, turn.catch(() => undefined));
     });
   });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     conditionalPuts: () => conditionalPuts,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
