@@ -14,6 +14,7 @@ const ENTRY: Readonly<Record<string, string>> = {
   'rxjs-structured-streaming/browser': 'lib/browser.js',
   'rxjs-structured-streaming/operators': 'operators/index.js',
   'rxjs-structured-streaming/testing': 'lib/testing/index.js',
+  'rxjs-structured-streaming/s3': 'lib/s3/index.js',
 };
 
 function markdownFiles(dir: string): string[] {

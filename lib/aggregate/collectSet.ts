@@ -1,6 +1,6 @@
 import { canonicalValue } from './groupKey.js';
-import { decodeValue, encodeValue } from './valueKinds.js';
-import { readsField, valueReader, type Aggregator, type FieldOf, type RecordFieldOf, type ValueOf, type ValueSpec } from './Aggregator.js';
+import { decodeValue, encodeValue, kindOf, mixedTypes } from './valueKinds.js';
+import { fieldLabel, readsField, valueReader, type Aggregator, type FieldOf, type RecordFieldOf, type ValueOf, type ValueSpec } from './Aggregator.js';
 
 /**
  * The distinct values of a group: each value under the stand-in it is
@@ -13,7 +13,9 @@ export type DistinctValues<V> = Map<unknown, V>;
  * Values are compared by value, as Spark compares them: numbers and strings
  * as themselves (`NaN` equals `NaN`, `-0` equals `0` and is kept as `0`), `Date`s by their time,
  * arrays and objects (structs) by their contents, whatever the order of an
- * object's keys. The first of equal values is the one kept.
+ * object's keys. The first of equal values is the one kept. Values of two
+ * kinds in one group (a number and a string, say) are an `InvalidValueError`,
+ * as for `min` and `max`: a column has one type.
  *
  * Spark: `collect_set(col)`.
  *
@@ -48,18 +50,30 @@ export function collectSet<T = unknown, const F extends ValueSpec<T> = ValueSpec
  */
 export function distinctValues<T, V, R>(fn: string, field: ValueSpec<T>, result: (acc: DistinctValues<V>) => R): Aggregator<T, DistinctValues<V>, R> {
   const read = valueReader<T>(fn, field) as (row: T) => V | null | undefined;
+  const label = fieldLabel(field);
+  // A column has one type (as in Spark): a value of another kind than the group's first is refused
+  // when it would be added (1 and '1' would otherwise be two distinct values, and count twice).
+  const checkKind = (acc: DistinctValues<V>, v: unknown): void => {
+    if (acc.size === 0) return;
+    const first = acc.values().next().value;
+    if (kindOf(first) !== kindOf(v)) throw mixedTypes(fn, label, first, v);
+  };
   return readsField({
     init: () => new Map<unknown, V>(),
     add: (acc, row) => {
       const v = read(row);
       if (v === null || v === undefined) return acc;
       const k = canonicalValue(v);
-      if (!acc.has(k)) acc.set(k, (v === 0 ? 0 : v) as V);
+      if (!acc.has(k)) {
+        checkKind(acc, v);
+        acc.set(k, (v === 0 ? 0 : v) as V);
+      }
       return acc;
     },
     merge: (a, b) => {
       if (b.size === 0) return a;
       if (a.size === 0) return b;
+      checkKind(a, b.values().next().value);
       const out = new Map(a);
       for (const [k, v] of b) if (!out.has(k)) out.set(k, v);
       return out;

@@ -8,7 +8,9 @@ import { castToDouble } from './castToDouble.js';
  * - `null`/`undefined`: nothing, not counted (a SQL null);
  * - a string: cast as Spark casts a string to double ({@link castToDouble});
  *   text that is not a number is nothing and counted in `counts.invalid`;
- * - a bigint: its value as a double;
+ * - a bigint: its value as a double when a double holds it exactly
+ *   (within ±(2^53 - 1)); beyond, an {@link InvalidValueError} (or, with `policy`
+ *   `'drop'`, nothing and counted), never a silently rounded number;
  * - anything else (boolean, object, array, Date): an {@link InvalidValueError},
  *   or with `policy` `'drop'` nothing and counted.
  *
@@ -26,10 +28,20 @@ export function numericInput(aggregate: string, field: string, policy: 'error' |
       return n;
     }
     if (typeof v === 'number') return v;
-    if (typeof v === 'bigint') return Number(v);
+    const exactBigint = typeof v === 'bigint' && v <= MAX_EXACT && v >= -MAX_EXACT;
+    if (exactBigint) return Number(v);
     if (policy === 'drop') {
       counts.invalid++;
       return undefined;
+    }
+    if (typeof v === 'bigint') {
+      throw new InvalidValueError(
+        aggregate,
+        field,
+        v,
+        `cannot ${aggregate === 'sum' ? 'sum' : 'average'} ${describeValue(v)} (${describeType(v)}): beyond ±(2^53 - 1) a double cannot hold every integer exactly`,
+        `${aggregate} adds doubles; convert such values yourself (to text for an exact sum elsewhere, or to a number if rounding is acceptable), or pass { onInvalidValue: 'drop' } to drop and count them (numRowsInvalidValue).`,
+      );
     }
     throw new InvalidValueError(
       aggregate,
@@ -40,6 +52,9 @@ export function numericInput(aggregate: string, field: string, policy: 'error' |
     );
   };
 }
+
+/** The largest integer a double holds exactly, as a bigint (2^53 - 1 = `Number.MAX_SAFE_INTEGER`). */
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Validates the `onInvalidValue` option of `sum`/`avg`. */
 export function invalidValuePolicy(aggregate: string, options: { readonly onInvalidValue?: unknown } | undefined): 'error' | 'drop' {

@@ -1,8 +1,9 @@
 import type { ChecksumFn } from './checksum.js';
 
 /**
- * Where a checkpoint's files are kept: a directory ({@link FileCheckpointStore})
- * or memory ({@link MemoryCheckpointStore}). Paths are relative, `/`-separated
+ * Where a checkpoint's files are kept: a directory ({@link FileCheckpointStore}),
+ * memory ({@link MemoryCheckpointStore}) or an S3 bucket (`S3CheckpointStore`,
+ * from `rxjs-structured-streaming/s3`). Paths are relative, `/`-separated
  * (`offsets/3`, `state/dropDuplicates%231/12.delta`). The store knows nothing
  * of the checkpoint format; the checkpoint frames and checks every file.
  */
@@ -27,6 +28,16 @@ export interface CheckpointStore {
   remove(path: string): Promise<void>;
   /** Removes what interrupted writes left behind in `dir`. */
   removeTemporaryFiles(dir: string): Promise<void>;
+  /**
+   * Optional: writes `path` only if there is no file at `path` yet, atomically
+   * with respect to every other writer of the store (a hard link on a POSIX
+   * directory, a conditional `PutObject` with `If-None-Match: *` on S3).
+   * Resolves to `'exists'`, leaving the file as it was, when one was there.
+   * {@link FencedCheckpointStore} needs it (epoch claims, `offsets/N`,
+   * `commits/N`); a store that cannot honour it must not have it, or must
+   * reject with a typed error rather than overwrite.
+   */
+  createIfAbsent?(path: string, bytes: Uint8Array): Promise<'created' | 'exists'>;
   /**
    * Optional: a builder that makes snapshots away from the main thread
    * (the file store's runs in a worker thread). Without one, the checkpoint

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { CheckpointIOError } from '../errors/CheckpointError.js';
-import { StreamingError } from '../errors/StreamingError.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { InvalidOptionError } from '../errors/InvalidArgumentError.js';
+import { StreamingError, describeValue } from '../errors/StreamingError.js';
 import type { ChecksumFn } from './checksum.js';
 import type { CheckpointStore } from './CheckpointStore.js';
 import { FileCheckpointStore } from './FileCheckpointStore.js';
@@ -59,14 +58,27 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
 }
 
+/** Options for {@link FencedCheckpointStore}. */
+export interface FencedCheckpointStoreOptions {
+  /** fsync every file (only for a directory location). @defaultValue `true` */
+  readonly fsync?: boolean;
+  /** Who claims: written into the epoch claims, for diagnosis (e.g. `host:pid:random`). */
+  readonly owner: string;
+  /** The consumer-group generation to record in a claim. */
+  readonly generation?: () => number;
+}
+
 /**
- * A task's checkpoint store on a shared directory, with fencing instead of
+ * A task's checkpoint store on a shared directory (or any
+ * {@link CheckpointStore} with `createIfAbsent`, such as an
+ * `S3CheckpointStore` on a server with conditional writes), with fencing instead of
  * the single-process lock file: a process that takes a task first
  * {@link FencedCheckpointStore.claim | claims} the next epoch (`epochs/<E>`,
  * created only if absent), and every later write checks that no higher epoch
  * was claimed since. The write-ahead and commit entries (`offsets/N`,
- * `commits/N`) are created only if absent (a hard link of a complete temporary
- * file, atomic on a POSIX file system): a stale writer's entry fails unless it
+ * `commits/N`) are created only if absent (the inner store's
+ * `createIfAbsent`: a hard link of a complete temporary file, atomic on a POSIX
+ * file system; a conditional `PutObject` on S3): a stale writer's entry fails unless it
  * is byte for byte the one already there (the same deterministic batch), and
  * the writer is fenced ({@link TaskFencedError}).
  *
@@ -87,18 +99,35 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
  */
 export class FencedCheckpointStore implements CheckpointStore {
   readonly location: string;
-  readonly checksum: ChecksumFn;
-  private readonly inner: FileCheckpointStore;
+  readonly checksum?: ChecksumFn;
+  private readonly inner: CheckpointStore & Required<Pick<CheckpointStore, 'createIfAbsent'>>;
   private epochValue = -1;
   private fencedBy: number | undefined;
 
+  /**
+   * @param location The task's checkpoint directory, or the store to fence (it must have `createIfAbsent`).
+   * @throws {InvalidOptionError} `checkpoint: a fenced store needs an inner store with createIfAbsent …` for a store without create-if-absent writes.
+   */
   constructor(
-    location: string,
-    private readonly options: { readonly fsync?: boolean; readonly owner: string; readonly generation?: () => number },
+    location: string | CheckpointStore,
+    private readonly options: FencedCheckpointStoreOptions,
   ) {
-    this.location = resolve(location);
-    this.inner = new FileCheckpointStore(this.location, options.fsync === undefined ? {} : { fsync: options.fsync });
-    this.checksum = this.inner.checksum;
+    if (typeof location === 'string') {
+      this.location = resolve(location);
+      this.inner = new FileCheckpointStore(this.location, options.fsync === undefined ? {} : { fsync: options.fsync });
+    } else {
+      if (typeof location !== 'object' || location === null || typeof location.createIfAbsent !== 'function') {
+        throw new InvalidOptionError(
+          `checkpoint: a fenced store needs an inner store with createIfAbsent (create-if-absent writes); got ${describeValue((location as { location?: unknown } | null)?.location ?? location)}, which has none. Use a shared directory, or an object store with conditional writes.`,
+          'location',
+          location,
+          'a directory path or a CheckpointStore with createIfAbsent',
+        );
+      }
+      this.location = location.location;
+      this.inner = location as CheckpointStore & Required<Pick<CheckpointStore, 'createIfAbsent'>>;
+    }
+    if (this.inner.checksum !== undefined) this.checksum = this.inner.checksum;
   }
 
   /** The epoch this store writes under (`-1` before {@link FencedCheckpointStore.claim}). */
@@ -125,7 +154,7 @@ export class FencedCheckpointStore implements CheckpointStore {
     for (;;) {
       const next = (await this.currentEpoch()) + 1;
       const body: EpochClaim = { epoch: next, owner: this.options.owner, generation: this.options.generation?.() ?? 0 };
-      if (await this.createIfAbsent(`${EPOCHS_DIR}/${next}`, Buffer.from(JSON.stringify(body)))) {
+      if ((await this.inner.createIfAbsent(`${EPOCHS_DIR}/${next}`, Buffer.from(JSON.stringify(body)))) === 'created') {
         this.epochValue = next;
         this.fencedBy = undefined;
         return next;
@@ -159,7 +188,7 @@ export class FencedCheckpointStore implements CheckpointStore {
     await this.checkEpoch(path);
     if (!isBatchLogPath(path)) return this.inner.write(path, chunks);
     const bytes = await collect(chunks);
-    if (await this.createIfAbsent(path, bytes)) return bytes.length;
+    if ((await this.inner.createIfAbsent(path, bytes)) === 'created') return bytes.length;
     const existing = await this.inner.read(path);
     if (existing !== undefined && Buffer.compare(Buffer.from(existing), bytes) === 0) return bytes.length;
     const current = await this.currentEpoch();
@@ -184,28 +213,6 @@ export class FencedCheckpointStore implements CheckpointStore {
 
   async removeTemporaryFiles(dir: string): Promise<void> {
     await this.inner.removeTemporaryFiles(dir);
-  }
-
-  /** Writes `path` only if it does not exist: a complete temporary file, hard-linked into place. `false` when it existed. */
-  private async createIfAbsent(path: string, bytes: Uint8Array): Promise<boolean> {
-    const file = join(this.location, ...path.split('/'));
-    const temp = join(dirname(file), `.${randomUUID()}.tmp`);
-    try {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(temp, bytes, { flush: this.options.fsync ?? true });
-      try {
-        await link(temp, file);
-        return true;
-      } catch (error) {
-        if (errorCode(error) === 'EEXIST') return false;
-        throw error;
-      } finally {
-        await unlink(temp).catch(() => undefined);
-      }
-    } catch (error) {
-      if (error instanceof StreamingError) throw error;
-      throw new CheckpointIOError(`checkpoint: cannot create ${file}; got ${errorCode(error) ?? String(error)}. Check the shared checkpoint location's permissions and free space.`, file, error);
-    }
   }
 }
 

@@ -1,4 +1,5 @@
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { crc32 as nativeCrc32 } from 'node:zlib';
 import { CheckpointIOError } from '../errors/CheckpointError.js';
@@ -99,6 +100,38 @@ export class FileCheckpointStore implements CheckpointStore {
       const code = errorCode(error);
       if (code === 'ENOENT') return;
       throw new CheckpointIOError(`checkpoint: cannot remove ${file}; got ${code ?? String(error)}. Check the checkpoint location's permissions.`, file, error);
+    }
+  }
+
+  /**
+   * Writes `path` only if it does not exist: a complete temporary file (fsynced
+   * unless `fsync: false`), hard-linked into place, which fails with `EEXIST`
+   * when another writer linked first (atomic on a POSIX file system, including
+   * NFS v3+).
+   */
+  async createIfAbsent(path: string, bytes: Uint8Array): Promise<'created' | 'exists'> {
+    const file = this.absolute(path);
+    const fsync = this.options.fsync ?? true;
+    const dir = dirname(file);
+    const temp = join(dir, `.${randomUUID()}.tmp`);
+    try {
+      if (!this.directories.has(dir)) {
+        await makeDirectory(dir, fsync);
+        this.directories.add(dir);
+      }
+      await writeFile(temp, bytes, { flush: fsync });
+      try {
+        await link(temp, file);
+        return 'created';
+      } catch (error) {
+        if (errorCode(error) === 'EEXIST') return 'exists';
+        throw error;
+      } finally {
+        await unlink(temp).catch(() => undefined);
+      }
+    } catch (error) {
+      if (error instanceof CheckpointIOError) throw error;
+      throw new CheckpointIOError(`checkpoint: cannot create ${file}; got ${errorCode(error) ?? String(error)}. Check the checkpoint location's permissions and free space.`, file, error);
     }
   }
 

@@ -36,12 +36,17 @@ export class CheckpointIncompatibleError extends CheckpointError {
   }
 }
 
-/** A file-system failure while reading or writing a checkpoint; the only retriable checkpoint error. */
+/**
+ * A storage failure while reading or writing a checkpoint (the file system, or
+ * an object store's request); the only retriable checkpoint error. Retriable
+ * unless the store knows that retrying cannot help (an object store's access
+ * denied or missing bucket).
+ */
 export class CheckpointIOError extends CheckpointError {
   override name = 'CheckpointIOError';
 
-  constructor(message: string, path: string, cause: unknown) {
-    super(message, path, { retriable: true, cause });
+  constructor(message: string, path: string, cause: unknown, options: { readonly retriable?: boolean } = {}) {
+    super(message, path, { retriable: options.retriable ?? true, cause });
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Observable, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
 import type { Checkpoint } from '../checkpoint/Checkpoint.js';
+import type { CheckpointStore } from '../checkpoint/CheckpointStore.js';
 import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
 import { InvalidOptionError, UnsupportedOperationError, describeValue } from '../errors/index.js';
 import type { EventType } from '../instrumentation/events.js';
@@ -53,8 +54,13 @@ export interface StartQueryOptions<T, R> {
   readonly sink: Sink<R>;
   /** When batches run. @defaultValue the default trigger: the next batch as soon as the previous finished and new data is there */
   readonly trigger?: Trigger;
-  /** A directory for the query's checkpoint (offsets write-ahead log, commits, operator state); the query recovers from it on restart. */
-  readonly checkpointLocation?: string;
+  /**
+   * A directory for the query's checkpoint (offsets write-ahead log, commits,
+   * operator state), or a {@link CheckpointStore} to keep it in (e.g. an
+   * `S3CheckpointStore` from `rxjs-structured-streaming/s3`); the query
+   * recovers from it on restart.
+   */
+  readonly checkpointLocation?: string | CheckpointStore;
   /** A checkpoint object instead of a location (e.g. an in-memory one). */
   readonly checkpoint?: Checkpoint;
   /** A name shown in progress reports, unique among active queries. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Subject, Subscription, asyncScheduler, type Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import type { Batch } from '../batch/Batch.js';
+import type { CheckpointStore } from '../checkpoint/CheckpointStore.js';
 import { FencedCheckpointStore, TaskFencedError } from '../checkpoint/FencedCheckpointStore.js';
 import { openCheckpoint } from '../checkpoint/openCheckpoint.js';
 import type { CheckpointStateOptions } from '../checkpoint/StoreCheckpoint.js';
@@ -35,8 +36,16 @@ export interface StartPartitionedQueryOptions<T, R> extends Omit<StartQueryOptio
   readonly source: KafkaSource<T>;
   /** A sink per task, e.g. `(task) => toFiles(join(out, task.id))`: each task's output and idempotence records are its own. */
   readonly sink: (task: PartitionTask) => Sink<R>;
-  /** The shared checkpoint directory (every process of the query names the same one); task `t` checkpoints under `tasks/<t.id>`. */
-  readonly checkpointLocation: string;
+  /**
+   * The shared checkpoint directory (every process of the query names the
+   * same one); task `t` checkpoints under `tasks/<t.id>`. Or a function giving
+   * the store of a task's checkpoint, e.g. `(id) => new S3CheckpointStore({
+   * client, bucket, prefix: 'cp/clicks/tasks/' + id })`: it is fenced the
+   * same way, through the store's `createIfAbsent` (a store without it is
+   * refused, and an S3 server without conditional writes fails the claim with
+   * `S3ConditionalWriteUnsupportedError`).
+   */
+  readonly checkpointLocation: string | ((taskId: string) => CheckpointStore);
   /** Snapshot and retention settings of every task's checkpoint. */
   readonly checkpointOptions?: CheckpointStateOptions & { readonly fsync?: boolean };
   /**
@@ -258,7 +267,8 @@ export class PartitionedQuery<T, R> implements StreamingQuery {
     const options = this.options;
     const id = keyOf(tp);
     const checkpointOptions = options.checkpointOptions ?? {};
-    const store = new FencedCheckpointStore(join(options.checkpointLocation, 'tasks', id), {
+    const location = typeof options.checkpointLocation === 'string' ? join(options.checkpointLocation, 'tasks', id) : options.checkpointLocation(id);
+    const store = new FencedCheckpointStore(location, {
       owner: this.access.owner,
       generation: () => this.access.generation,
       ...(checkpointOptions.fsync === undefined ? {} : { fsync: checkpointOptions.fsync }),
@@ -351,8 +361,8 @@ export function startPartitionedQuery<T, R>(options: StartPartitionedQueryOption
   if (typeof options.sink !== 'function') {
     throw new InvalidOptionError(`startQuery: with tasks: 'perPartition', sink must be a function of the task returning a Sink (one per task); got ${describeValue(options.sink)}. Use (task) => toFiles(join(dir, task.id)).`, 'sink', options.sink, '(task) => Sink');
   }
-  if (typeof options.checkpointLocation !== 'string' || options.checkpointLocation.length === 0) {
-    throw new InvalidOptionError(`startQuery: tasks: 'perPartition' needs checkpointLocation, a directory every process shares; got ${describeValue(options.checkpointLocation)}.`, 'checkpointLocation', options.checkpointLocation, 'a shared directory');
+  if ((typeof options.checkpointLocation !== 'string' || options.checkpointLocation.length === 0) && typeof options.checkpointLocation !== 'function') {
+    throw new InvalidOptionError(`startQuery: tasks: 'perPartition' needs checkpointLocation, a directory every process shares (or a function of the task id giving its CheckpointStore); got ${describeValue(options.checkpointLocation)}.`, 'checkpointLocation', options.checkpointLocation, 'a shared directory');
   }
   if ((options as { checkpoint?: unknown }).checkpoint !== undefined) {
     throw new InvalidOptionError(`startQuery: tasks: 'perPartition' takes checkpointLocation (one checkpoint per task under it), not checkpoint; got a checkpoint object.`, 'checkpoint', 'a Checkpoint', 'checkpointLocation');

@@ -56,7 +56,8 @@ function csvCell(value: unknown): string {
   }
   else if (typeof value === 'object') text = JSON.stringify(value);
   else text = String(value);
-  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+  // An empty string is written quoted (`""`) so that it reads back as an empty string, not as a missing value (an empty cell), as Spark writes it.
+  return text === '' || /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /**

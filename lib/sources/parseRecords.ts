@@ -26,7 +26,7 @@ export type ColumnValue<C> = C extends 'string' ? string : C extends 'integer' |
  */
 export type RowOf<S extends Schema> = { -readonly [K in keyof S]: ColumnValue<S[K]> | null };
 
-/** A CSV row read without a schema: every cell is text whose type is not known (numeric text to `sum`/`avg`), or `null` when empty. */
+/** A CSV row read without a schema: every cell is text whose type is not known (numeric text to `sum`/`avg`), `null` when the cell is empty, `""` when it is a quoted empty string (`""`), as Spark reads them. */
 export type CsvTextRow = Record<string, import('../types.js').NumericString | null>;
 
 /**
@@ -224,13 +224,31 @@ function nullRow(schema: CompiledSchema, options: ApplyOptions, text: string): R
   return row;
 }
 
+/** One CSV record as {@link parseCsv} splits it. */
+export interface CsvRecord {
+  /** The line the record starts on (1-based). */
+  readonly line: number;
+  /** The fields' text, quotes removed. */
+  readonly fields: string[];
+  /** The record's text as it was in the file. */
+  readonly text: string;
+  /**
+   * The indices of the fields written as a quoted empty string (`""`): an
+   * empty string, where an unquoted empty field is a missing value (`null`),
+   * as Spark's CSV reader tells them apart (its `emptyValue` and `nullValue`).
+   */
+  readonly quotedEmpty?: readonly number[];
+  /** Why the record could not be split (an unterminated quote). */
+  readonly error?: string;
+}
+
 /**
  * Splits CSV text into records (RFC 4180: quoted fields may hold commas,
  * doubled quotes and line breaks), each with the line number it starts on.
  * An unterminated quote makes the rest of the text one malformed record.
  */
-export function parseCsv(text: string): { readonly line: number; readonly fields: string[]; readonly text: string; readonly error?: string }[] {
-  const records: { line: number; fields: string[]; text: string; error?: string }[] = [];
+export function parseCsv(text: string): CsvRecord[] {
+  const records: CsvRecord[] = [];
   let i = 0;
   let line = 1;
   const n = text.length;
@@ -238,8 +256,10 @@ export function parseCsv(text: string): { readonly line: number; readonly fields
     const startLine = line;
     const startIndex = i;
     const fields: string[] = [];
+    let quotedEmpty: number[] | undefined;
     let field = '';
     let quoted = false;
+    let wasQuoted = false;
     let fieldStarted = false;
     let done = false;
     while (i < n && !done) {
@@ -262,12 +282,15 @@ export function parseCsv(text: string): { readonly line: number; readonly fields
       }
       if (ch === '"' && !fieldStarted) {
         quoted = true;
+        wasQuoted = true;
         fieldStarted = true;
         i++;
       } else if (ch === ',') {
+        if (wasQuoted && field === '') (quotedEmpty ??= []).push(fields.length);
         fields.push(field);
         field = '';
         fieldStarted = false;
+        wasQuoted = false;
         i++;
       } else if (ch === '\n' || ch === '\r') {
         i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
@@ -279,14 +302,15 @@ export function parseCsv(text: string): { readonly line: number; readonly fields
         i++;
       }
     }
+    if (wasQuoted && field === '') (quotedEmpty ??= []).push(fields.length);
     fields.push(field);
     const raw = text.slice(startIndex, i).replace(/\r?\n$/, '');
     if (quoted) {
       records.push({ line: startLine, fields, text: raw, error: 'unterminated quoted field' });
       break;
     }
-    if (raw.trim() === '' && fields.length === 1 && fields[0] === '') continue;
-    records.push({ line: startLine, fields, text: raw });
+    if (raw.trim() === '' && fields.length === 1 && fields[0] === '' && quotedEmpty === undefined) continue;
+    records.push(quotedEmpty === undefined ? { line: startLine, fields, text: raw } : { line: startLine, fields, text: raw, quotedEmpty });
   }
   return records;
 }
@@ -375,9 +399,10 @@ export function parseRecords(text: string, options: ParseRecordsOptions): Parsed
     const columns = names ?? record.fields.map((_, i) => `_c${i}`);
     const raw: Record<string, unknown> = {};
     const n = Math.min(columns.length, record.fields.length);
+    const quotedEmpty = record.quotedEmpty;
     for (let c = 0; c < n; c++) {
       const value = record.fields[c]!;
-      setColumn(raw, columns[c]!, value === '' ? null : value);
+      setColumn(raw, columns[c]!, value !== '' || (quotedEmpty !== undefined && quotedEmpty.includes(c)) ? value : null);
     }
     if (record.fields.length !== columns.length) {
       const info = { line: record.line, text: record.text, reason: `expected ${columns.length} columns, got ${record.fields.length}` };

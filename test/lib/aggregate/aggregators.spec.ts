@@ -10,7 +10,7 @@ import { collectSet } from '../../../lib/aggregate/collectSet.js';
 import { countDistinct } from '../../../lib/aggregate/countDistinct.js';
 import { compileAggregates, type Aggregator } from '../../../lib/aggregate/Aggregator.js';
 import { compileKey, decodeKeyValue, encodeKeyValue, keyFromJson, keyToJson, needsCanonical } from '../../../lib/aggregate/groupKey.js';
-import { InvalidOptionError } from '../../../lib/errors/index.js';
+import { InvalidOptionError, InvalidValueError } from '../../../lib/errors/index.js';
 
 type Row = { x?: number | null; s?: string; d?: Date };
 
@@ -69,20 +69,32 @@ describe('built-in aggregators', () => {
 
   it('collectSet and countDistinct compare Dates, arrays and objects by value (Spark compares structs and arrays by value), keeping types', () => {
     type V = { v?: unknown };
-    const values: unknown[] = [new Date(5), new Date(5), [1, 'a'], [1, 'a'], [1, 'b'], { p: 1, q: [2] }, { q: [2], p: 1 }, 'x', 'x', 1, '1', Number.NaN, Number.NaN, -0, 0, null, undefined];
-    const chunks: V[][] = [values.slice(0, 6).map((v) => ({ v })), values.slice(6).map((v) => ({ v }))];
-    const set = run(collectSet<V, 'v'>('v') as unknown as Aggregator<Row, unknown, unknown[]>, ...(chunks as Row[][]));
-    expect(set).toEqual([new Date(5), [1, 'a'], [1, 'b'], { p: 1, q: [2] }, 'x', 1, '1', Number.NaN, 0]);
-    expect(Object.is(set[8], 0)).toBe(true);
-    expect(set[0]).toBeInstanceOf(Date);
-    expect(run(countDistinct<V>('v') as unknown as Aggregator<Row, unknown, number>, ...(chunks as Row[][]))).toBe(9);
-    // Through a checkpoint: the values come back with their types, and equal values stay one.
-    const agg = collectSet<V, 'v'>('v');
-    let acc = agg.init();
-    for (const v of values) acc = agg.add(acc, { v });
-    const restored = agg.decode!(JSON.parse(JSON.stringify(agg.encode!(acc))) as unknown);
-    expect(agg.result(agg.add(agg.add(restored, { v: new Date(5) }), { v: { p: 1, q: [2] } }))).toEqual(set);
-    expect(agg.result(restored)[0]).toBeInstanceOf(Date);
+    // One kind per group (a column has one type); each list is one group's values, split into two chunks.
+    const groups: unknown[][] = [
+      [new Date(5), new Date(5), new Date(6), null, undefined],
+      [[1, 'a'], [1, 'a'], [1, 'b']],
+      [{ p: 1, q: [2] }, { q: [2], p: 1 }, { p: 2, q: [2] }],
+      ['x', 'x', '1'],
+      [1, Number.NaN, Number.NaN, -0, 0],
+    ];
+    const expected: unknown[][] = [[new Date(5), new Date(6)], [[1, 'a'], [1, 'b']], [{ p: 1, q: [2] }, { p: 2, q: [2] }], ['x', '1'], [1, Number.NaN, 0]];
+    groups.forEach((values, g) => {
+      const chunks: V[][] = [values.slice(0, 2).map((v) => ({ v })), values.slice(2).map((v) => ({ v }))];
+      const set = run(collectSet<V, 'v'>('v') as unknown as Aggregator<Row, unknown, unknown[]>, ...(chunks as Row[][]));
+      expect(set).toEqual(expected[g]);
+      expect(run(countDistinct<V>('v') as unknown as Aggregator<Row, unknown, number>, ...(chunks as Row[][]))).toBe(expected[g]!.length);
+      // Through a checkpoint: the values come back with their types, and equal values stay one.
+      const agg = collectSet<V, 'v'>('v');
+      let acc = agg.init();
+      for (const v of values) acc = agg.add(acc, { v });
+      const restored = agg.decode!(JSON.parse(JSON.stringify(agg.encode!(acc))) as unknown);
+      expect(agg.result(agg.add(restored, { v: values[0] }))).toEqual(set);
+    });
+    expect(Object.is(run(collectSet<Row, 's'>('s'), [{ s: -0 as unknown as string }])[0], 0)).toBe(true);
+    expect(run(collectSet<V, 'v'>('v') as unknown as Aggregator<Row, unknown, unknown[]>, [{ v: new Date(5) } as unknown as Row])[0]).toBeInstanceOf(Date);
+    // Two kinds in one group (1 and '1' would be two distinct values) are refused, naming both, in the chunk and in a merge.
+    expect(() => run(countDistinct<V>('v') as unknown as Aggregator<Row, unknown, number>, [{ v: 1 }, { v: '1' }] as unknown as Row[])).toThrow(/countDistinct\("v"\): values of two types in one group: 1 \(a number\) and "1" \(a string\)/);
+    expect(() => run(collectSet<V, 'v'>('v') as unknown as Aggregator<Row, unknown, unknown[]>, [{ v: 1 }] as unknown as Row[], [{ v: new Date(5) }] as unknown as Row[])).toThrow(InvalidValueError);
   });
 
   it('encodes Set accumulators as JSON arrays and reads them back', () => {

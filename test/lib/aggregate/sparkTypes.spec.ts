@@ -15,6 +15,8 @@ import { max } from '../../../lib/aggregate/max.js';
 import { min } from '../../../lib/aggregate/min.js';
 import { sum } from '../../../lib/aggregate/sum.js';
 import { collectList } from '../../../lib/aggregate/collectList.js';
+import { collectSet } from '../../../lib/aggregate/collectSet.js';
+import { countDistinct } from '../../../lib/aggregate/countDistinct.js';
 import { InvalidOptionError, InvalidValueError } from '../../../lib/errors/index.js';
 import { runBatches } from '../../../lib/testing/index.js';
 import type { Aggregator } from '../../../lib/aggregate/Aggregator.js';
@@ -117,6 +119,16 @@ describe('sum and avg follow Spark types', () => {
     expect(step!.metrics?.stateOperators?.[0]?.numRowsInvalidValue).toBe(4);
   });
 
+  it('adds a bigint a double holds exactly; refuses (or drops and counts) one beyond ±(2^53 - 1), never rounding it silently', () => {
+    expect(fold(sum<Row>('x'), [1n, 2, -3n])).toBe(0);
+    expect(fold(avg<Row>('x'), [BigInt(Number.MAX_SAFE_INTEGER), -BigInt(Number.MAX_SAFE_INTEGER)])).toBe(0);
+    const big = 2n ** 60n + 1n;
+    expect(() => totals([{ id: 'a', amount: big }])).toThrow(/^sum\("amount"\): cannot sum 1152921504606846977n? \(a bigint\): beyond ±\(2\^53 - 1\) a double cannot hold every integer exactly in batch 0/);
+    const [step] = totals([{ id: 'a', amount: -big }, { id: 'a', amount: 5n }], { onInvalidValue: 'drop' });
+    expect(step!.rows).toEqual([{ id: 'a', total: 5, mean: 5 }]);
+    expect(step!.metrics?.stateOperators?.[0]?.numRowsInvalidValue).toBe(2);
+  });
+
   it('names the aggregate in avg errors and in window operators and sessions too', () => {
     expect(() => runBatches(windowTumbling<Row>()({ eventTime: 'ts', size: 10, aggregate: { m: avg('v') } }), [[{ ts: 1, v: false }]])).toThrow(/^avg\("v"\): cannot average false \(a boolean\) in batch 0/);
     const steps = runBatches(windowSession<Row>()({ eventTime: 'ts', gap: 10, keyBy: 'k', aggregate: { s: sum('v') } }), [[{ ts: 1, k: 1, v: 'x' }]]);
@@ -192,6 +204,8 @@ describe('min, max, first, last keep their input type', () => {
     ['max', () => max<Row>('x')],
     ['first', () => first<Row>('x')],
     ['last', () => last<Row>('x')],
+    ['collectSet', () => collectSet<Row>('x')],
+    ['countDistinct', () => countDistinct<Row>('x')],
   ] as const)('%s refuses two types in one group, naming the values and the batch', (name, make) => {
     const run = () => runBatches(pipe(groupAggregate<Row>()({ keyBy: 'k', aggregate: { v: make() } }), outputMode('complete')), [[{ k: 1, x: 5 }, { k: 1, x: null }], [{ k: 1, x: '10' }]] as Row[][]);
     expect(run).toThrow(InvalidValueError);

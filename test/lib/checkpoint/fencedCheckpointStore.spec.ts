@@ -6,6 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FencedCheckpointStore, TaskFencedError, readEpochClaims } from '../../../lib/checkpoint/FencedCheckpointStore.js';
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
+import { FileCheckpointStore } from '../../../lib/checkpoint/FileCheckpointStore.js';
+import { MemoryCheckpointStore } from '../../../lib/checkpoint/MemoryCheckpointStore.js';
+import { InvalidOptionError } from '../../../lib/errors/index.js';
 
 async function* bytes(text: string): AsyncIterable<Uint8Array> {
   yield Buffer.from(text);
@@ -94,5 +97,46 @@ describe('FencedCheckpointStore', () => {
     await cp2.commit(1, { watermark: 0 });
     await cp2.close();
     await cp.close().catch(() => undefined);
+  });
+});
+
+describe('FencedCheckpointStore over any CheckpointStore with createIfAbsent', () => {
+  /** A memory store with create-if-absent writes (what an object store with conditional writes gives). */
+  class ConditionalMemoryStore extends MemoryCheckpointStore {
+    createIfAbsent(path: string, bytes: Uint8Array): Promise<'created' | 'exists'> {
+      if (this.files.has(path)) return Promise.resolve('exists');
+      this.files.set(path, bytes.slice());
+      return Promise.resolve('created');
+    }
+  }
+
+  it('claims epochs and fences a stale writer through the inner store', async () => {
+    const inner = new ConditionalMemoryStore('shared');
+    const a = new FencedCheckpointStore(inner, { owner: 'a' });
+    const b = new FencedCheckpointStore(inner, { owner: 'b' });
+    expect(a.location).toBe('shared');
+    expect(await a.claim()).toBe(0);
+    await a.write('offsets/0', bytes('a0'));
+    expect(await b.claim()).toBe(1);
+    await b.write('offsets/1', bytes('b1'));
+    await expect(a.write('offsets/1', bytes('a1'))).rejects.toBeInstanceOf(TaskFencedError);
+    await expect(a.remove('offsets/0')).rejects.toBeInstanceOf(TaskFencedError);
+    expect(Buffer.from(inner.files.get('offsets/1')!).toString()).toBe('b1');
+    expect([...inner.files.keys()].filter((k) => k.startsWith('epochs/')).sort()).toEqual(['epochs/0', 'epochs/1']);
+  });
+
+  it('refuses an inner store without createIfAbsent', () => {
+    expect(() => new FencedCheckpointStore(new MemoryCheckpointStore('plain'), { owner: 'a' })).toThrow(InvalidOptionError);
+  });
+});
+
+describe('FileCheckpointStore.createIfAbsent', () => {
+  it('creates a file once, then answers exists and keeps the first content; leaves no temporary file', async () => {
+    const dir = taskDir();
+    const store = new FileCheckpointStore(dir, { fsync: false });
+    expect(await store.createIfAbsent('epochs/0', Buffer.from('first'))).toBe('created');
+    expect(await store.createIfAbsent('epochs/0', Buffer.from('second'))).toBe('exists');
+    expect(fs.readFileSync(path.join(dir, 'epochs', '0'), 'utf8')).toBe('first');
+    expect(fs.readdirSync(path.join(dir, 'epochs'))).toEqual(['0']);
   });
 });

@@ -25,6 +25,14 @@ describe('parseRecords', () => {
     expect(parseRecords('a,b\n1\n', { format: 'csv', header: true, columnNameOfCorruptRecord: 'bad' })).toEqual([{ malformed: { line: 2, text: '1', reason: 'expected 2 columns, got 1' }, row: { a: '1', bad: '1' } }]);
   });
 
+  it('tells a quoted empty string ("") from an empty cell, as Spark does: "" is an empty string for string columns, an empty cell is null; both are null for other types', () => {
+    expect(parseCsv('a,"",,""\n').map((r) => [r.fields, r.quotedEmpty])).toEqual([[['a', '', '', ''], [1, 3]]]);
+    expect(parseRecords('a,"",\n', { format: 'csv' })).toEqual([{ row: { _c0: 'a', _c1: '', _c2: null } }]);
+    expect(parseRecords('"",""\n,\n', { format: 'csv', schema: { s: 'string', n: 'integer' } })).toEqual([{ row: { s: '', n: null } }, { row: { s: null, n: null } }]);
+    // A line holding only "" is a record with one empty string, not a blank line.
+    expect(parseRecords('""\n\n', { format: 'csv' })).toEqual([{ row: { _c0: '' } }]);
+  });
+
   it('converts values or says it cannot', () => {
     expect(convertValue('12', 'long')).toBe(12);
     expect(convertValue('1.5', 'double')).toBe(1.5);
