@@ -11,8 +11,8 @@
 export * from './core.js';
 export * from '../operators/index.js';
 // Checkpoints (Node: file system).
-export type { Checkpoint, CheckpointRecovery, OffsetLogEntry, CommitInfo } from './checkpoint/Checkpoint.js';
-export type { CheckpointStore } from './checkpoint/CheckpointStore.js';
+export type { Checkpoint, CheckpointCommitStats, CheckpointRecovery, OffsetLogEntry, CommitInfo } from './checkpoint/Checkpoint.js';
+export type { CheckpointStore, SnapshotBuilder } from './checkpoint/CheckpointStore.js';
 export type { ChecksumFn } from './checkpoint/checksum.js';
 export type { WritePhase } from './checkpoint/atomicWrite.js';
 export { FileCheckpointStore, type FileCheckpointStoreOptions } from './checkpoint/FileCheckpointStore.js';

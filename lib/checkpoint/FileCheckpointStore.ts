@@ -135,7 +135,7 @@ export class FileCheckpointStore implements CheckpointStore {
     }
   }
 
-  /** Snapshots are built and written in a worker thread (see {@link WorkerSnapshotBuilder}). */
+  /** Snapshots are built and written in a worker thread (the {@link SnapshotBuilder} merges the files there), off the main thread. */
   snapshotBuilder(): SnapshotBuilder {
     const onWritePhase = this.options.onWritePhase;
     return new WorkerSnapshotBuilder({ root: this.location, fsync: this.options.fsync ?? true, ...(onWritePhase === undefined ? {} : { onWritePhase }) });
