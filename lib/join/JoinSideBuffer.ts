@@ -148,14 +148,14 @@ export function segmentMaxEvictionTime<T>(entries: readonly LiveEntry<T>[], orde
   return max;
 }
 
-/** The checkpointed segment for the rows a side buffered in one micro-batch. */
-export function segmentOf<T>(entries: readonly LiveEntry<T>[], ordered: boolean): JoinSegment<T> {
+/** The checkpointed segment for the rows a side buffered in one micro-batch; `recordMatched`: with the positions of the rows that matched (`false`: none, for a join that never reads them). */
+export function segmentOf<T>(entries: readonly LiveEntry<T>[], ordered: boolean, recordMatched = true): JoinSegment<T> {
   const rows = new Array<T>(entries.length);
   let matched: number[] | undefined;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     rows[i] = e.row;
-    if (e.matched) (matched ??= []).push(i);
+    if (recordMatched && e.matched) (matched ??= []).push(i);
   }
   return { rows, matched: matched === undefined ? EMPTY_SET : ISet(matched), maxEvictionTime: segmentMaxEvictionTime(entries, ordered) };
 }

@@ -1,4 +1,5 @@
 import type { Map as IMap } from 'immutable';
+import type { StableKey } from '../internal/keySpec.js';
 import { checkKeyKinds, rangeTimeOf, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
 import { normaliseEvictionTime, segmentMaxEvictionTime, segmentOf, type JoinSideBuffer, type LiveEntry } from './JoinSideBuffer.js';
 import { segmentKey, type JoinSegment, type JoinSideState, type JoinState } from './JoinState.js';
@@ -67,6 +68,7 @@ function commitSide<T>(
   stateWatermark: number | undefined,
   prefix: 'L' | 'R',
   changed: string[],
+  recordMatched: boolean,
 ): JoinSideState<T> {
   const evictedUpTo = stateWatermark ?? side.evictedUpTo;
   if (added.length > 0) buffer.fileSegment(stepId, segmentMaxEvictionTime(added, buffer.ordered));
@@ -74,7 +76,7 @@ function commitSide<T>(
   if (added.length === 0 && marked.length === 0 && (due === undefined || due.length === 0)) return evictedUpTo === side.evictedUpTo ? side : { segments: side.segments, evictedUpTo };
   const segments = side.segments.withMutations((m: IMap<number, JoinSegment<T>>) => {
     if (added.length > 0) {
-      m.set(stepId, segmentOf(added, buffer.ordered));
+      m.set(stepId, segmentOf(added, buffer.ordered, recordMatched));
       changed.push(segmentKey(prefix, stepId));
     }
     if (marked.length > 0) {
@@ -125,7 +127,13 @@ export function joinStep<TLeft, TRight, O>(
   const lateLeft: TLeft[] = [];
   const lateRight: TRight[] = [];
   const range = cond.range as ResolvedTimeRange<unknown, unknown> | undefined;
-  const { whereLeft, whereRight, whereBoth, leftPreserved, rightPreserved, semi, leftKey, rightKey, leftKeyIsNull, rightKeyIsNull } = cond;
+  const { whereLeft, whereRight, whereBoth, leftPreserved, rightPreserved, semi, leftKey, rightKey, leftKeyIsNull, rightKeyIsNull, leftNullKey, rightNullKey } = cond;
+  // The range check, inlined in both probe loops: a missing bound is infinite (a range has at least one bound).
+  const ranged = range !== undefined && (range.lowerMs !== undefined || range.upperMs !== undefined);
+  const lowerMs = range?.lowerMs ?? Number.NEGATIVE_INFINITY;
+  const upperMs = range?.upperMs ?? Number.POSITIVE_INFINITY;
+  const lowerInclusive = range?.lowerInclusive ?? true;
+  const upperInclusive = range?.upperInclusive ?? true;
   const stepId = input.stepId;
   const lateWm = input.lateWatermark;
   const leftBuffer = runtime.left.buffer;
@@ -157,19 +165,44 @@ export function joinStep<TLeft, TRight, O>(
         if (leftPreserved) output.push(emit.row(l, null));
         continue;
       }
-      const nullKey = leftKeyIsNull(l);
+      // A single-field or function key is null exactly when the key is the null key: computed once.
+      let key: StableKey | undefined;
+      let nullKey: boolean;
+      if (leftNullKey !== undefined) {
+        key = leftKey(l);
+        nullKey = key === leftNullKey;
+      } else nullKey = leftKeyIsNull(l);
       if (nullKey && !leftPreserved) continue;
       if (!nullKey && !leftSampled) {
         checkKeyKinds(cond, 'left', l, leftBuffer, rightBuffer.keySample, stepId);
         leftSampled = true;
       }
-      const key = leftKey(l);
+      if (key === undefined) key = leftKey(l);
       let lt = leftTime === undefined ? Number.NaN : leftTime.ms(l);
       if (lt !== lt && leftTime !== undefined) lt = rangeTimeOf(leftTime, 'timeRange.leftTime', l, stepId, n); // null: NaN; not a time: EventTimeError
       let matched = false;
       if (!nullKey) {
         const candidates = rightByKey.get(key);
-        if (candidates !== undefined) matched = matchLeftRow(cond, emit, l, lt, candidates, output, markRightInto);
+        if (candidates !== undefined) {
+          if (semi || whereBoth !== undefined || !ranged) matched = matchLeftRow(cond, emit, l, lt, candidates, output, markRightInto);
+          else {
+            // matchLeftRow inlined for the common range-only condition: lt + lower <= e.t <= lt + upper.
+            const lo = lt + lowerMs;
+            const hi = lt + upperMs;
+            for (let i = 0; i < candidates.length; i++) {
+              const e = candidates[i]!;
+              const t = e.t;
+              if (lowerInclusive ? !(t >= lo) : !(t > lo)) continue;
+              if (upperInclusive ? !(t <= hi) : !(t < hi)) continue;
+              matched = true;
+              output.push(emit.row(l, e.row));
+              if (markRightInto !== undefined && !e.matched) {
+                e.matched = true;
+                markRightInto.push(e);
+              }
+            }
+          }
+        }
       }
       if (semi && matched) {
         output.push(emit.semi(l));
@@ -188,12 +221,6 @@ export function joinStep<TLeft, TRight, O>(
     const rightTime = cond.range?.rightTime;
     const leftByKey = leftBuffer.byKey;
     const markLeft = leftPreserved || semi;
-    // The range check, inlined: a missing bound is infinite (a range has at least one bound).
-    const ranged = range !== undefined && (range.lowerMs !== undefined || range.upperMs !== undefined);
-    const lowerMs = range?.lowerMs ?? Number.NEGATIVE_INFINITY;
-    const upperMs = range?.upperMs ?? Number.POSITIVE_INFINITY;
-    const lowerInclusive = range?.lowerInclusive ?? true;
-    const upperInclusive = range?.upperInclusive ?? true;
     for (let n = 0; n < rightRows.length; n++) {
       const r = rightRows[n]!;
       if (lateValue !== undefined && lateValue(r) <= lateWm) {
@@ -204,13 +231,18 @@ export function joinStep<TLeft, TRight, O>(
         if (rightPreserved) output.push(emit.row(null, r));
         continue;
       }
-      const nullKey = rightKeyIsNull(r);
+      let key: StableKey | undefined;
+      let nullKey: boolean;
+      if (rightNullKey !== undefined) {
+        key = rightKey(r);
+        nullKey = key === rightNullKey;
+      } else nullKey = rightKeyIsNull(r);
       if (nullKey && !rightPreserved) continue;
       if (!nullKey && !rightSampled) {
         checkKeyKinds(cond, 'right', r, rightBuffer, leftBuffer.keySample, stepId);
         rightSampled = true;
       }
-      const key = rightKey(r);
+      if (key === undefined) key = rightKey(r);
       let rt = rightTime === undefined ? Number.NaN : rightTime.ms(r);
       if (rt !== rt && rightTime !== undefined) rt = rangeTimeOf(rightTime, 'timeRange.rightTime', r, stepId, n); // null: NaN; not a time: EventTimeError
       let matched = false;
@@ -254,8 +286,10 @@ export function joinStep<TLeft, TRight, O>(
     removed += rightBuffer.evict(rightStateWatermark, rightPreserved ? (e) => (e.matched ? undefined : output.push(emit.row(null, e.row))) : undefined);
   }
   const changedKeys: string[] = [];
-  const left = commitSide(state.left, leftBuffer, stepId, leftAdded, leftMarked, leftStateWatermark, 'L', changedKeys);
-  const right = commitSide(state.right, rightBuffer, stepId, rightAdded, rightMarked, rightStateWatermark, 'R', changedKeys);
+  // An inner join never reads a row's matched flag (only outer and semi joins do, and a checkpoint is never restored as another join type): its segments record none.
+  const recordMatched = leftPreserved || rightPreserved || semi;
+  const left = commitSide(state.left, leftBuffer, stepId, leftAdded, leftMarked, leftStateWatermark, 'L', changedKeys, recordMatched);
+  const right = commitSide(state.right, rightBuffer, stepId, rightAdded, rightMarked, rightStateWatermark, 'R', changedKeys, recordMatched);
   changedKeys.push('meta');
   return {
     state: { left, right, watermark: input.watermark, outputWatermark: state.outputWatermark },
