@@ -283,86 +283,112 @@ export class Deduplicator<T> {
     const numAdded = split === undefined ? added.length : rests.length;
     let bytes = this.bytes + addedBytes;
     if (split === undefined) for (let i = 0; i < added.length; i++) bytes += keyBytes(added[i]!);
-    let segments = this.current.segments;
-    let size = this.current.size + numAdded;
+    this.bytes = bytes;
+    if (numAdded === 0 && marker === undefined) return this.result(out, late, numLate, lateW, dups, 0, 0, [], false);
+    const segment = numAdded === 0 ? undefined : split === undefined ? dedupeSegment(added, times) : new SplitKeySegment(rests, times, minTime, split.compose);
+    const evicted = this.commit(batch.batchId, segment, marker === undefined ? undefined : batch.watermark);
+    const watermarkMs = Math.max(lateW, batch.watermark);
+    this.current = DedupeState({ watermarkMs, size: this.current.size + numAdded - evicted.numRemoved, segments: evicted.segments });
+    return this.result(out, late, numLate, lateW, dups, numAdded, evicted.numRemoved, evicted.touched, watermarkMs !== lateW);
+  }
+
+  /**
+   * Files a batch's new segment (if any) and, with a `watermark`, evicts the
+   * keys due at it: each segment with keys due is replaced by the smaller
+   * segment of its remaining keys, or removed. Updates {@link bytes}. Kept out
+   * of {@link step} (and without a closure per batch), so that the Immutable
+   * updates here never deoptimise the row loop's code.
+   */
+  private commit(batchId: number, segment: DedupeSegment | undefined, watermark: number | undefined): { segments: DedupeState['segments']; numRemoved: number; touched: number[] } {
+    const m = this.current.segments.asMutable();
     const touched: number[] = [];
-    if (numAdded > 0 || marker !== undefined) {
-      const m = segments.asMutable();
-      if (numAdded > 0) {
-        const segment = split === undefined ? dedupeSegment(added, times) : new SplitKeySegment(rests, times, minTime, split.compose);
-        m.set(batch.batchId, segment);
-        this.due.add(segment.minTime, batch.batchId);
-        touched.push(batch.batchId);
+    if (segment !== undefined) {
+      m.set(batchId, segment);
+      this.due.add(segment.minTime, batchId);
+      touched.push(batchId);
+    }
+    let numRemoved = 0;
+    if (watermark !== undefined) {
+      const dueIds: StableKey[] = [];
+      const dueTimes: number[] = [];
+      this.due.drainTo(watermark, dueIds, dueTimes);
+      const refile: DedupeSegment[] = [];
+      const refileIds: number[] = [];
+      for (let d = 0; d < dueIds.length; d++) {
+        const id = dueIds[d] as number;
+        const old = m.get(id);
+        if (old === undefined || old.minTime !== dueTimes[d]) continue; // stale index entry
+        const smaller = old instanceof SplitKeySegment ? this.evictSplit(old, watermark) : this.evictWhole(old, watermark);
+        numRemoved += this.lastRemoved;
+        if (smaller === undefined) m.remove(id);
+        else {
+          m.set(id, smaller);
+          refile.push(smaller);
+          refileIds.push(id);
+        }
+        if (id !== batchId || segment === undefined) touched.push(id);
       }
-      let numRemoved = 0;
-      if (marker !== undefined) {
-        const watermark = batch.watermark;
-        const refile: DedupeSegment[] = [];
-        const refileIds: number[] = [];
-        this.due.drain(watermark, false, (id, time) => {
-          const segment = m.get(id as number);
-          if (segment === undefined || segment.minTime !== time) return; // stale index entry
-          let smaller: DedupeSegment | undefined;
-          if (segment instanceof SplitKeySegment) {
-            // Keys with an event time at or below the watermark go (byTime drops them itself, by whole time spans).
-            const keepRests: (RestKey | WholeKey)[] = [];
-            const keepTimes: number[] = [];
-            let keepMin = Number.POSITIVE_INFINITY;
-            const segmentRests = segment.rests;
-            const segmentTimes = segment.times;
-            for (let i = 0; i < segmentRests.length; i++) {
-              const rest = segmentRests[i]!;
-              const t = segmentTimes[i]!;
-              if (t <= watermark) {
-                if (typeof rest === 'object') {
-                  if (seen.get(rest.key) === t) seen.delete(rest.key);
-                  bytes -= keyBytes(rest.key);
-                } else bytes -= restBytes(rest); // byTime evicts its own keys below
-                numRemoved++;
-              } else {
-                keepRests.push(rest);
-                keepTimes.push(t);
-                if (t < keepMin) keepMin = t;
-              }
-            }
-            if (keepRests.length > 0) smaller = segment.withEntries(keepRests, keepTimes, keepMin);
-          } else {
-            const keepKeys: StableKey[] = [];
-            const keepTimes: number[] = [];
-            for (let i = 0; i < segment.keys.length; i++) {
-              const k = segment.keys[i]!;
-              const t = segment.times[i]!;
-              if (t <= watermark) {
-                if (seen.get(k) === t) seen.delete(k); // else a restored key adopted by byTime, which evicts it below
-                bytes -= keyBytes(k);
-                numRemoved++;
-              } else {
-                keepKeys.push(k);
-                keepTimes.push(t);
-              }
-            }
-            if (keepKeys.length > 0) smaller = dedupeSegment(keepKeys, keepTimes);
-          }
-          if (smaller === undefined) m.remove(id as number);
-          else {
-            m.set(id as number, smaller);
-            refile.push(smaller);
-            refileIds.push(id as number);
-          }
-          if (id !== batch.batchId || numAdded === 0) touched.push(id as number);
-        });
-        for (let i = 0; i < refile.length; i++) this.due.add(refile[i]!.minTime, refileIds[i]!);
-        if (byTime.size > 0) byTime.evict(watermark);
+      for (let i = 0; i < refile.length; i++) this.due.add(refile[i]!.minTime, refileIds[i]!);
+      if (this.byTime.size > 0) this.byTime.evict(watermark);
+    }
+    return { segments: m.asImmutable(), numRemoved, touched };
+  }
+
+  /** Keys removed by the last {@link evictSplit} / {@link evictWhole}. */
+  private lastRemoved = 0;
+
+  /** The entries of a fast-path segment above `watermark` (`undefined`: none); keys at or below it leave `seen` (byTime drops its own keys itself, by whole time spans). */
+  private evictSplit(segment: SplitKeySegment, watermark: number): SplitKeySegment | undefined {
+    const seen = this.seen;
+    const keepRests: (RestKey | WholeKey)[] = [];
+    const keepTimes: number[] = [];
+    let keepMin = Number.POSITIVE_INFINITY;
+    const segmentRests = segment.rests;
+    const segmentTimes = segment.times;
+    let bytes = this.bytes;
+    let removed = 0;
+    for (let i = 0; i < segmentRests.length; i++) {
+      const rest = segmentRests[i]!;
+      const t = segmentTimes[i]!;
+      if (t <= watermark) {
+        if (typeof rest === 'object') {
+          if (seen.get(rest.key) === t) seen.delete(rest.key);
+          bytes -= keyBytes(rest.key);
+        } else bytes -= restBytes(rest);
+        removed++;
+      } else {
+        keepRests.push(rest);
+        keepTimes.push(t);
+        if (t < keepMin) keepMin = t;
       }
-      size -= numRemoved;
-      segments = m.asImmutable();
-      this.bytes = bytes;
-      const watermarkMs = Math.max(lateW, batch.watermark);
-      this.current = DedupeState({ watermarkMs, size, segments });
-      return this.result(out, late, numLate, lateW, dups, numAdded, numRemoved, touched, watermarkMs !== lateW);
     }
     this.bytes = bytes;
-    return this.result(out, late, numLate, lateW, dups, 0, 0, touched, false);
+    this.lastRemoved = removed;
+    return keepRests.length > 0 ? segment.withEntries(keepRests, keepTimes, keepMin) : undefined;
+  }
+
+  /** The keys of a segment above `watermark` (`undefined`: none); the others leave `seen` (a restored key adopted by byTime is evicted by it). */
+  private evictWhole(segment: DedupeSegment, watermark: number): DedupeSegment | undefined {
+    const seen = this.seen;
+    const keepKeys: StableKey[] = [];
+    const keepTimes: number[] = [];
+    let bytes = this.bytes;
+    let removed = 0;
+    for (let i = 0; i < segment.keys.length; i++) {
+      const k = segment.keys[i]!;
+      const t = segment.times[i]!;
+      if (t <= watermark) {
+        if (seen.get(k) === t) seen.delete(k);
+        bytes -= keyBytes(k);
+        removed++;
+      } else {
+        keepKeys.push(k);
+        keepTimes.push(t);
+      }
+    }
+    this.bytes = bytes;
+    this.lastRemoved = removed;
+    return keepKeys.length > 0 ? dedupeSegment(keepKeys, keepTimes) : undefined;
   }
 
   private result(
