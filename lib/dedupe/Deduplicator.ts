@@ -204,46 +204,18 @@ export class Deduplicator<T> {
         this.adopt(split);
         if (this.seenMayHoldSplit && seen.size === 0) this.seenMayHoldSplit = false;
         const checkSeen = this.seenMayHoldSplit;
-        const read = this.readerFor(marker);
-        const field = split.field;
-        const restOf = split.restOf;
-        for (let i = 0; i < n; i++) {
-          const row = rows[i]!;
-          const r = row as Record<string, unknown>;
-          const v = r[field];
-          const isNumber = typeof v === 'number';
-          const t = isNumber ? (v as number) : read(row);
-          if (t <= lateW) {
-            numLate++;
-            if (collectLate) (late ??= []).push(row);
-            continue;
-          }
-          const rest = isNumber && t - t === 0 ? restOf(r) : undefined;
-          if (rest !== undefined) {
-            if ((checkSeen && seen.has(keyOf(row))) || !byTime.add(t, rest)) {
-              dups++;
-              continue;
-            }
-            rests.push(rest);
-            addedBytes += restBytes(rest);
-          } else {
-            const k = keyOf(row);
-            if (seen.has(k)) {
-              dups++;
-              continue;
-            }
-            let time = t;
-            if (time !== time) time = Number.POSITIVE_INFINITY; // NaN: an event time this operator cannot read; never evicted
-            seen.set(k, time);
-            added.push(k);
-            rests.push({ key: k });
-            addedBytes += keyBytes(k);
-          }
-          const time = t === t ? t : Number.POSITIVE_INFINITY;
-          if (time < minTime) minTime = time;
-          times.push(time);
-          out.push(row);
-        }
+        const lateRows: T[] = [];
+        const counts = this.counts;
+        counts[0] = 0; // late rows
+        counts[1] = 0; // duplicates
+        counts[2] = Number.POSITIVE_INFINITY; // smallest time added
+        counts[3] = 0; // bytes added
+        this.foldFast(rows, split, this.readerFor(marker), lateW, checkSeen, collectLate, out, lateRows, added, rests, times);
+        numLate = counts[0]!;
+        dups = counts[1]!;
+        minTime = counts[2]!;
+        addedBytes = counts[3]!;
+        if (lateRows.length > 0) late = lateRows;
       } else {
         const read = this.readerFor(marker);
         const delayMs = marker.delayMs;
@@ -389,6 +361,75 @@ export class Deduplicator<T> {
     this.bytes = bytes;
     this.lastRemoved = removed;
     return keepKeys.length > 0 ? dedupeSegment(keepKeys, keepTimes) : undefined;
+  }
+
+  /** The fast path's scalars of the last {@link foldFast}: late rows, duplicates, smallest time added, bytes added. */
+  private readonly counts = new Float64Array(4);
+
+  /**
+   * The event-time fast path's row loop (see {@link step}): `(event time, rest
+   * of the key)` looked up in byTime, no key string per row. A method of its
+   * own with nothing after the loop (its scalars are kept in {@link counts}
+   * as they change), so that the loop's optimised code, entered mid-loop and
+   * again on each later batch, never deoptimises at the loop's exit.
+   */
+  private foldFast(
+    rows: readonly T[],
+    split: EventTimeKeys,
+    read: (row: unknown) => number,
+    lateW: number,
+    checkSeen: boolean,
+    collectLate: boolean,
+    out: T[],
+    late: T[],
+    added: StableKey[],
+    rests: (RestKey | WholeKey)[],
+    times: number[],
+  ): void {
+    const keyOf = this.key.keyOf;
+    const seen = this.seen;
+    const byTime = this.byTime;
+    const counts = this.counts;
+    const field = split.field;
+    const restOf = split.restOf;
+    const n = rows.length;
+    for (let i = 0; i < n; i++) {
+      const row = rows[i]!;
+      const r = row as Record<string, unknown>;
+      const v = r[field];
+      const isNumber = typeof v === 'number';
+      const t = isNumber ? (v as number) : read(row);
+      if (t <= lateW) {
+        counts[0]++;
+        if (collectLate) late.push(row);
+        continue;
+      }
+      const rest = isNumber && t - t === 0 ? restOf(r) : undefined;
+      if (rest !== undefined) {
+        if ((checkSeen && seen.has(keyOf(row))) || !byTime.add(t, rest)) {
+          counts[1]++;
+          continue;
+        }
+        rests.push(rest);
+        counts[3] += restBytes(rest);
+      } else {
+        const k = keyOf(row);
+        if (seen.has(k)) {
+          counts[1]++;
+          continue;
+        }
+        let time = t;
+        if (time !== time) time = Number.POSITIVE_INFINITY; // NaN: an event time this operator cannot read; never evicted
+        seen.set(k, time);
+        added.push(k);
+        rests.push({ key: k });
+        counts[3] += keyBytes(k);
+      }
+      const time = t === t ? t : Number.POSITIVE_INFINITY;
+      if (time < counts[2]!) counts[2] = time;
+      times.push(time);
+      out.push(row);
+    }
   }
 
   private result(
