@@ -400,22 +400,22 @@ export class Deduplicator<T> {
       const isNumber = typeof v === 'number';
       const t = isNumber ? (v as number) : read(row);
       if (t <= lateW) {
-        counts[0]++;
+        counts[0] = counts[0]! + 1;
         if (collectLate) late.push(row);
         continue;
       }
       const rest = isNumber && t - t === 0 ? restOf(r) : undefined;
       if (rest !== undefined) {
         if ((checkSeen && seen.has(keyOf(row))) || !byTime.add(t, rest)) {
-          counts[1]++;
+          counts[1] = counts[1]! + 1;
           continue;
         }
         rests.push(rest);
-        counts[3] += restBytes(rest);
+        counts[3] = counts[3]! + restBytes(rest);
       } else {
         const k = keyOf(row);
         if (seen.has(k)) {
-          counts[1]++;
+          counts[1] = counts[1]! + 1;
           continue;
         }
         let time = t;
@@ -423,7 +423,7 @@ export class Deduplicator<T> {
         seen.set(k, time);
         added.push(k);
         rests.push({ key: k });
-        counts[3] += keyBytes(k);
+        counts[3] = counts[3]! + keyBytes(k);
       }
       const time = t === t ? t : Number.POSITIVE_INFINITY;
       if (time < counts[2]!) counts[2] = time;
