@@ -91,7 +91,10 @@ export class JoinSideBuffer<T> {
       removed += p;
       if (p === list.length) this.byKey.delete(key);
       else {
-        list.splice(0, p);
+        // Drop the first p in place (splice would allocate the array of the removed rows).
+        const n = list.length - p;
+        for (let i = 0; i < n; i++) list[i] = list[i + p]!;
+        list.length = n;
         this.keyHeap.add(list[0]!.evt, key);
       }
     }
