@@ -151,8 +151,8 @@ export function segmentMaxEvictionTime<T>(entries: readonly LiveEntry<T>[], orde
   return max;
 }
 
-/** The checkpointed segment for the rows a side buffered in one micro-batch; `recordMatched`: with the positions of the rows that matched (`false`: none, for a join that never reads them). */
-export function segmentOf<T>(entries: readonly LiveEntry<T>[], ordered: boolean, recordMatched = true): JoinSegment<T> {
+/** The checkpointed segment for the rows a side buffered in one micro-batch (`maxEvictionTime`: their {@link segmentMaxEvictionTime}); `recordMatched`: with the positions of the rows that matched (`false`: none, for a join that never reads them). */
+export function segmentOf<T>(entries: readonly LiveEntry<T>[], maxEvictionTime: number, recordMatched = true): JoinSegment<T> {
   const rows = new Array<T>(entries.length);
   let matched: number[] | undefined;
   for (let i = 0; i < entries.length; i++) {
@@ -160,7 +160,7 @@ export function segmentOf<T>(entries: readonly LiveEntry<T>[], ordered: boolean,
     rows[i] = e.row;
     if (recordMatched && e.matched) (matched ??= []).push(i);
   }
-  return { rows, matched: matched === undefined ? EMPTY_SET : ISet(matched), maxEvictionTime: segmentMaxEvictionTime(entries, ordered) };
+  return { rows, matched: matched === undefined ? EMPTY_SET : ISet(matched), maxEvictionTime };
 }
 
 const EMPTY_SET = ISet<number>();

@@ -71,12 +71,13 @@ function commitSide<T>(
   recordMatched: boolean,
 ): JoinSideState<T> {
   const evictedUpTo = stateWatermark ?? side.evictedUpTo;
-  if (added.length > 0) buffer.fileSegment(stepId, segmentMaxEvictionTime(added, buffer.ordered));
+  const maxEvictionTime = added.length > 0 ? segmentMaxEvictionTime(added, buffer.ordered) : Number.NaN;
+  if (added.length > 0) buffer.fileSegment(stepId, maxEvictionTime);
   const due = stateWatermark === undefined ? undefined : buffer.dueSegments(stateWatermark);
   if (added.length === 0 && marked.length === 0 && (due === undefined || due.length === 0)) return evictedUpTo === side.evictedUpTo ? side : { segments: side.segments, evictedUpTo };
   const segments = side.segments.withMutations((m: IMap<number, JoinSegment<T>>) => {
     if (added.length > 0) {
-      m.set(stepId, segmentOf(added, buffer.ordered, recordMatched));
+      m.set(stepId, segmentOf(added, maxEvictionTime, recordMatched));
       changed.push(segmentKey(prefix, stepId));
     }
     if (marked.length > 0) {
