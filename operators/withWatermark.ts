@@ -102,34 +102,62 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
         let lastInput: PipelineInfo | undefined;
         let outInfo: PipelineInfo | undefined;
         let marker: EventTimeMarker | undefined;
+        // What the last pass found (see `scan`).
+        let kept: T[] | undefined;
+        let max = Number.NEGATIVE_INFINITY;
+        let min = Number.POSITIVE_INFINITY;
+        let sum = 0;
+        let count = 0;
+        /**
+         * The pass over a batch's rows: their event times' statistics, the rows
+         * kept (when some have an invalid time) and whether the column holds
+         * windows, left in the variables above. A function of its own whose
+         * code after the row loop only writes those variables (no property
+         * access, call or allocation that needs type feedback), so that the
+         * loop's optimised code, entered mid-loop on the first batches, does
+         * not deoptimise at the loop's exit on every batch.
+         */
+        const scan = (rows: readonly T[], batchId: number): void => {
+          let k: T[] | undefined;
+          let hi = Number.NEGATIVE_INFINITY;
+          let lo = Number.POSITIVE_INFINITY;
+          let total = 0;
+          let n = 0;
+          for (let i = 0; i < rows.length; i++) {
+            const row = rows[i]!;
+            const t = reader.ms(row);
+            if (t !== t) {
+              invalidEventTime(op, reader, row, batchId, i, policy);
+              if (k === undefined) k = rows.slice(0, i) as T[];
+              continue;
+            }
+            if (isWindow === undefined) {
+              const raw = reader.raw(row);
+              isWindow = typeof raw === 'object' && raw !== null && !(raw instanceof Date);
+            }
+            if (t > hi) hi = t;
+            if (t < lo) lo = t;
+            total += t;
+            n++;
+            if (k !== undefined) k.push(row);
+          }
+          kept = k;
+          max = hi;
+          min = lo;
+          sum = total;
+          count = n;
+        };
         return {
           step: ({ batches: [input] }) => {
             const batch = input as Batch<T>;
             const rows = batch.rows;
-            let kept: T[] | undefined;
-            let max = Number.NEGATIVE_INFINITY;
-            let min = Number.POSITIVE_INFINITY;
-            let sum = 0;
-            let count = 0;
-            for (let i = 0; i < rows.length; i++) {
-              const row = rows[i]!;
-              const t = reader.ms(row);
-              if (Number.isNaN(t)) {
-                invalidEventTime(op, reader, row, batch.batchId, i, policy);
-                if (kept === undefined) kept = rows.slice(0, i) as T[];
-                continue;
-              }
-              if (isWindow === undefined) {
-                const raw = reader.raw(row);
-                isWindow = typeof raw === 'object' && raw !== null && !(raw instanceof Date);
-              }
-              if (t > max) max = t;
-              if (t < min) min = t;
-              sum += t;
-              count++;
-              if (kept !== undefined) kept.push(row);
-            }
-            if (count > 0 && max - delayMs > operatorWatermarkMs) operatorWatermarkMs = max - delayMs;
+            scan(rows, batch.batchId);
+            const kept_ = kept;
+            const min_ = min;
+            const max_ = max;
+            const sum_ = sum;
+            const count_ = count;
+            if (count_ > 0 && max_ - delayMs > operatorWatermarkMs) operatorWatermarkMs = max_ - delayMs;
             const watermark = Math.max(batch.watermark, operatorWatermarkMs, 0);
             const info = infoOfBatch(batch);
             if (outInfo === undefined || info !== lastInput || marker!.isWindow !== (isWindow ?? false)) {
@@ -139,12 +167,12 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
               marker = markerOf(outInfo)!;
               lastInput = info;
             }
-            const dropped = kept === undefined ? 0 : rows.length - kept.length;
+            const dropped = kept_ === undefined ? 0 : rows.length - kept_.length;
             return {
               publish: { state: operatorWatermarkMs, changedKeys: ['watermark'] },
               info: outInfo,
               numRowsDroppedInvalidEventTime: dropped,
-              output: (metrics) => ({ ...batch, rows: kept ?? rows, watermark, eventTime: marker!, metrics: { ...metrics, ...(count > 0 ? { eventTime: { min, max, avg: sum / count, count } } : {}) } }),
+              output: (metrics) => ({ ...batch, rows: kept_ ?? rows, watermark, eventTime: marker!, metrics: { ...metrics, ...(count_ > 0 ? { eventTime: { min: min_, max: max_, avg: sum_ / count_, count: count_ } } : {}) } }),
             };
           },
         };

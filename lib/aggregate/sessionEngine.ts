@@ -51,6 +51,12 @@ interface KeyEntry {
   readonly gk: unknown;
   readonly k: unknown;
   readonly s: WorkingSession[];
+  /**
+   * The key's last session (`s[s.length - 1]`), kept in the entry so that the
+   * common row (in event-time order, joining or following its key's last
+   * session) reaches it without loading the list.
+   */
+  last: WorkingSession | undefined;
   /** The smallest session end pushed to the heap for this key and not popped yet. */
   heapEnd: number;
   /** The batch that last touched the key. */
@@ -125,7 +131,7 @@ export class SessionEngine<T> {
     restored.forEach((ks, gk) => {
       const s = ks.s.map((x): WorkingSession => ({ start: x.start, end: x.end, base: x.acc, delta: undefined, listed: 0, dead: false }));
       if (s.length === 0) return;
-      const entry: KeyEntry = { gk, k: ks.k, s, heapEnd: s[0]!.end, touched: 0 };
+      const entry: KeyEntry = { gk, k: ks.k, s, last: s[s.length - 1], heapEnd: s[0]!.end, touched: 0 };
       this.byKey.set(gk, entry);
       this.heap.add(entry.heapEnd, gk);
       this.totalSessions += s.length;
@@ -323,7 +329,7 @@ export class SessionEngine<T> {
       else {
         entry = byKey.get(gk);
         if (entry === undefined) {
-          entry = { gk, k, s: [], heapEnd: Number.POSITIVE_INFINITY, touched: 0 };
+          entry = { gk, k, s: [], last: undefined, heapEnd: Number.POSITIVE_INFINITY, touched: 0 };
           byKey.set(gk, entry);
         }
         lastGk = gk;
@@ -333,35 +339,33 @@ export class SessionEngine<T> {
         entry.touched = version;
         touchedKeys.push(entry);
       }
-      const list = entry.s;
-      const n = list.length;
-      if (n > 0) {
-        const last = list[n - 1]!;
-        if (t >= last.start) {
-          let s: WorkingSession;
-          if (t <= last.end) {
-            // Joins the last session (it starts at or before t, and t <= its end).
-            s = last;
-            if (end > s.end) s.end = end;
-            s.listed = version;
-            if (s.delta === undefined) s.delta = newAcc();
-          } else {
-            // After every session: a new last one.
-            s = { start: t, end, base: undefined, delta: newAcc(), listed: version, dead: false };
-            list.push(s);
-            this.totalSessions++;
-          }
-          fold(s.delta!, row);
-          continue;
+      const last = entry.last;
+      if (last !== undefined && t >= last.start) {
+        let s: WorkingSession;
+        if (t <= last.end) {
+          // Joins the last session (it starts at or before t, and t <= its end).
+          s = last;
+          if (end > s.end) s.end = end;
+          s.listed = version;
+          if (s.delta === undefined) s.delta = newAcc();
+        } else {
+          // After every session: a new last one.
+          s = { start: t, end, base: undefined, delta: newAcc(), listed: version, dead: false };
+          entry.s.push(s);
+          entry.last = s;
+          this.totalSessions++;
         }
+        fold(s.delta!, row);
+        continue;
       }
-      this.insertEarly(list, t, end, version, row);
+      this.insertEarly(entry, t, end, version, row);
     }
     return discardedGap;
   }
 
   /** The general path of {@link foldRows}: a row before its key's last session's start. */
-  private insertEarly(list: WorkingSession[], t: number, end: number, version: number, row: T): void {
+  private insertEarly(entry: KeyEntry, t: number, end: number, version: number, row: T): void {
+    const list = entry.s;
     // Find the first session that ends at or after t: the event joins it if it starts at or before `end`.
     let idx = 0;
     while (idx < list.length && list[idx]!.end < t) idx++;
@@ -384,6 +388,7 @@ export class SessionEngine<T> {
       list.splice(idx + 1, 1);
       this.totalSessions--;
     }
+    entry.last = list[list.length - 1];
   }
 
   /**
@@ -442,8 +447,10 @@ export class SessionEngine<T> {
           changed.push(gk);
           changedRaw.push(entry.k);
         }
-        if (n === list.length) list.length = 0;
-        else list.splice(0, n);
+        if (n === list.length) {
+          list.length = 0;
+          entry.last = undefined;
+        } else list.splice(0, n);
       }
       if (list.length === 0) byKey.delete(gk);
       else {

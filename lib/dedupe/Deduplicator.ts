@@ -204,46 +204,18 @@ export class Deduplicator<T> {
         this.adopt(split);
         if (this.seenMayHoldSplit && seen.size === 0) this.seenMayHoldSplit = false;
         const checkSeen = this.seenMayHoldSplit;
-        const read = this.readerFor(marker);
-        const field = split.field;
-        const restOf = split.restOf;
-        for (let i = 0; i < n; i++) {
-          const row = rows[i]!;
-          const r = row as Record<string, unknown>;
-          const v = r[field];
-          const isNumber = typeof v === 'number';
-          const t = isNumber ? (v as number) : read(row);
-          if (t <= lateW) {
-            numLate++;
-            if (collectLate) (late ??= []).push(row);
-            continue;
-          }
-          const rest = isNumber && t - t === 0 ? restOf(r) : undefined;
-          if (rest !== undefined) {
-            if ((checkSeen && seen.has(keyOf(row))) || !byTime.add(t, rest)) {
-              dups++;
-              continue;
-            }
-            rests.push(rest);
-            addedBytes += restBytes(rest);
-          } else {
-            const k = keyOf(row);
-            if (seen.has(k)) {
-              dups++;
-              continue;
-            }
-            let time = t;
-            if (time !== time) time = Number.POSITIVE_INFINITY; // NaN: an event time this operator cannot read; never evicted
-            seen.set(k, time);
-            added.push(k);
-            rests.push({ key: k });
-            addedBytes += keyBytes(k);
-          }
-          const time = t === t ? t : Number.POSITIVE_INFINITY;
-          if (time < minTime) minTime = time;
-          times.push(time);
-          out.push(row);
-        }
+        const lateRows: T[] = [];
+        const counts = this.counts;
+        counts[0] = 0; // late rows
+        counts[1] = 0; // duplicates
+        counts[2] = Number.POSITIVE_INFINITY; // smallest time added
+        counts[3] = 0; // bytes added
+        this.foldFast(rows, split, this.readerFor(marker), lateW, checkSeen, collectLate, out, lateRows, added, rests, times);
+        numLate = counts[0]!;
+        dups = counts[1]!;
+        minTime = counts[2]!;
+        addedBytes = counts[3]!;
+        if (lateRows.length > 0) late = lateRows;
       } else {
         const read = this.readerFor(marker);
         const delayMs = marker.delayMs;
@@ -283,86 +255,181 @@ export class Deduplicator<T> {
     const numAdded = split === undefined ? added.length : rests.length;
     let bytes = this.bytes + addedBytes;
     if (split === undefined) for (let i = 0; i < added.length; i++) bytes += keyBytes(added[i]!);
-    let segments = this.current.segments;
-    let size = this.current.size + numAdded;
+    this.bytes = bytes;
+    if (numAdded === 0 && marker === undefined) return this.result(out, late, numLate, lateW, dups, 0, 0, [], false);
+    const segment = numAdded === 0 ? undefined : split === undefined ? dedupeSegment(added, times) : new SplitKeySegment(rests, times, minTime, split.compose);
+    const evicted = this.commit(batch.batchId, segment, marker === undefined ? undefined : batch.watermark);
+    const watermarkMs = Math.max(lateW, batch.watermark);
+    this.current = DedupeState({ watermarkMs, size: this.current.size + numAdded - evicted.numRemoved, segments: evicted.segments });
+    return this.result(out, late, numLate, lateW, dups, numAdded, evicted.numRemoved, evicted.touched, watermarkMs !== lateW);
+  }
+
+  /**
+   * Files a batch's new segment (if any) and, with a `watermark`, evicts the
+   * keys due at it: each segment with keys due is replaced by the smaller
+   * segment of its remaining keys, or removed. Updates {@link bytes}. Kept out
+   * of {@link step} (and without a closure per batch), so that the Immutable
+   * updates here never deoptimise the row loop's code.
+   */
+  private commit(batchId: number, segment: DedupeSegment | undefined, watermark: number | undefined): { segments: DedupeState['segments']; numRemoved: number; touched: number[] } {
+    const m = this.current.segments.asMutable();
     const touched: number[] = [];
-    if (numAdded > 0 || marker !== undefined) {
-      const m = segments.asMutable();
-      if (numAdded > 0) {
-        const segment = split === undefined ? dedupeSegment(added, times) : new SplitKeySegment(rests, times, minTime, split.compose);
-        m.set(batch.batchId, segment);
-        this.due.add(segment.minTime, batch.batchId);
-        touched.push(batch.batchId);
+    if (segment !== undefined) {
+      m.set(batchId, segment);
+      this.due.add(segment.minTime, batchId);
+      touched.push(batchId);
+    }
+    let numRemoved = 0;
+    if (watermark !== undefined) {
+      const dueIds: StableKey[] = [];
+      const dueTimes: number[] = [];
+      this.due.drainTo(watermark, dueIds, dueTimes);
+      const refile: DedupeSegment[] = [];
+      const refileIds: number[] = [];
+      for (let d = 0; d < dueIds.length; d++) {
+        const id = dueIds[d] as number;
+        const old = m.get(id);
+        if (old === undefined || old.minTime !== dueTimes[d]) continue; // stale index entry
+        const smaller = old instanceof SplitKeySegment ? this.evictSplit(old, watermark) : this.evictWhole(old, watermark);
+        numRemoved += this.lastRemoved;
+        if (smaller === undefined) m.remove(id);
+        else {
+          m.set(id, smaller);
+          refile.push(smaller);
+          refileIds.push(id);
+        }
+        if (id !== batchId || segment === undefined) touched.push(id);
       }
-      let numRemoved = 0;
-      if (marker !== undefined) {
-        const watermark = batch.watermark;
-        const refile: DedupeSegment[] = [];
-        const refileIds: number[] = [];
-        this.due.drain(watermark, false, (id, time) => {
-          const segment = m.get(id as number);
-          if (segment === undefined || segment.minTime !== time) return; // stale index entry
-          let smaller: DedupeSegment | undefined;
-          if (segment instanceof SplitKeySegment) {
-            // Keys with an event time at or below the watermark go (byTime drops them itself, by whole time spans).
-            const keepRests: (RestKey | WholeKey)[] = [];
-            const keepTimes: number[] = [];
-            let keepMin = Number.POSITIVE_INFINITY;
-            const segmentRests = segment.rests;
-            const segmentTimes = segment.times;
-            for (let i = 0; i < segmentRests.length; i++) {
-              const rest = segmentRests[i]!;
-              const t = segmentTimes[i]!;
-              if (t <= watermark) {
-                if (typeof rest === 'object') {
-                  if (seen.get(rest.key) === t) seen.delete(rest.key);
-                  bytes -= keyBytes(rest.key);
-                } else bytes -= restBytes(rest); // byTime evicts its own keys below
-                numRemoved++;
-              } else {
-                keepRests.push(rest);
-                keepTimes.push(t);
-                if (t < keepMin) keepMin = t;
-              }
-            }
-            if (keepRests.length > 0) smaller = segment.withEntries(keepRests, keepTimes, keepMin);
-          } else {
-            const keepKeys: StableKey[] = [];
-            const keepTimes: number[] = [];
-            for (let i = 0; i < segment.keys.length; i++) {
-              const k = segment.keys[i]!;
-              const t = segment.times[i]!;
-              if (t <= watermark) {
-                if (seen.get(k) === t) seen.delete(k); // else a restored key adopted by byTime, which evicts it below
-                bytes -= keyBytes(k);
-                numRemoved++;
-              } else {
-                keepKeys.push(k);
-                keepTimes.push(t);
-              }
-            }
-            if (keepKeys.length > 0) smaller = dedupeSegment(keepKeys, keepTimes);
-          }
-          if (smaller === undefined) m.remove(id as number);
-          else {
-            m.set(id as number, smaller);
-            refile.push(smaller);
-            refileIds.push(id as number);
-          }
-          if (id !== batch.batchId || numAdded === 0) touched.push(id as number);
-        });
-        for (let i = 0; i < refile.length; i++) this.due.add(refile[i]!.minTime, refileIds[i]!);
-        if (byTime.size > 0) byTime.evict(watermark);
+      for (let i = 0; i < refile.length; i++) this.due.add(refile[i]!.minTime, refileIds[i]!);
+      if (this.byTime.size > 0) this.byTime.evict(watermark);
+    }
+    return { segments: m.asImmutable(), numRemoved, touched };
+  }
+
+  /** Keys removed by the last {@link evictSplit} / {@link evictWhole}. */
+  private lastRemoved = 0;
+
+  /** The entries of a fast-path segment above `watermark` (`undefined`: none); keys at or below it leave `seen` (byTime drops its own keys itself, by whole time spans). */
+  private evictSplit(segment: SplitKeySegment, watermark: number): SplitKeySegment | undefined {
+    const seen = this.seen;
+    const keepRests: (RestKey | WholeKey)[] = [];
+    const keepTimes: number[] = [];
+    let keepMin = Number.POSITIVE_INFINITY;
+    const segmentRests = segment.rests;
+    const segmentTimes = segment.times;
+    let bytes = this.bytes;
+    let removed = 0;
+    for (let i = 0; i < segmentRests.length; i++) {
+      const rest = segmentRests[i]!;
+      const t = segmentTimes[i]!;
+      if (t <= watermark) {
+        if (typeof rest === 'object') {
+          if (seen.get(rest.key) === t) seen.delete(rest.key);
+          bytes -= keyBytes(rest.key);
+        } else bytes -= restBytes(rest);
+        removed++;
+      } else {
+        keepRests.push(rest);
+        keepTimes.push(t);
+        if (t < keepMin) keepMin = t;
       }
-      size -= numRemoved;
-      segments = m.asImmutable();
-      this.bytes = bytes;
-      const watermarkMs = Math.max(lateW, batch.watermark);
-      this.current = DedupeState({ watermarkMs, size, segments });
-      return this.result(out, late, numLate, lateW, dups, numAdded, numRemoved, touched, watermarkMs !== lateW);
     }
     this.bytes = bytes;
-    return this.result(out, late, numLate, lateW, dups, 0, 0, touched, false);
+    this.lastRemoved = removed;
+    return keepRests.length > 0 ? segment.withEntries(keepRests, keepTimes, keepMin) : undefined;
+  }
+
+  /** The keys of a segment above `watermark` (`undefined`: none); the others leave `seen` (a restored key adopted by byTime is evicted by it). */
+  private evictWhole(segment: DedupeSegment, watermark: number): DedupeSegment | undefined {
+    const seen = this.seen;
+    const keepKeys: StableKey[] = [];
+    const keepTimes: number[] = [];
+    let bytes = this.bytes;
+    let removed = 0;
+    for (let i = 0; i < segment.keys.length; i++) {
+      const k = segment.keys[i]!;
+      const t = segment.times[i]!;
+      if (t <= watermark) {
+        if (seen.get(k) === t) seen.delete(k);
+        bytes -= keyBytes(k);
+        removed++;
+      } else {
+        keepKeys.push(k);
+        keepTimes.push(t);
+      }
+    }
+    this.bytes = bytes;
+    this.lastRemoved = removed;
+    return keepKeys.length > 0 ? dedupeSegment(keepKeys, keepTimes) : undefined;
+  }
+
+  /** The fast path's scalars of the last {@link foldFast}: late rows, duplicates, smallest time added, bytes added. */
+  private readonly counts = new Float64Array(4);
+
+  /**
+   * The event-time fast path's row loop (see {@link step}): `(event time, rest
+   * of the key)` looked up in byTime, no key string per row. A method of its
+   * own with nothing after the loop (its scalars are kept in {@link counts}
+   * as they change), so that the loop's optimised code, entered mid-loop and
+   * again on each later batch, never deoptimises at the loop's exit.
+   */
+  private foldFast(
+    rows: readonly T[],
+    split: EventTimeKeys,
+    read: (row: unknown) => number,
+    lateW: number,
+    checkSeen: boolean,
+    collectLate: boolean,
+    out: T[],
+    late: T[],
+    added: StableKey[],
+    rests: (RestKey | WholeKey)[],
+    times: number[],
+  ): void {
+    const keyOf = this.key.keyOf;
+    const seen = this.seen;
+    const byTime = this.byTime;
+    const counts = this.counts;
+    const field = split.field;
+    const restOf = split.restOf;
+    const n = rows.length;
+    for (let i = 0; i < n; i++) {
+      const row = rows[i]!;
+      const r = row as Record<string, unknown>;
+      const v = r[field];
+      const isNumber = typeof v === 'number';
+      const t = isNumber ? (v as number) : read(row);
+      if (t <= lateW) {
+        counts[0] = counts[0]! + 1;
+        if (collectLate) late.push(row);
+        continue;
+      }
+      const rest = isNumber && t - t === 0 ? restOf(r) : undefined;
+      if (rest !== undefined) {
+        if ((checkSeen && seen.has(keyOf(row))) || !byTime.add(t, rest)) {
+          counts[1] = counts[1]! + 1;
+          continue;
+        }
+        rests.push(rest);
+        counts[3] = counts[3]! + restBytes(rest);
+      } else {
+        const k = keyOf(row);
+        if (seen.has(k)) {
+          counts[1] = counts[1]! + 1;
+          continue;
+        }
+        let time = t;
+        if (time !== time) time = Number.POSITIVE_INFINITY; // NaN: an event time this operator cannot read; never evicted
+        seen.set(k, time);
+        added.push(k);
+        rests.push({ key: k });
+        counts[3] = counts[3]! + keyBytes(k);
+      }
+      const time = t === t ? t : Number.POSITIVE_INFINITY;
+      if (time < counts[2]!) counts[2] = time;
+      times.push(time);
+      out.push(row);
+    }
   }
 
   private result(

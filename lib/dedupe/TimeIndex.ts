@@ -47,6 +47,26 @@ export class TimeIndex {
     this.count++;
   }
 
+  /** Like {@link drain} with `strict` false, appending the entries to `keys` and `times` instead of calling back per entry. */
+  drainTo(limit: number, keys: StableKey[], times: number[]): void {
+    const heap = this.heap;
+    while (heap.size > 0) {
+      const time = heap.peekTime();
+      if (!(time <= limit)) return;
+      const bucket = heap.pop();
+      this.buckets.delete(time);
+      if (time === this.lastTime) {
+        this.lastTime = Number.NaN;
+        this.lastBucket = undefined;
+      }
+      this.count -= bucket.length;
+      for (let i = 0; i < bucket.length; i++) {
+        keys.push(bucket[i]!);
+        times.push(time);
+      }
+    }
+  }
+
   /**
    * Removes every entry whose time is `<= limit` (or `< limit` when `strict`),
    * earliest time first, handing each to `onKey`.

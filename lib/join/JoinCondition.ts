@@ -76,6 +76,13 @@ export interface ResolvedJoinCondition<TLeft, TRight> {
   /** `true` when the row's key holds a null/undefined part: it can never match (SQL equality). */
   readonly leftKeyIsNull: (row: TLeft) => boolean;
   readonly rightKeyIsNull: (row: TRight) => boolean;
+  /**
+   * When defined, a row's key is null exactly when `leftKey(row)` is this
+   * value (a single-field or function key), so that a step computing the key
+   * anyway need not call `leftKeyIsNull` (which computes it again).
+   */
+  readonly leftNullKey: StableKey | undefined;
+  readonly rightNullKey: StableKey | undefined;
   /** The values of a row's key: one per key field, or the function's result. */
   readonly leftKeyParts: (row: TLeft) => readonly unknown[];
   readonly rightKeyParts: (row: TRight) => readonly unknown[];
@@ -140,6 +147,11 @@ function isPlainFunction(value: unknown): value is (...args: never[]) => unknown
   return typeof value === 'function';
 }
 
+/** The key a null-keyed row has, when a null key is recognised by its key alone (see {@link nullCheck}). */
+function nullKeyOf(fields: readonly string[] | undefined): StableKey | undefined {
+  return fields === undefined || fields.length === 1 ? NULL_KEY : undefined;
+}
+
 /** The key values of a row, one per field (or the function's result). */
 function keyParts<T>(fields: readonly string[] | undefined, valueOf: (row: T) => unknown): (row: T) => readonly unknown[] {
   if (fields === undefined) return (row) => [valueOf(row)];
@@ -149,7 +161,7 @@ function keyParts<T>(fields: readonly string[] | undefined, valueOf: (row: T) =>
 
 type ResolvedKeys<TLeft, TRight> = Pick<
   ResolvedJoinCondition<TLeft, TRight>,
-  'leftKey' | 'rightKey' | 'leftKeyIsNull' | 'rightKeyIsNull' | 'leftKeyParts' | 'rightKeyParts' | 'leftKeyFields' | 'rightKeyFields'
+  'leftKey' | 'rightKey' | 'leftKeyIsNull' | 'rightKeyIsNull' | 'leftNullKey' | 'rightNullKey' | 'leftKeyParts' | 'rightKeyParts' | 'leftKeyFields' | 'rightKeyFields'
 > & { descriptor: unknown };
 
 function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: boolean): ResolvedKeys<TLeft, TRight> {
@@ -159,7 +171,7 @@ function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: b
     const constant = (): StableKey => 0;
     const never = (): boolean => false;
     const none = (): readonly unknown[] => [];
-    return { leftKey: constant, rightKey: constant, leftKeyIsNull: never, rightKeyIsNull: never, leftKeyParts: none, rightKeyParts: none, leftKeyFields: undefined, rightKeyFields: undefined, descriptor: null };
+    return { leftKey: constant, rightKey: constant, leftKeyIsNull: never, rightKeyIsNull: never, leftNullKey: undefined, rightNullKey: undefined, leftKeyParts: none, rightKeyParts: none, leftKeyFields: undefined, rightKeyFields: undefined, descriptor: null };
   }
   let leftSpec: unknown;
   let rightSpec: unknown;
@@ -194,6 +206,8 @@ function resolveKeys<TLeft, TRight>(operator: string, on: unknown, requireKey: b
     rightKey: right.keyOf,
     leftKeyIsNull: nullCheck(left.fields, left.keyOf),
     rightKeyIsNull: nullCheck(right.fields, right.keyOf),
+    leftNullKey: nullKeyOf(left.fields),
+    rightNullKey: nullKeyOf(right.fields),
     leftKeyParts: keyParts(left.fields, left.valueOf),
     rightKeyParts: keyParts(right.fields, right.valueOf),
     leftKeyFields: left.fields,

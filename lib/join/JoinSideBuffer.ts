@@ -91,7 +91,10 @@ export class JoinSideBuffer<T> {
       removed += p;
       if (p === list.length) this.byKey.delete(key);
       else {
-        list.splice(0, p);
+        // Drop the first p in place (splice would allocate the array of the removed rows).
+        const n = list.length - p;
+        for (let i = 0; i < n; i++) list[i] = list[i + p]!;
+        list.length = n;
         this.keyHeap.add(list[0]!.evt, key);
       }
     }
@@ -148,16 +151,16 @@ export function segmentMaxEvictionTime<T>(entries: readonly LiveEntry<T>[], orde
   return max;
 }
 
-/** The checkpointed segment for the rows a side buffered in one micro-batch. */
-export function segmentOf<T>(entries: readonly LiveEntry<T>[], ordered: boolean): JoinSegment<T> {
+/** The checkpointed segment for the rows a side buffered in one micro-batch (`maxEvictionTime`: their {@link segmentMaxEvictionTime}); `recordMatched`: with the positions of the rows that matched (`false`: none, for a join that never reads them). */
+export function segmentOf<T>(entries: readonly LiveEntry<T>[], maxEvictionTime: number, recordMatched = true): JoinSegment<T> {
   const rows = new Array<T>(entries.length);
   let matched: number[] | undefined;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     rows[i] = e.row;
-    if (e.matched) (matched ??= []).push(i);
+    if (recordMatched && e.matched) (matched ??= []).push(i);
   }
-  return { rows, matched: matched === undefined ? EMPTY_SET : ISet(matched), maxEvictionTime: segmentMaxEvictionTime(entries, ordered) };
+  return { rows, matched: matched === undefined ? EMPTY_SET : ISet(matched), maxEvictionTime };
 }
 
 const EMPTY_SET = ISet<number>();

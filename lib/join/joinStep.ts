@@ -1,4 +1,5 @@
 import type { Map as IMap } from 'immutable';
+import type { StableKey } from '../internal/keySpec.js';
 import { checkKeyKinds, rangeTimeOf, type ResolvedJoinCondition, type ResolvedTimeRange } from './JoinCondition.js';
 import { normaliseEvictionTime, segmentMaxEvictionTime, segmentOf, type JoinSideBuffer, type LiveEntry } from './JoinSideBuffer.js';
 import { segmentKey, type JoinSegment, type JoinSideState, type JoinState } from './JoinState.js';
@@ -67,14 +68,16 @@ function commitSide<T>(
   stateWatermark: number | undefined,
   prefix: 'L' | 'R',
   changed: string[],
+  recordMatched: boolean,
 ): JoinSideState<T> {
   const evictedUpTo = stateWatermark ?? side.evictedUpTo;
-  if (added.length > 0) buffer.fileSegment(stepId, segmentMaxEvictionTime(added, buffer.ordered));
+  const maxEvictionTime = added.length > 0 ? segmentMaxEvictionTime(added, buffer.ordered) : Number.NaN;
+  if (added.length > 0) buffer.fileSegment(stepId, maxEvictionTime);
   const due = stateWatermark === undefined ? undefined : buffer.dueSegments(stateWatermark);
   if (added.length === 0 && marked.length === 0 && (due === undefined || due.length === 0)) return evictedUpTo === side.evictedUpTo ? side : { segments: side.segments, evictedUpTo };
   const segments = side.segments.withMutations((m: IMap<number, JoinSegment<T>>) => {
     if (added.length > 0) {
-      m.set(stepId, segmentOf(added, buffer.ordered));
+      m.set(stepId, segmentOf(added, maxEvictionTime, recordMatched));
       changed.push(segmentKey(prefix, stepId));
     }
     if (marked.length > 0) {
@@ -103,6 +106,180 @@ function commitSide<T>(
   return { segments, evictedUpTo };
 }
 
+/** What both probe loops of one step read and write (built once per step). */
+interface ProbeContext<TLeft, TRight, O> {
+  readonly cond: ResolvedJoinCondition<TLeft, TRight>;
+  readonly emit: JoinEmitter<TLeft, TRight, O>;
+  readonly input: JoinStepInput<TLeft, TRight>;
+  readonly leftBuffer: JoinSideBuffer<TLeft>;
+  readonly rightBuffer: JoinSideBuffer<TRight>;
+  readonly leftEvictionTime: ((row: TLeft) => number) | undefined;
+  readonly rightEvictionTime: ((row: TRight) => number) | undefined;
+  readonly output: O[];
+  readonly lateLeft: TLeft[];
+  readonly lateRight: TRight[];
+  readonly leftAdded: LiveEntry<TLeft>[];
+  readonly rightAdded: LiveEntry<TRight>[];
+  readonly leftMarked: LiveEntry<TLeft>[];
+  readonly rightMarked: LiveEntry<TRight>[];
+}
+
+/**
+ * Step 1: the left rows join the right rows buffered before this step, then
+ * are buffered. The loop has a function of its own with nothing after it:
+ * its optimised code, entered mid-loop on the first steps and again on each
+ * later one, then never deoptimises at the loop's exit (code after a hot loop
+ * that had not run when the loop was optimised would do so on every step).
+ */
+function probeLeft<TLeft, TRight, O>(ctx: ProbeContext<TLeft, TRight, O>, leftRows: readonly TLeft[]): void {
+  const { cond, emit, input, leftBuffer, rightBuffer, leftEvictionTime, output, lateLeft, leftAdded, rightMarked } = ctx;
+  const range = cond.range as ResolvedTimeRange<unknown, unknown> | undefined;
+  const { whereLeft, whereBoth, leftPreserved, rightPreserved, semi, leftKey, leftKeyIsNull, leftNullKey } = cond;
+  // The range check, inlined: a missing bound is infinite (a range has at least one bound).
+  const ranged = range !== undefined && (range.lowerMs !== undefined || range.upperMs !== undefined);
+  const lowerMs = range?.lowerMs ?? Number.NEGATIVE_INFINITY;
+  const upperMs = range?.upperMs ?? Number.POSITIVE_INFINITY;
+  const lowerInclusive = range?.lowerInclusive ?? true;
+  const upperInclusive = range?.upperInclusive ?? true;
+  const stepId = input.stepId;
+  const lateWm = input.lateWatermark;
+  // The first row with a key of each side and step has its key's types checked against the other side's (checkKeyKinds).
+  let leftSampled = false;
+  const lateValue = input.leftLateValue;
+  const leftTime = cond.range?.leftTime;
+  const rightByKey = rightBuffer.byKey;
+  const markRightInto = rightPreserved ? rightMarked : undefined;
+  for (let n = 0; n < leftRows.length; n++) {
+    const l = leftRows[n]!;
+    if (lateValue !== undefined && lateValue(l) <= lateWm) {
+      lateLeft.push(l);
+      continue;
+    }
+    if (whereLeft !== undefined && !whereLeft(l)) {
+      if (leftPreserved) output.push(emit.row(l, null));
+      continue;
+    }
+    // A single-field or function key is null exactly when the key is the null key: computed once.
+    let key: StableKey | undefined;
+    let nullKey: boolean;
+    if (leftNullKey !== undefined) {
+      key = leftKey(l);
+      nullKey = key === leftNullKey;
+    } else nullKey = leftKeyIsNull(l);
+    if (nullKey && !leftPreserved) continue;
+    if (!nullKey && !leftSampled) {
+      checkKeyKinds(cond, 'left', l, leftBuffer, rightBuffer.keySample, stepId);
+      leftSampled = true;
+    }
+    if (key === undefined) key = leftKey(l);
+    let lt = leftTime === undefined ? Number.NaN : leftTime.ms(l);
+    if (lt !== lt && leftTime !== undefined) lt = rangeTimeOf(leftTime, 'timeRange.leftTime', l, stepId, n); // null: NaN; not a time: EventTimeError
+    let matched = false;
+    if (!nullKey) {
+      const candidates = rightByKey.get(key);
+      if (candidates !== undefined) {
+        if (semi || whereBoth !== undefined || !ranged) matched = matchLeftRow(cond, emit, l, lt, candidates, output, markRightInto);
+        else {
+          // matchLeftRow inlined for the common range-only condition: lt + lower <= e.t <= lt + upper.
+          const lo = lt + lowerMs;
+          const hi = lt + upperMs;
+          for (let i = 0; i < candidates.length; i++) {
+            const e = candidates[i]!;
+            const t = e.t;
+            if (lowerInclusive ? !(t >= lo) : !(t > lo)) continue;
+            if (upperInclusive ? !(t <= hi) : !(t < hi)) continue;
+            matched = true;
+            output.push(emit.row(l, e.row));
+            if (markRightInto !== undefined && !e.matched) {
+              e.matched = true;
+              markRightInto.push(e);
+            }
+          }
+        }
+      }
+    }
+    if (semi && matched) {
+      output.push(emit.semi(l));
+      continue;
+    }
+    const entry: LiveEntry<TLeft> = { row: l, t: lt, evt: leftEvictionTime === undefined ? Number.NaN : normaliseEvictionTime(leftEvictionTime(l)), matched, seg: stepId, idx: leftAdded.length };
+    leftAdded.push(entry);
+    leftBuffer.insert(key, entry);
+  }
+}
+
+/** Step 2: the right rows join the buffered left rows, this step's included, then are buffered (see {@link probeLeft}). */
+function probeRight<TLeft, TRight, O>(ctx: ProbeContext<TLeft, TRight, O>, rightRows: readonly TRight[]): void {
+  const { cond, emit, input, leftBuffer, rightBuffer, rightEvictionTime, output, lateRight, rightAdded, leftMarked } = ctx;
+  const range = cond.range as ResolvedTimeRange<unknown, unknown> | undefined;
+  const { whereRight, whereBoth, leftPreserved, rightPreserved, semi, rightKey, rightKeyIsNull, rightNullKey } = cond;
+  // The range check, inlined: a missing bound is infinite (a range has at least one bound).
+  const ranged = range !== undefined && (range.lowerMs !== undefined || range.upperMs !== undefined);
+  const lowerMs = range?.lowerMs ?? Number.NEGATIVE_INFINITY;
+  const upperMs = range?.upperMs ?? Number.POSITIVE_INFINITY;
+  const lowerInclusive = range?.lowerInclusive ?? true;
+  const upperInclusive = range?.upperInclusive ?? true;
+  const stepId = input.stepId;
+  const lateWm = input.lateWatermark;
+  let rightSampled = false;
+  const lateValue = input.rightLateValue;
+  const rightTime = cond.range?.rightTime;
+  const leftByKey = leftBuffer.byKey;
+  const markLeft = leftPreserved || semi;
+  for (let n = 0; n < rightRows.length; n++) {
+    const r = rightRows[n]!;
+    if (lateValue !== undefined && lateValue(r) <= lateWm) {
+      lateRight.push(r);
+      continue;
+    }
+    if (whereRight !== undefined && !whereRight(r)) {
+      if (rightPreserved) output.push(emit.row(null, r));
+      continue;
+    }
+    let key: StableKey | undefined;
+    let nullKey: boolean;
+    if (rightNullKey !== undefined) {
+      key = rightKey(r);
+      nullKey = key === rightNullKey;
+    } else nullKey = rightKeyIsNull(r);
+    if (nullKey && !rightPreserved) continue;
+    if (!nullKey && !rightSampled) {
+      checkKeyKinds(cond, 'right', r, rightBuffer, leftBuffer.keySample, stepId);
+      rightSampled = true;
+    }
+    if (key === undefined) key = rightKey(r);
+    let rt = rightTime === undefined ? Number.NaN : rightTime.ms(r);
+    if (rt !== rt && rightTime !== undefined) rt = rangeTimeOf(rightTime, 'timeRange.rightTime', r, stepId, n); // null: NaN; not a time: EventTimeError
+    let matched = false;
+    if (!nullKey) {
+      const candidates = leftByKey.get(key);
+      if (candidates !== undefined) {
+        for (let i = 0; i < candidates.length; i++) {
+          const e = candidates[i]!;
+          if (semi && e.matched) continue;
+          if (ranged) {
+            // inTimeRange(range, e.t, rt): e.t + lower <= rt <= e.t + upper.
+            const lo = e.t + lowerMs;
+            if (lowerInclusive ? !(rt >= lo) : !(rt > lo)) continue;
+            const hi = e.t + upperMs;
+            if (upperInclusive ? !(rt <= hi) : !(rt < hi)) continue;
+          }
+          if (whereBoth !== undefined && !whereBoth(e.row, r)) continue;
+          matched = true;
+          output.push(semi ? emit.semi(e.row) : emit.row(e.row, r));
+          if (markLeft && !e.matched) {
+            e.matched = true;
+            if (e.seg !== stepId) leftMarked.push(e);
+          }
+        }
+      }
+    }
+    const entry: LiveEntry<TRight> = { row: r, t: rt, evt: rightEvictionTime === undefined ? Number.NaN : normaliseEvictionTime(rightEvictionTime(r)), matched, seg: stepId, idx: rightAdded.length };
+    rightAdded.push(entry);
+    rightBuffer.insert(key, entry);
+  }
+}
+
 /**
  * One micro-batch of a stream-stream join (Spark's
  * `StreamingSymmetricHashJoinExec.processPartitions`): the left rows join the
@@ -124,124 +301,32 @@ export function joinStep<TLeft, TRight, O>(
   const output: O[] = [];
   const lateLeft: TLeft[] = [];
   const lateRight: TRight[] = [];
-  const range = cond.range as ResolvedTimeRange<unknown, unknown> | undefined;
-  const { whereLeft, whereRight, whereBoth, leftPreserved, rightPreserved, semi, leftKey, rightKey, leftKeyIsNull, rightKeyIsNull } = cond;
+  const { leftPreserved, rightPreserved, semi } = cond;
   const stepId = input.stepId;
-  const lateWm = input.lateWatermark;
   const leftBuffer = runtime.left.buffer;
   const rightBuffer = runtime.right.buffer;
-  const leftEvictionTime = runtime.left.evictionTime;
-  const rightEvictionTime = runtime.right.evictionTime;
   const leftAdded: LiveEntry<TLeft>[] = [];
   const rightAdded: LiveEntry<TRight>[] = [];
   const leftMarked: LiveEntry<TLeft>[] = [];
   const rightMarked: LiveEntry<TRight>[] = [];
-  // The first row with a key of each side and step has its key's types checked against the other side's (checkKeyKinds).
-  let leftSampled = false;
-  let rightSampled = false;
-
-  // 1. Left rows join the right rows buffered before this step, then are buffered.
-  const leftRows = input.leftRows;
-  if (leftRows !== undefined) {
-    const lateValue = input.leftLateValue;
-    const leftTime = cond.range?.leftTime;
-    const rightByKey = rightBuffer.byKey;
-    const markRightInto = rightPreserved ? rightMarked : undefined;
-    for (let n = 0; n < leftRows.length; n++) {
-      const l = leftRows[n]!;
-      if (lateValue !== undefined && lateValue(l) <= lateWm) {
-        lateLeft.push(l);
-        continue;
-      }
-      if (whereLeft !== undefined && !whereLeft(l)) {
-        if (leftPreserved) output.push(emit.row(l, null));
-        continue;
-      }
-      const nullKey = leftKeyIsNull(l);
-      if (nullKey && !leftPreserved) continue;
-      if (!nullKey && !leftSampled) {
-        checkKeyKinds(cond, 'left', l, leftBuffer, rightBuffer.keySample, stepId);
-        leftSampled = true;
-      }
-      const key = leftKey(l);
-      let lt = leftTime === undefined ? Number.NaN : leftTime.ms(l);
-      if (lt !== lt && leftTime !== undefined) lt = rangeTimeOf(leftTime, 'timeRange.leftTime', l, stepId, n); // null: NaN; not a time: EventTimeError
-      let matched = false;
-      if (!nullKey) {
-        const candidates = rightByKey.get(key);
-        if (candidates !== undefined) matched = matchLeftRow(cond, emit, l, lt, candidates, output, markRightInto);
-      }
-      if (semi && matched) {
-        output.push(emit.semi(l));
-        continue;
-      }
-      const entry: LiveEntry<TLeft> = { row: l, t: lt, evt: leftEvictionTime === undefined ? Number.NaN : normaliseEvictionTime(leftEvictionTime(l)), matched, seg: stepId, idx: leftAdded.length };
-      leftAdded.push(entry);
-      leftBuffer.insert(key, entry);
-    }
-  }
-
-  // 2. Right rows join the buffered left rows, this step's included, then are buffered.
-  const rightRows = input.rightRows;
-  if (rightRows !== undefined) {
-    const lateValue = input.rightLateValue;
-    const rightTime = cond.range?.rightTime;
-    const leftByKey = leftBuffer.byKey;
-    const markLeft = leftPreserved || semi;
-    // The range check, inlined: a missing bound is infinite (a range has at least one bound).
-    const ranged = range !== undefined && (range.lowerMs !== undefined || range.upperMs !== undefined);
-    const lowerMs = range?.lowerMs ?? Number.NEGATIVE_INFINITY;
-    const upperMs = range?.upperMs ?? Number.POSITIVE_INFINITY;
-    const lowerInclusive = range?.lowerInclusive ?? true;
-    const upperInclusive = range?.upperInclusive ?? true;
-    for (let n = 0; n < rightRows.length; n++) {
-      const r = rightRows[n]!;
-      if (lateValue !== undefined && lateValue(r) <= lateWm) {
-        lateRight.push(r);
-        continue;
-      }
-      if (whereRight !== undefined && !whereRight(r)) {
-        if (rightPreserved) output.push(emit.row(null, r));
-        continue;
-      }
-      const nullKey = rightKeyIsNull(r);
-      if (nullKey && !rightPreserved) continue;
-      if (!nullKey && !rightSampled) {
-        checkKeyKinds(cond, 'right', r, rightBuffer, leftBuffer.keySample, stepId);
-        rightSampled = true;
-      }
-      const key = rightKey(r);
-      let rt = rightTime === undefined ? Number.NaN : rightTime.ms(r);
-      if (rt !== rt && rightTime !== undefined) rt = rangeTimeOf(rightTime, 'timeRange.rightTime', r, stepId, n); // null: NaN; not a time: EventTimeError
-      let matched = false;
-      if (!nullKey) {
-        const candidates = leftByKey.get(key);
-        if (candidates !== undefined) {
-          for (let i = 0; i < candidates.length; i++) {
-            const e = candidates[i]!;
-            if (semi && e.matched) continue;
-            if (ranged) {
-              // inTimeRange(range, e.t, rt): e.t + lower <= rt <= e.t + upper.
-              const lo = e.t + lowerMs;
-              if (lowerInclusive ? !(rt >= lo) : !(rt > lo)) continue;
-              const hi = e.t + upperMs;
-              if (upperInclusive ? !(rt <= hi) : !(rt < hi)) continue;
-            }
-            if (whereBoth !== undefined && !whereBoth(e.row, r)) continue;
-            matched = true;
-            output.push(semi ? emit.semi(e.row) : emit.row(e.row, r));
-            if (markLeft && !e.matched) {
-              e.matched = true;
-              if (e.seg !== stepId) leftMarked.push(e);
-            }
-          }
-        }
-      }
-      const entry: LiveEntry<TRight> = { row: r, t: rt, evt: rightEvictionTime === undefined ? Number.NaN : normaliseEvictionTime(rightEvictionTime(r)), matched, seg: stepId, idx: rightAdded.length };
-      rightAdded.push(entry);
-      rightBuffer.insert(key, entry);
-    }
-  }
+  const ctx: ProbeContext<TLeft, TRight, O> = {
+    cond,
+    emit,
+    input,
+    leftBuffer,
+    rightBuffer,
+    leftEvictionTime: runtime.left.evictionTime,
+    rightEvictionTime: runtime.right.evictionTime,
+    output,
+    lateLeft,
+    lateRight,
+    leftAdded,
+    rightAdded,
+    leftMarked,
+    rightMarked,
+  };
+  if (input.leftRows !== undefined) probeLeft(ctx, input.leftRows);
+  if (input.rightRows !== undefined) probeRight(ctx, input.rightRows);
 
   // 3. Evict with the state watermarks, then commit both sides to the Immutable state.
   const leftStateWatermark = sideStateWatermark(runtime.left.eviction, input.watermark);
@@ -254,8 +339,10 @@ export function joinStep<TLeft, TRight, O>(
     removed += rightBuffer.evict(rightStateWatermark, rightPreserved ? (e) => (e.matched ? undefined : output.push(emit.row(null, e.row))) : undefined);
   }
   const changedKeys: string[] = [];
-  const left = commitSide(state.left, leftBuffer, stepId, leftAdded, leftMarked, leftStateWatermark, 'L', changedKeys);
-  const right = commitSide(state.right, rightBuffer, stepId, rightAdded, rightMarked, rightStateWatermark, 'R', changedKeys);
+  // An inner join never reads a row's matched flag (only outer and semi joins do, and a checkpoint is never restored as another join type): its segments record none.
+  const recordMatched = leftPreserved || rightPreserved || semi;
+  const left = commitSide(state.left, leftBuffer, stepId, leftAdded, leftMarked, leftStateWatermark, 'L', changedKeys, recordMatched);
+  const right = commitSide(state.right, rightBuffer, stepId, rightAdded, rightMarked, rightStateWatermark, 'R', changedKeys, recordMatched);
   changedKeys.push('meta');
   return {
     state: { left, right, watermark: input.watermark, outputWatermark: state.outputWatermark },
