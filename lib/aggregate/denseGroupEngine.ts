@@ -25,6 +25,13 @@ const LAYOUT_PREFIX = 'dense-group 1:';
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 
+/** A copy of `bytes[from .. to)` in a buffer of its own, at offset 0 (a Node `Buffer`'s `slice` is a view into a shared buffer). */
+function copyOf(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  const copy = new Uint8Array(to - from);
+  copy.set(bytes.subarray(from, to));
+  return copy;
+}
+
 /** One aggregate of the engine: its kind, its aggregator and its first slot. */
 interface Slot {
   readonly kind: ColumnKind;
@@ -603,13 +610,13 @@ export class DenseGroupEngine<T> {
       for (let i = 0; i < count; i++) if (bytes[view.flagsAt + i] !== 0) throw corrupt(`a removed key (entry ${i}), which this operator never writes`);
       if (typeof header['lateWatermark'] === 'number') this.lateWatermarkMs = header['lateWatermark'];
       // The numbers and tags, copied out in one go.
-      const valueBytes = bytes.slice(view.valuesAt, view.valuesAt + count * S * 8);
+      const valueBytes = copyOf(bytes, view.valuesAt, view.valuesAt + count * S * 8);
       const values = little ? new Float64Array(valueBytes.buffer, 0, count * S) : Float64Array.from({ length: count * S }, (_, i) => new DataView(valueBytes.buffer).getFloat64(i * 8, true));
       const tagBytes = bytes.subarray(view.tagsAt, view.tagsAt + count * S);
       let keyUnitsTotal = 0;
       for (let i = 0; i < count; i++) keyUnitsTotal += view.keyUnits[i]!;
       const keyFrom = count > 0 ? view.keyStarts[0]! : 0;
-      const keyBytes = bytes.slice(keyFrom, keyFrom + keyUnitsTotal * 2);
+      const keyBytes = copyOf(bytes, keyFrom, keyFrom + keyUnitsTotal * 2);
       const keys = little ? new Uint16Array(keyBytes.buffer, 0, keyUnitsTotal) : Uint16Array.from({ length: keyUnitsTotal }, (_, i) => new DataView(keyBytes.buffer).getUint16(i * 2, true));
       const ids = new Int32Array(count);
       if (this.size === 0) {
