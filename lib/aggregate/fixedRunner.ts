@@ -153,7 +153,7 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   // is encoded as itself (no encoder, or sum's encodeDouble) is its decimal text, as JSON.stringify writes it.
   const asItself = aggregators.map((a) => a.encode === undefined || a.encode === (encodeDouble as unknown));
   const accText = (j: number, acc: unknown): string => {
-    if (typeof acc === 'number' && asItself[j] && Number.isFinite(acc)) return `${acc}`;
+    if (typeof acc === 'number' && asItself[j] && Number.isFinite(acc) && !Object.is(acc, -0)) return `${acc}`;
     return JSON.stringify(encoders[j] === undefined ? acc : encoders[j]!(acc)) ?? 'null';
   };
   const groupText = (bucket: number, g: GroupRecord): string => {
