@@ -22,6 +22,13 @@ const TAG_OTHER = 2;
 /** The layout name written in binary state files; a file of another layout is refused. */
 const LAYOUT_PREFIX = 'dense-group 1:';
 
+/**
+ * Slots of the cache of recently found string keys (ids by hash, direct-mapped): 256 KiB, so that
+ * the keys a batch touches again are found without probing the table of a large state, whose
+ * size misses the processor's caches.
+ */
+const HOT_SLOTS = 1 << 16;
+
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 
@@ -82,6 +89,7 @@ export class DenseGroupEngine<T> {
   private arenaUsed = 0;
   private table: Int32Array;
   private mask: number;
+  private readonly hot = new Int32Array(HOT_SLOTS).fill(-1);
   readonly cols: Float64Array[];
   readonly tags: Uint8Array[];
   /** Per slot: the accumulators that are not numbers (a `min` over text). */
@@ -239,21 +247,30 @@ export class DenseGroupEngine<T> {
     const length = k.length;
     let h = Math.imul(FNV_OFFSET ^ K_STRING, FNV_PRIME);
     for (let i = 0; i < length; i++) h = Math.imul(h ^ k.charCodeAt(i), FNV_PRIME);
-    const table = this.table;
-    const mask = this.mask;
     const hashes = this.hashes;
     const keyLength = this.keyLength;
+    const hotSlot = h & (HOT_SLOTS - 1);
+    const cached = this.hot[hotSlot]!;
+    if (cached >= 0 && hashes[cached] === h && keyLength[cached] === length + 1 && this.isStringKey(cached, k)) return cached;
+    const table = this.table;
+    const mask = this.mask;
     for (let p = h & mask; ; p = (p + 1) & mask) {
       const id = table[p]!;
-      if (id === -1) return this.insert(k, K_STRING, length + 1, h, p);
+      if (id === -1) return (this.hot[hotSlot] = this.insert(k, K_STRING, length + 1, h, p));
       if (hashes[id] !== h || keyLength[id] !== length + 1) continue;
-      const arena = this.arena;
-      const start = this.keyStart[id]! + 1;
-      if (arena[start - 1] !== K_STRING) continue;
-      let i = 0;
-      while (i < length && arena[start + i] === k.charCodeAt(i)) i++;
-      if (i === length) return id;
+      if (this.isStringKey(id, k)) return (this.hot[hotSlot] = id);
     }
+  }
+
+  /** Whether group `id`'s key is the string `k` (its length already compared). */
+  private isStringKey(id: number, k: string): boolean {
+    const arena = this.arena;
+    const start = this.keyStart[id]! + 1;
+    if (arena[start - 1] !== K_STRING) return false;
+    const length = k.length;
+    let i = 0;
+    while (i < length && arena[start + i] === k.charCodeAt(i)) i++;
+    return i === length;
   }
 
   /** The id of the group whose key is `units[0 .. length)` (kind first), or -1 (`create`: created). */
