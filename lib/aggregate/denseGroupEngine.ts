@@ -642,80 +642,20 @@ export class DenseGroupEngine<T> {
         this.reserveArena(keyUnitsTotal);
         this.arena.set(keys, 0);
         this.arenaUsed = keyUnitsTotal;
-        const arena = this.arena;
-        let at = 0;
-        for (let i = 0; i < count; i++) {
-          const length = view.keyUnits[i]!;
-          let h = FNV_OFFSET;
-          for (let u = 0; u < length; u++) h = Math.imul(h ^ arena[at + u]!, FNV_PRIME);
-          let p = h & this.mask;
-          for (;;) {
-            const other = this.table[p]!;
-            if (other === -1) break;
-            if (this.hashes[other] === h && this.keyLength[other] === length) {
-              const s = this.keyStart[other]!;
-              let u = 0;
-              while (u < length && arena[s + u] === arena[at + u]) u++;
-              if (u === length) throw corrupt(`the key of entry ${i} twice`);
-            }
-            p = (p + 1) & this.mask;
-          }
-          const id = this.size++;
-          this.keyStart[id] = at;
-          this.keyLength[id] = length;
-          this.hashes[id] = h;
-          this.stamp[id] = 0;
-          this.table[p] = id;
-          ids[i] = id;
-          at += length;
-        }
-      } else {
-        let at = 0;
-        for (let i = 0; i < count; i++) {
-          const length = view.keyUnits[i]!;
-          ids[i] = this.idOfUnits(keys.subarray(at, at + length), length, true);
-          at += length;
-        }
-      }
-      // Keys of other kinds: their raw key, and their canonical key for lookups.
-      let at = 0;
-      for (let i = 0; i < count; i++) {
-        const length = view.keyUnits[i]!;
-        const kind = keys[at];
-        if (kind === K_OTHER) {
-          const id = ids[i]!;
-          if (!this.otherRaw.has(id)) {
-            let text = '';
-            for (let u = 1; u < length; u++) text += String.fromCharCode(keys[at + u]!);
-            let raw: unknown;
-            try {
-              raw = decodeRawKey(JSON.parse(text));
-            } catch {
-              throw corrupt(`a key (entry ${i}) that is not valid JSON`);
-            }
-            this.otherRaw.set(id, raw);
-            this.otherIds.set(this.key.canonical(raw), id);
-          }
-        } else if (kind === undefined || kind < K_STRING || kind > K_OTHER) throw corrupt(`a key (entry ${i}) of kind ${kind}`);
-        at += length;
-      }
+        const repeated = this.indexArena(count, view.keyUnits, ids);
+        if (repeated >= 0) throw corrupt(`the key of entry ${repeated} twice`);
+      } else this.lookUpUnits(count, view.keyUnits, keys, ids);
+      const badKind = this.restoreOtherKeys(count, view.keyUnits, keys, ids);
+      if (badKind >= 0) throw corrupt(`a key (entry ${badKind}) of an unknown kind, or whose JSON is not valid`);
       for (let s = 0; s < S; s++) {
-        const col = this.cols[s]!;
-        const tag = this.tags[s]!;
-        const others = this.others[s]!;
-        for (let i = 0; i < count; i++) {
-          const id = ids[i]!;
-          if (tag[id] === TAG_OTHER) others.delete(id);
-          col[id] = values[i * S + s]!;
-          const t = tagBytes[i * S + s]!;
-          if (t > TAG_OTHER) throw corrupt(`a tag ${t} (entry ${i})`);
-          tag[id] = t;
-        }
+        const badTag = this.restoreSlot(s, S, count, ids, values, tagBytes);
+        if (badTag >= 0) throw corrupt(`a tag above ${TAG_OTHER} (entry ${badTag})`);
       }
       // Accumulators that are not numbers.
       const decoder = new TextDecoder('utf-8', { fatal: true });
+      const extraLengths = view.extraLengths;
       for (let i = 0; i < count; i++) {
-        const length = view.extraLengths[i]!;
+        const length = extraLengths[i]!;
         if (length === 0) continue;
         let parts: unknown;
         try {
@@ -733,7 +673,130 @@ export class DenseGroupEngine<T> {
           this.others[slot]!.set(ids[i]!, a.decode === undefined ? encoded : a.decode(encoded));
         }
       }
-      for (let s = 0; s < S; s++) for (let i = 0; i < count; i++) if (this.tags[s]![ids[i]!] === TAG_OTHER && !this.others[s]!.has(ids[i]!)) throw corrupt(`no extra value for entry ${i}`);
+      for (let s = 0; s < S; s++) {
+        const missing = this.missingOther(s, count, ids);
+        if (missing >= 0) throw corrupt(`no extra value for entry ${missing}`);
+      }
     }
+  }
+  /** Indexes the first `count` keys of the arena (laid out back to back, `keyUnits` each) as ids 0.. in order; returns the entry of a repeated key, or -1. */
+  private indexArena(count: number, keyUnits: Uint32Array, ids: Int32Array): number {
+    const arena = this.arena;
+    const table = this.table;
+    const mask = this.mask;
+    const hashes = this.hashes;
+    const keyStart = this.keyStart;
+    const keyLength = this.keyLength;
+    const stamp = this.stamp;
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const length = keyUnits[i]!;
+      let h = FNV_OFFSET;
+      for (let u = 0; u < length; u++) h = Math.imul(h ^ arena[at + u]!, FNV_PRIME);
+      let p = h & mask;
+      for (;;) {
+        const other = table[p]!;
+        if (other === -1) break;
+        if (hashes[other] === h && keyLength[other] === length) {
+          const s = keyStart[other]!;
+          let u = 0;
+          while (u < length && arena[s + u] === arena[at + u]) u++;
+          if (u === length) return i;
+        }
+        p = (p + 1) & mask;
+      }
+      keyStart[i] = at;
+      keyLength[i] = length;
+      hashes[i] = h;
+      stamp[i] = 0;
+      table[p] = i;
+      ids[i] = i;
+      at += length;
+    }
+    this.size = count;
+    return -1;
+  }
+
+  /** The ids of `count` keys laid out back to back in `keys` (`keyUnits` each), into `ids`; new keys are added. */
+  private lookUpUnits(count: number, keyUnits: Uint32Array, keys: Uint16Array, ids: Int32Array): void {
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const length = keyUnits[i]!;
+      let h = FNV_OFFSET;
+      for (let u = 0; u < length; u++) h = Math.imul(h ^ keys[at + u]!, FNV_PRIME);
+      const table = this.table;
+      const mask = this.mask;
+      const hashes = this.hashes;
+      const keyLength = this.keyLength;
+      const keyStart = this.keyStart;
+      const arena = this.arena;
+      let id = -1;
+      let p = h & mask;
+      for (; ; p = (p + 1) & mask) {
+        const c = table[p]!;
+        if (c === -1) break;
+        if (hashes[c] !== h || keyLength[c] !== length) continue;
+        const s = keyStart[c]!;
+        let u = 0;
+        while (u < length && arena[s + u] === keys[at + u]) u++;
+        if (u === length) {
+          id = c;
+          break;
+        }
+      }
+      ids[i] = id >= 0 ? id : this.insert(keys.subarray(at, at + length), keys[at]!, length, h, p);
+      at += length;
+    }
+  }
+
+  /** Restores the raw and canonical keys of keys of kind {@link K_OTHER}; returns the entry of a key of an unknown kind or bad JSON, or -1. */
+  private restoreOtherKeys(count: number, keyUnits: Uint32Array, keys: Uint16Array, ids: Int32Array): number {
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const length = keyUnits[i]!;
+      const kind = keys[at]!;
+      if (kind === K_OTHER) {
+        const id = ids[i]!;
+        if (!this.otherRaw.has(id)) {
+          let text = '';
+          for (let u = 1; u < length; u++) text += String.fromCharCode(keys[at + u]!);
+          let raw: unknown;
+          try {
+            raw = decodeRawKey(JSON.parse(text));
+          } catch {
+            return i;
+          }
+          this.otherRaw.set(id, raw);
+          this.otherIds.set(this.key.canonical(raw), id);
+        }
+      } else if (kind < K_STRING || kind > K_OTHER) return i;
+      at += length;
+    }
+    return -1;
+  }
+
+  /** Copies slot `s` of a file's entries (numbers and tags, `S` per entry) into its column; returns the entry of a bad tag, or -1. */
+  private restoreSlot(s: number, S: number, count: number, ids: Int32Array, values: Float64Array, tagBytes: Uint8Array): number {
+    const col = this.cols[s]!;
+    const tag = this.tags[s]!;
+    const others = this.others[s]!;
+    const anyOthers = others.size > 0;
+    for (let i = 0; i < count; i++) {
+      const id = ids[i]!;
+      if (anyOthers && tag[id] === TAG_OTHER) others.delete(id);
+      col[id] = values[i * S + s]!;
+      const t = tagBytes[i * S + s]!;
+      if (t > TAG_OTHER) return i;
+      tag[id] = t;
+    }
+    return -1;
+  }
+
+  /** The first entry whose slot `s` is tagged as another value but has none, or -1. */
+  private missingOther(s: number, count: number, ids: Int32Array): number {
+    const tag = this.tags[s]!;
+    const others = this.others[s]!;
+    for (let i = 0; i < count; i++) if (tag[ids[i]!] === TAG_OTHER && !others.has(ids[i]!)) return i;
+    return -1;
   }
 }
