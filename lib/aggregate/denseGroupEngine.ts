@@ -129,7 +129,8 @@ export class DenseGroupEngine<T> {
     this.keyLength = new Uint32Array(this.capacity);
     this.hashes = new Int32Array(this.capacity);
     this.stamp = new Int32Array(this.capacity);
-    this.arena = new Uint16Array(this.capacity * 12);
+    // Grown by doubling; a restore adopts the file's key column instead.
+    this.arena = new Uint16Array(Math.min(this.capacity * 12, 1 << 16));
     let tableSize = 16;
     while (tableSize < this.capacity * 2) tableSize *= 2;
     this.table = new Int32Array(tableSize).fill(-1);
@@ -181,7 +182,7 @@ export class DenseGroupEngine<T> {
 
   private reserveArena(units: number): void {
     if (this.arenaUsed + units <= this.arena.length) return;
-    let n = this.arena.length * 2;
+    let n = Math.max(16, this.arena.length * 2);
     while (n < this.arenaUsed + units) n *= 2;
     const a = new Uint16Array(n);
     a.set(this.arena.subarray(0, this.arenaUsed));
@@ -639,8 +640,8 @@ export class DenseGroupEngine<T> {
       if (this.size === 0) {
         // An empty state: the keys are the arena as they are; the hash table is built in one pass.
         this.grow(count);
-        this.reserveArena(keyUnitsTotal);
-        this.arena.set(keys, 0);
+        // The copied key column (a buffer of its own) becomes the arena.
+        this.arena = keys;
         this.arenaUsed = keyUnitsTotal;
         const repeated = this.indexArena(count, view.keyUnits, ids);
         if (repeated >= 0) throw corrupt(`the key of entry ${repeated} twice`);
