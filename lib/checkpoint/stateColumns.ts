@@ -593,10 +593,16 @@ export function encodeBinaryState(
 export function mergeBinaryState(headerJson: string, base: BinaryStateView | undefined, deltas: readonly BinaryStateView[]): Uint8Array {
   const slots = base?.slots ?? deltas[0]?.slots ?? 0;
   for (const d of deltas) if (d.slots !== slots) throw new Error(`mergeBinaryState: a delta with ${d.slots} slots on a state with ${slots}`);
+  // FNV-1a over the keys' UTF-16 code units (two bytes each, little-endian).
   const hashOf = (bytes: Uint8Array, from: number, length: number): number => {
     let h = 0x811c9dc5 | 0;
-    for (let j = 0; j < length; j++) h = Math.imul(h ^ bytes[from + j]!, 0x01000193);
+    for (let j = 0; j < length; j += 2) h = Math.imul(h ^ (bytes[from + j]! | (bytes[from + j + 1]! << 8)), 0x01000193);
     return h;
+  };
+  /** Copies `src[from .. to)` to `out` at `at`: short runs byte by byte (no view per run). */
+  const copy = (out: Uint8Array, at: number, src: Uint8Array, from: number, to: number): void => {
+    if (to - from > 64) out.set(src.subarray(from, to), at);
+    else for (let b = from; b < to; b++) out[at + b - from] = src[b]!;
   };
   // The latest occurrence of every key the deltas hold: delta index, entry, hash; found by key bytes (open addressing).
   let total = 0;
@@ -726,15 +732,15 @@ export function mergeBinaryState(headerJson: string, base: BinaryStateView | und
       view.setUint32(lengthsAt + n * 4 + (j + m) * 4, src.extraLengths[first + m]!, true);
     }
     // Flags stay 0: a snapshot holds no removed keys.
-    out.set(src.bytes.subarray(src.tagsAt + first * slots, src.tagsAt + (first + count) * slots), tagsAt + j * slots);
-    out.set(src.bytes.subarray(src.valuesAt + first * slots * 8, src.valuesAt + (first + count) * slots * 8), valuesAt + j * slots * 8);
+    copy(out, tagsAt + j * slots, src.bytes, src.tagsAt + first * slots, src.tagsAt + (first + count) * slots);
+    copy(out, valuesAt + j * slots * 8, src.bytes, src.valuesAt + first * slots * 8, src.valuesAt + (first + count) * slots * 8);
     const keyFrom = src.keyStarts[first]!;
     const keyTo = src.keyStarts[k - j + first - 1]! + src.keyUnits[k - j + first - 1]! * 2;
-    out.set(src.bytes.subarray(keyFrom, keyTo), keyAt);
+    copy(out, keyAt, src.bytes, keyFrom, keyTo);
     keyAt += keyTo - keyFrom;
     const extraFrom = src.extraStarts[first]!;
     const extraTo = src.extraStarts[k - j + first - 1]! + src.extraLengths[k - j + first - 1]!;
-    out.set(src.bytes.subarray(extraFrom, extraTo), extraAt);
+    copy(out, extraAt, src.bytes, extraFrom, extraTo);
     extraAt += extraTo - extraFrom;
     j = k;
   }
