@@ -29,5 +29,5 @@ const aggs = compileAggregates<any>('groupAggregate', { n: count(), total: sum('
 const h = ctx.registerState({ kind: 'groupAggregate', id: 'groupAggregate#0', descriptor: { keyBy: ['k'], aggregate: ['n', 'total'] }, codec: fixedCodec(aggs, key) });
 const t2 = performance.now();
 const c2 = cpu();
-console.log(`open ${(t1 - t0).toFixed(0)} ms (cpu ${(c1 - c0).toFixed(0)}), register+restore ${(t2 - t1).toFixed(0)} ms (cpu ${(c2 - c1).toFixed(0)}), restored ${(h.restored?.state as any)?.buckets.get(0)?.size}`);
+console.log(`open ${(t1 - t0).toFixed(0)} ms (cpu ${(c1 - c0).toFixed(0)}), register+restore ${(t2 - t1).toFixed(0)} ms (cpu ${(c2 - c1).toFixed(0)}), restored ${(h.restored?.state as any)?.dense?.engine.size ?? (h.restored?.state as any)?.buckets.get(0)?.size}${(h.restored?.state as any)?.dense !== undefined ? ' groups (binary files, dense columns)' : ' groups (text files)'}`);
 await ck.close();

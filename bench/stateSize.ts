@@ -31,7 +31,7 @@ import { sum } from '../lib/aggregate/sum.js';
 import { groupAggregate } from '../operators/groupAggregate.js';
 import { outputMode } from '../operators/outputMode.js';
 import { dropDuplicates } from '../operators/dropDuplicates.js';
-import { textReader } from '../lib/checkpoint/stateFiles.js';
+import { binaryCodec, textReader } from '../lib/checkpoint/stateFiles.js';
 
 interface Row {
   readonly k: string;
@@ -59,10 +59,19 @@ function publishingContext(encoded: { entries: number }): QueryContext {
     scheduler: asyncScheduler,
     registerState<S>(spec: StatefulOperatorSpec<S>): StateHandle<S> {
       const getText = textReader<S>(spec.codec);
+      const binary = binaryCodec<S>(spec.codec);
+      let base = -1;
       return {
         operatorId: spec.kind,
         restored: undefined,
-        publish(_batchId: number, state: S, changedKeys: Iterable<string>) {
+        publish(batchId: number, state: S, changedKeys: Iterable<string>) {
+          // As the checkpoint does: a state in the binary layout is encoded from its columns (format version 3).
+          const body = binary?.binaryDelta(state, (full) => ({ operator: spec.id, version: batchId, kind: 'delta', base: full ? -1 : base }));
+          base = batchId;
+          if (body !== undefined) {
+            encoded.entries += body.length > 0 ? 1 : 0;
+            return;
+          }
           // As the checkpoint does: the codec's text reader when it has one, else JSON.stringify of `get`.
           if (getText !== undefined) {
             for (const key of changedKeys) {

@@ -1,4 +1,5 @@
 import { orderInsensitive } from './orderInsensitive.js';
+import { columnAccumulator } from './columnKinds.js';
 import { fieldLabel, readsField, valueReader, VALUE_COUNTS, type Aggregator, type NumericAggregateOptions, type NumericFieldOf, type NumericValue, type ValueCounts } from './Aggregator.js';
 import { isInheritedName } from '../internal/columns.js';
 import { decodeDouble, encodeDouble, invalidValuePolicy, numericInput } from './numericInput.js';
@@ -41,7 +42,7 @@ export function avg<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
   // A plain field name is read inline (no reader call per row); names Object.prototype has go through the own-property reader.
   const inline = typeof field === 'string' && !isInheritedName(field) ? field : undefined;
   if (inline !== undefined) {
-    return orderInsensitive(readsField({
+    return columnAccumulator(orderInsensitive(readsField({
       init,
       add: (acc, row) => {
         let v = (row as Record<string, unknown>)[inline];
@@ -58,9 +59,9 @@ export function avg<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
       encode,
       decode,
       [VALUE_COUNTS]: counts,
-    }, field)) as Aggregator<T, [number, number], number | null>;
+    }, field)), { kind: 'avg', field: inline }) as Aggregator<T, [number, number], number | null>;
   }
-  return orderInsensitive(readsField({
+  return columnAccumulator(orderInsensitive(readsField({
     init,
     add: (acc, row) => {
       let v = read(row);
@@ -77,5 +78,5 @@ export function avg<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
     encode,
     decode,
     [VALUE_COUNTS]: counts,
-  }, field)) as Aggregator<T, [number, number], number | null>;
+  }, field)), { kind: 'avg', field: undefined }) as Aggregator<T, [number, number], number | null>;
 }

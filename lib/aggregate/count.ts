@@ -1,4 +1,5 @@
 import { orderInsensitive } from './orderInsensitive.js';
+import { columnAccumulator } from './columnKinds.js';
 import { inlineAdd, readsField, valueReader, type Aggregator, type ValueSpec } from './Aggregator.js';
 
 /**
@@ -14,10 +15,10 @@ import { inlineAdd, readsField, valueReader, type Aggregator, type ValueSpec } f
  */
 export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, number> {
   if (field === undefined) {
-    return orderInsensitive(inlineAdd({ init: () => 0, add: (acc: number) => acc + 1, merge: (a: number, b: number) => a + b, result: (acc: number) => acc }, { kind: 'count' }));
+    return columnAccumulator(orderInsensitive(inlineAdd({ init: () => 0, add: (acc: number) => acc + 1, merge: (a: number, b: number) => a + b, result: (acc: number) => acc }, { kind: 'count' })), { kind: 'count' });
   }
   const read = valueReader<T>('count', field);
-  return orderInsensitive(readsField({
+  return columnAccumulator(orderInsensitive(readsField({
     init: () => 0,
     add: (acc, row) => {
       const v = read(row);
@@ -25,5 +26,5 @@ export function count<T = unknown>(field?: ValueSpec<T>): Aggregator<T, number, 
     },
     merge: (a, b) => a + b,
     result: (acc) => acc,
-  }, field));
+  }, field)), { kind: 'number' });
 }

@@ -1,4 +1,6 @@
 import { orderInsensitive } from './orderInsensitive.js';
+import { columnAccumulator } from './columnKinds.js';
+import { isInheritedName } from '../internal/columns.js';
 import { fieldLabel, readsField, valueReader, type Aggregator } from './Aggregator.js';
 import { compareValues } from './compareValues.js';
 import { decodeValue, encodeValue, kindOf, mixedTypes } from './valueKinds.js';
@@ -27,7 +29,7 @@ export function extremum<T>(fn: 'min' | 'max', field: unknown): Aggregator<T, un
           if (kindOf(v) !== kindOf(acc)) throw mixedTypes(fn, label, acc, v);
           return compareValues(v, acc) > 0;
         };
-  return orderInsensitive(readsField({
+  return columnAccumulator(orderInsensitive(readsField({
     init: () => null,
     add: (acc, row) => {
       const v = read(row);
@@ -38,5 +40,5 @@ export function extremum<T>(fn: 'min' | 'max', field: unknown): Aggregator<T, un
     result: (acc) => acc,
     encode: encodeValue,
     decode: decodeValue,
-  }, field));
+  }, field)), { kind: fn, field: typeof field === 'string' && !isInheritedName(field) && !field.includes('.') ? field : undefined });
 }

@@ -13,6 +13,10 @@ import { FixedStateBuilder, FixedWindowEngine, type Bucketing, type FixedAggStat
 import type { BulkStateCodec, StateFileEntries, TextStateCodec } from '../checkpoint/stateFiles.js';
 import { encodeDouble } from './numericInput.js';
 import { decodeRawKey, encodeRawKey, keyFromJson, keyToJson, type CompiledKey } from './groupKey.js';
+import { denseCodecPart, denseRunner, isDenseState } from './denseRunner.js';
+import { isDenseEligible } from './denseGroupEngine.js';
+import type { BinaryStateCodec } from '../checkpoint/stateFiles.js';
+import { CheckpointIncompatibleError } from '../errors/CheckpointError.js';
 
 const LATE_WATERMARK_KEY = '$lateWatermark';
 
@@ -114,7 +118,7 @@ export function fixedChangedKeys(r: FixedStepResult<unknown>, n: number, state: 
 }
 
 /** A fixed-window codec, with the bulk restore, the text reader and a hook for entries that are not groups (see {@link slidingCodec}). */
-export interface FixedCodec extends StateCodec<FixedAggState>, BulkStateCodec<FixedAggState>, TextStateCodec<FixedAggState> {
+export interface FixedCodec extends StateCodec<FixedAggState>, BulkStateCodec<FixedAggState>, TextStateCodec<FixedAggState>, BinaryStateCodec<FixedAggState> {
   /** {@link BulkStateCodec.fromStateFiles}, handing entries it does not know (keys starting with `$`) to `other`. */
   restore(files: readonly StateFileEntries[], removed: unknown, other: ((entryKey: string, value: unknown) => void) | undefined): FixedAggState;
 }
@@ -149,7 +153,7 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
   // is encoded as itself (no encoder, or sum's encodeDouble) is its decimal text, as JSON.stringify writes it.
   const asItself = aggregators.map((a) => a.encode === undefined || a.encode === (encodeDouble as unknown));
   const accText = (j: number, acc: unknown): string => {
-    if (typeof acc === 'number' && asItself[j] && Number.isFinite(acc)) return `${acc}`;
+    if (typeof acc === 'number' && asItself[j] && Number.isFinite(acc) && !Object.is(acc, -0)) return `${acc}`;
     return JSON.stringify(encoders[j] === undefined ? acc : encoders[j]!(acc)) ?? 'null';
   };
   const groupText = (bucket: number, g: GroupRecord): string => {
@@ -199,12 +203,18 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
     }
     return builder.finish();
   };
+  const dense = denseCodecPart(aggs, key);
   return {
     *entries(state) {
+      if (isDenseState(state)) {
+        yield* dense.entries(state, encodeGroup);
+        return;
+      }
       yield [LATE_WATERMARK_KEY, state.lateWatermarkMs];
       for (const [bucket, groups] of state.buckets) for (const g of groups.values()) yield [`${bucket}/${keyToJson(g[n])}`, encodeGroup(bucket, g)];
     },
     get(state, entryKey) {
+      if (isDenseState(state)) return dense.get(state, entryKey, encodeGroup, (ms) => ms);
       const h = state as Partial<HintedFixedState>;
       if (h.hintKey === entryKey && entryKey !== undefined) return h.hintGroup === undefined ? undefined : encodeGroup(h.hintBucket!, h.hintGroup);
       if (entryKey === LATE_WATERMARK_KEY) return state.lateWatermarkMs;
@@ -213,6 +223,7 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
       return g === undefined ? undefined : encodeGroup(bucket, g);
     },
     getText(state, entryKey) {
+      if (isDenseState(state)) return dense.get(state, entryKey, groupText, (ms) => JSON.stringify(ms) ?? 'null');
       const h = state as Partial<HintedFixedState>;
       if (h.hintKey === entryKey && entryKey !== undefined) return h.hintGroup === undefined ? undefined : groupText(h.hintBucket!, h.hintGroup);
       if (entryKey === LATE_WATERMARK_KEY) return JSON.stringify(state.lateWatermarkMs) ?? 'null';
@@ -232,6 +243,8 @@ export function fixedCodec<T>(aggs: CompiledAggregates<T>, key: CompiledKey<T>):
     fromStateFiles(files, removed) {
       return restore(files, removed, undefined);
     },
+    binaryDelta: dense.binaryDelta,
+    fromBinaryFiles: dense.fromBinaryFiles,
     restore,
   };
 }
@@ -250,6 +263,15 @@ export function fixedRunner<T, R>(
   mode: OutputModeName | undefined,
 ): AggregationRunner<T, R, FixedAggState> {
   const { op, aggs, key, spec, invalidPolicy } = options;
+  // groupAggregate without a watermark, over count / sum / avg / min / max and one key field: columns by dense key id.
+  if (bucketing === 'none' && isDenseEligible(aggs, key)) return denseRunner<T, R>(op, aggs, key, fixedRowBuilder<T, R>(aggs, key, undefined), restored, checkpointing);
+  if (isDenseState(restored)) {
+    throw new CheckpointIncompatibleError(
+      `${op}: the checkpoint holds this operator's state as columns by key (written while it had no watermark on a key column); got a pipeline where ${bucketing === 'eventTime' ? 'a key column is watermarked' : 'the state is kept by window'}. Keep the pipeline's watermarks as they were, or start the query with a new checkpoint location.`,
+      op,
+      op,
+    );
+  }
   const engine = new FixedWindowEngine<T>(aggs, key, bucketing, spec, restored);
   engine.trackUpdates = checkpointing || mode !== 'append';
   const build = fixedRowBuilder<T, R>(aggs, key, bucketing === 'tumbling' || bucketing === 'sliding' ? spec!.sizeMs : undefined);

@@ -64,9 +64,11 @@ export function invalidValuePolicy(aggregate: string, options: { readonly onInva
   throw new InvalidOptionError(`${aggregate}: onInvalidValue must be 'error' or 'drop'; got ${describeValue(policy)}.`, 'onInvalidValue', policy, "'error' | 'drop'");
 }
 
-/** A JSON-safe form of a double for checkpoints: `NaN` and `±Infinity` as strings (JSON has no such numbers). */
+/** A JSON-safe form of a double for checkpoints: `NaN`, `±Infinity` and `-0` as strings (JSON has no such numbers; `-0` would read back as `0`). */
 export function encodeDouble(v: number | null): number | string | null {
-  return v === null || Number.isFinite(v) ? v : String(v);
+  if (v === null) return v;
+  if (Object.is(v, -0)) return '-0';
+  return Number.isFinite(v) ? v : String(v);
 }
 
 /** Reads {@link encodeDouble}'s output back. */

@@ -1,4 +1,5 @@
 import { orderInsensitive } from './orderInsensitive.js';
+import { columnAccumulator } from './columnKinds.js';
 import { fieldLabel, inlineAdd, readsField, valueReader, VALUE_COUNTS, type Aggregator, type NumericAggregateOptions, type NumericFieldOf, type NumericValue, type ValueCounts } from './Aggregator.js';
 import { isInheritedName } from '../internal/columns.js';
 import { decodeDouble, encodeDouble, invalidValuePolicy, numericInput } from './numericInput.js';
@@ -35,7 +36,7 @@ export function sum<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
   // A plain field name is read inline (no reader call per row); names Object.prototype has go through the own-property reader.
   const inline = typeof field === 'string' && !isInheritedName(field) ? field : undefined;
   if (inline !== undefined) {
-    return orderInsensitive(inlineAdd(readsField({
+    return columnAccumulator(orderInsensitive(inlineAdd(readsField({
       init: () => null,
       add: (acc: number | null, row: T) => {
         let v = (row as Record<string, unknown>)[inline];
@@ -50,9 +51,9 @@ export function sum<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
       encode: encodeDouble,
       decode: decodeDouble,
       [VALUE_COUNTS]: counts,
-    }, field), { kind: 'sum', field: inline })) as Aggregator<T, number | null, number | null>;
+    }, field), { kind: 'sum', field: inline })), { kind: 'sum', field: inline }) as Aggregator<T, number | null, number | null>;
   }
-  return orderInsensitive(readsField({
+  return columnAccumulator(orderInsensitive(readsField({
     init: () => null,
     add: (acc, row) => {
       let v = read(row);
@@ -67,5 +68,5 @@ export function sum<T = unknown>(field: NumericFieldOf<T> | ((row: T) => Numeric
     encode: encodeDouble,
     decode: decodeDouble,
     [VALUE_COUNTS]: counts,
-  }, field)) as Aggregator<T, number | null, number | null>;
+  }, field)), { kind: 'sum', field: undefined }) as Aggregator<T, number | null, number | null>;
 }

@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { CheckpointCorruptError, CheckpointError, CheckpointIOError, CheckpointIncompatibleError } from '../errors/CheckpointError.js';
 import { InvalidOptionError } from '../errors/InvalidArgumentError.js';
 import { describeValue } from '../errors/StreamingError.js';
+import { InvariantViolationError } from '../errors/InvariantViolationError.js';
 import type { QueryContext, RestoredState, StateCodec, StatefulOperatorSpec, StateHandle } from '../state/StateStore.js';
 import type { Checkpoint, CheckpointCommitStats, CheckpointRecovery, CommitInfo, OffsetLogEntry } from './Checkpoint.js';
 import { acquireCheckpointLock, type CheckpointLock } from './checkpointLock.js';
@@ -23,7 +24,22 @@ import {
   statePath,
 } from './layout.js';
 import { frameStateColumns } from './stateColumns.js';
-import { REMOVED, bulkRestore, textReader, deltaBody, parseStateColumnsFile, parseStateFile, rebuiltFileEntries, stateFileEntries, type ParsedStateFile, type StateFileHeader } from './stateFiles.js';
+import {
+  BinaryStateFile,
+  REMOVED,
+  binaryCodec,
+  bulkRestore,
+  textReader,
+  deltaBody,
+  parseBinaryStateFile,
+  parseStateColumnsFile,
+  parseStateFile,
+  rebuiltFileEntries,
+  stateFileEntries,
+  type BinaryStateCodec,
+  type ParsedStateFile,
+  type StateFileHeader,
+} from './stateFiles.js';
 
 /** Options of a checkpoint (shared by `openCheckpoint`, the `checkpoint` operator and `startQuery`). */
 export interface CheckpointStateOptions {
@@ -70,7 +86,9 @@ interface Publication {
   readonly batchId: number;
   /** The JSON text of each changed key's value, read when it was published (`undefined`: removed). */
   readonly entries: Map<string, string | undefined>;
-  readonly base: number;
+  /** A binary delta body (format version 3), encoded when it was published, instead of `entries`. */
+  binary: Uint8Array | undefined;
+  base: number;
   written: Promise<void>;
   /** Bytes of the delta file, once written. */
   bytes: number;
@@ -84,6 +102,8 @@ interface RegisteredOperator<S> {
   readonly codec: StateCodec<S>;
   /** The codec's JSON text reader, when it has one (`TextStateCodec`). */
   readonly getText: ((state: S, key: string) => string | undefined) | undefined;
+  /** The codec's binary part, when it has one (`BinaryStateCodec`). */
+  readonly binary: BinaryStateCodec<S> | undefined;
   readonly descriptor: unknown;
   /** Committed state version (-1: none). */
   version: number;
@@ -220,8 +240,9 @@ export class StoreCheckpoint implements Checkpoint {
     const bytes = await this.store.read(path);
     if (bytes === undefined) return undefined;
     const where = this.where(path);
-    const frame = checkFrame(bytes, where, expected.kind, this.checksum, [1, 2]);
+    const frame = checkFrame(bytes, where, expected.kind, this.checksum, [1, 2, 3]);
     if (frame.version === 1) return parseStateFile(decodeBody(bytes, frame, where), where, expected);
+    if (frame.version === 3) return parseBinaryStateFile(bytes, frame.bodyStart, frame.bodyEnd, where, expected);
     return parseStateColumnsFile(bytes, frame.bodyStart, frame.bodyEnd, where, expected);
   }
 
@@ -485,8 +506,25 @@ export class StoreCheckpoint implements Checkpoint {
       const files = this.restoredFiles.get(id) ?? [];
       this.restoredFiles.delete(id);
       // A codec that restores in bulk reads the files' columns directly; others get the merged entries.
-      const bulk = bulkRestore<S>(spec.codec);
-      const state = bulk !== undefined ? bulk(stateFileEntries(files), REMOVED) : spec.codec.fromEntries(rebuiltFileEntries(files));
+      // Binary files (format version 3) are read by the codec's binary part only.
+      let state: S;
+      const binary = binaryCodec<S>(spec.codec);
+      if (files.length > 0 && files.every((f) => f instanceof BinaryStateFile)) {
+        if (binary === undefined) {
+          throw new CheckpointIncompatibleError(
+            `checkpoint: stateful operator ${id} cannot read its state; got binary state files (format version 3, written by an operator whose state is columns of numbers) for an operator that keeps its state otherwise. The operator's aggregates or grouping changed in a way its descriptor does not show; start the query with a new checkpoint location.`,
+            path,
+            id,
+          );
+        }
+        state = binary.fromBinaryFiles(files as BinaryStateFile[]);
+      } else if (files.some((f) => f instanceof BinaryStateFile)) {
+        const at = files.find((f) => f instanceof BinaryStateFile) as BinaryStateFile;
+        throw corruptContent(at.path, 'a state chain that mixes binary (format 3) and text state files, which no writer produces');
+      } else {
+        const bulk = bulkRestore<S>(spec.codec);
+        state = bulk !== undefined ? bulk(stateFileEntries(files), REMOVED) : spec.codec.fromEntries(rebuiltFileEntries(files));
+      }
       restored = { batchId: this.lastCommitted, state };
       snapshotVersion = this.restoredSnapshotVersions.get(id) ?? -1;
     }
@@ -495,6 +533,7 @@ export class StoreCheckpoint implements Checkpoint {
       spec,
       codec: spec.codec,
       getText: textReader<S>(spec.codec),
+      binary: binaryCodec<S>(spec.codec),
       descriptor,
       version,
       publishedVersion: version,
@@ -523,11 +562,27 @@ export class StoreCheckpoint implements Checkpoint {
     let publication = operator.publications.get(batchId);
     if (publication === undefined) {
       if (batchId < operator.publishedVersion) return;
-      publication = { batchId, entries: new Map(), base: operator.publishedVersion, written: Promise.resolve(), bytes: 0, ms: 0 };
+      publication = { batchId, entries: new Map(), binary: undefined, base: operator.publishedVersion, written: Promise.resolve(), bytes: 0, ms: 0 };
       operator.publishedVersion = batchId;
       operator.publications.set(batchId, publication);
+    } else if (publication.binary !== undefined) {
+      throw new InvariantViolationError(`checkpoint: operator ${operator.id} published batch ${batchId} twice in the binary state format, which holds one publication per batch.`);
     }
     const t0 = this.now();
+    if (operator.binary !== undefined && publication.entries.size === 0) {
+      // A state in the binary layout: the delta is encoded from its columns now, in one pass over the changed entries.
+      const p = publication;
+      const body = operator.binary.binaryDelta(state, (full) => {
+        if (full) p.base = -1;
+        return { operator: operator.id, version: batchId, kind: 'delta', base: p.base };
+      });
+      if (body !== undefined) {
+        publication.binary = body;
+        publication.ms += this.now() - t0;
+        this.startDeltaWrite(operator, publication);
+        return;
+      }
+    }
     const { codec } = operator;
     const entries = publication.entries;
     const getText = operator.getText;
@@ -553,7 +608,7 @@ export class StoreCheckpoint implements Checkpoint {
   private async writeDelta<S>(operator: RegisteredOperator<S>, publication: Publication): Promise<void> {
     const t0 = this.now();
     const header: StateFileHeader = { operator: operator.id, version: publication.batchId, kind: 'delta', base: publication.base };
-    const framed = frameStateColumns('delta', deltaBody(header, publication.entries), this.checksum);
+    const framed = publication.binary !== undefined ? frameStateColumns('delta', publication.binary, this.checksum, 3) : frameStateColumns('delta', deltaBody(header, publication.entries), this.checksum);
     publication.bytes = await this.writeFile(statePath(operator.id, publication.batchId, 'delta'), single(framed));
     publication.ms += this.now() - t0;
   }

@@ -424,6 +424,331 @@ export function stateColumnsFromJsonLines(text: string): Uint8Array {
   return encodeStateColumns(JSON.stringify({ ...(header as Record<string, unknown>), count: keyTexts.length }), keyTexts, valueTexts);
 }
 
+
+// ---------------------------------------------------------------- binary state files (format version 3)
+
+/**
+ * A binary state file body (checkpoint format version 3), written by
+ * operators whose state is columns of numbers (the dense-key aggregation,
+ * `lib/aggregate/denseGroupEngine.ts`). Every entry has a key (UTF-16 code
+ * units, compared by their bytes), `slots` numbers (float64) with a tag byte
+ * each, and optional extra bytes (JSON text, for values that are not
+ * numbers); all little-endian:
+ *
+ * ```text
+ * {"operator":"groupAggregate#0","version":19,"kind":"snapshot","count":3,"slots":2,"layout":"…"}\n   header line (JSON)
+ * u32 × count           key length of each entry, in UTF-16 code units (at least 1)
+ * u32 × count           extra bytes of each entry (0: none)
+ * u8 × count            flags: 1 = the key was removed (deltas only)
+ * u8 × count × slots    a tag per number (what the codec makes of it)
+ * f64 × count × slots   the numbers
+ * u16 × Σ key lengths   the keys
+ * u8 × Σ extra bytes    the extra bytes
+ * \n
+ * ```
+ *
+ * Loading is bulk copies of these columns; nothing is parsed per entry. A
+ * file is framed and checksummed like every checkpoint file.
+ */
+export interface BinaryStateView {
+  readonly binary: true;
+  readonly bytes: Uint8Array;
+  readonly headerJson: string;
+  readonly count: number;
+  readonly slots: number;
+  /** Per entry: key length (code units), extra length (bytes), and their byte offsets in `bytes`. */
+  readonly keyUnits: Uint32Array;
+  readonly extraLengths: Uint32Array;
+  readonly keyStarts: Float64Array;
+  readonly extraStarts: Float64Array;
+  /** Byte offsets of the flag, tag and number columns. */
+  readonly flagsAt: number;
+  readonly tagsAt: number;
+  readonly valuesAt: number;
+}
+
+/** Reads the layout of a binary body (`bytes[start..end)`); throws an `Error` saying what does not add up. */
+export function readBinaryState(bytes: Uint8Array, start: number, end: number): BinaryStateView {
+  const newline = bytes.indexOf(0x0a, start);
+  if (newline < 0 || newline >= end) throw new Error('a state file without a header line');
+  const headerJson = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, newline));
+  let header: { count?: unknown; slots?: unknown };
+  try {
+    header = JSON.parse(headerJson) as { count?: unknown; slots?: unknown };
+  } catch {
+    throw new Error('a state file without a valid header line');
+  }
+  const count = typeof header === 'object' && header !== null ? header.count : undefined;
+  const slots = typeof header === 'object' && header !== null ? header.slots : undefined;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new Error('a state file header without an entry count');
+  if (typeof slots !== 'number' || !Number.isSafeInteger(slots) || slots < 0 || slots > 1024) throw new Error('a binary state file header without its number of slots');
+  const lengthsAt = newline + 1;
+  const flagsAt = lengthsAt + count * 8;
+  const tagsAt = flagsAt + count;
+  const valuesAt = tagsAt + count * slots;
+  const keysAt = valuesAt + count * slots * 8;
+  if (keysAt + 1 > end) throw new Error(`a state file shorter than its ${count} entries`);
+  // The two length columns, copied into an aligned buffer (little-endian platforms read them as words).
+  let keyUnits: Uint32Array;
+  let extraLengths: Uint32Array;
+  if (new Uint8Array(new Uint32Array([1]).buffer)[0] === 1) {
+    const copy = new Uint8Array(count * 8);
+    copy.set(bytes.subarray(lengthsAt, flagsAt));
+    keyUnits = new Uint32Array(copy.buffer, 0, count);
+    extraLengths = new Uint32Array(copy.buffer, count * 4, count);
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    keyUnits = new Uint32Array(count);
+    extraLengths = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      keyUnits[i] = view.getUint32(lengthsAt + i * 4, true);
+      extraLengths[i] = view.getUint32(lengthsAt + count * 4 + i * 4, true);
+    }
+  }
+  const keyStarts = new Float64Array(count);
+  const extraStarts = new Float64Array(count);
+  let at = keysAt;
+  for (let i = 0; i < count; i++) {
+    const units = keyUnits[i]!;
+    if (units === 0) throw new Error(`a state file whose key ${i} is empty`);
+    keyStarts[i] = at;
+    at += units * 2;
+  }
+  if (at > end) throw new Error('a state file whose keys do not fit');
+  for (let i = 0; i < count; i++) {
+    extraStarts[i] = at;
+    at += extraLengths[i]!;
+  }
+  if (at + 1 !== end || bytes[at] !== 0x0a) throw new Error(`a binary state file of ${end - start} bytes where its columns take ${at + 1 - start}`);
+  for (let i = 0; i < count; i++) if (bytes[flagsAt + i]! > 1) throw new Error(`a state file whose entry ${i} has flags ${bytes[flagsAt + i]}`);
+  return { binary: true, bytes, headerJson, count, slots, keyUnits, extraLengths, keyStarts, extraStarts, flagsAt, tagsAt, valuesAt };
+}
+
+/**
+ * Encodes a binary body from its columns: `keys` holds the keys' code units
+ * back to back (`keyUnits[i]` each), `tags` / `values` `slots` per entry,
+ * `extras[i]` an entry's extra bytes (or `undefined`), `flags[i]` 1 for a
+ * removed key. `headerJson` must name `count` and `slots`.
+ */
+export function encodeBinaryState(
+  headerJson: string,
+  count: number,
+  slots: number,
+  keyUnits: Uint32Array,
+  keys: Uint16Array,
+  flags: Uint8Array,
+  tags: Uint8Array,
+  values: Float64Array,
+  extras: readonly (Uint8Array | undefined)[] | undefined,
+): Uint8Array {
+  const head = new TextEncoder().encode(`${headerJson}\n`);
+  let keyTotal = 0;
+  for (let i = 0; i < count; i++) keyTotal += keyUnits[i]!;
+  let extraTotal = 0;
+  if (extras !== undefined) for (let i = 0; i < count; i++) extraTotal += extras[i]?.length ?? 0;
+  const lengthsAt = head.length;
+  const flagsAt = lengthsAt + count * 8;
+  const tagsAt = flagsAt + count;
+  const valuesAt = tagsAt + count * slots;
+  const keysAt = valuesAt + count * slots * 8;
+  const extrasAt = keysAt + keyTotal * 2;
+  const out = new Uint8Array(extrasAt + extraTotal + 1);
+  out.set(head, 0);
+  const little = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  if (little) {
+    out.set(new Uint8Array(keyUnits.buffer, keyUnits.byteOffset, count * 4), lengthsAt);
+  } else for (let i = 0; i < count; i++) view.setUint32(lengthsAt + i * 4, keyUnits[i]!, true);
+  for (let i = 0; i < count; i++) view.setUint32(lengthsAt + count * 4 + i * 4, extras?.[i]?.length ?? 0, true);
+  out.set(flags.subarray(0, count), flagsAt);
+  out.set(tags.subarray(0, count * slots), tagsAt);
+  if (little) {
+    out.set(new Uint8Array(values.buffer, values.byteOffset, count * slots * 8), valuesAt);
+    out.set(new Uint8Array(keys.buffer, keys.byteOffset, keyTotal * 2), keysAt);
+  } else {
+    for (let i = 0; i < count * slots; i++) view.setFloat64(valuesAt + i * 8, values[i]!, true);
+    for (let i = 0; i < keyTotal; i++) view.setUint16(keysAt + i * 2, keys[i]!, true);
+  }
+  let at = extrasAt;
+  if (extras !== undefined) {
+    for (let i = 0; i < count; i++) {
+      const e = extras[i];
+      if (e === undefined) continue;
+      out.set(e, at);
+      at += e.length;
+    }
+  }
+  out[at] = 0x0a;
+  return out;
+}
+
+/**
+ * The binary body of the snapshot after `deltas` (oldest first) are applied
+ * to `base` (`undefined`: the empty state; or the first delta, whose removed
+ * keys are dropped), with `headerJson` as its header (`count` filled in
+ * here). The order is {@link mergeStateColumns}'s: the base's order, a key a
+ * delta updates keeps its place, new keys follow in the order the deltas list
+ * them, a removed key leaves. Entries are copied, never decoded.
+ */
+export function mergeBinaryState(headerJson: string, base: BinaryStateView | undefined, deltas: readonly BinaryStateView[]): Uint8Array {
+  const slots = base?.slots ?? deltas[0]?.slots ?? 0;
+  for (const d of deltas) if (d.slots !== slots) throw new Error(`mergeBinaryState: a delta with ${d.slots} slots on a state with ${slots}`);
+  // FNV-1a over the keys' UTF-16 code units (two bytes each, little-endian).
+  const hashOf = (bytes: Uint8Array, from: number, length: number): number => {
+    let h = 0x811c9dc5 | 0;
+    for (let j = 0; j < length; j += 2) h = Math.imul(h ^ (bytes[from + j]! | (bytes[from + j + 1]! << 8)), 0x01000193);
+    return h;
+  };
+  /** Copies `src[from .. to)` to `out` at `at`: short runs byte by byte (no view per run). */
+  const copy = (out: Uint8Array, at: number, src: Uint8Array, from: number, to: number): void => {
+    if (to - from > 64) out.set(src.subarray(from, to), at);
+    else for (let b = from; b < to; b++) out[at + b - from] = src[b]!;
+  };
+  // The latest occurrence of every key the deltas hold: delta index, entry, hash; found by key bytes (open addressing).
+  let total = 0;
+  for (const d of deltas) total += d.count;
+  let size = 16;
+  while (size < total * 2) size *= 2;
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  const ovDelta = new Int32Array(total);
+  const ovEntry = new Int32Array(total);
+  const ovHash = new Int32Array(total);
+  /** Overridden key order: a key removed then added again moves to where it was added again. */
+  const ovSeq = new Float64Array(total);
+  const ovRemovedEver = new Uint8Array(total);
+  let nOv = 0;
+  let seq = 0;
+  const sameKey = (a: BinaryStateView, i: number, b: BinaryStateView, j: number): boolean => {
+    const length = a.keyUnits[i]! * 2;
+    if (b.keyUnits[j]! * 2 !== length) return false;
+    const x = a.keyStarts[i]!;
+    const y = b.keyStarts[j]!;
+    for (let k = 0; k < length; k++) if (a.bytes[x + k] !== b.bytes[y + k]) return false;
+    return true;
+  };
+  for (let d = 0; d < deltas.length; d++) {
+    const delta = deltas[d]!;
+    for (let i = 0; i < delta.count; i++) {
+      const h = hashOf(delta.bytes, delta.keyStarts[i]!, delta.keyUnits[i]! * 2);
+      let p = h & mask;
+      let c = -1;
+      for (;;) {
+        const t = table[p]!;
+        if (t === -1) break;
+        if (ovHash[t] === h && sameKey(deltas[ovDelta[t]!]!, ovEntry[t]!, delta, i)) {
+          c = t;
+          break;
+        }
+        p = (p + 1) & mask;
+      }
+      const removed = delta.bytes[delta.flagsAt + i] === 1;
+      if (c === -1) {
+        c = nOv++;
+        table[p] = c;
+        ovHash[c] = h;
+        ovSeq[c] = seq++;
+      } else {
+        const wasRemoved = deltas[ovDelta[c]!]!.bytes[deltas[ovDelta[c]!]!.flagsAt + ovEntry[c]!] === 1;
+        // Removed now, or added again after a removal: the key's place is its latest occurrence.
+        if (removed || wasRemoved) ovSeq[c] = seq++;
+      }
+      if (removed) ovRemovedEver[c] = 1;
+      ovDelta[c] = d;
+      ovEntry[c] = i;
+    }
+  }
+  const find = (view: BinaryStateView, i: number): number => {
+    const h = hashOf(view.bytes, view.keyStarts[i]!, view.keyUnits[i]! * 2);
+    for (let p = h & mask; ; p = (p + 1) & mask) {
+      const t = table[p]!;
+      if (t === -1) return -1;
+      if (ovHash[t] === h && sameKey(deltas[ovDelta[t]!]!, ovEntry[t]!, view, i)) return t;
+    }
+  };
+  // The result's entries: source (-1 = base, else a delta) and entry index.
+  const capacity = (base?.count ?? 0) + nOv;
+  const sources = new Int32Array(capacity);
+  const entries = new Int32Array(capacity);
+  const inPlace = new Uint8Array(nOv);
+  let n = 0;
+  if (base !== undefined) {
+    for (let i = 0; i < base.count; i++) {
+      const c = nOv > 0 ? find(base, i) : -1;
+      const baseRemoved = base.bytes[base.flagsAt + i] === 1;
+      if (c < 0) {
+        if (baseRemoved) continue;
+        sources[n] = -1;
+        entries[n++] = i;
+      } else if (ovRemovedEver[c] === 0 && !baseRemoved) {
+        inPlace[c] = 1;
+        sources[n] = ovDelta[c]!;
+        entries[n++] = ovEntry[c]!;
+      }
+    }
+  }
+  const order = new Int32Array(nOv);
+  for (let c = 0; c < nOv; c++) order[c] = c;
+  const sorted = Array.from(order).sort((a, b) => ovSeq[a]! - ovSeq[b]!);
+  for (const c of sorted) {
+    if (inPlace[c] === 1) continue;
+    const src = deltas[ovDelta[c]!]!;
+    if (src.bytes[src.flagsAt + ovEntry[c]!] === 1) continue;
+    sources[n] = ovDelta[c]!;
+    entries[n++] = ovEntry[c]!;
+  }
+  const header = JSON.parse(headerJson) as Record<string, unknown>;
+  header['count'] = n;
+  header['slots'] = slots;
+  const head = new TextEncoder().encode(`${JSON.stringify(header)}\n`);
+  let keyBytes = 0;
+  let extraBytes = 0;
+  for (let j = 0; j < n; j++) {
+    const src = sources[j]! < 0 ? base! : deltas[sources[j]!]!;
+    keyBytes += src.keyUnits[entries[j]!]! * 2;
+    extraBytes += src.extraLengths[entries[j]!]!;
+  }
+  const lengthsAt = head.length;
+  const flagsAt = lengthsAt + n * 8;
+  const tagsAt = flagsAt + n;
+  const valuesAt = tagsAt + n * slots;
+  const keysAt = valuesAt + n * slots * 8;
+  const extrasAt = keysAt + keyBytes;
+  const out = new Uint8Array(extrasAt + extraBytes + 1);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  out.set(head, 0);
+  let keyAt = keysAt;
+  let extraAt = extrasAt;
+  for (let j = 0; j < n; ) {
+    const s = sources[j]!;
+    const src = s < 0 ? base! : deltas[s]!;
+    // Runs of consecutive entries of one file are copied in one go.
+    let k = j + 1;
+    while (k < n && sources[k] === s && entries[k] === entries[k - 1]! + 1) k++;
+    const first = entries[j]!;
+    const count = k - j;
+    for (let m = 0; m < count; m++) {
+      view.setUint32(lengthsAt + (j + m) * 4, src.keyUnits[first + m]!, true);
+      view.setUint32(lengthsAt + n * 4 + (j + m) * 4, src.extraLengths[first + m]!, true);
+    }
+    // Flags stay 0: a snapshot holds no removed keys.
+    copy(out, tagsAt + j * slots, src.bytes, src.tagsAt + first * slots, src.tagsAt + (first + count) * slots);
+    copy(out, valuesAt + j * slots * 8, src.bytes, src.valuesAt + first * slots * 8, src.valuesAt + (first + count) * slots * 8);
+    const keyFrom = src.keyStarts[first]!;
+    const keyTo = src.keyStarts[k - j + first - 1]! + src.keyUnits[k - j + first - 1]! * 2;
+    copy(out, keyAt, src.bytes, keyFrom, keyTo);
+    keyAt += keyTo - keyFrom;
+    const extraFrom = src.extraStarts[first]!;
+    const extraTo = src.extraStarts[k - j + first - 1]! + src.extraLengths[k - j + first - 1]!;
+    copy(out, extraAt, src.bytes, extraFrom, extraTo);
+    extraAt += extraTo - extraFrom;
+    j = k;
+  }
+  out[extraAt] = 0x0a;
+  if (keyAt !== extrasAt || extraAt + 1 !== out.length) throw new Error(`mergeBinaryState: wrote ${extraAt + 1} bytes where ${out.length} were planned`);
+  return out;
+}
+
 /**
  * Checks the frame of a state file as `fileFormat.ts`'s `checkFrame` does
  * (end line, length, CRC-32, header, type) and returns the format version
@@ -449,7 +774,7 @@ export function checkStateFrame(bytes: Uint8Array, type: string, checksum: (data
   const headerEnd = bytes.indexOf(0x0a);
   const header = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, headerEnd)).split(' ');
   if (header.length !== 3 || header[0] !== 'rss-checkpoint') throw new Error('a header that is not a checkpoint header');
-  if (header[1] !== '1' && header[1] !== '2') throw new Error(`format version ${header[1]}, which this version cannot read`);
+  if (header[1] !== '1' && header[1] !== '2' && header[1] !== '3') throw new Error(`format version ${header[1]}, which this version cannot read`);
   if (header[2] !== type) throw new Error(`a ${header[2]} file where a ${type} file belongs`);
   return { version: Number(header[1]), bodyStart: headerEnd + 1, bodyEnd: endStart };
 }
@@ -458,9 +783,9 @@ export function checkStateFrame(bytes: Uint8Array, type: string, checksum: (data
  * Frames a version-2 body: `rss-checkpoint 2 <type>\n`, the body, and the end
  * line with the CRC-32 and length of everything before it.
  */
-export function frameStateColumns(type: string, body: Uint8Array, checksum: (data: Uint8Array, previous: number) => number): Uint8Array {
+export function frameStateColumns(type: string, body: Uint8Array, checksum: (data: Uint8Array, previous: number) => number, formatVersion = 2): Uint8Array {
   const encoder = new TextEncoder();
-  const head = encoder.encode(`rss-checkpoint 2 ${type}\n`);
+  const head = encoder.encode(`rss-checkpoint ${formatVersion} ${type}\n`);
   const length = head.length + body.length;
   let crc = checksum(head, 0);
   crc = checksum(body, crc);
@@ -475,7 +800,7 @@ export function frameStateColumns(type: string, body: Uint8Array, checksum: (dat
 /** A snapshot kept in memory by the builder that wrote it: the base of its next snapshot. */
 export interface CachedSnapshot {
   readonly version: number;
-  readonly view: StateColumnsView;
+  readonly view: StateColumnsView | BinaryStateView;
 }
 
 /** A snapshot built by {@link snapshotSteps}: the framed file and what to cache for the next one. */
@@ -500,11 +825,13 @@ export function openStateFile(
   operatorId: string,
   version: number,
   checksum: (data: Uint8Array, previous: number) => number,
-): { readonly view: StateColumnsView; readonly base: number } {
+): { readonly view: StateColumnsView | BinaryStateView; readonly base: number } {
   try {
     const frame = checkStateFrame(bytes, kind, checksum);
-    let view: StateColumnsView;
-    if (frame.version === 1) {
+    let view: StateColumnsView | BinaryStateView;
+    if (frame.version === 3) {
+      view = readBinaryState(bytes, frame.bodyStart, frame.bodyEnd);
+    } else if (frame.version === 1) {
       const body = stateColumnsFromJsonLines(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(frame.bodyStart, frame.bodyEnd)));
       view = readStateColumns(body, 0, body.length);
     } else {
@@ -536,9 +863,9 @@ export function* snapshotSteps(
   cached: CachedSnapshot | undefined,
   checksum: (data: Uint8Array, previous: number) => number,
 ): Generator<string, BuiltSnapshot, Uint8Array | undefined> {
-  const deltas: StateColumnsView[] = [];
+  const deltas: (StateColumnsView | BinaryStateView)[] = [];
   const deltaPaths: string[] = [];
-  let base: StateColumnsView | undefined;
+  let base: StateColumnsView | BinaryStateView | undefined;
   let current = version;
   while (current >= 0) {
     if (cached !== undefined && cached.version === current) {
@@ -549,7 +876,7 @@ export function* snapshotSteps(
       const snapshotPath = `${stateDir}/${current}.snapshot`;
       const bytes = yield snapshotPath;
       if (bytes !== undefined) {
-        let opened: { readonly view: StateColumnsView } | undefined;
+        let opened: { readonly view: StateColumnsView | BinaryStateView } | undefined;
         try {
           opened = openStateFile(bytes, snapshotPath, 'snapshot', operatorId, current, checksum);
         } catch {
@@ -576,15 +903,30 @@ export function* snapshotSteps(
     base = deltas.shift();
     deltaPaths.shift();
   }
+  // A binary chain (format 3) is merged as binary; a chain never mixes the formats (an operator that
+  // changes format starts a new chain with a delta from the empty state).
+  const binary = (base !== undefined && 'binary' in base) || deltas.some((d) => 'binary' in d);
+  if (binary) {
+    const all = [...(base === undefined ? [] : [base]), ...deltas];
+    const textAt = all.findIndex((v) => !('binary' in v));
+    if (textAt >= 0) throw stateFileError(textAt === 0 && base !== undefined ? `${stateDir}/(base of ${version})` : deltaPaths[textAt - (base === undefined ? 0 : 1)] ?? stateDir, `a state chain that mixes binary (format 3) and text state files, which no writer produces`);
+    const header = JSON.parse(all[all.length - 1]!.headerJson) as Record<string, unknown>;
+    const body = mergeBinaryState(JSON.stringify({ ...header, operator: operatorId, version, kind: 'snapshot', base: undefined }), base as BinaryStateView | undefined, deltas as BinaryStateView[]);
+    const framed = frameStateColumns('snapshot', body, checksum, 3);
+    const start = framed.indexOf(0x0a) + 1;
+    return { framed, cached: { version, view: readBinaryState(framed, start, start + body.length) } };
+  }
+  const textBase = base as StateColumnsView | undefined;
+  const textDeltas = deltas as StateColumnsView[];
   // Only the keys of the deltas applied on top of the base are parsed.
-  const deltaKeys = deltas.map((delta, d) => {
+  const deltaKeys = textDeltas.map((delta, d) => {
     try {
       return stateColumnKeys(delta);
     } catch (error) {
       throw stateFileError(deltaPaths[d]!, error instanceof Error ? error.message : String(error));
     }
   });
-  const merged = mergeStateColumns(JSON.stringify({ operator: operatorId, version, kind: 'snapshot' }), base, undefined, deltas, deltaKeys);
+  const merged = mergeStateColumns(JSON.stringify({ operator: operatorId, version, kind: 'snapshot' }), textBase, undefined, textDeltas, deltaKeys);
   const framed = frameStateColumns('snapshot', merged.body, checksum);
   const start = framed.indexOf(0x0a) + 1;
   const view = readStateColumns(framed, start, start + merged.body.length);
@@ -602,5 +944,7 @@ export const STATE_COLUMN_FUNCTIONS = {
   checkStateFrame,
   stateFileError,
   openStateFile,
+  readBinaryState,
+  mergeBinaryState,
   snapshotSteps,
 } as const;

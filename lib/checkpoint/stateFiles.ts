@@ -1,6 +1,6 @@
 import { corruptContent } from './fileFormat.js';
 import type { StateFileKind } from './layout.js';
-import { encodeStateColumns, readStateColumns, stateColumnKeys, stateColumnValues, type StateColumnsView } from './stateColumns.js';
+import { encodeStateColumns, readBinaryState, readStateColumns, stateColumnKeys, stateColumnValues, type BinaryStateView, type StateColumnsView } from './stateColumns.js';
 
 /**
  * The header of a state file: which operator, which version, delta or
@@ -192,6 +192,67 @@ export function parseStateColumnsFile(bytes: Uint8Array, start: number, end: num
   let j = 0;
   for (let i = 0; i < count; i++) values[i] = valueLengths[i] === 0 ? REMOVED : present[j++];
   return new ColumnarStateFile(header, values, view, path);
+}
+
+/**
+ * The optional binary part of a `StateCodec` (state files of format
+ * version 3, see `stateColumns.ts`): for states kept as columns of numbers.
+ * A checkpoint writes a state the codec encodes this way as a binary delta,
+ * and restores a chain of binary files with {@link fromBinaryFiles}.
+ */
+export interface BinaryStateCodec<S> {
+  /**
+   * The binary delta body of the batch just published, or `undefined` when
+   * `state` is not kept in the binary layout (the checkpoint then reads its
+   * changed keys as text). `header(full)` gives the header to write: `full`
+   * when the body holds every entry (a delta from the empty state, which
+   * starts a new chain: after a restore from text files, so that a chain never
+   * mixes the formats).
+   */
+  binaryDelta(state: S, header: (full: boolean) => StateFileHeader): Uint8Array | undefined;
+  /** Restores the state from a chain of binary files (the snapshot or first delta, then later deltas). */
+  fromBinaryFiles(files: readonly BinaryStateFile[]): S;
+}
+
+/** The codec's binary part when it has one (see {@link BinaryStateCodec}). */
+export function binaryCodec<S>(codec: object): BinaryStateCodec<S> | undefined {
+  const c = codec as Partial<BinaryStateCodec<S>>;
+  return typeof c.binaryDelta === 'function' && typeof c.fromBinaryFiles === 'function' ? (c as BinaryStateCodec<S>) : undefined;
+}
+
+/** A binary (format version 3) state file, checked when it was opened: its header and its columns. */
+export class BinaryStateFile implements ParsedStateFile {
+  constructor(
+    readonly header: StateFileHeader & { readonly count: number; readonly slots: number; readonly [field: string]: unknown },
+    readonly view: BinaryStateView,
+    readonly path: string,
+  ) {}
+
+  /** Not available: a binary file is read by its codec's {@link BinaryStateCodec.fromBinaryFiles}. */
+  get keys(): readonly string[] {
+    throw corruptContent(this.path, 'a binary state file read as text entries');
+  }
+
+  get values(): readonly unknown[] {
+    throw corruptContent(this.path, 'a binary state file read as text entries');
+  }
+}
+
+/** Parses a binary (format version 3) state file body, `bytes[start..end)`, and checks that it is the file `expected` describes. */
+export function parseBinaryStateFile(bytes: Uint8Array, start: number, end: number, path: string, expected: { readonly operator: string; readonly version: number; readonly kind: StateFileKind }): BinaryStateFile {
+  let view: BinaryStateView;
+  let header: StateFileHeader;
+  try {
+    view = readBinaryState(bytes, start, end);
+    header = checkHeader(JSON.parse(view.headerJson), view.headerJson, path, expected);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'CheckpointCorruptError') throw error;
+    throw corruptContent(path, error instanceof Error ? error.message : String(error));
+  }
+  if (expected.kind === 'snapshot') {
+    for (let i = 0; i < view.count; i++) if (bytes[view.flagsAt + i] !== 0) throw corruptContent(path, 'a snapshot with a removed key');
+  }
+  return new BinaryStateFile(header as BinaryStateFile['header'], view, path);
 }
 
 /** Parses a version-1 (JSON lines) state file body and checks that it is the file `expected` describes. */
