@@ -53,13 +53,7 @@ export class TimeIndex {
     while (heap.size > 0) {
       const time = heap.peekTime();
       if (!(time <= limit)) return;
-      const bucket = heap.pop();
-      this.buckets.delete(time);
-      if (time === this.lastTime) {
-        this.lastTime = Number.NaN;
-        this.lastBucket = undefined;
-      }
-      this.count -= bucket.length;
+      const bucket = this.popEarliest(time);
       for (let i = 0; i < bucket.length; i++) {
         keys.push(bucket[i]!);
         times.push(time);
@@ -76,14 +70,20 @@ export class TimeIndex {
     while (heap.size > 0) {
       const time = heap.peekTime();
       if (strict ? !(time < limit) : !(time <= limit)) return;
-      const bucket = heap.pop();
-      this.buckets.delete(time);
-      if (time === this.lastTime) {
-        this.lastTime = Number.NaN;
-        this.lastBucket = undefined;
-      }
-      this.count -= bucket.length;
+      const bucket = this.popEarliest(time);
       for (let i = 0; i < bucket.length; i++) onKey(bucket[i]!, time);
     }
+  }
+
+  /** Removes the earliest bucket (whose time, the heap's top, is `time`) and returns its keys. */
+  private popEarliest(time: number): StableKey[] {
+    const bucket = this.heap.pop();
+    this.buckets.delete(time);
+    if (time === this.lastTime) {
+      this.lastTime = Number.NaN;
+      this.lastBucket = undefined;
+    }
+    this.count -= bucket.length;
+    return bucket;
   }
 }
