@@ -329,6 +329,9 @@ export class QueryRuntime<T, R> implements StreamingQuery {
         await this.retry(() => source.prepareForAvailableNow!(), 'source.prepareForAvailableNow');
       }
 
+      // Started before a recovered batch runs again, as Spark posts QueryStartedEvent before its first batch:
+      // a listener sees the start, then that batch's progress.
+      this.emit(EVENTS.QUERY_STARTED, this.ref());
       if (recovery !== undefined && !recovery.fresh) {
         // Batches the sink holds beyond the checkpoint (an older copy restored, offsets deleted): re-run below with the offsets it recorded.
         // Per source, in the order of the offsets in offsets/N: a multi-source query's inputs.
@@ -358,7 +361,6 @@ export class QueryRuntime<T, R> implements StreamingQuery {
           await this.replayBatch(entry);
         }
       }
-      this.emit(EVENTS.QUERY_STARTED, this.ref());
       this.epochDeadlineMs = scheduler.now() + (this.config.trigger.kind === 'continuous' ? this.config.trigger.intervalMs : 0);
       if (this.stopRequested) return;
       this.startLoop();

@@ -435,9 +435,16 @@ describe('startQuery', () => {
       log.push(4, 5);
       failOn = undefined;
       const second = logSource(log, 2);
+      const events: string[] = [];
+      const offStart = manager.on(EVENTS.QUERY_STARTED, (e) => events.push(`${e.type}:${e.payload.runId === q1.runId ? 'old' : 'new'}`));
+      const offProgress = manager.on(EVENTS.QUERY_PROGRESS, (e) => events.push(`${e.type}:${e.payload.batchId}`));
       const q2 = startQuery({ source: second, sink, checkpoint: openCheckpoint(store), scheduler: clock, manager });
       await q2.ready;
       await clock.advanceTo(20);
+      offStart();
+      offProgress();
+      // As Spark: the query's start is posted before the re-run batch's progress.
+      expect(events).toEqual(['query.start:new', 'query.progress:1', 'query.progress:2']);
       expect(q2.id).toBe(q1.id);
       expect(q2.runId).not.toBe(q1.runId);
       expect(second.reads[0]).toEqual([2, 3]); // exactly the logged range, although (2, 4] is available now
