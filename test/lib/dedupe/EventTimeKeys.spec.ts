@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Deduplicator } from '../../../lib/dedupe/Deduplicator.js';
 import { dedupeCodec } from '../../../lib/dedupe/DedupeState.js';
-import { eventTimeKeys } from '../../../lib/dedupe/EventTimeKeys.js';
+import { EventTimeKeyIndex, eventTimeKeys, type RestKey } from '../../../lib/dedupe/EventTimeKeys.js';
 import { keyPart, resolveKeySpec } from '../../../lib/internal/keySpec.js';
 import { batch } from '../../../lib/testing/index.js';
 import type { KeySpec } from '../../../lib/types.js';
@@ -126,5 +126,47 @@ describe('dropDuplicates event-time fast path', () => {
     expect(split.parse('{"x":1},5', 5)).toBeUndefined();
     expect(split.parse('1,5', 6)).toBeUndefined();
     expect(eventTimeKeys(resolveKeySpec<R>('dropDuplicates', ['id', 'ts', 'tag'], 'keys', true), 'ts')).toBeUndefined();
+  });
+});
+
+describe('EventTimeKeyIndex', () => {
+  // Integer times are held by their offset in their span, other times by themselves: times straddling span
+  // boundaries, negative, fractional, tiny and huge ones must never be confused with one another.
+  const timeArb = fc.oneof(
+    fc.integer({ min: -3, max: 3 }).chain((span) => fc.integer({ min: -2, max: 2 }).map((d) => span * 1024 + d)),
+    fc.constantFrom(0, -0, 0.5, -0.5, 1e-20, -1e-20, -2e-20, 1023.5, 1024.25, -1024.75, 2 ** 53, 2 ** 53 + 2, 1e300, -1e300, 1_700_000_000_000, 1_700_000_000_001.5),
+  );
+  type Op = { kind: 'add' | 'has' | 'remove'; t: number; rest: RestKey } | { kind: 'evict'; t: number };
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom<'add' | 'has' | 'remove'>('add', 'has', 'remove'), t: timeArb, rest: fc.constantFrom<RestKey>('a', 'b', 1, true) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant<'evict'>('evict'), t: timeArb }) },
+  );
+
+  it('behaves like a set of (time, rest) pairs evicted at or below the watermark', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+        const index = new EventTimeKeyIndex();
+        const model = new Map<number, Set<RestKey>>();
+        for (const op of ops) {
+          if (op.kind === 'evict') {
+            index.evict(op.t);
+            for (const t of [...model.keys()]) if (t <= op.t) model.delete(t);
+            continue;
+          }
+          const held = model.get(op.t)?.has(op.rest) === true;
+          if (op.kind === 'has') expect(index.has(op.t, op.rest)).toBe(held);
+          else if (op.kind === 'add') {
+            expect(index.add(op.t, op.rest)).toBe(!held);
+            if (!model.has(op.t)) model.set(op.t, new Set());
+            model.get(op.t)!.add(op.rest);
+          } else {
+            index.remove(op.t, op.rest);
+            model.get(op.t)?.delete(op.rest);
+          }
+        }
+        for (const [t, rests] of model) for (const rest of rests) expect(index.has(t, rest)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
