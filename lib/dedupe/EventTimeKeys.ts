@@ -116,22 +116,7 @@ export function eventTimeKeys<T>(key: ResolvedKey<T>, field: string): EventTimeK
 }
 
 /** Width of the index's time buckets in ms (a power of two keeps bucket ids of epoch-ms times small integers). */
-const SPAN_MS = 1024;
-
-/**
- * The key of time `t` in the map of span `id`: for an integer time its offset
- * in the span (exact, in `[0, SPAN_MS)`, a small integer V8 holds unboxed and
- * hashes cheaply, where an epoch-ms time is a boxed double), otherwise the
- * time itself (never an integer, so it cannot equal an offset).
- */
-function slotOf(t: number, id: number): number {
-  return t === Math.floor(t) ? t - id * SPAN_MS : t;
-}
-
-/** The time held under `slot` in the map of span `id` (the inverse of {@link slotOf}). */
-function timeOf(slot: number, id: number): number {
-  return slot === Math.floor(slot) ? id * SPAN_MS + slot : slot;
-}
+const SPAN_MS = 4096;
 
 /**
  * The fast path's lookup structure: event time → the rest keys seen with it
@@ -152,7 +137,6 @@ export class EventTimeKeyIndex {
     return this.spans.size;
   }
 
-  /** The span of `t` (created when `create`), its id left in {@link lastId} when found. */
   private spanOf(t: number, create: boolean): Map<number, Bucket> | undefined {
     const id = Math.floor(t / SPAN_MS);
     if (id === this.lastId) return this.lastSpan;
@@ -171,10 +155,9 @@ export class EventTimeKeyIndex {
   /** Adds `(t, rest)`; `false` when it was already there. */
   add(t: number, rest: RestKey): boolean {
     const span = this.spanOf(t, true)!;
-    const slot = slotOf(t, this.lastId);
-    const bucket = span.get(slot);
+    const bucket = span.get(t);
     if (bucket === undefined) {
-      span.set(slot, rest);
+      span.set(t, rest);
       return true;
     }
     if (bucket === rest) return false;
@@ -183,14 +166,13 @@ export class EventTimeKeyIndex {
       bucket.add(rest);
       return true;
     }
-    span.set(slot, new Set<RestKey>([bucket, rest]));
+    span.set(t, new Set<RestKey>([bucket, rest]));
     return true;
   }
 
   /** `true` when `(t, rest)` is held. */
   has(t: number, rest: RestKey): boolean {
-    const span = this.spanOf(t, false);
-    const bucket = span?.get(slotOf(t, this.lastId));
+    const bucket = this.spanOf(t, false)?.get(t);
     if (bucket === undefined) return false;
     return bucket === rest || (typeof bucket === 'object' && bucket.has(rest));
   }
@@ -198,14 +180,12 @@ export class EventTimeKeyIndex {
   /** Removes `(t, rest)` (undoing an {@link add}). */
   remove(t: number, rest: RestKey): void {
     const span = this.spanOf(t, false);
-    if (span === undefined) return;
-    const slot = slotOf(t, this.lastId);
-    const bucket = span.get(slot);
-    if (bucket === undefined) return;
+    const bucket = span?.get(t);
+    if (span === undefined || bucket === undefined) return;
     if (typeof bucket === 'object') {
       bucket.delete(rest);
-      if (bucket.size === 0) span.delete(slot);
-    } else if (bucket === rest) span.delete(slot);
+      if (bucket.size === 0) span.delete(t);
+    } else if (bucket === rest) span.delete(t);
   }
 
   /** Removes every key whose event time is at or below `watermark`. */
@@ -225,7 +205,7 @@ export class EventTimeKeyIndex {
       }
       // The watermark falls inside this span: drop its times at or below it, keep the span.
       const span = this.spans.get(id)!;
-      for (const slot of span.keys()) if (timeOf(slot, id) <= watermark) span.delete(slot);
+      for (const t of span.keys()) if (t <= watermark) span.delete(t);
       return;
     }
   }
