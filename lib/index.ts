@@ -25,7 +25,7 @@ export { startQuery, type StartQueryOptions } from './query/startQuery.js';
 export { PartitionedQuery, startPartitionedQuery, type PartitionTask, type StartPartitionedQueryOptions, type TaskEvent } from './query/tasks.js';
 export { FencedCheckpointStore, TaskFencedError, readEpochClaims, type EpochClaim } from './checkpoint/FencedCheckpointStore.js';
 export { TaskKeyPartitionError, defaultPartitionOfKey, type KeyPartitioner } from './kafka/partitionTasks.js';
-export { KafkaClientUnsupportedError } from './kafka/KafkaLog.js';
+export { KafkaClientUnsupportedError, KafkaUndecodableReplyError } from './kafka/KafkaLog.js';
 export type { StreamingQuery } from './query/StreamingQuery.js';
 export { StreamingQueryManager, streams, type StreamingQueryManagerOptions } from './query/StreamingQueryManager.js';
 export { resolveTrigger, nextTriggerTime, type Trigger, type WhenBehind } from './query/triggers.js';

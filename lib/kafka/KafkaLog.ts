@@ -86,6 +86,8 @@ const READ_UNCOMMITTED = 0;
 const FETCH_MAX_WAIT_MS = 50;
 const PARTITION_MAX_BYTES = 1 << 20;
 const MAX_STALLS = 8;
+/** Further attempts of a fetch whose reply could not be decoded (see {@link isUndecodableReply}). */
+const UNDECODABLE_REPLY_RETRIES = 4;
 const CLUSTER_METHODS = ['connect', 'disconnect', 'addTargetTopic', 'refreshMetadata', 'findLeaderForPartitions', 'findBroker'] as const;
 
 /**
@@ -133,6 +135,41 @@ function toHeaders(raw: RawFetchMessage['headers']): KafkaHeader[] {
   return headers;
 }
 
+/**
+ * Whether a fetch failed because its reply could not be decoded: a read past
+ * the end of the reply's buffer (Node's `RangeError`) or a malformed varint
+ * or long. The framing of the connection is intact (kafkajs cuts replies by
+ * their size prefix), and a fetch is an idempotent read, so the fetch is
+ * asked again. The test broker (mokapi) is known to garble replies when
+ * several clients fetch at once; a real broker's reply fails this way only if
+ * corrupted in flight.
+ */
+function isUndecodableReply(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    // By name, not `instanceof`: Node's Buffer throws RangeErrors of its own realm.
+    const { name, code } = e as { name?: unknown; code?: unknown };
+    if (name === 'RangeError' || code === 'ERR_BUFFER_OUT_OF_BOUNDS' || code === 'ERR_OUT_OF_RANGE') return true;
+    if (name === 'KafkaJSInvalidVarIntError' || name === 'KafkaJSInvalidLongError') return true;
+  }
+  return false;
+}
+
+/** A fetch whose reply could not be decoded {@link UNDECODABLE_REPLY_RETRIES} + 1 times in a row; names the partitions and the last failure. */
+export class KafkaUndecodableReplyError extends StreamingError {
+  override name = 'KafkaUndecodableReplyError';
+  constructor(
+    readonly ranges: readonly string[],
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(
+      `Kafka: the broker's reply to a fetch of ${ranges.join(', ')} could not be decoded ${attempts} times in a row ` +
+        `(last: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}); the broker is sending corrupt replies.`,
+      { retriable: true, cause },
+    );
+  }
+}
+
 interface Cursor {
   readonly range: PartitionRange;
   next: number;
@@ -149,6 +186,8 @@ export class KafkaLog {
   private readonly admin: Admin;
   private readonly cluster: RawCluster;
   private readonly targetTopics = new Set<string>();
+  /** Fetches asked again because their reply could not be decoded (the last one then decoded). */
+  undecodableReplies = 0;
 
   constructor(kafka: Kafka) {
     this.admin = kafka.admin();
@@ -238,7 +277,7 @@ export class KafkaLog {
         if (list === undefined) topics.set(c.range.topic, (list = []));
         list.push({ partition: c.range.partition, fetchOffset: String(c.next), maxBytes: c.maxBytes });
       }
-      const response = await broker.fetch({
+      const response = await this.fetchDecoded(broker, cursors, {
         replicaId: -1,
         isolationLevel: READ_UNCOMMITTED,
         maxWaitTime: FETCH_MAX_WAIT_MS,
@@ -254,6 +293,21 @@ export class KafkaLog {
       }
     }
     return progressed;
+  }
+
+  /** `broker.fetch(request)`, asked again while its reply cannot be decoded (at most {@link UNDECODABLE_REPLY_RETRIES} times). */
+  private async fetchDecoded(broker: RawBroker, cursors: readonly Cursor[], request: Parameters<RawBroker['fetch']>[0]): Promise<RawFetchResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await broker.fetch(request);
+      } catch (error) {
+        if (!isUndecodableReply(error)) throw error;
+        if (attempt > UNDECODABLE_REPLY_RETRIES) {
+          throw new KafkaUndecodableReplyError(cursors.map((c) => `${c.range.topic}/${c.range.partition}@${c.next}`), attempt, error);
+        }
+        this.undecodableReplies++;
+      }
+    }
   }
 
   private consume(cursor: Cursor, topic: string, response: RawFetchPartition): boolean {
