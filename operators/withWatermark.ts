@@ -92,7 +92,7 @@ export function withWatermark<T>(eventTime: EventTimeSpec<T>, delay: Duration, o
     statefulOperator<Step, Batch<T>, number>({
       op,
       inputs: [source],
-      stateful: { kind: 'watermark' },
+      stateful: { kind: 'watermark', name: options.name, codec },
       derive: ([input]) => derive(input!),
       state: () => ({ kind: 'watermark', name: options.name, descriptor: { field: reader.field, delayMs }, codec }),
       open: ({ restored }) => {

@@ -196,7 +196,7 @@ export function aggregationOperator<T, R, S, K extends AggregationKind>(
       op,
       inputs: [source],
       aggregation: true,
-      stateful: { kind: op },
+      stateful: { kind: op, name: config.name, codec: config.codec },
       derive: ([input], mode) => derive(input!, mode),
       state: (mode) => ({ kind: op, name: config.name, descriptor: config.descriptor, codec: config.codec, ...(mode === undefined ? {} : { outputMode: mode }) }),
       open: ({ restored, query, operatorId, infos, mode }) => {

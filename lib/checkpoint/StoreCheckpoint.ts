@@ -178,6 +178,8 @@ export class StoreCheckpoint implements Checkpoint {
   private recoveredOperators: Readonly<Record<string, OperatorRecord>> = {};
   /** The state files read on open (the snapshot or first delta, then the later deltas), handed to each operator's codec when it registers. */
   private readonly restoredFiles = new Map<string, readonly ParsedStateFile[]>();
+  /** Restored states decoded before their operator registered ({@link prepare}), with the codec that decoded them. */
+  private readonly prepared = new Map<string, { readonly codec: StateCodec<unknown> } & ({ readonly state: unknown } | { readonly error: unknown })>();
   /** Snapshot version each restored chain started from. */
   private readonly restoredSnapshotVersions = new Map<string, number>();
   private readonly operators = new Map<string, RegisteredOperator<unknown>>();
@@ -467,7 +469,56 @@ export class StoreCheckpoint implements Checkpoint {
       scheduler,
       inputs,
       registerState: <S>(spec: StatefulOperatorSpec<S>): StateHandle<S> => this.register(spec),
+      prepareState: (id: string, codec: StateCodec<unknown>): void => this.prepare(id, codec),
     };
+  }
+
+  /**
+   * Builds an operator's restored state from its files with its codec. A
+   * codec that restores in bulk reads the files' columns directly; others get
+   * the merged entries. Binary files (format version 3) are read by the
+   * codec's binary part only.
+   */
+  private decodeState<S>(id: string, codec: StateCodec<S>, files: readonly ParsedStateFile[]): S {
+    const binary = binaryCodec<S>(codec);
+    if (files.length > 0 && files.every((f) => f instanceof BinaryStateFile)) {
+      if (binary === undefined) {
+        throw new CheckpointIncompatibleError(
+          `checkpoint: stateful operator ${id} cannot read its state; got binary state files (format version 3, written by an operator whose state is columns of numbers) for an operator that keeps its state otherwise. The operator's aggregates or grouping changed in a way its descriptor does not show; start the query with a new checkpoint location.`,
+          this.where(stateDir(id)),
+          id,
+        );
+      }
+      return binary.fromBinaryFiles(files as BinaryStateFile[]);
+    }
+    if (files.some((f) => f instanceof BinaryStateFile)) {
+      const at = files.find((f) => f instanceof BinaryStateFile) as BinaryStateFile;
+      throw corruptContent(at.path, 'a state chain that mixes binary (format 3) and text state files, which no writer produces');
+    }
+    const bulk = bulkRestore<S>(codec);
+    return bulk !== undefined ? bulk(stateFileEntries(files), REMOVED) : codec.fromEntries(rebuiltFileEntries(files));
+  }
+
+  /**
+   * Decodes operator `id`'s restored state now, before the operator
+   * registers (see {@link QueryContext.prepareState}): the files read on
+   * open are released, and the state (or the error decoding it raised, for
+   * the registration to throw after its own checks) waits for
+   * {@link register}. Nothing to do on a fresh checkpoint, for an operator
+   * the checkpoint does not have, or one already registered or prepared.
+   */
+  private prepare(id: string, codec: StateCodec<unknown>): void {
+    if (this.lastCommitted < 0 || this.operators.has(id) || this.prepared.has(id)) return;
+    const files = this.restoredFiles.get(id);
+    if (files === undefined) return;
+    this.restoredFiles.delete(id);
+    try {
+      this.prepared.set(id, { codec, state: this.decodeState(id, codec, files) });
+    } catch (error) {
+      this.prepared.set(id, { codec, error });
+      // A registration with another codec object decodes again from the files.
+      this.restoredFiles.set(id, files);
+    }
   }
 
   private register<S>(spec: StatefulOperatorSpec<S>): StateHandle<S> {
@@ -503,27 +554,16 @@ export class StoreCheckpoint implements Checkpoint {
         );
       }
       version = record.version;
-      const files = this.restoredFiles.get(id) ?? [];
-      this.restoredFiles.delete(id);
-      // A codec that restores in bulk reads the files' columns directly; others get the merged entries.
-      // Binary files (format version 3) are read by the codec's binary part only.
+      const prepared = this.prepared.get(id);
+      this.prepared.delete(id);
       let state: S;
-      const binary = binaryCodec<S>(spec.codec);
-      if (files.length > 0 && files.every((f) => f instanceof BinaryStateFile)) {
-        if (binary === undefined) {
-          throw new CheckpointIncompatibleError(
-            `checkpoint: stateful operator ${id} cannot read its state; got binary state files (format version 3, written by an operator whose state is columns of numbers) for an operator that keeps its state otherwise. The operator's aggregates or grouping changed in a way its descriptor does not show; start the query with a new checkpoint location.`,
-            path,
-            id,
-          );
-        }
-        state = binary.fromBinaryFiles(files as BinaryStateFile[]);
-      } else if (files.some((f) => f instanceof BinaryStateFile)) {
-        const at = files.find((f) => f instanceof BinaryStateFile) as BinaryStateFile;
-        throw corruptContent(at.path, 'a state chain that mixes binary (format 3) and text state files, which no writer produces');
+      if (prepared !== undefined && prepared.codec === spec.codec) {
+        if ('error' in prepared) throw prepared.error;
+        state = prepared.state as S;
       } else {
-        const bulk = bulkRestore<S>(spec.codec);
-        state = bulk !== undefined ? bulk(stateFileEntries(files), REMOVED) : spec.codec.fromEntries(rebuiltFileEntries(files));
+        const files = this.restoredFiles.get(id) ?? [];
+        this.restoredFiles.delete(id);
+        state = this.decodeState(id, spec.codec, files);
       }
       restored = { batchId: this.lastCommitted, state };
       snapshotVersion = this.restoredSnapshotVersions.get(id) ?? -1;

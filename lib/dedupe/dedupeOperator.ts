@@ -51,7 +51,7 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
     return statefulOperator<Step, Batch<T>, DedupeState>({
       op,
       inputs: [source],
-      stateful: { kind: op },
+      stateful: { kind: op, name, codec: dedupeCodec },
       derive: ([input]) => {
         const refused = refusalFor(op, mode, input!, key.fields);
         if (refused !== undefined) throw refused;

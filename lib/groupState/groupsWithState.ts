@@ -100,7 +100,7 @@ export function groupsWithState<T, R>(
     statefulOperator<Step, Batch<R>, GroupStateStore>({
       op: operator,
       inputs: [source],
-      stateful: { kind: operator, outputMode },
+      stateful: { kind: operator, outputMode, name, codec: groupStateCodec },
       derive: ([input]) => {
         const refused = refusalFor(operator, outputMode, timeout, input!);
         if (refused !== undefined) throw new UnsupportedOperationError(operator, refused);

@@ -205,6 +205,10 @@ export interface PipelineNode {
   binding: QueryBinding | undefined;
   /** The kind of a stateful operator. */
   readonly statefulKind?: string;
+  /** The `name` option of a stateful operator (its operator id when set). */
+  readonly statefulName?: string;
+  /** The codec a stateful operator registers its state with, when it is known as the pipeline is built (see {@link prepareRestoredState}). */
+  readonly stateCodec?: StateCodec<unknown>;
   /** The id {@link assignOperatorIds} gave it when the query was built (unique within the query). */
   assignedId?: string;
 }
@@ -289,6 +293,16 @@ export function requestMode(node: PipelineNode, mode: OutputModeName, by: string
   node.requestedBy = by;
 }
 
+/** What a stateful operator tells its {@link Stage} when the pipeline is built. */
+export interface StageStateful {
+  readonly kind: string;
+  readonly outputMode?: OutputModeName;
+  /** Its `name` option. */
+  readonly name?: string | undefined;
+  /** The codec it will register its state with, when that does not depend on the batches (lets a query decode the restored state before it is ready). */
+  readonly codec?: StateCodec<unknown>;
+}
+
 /**
  * Builds the node of an operator from its inputs: `derive` computes the
  * output info from the inputs' infos (and throws Spark's refusal for a shape
@@ -304,7 +318,7 @@ export class Stage {
     readonly op: string,
     inputs: readonly Observable<unknown>[],
     private readonly deriveInfo: (inputs: readonly PipelineInfo[]) => PipelineInfo,
-    options: { readonly aggregation?: boolean; readonly stateful?: { readonly kind: string; readonly outputMode?: OutputModeName } } = {},
+    options: { readonly aggregation?: boolean; readonly stateful?: StageStateful } = {},
   ) {
     const found = inputs.map((input) => findNode(input));
     const infos = inputs.map((input) => staticInfoOf(input));
@@ -332,6 +346,8 @@ export class Stage {
       requestedBy: undefined,
       binding: undefined,
       ...(options.stateful === undefined ? {} : { statefulKind: options.stateful.kind }),
+      ...(options.stateful?.name === undefined ? {} : { statefulName: options.stateful.name }),
+      ...(options.stateful?.codec === undefined ? {} : { stateCodec: options.stateful.codec }),
     };
   }
 
@@ -524,6 +540,25 @@ export function assignOperatorIds(output: Observable<unknown>, queryInputs: read
     for (let k = 2; taken.has(id); k++) id = `${base}.${k}`;
     taken.add(id);
     node.assignedId = id;
+  }
+}
+
+/**
+ * Asks the query's checkpoint to decode, now, the restored state of every
+ * stateful operator of the pipeline whose id and codec are known as it is
+ * built (`startQuery` calls it before the query is ready, so recovery is
+ * done by then rather than in the first batch). Registration still happens
+ * on the first batch and still checks the operator against the checkpoint;
+ * it then takes the decoded state instead of decoding it. Operators hidden
+ * behind a foreign Observable are not found and decode at registration, as
+ * before.
+ */
+export function prepareRestoredState(output: Observable<unknown>, query: QueryContext): void {
+  if (query.prepareState === undefined) return;
+  for (const node of upstreamNodes(output)) {
+    if (node.stateCodec === undefined) continue;
+    const id = node.statefulName ?? node.assignedId;
+    if (id !== undefined) query.prepareState(id, node.stateCodec);
   }
 }
 

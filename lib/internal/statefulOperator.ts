@@ -1,12 +1,12 @@
 import { Observable, Subscriber } from 'rxjs';
 import { mergeMetrics, withStateMetrics, type Batch, type BatchMetrics } from '../batch/Batch.js';
 import { BatchSequenceError } from '../errors/index.js';
-import type { QueryContext, StateHandle } from '../state/StateStore.js';
+import type { QueryContext, StateCodec, StateHandle } from '../state/StateStore.js';
 import type { StateOperatorMetrics } from '../state/metrics.js';
 import type { LateRowsHandler } from '../types.js';
 import { wrapError } from './batchSubscriber.js';
 import { emitLateRows } from './lateRows.js';
-import { SOURCE_INFO, Stage, infoOfBatch, registerStage, stamp, staticInfoOf, withStateful, type OutputModeName, type PipelineInfo, type StatefulInfo, type StatefulSpec } from './pipeline.js';
+import { SOURCE_INFO, Stage, infoOfBatch, registerStage, stamp, staticInfoOf, withStateful, type OutputModeName, type PipelineInfo, type StageStateful, type StatefulInfo, type StatefulSpec } from './pipeline.js';
 
 /**
  * One micro-batch of an operator's inputs as the shell hands it to the
@@ -89,8 +89,8 @@ export interface StatefulOperatorSpec<St extends Step, O extends Batch<unknown>,
   provisional?(infos: readonly (PipelineInfo | undefined)[]): PipelineInfo;
   /** The operator is an aggregation (downstream `outputMode`/`startQuery` ask its mode). */
   readonly aggregation?: boolean;
-  /** Marks the pipeline node as stateful. */
-  readonly stateful?: { readonly kind: string; readonly outputMode?: OutputModeName };
+  /** Marks the pipeline node as stateful; with the operator's `name` and codec when they are known as the pipeline is built (a query then decodes the restored state before it is ready). */
+  readonly stateful?: { readonly kind: string; readonly outputMode?: OutputModeName; readonly name?: string | undefined; readonly codec?: StateCodec<S> };
   /** What to register at the first step, or `undefined` when this run holds no state. */
   state?(mode: OutputModeName | undefined, infos: readonly PipelineInfo[], first: St): StatefulSpec<S> | undefined;
   /** Checks a step before anything else (e.g. that an input emits batches). */
@@ -138,7 +138,7 @@ export function statefulOperator<St extends Step, O extends Batch<unknown>, S>(s
   const box: { stage?: Stage } = {};
   const stage = new Stage(op, inputs, (infos) => spec.derive(infos, box.stage?.node.requestedMode), {
     ...(spec.aggregation === true ? { aggregation: true } : {}),
-    ...(spec.stateful === undefined ? {} : { stateful: spec.stateful }),
+    ...(spec.stateful === undefined ? {} : { stateful: spec.stateful as StageStateful }),
   });
   box.stage = stage;
   const output = new Observable<O>((subscriber) => {

@@ -207,12 +207,13 @@ export function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRig
       rightTimeMs: range === undefined ? () => Number.NaN : (row) => range.rightTime.ms(row),
       built: [staticInfoOf(source), staticInfoOf(other$)],
     };
+    const stateCodec = joinStateCodec<TLeft, TRight>();
     return statefulOperator<PairedBatch<TLeft, TRight>, Batch<O>, JoinState<TLeft, TRight>>({
       op: OP,
       inputs: [source, other$ as Observable<Batch<unknown>>],
       inputNames: ['left', 'right'],
       steps: pairBatches(source, other$, aligned),
-      stateful: { kind: OP, outputMode: 'append' },
+      stateful: { kind: OP, outputMode: 'append', name: options.name, codec: stateCodec },
       derive: ([l, r]) => {
         const out = joinInfo(anyCond, l!, r!);
         if (!outerJoinSupported(anyCond, columnOfWatermark(l!.watermarks[0]), columnOfWatermark(r!.watermarks[0]))) {
@@ -232,7 +233,7 @@ export function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRig
           );
         }
       },
-      state: () => ({ kind: OP, name: options.name, descriptor: cond.descriptor, codec: joinStateCodec<TLeft, TRight>(), outputMode: 'append' }),
+      state: () => ({ kind: OP, name: options.name, descriptor: cond.descriptor, codec: stateCodec, outputMode: 'append' }),
       open: ({ restored }) => new StreamJoinEngine<TLeft, TRight, O>(setup, policy, restored),
     });
   };

@@ -8,7 +8,7 @@ import type { OutputModeName } from '../internal/pipeline.js';
 import type { BatchOrigin, Sink } from '../sinks/Sink.js';
 import type { DeadLetterRecord, Source } from '../sources/Source.js';
 import type { QueryContext } from '../state/StateStore.js';
-import { freezeInfo, stamp, type PipelineInfo } from '../internal/pipeline.js';
+import { freezeInfo, prepareRestoredState, stamp, type PipelineInfo } from '../internal/pipeline.js';
 import { isMultiSource, type MultiOffset, type MultiSource } from './multiSource.js';
 import { isResultBatch, type ResultBatch } from '../batch/ResultBatch.js';
 import { parseDuration } from '../time/parseDuration.js';
@@ -289,6 +289,8 @@ export class QueryRuntime<T, R> implements StreamingQuery {
         recovery = await this.retry(() => checkpoint.open(), 'checkpoint.open');
         this.queryId = recovery.queryId;
         context = checkpoint.createContext(this.runId, this.batchClock, this.config.inputInfo.inputs, this.config.scheduler);
+        // Recovery is done before the query is ready: the operators' restored state is decoded now, not in the first batch.
+        if (!recovery.fresh) prepareRestoredState(this.config.output$, context);
       } else {
         context = memoryQueryContext(this.queryId, this.runId, this.batchClock, this.config.inputInfo.inputs);
       }

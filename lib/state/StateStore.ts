@@ -68,6 +68,14 @@ export interface QueryContext {
   /** The names of the query's inputs (`startQuery`'s `sources`); one entry for a single source. */
   readonly inputs?: readonly string[];
   registerState<S>(spec: StatefulOperatorSpec<S>): StateHandle<S>;
+  /**
+   * Decodes the restored state of operator `id` with `codec` ahead of its
+   * registration (a query calls it before it is ready). A later
+   * {@link QueryContext.registerState} of `id` with the same codec object
+   * takes the decoded state (or the error decoding it raised) after its own
+   * checks. Contexts without a checkpoint need not have it.
+   */
+  prepareState?(id: string, codec: StateCodec<unknown>): void;
 }
 
 /** Validates a stateful operator's `name` option (inside `pipe()`). */
