@@ -162,7 +162,7 @@ describe('startQuery on a checkpoint: the restored state is decoded before the q
     const damaged = [...store.files.keys()].find((p) => p.startsWith('state/') && p.includes('groupAggregate') && p.endsWith('/1.delta'));
     expect(damaged).toBeDefined();
     const broken = new Uint8Array(store.files.get(damaged!)!);
-    broken[broken.length - 3] ^= 0xff;
+    broken[broken.length - 3] = broken[broken.length - 3]! ^ 0xff;
     store.files.set(damaged!, broken);
 
     const query = startQuery<Row, Out>({ source: listSource([...first, ...later]), pipeline, sink: tableSink(new Map()), checkpoint: openCheckpoint(store), scheduler: asyncScheduler, manager: new StreamingQueryManager() });
