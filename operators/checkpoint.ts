@@ -5,7 +5,7 @@ import type { CheckpointStore } from '../lib/checkpoint/CheckpointStore.js';
 import { openCheckpoint, type OpenCheckpointOptions } from '../lib/checkpoint/openCheckpoint.js';
 import { BatchSequenceError, CheckpointError } from '../lib/errors/index.js';
 import { wrapError } from '../lib/internal/batchSubscriber.js';
-import { Stage, assignOperatorIds, infoOfBatch, upstreamNodes, type QueryBinding } from '../lib/internal/pipeline.js';
+import { Stage, assignOperatorIds, infoOfBatch, prepareRestoredState, upstreamNodes, type QueryBinding } from '../lib/internal/pipeline.js';
 
 /** Options for {@link checkpoint}. */
 export interface CheckpointOptions extends OpenCheckpointOptions {
@@ -173,6 +173,8 @@ export function checkpoint<T>(location: string | CheckpointStore, options: Check
             return;
           }
           binding.context = store.createContext(globalThis.crypto.randomUUID(), scheduler);
+          // The restored state of the operators upstream is decoded now, before the first batch (as startQuery does before ready).
+          if (!opened.fresh) prepareRestoredState(source, binding.context);
           const skipUpTo = opened.lastCommittedBatchId;
           const subscription = source.subscribe({
               next: (batch) => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subject, firstValueFrom, lastValueFrom, throwError, concat, of, take, toArray, type Observable } from 'rxjs';
+import { Observable, Subject, firstValueFrom, lastValueFrom, throwError, concat, of, take, toArray } from 'rxjs';
 import { VirtualTimeScheduler } from 'rxjs';
 import { checkpoint } from '../../operators/checkpoint.js';
 import { withWatermark } from '../../operators/withWatermark.js';
@@ -9,6 +9,7 @@ import { dropDuplicates } from '../../operators/dropDuplicates.js';
 import { fromBatches } from '../../lib/batch/fromBatches.js';
 import type { Batch } from '../../lib/batch/Batch.js';
 import { MemoryCheckpointStore } from '../../lib/checkpoint/MemoryCheckpointStore.js';
+import { StoreCheckpoint } from '../../lib/checkpoint/StoreCheckpoint.js';
 import type { CheckpointRecovery } from '../../lib/checkpoint/Checkpoint.js';
 import { BatchSequenceError, CheckpointIncompatibleError, InvalidOptionError, UserFunctionError } from '../../lib/errors/index.js';
 import { countByKey, type Row } from '../lib/checkpoint/fixtures.js';
@@ -54,6 +55,34 @@ describe('checkpoint', () => {
     // b was seen in batch 1 (restored state); the watermark continues from 2000.
     expect(second.map((b) => [b.batchId, b.rows.map((r) => r.k), b.watermark])).toEqual([[3, ['d'], 3000]]);
     expect(await collect(pipeline(4))).toEqual([]);
+  });
+
+  it('decodes the restored state of the operators upstream before it subscribes to them (before their first batch)', async () => {
+    const store = new MemoryCheckpointStore();
+    let subscribed = false;
+    const input = (n: number) =>
+      new Observable<Batch<Row>>((subscriber) => {
+        subscribed = true;
+        return fromBatches(INPUT.slice(0, n)).subscribe(subscriber);
+      });
+    // `pipe` keeps the operators' source links, so the checkpoint finds withWatermark and dropDuplicates.
+    const pipeline = (n: number) => input(n).pipe(withWatermark<Row>('ts', '1 second'), dropDuplicates<Row>('k'), checkpoint(store));
+    await collect(pipeline(3));
+    const proto = StoreCheckpoint.prototype as unknown as { decodeState: (...args: unknown[]) => unknown };
+    const original = proto.decodeState;
+    const decodedWhen: boolean[] = [];
+    proto.decodeState = function (this: unknown, ...args: unknown[]) {
+      decodedWhen.push(subscribed);
+      return original.apply(this, args);
+    };
+    try {
+      subscribed = false;
+      const second = await collect(pipeline(4));
+      expect(second.map((b) => [b.batchId, b.rows.map((r) => r.k)])).toEqual([[3, ['d']]]);
+    } finally {
+      proto.decodeState = original;
+    }
+    expect(decodedWhen).toEqual([false, false]);
   });
 
   it('passes an empty batch through with its id', async () => {
