@@ -671,25 +671,38 @@ export function mergeBinaryState(headerJson: string, base: BinaryStateView | und
   const sources = new Int32Array(capacity);
   const entries = new Int32Array(capacity);
   const inPlace = new Uint8Array(nOv);
+  /** Where an override kept in place sits in the base (the base's entry index). */
+  const basePosOf = new Int32Array(nOv);
   let n = 0;
+  // The common case, copied in bulk below: every base entry is kept at its index (none removed, in the base or by
+  // a delta) and every override kept in place has its base entry's extra length (so every offset stays the same).
+  let bulk = base !== undefined;
   if (base !== undefined) {
     for (let i = 0; i < base.count; i++) {
       const c = nOv > 0 ? find(base, i) : -1;
       const baseRemoved = base.bytes[base.flagsAt + i] === 1;
       if (c < 0) {
-        if (baseRemoved) continue;
+        if (baseRemoved) {
+          bulk = false;
+          continue;
+        }
         sources[n] = -1;
         entries[n++] = i;
       } else if (ovRemovedEver[c] === 0 && !baseRemoved) {
         inPlace[c] = 1;
+        basePosOf[c] = i;
+        if (deltas[ovDelta[c]!]!.extraLengths[ovEntry[c]!] !== base.extraLengths[i]) bulk = false;
         sources[n] = ovDelta[c]!;
         entries[n++] = ovEntry[c]!;
-      }
+      } else bulk = false;
     }
   }
   const order = new Int32Array(nOv);
   for (let c = 0; c < nOv; c++) order[c] = c;
-  const sorted = Array.from(order).sort((a, b) => ovSeq[a]! - ovSeq[b]!);
+  // Without removals the keys are already in the order they were first written (their sequence numbers ascend).
+  let ascending = true;
+  for (let c = 1; c < nOv && ascending; c++) ascending = ovSeq[c - 1]! < ovSeq[c]!;
+  const sorted = ascending ? order : Int32Array.from(Array.from(order).sort((a, b) => ovSeq[a]! - ovSeq[b]!));
   for (const c of sorted) {
     if (inPlace[c] === 1) continue;
     const src = deltas[ovDelta[c]!]!;
@@ -719,7 +732,35 @@ export function mergeBinaryState(headerJson: string, base: BinaryStateView | und
   out.set(head, 0);
   let keyAt = keysAt;
   let extraAt = extrasAt;
-  for (let j = 0; j < n; ) {
+  let j = 0;
+  if (bulk && base !== undefined && base.count > 0) {
+    // The base's columns as they are, then each override kept in place written over its entry.
+    const m = base.count;
+    const b = base.bytes;
+    const baseLengthsAt = base.flagsAt - m * 8;
+    copy(out, lengthsAt, b, baseLengthsAt, baseLengthsAt + m * 4);
+    copy(out, lengthsAt + n * 4, b, baseLengthsAt + m * 4, base.flagsAt);
+    copy(out, tagsAt, b, base.tagsAt, base.tagsAt + m * slots);
+    copy(out, valuesAt, b, base.valuesAt, base.valuesAt + m * slots * 8);
+    const baseKeysTo = base.keyStarts[m - 1]! + base.keyUnits[m - 1]! * 2;
+    copy(out, keysAt, b, base.keyStarts[0]!, baseKeysTo);
+    const baseExtrasTo = base.extraStarts[m - 1]! + base.extraLengths[m - 1]!;
+    copy(out, extrasAt, b, base.extraStarts[0]!, baseExtrasTo);
+    for (let c = 0; c < nOv; c++) {
+      if (inPlace[c] === 0) continue;
+      const i = basePosOf[c]!;
+      const src = deltas[ovDelta[c]!]!;
+      const e = ovEntry[c]!;
+      copy(out, tagsAt + i * slots, src.bytes, src.tagsAt + e * slots, src.tagsAt + (e + 1) * slots);
+      copy(out, valuesAt + i * slots * 8, src.bytes, src.valuesAt + e * slots * 8, src.valuesAt + (e + 1) * slots * 8);
+      const length = src.extraLengths[e]!;
+      if (length > 0) copy(out, extrasAt + (base.extraStarts[i]! - base.extraStarts[0]!), src.bytes, src.extraStarts[e]!, src.extraStarts[e]! + length);
+    }
+    keyAt = keysAt + (baseKeysTo - base.keyStarts[0]!);
+    extraAt = extrasAt + (baseExtrasTo - base.extraStarts[0]!);
+    j = m;
+  }
+  while (j < n) {
     const s = sources[j]!;
     const src = s < 0 ? base! : deltas[s]!;
     // Runs of consecutive entries of one file are copied in one go.
