@@ -229,6 +229,12 @@ async function runRecovery(s: Settings, dir: string): Promise<RecoveryResult> {
   await query.ready;
   const readyMs = performance.now() - r0;
   const lastCommitted = checkpoint.recovered?.lastCommittedBatchId ?? -1;
+  if (lastCommitted > s.batches) {
+    // A checkpoint that was recovered (and ran its extra batch) before: nothing is left for a first batch.
+    console.error(`bench: the checkpoint at ${dir} already holds batch ${lastCommitted}; no batch is left to time after the restart (use a fresh copy)`);
+    await query.stop();
+    return { role: 'recover', readyMs, firstBatchMs: Number.NaN, lastCommitted };
+  }
   const firstBatchMs = await firstBatch;
   await query.stop();
   return { role: 'recover', readyMs, firstBatchMs, lastCommitted };
