@@ -6,7 +6,7 @@ import { DenseGroupEngine } from '../../../lib/aggregate/denseGroupEngine.js';
 import { compileKey } from '../../../lib/aggregate/groupKey.js';
 import { max } from '../../../lib/aggregate/max.js';
 import { sum } from '../../../lib/aggregate/sum.js';
-import { frameStateColumns, openStateFile, snapshotSteps, type BinaryStateView } from '../../../lib/checkpoint/stateColumns.js';
+import { frameStateColumns, openStateFile, snapshotSteps, type BinaryStateView, type BuiltSnapshot, type CachedSnapshot } from '../../../lib/checkpoint/stateColumns.js';
 
 // The binary (format 3) snapshot merge, `mergeBinaryState` through `snapshotSteps` (what the snapshot
 // worker runs): a snapshot built from an earlier snapshot, or from the first delta, and the deltas after it
@@ -43,13 +43,15 @@ function opened(files: ReadonlyMap<string, Uint8Array>, paths: readonly string[]
   });
 }
 
-/** Runs `snapshotSteps` over the files (a synchronous read, as the worker does). */
-function buildSnapshot(files: ReadonlyMap<string, Uint8Array>, version: number): Uint8Array {
-  const run = snapshotSteps(OP, DIR, version, undefined, checksum);
+/** Runs `snapshotSteps` over the files (a synchronous read, as the worker does), from the worker's cached last snapshot when given. */
+function buildSnapshotWith(files: ReadonlyMap<string, Uint8Array>, version: number, cached?: CachedSnapshot): BuiltSnapshot {
+  const run = snapshotSteps(OP, DIR, version, cached, checksum);
   let step = run.next();
   while (!step.done) step = run.next(files.get(step.value));
-  return step.value.framed;
+  return step.value;
 }
+
+const buildSnapshot = (files: ReadonlyMap<string, Uint8Array>, version: number): Uint8Array => buildSnapshotWith(files, version).framed;
 
 const keys = fc.constantFrom('a', 'b', 'c', 'dd', 'é', 'key-1', 'key-22', '', 'Ω≈', 'x'.repeat(40));
 const value = fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.double({ noNaN: true, min: -1e6, max: 1e6 }));
@@ -63,11 +65,16 @@ describe('binary state snapshots (format 3): merge of a snapshot or first delta 
         const files = new Map<string, Uint8Array>();
         const snapshotVersion = snapAt % input.length;
         let snapshotBytes: Uint8Array | undefined;
+        let cached: CachedSnapshot | undefined;
         input.forEach((rows, version) => {
           live.step(rows, 'k', 0);
           const body = live.encodeDelta((full) => ({ operator: OP, version, kind: 'delta', base: full || version === 0 ? -1 : version - 1 }));
           files.set(`${DIR}/${version}.delta`, frameStateColumns('delta', body, checksum, 3));
-          if (version === snapshotVersion) snapshotBytes = buildSnapshot(files, version);
+          if (version === snapshotVersion) {
+            const built = buildSnapshotWith(files, version);
+            snapshotBytes = built.framed;
+            cached = built.cached;
+          }
         });
         const last = input.length - 1;
         const expected = contents(live);
@@ -87,6 +94,8 @@ describe('binary state snapshots (format 3): merge of a snapshot or first delta 
         // A snapshot of the last version built over that snapshot (as the worker builds the next one).
         if (last > snapshotVersion) {
           files.set(`${DIR}/${last}.snapshot`, buildSnapshot(files, last));
+          // The worker builds it over its cached last snapshot instead of reading that snapshot back: the same bytes.
+          expect(buildSnapshotWith(files, last, cached).framed).toEqual(files.get(`${DIR}/${last}.snapshot`));
           const fromNext = engine();
           fromNext.restoreBinary(opened(files, [`${DIR}/${last}.snapshot`]));
           expect(contents(fromNext)).toEqual(expected);
