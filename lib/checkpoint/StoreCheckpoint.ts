@@ -504,13 +504,13 @@ export class StoreCheckpoint implements Checkpoint {
    * registers (see {@link QueryContext.prepareState}): the files read on
    * open are released, and the state (or the error decoding it raised, for
    * the registration to throw after its own checks) waits for
-   * {@link register}. Nothing to do on a fresh checkpoint, for an operator
-   * the checkpoint does not have, or one already registered or prepared.
+   * {@link register}. Nothing to do when there are no files for `id` (a
+   * fresh checkpoint, an operator it does not have, one already registered)
+   * or it was prepared already.
    */
   private prepare(id: string, codec: StateCodec<unknown>): void {
-    if (this.lastCommitted < 0 || this.operators.has(id) || this.prepared.has(id)) return;
     const files = this.restoredFiles.get(id);
-    if (files === undefined) return;
+    if (files === undefined || this.prepared.has(id)) return;
     this.restoredFiles.delete(id);
     try {
       this.prepared.set(id, { codec, state: this.decodeState(id, codec, files) });

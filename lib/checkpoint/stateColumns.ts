@@ -699,10 +699,7 @@ export function mergeBinaryState(headerJson: string, base: BinaryStateView | und
   }
   const order = new Int32Array(nOv);
   for (let c = 0; c < nOv; c++) order[c] = c;
-  // Without removals the keys are already in the order they were first written (their sequence numbers ascend).
-  let ascending = true;
-  for (let c = 1; c < nOv && ascending; c++) ascending = ovSeq[c - 1]! < ovSeq[c]!;
-  const sorted = ascending ? order : Int32Array.from(Array.from(order).sort((a, b) => ovSeq[a]! - ovSeq[b]!));
+  const sorted = Array.from(order).sort((a, b) => ovSeq[a]! - ovSeq[b]!);
   for (const c of sorted) {
     if (inPlace[c] === 1) continue;
     const src = deltas[ovDelta[c]!]!;

@@ -77,8 +77,19 @@ const first: Row[][] = [
 ];
 const later: Row[][] = [[row(4, 'a', 8, 4_000), row(3, 'a', 4, 3_000), row(5, 'c', 16, 5_000)]];
 
-/** Counts the restores (state decodes) of a checkpoint, split by whether the query was ready yet. */
-function countDecodes(): { readonly counts: { beforeReady: number; afterReady: number }; markReady(): void; restore(): void } {
+/** A query over `batches` on the checkpoint in `store`, upserting into `table`. */
+function start(store: MemoryCheckpointStore, batches: Row[][], table: Map<string, Out>, build = pipeline) {
+  return startQuery<Row, Out>({ source: listSource(batches), pipeline: build, sink: tableSink(table), checkpoint: openCheckpoint(store), scheduler: asyncScheduler, manager: new StreamingQueryManager() });
+}
+
+async function runOnce(store: MemoryCheckpointStore, batches: Row[][], table: Map<string, Out>, build = pipeline): Promise<void> {
+  const query = start(store, batches, table, build);
+  await query.processAllAvailable();
+  await query.stop();
+}
+
+/** Runs a restart to the end, counting the checkpoint's state decodes before `ready` resolved and after. */
+async function restartCountingDecodes(store: MemoryCheckpointStore, batches: Row[][], table: Map<string, Out>, build = pipeline): Promise<{ beforeReady: number; afterReady: number }> {
   const counts = { beforeReady: 0, afterReady: 0 };
   let ready = false;
   const proto = StoreCheckpoint.prototype as unknown as { decodeState: (...args: unknown[]) => unknown };
@@ -88,21 +99,17 @@ function countDecodes(): { readonly counts: { beforeReady: number; afterReady: n
     else counts.beforeReady++;
     return original.apply(this, args);
   };
-  return {
-    counts,
-    markReady: () => {
-      ready = true;
-    },
-    restore: () => {
-      proto.decodeState = original;
-    },
-  };
-}
-
-async function runOnce(store: MemoryCheckpointStore, batches: Row[][], table: Map<string, Out>, build = pipeline): Promise<void> {
-  const query = startQuery<Row, Out>({ source: listSource(batches), pipeline: build, sink: tableSink(table), checkpoint: openCheckpoint(store), scheduler: asyncScheduler, manager: new StreamingQueryManager() });
-  await query.processAllAvailable();
-  await query.stop();
+  try {
+    const query = start(store, batches, table, build);
+    await query.ready;
+    ready = true;
+    const atReady = counts.beforeReady;
+    await query.processAllAvailable();
+    await query.stop();
+    return { beforeReady: atReady, afterReady: counts.afterReady };
+  } finally {
+    proto.decodeState = original;
+  }
 }
 
 describe('startQuery on a checkpoint: the restored state is decoded before the query is ready', () => {
@@ -112,19 +119,8 @@ describe('startQuery on a checkpoint: the restored state is decoded before the q
     await runOnce(store, first, table);
     expect(Object.fromEntries(table)).toEqual({ a: { k: 'a', n: 2, total: 5 }, b: { k: 'b', n: 1, total: 2 } });
 
-    const spy = countDecodes();
-    try {
-      const batches = [...first, ...later];
-      const query = startQuery<Row, Out>({ source: listSource(batches), pipeline, sink: tableSink(table), checkpoint: openCheckpoint(store), scheduler: asyncScheduler, manager: new StreamingQueryManager() });
-      await query.ready;
-      spy.markReady();
-      expect(spy.counts.beforeReady).toBe(3); // withWatermark, dropDuplicates, groupAggregate
-      await query.processAllAvailable();
-      await query.stop();
-      expect(spy.counts.afterReady).toBe(0);
-    } finally {
-      spy.restore();
-    }
+    const counts = await restartCountingDecodes(store, [...first, ...later], table);
+    expect(counts).toEqual({ beforeReady: 3, afterReady: 0 }); // withWatermark, dropDuplicates, groupAggregate
     // Id 3 is a duplicate of batch 1's (the restored dedup state knows it); a and c go on from the restored sums.
     expect(Object.fromEntries(table)).toEqual({ a: { k: 'a', n: 3, total: 13 }, b: { k: 'b', n: 1, total: 2 }, c: { k: 'c', n: 1, total: 16 } });
   });
@@ -140,19 +136,8 @@ describe('startQuery on a checkpoint: the restored state is decoded before the q
     const table = new Map<string, Out>();
     await runOnce(store, first, table, named);
 
-    const spy = countDecodes();
-    try {
-      const query = startQuery<Row, Out>({ source: listSource([...first, ...later]), pipeline: named, sink: tableSink(table), checkpoint: openCheckpoint(store), scheduler: asyncScheduler, manager: new StreamingQueryManager() });
-      await query.ready;
-      spy.markReady();
-      // A foreign Observable with no `source` link hides what lies above it (the watermark) until the first batch.
-      expect(spy.counts.beforeReady).toBe(2);
-      await query.processAllAvailable();
-      await query.stop();
-      expect(spy.counts.afterReady).toBe(1);
-    } finally {
-      spy.restore();
-    }
+    // A foreign Observable with no `source` link hides what lies above it (the watermark) until the first batch.
+    expect(await restartCountingDecodes(store, [...first, ...later], table, named)).toEqual({ beforeReady: 2, afterReady: 1 });
     expect(Object.fromEntries(table)).toEqual({ a: { k: 'a', n: 3, total: 13 }, b: { k: 'b', n: 1, total: 2 }, c: { k: 'c', n: 1, total: 16 } });
   });
 
@@ -165,7 +150,7 @@ describe('startQuery on a checkpoint: the restored state is decoded before the q
     broken[broken.length - 3] = broken[broken.length - 3]! ^ 0xff;
     store.files.set(damaged!, broken);
 
-    const query = startQuery<Row, Out>({ source: listSource([...first, ...later]), pipeline, sink: tableSink(new Map()), checkpoint: openCheckpoint(store), scheduler: asyncScheduler, manager: new StreamingQueryManager() });
+    const query = start(store, [...first, ...later], new Map());
     const failure = await query.ready.then(
       () => query.awaitTermination().then(() => undefined, (e: unknown) => e),
       (e: unknown) => e,
