@@ -105,8 +105,10 @@ function groupMerger(aggregators: readonly Aggregator<never, unknown, unknown>[]
   }
 }
 
-/** Visits the groups of one pane (as `Map.forEach` does: group, then key). */
-type PaneGroups = (pane: number, visit: (group: GroupRecord, gk: unknown) => void) => void;
+/** The groups of one pane, visited as `Map.forEach` does (group, then key): a working `Map` or a snapshot's Immutable map. */
+interface PaneGroups {
+  forEach(visit: (group: GroupRecord, gk: unknown) => void): unknown;
+}
 
 /**
  * The sliding-window runner by panes, for order-insensitive aggregators: each
@@ -158,15 +160,70 @@ export function paneRunner<T, R>(
   /** The earliest window start whose window ends after `t`. */
   const firstStartEndingAfter = (t: number): number => lastStart(t - sizeMs) + slideMs;
 
+  // Scratch for merging a window's panes by key, reused from window to window: a dense id per
+  // canonical key, one record per id, and the window each id was last merged into. The ids are
+  // dropped when the keys seen outgrow the state (keys that left the state would otherwise stay).
+  const ids = new Map<unknown, number>();
+  const scratch: unknown[][] = [];
+  const mergedIn: number[] = [];
+  const listed: GroupRecord[] = [];
+  let windowSerial = 0;
+  // The ids of a live pane's keys in the pane's iteration order, with the pane's map. A map of the
+  // working state only grows at its end (a group written again keeps its place; panes leave
+  // whole), so the ids found for it stay valid and a group merged into size / slide windows is
+  // looked up once.
+  const paneIds = new Map<number, { readonly groups: PaneGroups; readonly ids: number[] }>();
+
+  /** The dense id of a key, assigned on first sight. */
+  const idOf = (gk: unknown): number => {
+    let id = ids.get(gk);
+    if (id === undefined) {
+      id = scratch.length;
+      ids.set(gk, id);
+      scratch.push(new Array<unknown>(n + 1));
+      mergedIn.push(0);
+    }
+    return id;
+  };
+
   /**
    * Emits every window `s` with `lo < s + size <= hi` that holds any group,
    * from the ascending pane starts `panes[from ..]`: the merge of its panes'
-   * groups by key, as records `[acc…, raw key]`.
+   * groups by key, as records `[acc…, raw key]` in the order their keys first
+   * appear. `live`: the panes are the working state's (their key ids are
+   * cached), else a sealed snapshot's. The records and their list are
+   * scratch: read them in `emit`, and keep none.
    */
-  const windows = (panes: readonly number[], from: number, lo: number, hi: number, groupsOf: PaneGroups, emit: (start: number, groups: Map<unknown, unknown[]>) => void): void => {
+  const windows = (panes: readonly number[], from: number, lo: number, hi: number, live: boolean, groupsOf: (pane: number) => PaneGroups | undefined, emit: (start: number, groups: readonly GroupRecord[]) => void): void => {
+    if (ids.size > 2 * engine.totalGroups + 1024) {
+      ids.clear();
+      scratch.length = 0;
+      mergedIn.length = 0;
+      paneIds.clear();
+    }
+    if (live) for (const p of paneIds.keys()) if (engine.bucketGroups(p) === undefined) paneIds.delete(p);
     let idx = from;
     let s = lo === Number.NEGATIVE_INFINITY ? lo : firstStartEndingAfter(lo);
     const len = panes.length;
+    let serial = 0;
+    let paneCache: number[] | undefined;
+    let at = 0;
+    const visit = (g: GroupRecord, gk: unknown): void => {
+      let id: number;
+      if (paneCache === undefined) id = idOf(gk);
+      else if (at < paneCache.length) id = paneCache[at++]!;
+      else {
+        id = idOf(gk);
+        paneCache.push(id);
+        at++;
+      }
+      const w = scratch[id]!;
+      if (mergedIn[id] !== serial) {
+        mergedIn[id] = serial;
+        for (let j = 0; j <= n; j++) w[j] = g[j];
+        listed.push(w);
+      } else mergeInto(w, g);
+    };
     for (;;) {
       while (idx < len && panes[idx]! < s) idx++;
       if (idx >= len) return;
@@ -174,18 +231,25 @@ export function paneRunner<T, R>(
       if (first >= s + sizeMs) s = firstStartEndingAfter(first);
       if (s + sizeMs > hi) return;
       const end = s + sizeMs;
-      const merged = new Map<unknown, unknown[]>();
-      const visit = (g: GroupRecord, gk: unknown): void => {
-        const w = merged.get(gk);
-        if (w === undefined) merged.set(gk, g.slice(0, n + 1));
-        else mergeInto(w, g);
-      };
-      for (let q = idx; q < len && panes[q]! < end; q++) groupsOf(panes[q]!, visit);
-      emit(s, merged);
+      serial = ++windowSerial;
+      listed.length = 0;
+      for (let q = idx; q < len && panes[q]! < end; q++) {
+        const pane = panes[q]!;
+        const groups = groupsOf(pane);
+        if (groups === undefined) continue;
+        if (live) {
+          let cached = paneIds.get(pane);
+          if (cached === undefined || cached.groups !== groups) paneIds.set(pane, (cached = { groups, ids: [] }));
+          paneCache = cached.ids;
+          at = 0;
+        }
+        groups.forEach(visit);
+      }
+      emit(s, listed);
       s += slideMs;
     }
   };
-  const liveGroups: PaneGroups = (pane, visit) => engine.bucketGroups(pane)?.forEach(visit);
+  const liveGroups = (pane: number): ReadonlyMap<unknown, GroupRecord> | undefined => engine.bucketGroups(pane);
 
   /** The (window, key) results that a batch's written pane groups changed, in the order the groups were first written. */
   const updatedRows = (r: FixedStepResult<T>, lateWm: number): R[] => {
@@ -232,8 +296,8 @@ export function paneRunner<T, R>(
         if (evictWatermarkMs === undefined || !buildFinalized) return;
         const { list, from } = engine.bucketList();
         const rows: R[] = [];
-        windows(list, from, lateWatermarkMs, evictWatermarkMs, liveGroups, (s, groups) => {
-          for (const g of groups.values()) rows.push(build(s, g));
+        windows(list, from, lateWatermarkMs, evictWatermarkMs, true, liveGroups, (s, groups) => {
+          for (let i = 0; i < groups.length; i++) rows.push(build(s, groups[i]!));
         });
         finalized = rows;
       };
@@ -254,10 +318,10 @@ export function paneRunner<T, R>(
         table: (): ResultTable<R> => {
           const state = snapshot.get('table');
           const panes = [...state.buckets.keys()].sort((a, b) => a - b);
-          const sealedGroups: PaneGroups = (pane, visit) => void state.buckets.get(pane)!.forEach((g, gk) => visit(g, gk));
+          const sealedGroups = (pane: number): PaneGroups | undefined => state.buckets.get(pane);
           const rows: R[] = [];
-          windows(panes, 0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, sealedGroups, (s, groups) => {
-            for (const g of groups.values()) rows.push(build(s, g));
+          windows(panes, 0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, false, sealedGroups, (s, groups) => {
+            for (let i = 0; i < groups.length; i++) rows.push(build(s, groups[i]!));
           });
           return resultTable(rows.length, () => rows[Symbol.iterator]());
         },

@@ -97,6 +97,40 @@ describe('sliding windows by panes', () => {
     ])).toBe(true);
   });
 
+  it('merges a pane again after it gained keys and rewrote groups between two of its windows', async () => {
+    // size 3 s, slide 1 s, watermark 0 ms: pane [2 s, 3 s) is in the windows ending at 3, 4 and 5 s.
+    // Batch 0 finalises the window ending at 3 s; batch 1 adds key c to the pane and rewrites a's group
+    // (copy on write: the query is checkpointed); batch 2 finalises the windows ending at 4 and 5 s.
+    const batches: R[][] = [
+      [{ ts: 2_000, k: 'a', v: 1 }, { ts: 2_100, k: 'b', v: 2 }, { ts: 3_000, k: 'x', v: 0 }],
+      [{ ts: 2_200, k: 'c', v: 4 }, { ts: 2_300, k: 'a', v: 8 }],
+      [{ ts: 5_000, k: 'x', v: 0 }],
+    ];
+    const agg = (aggregate: AggregateSpec<R>) => windowSliding<R>()({ eventTime: 'ts', size: 3_000, slide: 1_000, keyBy: 'k', aggregate });
+    const rowsOf = async (aggregate: AggregateSpec<R>) =>
+      (await lastValueFrom(fromBatches(batches).pipe(withWatermark<R>('ts', 0), agg(aggregate), outputMode('append'), checkpoint(new MemoryCheckpointStore()), toArray()))).map((b) => b.rows);
+    const panes = await rowsOf({ total: sum<R>('v'), n: count() });
+    const windows = await rowsOf(perWindow({ total: sum<R>('v'), n: count() }));
+    expect(panes.length).toBe(windows.length);
+    panes.forEach((rows, i) => expect(sameRows(rows, windows[i]!)).toBe(true));
+    const w = (start: number) => ({ start, end: start + 3_000 });
+    expect(sameRows(panes[0]!, [
+      { window: w(0), k: 'a', total: 1, n: 1 },
+      { window: w(0), k: 'b', total: 2, n: 1 },
+    ])).toBe(true);
+    expect(panes[1]).toEqual([]);
+    expect(sameRows(panes[2]!, [
+      { window: w(1_000), k: 'a', total: 9, n: 2 },
+      { window: w(1_000), k: 'b', total: 2, n: 1 },
+      { window: w(1_000), k: 'c', total: 4, n: 1 },
+      { window: w(1_000), k: 'x', total: 0, n: 1 },
+      { window: w(2_000), k: 'a', total: 9, n: 2 },
+      { window: w(2_000), k: 'b', total: 2, n: 1 },
+      { window: w(2_000), k: 'c', total: 4, n: 1 },
+      { window: w(2_000), k: 'x', total: 0, n: 1 },
+    ])).toBe(true);
+  });
+
   /** Runs `batches[0..cut)` with a checkpoint, then all of them again from that checkpoint (written with `before`, read with `after`). */
   async function restarted(before: AggregateSpec<R>, after: AggregateSpec<R>, g: { size: number; slide: number; startTime: number }, mode: 'append' | 'update', batches: R[][], cut: number) {
     const store = new MemoryCheckpointStore();
