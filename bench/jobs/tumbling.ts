@@ -30,20 +30,36 @@ export function consumeAggRows(checksum: Checksum, rows: readonly AggRow[]): voi
   }
 }
 
+/** One open window of the loop: sum and count per dense key id, and the ids it holds in first-seen order. */
+interface DenseWindow {
+  sum: Float64Array;
+  count: Int32Array;
+  readonly present: number[];
+}
+
 /**
- * The hand-written loop: Map window start -> Map key -> accumulator; eviction
- * walks the (few) open windows. Like the other ways it builds its output rows
- * (one array per batch) and hands them to the consumer.
+ * The hand-written loop, the fastest plain JS for this job that we could
+ * write: keys get dense ids (one `Map` lookup per row, in a map that stops
+ * growing once every key was seen), and an open window holds its sums and
+ * counts in typed arrays indexed by id plus the list of ids it holds (the
+ * window of the last row cached, as rows mostly come in time order). A
+ * `Map` of key to accumulator per window was 10% slower: every window
+ * rebuilt a 1,000-entry map and its objects (`bench/experiments/tumblingDense.ts`).
+ * Eviction walks the (few) open windows. Like the other ways it builds its
+ * output rows (one array per batch) and hands them to the consumer.
  */
 export function tumblingLoop(ctx: RunContext, options: { readonly watermark: boolean } = { watermark: true }): void {
   const { checksum } = ctx;
-  const windows = new Map<number, Map<string, Acc>>();
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const windows = new Map<number, DenseWindow>();
+  let capacity = 1024;
   let lateWm = 0;
   let wm = 0;
   let opWm = Number.NEGATIVE_INFINITY;
-  // The window of the last row and its map: consecutive rows mostly share a window.
+  // The window of the last row: consecutive rows mostly share a window.
   let curStart = Number.NaN;
-  let byKey: Map<string, Acc> | undefined;
+  let cur: DenseWindow | undefined;
   for (const rows of batches(ctx.options)) {
     let max = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < rows.length; i++) {
@@ -53,16 +69,31 @@ export function tumblingLoop(ctx: RunContext, options: { readonly watermark: boo
       if (!(ts >= curStart && ts < curStart + SIZE_MS)) {
         const start = ts - floorMod(ts, SIZE_MS);
         if (start + SIZE_MS <= lateWm) continue;
-        byKey = windows.get(start);
-        if (byKey === undefined) windows.set(start, (byKey = new Map()));
+        cur = windows.get(start);
+        if (cur === undefined) windows.set(start, (cur = { sum: new Float64Array(capacity), count: new Int32Array(capacity), present: [] }));
         curStart = start;
       }
-      const acc = byKey!.get(row.key);
-      if (acc === undefined) byKey!.set(row.key, { sum: row.value, count: 1 });
-      else {
-        acc.sum += row.value;
-        acc.count++;
+      let id = ids.get(row.key);
+      if (id === undefined) {
+        id = names.length;
+        ids.set(row.key, id);
+        names.push(row.key);
+        if (id === capacity) {
+          capacity *= 2;
+          for (const w of windows.values()) {
+            const sum = new Float64Array(capacity);
+            sum.set(w.sum);
+            w.sum = sum;
+            const count = new Int32Array(capacity);
+            count.set(w.count);
+            w.count = count;
+          }
+        }
       }
+      const w = cur!;
+      if (w.count[id] === 0) w.present.push(id);
+      w.sum[id] = w.sum[id]! + row.value;
+      w.count[id] = w.count[id]! + 1;
     }
     // The cached window may be evicted below (and would be late next batch).
     curStart = Number.NaN;
@@ -70,10 +101,10 @@ export function tumblingLoop(ctx: RunContext, options: { readonly watermark: boo
     if (max - WATERMARK_DELAY_MS > opWm) opWm = max - WATERMARK_DELAY_MS;
     if (opWm > wm) wm = opWm;
     const out: AggRow[] = [];
-    for (const [start, byKey] of windows) {
+    for (const [start, w] of windows) {
       const end = start + SIZE_MS;
       if (end > wm) continue;
-      for (const [key, acc] of byKey) out.push({ window: { start, end }, key, sum: acc.sum, count: acc.count });
+      emitWindow(out, start, w, names);
       windows.delete(start);
     }
     consumeAggRows(checksum, out);
@@ -82,8 +113,17 @@ export function tumblingLoop(ctx: RunContext, options: { readonly watermark: boo
   if (!options.watermark) {
     // Complete mode: the final result table (every window ever seen).
     const table: AggRow[] = [];
-    for (const [start, byKey] of windows) for (const [key, acc] of byKey) table.push({ window: { start, end: start + SIZE_MS }, key, sum: acc.sum, count: acc.count });
+    for (const [start, w] of windows) emitWindow(table, start, w, names);
     consumeAggRows(checksum, table);
+  }
+}
+
+function emitWindow(out: AggRow[], start: number, w: DenseWindow, names: readonly string[]): void {
+  const end = start + SIZE_MS;
+  const { present, sum, count } = w;
+  for (let k = 0; k < present.length; k++) {
+    const id = present[k]!;
+    out.push({ window: { start, end }, key: names[id]!, sum: sum[id]!, count: count[id]! });
   }
 }
 
