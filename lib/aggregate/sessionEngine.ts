@@ -92,8 +92,12 @@ export interface SessionStepResult<T> {
  */
 export class SessionEngine<T> {
   private readonly byKey = new Map<unknown, KeyEntry>();
-  /** (earliest session end, canonical key): eviction visits only keys whose earliest session has ended. */
-  private readonly heap = new MinHeap<unknown>();
+  /**
+   * (earliest session end, key entry): eviction visits only keys whose earliest session has ended.
+   * A filing is current while its time is the entry's `heapEnd` (a removed key's entry is set to
+   * `Infinity` first), so the entry itself is filed and no lookup by key is needed.
+   */
+  private readonly heap = new MinHeap<KeyEntry>();
   private lateWatermarkMs: number;
   totalSessions = 0;
   version = 0;
@@ -133,7 +137,7 @@ export class SessionEngine<T> {
       if (s.length === 0) return;
       const entry: KeyEntry = { gk, k: ks.k, s, last: s[s.length - 1], heapEnd: s[0]!.end, touched: 0 };
       this.byKey.set(gk, entry);
-      this.heap.add(entry.heapEnd, gk);
+      this.heap.add(entry.heapEnd, entry);
       this.totalSessions += s.length;
     });
   }
@@ -418,7 +422,7 @@ export class SessionEngine<T> {
       const first = list[0];
       if (first !== undefined && first.end < entry.heapEnd) {
         entry.heapEnd = first.end;
-        this.heap.add(first.end, entry.gk);
+        this.heap.add(first.end, entry);
       }
     }
     return numUpdated;
@@ -430,10 +434,10 @@ export class SessionEngine<T> {
     const heap = this.heap;
     while (heap.peekTime() <= evictWatermarkMs) {
       const end = heap.peekTime();
-      const gk = heap.pop();
-      const entry = byKey.get(gk);
-      if (entry === undefined || end !== entry.heapEnd) continue;
+      const entry = heap.pop();
+      if (end !== entry.heapEnd) continue;
       entry.heapEnd = Number.POSITIVE_INFINITY;
+      const gk = entry.gk;
       const list = entry.s;
       let n = 0;
       while (n < list.length && list[n]!.end <= evictWatermarkMs) {
@@ -450,12 +454,17 @@ export class SessionEngine<T> {
         if (n === list.length) {
           list.length = 0;
           entry.last = undefined;
-        } else list.splice(0, n);
+        } else {
+          // Drop the first n in place (splice would allocate the array of the removed sessions).
+          const left = list.length - n;
+          for (let i = 0; i < left; i++) list[i] = list[i + n]!;
+          list.length = left;
+        }
       }
       if (list.length === 0) byKey.delete(gk);
       else {
         entry.heapEnd = list[0]!.end;
-        heap.add(entry.heapEnd, gk);
+        heap.add(entry.heapEnd, entry);
       }
     }
   }
