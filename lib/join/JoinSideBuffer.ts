@@ -135,6 +135,28 @@ export class JoinSideBuffer<T> {
   }
 }
 
+/**
+ * The buffer a side gets when its eviction rule changes while the segments
+ * are not kept (no checkpoint, see `JoinStepInput.trackState`): its live rows
+ * filed again under the new eviction times, as {@link JoinSideBuffer.fromState}
+ * would rebuild them from the segments (rows at or below `evictedUpTo` under
+ * the new rule are gone).
+ */
+export function refiled<T>(old: JoinSideBuffer<T>, evictionTimeOf: ((row: T) => number) | undefined, evictedUpTo: number | undefined): JoinSideBuffer<T> {
+  const buffer = new JoinSideBuffer<T>(evictionTimeOf !== undefined);
+  buffer.keySample = old.keySample;
+  const gone = evictionTimeOf === undefined ? undefined : evictedUpTo;
+  for (const [key, list] of old.byKey) {
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      const evt = evictionTimeOf === undefined ? Number.NaN : normaliseEvictionTime(evictionTimeOf(e.row));
+      if (gone !== undefined && evt <= gone) continue;
+      buffer.insert(key, { row: e.row, t: e.t, evt, matched: e.matched, seg: e.seg, idx: e.idx });
+    }
+  }
+  return buffer;
+}
+
 /** Eviction time given to a row whose time is missing: it goes at the first eviction. */
 export const MISSING_EVICTION_TIME = -8.64e15;
 

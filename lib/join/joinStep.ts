@@ -36,6 +36,12 @@ export interface JoinStepInput<TLeft, TRight> {
   readonly lateWatermark: number;
   /** This step's global watermark: state is evicted with it. */
   readonly watermark: number;
+  /**
+   * Keep the Immutable state (the buffered segments a checkpoint stores) up
+   * to date. Without a checkpoint nothing reads it: the live buffers are the
+   * state, and only each side's `evictedUpTo` and the watermarks move.
+   */
+  readonly trackState: boolean;
 }
 
 /** What one step produced. */
@@ -104,6 +110,11 @@ function commitSide<T>(
     }
   });
   return { segments, evictedUpTo };
+}
+
+/** A side's state when the segments are not kept ({@link JoinStepInput.trackState}): only how far it was evicted moves. */
+function untrackedSide<T>(side: JoinSideState<T>, stateWatermark: number | undefined): JoinSideState<T> {
+  return stateWatermark === undefined || stateWatermark === side.evictedUpTo ? side : { segments: side.segments, evictedUpTo: stateWatermark };
 }
 
 /** What both probe loops of one step read and write (built once per step). */
@@ -341,8 +352,8 @@ export function joinStep<TLeft, TRight, O>(
   const changedKeys: string[] = [];
   // An inner join never reads a row's matched flag (only outer and semi joins do, and a checkpoint is never restored as another join type): its segments record none.
   const recordMatched = leftPreserved || rightPreserved || semi;
-  const left = commitSide(state.left, leftBuffer, stepId, leftAdded, leftMarked, leftStateWatermark, 'L', changedKeys, recordMatched);
-  const right = commitSide(state.right, rightBuffer, stepId, rightAdded, rightMarked, rightStateWatermark, 'R', changedKeys, recordMatched);
+  const left = input.trackState ? commitSide(state.left, leftBuffer, stepId, leftAdded, leftMarked, leftStateWatermark, 'L', changedKeys, recordMatched) : untrackedSide(state.left, leftStateWatermark);
+  const right = input.trackState ? commitSide(state.right, rightBuffer, stepId, rightAdded, rightMarked, rightStateWatermark, 'R', changedKeys, recordMatched) : untrackedSide(state.right, rightStateWatermark);
   changedKeys.push('meta');
   return {
     state: { left, right, watermark: input.watermark, outputWatermark: state.outputWatermark },

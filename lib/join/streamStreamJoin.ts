@@ -14,7 +14,7 @@ import { resolveJoinCondition, sparkJoinTypeName, type JoinType, type ResolvedJo
 import { joinColumnChecks, type JoinColumnChecks } from './joinColumns.js';
 import type { StreamJoinOptions } from './joinOptions.js';
 import { JOIN_OP as OP, emitterOf, outputMarker } from './joinOutput.js';
-import { JoinSideBuffer } from './JoinSideBuffer.js';
+import { JoinSideBuffer, refiled } from './JoinSideBuffer.js';
 import { emptyJoinState, joinStateCodec, type JoinSideState, type JoinState } from './JoinState.js';
 import { joinStep, type JoinEmitter, type JoinSideRuntime } from './joinStep.js';
 import { deriveEvictionPlan, evictionTimeReader, joinOutputWatermark, outerJoinSupported, type EvictionPlan, type WatermarkColumn } from './stateWatermarks.js';
@@ -67,9 +67,14 @@ function joinInfo(cond: ResolvedJoinCondition<unknown, unknown>, left: PipelineI
   return { ...merged, watermarks, outputMode: 'append' };
 }
 
-/** Builds one side's live buffer for an eviction rule from the side's checkpointed state. */
-function sideRuntime<T>(eviction: EvictionPlan['left'], side: JoinSideState<T>, keyOf: (row: T) => StableKey, timeOf: (row: T) => number): { runtime: JoinSideRuntime<T>; side: JoinSideState<T> } {
+/**
+ * Builds one side's live buffer for an eviction rule: from the side's
+ * checkpointed state, or, when the segments are not kept (`live` given: no
+ * checkpoint), by filing the live buffer's rows again.
+ */
+function sideRuntime<T>(eviction: EvictionPlan['left'], side: JoinSideState<T>, keyOf: (row: T) => StableKey, timeOf: (row: T) => number, live: JoinSideBuffer<T> | undefined): { runtime: JoinSideRuntime<T>; side: JoinSideState<T> } {
   const evictionTime = eviction === undefined ? undefined : (evictionTimeReader(eviction) as (row: T) => number);
+  if (live !== undefined) return { runtime: { eviction, evictionTime, buffer: refiled(live, evictionTime, side.evictedUpTo) }, side };
   const rebuilt = JoinSideBuffer.fromState(side, { keyOf, timeOf, evictionTimeOf: evictionTime });
   return { runtime: { eviction, evictionTime, buffer: rebuilt.buffer }, side: rebuilt.side };
 }
@@ -111,6 +116,8 @@ class StreamJoinEngine<TLeft, TRight, O> implements StepEngine<PairedBatch<TLeft
     private readonly setup: JoinSetup<TLeft, TRight, O>,
     policy: 'min' | 'max',
     restored: JoinState<TLeft, TRight> | undefined,
+    /** Keep the checkpointed segments up to date (a query context is current; see `JoinStepInput.trackState`). */
+    private readonly trackState: boolean,
   ) {
     this.state = restored ?? emptyJoinState<TLeft, TRight>();
     this.watermark = new GlobalWatermark(policy, 2, this.state.watermark);
@@ -136,8 +143,10 @@ class StreamJoinEngine<TLeft, TRight, O> implements StepEngine<PairedBatch<TLeft
     const plan = deriveEvictionPlan(cond as ResolvedJoinCondition<unknown, unknown>, this.leftColumn, this.rightColumn);
     if (this.runtime === undefined || plan.signature !== this.signature) {
       this.signature = plan.signature;
-      const l = sideRuntime(plan.left, this.state.left, cond.leftKey, this.setup.leftTimeMs);
-      const r = sideRuntime(plan.right, this.state.right, cond.rightKey, this.setup.rightTimeMs);
+      // Untracked, the segments are empty and the live buffers hold the rows.
+      const live = this.trackState ? undefined : this.runtime;
+      const l = sideRuntime(plan.left, this.state.left, cond.leftKey, this.setup.leftTimeMs, live?.left.buffer);
+      const r = sideRuntime(plan.right, this.state.right, cond.rightKey, this.setup.rightTimeMs, live?.right.buffer);
       this.runtime = { left: l.runtime, right: r.runtime };
       this.state = { ...this.state, left: l.side, right: r.side };
     }
@@ -159,6 +168,7 @@ class StreamJoinEngine<TLeft, TRight, O> implements StepEngine<PairedBatch<TLeft
       rightLateValue: this.rightMarker === undefined ? undefined : this.rightLateReader(this.rightMarker),
       lateWatermark,
       watermark,
+      trackState: this.trackState,
     });
     const outputWatermark = Math.max(this.state.outputWatermark, joinOutputWatermark(watermark, result.leftStateWatermark, result.rightStateWatermark));
     this.state = { ...result.state, outputWatermark };
@@ -234,7 +244,7 @@ export function streamStreamJoin<TLeft, TRight, O>(other$: Observable<Batch<TRig
         }
       },
       state: () => ({ kind: OP, name: options.name, descriptor: cond.descriptor, codec: stateCodec, outputMode: 'append' }),
-      open: ({ restored }) => new StreamJoinEngine<TLeft, TRight, O>(setup, policy, restored),
+      open: ({ restored, query }) => new StreamJoinEngine<TLeft, TRight, O>(setup, policy, restored, query !== undefined),
     });
   };
 }
