@@ -4,7 +4,7 @@ import type { ResolvedKey, StableKey } from '../internal/keySpec.js';
 import { UNSUPPORTED } from '../query/unsupportedOperations.js';
 import { changedEntries, type KeyedStepResult } from '../state/KeyedStepResult.js';
 import { DedupeState, SplitKeySegment, dedupeSegment, type DedupeSegment, type WholeKey } from './DedupeState.js';
-import { EventTimeKeyIndex, eventTimeKeys, type EventTimeKeys, type RestKey } from './EventTimeKeys.js';
+import { ENTRY_OVERHEAD_BYTES, EventTimeKeyIndex, eventTimeKeys, restBytes, type EventTimeKeys, type RestKey } from './EventTimeKeys.js';
 import { lateValueReader } from '../internal/lateValueReader.js';
 import { TimeIndex } from './TimeIndex.js';
 import { markerColumn } from '../time/eventTime.js';
@@ -29,17 +29,27 @@ export interface DedupeStepResult<T> extends KeyedStepResult<T, T> {
   readonly numRemoved: number;
 }
 
-const ENTRY_OVERHEAD_BYTES = 64;
 
 function keyBytes(key: StableKey): number {
   return typeof key === 'number' ? ENTRY_OVERHEAD_BYTES : ENTRY_OVERHEAD_BYTES + 2 * key.length;
 }
 
-function restBytes(rest: RestKey): number {
-  return typeof rest === 'string' ? ENTRY_OVERHEAD_BYTES + 2 * rest.length : ENTRY_OVERHEAD_BYTES;
-}
-
 const segmentEntry = (id: number): string => `g${id}`;
+
+/** The segment of a fast-path batch's keys that byTime does not hold (see `Deduplicator.trackState`), or `undefined` when there are none. */
+function wholeKeySegment(rests: readonly (RestKey | WholeKey)[], times: readonly number[], compose: (t: number, rest: RestKey) => StableKey): SplitKeySegment | undefined {
+  let whole: WholeKey[] | undefined;
+  let wholeTimes: number[] | undefined;
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < rests.length; i++) {
+    const rest = rests[i]!;
+    if (typeof rest !== 'object') continue;
+    (whole ??= []).push(rest);
+    (wholeTimes ??= []).push(times[i]!);
+    if (times[i]! < min) min = times[i]!;
+  }
+  return whole === undefined ? undefined : new SplitKeySegment(whole, wholeTimes!, min, compose);
+}
 
 /**
  * The deduplication step shared by `dropDuplicates` and
@@ -82,6 +92,13 @@ export class Deduplicator<T> {
     private readonly mode: DedupeMode,
     private readonly key: ResolvedKey<T>,
     restored?: DedupeState,
+    /**
+     * Keep every key in the state's segments (a query context is current: a
+     * checkpoint reads them). Without, the event-time fast path's keys live
+     * only in {@link byTime}, which evicts and counts them itself; the
+     * segments hold the other keys.
+     */
+    private readonly trackState = true,
   ) {
     let state = restored ?? DedupeState();
     // Restored segments are held with whole keys; the event-time fast path adopts the ones it can on its first batch.
@@ -105,7 +122,7 @@ export class Deduplicator<T> {
 
   /** Approximate bytes held by the state (keys plus a fixed per-entry overhead). */
   get memoryUsedBytes(): number {
-    return this.bytes;
+    return this.trackState ? this.bytes : this.bytes + this.byTime.bytes;
   }
 
   /** `true` when the key includes the event-time column, so that `dropDuplicates` may evict by it. */
@@ -142,7 +159,8 @@ export class Deduplicator<T> {
     if (this.adopted === split) return;
     this.adopted = split;
     const seen = this.seen;
-    for (const [k, t] of seen) {
+    // Untracked, a key's segment would count it too once byTime held it: the keys stay in seen.
+    if (this.trackState) for (const [k, t] of seen) {
       if (!Number.isFinite(t)) continue;
       const rest = split.parse(k, t);
       if (rest === undefined) continue;
@@ -173,6 +191,7 @@ export class Deduplicator<T> {
     let late: T[] | undefined;
     let numLate = 0;
     let dups = 0;
+    let fastOnly = 0;
 
     try {
       if (marker === undefined) {
@@ -210,11 +229,13 @@ export class Deduplicator<T> {
         counts[1] = 0; // duplicates
         counts[2] = Number.POSITIVE_INFINITY; // smallest time added
         counts[3] = 0; // bytes added
+        counts[4] = 0; // keys held by byTime alone
         this.foldFast(rows, split, this.readerFor(marker), lateW, checkSeen, collectLate, out, lateRows, added, rests, times);
         numLate = counts[0]!;
         dups = counts[1]!;
         minTime = counts[2]!;
         addedBytes = counts[3]!;
+        fastOnly = counts[4]!;
         if (lateRows.length > 0) late = lateRows;
       } else {
         const read = this.readerFor(marker);
@@ -247,17 +268,19 @@ export class Deduplicator<T> {
         const rest = rests[i]!;
         if (typeof rest !== 'object') byTime.remove(times[i]!, rest);
       }
+      // Untracked, the fast-path keys of this batch are those of the rows it emitted so far.
+      if (!this.trackState && split !== undefined) this.forgetEmitted(out, split);
       throw error;
     }
 
     // The batch succeeded: its new keys become one segment; then evict with this batch's watermark.
     if (marker === undefined && added.length > 0) this.seenMayHoldSplit = true;
-    const numAdded = split === undefined ? added.length : rests.length;
+    const numAdded = split === undefined ? added.length : rests.length + fastOnly;
     let bytes = this.bytes + addedBytes;
     if (split === undefined) for (let i = 0; i < added.length; i++) bytes += keyBytes(added[i]!);
     this.bytes = bytes;
     if (numAdded === 0 && marker === undefined) return this.result(out, late, numLate, lateW, dups, 0, 0, [], false);
-    const segment = numAdded === 0 ? undefined : split === undefined ? dedupeSegment(added, times) : new SplitKeySegment(rests, times, minTime, split.compose);
+    const segment = numAdded === 0 ? undefined : split === undefined ? dedupeSegment(added, times) : this.trackState ? new SplitKeySegment(rests, times, minTime, split.compose) : wholeKeySegment(rests, times, split.compose);
     const evicted = this.commit(batch.batchId, segment, marker === undefined ? undefined : batch.watermark);
     const watermarkMs = Math.max(lateW, batch.watermark);
     this.current = DedupeState({ watermarkMs, size: this.current.size + numAdded - evicted.numRemoved, segments: evicted.segments });
@@ -301,9 +324,26 @@ export class Deduplicator<T> {
         if (id !== batchId || segment === undefined) touched.push(id);
       }
       for (let i = 0; i < refile.length; i++) this.due.add(refile[i]!.minTime, refileIds[i]!);
-      if (this.byTime.size > 0) this.byTime.evict(watermark);
+      if (this.byTime.size > 0) {
+        const held = this.byTime.keys;
+        this.byTime.evict(watermark);
+        // Untracked, the fast path's keys are in no segment: byTime's count is theirs.
+        if (!this.trackState) numRemoved += held - this.byTime.keys;
+      }
     }
     return { segments: m.asImmutable(), numRemoved, touched };
+  }
+
+  /** Takes back from byTime the fast-path keys of `emitted`, rows of a batch that failed (untracked: they are in no list of the batch). */
+  private forgetEmitted(emitted: readonly T[], split: EventTimeKeys): void {
+    for (let i = 0; i < emitted.length; i++) {
+      const r = emitted[i] as Record<string, unknown>;
+      const t = r[split.field];
+      if (typeof t !== 'number' || t - t !== 0) continue;
+      const rest = split.restOf(r);
+      // A row with a rest key took the fast path (the others are in `added`).
+      if (rest !== undefined) this.byTime.remove(t, rest);
+    }
   }
 
   /** Keys removed by the last {@link evictSplit} / {@link evictWhole}. */
@@ -363,8 +403,8 @@ export class Deduplicator<T> {
     return keepKeys.length > 0 ? dedupeSegment(keepKeys, keepTimes) : undefined;
   }
 
-  /** The fast path's scalars of the last {@link foldFast}: late rows, duplicates, smallest time added, bytes added. */
-  private readonly counts = new Float64Array(4);
+  /** The fast path's scalars of the last {@link foldFast}: late rows, duplicates, smallest time added, bytes added, keys added to byTime alone (untracked). */
+  private readonly counts = new Float64Array(5);
 
   /**
    * The event-time fast path's row loop (see {@link step}): `(event time, rest
@@ -392,6 +432,7 @@ export class Deduplicator<T> {
     const counts = this.counts;
     const field = split.field;
     const restOf = split.restOf;
+    const track = this.trackState;
     const n = rows.length;
     for (let i = 0; i < n; i++) {
       const row = rows[i]!;
@@ -408,6 +449,12 @@ export class Deduplicator<T> {
       if (rest !== undefined) {
         if ((checkSeen && seen.has(keyOf(row))) || !byTime.add(t, rest)) {
           counts[1] = counts[1]! + 1;
+          continue;
+        }
+        if (!track) {
+          // byTime holds the key, counts it and its bytes; only the whole keys need a segment.
+          counts[4] = counts[4]! + 1;
+          out.push(row);
           continue;
         }
         rests.push(rest);

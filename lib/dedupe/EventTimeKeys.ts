@@ -115,6 +115,21 @@ export function eventTimeKeys<T>(key: ResolvedKey<T>, field: string): EventTimeK
   return { field, restOf, compose, parse };
 }
 
+/** Bytes a held key is counted for in `memoryUsedBytes`: a fixed per-entry overhead plus a string's UTF-16 code units. */
+export const ENTRY_OVERHEAD_BYTES = 64;
+
+/** The bytes {@link ENTRY_OVERHEAD_BYTES} counts for a rest key. */
+export function restBytes(rest: RestKey): number {
+  return typeof rest === 'string' ? ENTRY_OVERHEAD_BYTES + 2 * rest.length : ENTRY_OVERHEAD_BYTES;
+}
+
+/** One span of the index: its event times' keys, and how many keys and bytes it holds. */
+interface Span {
+  readonly times: Map<number, Bucket>;
+  keys: number;
+  bytes: number;
+}
+
 /** Width of the index's time buckets in ms (a power of two keeps bucket ids of epoch-ms times small integers). */
 const SPAN_MS = 4096;
 
@@ -125,25 +140,31 @@ const SPAN_MS = 4096;
  * (their ids sit in a {@link MinHeap}) and trims only the span the watermark
  * falls into. Mutable, owned by one subscription, derived from the
  * operator's state (rebuilt from it on recovery). Only finite times are held.
+ * It counts the keys it holds and their {@link restBytes} (kept per span, so
+ * that dropping a whole span needs no walk over its keys).
  */
 export class EventTimeKeyIndex {
-  private readonly spans = new Map<number, Map<number, Bucket>>();
+  private readonly spans = new Map<number, Span>();
   private readonly due = new MinHeap<number>();
   private lastId = Number.NaN;
-  private lastSpan: Map<number, Bucket> | undefined;
+  private lastSpan: Span | undefined;
+  /** Keys held. */
+  keys = 0;
+  /** Their {@link restBytes}. */
+  bytes = 0;
 
   /** Number of spans held. */
   get size(): number {
     return this.spans.size;
   }
 
-  private spanOf(t: number, create: boolean): Map<number, Bucket> | undefined {
+  private spanOf(t: number, create: boolean): Span | undefined {
     const id = Math.floor(t / SPAN_MS);
     if (id === this.lastId) return this.lastSpan;
     let span = this.spans.get(id);
     if (span === undefined) {
       if (!create) return undefined;
-      span = new Map<number, Bucket>();
+      span = { times: new Map<number, Bucket>(), keys: 0, bytes: 0 };
       this.spans.set(id, span);
       this.due.add(id, id);
     }
@@ -155,24 +176,25 @@ export class EventTimeKeyIndex {
   /** Adds `(t, rest)`; `false` when it was already there. */
   add(t: number, rest: RestKey): boolean {
     const span = this.spanOf(t, true)!;
-    const bucket = span.get(t);
-    if (bucket === undefined) {
-      span.set(t, rest);
-      return true;
-    }
-    if (bucket === rest) return false;
-    if (typeof bucket === 'object') {
+    const times = span.times;
+    const bucket = times.get(t);
+    if (bucket === undefined) times.set(t, rest);
+    else if (bucket === rest) return false;
+    else if (typeof bucket === 'object') {
       if (bucket.has(rest)) return false;
       bucket.add(rest);
-      return true;
-    }
-    span.set(t, new Set<RestKey>([bucket, rest]));
+    } else times.set(t, new Set<RestKey>([bucket, rest]));
+    const bytes = restBytes(rest);
+    span.keys++;
+    span.bytes += bytes;
+    this.keys++;
+    this.bytes += bytes;
     return true;
   }
 
   /** `true` when `(t, rest)` is held. */
   has(t: number, rest: RestKey): boolean {
-    const bucket = this.spanOf(t, false)?.get(t);
+    const bucket = this.spanOf(t, false)?.times.get(t);
     if (bucket === undefined) return false;
     return bucket === rest || (typeof bucket === 'object' && bucket.has(rest));
   }
@@ -180,12 +202,21 @@ export class EventTimeKeyIndex {
   /** Removes `(t, rest)` (undoing an {@link add}). */
   remove(t: number, rest: RestKey): void {
     const span = this.spanOf(t, false);
-    const bucket = span?.get(t);
+    const bucket = span?.times.get(t);
     if (span === undefined || bucket === undefined) return;
     if (typeof bucket === 'object') {
-      bucket.delete(rest);
-      if (bucket.size === 0) span.delete(t);
-    } else if (bucket === rest) span.delete(t);
+      if (!bucket.delete(rest)) return;
+      if (bucket.size === 0) span.times.delete(t);
+    } else if (bucket === rest) span.times.delete(t);
+    else return;
+    this.forget(span, 1, restBytes(rest));
+  }
+
+  private forget(span: Span, keys: number, bytes: number): void {
+    span.keys -= keys;
+    span.bytes -= bytes;
+    this.keys -= keys;
+    this.bytes -= bytes;
   }
 
   /** Removes every key whose event time is at or below `watermark`. */
@@ -196,6 +227,11 @@ export class EventTimeKeyIndex {
       if (id * SPAN_MS > watermark) return;
       if ((id + 1) * SPAN_MS <= watermark) {
         due.pop();
+        const gone = this.spans.get(id);
+        if (gone !== undefined) {
+          this.keys -= gone.keys;
+          this.bytes -= gone.bytes;
+        }
         this.spans.delete(id);
         if (id === this.lastId) {
           this.lastId = Number.NaN;
@@ -205,7 +241,20 @@ export class EventTimeKeyIndex {
       }
       // The watermark falls inside this span: drop its times at or below it, keep the span.
       const span = this.spans.get(id)!;
-      for (const t of span.keys()) if (t <= watermark) span.delete(t);
+      let keys = 0;
+      let bytes = 0;
+      for (const [t, bucket] of span.times) {
+        if (t > watermark) continue;
+        if (typeof bucket === 'object') {
+          for (const rest of bucket) bytes += restBytes(rest);
+          keys += bucket.size;
+        } else {
+          bytes += restBytes(bucket);
+          keys++;
+        }
+        span.times.delete(t);
+      }
+      this.forget(span, keys, bytes);
       return;
     }
   }

@@ -59,8 +59,8 @@ export function dedupeOperator<T>(op: string, mode: DedupeMode, keys: KeySpec<T>
         return input!;
       },
       state: () => ({ kind: op, name, descriptor: { keys: key.descriptor }, codec: dedupeCodec }),
-      open: ({ restored, infos }) => {
-        const dedupe = new Deduplicator<T>(op, mode, key, restored);
+      open: ({ restored, infos, query }) => {
+        const dedupe = new Deduplicator<T>(op, mode, key, restored, query !== undefined);
         // Unknown columns: a key field no row of a non-empty batch has is a ColumnNotFoundError (as for aggregations).
         const checkColumns = infos[0]!.columns === undefined && options.checkColumns !== false ? batchColumnCheck(op, named) : undefined;
         return {

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
-import { pipe } from 'rxjs';
+import { pipe, type Observable } from 'rxjs';
+import type { Batch } from '../../lib/batch/Batch.js';
 import { dropDuplicates } from '../../operators/dropDuplicates.js';
 import { withWatermark } from '../../operators/withWatermark.js';
 import { runBatches } from '../../lib/testing/index.js';
+import { inQueryContext } from '../../lib/internal/pipeline.js';
+import type { QueryContext } from '../../lib/state/StateStore.js';
 
 type Row = { id: number; tag: string; ts: number };
 const rowArb = fc.record({ id: fc.integer({ min: 0, max: 6 }), tag: fc.constantFrom('a', 'b'), ts: fc.integer({ min: 1, max: 40 }) });
@@ -63,6 +66,41 @@ describe('dropDuplicates laws', () => {
         expect(a).toEqual(firstOccurrences(rows, (r) => `${r.id}|${r.ts}`));
       }),
       params,
+    );
+  });
+});
+
+/** A query context that registers every operator and keeps nothing: the deduplication then keeps every key in its segments, as under a checkpoint. */
+const trackingContext = (): QueryContext => ({
+  queryId: 'q',
+  runId: 'r',
+  scheduler: undefined as never,
+  registerState: (spec) => ({ operatorId: spec.id ?? spec.kind, restored: undefined, publish: () => undefined }),
+});
+
+describe('dropDuplicates without a query context', () => {
+  // Keys on (event time, other column): rows whose other column is a number or a string take the
+  // fast path (their keys live only in the time index when untracked), the others (an object, a
+  // missing value) the general one.
+  type Loose = { id?: unknown; ts: number };
+  const looseRow = fc.record({
+    id: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 2, arbitrary: fc.constantFrom('a', 'b') }, { weight: 1, arbitrary: fc.constant({ x: 1 }) }, { weight: 1, arbitrary: fc.constant(undefined) }),
+    ts: fc.integer({ min: 1, max: 60 }),
+  });
+  const run = (batches: Loose[][], fields: readonly string[], tracked: boolean) =>
+    runBatches(pipe(tracked ? inQueryContext<Loose>(trackingContext()) : (batches$: Observable<Batch<Loose>>) => batches$, withWatermark<Loose>('ts', 4), dropDuplicates<Loose>(fields as never)), batches).map((s) => {
+      const op = s.metrics!.stateOperators!.find((o) => o.operatorName === 'dropDuplicates')!;
+      return { rows: s.rows, total: op.numRowsTotal, updated: op.numRowsUpdated, removed: op.numRowsRemoved, late: op.numRowsDroppedByWatermark, bytes: op.memoryUsedBytes, custom: op.customMetrics };
+    });
+
+  it('emits the same rows with the same state metrics as when it keeps every key in its segments', () => {
+    fc.assert(
+      fc.property(fc.array(looseRow, { maxLength: 50 }), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom(['id', 'ts'], ['ts', 'id'], ['ts']), (rows, cuts, fields) => {
+        const batches = split(rows, cuts);
+        const untracked = run(batches, fields, false);
+        expect(untracked).toEqual(run(batches, fields, true));
+      }),
+      { numRuns: 200 },
     );
   });
 });
