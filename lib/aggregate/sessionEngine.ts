@@ -109,6 +109,8 @@ export class SessionEngine<T> {
   trackUpdates = true;
   private snapshot: IMap<unknown, KeySessions>;
   private snapshotVersion = 0;
+  /** Sessions the current batch wrote, counted by the row loop (read when the batch is untracked). */
+  private folded = 0;
   private last: SessionStepResult<T> | undefined;
   private readonly fold: RowFolder<T>;
   private readonly newAcc: () => unknown[];
@@ -259,13 +261,15 @@ export class SessionEngine<T> {
     const invalid: number[] = [];
     const touchedKeys: KeyEntry[] = [];
     const lateWm = lateFiltering ? this.lateWatermarkMs : Number.NEGATIVE_INFINITY;
-    const discardedGap = this.foldRows(rows, time, lateWm, version, late, invalid, touchedKeys, onInvalid);
     const track = this.trackUpdates;
+    this.folded = 0;
+    const discardedGap = this.foldRows(rows, time, lateWm, version, late, invalid, track ? touchedKeys : undefined, onInvalid);
     const updatedKeys: unknown[] = [];
     const updated: WorkingSession[] = [];
     const changed: unknown[] = [];
     const changedRaw: unknown[] = [];
-    const numUpdated = this.afterFold(touchedKeys, version, track, updatedKeys, updated, changed, changedRaw);
+    // Untracked, the row loop counted the sessions it wrote and filed new first sessions itself.
+    const numUpdated = track ? this.afterFold(touchedKeys, version, track, updatedKeys, updated, changed, changedRaw) : this.folded;
     const evictedKeys: unknown[] = [];
     const evicted: WorkingSession[] = [];
     if (evictWatermarkMs !== undefined) this.evict(evictWatermarkMs, version, track, evictedKeys, evicted, changed, changedRaw);
@@ -283,7 +287,7 @@ export class SessionEngine<T> {
    * the general path (find the first session ending at or after it, join or
    * insert, merge forward). Returns the number of rows discarded for their gap.
    */
-  private foldRows(rows: readonly T[], time: TimeAccess<T>, lateWm: number, version: number, late: T[], invalid: number[], touchedKeys: KeyEntry[], onInvalid: (row: T, index: number) => void): number {
+  private foldRows(rows: readonly T[], time: TimeAccess<T>, lateWm: number, version: number, late: T[], invalid: number[], touchedKeys: KeyEntry[] | undefined, onInvalid: (row: T, index: number) => void): number {
     const key = this.key;
     const keyField = key.kind === 'field' ? key.fields[0]! : undefined;
     const timeField = time.field;
@@ -339,7 +343,7 @@ export class SessionEngine<T> {
         lastGk = gk;
         lastEntry = entry;
       }
-      if (entry.touched !== version) {
+      if (touchedKeys !== undefined && entry.touched !== version) {
         entry.touched = version;
         touchedKeys.push(entry);
       }
@@ -350,7 +354,10 @@ export class SessionEngine<T> {
           // Joins the last session (it starts at or before t, and t <= its end).
           s = last;
           if (end > s.end) s.end = end;
-          s.listed = version;
+          if (s.listed !== version) {
+            s.listed = version;
+            this.folded++;
+          }
           if (s.delta === undefined) s.delta = newAcc();
         } else {
           // After every session: a new last one.
@@ -358,17 +365,18 @@ export class SessionEngine<T> {
           entry.s.push(s);
           entry.last = s;
           this.totalSessions++;
+          this.folded++;
         }
         fold(s.delta!, row);
         continue;
       }
-      this.insertEarly(entry, t, end, version, row);
+      this.insertEarly(entry, t, end, version, row, touchedKeys === undefined);
     }
     return discardedGap;
   }
 
   /** The general path of {@link foldRows}: a row before its key's last session's start. */
-  private insertEarly(entry: KeyEntry, t: number, end: number, version: number, row: T): void {
+  private insertEarly(entry: KeyEntry, t: number, end: number, version: number, row: T, fileFirst: boolean): void {
     const list = entry.s;
     // Find the first session that ends at or after t: the event joins it if it starts at or before `end`.
     let idx = 0;
@@ -379,16 +387,27 @@ export class SessionEngine<T> {
       if (idx === list.length) list.push(s);
       else list.splice(idx, 0, s);
       this.totalSessions++;
+      this.folded++;
+      // A new first session ends before the key's filed time (sessions only grow later): eviction must find it.
+      if (fileFirst && idx === 0 && end < entry.heapEnd) {
+        entry.heapEnd = end;
+        this.heap.add(end, entry);
+      }
     } else {
       if (t < s.start) s.start = t;
       if (end > s.end) s.end = end;
-      s.listed = version;
+      if (s.listed !== version) {
+        s.listed = version;
+        this.folded++;
+      }
       if (s.delta === undefined) s.delta = this.newAcc();
     }
     this.fold(s.delta!, row);
     // The grown session may now overlap or touch the next ones.
     while (idx + 1 < list.length && list[idx + 1]!.start <= s.end) {
-      this.absorb(s, list[idx + 1]!);
+      const next = list[idx + 1]!;
+      if (next.listed === version) this.folded--;
+      this.absorb(s, next);
       list.splice(idx + 1, 1);
       this.totalSessions--;
     }
