@@ -263,7 +263,12 @@ export class SessionEngine<T> {
     const lateWm = lateFiltering ? this.lateWatermarkMs : Number.NEGATIVE_INFINITY;
     const track = this.trackUpdates;
     this.folded = 0;
-    const discardedGap = this.foldRows(rows, time, lateWm, version, late, invalid, track ? touchedKeys : undefined, onInvalid);
+    const gap = this.gapMs;
+    const keyField = this.key.kind === 'field' ? this.key.fields[0] : undefined;
+    const discardedGap =
+      typeof gap === 'number' && gap > 0 && keyField !== undefined && time.field !== undefined
+        ? this.foldFieldRows(rows, time, time.field, keyField, gap, lateWm, version, late, invalid, track ? touchedKeys : undefined, onInvalid)
+        : this.foldRows(rows, time, lateWm, version, late, invalid, track ? touchedKeys : undefined, onInvalid);
     const updatedKeys: unknown[] = [];
     const updated: WorkingSession[] = [];
     const changed: unknown[] = [];
@@ -373,6 +378,70 @@ export class SessionEngine<T> {
       this.insertEarly(entry, t, end, version, row, touchedKeys === undefined);
     }
     return discardedGap;
+  }
+
+  /**
+   * {@link foldRows} for the common shape, a loop of its own so that it stays
+   * small: the time and the key read from one field each and a constant,
+   * positive gap (no row is discarded for its gap). Returns 0.
+   */
+  private foldFieldRows(rows: readonly T[], time: TimeAccess<T>, timeField: string, keyField: string, gap: number, lateWm: number, version: number, late: T[], invalid: number[], touchedKeys: KeyEntry[] | undefined, onInvalid: (row: T, index: number) => void): number {
+    const key = this.key;
+    const fold = this.fold;
+    const newAcc = this.newAcc;
+    const byKey = this.byKey;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const v = (row as Record<string, unknown>)[timeField];
+      const t = typeof v === 'number' && v <= MAX_EVENT_TIME_MS && v >= -MAX_EVENT_TIME_MS ? Math.floor(v) : time.ms(row);
+      if (t - t !== 0) {
+        onInvalid(row, i);
+        invalid.push(i);
+        continue;
+      }
+      const end = t + gap;
+      if (end <= lateWm) {
+        late.push(row);
+        continue;
+      }
+      let k = (row as Record<string, unknown>)[keyField] ?? null; // a missing key is the SQL null: one group with null
+      if (k === 0) k = 0; // -0 is 0, as Spark normalises grouping keys
+      const gk = needsCanonical(k) ? key.canonical(k) : k;
+      let entry = byKey.get(gk);
+      if (entry === undefined) {
+        entry = { gk, k, s: [], last: undefined, heapEnd: Number.POSITIVE_INFINITY, touched: 0 };
+        byKey.set(gk, entry);
+      }
+      if (touchedKeys !== undefined && entry.touched !== version) {
+        entry.touched = version;
+        touchedKeys.push(entry);
+      }
+      const last = entry.last;
+      if (last === undefined || t < last.start) {
+        this.insertEarly(entry, t, end, version, row, touchedKeys === undefined);
+        continue;
+      }
+      let s: WorkingSession;
+      if (t <= last.end) {
+        // Joins the last session (it starts at or before t, and t <= its end).
+        s = last;
+        if (end > s.end) s.end = end;
+        if (s.listed !== version) {
+          s.listed = version;
+          this.folded++;
+        }
+        if (s.delta === undefined) s.delta = newAcc();
+      } else {
+        // After every session: a new last one.
+        s = { start: t, end, base: undefined, delta: newAcc(), listed: version, dead: false };
+        entry.s.push(s);
+        entry.last = s;
+        this.totalSessions++;
+        this.folded++;
+      }
+      fold(s.delta!, row);
+    }
+    return 0;
   }
 
   /** The general path of {@link foldRows}: a row before its key's last session's start. */
