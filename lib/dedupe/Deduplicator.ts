@@ -29,7 +29,6 @@ export interface DedupeStepResult<T> extends KeyedStepResult<T, T> {
   readonly numRemoved: number;
 }
 
-
 function keyBytes(key: StableKey): number {
   return typeof key === 'number' ? ENTRY_OVERHEAD_BYTES : ENTRY_OVERHEAD_BYTES + 2 * key.length;
 }
