@@ -298,8 +298,6 @@ export class SessionEngine<T> {
     const timeField = time.field;
     const gap = this.gapMs;
     const staticGap = typeof gap === 'number' ? gap : Number.NaN;
-    const fold = this.fold;
-    const newAcc = this.newAcc;
     const byKey = this.byKey;
     let discardedGap = 0;
     let lastGk: unknown = undefined;
@@ -353,29 +351,8 @@ export class SessionEngine<T> {
         touchedKeys.push(entry);
       }
       const last = entry.last;
-      if (last !== undefined && t >= last.start) {
-        let s: WorkingSession;
-        if (t <= last.end) {
-          // Joins the last session (it starts at or before t, and t <= its end).
-          s = last;
-          if (end > s.end) s.end = end;
-          if (s.listed !== version) {
-            s.listed = version;
-            this.folded++;
-          }
-          if (s.delta === undefined) s.delta = newAcc();
-        } else {
-          // After every session: a new last one.
-          s = { start: t, end, base: undefined, delta: newAcc(), listed: version, dead: false };
-          entry.s.push(s);
-          entry.last = s;
-          this.totalSessions++;
-          this.folded++;
-        }
-        fold(s.delta!, row);
-        continue;
-      }
-      this.insertEarly(entry, t, end, version, row, touchedKeys === undefined);
+      if (last !== undefined && t >= last.start) this.foldAtEnd(entry, last, t, end, version, row);
+      else this.insertEarly(entry, t, end, version, row, touchedKeys === undefined);
     }
     return discardedGap;
   }
@@ -387,8 +364,6 @@ export class SessionEngine<T> {
    */
   private foldFieldRows(rows: readonly T[], time: TimeAccess<T>, timeField: string, keyField: string, gap: number, lateWm: number, version: number, late: T[], invalid: number[], touchedKeys: KeyEntry[] | undefined, onInvalid: (row: T, index: number) => void): number {
     const key = this.key;
-    const fold = this.fold;
-    const newAcc = this.newAcc;
     const byKey = this.byKey;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
@@ -417,31 +392,37 @@ export class SessionEngine<T> {
         touchedKeys.push(entry);
       }
       const last = entry.last;
-      if (last === undefined || t < last.start) {
-        this.insertEarly(entry, t, end, version, row, touchedKeys === undefined);
-        continue;
-      }
-      let s: WorkingSession;
-      if (t <= last.end) {
-        // Joins the last session (it starts at or before t, and t <= its end).
-        s = last;
-        if (end > s.end) s.end = end;
-        if (s.listed !== version) {
-          s.listed = version;
-          this.folded++;
-        }
-        if (s.delta === undefined) s.delta = newAcc();
-      } else {
-        // After every session: a new last one.
-        s = { start: t, end, base: undefined, delta: newAcc(), listed: version, dead: false };
-        entry.s.push(s);
-        entry.last = s;
-        this.totalSessions++;
-        this.folded++;
-      }
-      fold(s.delta!, row);
+      if (last !== undefined && t >= last.start) this.foldAtEnd(entry, last, t, end, version, row);
+      else this.insertEarly(entry, t, end, version, row, touchedKeys === undefined);
     }
     return 0;
+  }
+
+  /**
+   * The row loops' common case: a row at or after its key's last session's
+   * start joins that session (no merge can follow: nothing comes after it)
+   * or opens a new last session.
+   */
+  private foldAtEnd(entry: KeyEntry, last: WorkingSession, t: number, end: number, version: number, row: T): void {
+    let s: WorkingSession;
+    if (t <= last.end) {
+      // Joins the last session (it starts at or before t, and t <= its end).
+      s = last;
+      if (end > s.end) s.end = end;
+      if (s.listed !== version) {
+        s.listed = version;
+        this.folded++;
+      }
+      if (s.delta === undefined) s.delta = this.newAcc();
+    } else {
+      // After every session: a new last one.
+      s = { start: t, end, base: undefined, delta: this.newAcc(), listed: version, dead: false };
+      entry.s.push(s);
+      entry.last = s;
+      this.totalSessions++;
+      this.folded++;
+    }
+    this.fold(s.delta!, row);
   }
 
   /** The general path of {@link foldRows}: a row before its key's last session's start. */
