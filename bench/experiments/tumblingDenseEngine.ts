@@ -13,6 +13,7 @@ import { sum } from '../../lib/aggregate/sum.js';
 import { count } from '../../lib/aggregate/count.js';
 import { MAX_EVENT_TIME_MS } from '../../lib/time/eventTime.js';
 import type { WindowSpec } from '../../lib/window/WindowBounds.js';
+import { warmCpuMedian } from './warmTimer.js';
 
 const SIZE_MS = 60_000;
 const DELAY_MS = 10_000;
@@ -131,13 +132,5 @@ function dense(): number {
 }
 
 const way = process.argv[2] === 'dense' ? dense : engine;
-const times: number[] = [];
-let result = 0;
-for (let k = 0; k < 8; k++) {
-  const c = process.cpuUsage();
-  result = way();
-  const d = process.cpuUsage(c);
-  if (k >= 2) times.push((d.user + d.system) / 1000);
-}
-times.sort((a, b) => a - b);
-console.log(`${way === dense ? 'dense ' : 'engine'} median ${times[times.length >> 1]!.toFixed(0)} ms CPU per 2M rows (rows counted in evicted windows: ${result})`);
+const { ms, result } = warmCpuMedian(way);
+console.log(`${way === dense ? 'dense ' : 'engine'} median ${ms.toFixed(0)} ms CPU per 2M rows (rows counted in evicted windows: ${result})`);

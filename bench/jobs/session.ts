@@ -8,9 +8,10 @@ import { batches, type Ev } from '../workload.js';
 import { Clock, TICK, WATERMARK_DELAY_MS, drain, need, type Job, type LibraryModule, type RunContext, type Tick } from './common.js';
 import { consumeAggRows, type AggRow } from './tumbling.js';
 
-const GAP_MS = 30_000;
+export const GAP_MS = 30_000;
 
-interface Session {
+/** A session of the hand-written loop. */
+export interface Session {
   start: number;
   end: number;
   sum: number;
@@ -22,7 +23,7 @@ interface Session {
  * overlapping nor touching, hence also sorted by end), merging every session
  * it overlaps or touches.
  */
-function addToSessions(list: Session[], ts: number, value: number): void {
+export function addToSessions(list: Session[], ts: number, value: number): void {
   const end = ts + GAP_MS;
   let i = 0;
   while (i < list.length && list[i]!.end < ts) i++;
