@@ -593,12 +593,6 @@ export function encodeBinaryState(
 export function mergeBinaryState(headerJson: string, base: BinaryStateView | undefined, deltas: readonly BinaryStateView[]): Uint8Array {
   const slots = base?.slots ?? deltas[0]?.slots ?? 0;
   for (const d of deltas) if (d.slots !== slots) throw new Error(`mergeBinaryState: a delta with ${d.slots} slots on a state with ${slots}`);
-  // FNV-1a over the keys' UTF-16 code units (two bytes each, little-endian).
-  const hashOf = (bytes: Uint8Array, from: number, length: number): number => {
-    let h = 0x811c9dc5 | 0;
-    for (let j = 0; j < length; j += 2) h = Math.imul(h ^ (bytes[from + j]! | (bytes[from + j + 1]! << 8)), 0x01000193);
-    return h;
-  };
   /** Copies `src[from .. to)` to `out` at `at`: short runs byte by byte (no view per run). */
   const copy = (out: Uint8Array, at: number, src: Uint8Array, from: number, to: number): void => {
     if (to - from > 64) out.set(src.subarray(from, to), at);
@@ -619,24 +613,16 @@ export function mergeBinaryState(headerJson: string, base: BinaryStateView | und
   const ovRemovedEver = new Uint8Array(total);
   let nOv = 0;
   let seq = 0;
-  const sameKey = (a: BinaryStateView, i: number, b: BinaryStateView, j: number): boolean => {
-    const length = a.keyUnits[i]! * 2;
-    if (b.keyUnits[j]! * 2 !== length) return false;
-    const x = a.keyStarts[i]!;
-    const y = b.keyStarts[j]!;
-    for (let k = 0; k < length; k++) if (a.bytes[x + k] !== b.bytes[y + k]) return false;
-    return true;
-  };
   for (let d = 0; d < deltas.length; d++) {
     const delta = deltas[d]!;
     for (let i = 0; i < delta.count; i++) {
-      const h = hashOf(delta.bytes, delta.keyStarts[i]!, delta.keyUnits[i]! * 2);
+      const h = binaryKeyHash(delta.bytes, delta.keyStarts[i]!, delta.keyUnits[i]! * 2);
       let p = h & mask;
       let c = -1;
       for (;;) {
         const t = table[p]!;
         if (t === -1) break;
-        if (ovHash[t] === h && sameKey(deltas[ovDelta[t]!]!, ovEntry[t]!, delta, i)) {
+        if (ovHash[t] === h && sameBinaryKey(deltas[ovDelta[t]!]!, ovEntry[t]!, delta, i)) {
           c = t;
           break;
         }
@@ -659,11 +645,11 @@ export function mergeBinaryState(headerJson: string, base: BinaryStateView | und
     }
   }
   const find = (view: BinaryStateView, i: number): number => {
-    const h = hashOf(view.bytes, view.keyStarts[i]!, view.keyUnits[i]! * 2);
+    const h = binaryKeyHash(view.bytes, view.keyStarts[i]!, view.keyUnits[i]! * 2);
     for (let p = h & mask; ; p = (p + 1) & mask) {
       const t = table[p]!;
       if (t === -1) return -1;
-      if (ovHash[t] === h && sameKey(deltas[ovDelta[t]!]!, ovEntry[t]!, view, i)) return t;
+      if (ovHash[t] === h && sameBinaryKey(deltas[ovDelta[t]!]!, ovEntry[t]!, view, i)) return t;
     }
   };
   // The result's entries: source (-1 = base, else a delta) and entry index.
@@ -788,6 +774,332 @@ export function mergeBinaryState(headerJson: string, base: BinaryStateView | und
 }
 
 /**
+ * A hash index of a binary state view's keys, by their bytes: what lets the
+ * snapshot builder find the entries a delta changes without hashing every
+ * key of its base. Kept with the builder's cached snapshot and moved to the
+ * next one by {@link mergeBinaryStateIndexed}, which updates it in place.
+ *
+ * `table` is open addressing with four int32 per slot, so that a probe reads
+ * one cache line: the key's {@link binaryKeyHash}, its entry + 1 (0: an empty
+ * slot), its byte offset in the view's key column, and a mark the merge uses
+ * (0 outside a merge).
+ */
+export interface BinaryKeyIndex {
+  /** The number of entries indexed: the merge checks it against its base's. */
+  count: number;
+  table: Int32Array;
+  /** An entry of the view is flagged removed, or a key is there twice (a first delta may be either): no indexed merge. */
+  readonly irregular: boolean;
+}
+
+/** FNV-1a over a key's UTF-16 code units (`length` bytes from `from`, two per unit, little-endian). */
+export function binaryKeyHash(bytes: Uint8Array, from: number, length: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let j = 0; j < length; j += 2) h = Math.imul(h ^ (bytes[from + j]! | (bytes[from + j + 1]! << 8)), 0x01000193);
+  return h;
+}
+
+/** Whether entry `i` of `a` and entry `j` of `b` have the same key bytes. */
+export function sameBinaryKey(a: BinaryStateView, i: number, b: BinaryStateView, j: number): boolean {
+  const length = a.keyUnits[i]! * 2;
+  if (b.keyUnits[j]! * 2 !== length) return false;
+  const x = a.keyStarts[i]!;
+  const y = b.keyStarts[j]!;
+  const ab = a.bytes;
+  const bb = b.bytes;
+  for (let k = 0; k < length; k++) if (ab[x + k] !== bb[y + k]) return false;
+  return true;
+}
+
+/**
+ * Indexes the keys of `view`: one hash of each key, then the inserts in the
+ * order of their home slots (a counting sort by the slot's top bits), so that
+ * they walk the table forwards instead of missing the caches on every key.
+ */
+export function indexBinaryKeys(view: BinaryStateView): BinaryKeyIndex {
+  const n = view.count;
+  let size = 16;
+  while (size < n * 2) size *= 2;
+  const table = new Int32Array(size * 4);
+  const keysFrom = n > 0 ? view.keyStarts[0]! : 0;
+  if (n > 0 && view.keyStarts[n - 1]! - keysFrom > 0x7fffffff) return { count: n, table, irregular: true };
+  const hashes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (view.bytes[view.flagsAt + i] === 1) return { count: n, table, irregular: true };
+    hashes[i] = binaryKeyHash(view.bytes, view.keyStarts[i]!, view.keyUnits[i]! * 2);
+  }
+  const slotMask = size - 1;
+  let shift = 0;
+  while (size >>> shift > 2048) shift++;
+  const starts = new Int32Array((size >>> shift) + 1);
+  for (let i = 0; i < n; i++) starts[((hashes[i]! & slotMask) >>> shift) + 1]!++;
+  for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
+  const sortedHash = new Int32Array(n);
+  const sortedEntry = new Int32Array(n);
+  const sortedRel = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = hashes[i]!;
+    const at = starts[(h & slotMask) >>> shift]!++;
+    sortedHash[at] = h;
+    sortedEntry[at] = i;
+    sortedRel[at] = view.keyStarts[i]! - keysFrom;
+  }
+  const wrap = size * 4 - 1;
+  for (let k = 0; k < n; k++) {
+    const h = sortedHash[k]!;
+    const i = sortedEntry[k]!;
+    let p = (h << 2) & wrap;
+    for (;;) {
+      const t = table[p + 1]!;
+      if (t === 0) {
+        table[p] = h;
+        table[p + 1] = i + 1;
+        table[p + 2] = sortedRel[k]!;
+        break;
+      }
+      if (table[p] === h && sameBinaryKey(view, t - 1, view, i)) return { count: n, table, irregular: true };
+      p = (p + 4) & wrap;
+    }
+  }
+  return { count: n, table, irregular: false };
+}
+
+/**
+ * {@link mergeBinaryState} for the common case, in time proportional to the
+ * deltas rather than to the base: `index` indexes `base`'s keys, so each
+ * delta entry is looked up once and the base's columns are copied in bulk
+ * with the changed entries written over them and the new keys after them.
+ * The bytes are the same as `mergeBinaryState`'s. `allocate` gives the
+ * buffer to build the body in (a file's frame, {@link openFrame}). Returns
+ * the body and the index of its keys, which is `index` moved to the result
+ * (updated in place: it no longer fits `base`, and its `count` says so), or
+ * `undefined`, with `index` unchanged, when a key is removed (in the base or
+ * a delta) or the base is irregular, which `mergeBinaryState` handles.
+ */
+export function mergeBinaryStateIndexed(
+  headerJson: string,
+  base: BinaryStateView,
+  index: BinaryKeyIndex,
+  deltas: readonly BinaryStateView[],
+  allocate: (bodyLength: number) => { readonly out: Uint8Array; readonly bodyAt: number } = (bodyLength) => ({ out: new Uint8Array(bodyLength), bodyAt: 0 }),
+): { readonly body: Uint8Array; readonly index: BinaryKeyIndex } | undefined {
+  const slots = base.slots;
+  for (const d of deltas) if (d.slots !== slots) throw new Error(`mergeBinaryState: a delta with ${d.slots} slots on a state with ${slots}`);
+  if (index.irregular || index.count !== base.count) return undefined;
+  const m = base.count;
+  const table = index.table;
+  const wrap = table.length - 1;
+  const b = base.bytes;
+  const baseKeysFrom = m > 0 ? base.keyStarts[0]! : 0;
+  let total = 0;
+  for (const d of deltas) total += d.count;
+  // Base entries the deltas change, in first-change order: the base entry, its slot in `table` (marked with
+  // its place in this list plus one) and the latest delta entry for it.
+  const tBase = new Int32Array(total);
+  const tSlot = new Int32Array(total);
+  const tDelta = new Int32Array(total);
+  const tEntry = new Int32Array(total);
+  let nT = 0;
+  // Keys the base does not hold, in first-seen order, with their latest delta entry (open addressing by key).
+  let size = 16;
+  while (size < total * 2) size *= 2;
+  const newMask = size - 1;
+  const newTable = new Int32Array(size);
+  const nHash = new Int32Array(total);
+  const nDelta = new Int32Array(total);
+  const nEntry = new Int32Array(total);
+  let nN = 0;
+  let removal = false;
+  for (let d = 0; d < deltas.length && !removal; d++) {
+    const delta = deltas[d]!;
+    const db = delta.bytes;
+    for (let e = 0; e < delta.count; e++) {
+      if (db[delta.flagsAt + e] === 1) {
+        removal = true;
+        break;
+      }
+      const from = delta.keyStarts[e]!;
+      const units = delta.keyUnits[e]!;
+      const h = binaryKeyHash(db, from, units * 2);
+      let slot = -1;
+      for (let p = (h << 2) & wrap; ; p = (p + 4) & wrap) {
+        const t = table[p + 1]!;
+        if (t === 0) break;
+        if (table[p] !== h || base.keyUnits[t - 1] !== units) continue;
+        const at = baseKeysFrom + table[p + 2]!;
+        let k = 0;
+        while (k < units * 2 && b[at + k] === db[from + k]) k++;
+        if (k === units * 2) {
+          slot = p;
+          break;
+        }
+      }
+      if (slot >= 0) {
+        let s = table[slot + 3]! - 1;
+        if (s < 0) {
+          s = nT++;
+          table[slot + 3] = s + 1;
+          tSlot[s] = slot;
+          tBase[s] = table[slot + 1]! - 1;
+        }
+        tDelta[s] = d;
+        tEntry[s] = e;
+        continue;
+      }
+      for (let q = h & newMask; ; q = (q + 1) & newMask) {
+        const t = newTable[q]!;
+        if (t === 0) {
+          newTable[q] = ++nN;
+          nHash[nN - 1] = h;
+          nDelta[nN - 1] = d;
+          nEntry[nN - 1] = e;
+          break;
+        }
+        if (nHash[t - 1] === h && sameBinaryKey(deltas[nDelta[t - 1]!]!, nEntry[t - 1]!, delta, e)) {
+          nDelta[t - 1] = d;
+          nEntry[t - 1] = e;
+          break;
+        }
+      }
+    }
+  }
+  for (let s = 0; s < nT; s++) table[tSlot[s]! + 3] = 0;
+  if (removal) return undefined;
+  const n = m + nN;
+  const header = JSON.parse(headerJson) as Record<string, unknown>;
+  header['count'] = n;
+  header['slots'] = slots;
+  const head = new TextEncoder().encode(`${JSON.stringify(header)}\n`);
+  const baseKeysTo = m > 0 ? base.keyStarts[m - 1]! + base.keyUnits[m - 1]! * 2 : 0;
+  const baseExtrasFrom = m > 0 ? base.extraStarts[0]! : 0;
+  const baseExtrasTo = m > 0 ? base.extraStarts[m - 1]! + base.extraLengths[m - 1]! : 0;
+  let keyBytes = baseKeysTo - baseKeysFrom;
+  let extraBytes = baseExtrasTo - baseExtrasFrom;
+  let extrasInPlace = true;
+  for (let s = 0; s < nT; s++) {
+    const change = deltas[tDelta[s]!]!.extraLengths[tEntry[s]!]! - base.extraLengths[tBase[s]!]!;
+    if (change !== 0) extrasInPlace = false;
+    extraBytes += change;
+  }
+  for (let k = 0; k < nN; k++) {
+    const src = deltas[nDelta[k]!]!;
+    keyBytes += src.keyUnits[nEntry[k]!]! * 2;
+    extraBytes += src.extraLengths[nEntry[k]!]!;
+  }
+  // Key offsets are int32 in the index (a key column of 2 GiB or more takes the general merge).
+  if (keyBytes > 0x7fffffff) return undefined;
+  const bodyLength = head.length + n * 8 + n + n * slots * 9 + keyBytes + extraBytes + 1;
+  const { out, bodyAt } = allocate(bodyLength);
+  const lengthsAt = bodyAt + head.length;
+  const flagsAt = lengthsAt + n * 8;
+  const tagsAt = flagsAt + n;
+  const valuesAt = tagsAt + n * slots;
+  const keysAt = valuesAt + n * slots * 8;
+  const extrasAt = keysAt + keyBytes;
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  out.set(head, bodyAt);
+  // The base's columns as they are (its flags are all 0, as a fresh buffer's).
+  if (m > 0) {
+    const baseLengthsAt = base.flagsAt - m * 8;
+    out.set(b.subarray(baseLengthsAt, baseLengthsAt + m * 4), lengthsAt);
+    out.set(b.subarray(baseLengthsAt + m * 4, base.flagsAt), lengthsAt + n * 4);
+    out.set(b.subarray(base.tagsAt, base.tagsAt + m * slots), tagsAt);
+    out.set(b.subarray(base.valuesAt, base.valuesAt + m * slots * 8), valuesAt);
+    out.set(b.subarray(baseKeysFrom, baseKeysTo), keysAt);
+  }
+  // The changed entries over them.
+  for (let s = 0; s < nT; s++) {
+    const i = tBase[s]!;
+    const src = deltas[tDelta[s]!]!;
+    const e = tEntry[s]!;
+    for (let k = 0; k < slots; k++) out[tagsAt + i * slots + k] = src.bytes[src.tagsAt + e * slots + k]!;
+    const from = src.valuesAt + e * slots * 8;
+    const to = valuesAt + i * slots * 8;
+    for (let k = 0; k < slots * 8; k++) out[to + k] = src.bytes[from + k]!;
+    view.setUint32(lengthsAt + n * 4 + i * 4, src.extraLengths[e]!, true);
+  }
+  // Extra bytes: the base's with the changed entries' in their place.
+  let extraAt = extrasAt;
+  if (extrasInPlace) {
+    if (m > 0) out.set(b.subarray(baseExtrasFrom, baseExtrasTo), extrasAt);
+    for (let s = 0; s < nT; s++) {
+      const src = deltas[tDelta[s]!]!;
+      const e = tEntry[s]!;
+      const length = src.extraLengths[e]!;
+      if (length > 0) out.set(src.bytes.subarray(src.extraStarts[e]!, src.extraStarts[e]! + length), extrasAt + base.extraStarts[tBase[s]!]! - baseExtrasFrom);
+    }
+    extraAt = extrasAt + (baseExtrasTo - baseExtrasFrom);
+  } else {
+    const order = Array.from(tBase.subarray(0, nT).keys()).sort((x, y) => tBase[x]! - tBase[y]!);
+    let cursor = baseExtrasFrom;
+    for (const s of order) {
+      const i = tBase[s]!;
+      const src = deltas[tDelta[s]!]!;
+      const e = tEntry[s]!;
+      const runTo = base.extraStarts[i]!;
+      out.set(b.subarray(cursor, runTo), extraAt);
+      extraAt += runTo - cursor;
+      const length = src.extraLengths[e]!;
+      out.set(src.bytes.subarray(src.extraStarts[e]!, src.extraStarts[e]! + length), extraAt);
+      extraAt += length;
+      cursor = runTo + base.extraLengths[i]!;
+    }
+    out.set(b.subarray(cursor, baseExtrasTo), extraAt);
+    extraAt += baseExtrasTo - cursor;
+  }
+  // The new keys, in the order the deltas first list them.
+  let keyAt = keysAt + (baseKeysTo - baseKeysFrom);
+  for (let k = 0; k < nN; k++) {
+    const src = deltas[nDelta[k]!]!;
+    const e = nEntry[k]!;
+    const j = m + k;
+    const units = src.keyUnits[e]!;
+    const extra = src.extraLengths[e]!;
+    view.setUint32(lengthsAt + j * 4, units, true);
+    view.setUint32(lengthsAt + n * 4 + j * 4, extra, true);
+    for (let t = 0; t < slots; t++) out[tagsAt + j * slots + t] = src.bytes[src.tagsAt + e * slots + t]!;
+    const from = src.valuesAt + e * slots * 8;
+    for (let t = 0; t < slots * 8; t++) out[valuesAt + j * slots * 8 + t] = src.bytes[from + t]!;
+    const keyFrom = src.keyStarts[e]!;
+    for (let t = 0; t < units * 2; t++) out[keyAt + t] = src.bytes[keyFrom + t]!;
+    keyAt += units * 2;
+    if (extra > 0) out.set(src.bytes.subarray(src.extraStarts[e]!, src.extraStarts[e]! + extra), extraAt);
+    extraAt += extra;
+  }
+  out[extraAt] = 0x0a;
+  if (keyAt !== extrasAt || extraAt + 1 !== bodyAt + bodyLength) throw new Error(`mergeBinaryState: wrote ${extraAt + 1 - bodyAt} bytes where ${bodyLength} were planned`);
+  // The index moves to the result: the base's entries keep their places and key offsets, the new keys follow.
+  let grown = table;
+  if (n * 2 > table.length / 4) {
+    let slots4 = table.length;
+    while (n * 2 > slots4 / 4) slots4 *= 2;
+    grown = new Int32Array(slots4);
+    const grownWrap = slots4 - 1;
+    for (let p = 0; p < table.length; p += 4) {
+      if (table[p + 1] === 0) continue;
+      let q = (table[p]! << 2) & grownWrap;
+      while (grown[q + 1] !== 0) q = (q + 4) & grownWrap;
+      grown[q] = table[p]!;
+      grown[q + 1] = table[p + 1]!;
+      grown[q + 2] = table[p + 2]!;
+    }
+  }
+  const grownWrap = grown.length - 1;
+  let keyRel = baseKeysTo - baseKeysFrom;
+  for (let k = 0; k < nN; k++) {
+    let q = (nHash[k]! << 2) & grownWrap;
+    while (grown[q + 1] !== 0) q = (q + 4) & grownWrap;
+    grown[q] = nHash[k]!;
+    grown[q + 1] = m + k + 1;
+    grown[q + 2] = keyRel;
+    keyRel += deltas[nDelta[k]!]!.keyUnits[nEntry[k]!]! * 2;
+  }
+  index.table = grown;
+  index.count = n;
+  return { body: out.subarray(bodyAt, bodyAt + bodyLength), index };
+}
+
+/**
  * Checks the frame of a state file as `fileFormat.ts`'s `checkFrame` does
  * (end line, length, CRC-32, header, type) and returns the format version
  * and where the body is; throws an `Error` saying what is wrong otherwise.
@@ -822,15 +1134,32 @@ export function checkStateFrame(bytes: Uint8Array, type: string, checksum: (data
  * line with the CRC-32 and length of everything before it.
  */
 export function frameStateColumns(type: string, body: Uint8Array, checksum: (data: Uint8Array, previous: number) => number, formatVersion = 2): Uint8Array {
-  const encoder = new TextEncoder();
-  const head = encoder.encode(`rss-checkpoint ${formatVersion} ${type}\n`);
-  const length = head.length + body.length;
-  let crc = checksum(head, 0);
-  crc = checksum(body, crc);
-  const end = encoder.encode(`#end crc32=${(crc >>> 0).toString(16).padStart(8, '0')} bytes=${length}\n`);
-  const out = new Uint8Array(length + end.length);
+  const frame = openFrame(type, body.length, formatVersion);
+  frame.out.set(body, frame.bodyAt);
+  return sealFrame(frame, body.length, checksum);
+}
+
+/**
+ * The buffer of a framed file whose body will take `bodyLength` bytes: the
+ * head line written, the body to be written at `bodyAt`, then
+ * {@link sealFrame}. Lets a body be built in place instead of copied.
+ */
+export function openFrame(type: string, bodyLength: number, formatVersion: number): { readonly out: Uint8Array; readonly bodyAt: number } {
+  const head = new TextEncoder().encode(`rss-checkpoint ${formatVersion} ${type}\n`);
+  const length = head.length + bodyLength;
+  // `#end crc32=` 8 hex digits ` bytes=` the length, newline.
+  const out = new Uint8Array(length + 27 + String(length).length);
   out.set(head, 0);
-  out.set(body, head.length);
+  return { out, bodyAt: head.length };
+}
+
+/** Writes the end line of a frame from {@link openFrame} whose body is in place; returns the file. */
+export function sealFrame(frame: { readonly out: Uint8Array; readonly bodyAt: number }, bodyLength: number, checksum: (data: Uint8Array, previous: number) => number): Uint8Array {
+  const { out, bodyAt } = frame;
+  const length = bodyAt + bodyLength;
+  const crc = checksum(out.subarray(0, length), 0);
+  const end = new TextEncoder().encode(`#end crc32=${(crc >>> 0).toString(16).padStart(8, '0')} bytes=${length}\n`);
+  if (length + end.length !== out.length) throw new Error(`sealFrame: a frame of ${out.length} bytes for ${length + end.length}`);
   out.set(end, length);
   return out;
 }
@@ -839,6 +1168,8 @@ export function frameStateColumns(type: string, body: Uint8Array, checksum: (dat
 export interface CachedSnapshot {
   readonly version: number;
   readonly view: StateColumnsView | BinaryStateView;
+  /** The index of a binary view's keys, when the merge that built it had one to carry over. */
+  readonly index?: BinaryKeyIndex;
 }
 
 /** A snapshot built by {@link snapshotSteps}: the framed file and what to cache for the next one. */
@@ -904,10 +1235,12 @@ export function* snapshotSteps(
   const deltas: (StateColumnsView | BinaryStateView)[] = [];
   const deltaPaths: string[] = [];
   let base: StateColumnsView | BinaryStateView | undefined;
+  let baseIndex: BinaryKeyIndex | undefined;
   let current = version;
   while (current >= 0) {
     if (cached !== undefined && cached.version === current) {
       base = cached.view;
+      baseIndex = cached.index;
       break;
     }
     if (current !== version) {
@@ -949,10 +1282,20 @@ export function* snapshotSteps(
     const textAt = all.findIndex((v) => !('binary' in v));
     if (textAt >= 0) throw stateFileError(textAt === 0 && base !== undefined ? `${stateDir}/(base of ${version})` : deltaPaths[textAt - (base === undefined ? 0 : 1)] ?? stateDir, `a state chain that mixes binary (format 3) and text state files, which no writer produces`);
     const header = JSON.parse(all[all.length - 1]!.headerJson) as Record<string, unknown>;
-    const body = mergeBinaryState(JSON.stringify({ ...header, operator: operatorId, version, kind: 'snapshot', base: undefined }), base as BinaryStateView | undefined, deltas as BinaryStateView[]);
-    const framed = frameStateColumns('snapshot', body, checksum, 3);
+    const headerOut = JSON.stringify({ ...header, operator: operatorId, version, kind: 'snapshot', base: undefined });
+    const binaryBase = base as BinaryStateView | undefined;
+    const binaryDeltas = deltas as BinaryStateView[];
+    // In time proportional to the deltas when the base's keys are indexed (the index is built once, then
+    // carried from snapshot to snapshot); the general merge when a key is removed.
+    // The indexed merge writes the body in place in the file's frame.
+    let frame: { readonly out: Uint8Array; readonly bodyAt: number } | undefined;
+    const indexed =
+      binaryBase === undefined ? undefined : mergeBinaryStateIndexed(headerOut, binaryBase, baseIndex ?? indexBinaryKeys(binaryBase), binaryDeltas, (length) => (frame = openFrame('snapshot', length, 3)));
+    const body = indexed?.body ?? mergeBinaryState(headerOut, binaryBase, binaryDeltas);
+    const framed = indexed !== undefined && frame !== undefined ? sealFrame(frame, body.length, checksum) : frameStateColumns('snapshot', body, checksum, 3);
     const start = framed.indexOf(0x0a) + 1;
-    return { framed, cached: { version, view: readBinaryState(framed, start, start + body.length) } };
+    const view = readBinaryState(framed, start, start + body.length);
+    return { framed, cached: indexed === undefined ? { version, view } : { version, view, index: indexed.index } };
   }
   const textBase = base as StateColumnsView | undefined;
   const textDeltas = deltas as StateColumnsView[];
@@ -978,11 +1321,17 @@ export const STATE_COLUMN_FUNCTIONS = {
   stateColumnKeys,
   mergeStateColumns,
   frameStateColumns,
+  openFrame,
+  sealFrame,
   stateColumnsFromJsonLines,
   checkStateFrame,
   stateFileError,
   openStateFile,
   readBinaryState,
   mergeBinaryState,
+  binaryKeyHash,
+  sameBinaryKey,
+  indexBinaryKeys,
+  mergeBinaryStateIndexed,
   snapshotSteps,
 } as const;
