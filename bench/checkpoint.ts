@@ -6,7 +6,7 @@ import type { Batch } from '../lib/batch/Batch.js';
  * 0, then --batches batches that each change --changed of the keys, run
  * back to back (the default trigger) into a sink that counts rows.
  *
- *   npm run bench:checkpoint -- [--keys 1000000] [--changed 0.01] [--batches 20] [--runs 3] [--snapshot-interval 10]
+ *   npm run bench:checkpoint -- [--keys 1000000] [--changed 0.01] [--batches 120] [--runs 3] [--snapshot-interval 10] [--snapshot-delta-ratio <the default>]
  *
  * One query child alone, with a CPU profile of its main thread over batches 1..N
  * (summarise it with `npx tsx bench/profileSummary.ts <file>`):
@@ -64,6 +64,8 @@ interface Settings {
   readonly changed: number;
   readonly batches: number;
   readonly snapshotInterval: number;
+  /** `undefined`: the checkpoint's default. */
+  readonly snapshotDeltaRatio: number | undefined;
 }
 
 
@@ -162,6 +164,10 @@ async function steadyProfiler(file: string | undefined): Promise<{ start(): void
   };
 }
 
+function checkpointOptions(s: Settings): { readonly snapshotInterval: number; readonly snapshotDeltaRatio?: number } {
+  return { snapshotInterval: s.snapshotInterval, ...(s.snapshotDeltaRatio === undefined ? {} : { snapshotDeltaRatio: s.snapshotDeltaRatio }) };
+}
+
 async function runQuery(s: Settings, dir: string | undefined, profileFile?: string): Promise<QueryResult> {
   const profiler = await steadyProfiler(profileFile);
   const batches = makeBatches(s, s.batches);
@@ -178,7 +184,7 @@ async function runQuery(s: Settings, dir: string | undefined, profileFile?: stri
     source: batchSource(batches),
     pipeline,
     sink,
-    ...(dir === undefined ? {} : { checkpoint: openCheckpoint(dir, { snapshotInterval: s.snapshotInterval }) }),
+    ...(dir === undefined ? {} : { checkpoint: openCheckpoint(dir, checkpointOptions(s)) }),
   });
   query.progress$.subscribe((p) => {
     progress.push(p);
@@ -221,7 +227,7 @@ async function runRecovery(s: Settings, dir: string): Promise<RecoveryResult> {
   const batches = makeBatches(s, s.batches + 1);
   const sink = countingSink();
   const r0 = performance.now();
-  const checkpoint = openCheckpoint(dir, { snapshotInterval: s.snapshotInterval });
+  const checkpoint = openCheckpoint(dir, checkpointOptions(s));
   const query = startQuery<Row, unknown>({ source: batchSource(batches), pipeline, sink, checkpoint });
   const firstBatch = new Promise<number>((resolve) => {
     query.progress$.subscribe((p) => resolve(p.durationMs.triggerExecution));
@@ -285,10 +291,11 @@ function main(): void {
   const settings: Settings = {
     keys: parseCount('keys', flags.get('keys') ?? '1000000'),
     changed: Number(flags.get('changed') ?? '0.01'),
-    batches: parseCount('batches', flags.get('batches') ?? '20'),
+    batches: parseCount('batches', flags.get('batches') ?? '120'),
     snapshotInterval: parseCount('snapshot-interval', flags.get('snapshot-interval') ?? '10'),
+    snapshotDeltaRatio: flags.has('snapshot-delta-ratio') ? Number(flags.get('snapshot-delta-ratio')) : undefined,
   };
-  const settingsArgs = ['--keys', String(settings.keys), '--changed', String(settings.changed), '--batches', String(settings.batches), '--snapshot-interval', String(settings.snapshotInterval)];
+  const settingsArgs = ['--keys', String(settings.keys), '--changed', String(settings.changed), '--batches', String(settings.batches), '--snapshot-interval', String(settings.snapshotInterval), ...(settings.snapshotDeltaRatio === undefined ? [] : ['--snapshot-delta-ratio', String(settings.snapshotDeltaRatio)])];
   const role = flags.get('role');
   if (role === 'query' || role === 'recover') {
     const dir = flags.get('dir');
@@ -309,7 +316,7 @@ function main(): void {
   const runs = parseCount('runs', flags.get('runs') ?? '3');
   const perBatch = Math.round(settings.keys * settings.changed);
   console.log(
-    `checkpoint benchmark: groupAggregate(count, sum) over ${settings.keys.toLocaleString()} keys, then ${settings.batches} batches of ${perBatch.toLocaleString()} changed keys (${(settings.changed * 100).toFixed(2)}%), back to back through startQuery; checkpoint in a directory, fsync on, snapshot every ${settings.snapshotInterval} versions`,
+    `checkpoint benchmark: groupAggregate(count, sum) over ${settings.keys.toLocaleString()} keys, then ${settings.batches} batches of ${perBatch.toLocaleString()} changed keys (${(settings.changed * 100).toFixed(2)}%), back to back through startQuery; checkpoint in a directory, fsync on, a snapshot due every ${settings.snapshotInterval} versions at least${settings.snapshotDeltaRatio === undefined ? '' : ` and once the deltas reach ${settings.snapshotDeltaRatio} of its size`}`,
   );
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${runs} runs`);
   const summary: Array<{ ratio: number; wallRatio: number; cpuRatio: number; busyRatio: number; off: QueryResult; on: QueryResult; rec: RecoveryResult; bytes: number; snapshots: Array<{ version: number; bytes: number }> }> = [];

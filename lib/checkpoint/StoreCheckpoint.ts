@@ -44,12 +44,28 @@ import {
 /** Options of a checkpoint (shared by `openCheckpoint`, the `checkpoint` operator and `startQuery`). */
 export interface CheckpointStateOptions {
   /**
-   * Write a full snapshot of an operator's state when this many versions
-   * (batches) have passed since its last snapshot; every other version is a
-   * delta of the keys that changed. Snapshots are written in the background
-   * after the commit. @defaultValue `10`
+   * Write a full snapshot of an operator's state once at least this many
+   * versions (batches) have passed since its last snapshot (and
+   * {@link snapshotDeltaRatio} allows it); every version is a delta of the
+   * keys that changed. Snapshots are written in the background after the
+   * commit. Like Spark's `spark.sql.streaming.stateStore.minDeltasForSnapshot`,
+   * a minimum. @defaultValue `10`
    */
   readonly snapshotInterval?: number;
+  /**
+   * A snapshot is due only once the deltas written since the last one add up
+   * to at least this fraction of its size (the size of the state file the
+   * chain starts from: the last snapshot, or a full delta). A snapshot
+   * rewrites the whole state to spare recovery the deltas since the last one,
+   * so a large state that changes little is snapshotted less often than every
+   * `snapshotInterval` versions: the bytes a checkpoint writes stay
+   * proportional to the changes (at most `1 + 1 / ratio` times the deltas'
+   * bytes), and recovery reads about `1 + ratio` times the state at most
+   * (plus the deltas written while a snapshot is being built). A larger ratio
+   * writes less and recovers more slowly. `0`: a snapshot every
+   * `snapshotInterval` versions, whatever it costs. @defaultValue `0.25`
+   */
+  readonly snapshotDeltaRatio?: number;
   /**
    * How many committed batches recovery must be able to go back to (Spark's
    * `spark.sql.streaming.minBatchesToRetain`): offsets, commits and the state
@@ -113,6 +129,10 @@ interface RegisteredOperator<S> {
   snapshotVersion: number;
   /** Version of the newest snapshot known to be durable (-1: none). */
   durableSnapshotVersion: number;
+  /** Bytes of the state file the chain starts from (the newest snapshot written or scheduled, or a full delta); 0: none yet. */
+  chainBaseBytes: number;
+  /** Bytes of the deltas written after it. */
+  deltaBytesSinceBase: number;
   /** The snapshot being built, if one is. */
   snapshotInFlight: Promise<void> | undefined;
   /** A snapshot due while another was being built; a newer one due before it starts replaces it. */
@@ -122,12 +142,21 @@ interface RegisteredOperator<S> {
 }
 
 const DEFAULT_SNAPSHOT_INTERVAL = 10;
+const DEFAULT_SNAPSHOT_DELTA_RATIO = 0.25;
 const DEFAULT_MIN_BATCHES_TO_RETAIN = 100;
 
 function positiveInteger(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw new InvalidOptionError(`checkpoint: ${option} must be a positive integer; got ${describeValue(value)}.`, option, value, 'a positive integer');
+  }
+  return value;
+}
+
+function nonNegativeNumber(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(`checkpoint: ${option} must be a finite number of at least 0; got ${describeValue(value)}.`, option, value, 'a finite number of at least 0');
   }
   return value;
 }
@@ -168,6 +197,7 @@ export class StoreCheckpoint implements Checkpoint {
   private readonly store: CheckpointStore;
   private readonly checksum: ChecksumFn;
   private readonly snapshotInterval: number;
+  private readonly snapshotDeltaRatio: number;
   private readonly minBatchesToRetain: number;
   private readonly requestedQueryId: string | undefined;
 
@@ -182,6 +212,8 @@ export class StoreCheckpoint implements Checkpoint {
   private readonly prepared = new Map<string, { readonly codec: StateCodec<unknown> } & ({ readonly state: unknown } | { readonly error: unknown })>();
   /** Snapshot version each restored chain started from. */
   private readonly restoredSnapshotVersions = new Map<string, number>();
+  /** Bytes of each restored chain: the file it starts from and the deltas after it. */
+  private readonly restoredChainBytes = new Map<string, { readonly base: number; readonly deltas: number }>();
   private readonly operators = new Map<string, RegisteredOperator<unknown>>();
   private removedChecked = false;
   /** Operator versions per committed batch, for retention. */
@@ -208,6 +240,7 @@ export class StoreCheckpoint implements Checkpoint {
     this.location = store.location;
     this.checksum = store.checksum ?? crc32;
     this.snapshotInterval = positiveInteger('snapshotInterval', options.snapshotInterval, DEFAULT_SNAPSHOT_INTERVAL);
+    this.snapshotDeltaRatio = nonNegativeNumber('snapshotDeltaRatio', options.snapshotDeltaRatio, DEFAULT_SNAPSHOT_DELTA_RATIO);
     this.minBatchesToRetain = positiveInteger('minBatchesToRetain', options.minBatchesToRetain, DEFAULT_MIN_BATCHES_TO_RETAIN);
     if (options.queryId !== undefined && (typeof options.queryId !== 'string' || options.queryId.length === 0)) {
       throw new InvalidOptionError(`checkpoint: queryId must be a non-empty string; got ${describeValue(options.queryId)}.`, 'queryId', options.queryId, 'a non-empty string');
@@ -238,14 +271,21 @@ export class StoreCheckpoint implements Checkpoint {
   }
 
   /** Reads, checks and parses a state file of either format version; `undefined` when it does not exist. */
-  private async readStateFile(path: string, expected: { readonly operator: string; readonly version: number; readonly kind: 'delta' | 'snapshot' }): Promise<ParsedStateFile | undefined> {
+  private async readStateFile(
+    path: string,
+    expected: { readonly operator: string; readonly version: number; readonly kind: 'delta' | 'snapshot' },
+  ): Promise<{ readonly file: ParsedStateFile; readonly size: number } | undefined> {
     const bytes = await this.store.read(path);
     if (bytes === undefined) return undefined;
     const where = this.where(path);
     const frame = checkFrame(bytes, where, expected.kind, this.checksum, [1, 2, 3]);
-    if (frame.version === 1) return parseStateFile(decodeBody(bytes, frame, where), where, expected);
-    if (frame.version === 3) return parseBinaryStateFile(bytes, frame.bodyStart, frame.bodyEnd, where, expected);
-    return parseStateColumnsFile(bytes, frame.bodyStart, frame.bodyEnd, where, expected);
+    const file =
+      frame.version === 1
+        ? parseStateFile(decodeBody(bytes, frame, where), where, expected)
+        : frame.version === 3
+          ? parseBinaryStateFile(bytes, frame.bodyStart, frame.bodyEnd, where, expected)
+          : parseStateColumnsFile(bytes, frame.bodyStart, frame.bodyEnd, where, expected);
+    return { file, size: bytes.length };
   }
 
   private now(): number {
@@ -395,9 +435,10 @@ export class StoreCheckpoint implements Checkpoint {
       for (const [id, record] of Object.entries(lastCommit.operators)) {
         versions[id] = record.version;
         if (record.version >= 0) {
-          const { files, snapshotVersion } = await this.rebuildState(id, record.version);
+          const { files, snapshotVersion, bytes } = await this.rebuildState(id, record.version);
           this.restoredFiles.set(id, files);
           this.restoredSnapshotVersions.set(id, snapshotVersion);
+          this.restoredChainBytes.set(id, bytes);
         }
       }
       this.commitVersions.set(lastCommit.batchId, versions);
@@ -422,17 +463,20 @@ export class StoreCheckpoint implements Checkpoint {
   }
 
   /** Reads the files of an operator's state at `version`: the newest good snapshot at or below it, then the deltas after it, oldest first. */
-  private async rebuildState(operatorId: string, version: number): Promise<{ files: readonly ParsedStateFile[]; snapshotVersion: number }> {
+  private async rebuildState(operatorId: string, version: number): Promise<{ files: readonly ParsedStateFile[]; snapshotVersion: number; bytes: { readonly base: number; readonly deltas: number } }> {
     const deltas: ParsedStateFile[] = [];
+    const sizes: number[] = [];
     let current = version;
     let base: ParsedStateFile | undefined;
+    let baseSize = 0;
     while (current >= 0) {
       const snapshotFile = statePath(operatorId, current, 'snapshot');
       let snapshotError: unknown;
       try {
         const snapshot = await this.readStateFile(snapshotFile, { operator: operatorId, version: current, kind: 'snapshot' });
         if (snapshot !== undefined) {
-          base = snapshot;
+          base = snapshot.file;
+          baseSize = snapshot.size;
           break;
         }
       } catch (error) {
@@ -447,11 +491,16 @@ export class StoreCheckpoint implements Checkpoint {
         if (snapshotError !== undefined) throw snapshotError;
         throw this.missing(deltaFile, `version ${current} of operator ${operatorId}'s state (a delta or snapshot)`);
       }
-      deltas.push(delta);
-      current = delta.header.base ?? -1;
+      deltas.push(delta.file);
+      sizes.push(delta.size);
+      current = delta.file.header.base ?? -1;
     }
     deltas.reverse();
-    return { files: base === undefined ? deltas : [base, ...deltas], snapshotVersion: base?.header.version ?? -1 };
+    sizes.reverse();
+    // Without a snapshot the chain starts from a full delta (the first one).
+    if (base === undefined && sizes.length > 0) baseSize = sizes.shift()!;
+    const deltaBytes = sizes.reduce((total, size) => total + size, 0);
+    return { files: base === undefined ? deltas : [base, ...deltas], snapshotVersion: base?.header.version ?? -1, bytes: { base: baseSize, deltas: deltaBytes } };
   }
 
   // ---------------------------------------------------------------- registration
@@ -579,6 +628,8 @@ export class StoreCheckpoint implements Checkpoint {
       publishedVersion: version,
       snapshotVersion,
       durableSnapshotVersion: snapshotVersion,
+      chainBaseBytes: this.restoredChainBytes.get(id)?.base ?? 0,
+      deltaBytesSinceBase: this.restoredChainBytes.get(id)?.deltas ?? 0,
       snapshotInFlight: undefined,
       pendingSnapshot: undefined,
       publications: new Map(),
@@ -731,6 +782,11 @@ export class StoreCheckpoint implements Checkpoint {
         }
         bytesWritten += publication.bytes;
         stateDeltaMs = Math.max(stateDeltaMs, publication.ms);
+        if (publication.base < 0) {
+          // A full delta starts the chain again.
+          operator.chainBaseBytes = publication.bytes;
+          operator.deltaBytesSinceBase = 0;
+        } else operator.deltaBytesSinceBase += publication.bytes;
         if (publication.batchId > version) version = publication.batchId;
       }
       newVersions.set(operator, version);
@@ -753,7 +809,7 @@ export class StoreCheckpoint implements Checkpoint {
     for (const [operator, version] of newVersions) {
       for (const id of [...operator.publications.keys()]) if (id <= batchId) operator.publications.delete(id);
       operator.version = version;
-      if (version >= 0 && version - operator.snapshotVersion >= this.snapshotInterval) this.snapshotDue(operator, version);
+      if (version >= 0 && version - operator.snapshotVersion >= this.snapshotInterval && operator.deltaBytesSinceBase >= this.snapshotDeltaRatio * operator.chainBaseBytes) this.snapshotDue(operator, version);
     }
     this.maintenance = this.maintenance.then(() => this.cleanUp(batchId)).catch((error: unknown) => {
       this.backgroundError ??= error;
@@ -771,6 +827,8 @@ export class StoreCheckpoint implements Checkpoint {
    */
   private snapshotDue(operator: RegisteredOperator<unknown>, version: number): void {
     operator.snapshotVersion = version;
+    // The snapshot's size is not known before it is built: the base's stands for it until then.
+    operator.deltaBytesSinceBase = 0;
     if (operator.snapshotInFlight !== undefined) {
       if (operator.pendingSnapshot !== undefined) this.snapshotsCoalesced++;
       operator.pendingSnapshot = version;
@@ -784,8 +842,9 @@ export class StoreCheckpoint implements Checkpoint {
     const builder = this.snapshots;
     if (this.snapshotsActive++ === 0) this.snapshotBusySince = this.now();
     const run = builder.build(operator.id, stateDir(operator.id), version).then(
-      () => {
+      (bytes) => {
         operator.durableSnapshotVersion = Math.max(operator.durableSnapshotVersion, version);
+        if (operator.snapshotVersion === version) operator.chainBaseBytes = bytes;
       },
       (error: unknown) => {
         if (this.closed) return; // abandoned by close(): the deltas are durable, the snapshot is only a shortcut

@@ -39,7 +39,9 @@ export interface CheckpointProgress {
   /**
    * Versions the newest durable snapshot is behind the committed state (the
    * largest over the stateful operators): what recovery would replay as
-   * deltas. It stays below twice the snapshot interval while snapshots keep up.
+   * deltas. While snapshots keep up it stays below about twice the versions
+   * between two snapshots: `snapshotInterval`, or more for a large state
+   * whose deltas take longer to reach `snapshotDeltaRatio` of its size.
    */
   readonly snapshotLag: number;
   /** Due snapshots replaced by a newer due one before they started (so far in this run). */

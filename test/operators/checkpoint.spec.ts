@@ -232,5 +232,13 @@ describe('checkpoint', () => {
       );
       expect(() => checkpoint(new MemoryCheckpointStore(), { minBatchesToRetain: 2.5 })).toThrow('checkpoint: minBatchesToRetain must be a positive integer; got 2.5.');
     });
+
+    it('rejects a snapshotDeltaRatio that is not a finite number of at least 0', () => {
+      expect(() => checkpoint(new MemoryCheckpointStore(), { snapshotDeltaRatio: -0.5 })).toThrow(
+        new InvalidOptionError('checkpoint: snapshotDeltaRatio must be a finite number of at least 0; got -0.5.', 'snapshotDeltaRatio', -0.5, 'a finite number of at least 0'),
+      );
+      expect(() => checkpoint(new MemoryCheckpointStore(), { snapshotDeltaRatio: Number.POSITIVE_INFINITY })).toThrow('checkpoint: snapshotDeltaRatio must be a finite number of at least 0; got Infinity.');
+      expect(() => checkpoint(new MemoryCheckpointStore(), { snapshotDeltaRatio: '1' as never })).toThrow('checkpoint: snapshotDeltaRatio must be a finite number of at least 0; got "1".');
+    });
   });
 });

@@ -103,7 +103,7 @@ function twoSourceQuery() {
       ) as Observable<Batch<Record<string, unknown>>>,
     sink,
     trigger: { availableNow: true },
-    checkpoint: openCheckpoint(checkpointDir!, { snapshotInterval: 4, minBatchesToRetain: 8, onWritePhase }),
+    checkpoint: openCheckpoint(checkpointDir!, { snapshotInterval: 4, snapshotDeltaRatio: 0, minBatchesToRetain: 8, onWritePhase }),
   });
 }
 
@@ -121,7 +121,7 @@ const query = process.env['RSS_TWO_SOURCES'] === '1' ? twoSourceQuery() : startQ
     ),
   sink,
   trigger: { availableNow: true },
-  checkpoint: openCheckpoint(checkpointDir, { snapshotInterval: 4, minBatchesToRetain: 8, onWritePhase }),
+  checkpoint: openCheckpoint(checkpointDir, { snapshotInterval: 4, snapshotDeltaRatio: 0, minBatchesToRetain: 8, onWritePhase }),
 });
 
 query

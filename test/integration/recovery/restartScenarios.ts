@@ -326,7 +326,8 @@ export async function runScenario(s: Scenario, dirs: RunDirs, options: RunOption
     pipeline: (b$) => s.pipeline(b$.pipe(enter(clock, (batchId) => onPoint('batch-start', batchId))), clock),
     sink,
     trigger: { availableNow: true },
-    checkpoint: openCheckpoint(dirs.checkpoint, { snapshotInterval: options.snapshotInterval, fsync: false, onWritePhase: writePoint(onPoint) }),
+    // Ratio 0: a snapshot every `snapshotInterval` versions, so that the trials restore from snapshots as often as the interval says.
+    checkpoint: openCheckpoint(dirs.checkpoint, { snapshotInterval: options.snapshotInterval, snapshotDeltaRatio: 0, fsync: false, onWritePhase: writePoint(onPoint) }),
   });
   await query.awaitTermination();
 }

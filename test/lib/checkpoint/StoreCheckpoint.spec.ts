@@ -119,6 +119,65 @@ describe('StoreCheckpoint', () => {
   });
 
   describe('background work', () => {
+    // A large state (batch 0 writes 120 keys) that changes little (one key per batch): the full delta of
+    // batch 0, then small deltas. With snapshotDeltaRatio r, a snapshot falls due once the deltas since the
+    // chain's base (the full delta, then the last snapshot) add up to r times the base's size.
+    const largeThenSmall = (batches: number): Row[][] => [Array.from({ length: 120 }, (_, i) => ({ k: `key-${i}`, ts: 0 })), ...Array.from({ length: batches - 1 }, (_, i) => [{ k: `key-${i % 7}`, ts: i }])];
+    const sizeOf = (store: MemoryCheckpointStore, name: string) => store.files.get(`state/countByKey%230/${name}`)!.length;
+    /** The snapshot versions the rule gives, from the sizes of the files the run wrote. */
+    const dueVersions = (store: MemoryCheckpointStore, batches: number, ratio: number, interval: number) => {
+      const due: number[] = [];
+      let base = sizeOf(store, '0.delta');
+      let since = 0;
+      let last = -1;
+      for (let v = 1; v < batches; v++) {
+        since += sizeOf(store, `${v}.delta`);
+        if (v - last >= interval && since >= ratio * base) {
+          due.push(v);
+          base = sizeOf(store, `${v}.snapshot`);
+          since = 0;
+          last = v;
+        }
+      }
+      return due;
+    };
+    const snapshotVersions = (store: MemoryCheckpointStore) => stateFiles(store).filter((f) => f.endsWith('.snapshot')).map((f) => parseInt(f, 10));
+
+    it('writes a snapshot of a large state only once the deltas since the last one add up to snapshotDeltaRatio of its size', async () => {
+      for (const ratio of [0.5, 0.25, 1]) {
+        const store = new MemoryCheckpointStore();
+        await drive(store, largeThenSmall(40), { snapshotInterval: 1, snapshotDeltaRatio: ratio });
+        const expected = dueVersions(store, 40, ratio, 1);
+        expect(expected.length).toBeGreaterThanOrEqual(ratio === 1 ? 1 : 2);
+        // Not one every version: each snapshot spares recovery about `ratio` of the state.
+        expect(expected[0]).toBeGreaterThan(3);
+        expect(snapshotVersions(store)).toEqual(expected);
+      }
+    });
+
+    it('still waits snapshotInterval versions, and with snapshotDeltaRatio 0 writes one every snapshotInterval versions', async () => {
+      const store = new MemoryCheckpointStore();
+      await drive(store, largeThenSmall(40), { snapshotInterval: 15, snapshotDeltaRatio: 0.25 });
+      expect(snapshotVersions(store)).toEqual(dueVersions(store, 40, 0.25, 15));
+      expect(snapshotVersions(store)[0]).toBe(14);
+      const every = new MemoryCheckpointStore();
+      await drive(every, largeThenSmall(12), { snapshotInterval: 3, snapshotDeltaRatio: 0 });
+      expect(snapshotVersions(every)).toEqual([2, 5, 8, 11]);
+    });
+
+    it('counts the deltas a restart reads back, so snapshots fall due at the versions of an uninterrupted run', async () => {
+      const inputs = largeThenSmall(40);
+      const whole = new MemoryCheckpointStore();
+      await drive(whole, inputs, { snapshotInterval: 1, snapshotDeltaRatio: 0.5 });
+      const restarted = new MemoryCheckpointStore();
+      for (const end of [5, 13, 14, 27]) await drive(restarted, inputs.slice(0, end), { snapshotInterval: 1, snapshotDeltaRatio: 0.5 });
+      // A crash too: batch 30 ran but was not committed.
+      await drive(restarted, inputs.slice(0, 31), { snapshotInterval: 1, snapshotDeltaRatio: 0.5, crashAfterOffsetsOf: 30 });
+      await drive(restarted, inputs, { snapshotInterval: 1, snapshotDeltaRatio: 0.5 });
+      expect(snapshotVersions(restarted)).toEqual(snapshotVersions(whole));
+      expect(snapshotVersions(whole).length).toBeGreaterThanOrEqual(2);
+    });
+
     it('reports a failed background snapshot at the next call, and the deltas keep recovery possible', async () => {
       const store = new MemoryCheckpointStore();
       const failing = Object.assign(Object.create(store) as MemoryCheckpointStore, {
@@ -155,7 +214,7 @@ describe('StoreCheckpoint', () => {
           return store.write(path, chunks);
         },
       });
-      const checkpoint = openCheckpoint(slow, { snapshotInterval: 1 });
+      const checkpoint = openCheckpoint(slow, { snapshotInterval: 1, snapshotDeltaRatio: 0 });
       await checkpoint.open();
       const input = new Subject<Batch<Row>>();
       input.pipe(inQueryContext(checkpoint.createContext('r', asyncScheduler)), countByKey()).subscribe();
@@ -173,7 +232,7 @@ describe('StoreCheckpoint', () => {
 
     it('finishes a snapshot it builds on the main thread (a store without a builder) when closed', async () => {
       const store = new MemoryCheckpointStore();
-      const checkpoint = openCheckpoint(store, { snapshotInterval: 1 });
+      const checkpoint = openCheckpoint(store, { snapshotInterval: 1, snapshotDeltaRatio: 0 });
       await checkpoint.open();
       const input = new Subject<Batch<Row>>();
       input.pipe(inQueryContext(checkpoint.createContext('r', asyncScheduler)), countByKey()).subscribe();

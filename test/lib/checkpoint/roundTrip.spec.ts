@@ -28,15 +28,16 @@ async function restoredState(store: MemoryCheckpointStore): Promise<ImMap<string
 }
 
 describe('checkpoint round trip', () => {
-  it('restores exactly the state and output of an uninterrupted run, whatever the restarts, crashes, snapshot interval and retention', async () => {
+  it('restores exactly the state and output of an uninterrupted run, whatever the restarts, crashes, snapshot interval, snapshot delta ratio and retention', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.array(rowArb, { maxLength: 6 }), { minLength: 1, maxLength: 14 }),
         fc.array(fc.record({ at: fc.nat(13), crash: fc.boolean() }), { maxLength: 4 }),
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 1, max: 5 }),
-        async (inputs, stops, snapshotInterval, minBatchesToRetain) => {
-          const options = { snapshotInterval, minBatchesToRetain };
+        fc.constantFrom(0, 0.5, 2),
+        async (inputs, stops, snapshotInterval, minBatchesToRetain, snapshotDeltaRatio) => {
+          const options = { snapshotInterval, minBatchesToRetain, snapshotDeltaRatio };
           const whole = await drive(new MemoryCheckpointStore(), inputs, options);
           const store = new MemoryCheckpointStore();
           const output = new Map<number, unknown>();
