@@ -23,7 +23,7 @@ const TAG_OTHER = 2;
 const LAYOUT_PREFIX = 'dense-group 1:';
 
 /**
- * Slots of the cache of recently found string keys (ids by hash, direct-mapped): 256 KiB, so that
+ * Slots of the cache of recently found string keys (id and hash, direct-mapped by hash): 512 KiB, so that
  * the keys a batch touches again are found without probing the table of a large state, whose
  * size misses the processor's caches.
  */
@@ -87,9 +87,14 @@ export class DenseGroupEngine<T> {
   private stamp: Int32Array;
   private arena: Uint16Array;
   private arenaUsed = 0;
+  /**
+   * Open addressing, four int32 per slot so that a probe reads one cache line: the group's id (-1: an empty
+   * slot), its key's hash, its key's start in the arena and its length. `mask` masks offsets into it (slots × 4 − 1).
+   */
   private table: Int32Array;
   private mask: number;
-  private readonly hot = new Int32Array(HOT_SLOTS).fill(-1);
+  /** The cache of recently found string keys: per slot the group's id (-1: none) and its key's hash, so that a miss reads nothing else. */
+  private readonly hot = new Int32Array(HOT_SLOTS * 2).fill(-1);
   readonly cols: Float64Array[];
   readonly tags: Uint8Array[];
   /** Per slot: the accumulators that are not numbers (a `min` over text). */
@@ -133,8 +138,8 @@ export class DenseGroupEngine<T> {
     this.arena = new Uint16Array(Math.min(this.capacity * 12, 1 << 16));
     let tableSize = 16;
     while (tableSize < this.capacity * 2) tableSize *= 2;
-    this.table = new Int32Array(tableSize).fill(-1);
-    this.mask = tableSize - 1;
+    this.table = new Int32Array(tableSize * 4).fill(-1);
+    this.mask = tableSize * 4 - 1;
     this.cols = [];
     this.tags = [];
     this.others = [];
@@ -165,15 +170,19 @@ export class DenseGroupEngine<T> {
       this.tags[s] = grown(this.tags[s]!, (n) => new Uint8Array(n));
     }
     this.capacity = capacity;
-    if (this.table.length < capacity * 2) {
-      let tableSize = this.table.length;
+    if (this.table.length / 4 < capacity * 2) {
+      let tableSize = this.table.length / 4;
       while (tableSize < capacity * 2) tableSize *= 2;
-      const table = new Int32Array(tableSize).fill(-1);
-      const mask = tableSize - 1;
+      const table = new Int32Array(tableSize * 4).fill(-1);
+      const mask = tableSize * 4 - 1;
       for (let id = 0; id < this.size; id++) {
-        let p = this.hashes[id]! & mask;
-        while (table[p] !== -1) p = (p + 1) & mask;
+        const h = this.hashes[id]!;
+        let p = (h << 2) & mask;
+        while (table[p] !== -1) p = (p + 4) & mask;
         table[p] = id;
+        table[p + 1] = h;
+        table[p + 2] = this.keyStart[id]!;
+        table[p + 3] = this.keyLength[id]!;
       }
       this.table = table;
       this.mask = mask;
@@ -189,13 +198,13 @@ export class DenseGroupEngine<T> {
     this.arena = a;
   }
 
-  /** A new group with the key `units[0 .. length)` (kind first) and hash `h`, placed at table slot `p`; its accumulators are each aggregator's `init()`. */
+  /** A new group with the key `units[0 .. length)` (kind first) and hash `h`, placed in the table slot at offset `p`; its accumulators are each aggregator's `init()`. */
   private insert(units: Uint16Array | string, kind: number, length: number, h: number, p: number): number {
     if (this.size === this.capacity) {
       this.grow(this.capacity * 2);
       // The table was rebuilt: find the empty slot again.
-      p = h & this.mask;
-      while (this.table[p] !== -1) p = (p + 1) & this.mask;
+      p = (h << 2) & this.mask;
+      while (this.table[p] !== -1) p = (p + 4) & this.mask;
     }
     const id = this.size++;
     this.reserveArena(length);
@@ -212,7 +221,11 @@ export class DenseGroupEngine<T> {
     this.keyLength[id] = length;
     this.hashes[id] = h;
     this.stamp[id] = 0;
-    this.table[p] = id;
+    const table = this.table;
+    table[p] = id;
+    table[p + 1] = h;
+    table[p + 2] = start;
+    table[p + 3] = length;
     this.initAccumulators(id);
     return id;
   }
@@ -248,25 +261,31 @@ export class DenseGroupEngine<T> {
     const length = k.length;
     let h = Math.imul(FNV_OFFSET ^ K_STRING, FNV_PRIME);
     for (let i = 0; i < length; i++) h = Math.imul(h ^ k.charCodeAt(i), FNV_PRIME);
-    const hashes = this.hashes;
-    const keyLength = this.keyLength;
-    const hotSlot = h & (HOT_SLOTS - 1);
-    const cached = this.hot[hotSlot]!;
-    if (cached >= 0 && hashes[cached] === h && keyLength[cached] === length + 1 && this.isStringKey(cached, k)) return cached;
+    const hot = this.hot;
+    const hotAt = (h & (HOT_SLOTS - 1)) << 1;
+    const cached = hot[hotAt]!;
+    if (cached >= 0 && hot[hotAt + 1] === h && this.keyLength[cached] === length + 1 && this.isStringKey(cached, k)) return cached;
     const table = this.table;
     const mask = this.mask;
-    for (let p = h & mask; ; p = (p + 1) & mask) {
-      const id = table[p]!;
-      if (id === -1) return (this.hot[hotSlot] = this.insert(k, K_STRING, length + 1, h, p));
-      if (hashes[id] !== h || keyLength[id] !== length + 1) continue;
-      if (this.isStringKey(id, k)) return (this.hot[hotSlot] = id);
+    for (let p = (h << 2) & mask; ; p = (p + 4) & mask) {
+      let id = table[p]!;
+      if (id === -1) id = this.insert(k, K_STRING, length + 1, h, p);
+      else if (table[p + 1] !== h || table[p + 3] !== length + 1 || !this.isStringKeyAt(table[p + 2]! >>> 0, k)) continue;
+      hot[hotAt] = id;
+      hot[hotAt + 1] = h;
+      return id;
     }
   }
 
   /** Whether group `id`'s key is the string `k` (its length already compared). */
   private isStringKey(id: number, k: string): boolean {
+    return this.isStringKeyAt(this.keyStart[id]!, k);
+  }
+
+  /** Whether the key at `at` in the arena is the string `k` (its length already compared). */
+  private isStringKeyAt(at: number, k: string): boolean {
     const arena = this.arena;
-    const start = this.keyStart[id]! + 1;
+    const start = at + 1;
     if (arena[start - 1] !== K_STRING) return false;
     const length = k.length;
     let i = 0;
@@ -280,12 +299,12 @@ export class DenseGroupEngine<T> {
     for (let i = 0; i < length; i++) h = Math.imul(h ^ units[i]!, FNV_PRIME);
     const table = this.table;
     const mask = this.mask;
-    for (let p = h & mask; ; p = (p + 1) & mask) {
+    for (let p = (h << 2) & mask; ; p = (p + 4) & mask) {
       const id = table[p]!;
       if (id === -1) return create ? this.insert(units, units[0]!, length, h, p) : -1;
-      if (this.hashes[id] !== h || this.keyLength[id] !== length) continue;
+      if (table[p + 1] !== h || table[p + 3] !== length) continue;
       const arena = this.arena;
-      const start = this.keyStart[id]!;
+      const start = table[p + 2]! >>> 0;
       let i = 0;
       while (i < length && arena[start + i] === units[i]) i++;
       if (i === length) return id;
@@ -690,7 +709,12 @@ export class DenseGroupEngine<T> {
       }
     }
   }
-  /** Indexes the first `count` keys of the arena (laid out back to back, `keyUnits` each) as ids 0.. in order; returns the entry of a repeated key, or -1. */
+  /**
+   * Indexes the first `count` keys of the arena (laid out back to back, `keyUnits` each) as ids 0.. in
+   * order; returns the entry of a repeated key, or -1. The keys are hashed in one pass, then inserted in the
+   * order of their home slots (a stable counting sort by the slot's top bits), so that the inserts walk the
+   * table forwards instead of missing the caches on every key of a large state.
+   */
   private indexArena(count: number, keyUnits: Uint32Array, ids: Int32Array): number {
     const arena = this.arena;
     const table = this.table;
@@ -704,25 +728,43 @@ export class DenseGroupEngine<T> {
       const length = keyUnits[i]!;
       let h = FNV_OFFSET;
       for (let u = 0; u < length; u++) h = Math.imul(h ^ arena[at + u]!, FNV_PRIME);
-      let p = h & mask;
-      for (;;) {
-        const other = table[p]!;
-        if (other === -1) break;
-        if (hashes[other] === h && keyLength[other] === length) {
-          const s = keyStart[other]!;
-          let u = 0;
-          while (u < length && arena[s + u] === arena[at + u]) u++;
-          if (u === length) return i;
-        }
-        p = (p + 1) & mask;
-      }
       keyStart[i] = at;
       keyLength[i] = length;
       hashes[i] = h;
       stamp[i] = 0;
-      table[p] = i;
       ids[i] = i;
       at += length;
+    }
+    const slots = table.length / 4;
+    let shift = 0;
+    while (slots >>> shift > 2048) shift++;
+    const slotMask = slots - 1;
+    const starts = new Int32Array((slots >>> shift) + 1);
+    for (let i = 0; i < count; i++) starts[((hashes[i]! & slotMask) >>> shift) + 1]!++;
+    for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
+    const order = new Int32Array(count);
+    for (let i = 0; i < count; i++) order[starts[(hashes[i]! & slotMask) >>> shift]!++] = i;
+    for (let k = 0; k < count; k++) {
+      const i = order[k]!;
+      const h = hashes[i]!;
+      const length = keyLength[i]!;
+      const from = keyStart[i]!;
+      let p = (h << 2) & mask;
+      for (;;) {
+        const other = table[p]!;
+        if (other === -1) break;
+        if (table[p + 1] === h && table[p + 3] === length) {
+          const s = table[p + 2]! >>> 0;
+          let u = 0;
+          while (u < length && arena[s + u] === arena[from + u]) u++;
+          if (u === length) return Math.max(i, other);
+        }
+        p = (p + 4) & mask;
+      }
+      table[p] = i;
+      table[p + 1] = h;
+      table[p + 2] = from;
+      table[p + 3] = length;
     }
     this.size = count;
     return -1;
@@ -737,17 +779,14 @@ export class DenseGroupEngine<T> {
       for (let u = 0; u < length; u++) h = Math.imul(h ^ keys[at + u]!, FNV_PRIME);
       const table = this.table;
       const mask = this.mask;
-      const hashes = this.hashes;
-      const keyLength = this.keyLength;
-      const keyStart = this.keyStart;
       const arena = this.arena;
       let id = -1;
-      let p = h & mask;
-      for (; ; p = (p + 1) & mask) {
+      let p = (h << 2) & mask;
+      for (; ; p = (p + 4) & mask) {
         const c = table[p]!;
         if (c === -1) break;
-        if (hashes[c] !== h || keyLength[c] !== length) continue;
-        const s = keyStart[c]!;
+        if (table[p + 1] !== h || table[p + 3] !== length) continue;
+        const s = table[p + 2]! >>> 0;
         let u = 0;
         while (u < length && arena[s + u] === keys[at + u]) u++;
         if (u === length) {

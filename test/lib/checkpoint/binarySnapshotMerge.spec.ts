@@ -252,3 +252,27 @@ describe('the indexed binary snapshot merge', () => {
     expect(mergeBinaryStateIndexed(header, base, index, [delta])).toBeUndefined();
   });
 });
+
+describe('restoring a binary state file whose key is there twice', () => {
+  it('refuses it, naming the later entry, whether the state was empty or not', () => {
+    const e = engine();
+    const S = e.nSlots;
+    /** A delta of string keys (kind unit 1, then the text), each group counted once. */
+    const delta = (names: readonly string[], version: number): BinaryStateView => {
+      const keyUnits = Uint32Array.from(names, (k) => k.length + 1);
+      const keys = Uint16Array.from(names.flatMap((k) => [1, ...Array.from(k, (c) => c.charCodeAt(0))]));
+      const count = names.length;
+      const header = JSON.stringify({ operator: OP, version, kind: 'delta', base: version - 1, count, slots: S, layout: e.layout });
+      const body = encodeBinaryState(header, count, S, keyUnits, keys, new Uint8Array(count), new Uint8Array(count * S).fill(1), new Float64Array(count * S).fill(1), undefined);
+      return readBinaryState(body, 0, body.length);
+    };
+    const file = (view: BinaryStateView, version: number) => ({ view, path: `${DIR}/${version}.delta`, header: JSON.parse(view.headerJson) as Record<string, unknown> });
+    const names = Array.from({ length: 3000 }, (_, i) => `key-${i}`);
+    // Into an empty state (the keys are indexed in bulk) and into one that has keys (looked up one by one).
+    expect(() => engine().restoreBinary([file(delta([...names, 'key-17'], 0), 0)])).toThrow(`file ${DIR}/0.delta is corrupt; got the key of entry 3000 twice.`);
+    expect(() => engine().restoreBinary([file(delta(['a', 'b', 'a', 'c'], 0), 0)])).toThrow('got the key of entry 2 twice.');
+    const restored = engine();
+    restored.restoreBinary([file(delta(names, 0), 0), file(delta(['key-5', 'new'], 1), 1)]);
+    expect(restored.size).toBe(3001);
+  });
+});
