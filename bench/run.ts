@@ -60,7 +60,7 @@ const HELP = `npm run bench -- [flags]
 workload:
 ${WORKLOAD_FLAGS.map(([flag, text]) => `  --${flag.padEnd(15)} ${text}`).join('\n')}
 
-Each run is a child process: node --import tsx bench/worker.ts --job <job> --way <way> <workload flags>.
+Each run is a child process: node --expose-gc --import tsx bench/worker.ts --job <job> --way <way> <workload flags>.
 `;
 
 interface RunRecord extends WorkerResult {
@@ -75,7 +75,8 @@ function log(line: string): void {
 function runChild(job: string, way: string, workload: WorkloadOptions, profileDir: string | undefined, v8Flags: readonly string[] = []): WorkerResult {
   // A profiled run executes the esbuild bundle of the worker (with its source map), so that the
   // profile summary can map hot spots back to TypeScript lines; other runs go through tsx.
-  const nodeArgs = profileDir === undefined ? ['--max-old-space-size=8192', ...v8Flags, '--import', 'tsx', join(HERE, 'worker.ts')] : ['--max-old-space-size=8192', ...v8Flags, '--cpu-prof', '--cpu-prof-dir', profileDir, BUNDLE];
+  // --expose-gc: the worker collects its heap before the measured run (what loading the code left behind).
+  const nodeArgs = profileDir === undefined ? ['--max-old-space-size=8192', '--expose-gc', ...v8Flags, '--import', 'tsx', join(HERE, 'worker.ts')] : ['--max-old-space-size=8192', '--expose-gc', ...v8Flags, '--cpu-prof', '--cpu-prof-dir', profileDir, BUNDLE];
   const child = spawnSync(process.execPath, [...nodeArgs, '--job', job, '--way', way, ...workloadToArgs(workload)], {
     cwd: ROOT,
     encoding: 'utf8',
