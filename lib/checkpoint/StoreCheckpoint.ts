@@ -63,7 +63,7 @@ export interface CheckpointStateOptions {
    * bytes), and recovery reads about `1 + ratio` times the state at most
    * (plus the deltas written while a snapshot is being built). A larger ratio
    * writes less and recovers more slowly. `0`: a snapshot every
-   * `snapshotInterval` versions, whatever it costs. @defaultValue `0.25`
+   * `snapshotInterval` versions, whatever it costs. @defaultValue `0.5`
    */
   readonly snapshotDeltaRatio?: number;
   /**
@@ -142,7 +142,7 @@ interface RegisteredOperator<S> {
 }
 
 const DEFAULT_SNAPSHOT_INTERVAL = 10;
-const DEFAULT_SNAPSHOT_DELTA_RATIO = 0.25;
+const DEFAULT_SNAPSHOT_DELTA_RATIO = 0.5;
 const DEFAULT_MIN_BATCHES_TO_RETAIN = 100;
 
 function positiveInteger(option: string, value: unknown, fallback: number): number {
