@@ -341,7 +341,7 @@ function main(): void {
   const runs = parseCount('runs', flags.get('runs') ?? '3');
   const perBatch = Math.round(settings.keys * settings.changed);
   console.log(
-    `checkpoint benchmark: groupAggregate(count, sum) over ${settings.keys.toLocaleString()} keys, then ${settings.batches} batches of ${perBatch.toLocaleString()} changed keys (${(settings.changed * 100).toFixed(2)}%), back to back through startQuery; checkpoint in a directory, fsync on, a snapshot due every ${settings.snapshotInterval} versions at least${settings.snapshotDeltaRatio === undefined ? '' : ` and once the deltas reach ${settings.snapshotDeltaRatio} of its size`}`,
+    `checkpoint benchmark: groupAggregate(count, sum) over ${settings.keys.toLocaleString()} keys, then ${settings.batches} batches of ${perBatch.toLocaleString()} changed keys (${(settings.changed * 100).toFixed(2)}%), back to back through startQuery; checkpoint in a directory, fsync on, a snapshot due after ${settings.snapshotInterval} versions at least, once the deltas since the last add up to ${settings.snapshotDeltaRatio === undefined ? 'snapshotDeltaRatio (the default)' : settings.snapshotDeltaRatio} of its size`,
   );
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${runs} runs`);
   const summary: Array<{ ratio: number; wallRatio: number; cpuRatio: number; busyRatio: number; off: QueryResult; on: QueryResult; rec: RecoveryResult; bytes: number; snapshots: Array<{ version: number; bytes: number }> }> = [];

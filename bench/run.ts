@@ -3,7 +3,8 @@
 // process (peak RSS is per way), interleaved run by run so that background load
 // hits every way alike; prints events/s, the ratio to the loop, peak RSS (min
 // and median over the runs) and an order-independent checksum of the output
-// rows per way; then the scale curve of the tumbling job. Try `--help`.
+// rows per way; then the scale curve of the tumbling job, then the checkpoint
+// benchmark (bench/checkpoint.ts: overhead per batch, snapshots, recovery). Try `--help`.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -55,6 +56,8 @@ const HELP = `npm run bench -- [flags]
   --scale-n a,b,c   scale-curve sizes [1m,5m,20m]
   --scale-runs N    runs per scale-curve point (RSS verdicts use the median) [3]
   --profile         write a CPU profile of each library run (first run) to .bench-out/profiles and summarise it
+  --no-checkpoint   skip the checkpoint benchmark (checkpoint overhead per batch, snapshots, recovery time)
+  --checkpoint-runs N  runs of the checkpoint benchmark (\`npm run bench:checkpoint\`, default settings) [2]
   --help
 
 workload:
@@ -364,6 +367,8 @@ function main(): void {
   const scaleNs = (flags.get('scale-n') ?? '1m,5m,20m').split(',').map((s) => parseCount('scale-n', s));
   const scaleRuns = parseCount('scale-runs', flags.get('scale-runs') ?? '3');
   const profile = flags.has('profile');
+  const doCheckpoint = !scaleOnly && !flags.has('no-checkpoint');
+  const checkpointRuns = parseCount('checkpoint-runs', flags.get('checkpoint-runs') ?? '2');
   const started = new Date();
   mkdirSync(OUT_DIR, { recursive: true });
   const profileRoot = join(OUT_DIR, 'profiles');
@@ -437,10 +442,21 @@ function main(): void {
     }
   }
 
+  let checkpointText = '';
+  if (doCheckpoint) {
+    // The checkpoint benchmark in its own children (bench/checkpoint.ts): its medians close the report.
+    log(`checkpoint benchmark (${checkpointRuns} runs)…`);
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(HERE, 'checkpoint.ts'), '--runs', String(checkpointRuns)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (result.status !== 0) throw new Error(`bench: the checkpoint benchmark failed (status ${result.status}):\n${result.stderr}`);
+    const lines = result.stdout.split('\n');
+    const at = lines.findIndex((line) => line.startsWith('medians over'));
+    checkpointText = `\nCheckpoint overhead and recovery (\`npm run bench:checkpoint -- --runs ${checkpointRuns}\`; ${lines[0] ?? ''}):\n${lines.slice(at).join('\n')}\n`;
+  }
+
   const finished = new Date();
   const footer = `\nfinished ${finished.toISOString()} (${((finished.getTime() - started.getTime()) / 1000).toFixed(0)} s); load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`;
-  const text = `${report}${mainText}${scaleText}${footer}`;
-  process.stdout.write(`\n${mainText}${scaleText}${footer}`);
+  const text = `${report}${mainText}${scaleText}${checkpointText}${footer}`;
+  process.stdout.write(`\n${mainText}${scaleText}${checkpointText}${footer}`);
   writeFileSync(join(OUT_DIR, 'last.txt'), text);
   writeFileSync(join(OUT_DIR, 'last.json'), JSON.stringify({ started, machine, workload, records, summaries, scalePoints }, null, 2));
   log(`(written to ${join(OUT_DIR, 'last.txt')} and last.json)`);
