@@ -62,8 +62,11 @@ export interface CheckpointStateOptions {
    * proportional to the changes (at most `1 + 1 / ratio` times the deltas'
    * bytes), and recovery reads about `1 + ratio` times the state at most
    * (plus the deltas written while a snapshot is being built). A larger ratio
-   * writes less and recovers more slowly. `0`: a snapshot every
-   * `snapshotInterval` versions, whatever it costs. @defaultValue `0.5`
+   * writes less and recovers more slowly. However small the deltas, a
+   * snapshot is due after ten times `snapshotInterval` versions, so that
+   * the files recovery reads (and retention keeps) stay bounded. `0`: a
+   * snapshot every `snapshotInterval` versions, whatever it costs.
+   * @defaultValue `0.5`
    */
   readonly snapshotDeltaRatio?: number;
   /**
@@ -143,6 +146,8 @@ interface RegisteredOperator<S> {
 
 const DEFAULT_SNAPSHOT_INTERVAL = 10;
 const DEFAULT_SNAPSHOT_DELTA_RATIO = 0.5;
+/** However small the deltas, a snapshot is due after this many times `snapshotInterval` versions. */
+const SNAPSHOT_INTERVAL_CAP = 10;
 const DEFAULT_MIN_BATCHES_TO_RETAIN = 100;
 
 function positiveInteger(option: string, value: unknown, fallback: number): number {
@@ -809,7 +814,7 @@ export class StoreCheckpoint implements Checkpoint {
     for (const [operator, version] of newVersions) {
       for (const id of [...operator.publications.keys()]) if (id <= batchId) operator.publications.delete(id);
       operator.version = version;
-      if (version >= 0 && version - operator.snapshotVersion >= this.snapshotInterval && operator.deltaBytesSinceBase >= this.snapshotDeltaRatio * operator.chainBaseBytes) this.snapshotDue(operator, version);
+      if (version >= 0 && this.snapshotIsDue(operator, version)) this.snapshotDue(operator, version);
     }
     this.maintenance = this.maintenance.then(() => this.cleanUp(batchId)).catch((error: unknown) => {
       this.backgroundError ??= error;
@@ -818,6 +823,18 @@ export class StoreCheckpoint implements Checkpoint {
   }
 
   // ---------------------------------------------------------------- snapshots
+
+  /**
+   * Whether `operator`'s state at `version` wants a snapshot: `snapshotInterval` versions since the last
+   * one and deltas that add up to `snapshotDeltaRatio` of its size, or in any case
+   * {@link SNAPSHOT_INTERVAL_CAP} times `snapshotInterval` versions (tiny deltas on a large state would
+   * otherwise pile up files for recovery to read, and retention could delete none of them).
+   */
+  private snapshotIsDue(operator: RegisteredOperator<unknown>, version: number): boolean {
+    const versions = version - operator.snapshotVersion;
+    if (versions >= this.snapshotInterval * SNAPSHOT_INTERVAL_CAP) return true;
+    return versions >= this.snapshotInterval && operator.deltaBytesSinceBase >= this.snapshotDeltaRatio * operator.chainBaseBytes;
+  }
 
   /**
    * A snapshot of `operator` at `version` is due: built at once (off the main

@@ -124,7 +124,7 @@ describe('StoreCheckpoint', () => {
     // chain's base (the full delta, then the last snapshot) add up to r times the base's size.
     const largeThenSmall = (batches: number): Row[][] => [Array.from({ length: 120 }, (_, i) => ({ k: `key-${i}`, ts: 0 })), ...Array.from({ length: batches - 1 }, (_, i) => [{ k: `key-${i % 7}`, ts: i }])];
     const sizeOf = (store: MemoryCheckpointStore, name: string) => store.files.get(`state/countByKey%230/${name}`)!.length;
-    /** The snapshot versions the rule gives, from the sizes of the files the run wrote. */
+    /** The snapshot versions the rule gives (and its cap of ten intervals), from the sizes of the files the run wrote. */
     const dueVersions = (store: MemoryCheckpointStore, batches: number, ratio: number, interval: number) => {
       const due: number[] = [];
       let base = sizeOf(store, '0.delta');
@@ -132,7 +132,7 @@ describe('StoreCheckpoint', () => {
       let last = -1;
       for (let v = 1; v < batches; v++) {
         since += sizeOf(store, `${v}.delta`);
-        if (v - last >= interval && since >= ratio * base) {
+        if (v - last >= interval * 10 || (v - last >= interval && since >= ratio * base)) {
           due.push(v);
           base = sizeOf(store, `${v}.snapshot`);
           since = 0;
@@ -163,6 +163,13 @@ describe('StoreCheckpoint', () => {
       const every = new MemoryCheckpointStore();
       await drive(every, largeThenSmall(12), { snapshotInterval: 3, snapshotDeltaRatio: 0 });
       expect(snapshotVersions(every)).toEqual([2, 5, 8, 11]);
+    });
+
+    it('writes a snapshot after ten times snapshotInterval versions however small the deltas', async () => {
+      const store = new MemoryCheckpointStore();
+      // A ratio no run of small deltas reaches: only the cap makes snapshots.
+      await drive(store, largeThenSmall(50), { snapshotInterval: 2, snapshotDeltaRatio: 1000 });
+      expect(snapshotVersions(store)).toEqual([19, 39]);
     });
 
     it('counts the deltas a restart reads back, so snapshots fall due at the versions of an uninterrupted run', async () => {
