@@ -45,9 +45,10 @@ export interface CheckpointOptions extends OpenCheckpointOptions {
  * is already in the restored state.
  *
  * **State**: none of its own; the state of the stateful operators above it,
- * written as a delta of the keys changed per batch, with a full snapshot every
- * `snapshotInterval` batches, keeping what the last `minBatchesToRetain`
- * commits need.
+ * written as a delta of the keys changed per batch, with a full snapshot
+ * after at least `snapshotInterval` batches once the deltas since the last
+ * one reach `snapshotDeltaRatio` of its size, keeping what the last
+ * `minBatchesToRetain` commits need.
  *
  * **Guarantee**: the operators' state is exactly once: a restarted pipeline
  * continues exactly where the last commit left it. The batches emitted
@@ -74,10 +75,10 @@ export interface CheckpointOptions extends OpenCheckpointOptions {
  * ```
  *
  * @param location A directory (created when missing) or a {@link CheckpointStore} such as `MemoryCheckpointStore`.
- * @param options Snapshot interval, retention, query id for a new checkpoint, scheduler.
+ * @param options Snapshot interval and delta ratio, retention, query id for a new checkpoint, scheduler.
  * @returns An operator that emits the same batches, minus those already committed.
  * @throws {InvalidOptionError} `checkpoint: location must be a directory path or a CheckpointStore; got <value>. …` (when the operator is built)
- * @throws {InvalidOptionError} `checkpoint: snapshotInterval must be a positive integer; got <value>.` (the same for `minBatchesToRetain`)
+ * @throws {InvalidOptionError} `checkpoint: snapshotInterval must be a positive integer; got <value>.` (the same for `minBatchesToRetain`); `checkpoint: snapshotDeltaRatio must be a finite number of at least 0; got <value>.`
  * @throws {CheckpointIncompatibleError} (as an error notification) `checkpoint: stateful operator <id> does not match the checkpoint; …`, `… is not in the checkpoint; …` or `… is in the checkpoint but not in the pipeline; …` when the pipeline's stateful operators changed.
  * @throws {CheckpointCorruptError} (as an error notification) `checkpoint: file <path> is corrupt; …` or `… is missing; …` when recovery needs a damaged file.
  * @throws {CheckpointIOError} (as an error notification) when the file system fails.

@@ -31,7 +31,7 @@ export function isCheckpointStore(value: unknown): value is CheckpointStore {
  *
  * @param location A directory path (created when missing) or a {@link CheckpointStore}.
  * @throws {InvalidOptionError} `checkpoint: location must be a directory path or a CheckpointStore; got <value>.`
- * @throws {InvalidOptionError} `checkpoint: snapshotInterval must be a positive integer; got <value>.` (the same for `minBatchesToRetain`)
+ * @throws {InvalidOptionError} `checkpoint: snapshotInterval must be a positive integer; got <value>.` (the same for `minBatchesToRetain`); `checkpoint: snapshotDeltaRatio must be a finite number of at least 0; got <value>.`
  */
 export function openCheckpoint(location: string | CheckpointStore, options: OpenCheckpointOptions = {}): StoreCheckpoint {
   let store: CheckpointStore;
