@@ -144,6 +144,13 @@ interface RegisteredOperator<S> {
   chain: Promise<void>;
 }
 
+/** How an operator's state was rebuilt on open: from the snapshot at `snapshotVersion` (-1: from a full delta), with the sizes of that file and of the deltas applied after it. */
+interface RestoredChain {
+  readonly snapshotVersion: number;
+  readonly baseBytes: number;
+  readonly deltaBytes: number;
+}
+
 const DEFAULT_SNAPSHOT_INTERVAL = 10;
 const DEFAULT_SNAPSHOT_DELTA_RATIO = 0.5;
 /** However small the deltas, a snapshot is due after this many times `snapshotInterval` versions. */
@@ -215,10 +222,8 @@ export class StoreCheckpoint implements Checkpoint {
   private readonly restoredFiles = new Map<string, readonly ParsedStateFile[]>();
   /** Restored states decoded before their operator registered ({@link prepare}), with the codec that decoded them. */
   private readonly prepared = new Map<string, { readonly codec: StateCodec<unknown> } & ({ readonly state: unknown } | { readonly error: unknown })>();
-  /** Snapshot version each restored chain started from. */
-  private readonly restoredSnapshotVersions = new Map<string, number>();
-  /** Bytes of each restored chain: the file it starts from and the deltas after it. */
-  private readonly restoredChainBytes = new Map<string, { readonly base: number; readonly deltas: number }>();
+  /** Each restored chain: the snapshot version it started from, and the bytes of the file it started from and of the deltas after it. */
+  private readonly restoredChains = new Map<string, RestoredChain>();
   private readonly operators = new Map<string, RegisteredOperator<unknown>>();
   private removedChecked = false;
   /** Operator versions per committed batch, for retention. */
@@ -440,10 +445,9 @@ export class StoreCheckpoint implements Checkpoint {
       for (const [id, record] of Object.entries(lastCommit.operators)) {
         versions[id] = record.version;
         if (record.version >= 0) {
-          const { files, snapshotVersion, bytes } = await this.rebuildState(id, record.version);
+          const { files, chain } = await this.rebuildState(id, record.version);
           this.restoredFiles.set(id, files);
-          this.restoredSnapshotVersions.set(id, snapshotVersion);
-          this.restoredChainBytes.set(id, bytes);
+          this.restoredChains.set(id, chain);
         }
       }
       this.commitVersions.set(lastCommit.batchId, versions);
@@ -468,7 +472,7 @@ export class StoreCheckpoint implements Checkpoint {
   }
 
   /** Reads the files of an operator's state at `version`: the newest good snapshot at or below it, then the deltas after it, oldest first. */
-  private async rebuildState(operatorId: string, version: number): Promise<{ files: readonly ParsedStateFile[]; snapshotVersion: number; bytes: { readonly base: number; readonly deltas: number } }> {
+  private async rebuildState(operatorId: string, version: number): Promise<{ files: readonly ParsedStateFile[]; chain: RestoredChain }> {
     const deltas: ParsedStateFile[] = [];
     const sizes: number[] = [];
     let current = version;
@@ -505,7 +509,7 @@ export class StoreCheckpoint implements Checkpoint {
     // Without a snapshot the chain starts from a full delta (the first one).
     if (base === undefined && sizes.length > 0) baseSize = sizes.shift()!;
     const deltaBytes = sizes.reduce((total, size) => total + size, 0);
-    return { files: base === undefined ? deltas : [base, ...deltas], snapshotVersion: base?.header.version ?? -1, bytes: { base: baseSize, deltas: deltaBytes } };
+    return { files: base === undefined ? deltas : [base, ...deltas], chain: { snapshotVersion: base?.header.version ?? -1, baseBytes: baseSize, deltaBytes } };
   }
 
   // ---------------------------------------------------------------- registration
@@ -620,7 +624,7 @@ export class StoreCheckpoint implements Checkpoint {
         state = this.decodeState(id, spec.codec, files);
       }
       restored = { batchId: this.lastCommitted, state };
-      snapshotVersion = this.restoredSnapshotVersions.get(id) ?? -1;
+      snapshotVersion = this.restoredChains.get(id)?.snapshotVersion ?? -1;
     }
     const operator: RegisteredOperator<S> = {
       id,
@@ -633,8 +637,8 @@ export class StoreCheckpoint implements Checkpoint {
       publishedVersion: version,
       snapshotVersion,
       durableSnapshotVersion: snapshotVersion,
-      chainBaseBytes: this.restoredChainBytes.get(id)?.base ?? 0,
-      deltaBytesSinceBase: this.restoredChainBytes.get(id)?.deltas ?? 0,
+      chainBaseBytes: this.restoredChains.get(id)?.baseBytes ?? 0,
+      deltaBytesSinceBase: this.restoredChains.get(id)?.deltaBytes ?? 0,
       snapshotInFlight: undefined,
       pendingSnapshot: undefined,
       publications: new Map(),
