@@ -2,7 +2,7 @@ import type { CompiledAggregates } from './Aggregator.js';
 import { columnKindOf, slotsOf, type ColumnKind } from './columnKinds.js';
 import type { CompiledKey } from './groupKey.js';
 import { decodeRawKey, encodeRawKey } from './groupKey.js';
-import { encodeBinaryState, type BinaryStateView } from '../checkpoint/stateColumns.js';
+import { encodeBinaryState, homeSlotOrder, type BinaryStateView } from '../checkpoint/stateColumns.js';
 import type { StateFileHeader } from '../checkpoint/stateFiles.js';
 import { CheckpointCorruptError } from '../errors/CheckpointError.js';
 
@@ -711,9 +711,8 @@ export class DenseGroupEngine<T> {
   }
   /**
    * Indexes the first `count` keys of the arena (laid out back to back, `keyUnits` each) as ids 0.. in
-   * order; returns the entry of a repeated key, or -1. The keys are hashed in one pass, then inserted in the
-   * order of their home slots (a stable counting sort by the slot's top bits), so that the inserts walk the
-   * table forwards instead of missing the caches on every key of a large state.
+   * order; returns the entry of a repeated key, or -1. The keys are hashed in one pass, then inserted in
+   * {@link homeSlotOrder}, so that the inserts walk the table forwards.
    */
   private indexArena(count: number, keyUnits: Uint32Array, ids: Int32Array): number {
     const arena = this.arena;
@@ -735,15 +734,7 @@ export class DenseGroupEngine<T> {
       ids[i] = i;
       at += length;
     }
-    const slots = table.length / 4;
-    let shift = 0;
-    while (slots >>> shift > 2048) shift++;
-    const slotMask = slots - 1;
-    const starts = new Int32Array((slots >>> shift) + 1);
-    for (let i = 0; i < count; i++) starts[((hashes[i]! & slotMask) >>> shift) + 1]!++;
-    for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
-    const order = new Int32Array(count);
-    for (let i = 0; i < count; i++) order[starts[(hashes[i]! & slotMask) >>> shift]!++] = i;
+    const order = homeSlotOrder(hashes, count, table.length / 4);
     for (let k = 0; k < count; k++) {
       const i = order[k]!;
       const h = hashes[i]!;

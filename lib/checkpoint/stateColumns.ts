@@ -812,10 +812,25 @@ export function sameBinaryKey(a: BinaryStateView, i: number, b: BinaryStateView,
 }
 
 /**
- * Indexes the keys of `view`: one hash of each key, then the inserts in the
- * order of their home slots (a counting sort by the slot's top bits), so that
- * they walk the table forwards instead of missing the caches on every key.
+ * The entries `0 .. count` in the order of their home slots in an
+ * open-addressing table of `slots` slots (a power of two) by `hashes` (a
+ * stable counting sort by the slot's top 11 bits): inserting them in this
+ * order walks the table forwards instead of missing the caches on every key
+ * of a large table.
  */
+export function homeSlotOrder(hashes: Int32Array, count: number, slots: number): Int32Array {
+  const slotMask = slots - 1;
+  let shift = 0;
+  while (slots >>> shift > 2048) shift++;
+  const starts = new Int32Array((slots >>> shift) + 1);
+  for (let i = 0; i < count; i++) starts[((hashes[i]! & slotMask) >>> shift) + 1]!++;
+  for (let b = 1; b < starts.length; b++) starts[b]! += starts[b - 1]!;
+  const order = new Int32Array(count);
+  for (let i = 0; i < count; i++) order[starts[(hashes[i]! & slotMask) >>> shift]!++] = i;
+  return order;
+}
+
+/** Indexes the keys of `view`: one hash of each key, then the inserts in {@link homeSlotOrder}. */
 export function indexBinaryKeys(view: BinaryStateView): BinaryKeyIndex {
   const n = view.count;
   let size = 16;
@@ -828,33 +843,18 @@ export function indexBinaryKeys(view: BinaryStateView): BinaryKeyIndex {
     if (view.bytes[view.flagsAt + i] === 1) return { count: n, table, irregular: true };
     hashes[i] = binaryKeyHash(view.bytes, view.keyStarts[i]!, view.keyUnits[i]! * 2);
   }
-  const slotMask = size - 1;
-  let shift = 0;
-  while (size >>> shift > 2048) shift++;
-  const starts = new Int32Array((size >>> shift) + 1);
-  for (let i = 0; i < n; i++) starts[((hashes[i]! & slotMask) >>> shift) + 1]!++;
-  for (let k = 1; k < starts.length; k++) starts[k]! += starts[k - 1]!;
-  const sortedHash = new Int32Array(n);
-  const sortedEntry = new Int32Array(n);
-  const sortedRel = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const h = hashes[i]!;
-    const at = starts[(h & slotMask) >>> shift]!++;
-    sortedHash[at] = h;
-    sortedEntry[at] = i;
-    sortedRel[at] = view.keyStarts[i]! - keysFrom;
-  }
+  const order = homeSlotOrder(hashes, n, size);
   const wrap = size * 4 - 1;
   for (let k = 0; k < n; k++) {
-    const h = sortedHash[k]!;
-    const i = sortedEntry[k]!;
+    const i = order[k]!;
+    const h = hashes[i]!;
     let p = (h << 2) & wrap;
     for (;;) {
       const t = table[p + 1]!;
       if (t === 0) {
         table[p] = h;
         table[p + 1] = i + 1;
-        table[p + 2] = sortedRel[k]!;
+        table[p + 2] = view.keyStarts[i]! - keysFrom;
         break;
       }
       if (table[p] === h && sameBinaryKey(view, t - 1, view, i)) return { count: n, table, irregular: true };
@@ -1331,6 +1331,7 @@ export const STATE_COLUMN_FUNCTIONS = {
   mergeBinaryState,
   binaryKeyHash,
   sameBinaryKey,
+  homeSlotOrder,
   indexBinaryKeys,
   mergeBinaryStateIndexed,
   snapshotSteps,
