@@ -32,6 +32,14 @@ const HOT_SLOTS = 1 << 16;
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 
+/** Fills the table slot at offset `p` (see `DenseGroupEngine.table`): the group's id, its key's hash, start in the arena and length. */
+function fillSlot(table: Int32Array, p: number, id: number, h: number, start: number, length: number): void {
+  table[p] = id;
+  table[p + 1] = h;
+  table[p + 2] = start;
+  table[p + 3] = length;
+}
+
 /** A copy of `bytes[from .. to)` in a buffer of its own, at offset 0 (a Node `Buffer`'s `slice` is a view into a shared buffer). */
 function copyOf(bytes: Uint8Array, from: number, to: number): Uint8Array {
   const copy = new Uint8Array(to - from);
@@ -179,10 +187,7 @@ export class DenseGroupEngine<T> {
         const h = this.hashes[id]!;
         let p = (h << 2) & mask;
         while (table[p] !== -1) p = (p + 4) & mask;
-        table[p] = id;
-        table[p + 1] = h;
-        table[p + 2] = this.keyStart[id]!;
-        table[p + 3] = this.keyLength[id]!;
+        fillSlot(table, p, id, h, this.keyStart[id]!, this.keyLength[id]!);
       }
       this.table = table;
       this.mask = mask;
@@ -221,11 +226,7 @@ export class DenseGroupEngine<T> {
     this.keyLength[id] = length;
     this.hashes[id] = h;
     this.stamp[id] = 0;
-    const table = this.table;
-    table[p] = id;
-    table[p + 1] = h;
-    table[p + 2] = start;
-    table[p + 3] = length;
+    fillSlot(this.table, p, id, h, start, length);
     this.initAccumulators(id);
     return id;
   }
@@ -752,10 +753,7 @@ export class DenseGroupEngine<T> {
         }
         p = (p + 4) & mask;
       }
-      table[p] = i;
-      table[p + 1] = h;
-      table[p + 2] = from;
-      table[p + 3] = length;
+      fillSlot(table, p, i, h, from, length);
     }
     this.size = count;
     return -1;
