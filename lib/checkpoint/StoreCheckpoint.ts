@@ -156,6 +156,8 @@ const DEFAULT_SNAPSHOT_DELTA_RATIO = 0.5;
 /** However small the deltas, a snapshot is due after this many times `snapshotInterval` versions. */
 const SNAPSHOT_INTERVAL_CAP = 10;
 const DEFAULT_MIN_BATCHES_TO_RETAIN = 100;
+/** How many of a chain's state files recovery reads ahead of the walk at once (see `chainReader`). */
+const CHAIN_READ_AHEAD = 8;
 
 function positiveInteger(option: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
@@ -284,8 +286,9 @@ export class StoreCheckpoint implements Checkpoint {
   private async readStateFile(
     path: string,
     expected: { readonly operator: string; readonly version: number; readonly kind: 'delta' | 'snapshot' },
+    read: (path: string) => Promise<Uint8Array | undefined> = (p) => this.store.read(p),
   ): Promise<{ readonly file: ParsedStateFile; readonly size: number } | undefined> {
-    const bytes = await this.store.read(path);
+    const bytes = await read(path);
     if (bytes === undefined) return undefined;
     const where = this.where(path);
     const frame = checkFrame(bytes, where, expected.kind, this.checksum, [1, 2, 3]);
@@ -429,14 +432,19 @@ export class StoreCheckpoint implements Checkpoint {
     const lastCommitted = lastCommit === undefined ? undefined : await this.readOffsets(lastCommit.batchId);
     const pending = pendingId === undefined ? undefined : await this.readOffsets(pendingId);
 
-    // State files newer than the last commit belong to a batch that will run again.
+    // State files newer than the last commit belong to a batch that will run again. What is left
+    // is the listing that recovery reads each operator's chain from.
+    const stateFiles = new Map<string, Set<string>>();
     for (const dirName of await this.store.list(STATE_DIR)) {
       const dir = `${STATE_DIR}/${dirName}`;
       await this.store.removeTemporaryFiles(dir);
+      const kept = new Set<string>();
       for (const name of await this.store.list(dir)) {
         const parsed = parseStateFileName(name);
         if (parsed !== undefined && parsed.version > lastCommittedBatchId) await this.store.remove(`${dir}/${name}`);
+        else kept.add(name);
       }
+      stateFiles.set(dir, kept);
     }
 
     if (lastCommit !== undefined) {
@@ -445,7 +453,7 @@ export class StoreCheckpoint implements Checkpoint {
       for (const [id, record] of Object.entries(lastCommit.operators)) {
         versions[id] = record.version;
         if (record.version >= 0) {
-          const { files, chain } = await this.rebuildState(id, record.version);
+          const { files, chain } = await this.rebuildState(id, record.version, stateFiles.get(stateDir(id)) ?? new Set());
           this.restoredFiles.set(id, files);
           this.restoredChains.set(id, chain);
         }
@@ -471,8 +479,17 @@ export class StoreCheckpoint implements Checkpoint {
     );
   }
 
-  /** Reads the files of an operator's state at `version`: the newest good snapshot at or below it, then the deltas after it, oldest first. */
-  private async rebuildState(operatorId: string, version: number): Promise<{ files: readonly ParsedStateFile[]; chain: RestoredChain }> {
+  /**
+   * Reads the files of an operator's state at `version`: the newest good
+   * snapshot at or below it, then the deltas after it, oldest first.
+   * `present` is the listing of the operator's state directory: a file it
+   * does not hold is not asked for, and the files the walk will read (the
+   * deltas down to the newest snapshot, and that snapshot) are read ahead, a
+   * few at a time, so that the store's reads overlap instead of taking one
+   * round trip each.
+   */
+  private async rebuildState(operatorId: string, version: number, present: ReadonlySet<string>): Promise<{ files: readonly ParsedStateFile[]; chain: RestoredChain }> {
+    const read = this.chainReader(operatorId, version, present);
     const deltas: ParsedStateFile[] = [];
     const sizes: number[] = [];
     let current = version;
@@ -482,7 +499,7 @@ export class StoreCheckpoint implements Checkpoint {
       const snapshotFile = statePath(operatorId, current, 'snapshot');
       let snapshotError: unknown;
       try {
-        const snapshot = await this.readStateFile(snapshotFile, { operator: operatorId, version: current, kind: 'snapshot' });
+        const snapshot = await this.readStateFile(snapshotFile, { operator: operatorId, version: current, kind: 'snapshot' }, read);
         if (snapshot !== undefined) {
           base = snapshot.file;
           baseSize = snapshot.size;
@@ -493,7 +510,7 @@ export class StoreCheckpoint implements Checkpoint {
         snapshotError = error; // fall back to the delta of the same version
       }
       const deltaFile = statePath(operatorId, current, 'delta');
-      const delta = await this.readStateFile(deltaFile, { operator: operatorId, version: current, kind: 'delta' }).catch((error: unknown) => {
+      const delta = await this.readStateFile(deltaFile, { operator: operatorId, version: current, kind: 'delta' }, read).catch((error: unknown) => {
         throw snapshotError ?? error;
       });
       if (delta === undefined) {
@@ -510,6 +527,51 @@ export class StoreCheckpoint implements Checkpoint {
     if (base === undefined && sizes.length > 0) baseSize = sizes.shift()!;
     const deltaBytes = sizes.reduce((total, size) => total + size, 0);
     return { files: base === undefined ? deltas : [base, ...deltas], chain: { snapshotVersion: base?.header.version ?? -1, baseBytes: baseSize, deltaBytes } };
+  }
+
+  /**
+   * The reads of one operator's chain walk ({@link rebuildState}): a file
+   * `present` does not list is absent without asking the store; the files the
+   * walk reads when no snapshot is corrupt (the deltas from `version` down to
+   * the newest listed snapshot, then that snapshot) are read ahead in that
+   * order, at most {@link CHAIN_READ_AHEAD} at a time. Any other path (the
+   * walk falling back past a corrupt snapshot) is read when asked for. A read
+   * ahead that fails rejects only when the walk asks for its file.
+   */
+  private chainReader(operatorId: string, version: number, present: ReadonlySet<string>): (path: string) => Promise<Uint8Array | undefined> {
+    const dir = stateDir(operatorId);
+    const ahead: string[] = [];
+    for (let v = version; v >= 0; v--) {
+      if (present.has(`${v}.snapshot`)) {
+        ahead.push(statePath(operatorId, v, 'snapshot'));
+        break;
+      }
+      if (present.has(`${v}.delta`)) ahead.push(statePath(operatorId, v, 'delta'));
+    }
+    const started = new Map<string, Promise<Uint8Array | undefined>>();
+    let next = 0;
+    let inFlight = 0;
+    const pump = (): void => {
+      while (inFlight < CHAIN_READ_AHEAD && next < ahead.length) {
+        const path = ahead[next++]!;
+        inFlight++;
+        const bytes = this.store.read(path);
+        started.set(path, bytes);
+        const settled = (): void => {
+          inFlight--;
+          pump();
+        };
+        bytes.then(settled, settled);
+      }
+    };
+    pump();
+    return (path) => {
+      if (!present.has(path.slice(dir.length + 1))) return Promise.resolve(undefined);
+      const bytes = started.get(path);
+      if (bytes === undefined) return this.store.read(path);
+      started.delete(path);
+      return bytes;
+    };
   }
 
   // ---------------------------------------------------------------- registration

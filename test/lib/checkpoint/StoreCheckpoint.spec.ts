@@ -300,6 +300,38 @@ describe('StoreCheckpoint', () => {
       expect(second.output.get(8)).toEqual(whole.output.get(8));
     });
 
+    it('reads each state file of the chain once and asks the store for no file its listing does not hold', async () => {
+      const inputs = rotatingInputs(14);
+      const whole = await drive(new MemoryCheckpointStore(), inputs);
+      const store = new MemoryCheckpointStore();
+      await drive(store, inputs.slice(0, 12), { snapshotInterval: 5, snapshotDeltaRatio: 0 });
+      expect(stateFiles(store)).toContain('9.snapshot');
+      const reads: string[] = [];
+      const read = store.read.bind(store);
+      store.read = (path) => {
+        reads.push(path);
+        return read(path);
+      };
+      const second = await drive(store, inputs, { snapshotInterval: 5, snapshotDeltaRatio: 0 });
+      const stateReads = reads.filter((p) => p.startsWith('state/'));
+      // The newest snapshot and the deltas after it, each once; not a snapshot at every version.
+      expect([...stateReads].sort()).toEqual(['state/countByKey%230/10.delta', 'state/countByKey%230/11.delta', 'state/countByKey%230/9.snapshot']);
+      expect(second.output.get(13)).toEqual(whole.output.get(13));
+    });
+
+    it('falls back past a corrupt snapshot to the deltas before it, reading them when the walk gets there', async () => {
+      const inputs = rotatingInputs(10);
+      const whole = await drive(new MemoryCheckpointStore(), inputs);
+      const store = new MemoryCheckpointStore();
+      await drive(store, inputs.slice(0, 8), { snapshotInterval: 3, snapshotDeltaRatio: 0 });
+      expect(stateFiles(store)).toContain('5.snapshot');
+      const snapshot = store.files.get('state/countByKey%230/5.snapshot')!;
+      const torn = snapshot.slice(0, snapshot.length - 3);
+      store.files.set('state/countByKey%230/5.snapshot', torn);
+      const second = await drive(store, inputs, { snapshotInterval: 3, snapshotDeltaRatio: 0 });
+      expect(second.output.get(9)).toEqual(whole.output.get(9));
+    });
+
     it('keeps only what the last minBatchesToRetain commits need', async () => {
       const store = new MemoryCheckpointStore();
       const inputs = rotatingInputs(12);
