@@ -112,6 +112,23 @@ describe('groupAggregate by dense key ids', () => {
     );
   });
 
+  it('restores a long chain of deltas (keys new in later deltas, keys in several) with the ids, so the table order, of a run never restarted', async () => {
+    await fc.assert(
+      fc.asyncProperty(batchesArb, async (batches) => {
+        const straight = run(builtins(), 'complete', batches).map((s) => s.rows);
+        // Restarted after every batch, with no snapshot: each restart restores the first delta and every one since.
+        const store = new MemoryCheckpointStore();
+        const restarted: (readonly unknown[])[] = [];
+        for (let upTo = 1; upTo <= batches.length; upTo++) {
+          const out = await checkpointed(store, builtins(), 'complete', batches, upTo, 1000);
+          restarted.push(out.at(-1)!);
+        }
+        expect(restarted).toEqual(straight);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   const rows: R[][] = [
     [{ k: 'a', v: 1, m: 1 }, { k: 'b', v: 2, m: 5 }, { k: new Date(0), v: 3, m: 2 }],
     [{ k: 'a', v: 4, m: 0 }],
