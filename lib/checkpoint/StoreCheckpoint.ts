@@ -1,4 +1,4 @@
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { CheckpointCorruptError, CheckpointError, CheckpointIOError, CheckpointIncompatibleError } from '../errors/CheckpointError.js';
 import { InvalidOptionError } from '../errors/InvalidArgumentError.js';
 import { describeValue } from '../errors/StreamingError.js';
@@ -156,6 +156,8 @@ const DEFAULT_SNAPSHOT_DELTA_RATIO = 0.5;
 /** However small the deltas, a snapshot is due after this many times `snapshotInterval` versions. */
 const SNAPSHOT_INTERVAL_CAP = 10;
 const DEFAULT_MIN_BATCHES_TO_RETAIN = 100;
+/** How long `close()` waits for a snapshot being built before abandoning it (ms of the query's scheduler). */
+const CLOSE_SNAPSHOT_WAIT_MS = 500;
 /** How many of a chain's state files recovery reads ahead of the walk at once (see `chainReader`). */
 const CHAIN_READ_AHEAD = 8;
 
@@ -1013,20 +1015,42 @@ export class StoreCheckpoint implements Checkpoint {
 
   /**
    * Stops accepting publications and waits for the delta writes in flight. A
-   * snapshot still being built is abandoned: the deltas are durable, so
-   * recovery only replays a few more of them, and its temporary file is
-   * removed on the next open.
+   * snapshot still being built gets up to {@link CLOSE_SNAPSHOT_WAIT_MS} (on
+   * the query's scheduler) to finish, so that the next start restores from
+   * it instead of from every delta since the last one; past that it is
+   * abandoned: the deltas are durable, so recovery only replays more of them,
+   * and its temporary file is removed on the next open. A due snapshot that
+   * was waiting for it is not started.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
       for (const operator of this.operators.values()) await operator.chain;
+      await this.settleSnapshots();
       await this.snapshots?.close();
       for (const operator of this.operators.values()) await operator.snapshotInFlight;
       await this.maintenance;
     } finally {
       await this.releaseLock();
+    }
+  }
+
+  /** Waits for the snapshots in flight, for at most {@link CLOSE_SNAPSHOT_WAIT_MS} of the scheduler's time (see {@link close}). */
+  private async settleSnapshots(): Promise<void> {
+    const inFlight: Promise<void>[] = [];
+    for (const operator of this.operators.values()) if (operator.snapshotInFlight !== undefined) inFlight.push(operator.snapshotInFlight);
+    const scheduler = this.scheduler;
+    if (inFlight.length === 0 || scheduler === undefined) return;
+    let timer: Subscription | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = scheduler.schedule(() => resolve(), CLOSE_SNAPSHOT_WAIT_MS);
+    });
+    try {
+      // A snapshot's promise never rejects: its failure is recorded (or, once closed, ignored).
+      await Promise.race([Promise.all(inFlight), timeout]);
+    } finally {
+      timer?.unsubscribe();
     }
   }
 

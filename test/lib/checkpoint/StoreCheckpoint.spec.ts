@@ -1,6 +1,7 @@
-import { Subject, asyncScheduler } from 'rxjs';
+import { Subject, VirtualTimeScheduler, asyncScheduler } from 'rxjs';
 import type { Batch } from '../../../lib/batch/Batch.js';
 import { MemoryCheckpointStore } from '../../../lib/checkpoint/MemoryCheckpointStore.js';
+import type { SnapshotBuilder } from '../../../lib/checkpoint/CheckpointStore.js';
 import { openCheckpoint } from '../../../lib/checkpoint/openCheckpoint.js';
 import { CheckpointError, CheckpointIncompatibleError, InvalidOptionError } from '../../../lib/errors/index.js';
 import { inQueryContext } from '../../../lib/internal/pipeline.js';
@@ -249,6 +250,74 @@ describe('StoreCheckpoint', () => {
       await checkpoint.close();
       expect(stateFiles(store)).toEqual(['0.delta', '0.snapshot']);
       await expect(checkpoint.commit(1)).rejects.toThrow('checkpoint: commit was called after close() for memory; got a closed checkpoint. Open it again.');
+    });
+  });
+
+  describe('close', () => {
+    /** A store whose snapshots are built by a builder the test finishes by hand, logging what happens. */
+    class HeldSnapshots extends MemoryCheckpointStore {
+      readonly log: string[] = [];
+      readonly held: (() => void)[] = [];
+      snapshotBuilder(): SnapshotBuilder {
+        const pending = new Set<(error: Error) => void>();
+        return {
+          build: (_operatorId, _stateDir, version) =>
+            new Promise<number>((resolve, reject) => {
+              this.log.push(`build ${version}`);
+              pending.add(reject);
+              this.held.push(() => {
+                pending.delete(reject);
+                this.log.push(`built ${version}`);
+                resolve(1);
+              });
+            }),
+          // Like the file store's worker: a build still in flight is abandoned, and rejects.
+          close: async () => {
+            this.log.push('builder closed');
+            for (const reject of pending) reject(new Error('the snapshot builder is closed'));
+          },
+        };
+      }
+    }
+    /** Runs two batches on the virtual clock `clock` (a snapshot falls due after each) and starts closing. */
+    async function runThenClose(store: HeldSnapshots, clock: VirtualTimeScheduler): Promise<{ closing: Promise<void>; closed: () => boolean }> {
+      const checkpoint = openCheckpoint(store, { snapshotInterval: 1, snapshotDeltaRatio: 0 });
+      await checkpoint.open();
+      const input = new Subject<Batch<Row>>();
+      input.pipe(inQueryContext(checkpoint.createContext('run', clock)), countByKey()).subscribe();
+      for (const [batchId, rows] of rotatingInputs(2).entries()) {
+        await checkpoint.writeOffsets({ batchId, offsets: [batchId], watermark: 0, timestamp: batchId });
+        input.next({ batchId, rows, watermark: 0 });
+        await checkpoint.commit(batchId);
+      }
+      let done = false;
+      const closing = checkpoint.close().then(() => {
+        done = true;
+      });
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      return { closing, closed: () => done };
+    }
+
+    it('waits for a snapshot being built to finish before closing its builder, and starts no waiting one', async () => {
+      const store = new HeldSnapshots();
+      const { closing, closed } = await runThenClose(store, new VirtualTimeScheduler());
+      expect(store.log).toEqual(['build 0']);
+      expect(closed()).toBe(false);
+      store.held[0]!();
+      await closing;
+      // Version 0 was built; the snapshot of version 1, due while it was being built, was never started.
+      expect(store.log).toEqual(['build 0', 'built 0', 'builder closed']);
+    });
+
+    it('abandons a snapshot that has not finished after half a second of the query clock', async () => {
+      const store = new HeldSnapshots();
+      const clock = new VirtualTimeScheduler();
+      const { closing, closed } = await runThenClose(store, clock);
+      expect(closed()).toBe(false);
+      clock.flush();
+      await closing;
+      expect(store.log).toEqual(['build 0', 'builder closed']);
+      expect(clock.now()).toBe(500);
     });
   });
 
