@@ -455,7 +455,7 @@ export class StoreCheckpoint implements Checkpoint {
       for (const [id, record] of Object.entries(lastCommit.operators)) {
         versions[id] = record.version;
         if (record.version >= 0) {
-          const { files, chain } = await this.rebuildState(id, record.version, stateFiles.get(stateDir(id)) ?? new Set());
+          const { files, chain } = await this.rebuildState(id, record.version, stateFiles.get(stateDir(id)));
           this.restoredFiles.set(id, files);
           this.restoredChains.set(id, chain);
         }
@@ -488,10 +488,11 @@ export class StoreCheckpoint implements Checkpoint {
    * does not hold is not asked for, and the files the walk will read (the
    * deltas down to the newest snapshot, and that snapshot) are read ahead, a
    * few at a time, so that the store's reads overlap instead of taking one
-   * round trip each.
+   * round trip each. Without a listing of the directory every file is asked
+   * for when the walk reaches it.
    */
-  private async rebuildState(operatorId: string, version: number, present: ReadonlySet<string>): Promise<{ files: readonly ParsedStateFile[]; chain: RestoredChain }> {
-    const read = this.chainReader(operatorId, version, present);
+  private async rebuildState(operatorId: string, version: number, present: ReadonlySet<string> | undefined): Promise<{ files: readonly ParsedStateFile[]; chain: RestoredChain }> {
+    const read = present === undefined ? (path: string) => this.store.read(path) : this.chainReader(operatorId, version, present);
     const deltas: ParsedStateFile[] = [];
     const sizes: number[] = [];
     let current = version;
@@ -542,14 +543,21 @@ export class StoreCheckpoint implements Checkpoint {
    */
   private chainReader(operatorId: string, version: number, present: ReadonlySet<string>): (path: string) => Promise<Uint8Array | undefined> {
     const dir = stateDir(operatorId);
-    const ahead: string[] = [];
-    for (let v = version; v >= 0; v--) {
-      if (present.has(`${v}.snapshot`)) {
-        ahead.push(statePath(operatorId, v, 'snapshot'));
-        break;
-      }
-      if (present.has(`${v}.delta`)) ahead.push(statePath(operatorId, v, 'delta'));
+    let newestSnapshot = -1;
+    const deltaVersions: number[] = [];
+    for (const name of present) {
+      const parsed = parseStateFileName(name);
+      if (parsed === undefined || parsed.version > version) continue;
+      if (parsed.kind === 'snapshot') newestSnapshot = Math.max(newestSnapshot, parsed.version);
+      else deltaVersions.push(parsed.version);
     }
+    deltaVersions.sort((a, b) => b - a);
+    const ahead: string[] = [];
+    for (const v of deltaVersions) {
+      if (v <= newestSnapshot) break;
+      ahead.push(statePath(operatorId, v, 'delta'));
+    }
+    if (newestSnapshot >= 0) ahead.push(statePath(operatorId, newestSnapshot, 'snapshot'));
     const started = new Map<string, Promise<Uint8Array | undefined>>();
     let next = 0;
     let inFlight = 0;
