@@ -103,8 +103,6 @@ export class DenseGroupEngine<T> {
   private mask: number;
   /** The cache of recently found string keys: per slot the group's id (-1: none) and its key's hash, so that a miss reads nothing else. */
   private readonly hot = new Int32Array(HOT_SLOTS * 2).fill(-1);
-  /** How many entries the last {@link restoreSlot} tagged as another value. */
-  private slotOthers = 0;
   readonly cols: Float64Array[];
   readonly tags: Uint8Array[];
   /** Per slot: the accumulators that are not numbers (a `min` over text). */
@@ -680,11 +678,9 @@ export class DenseGroupEngine<T> {
       } else this.lookUpUnits(count, view.keyUnits, keys, ids);
       const badKind = this.restoreOtherKeys(count, view.keyUnits, keys, ids);
       if (badKind >= 0) throw corrupt(`a key (entry ${badKind}) of an unknown kind, or whose JSON is not valid`);
-      let othersTagged = false;
       for (let s = 0; s < S; s++) {
         const badTag = this.restoreSlot(s, S, count, ids, values, tagBytes);
         if (badTag >= 0) throw corrupt(`a tag above ${TAG_OTHER} (entry ${badTag})`);
-        if (this.slotOthers > 0) othersTagged = true;
       }
       // Accumulators that are not numbers.
       let decoder: TextDecoder | undefined;
@@ -710,7 +706,7 @@ export class DenseGroupEngine<T> {
         }
       }
       // An entry this file tags as another value must have got one (none to look for when no tag says so).
-      if (othersTagged) {
+      if (tagBytes.includes(TAG_OTHER)) {
         for (let s = 0; s < S; s++) {
           const missing = this.missingOther(s, count, ids);
           if (missing >= 0) throw corrupt(`no extra value for entry ${missing}`);
@@ -822,23 +818,20 @@ export class DenseGroupEngine<T> {
     return -1;
   }
 
-  /** Copies slot `s` of a file's entries (numbers and tags, `S` per entry) into its column; returns the entry of a bad tag, or -1 (and leaves in {@link slotOthers} how many entries it tagged as another value). */
+  /** Copies slot `s` of a file's entries (numbers and tags, `S` per entry) into its column; returns the entry of a bad tag, or -1. */
   private restoreSlot(s: number, S: number, count: number, ids: Int32Array, values: Float64Array, tagBytes: Uint8Array): number {
     const col = this.cols[s]!;
     const tag = this.tags[s]!;
     const others = this.others[s]!;
     const anyOthers = others.size > 0;
-    let tagged = 0;
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
       if (anyOthers && tag[id] === TAG_OTHER) others.delete(id);
       col[id] = values[i * S + s]!;
       const t = tagBytes[i * S + s]!;
       if (t > TAG_OTHER) return i;
-      if (t === TAG_OTHER) tagged++;
       tag[id] = t;
     }
-    this.slotOthers = tagged;
     return -1;
   }
 

@@ -288,7 +288,7 @@ export class StoreCheckpoint implements Checkpoint {
   private async readStateFile(
     path: string,
     expected: { readonly operator: string; readonly version: number; readonly kind: 'delta' | 'snapshot' },
-    read: (path: string) => Promise<Uint8Array | undefined> = (p) => this.store.read(p),
+    read: (path: string) => Promise<Uint8Array | undefined>,
   ): Promise<{ readonly file: ParsedStateFile; readonly size: number } | undefined> {
     const bytes = await read(path);
     if (bytes === undefined) return undefined;
@@ -492,7 +492,7 @@ export class StoreCheckpoint implements Checkpoint {
    * for when the walk reaches it.
    */
   private async rebuildState(operatorId: string, version: number, present: ReadonlySet<string> | undefined): Promise<{ files: readonly ParsedStateFile[]; chain: RestoredChain }> {
-    const read = present === undefined ? (path: string) => this.store.read(path) : this.chainReader(operatorId, version, present);
+    const read = this.chainReader(operatorId, version, present);
     const deltas: ParsedStateFile[] = [];
     const sizes: number[] = [];
     let current = version;
@@ -539,9 +539,11 @@ export class StoreCheckpoint implements Checkpoint {
    * the newest listed snapshot, then that snapshot) are read ahead in that
    * order, at most {@link CHAIN_READ_AHEAD} at a time. Any other path (the
    * walk falling back past a corrupt snapshot) is read when asked for. A read
-   * ahead that fails rejects only when the walk asks for its file.
+   * ahead that fails rejects only when the walk asks for its file. Without
+   * a listing, each file is read when the walk asks for it.
    */
-  private chainReader(operatorId: string, version: number, present: ReadonlySet<string>): (path: string) => Promise<Uint8Array | undefined> {
+  private chainReader(operatorId: string, version: number, present: ReadonlySet<string> | undefined): (path: string) => Promise<Uint8Array | undefined> {
+    if (present === undefined) return (path) => this.store.read(path);
     const dir = stateDir(operatorId);
     let newestSnapshot = -1;
     const deltaVersions: number[] = [];
